@@ -1,0 +1,7 @@
+module github.com/shadowscale/shadowscale/drivers/gcp
+
+go 1.26.0
+
+require github.com/shadowscale/shadowscale v0.0.0
+
+replace github.com/shadowscale/shadowscale => ../..

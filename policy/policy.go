@@ -1,0 +1,110 @@
+package policy
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/shadowscale/shadowscale/forecast"
+)
+
+// Policy turns the Controller's view of production into a scaling Decision.
+//
+// Decide is a pure decision: it reads only its Input (time comes in as
+// Input.Now) and must not perform I/O. Policies may keep state between calls
+// (a stabilization window, a cooldown); the Controller calls Decide from one
+// goroutine at a time, in time order. Decide never panics: invalid input is
+// an error wrapping ErrInvalidInput, and a returned Decision always has a
+// non-empty Reason.
+type Policy interface {
+	Decide(in Input) (Decision, error)
+}
+
+// Func adapts a plain function to the Policy interface.
+type Func func(in Input) (Decision, error)
+
+// Decide calls f(in).
+func (f Func) Decide(in Input) (Decision, error) { return f(in) }
+
+// Input is everything a Policy may look at for one decision.
+type Input struct {
+	// Now is the time of the decision.
+	Now time.Time
+	// Current is the number of replicas requested (serving plus starting).
+	Current int
+	// Ready is the number of replicas serving.
+	Ready int
+	// Load is the latest observed load, in load units per second.
+	Load float64
+	// LoadValid is false when the metrics source failed this pass; Load
+	// then holds the last good value, if any.
+	LoadValid bool
+	// Forecast predicts the load from the next step on; it is empty
+	// (Len() == 0) when the forecaster has nothing to say yet.
+	Forecast forecast.Forecast
+	// LeadSteps is how many forecast steps the decision must cover: the
+	// provisioning lead time plus one interval, in steps.
+	LeadSteps int
+	// Shadow is the shadow pool's signal.
+	Shadow Shadow
+	// PerReplica is the load one replica serves at 100% utilization.
+	PerReplica float64
+	// TargetUtilization is the utilization the policy aims for, in (0, 1].
+	TargetUtilization float64
+	// Min and Max bound the number of replicas.
+	Min, Max int
+}
+
+// Shadow is the signal from shadow replicas that receive a mirrored sample
+// of production traffic.
+type Shadow struct {
+	// Valid is false when there are no shadows or their stats are missing
+	// or stale; the other fields are then meaningless.
+	Valid bool
+	// Latency is the shadows' p95 latency.
+	Latency time.Duration
+	// ErrorRate is the fraction of mirrored requests that failed, in [0, 1].
+	ErrorRate float64
+	// LoadRatio is the shadows' load per replica relative to production's
+	// (mirrored fraction / shadow scale). 1 means the shadows run at the
+	// same per-replica load as production would at the current capacity,
+	// so their latency is production-like; the Controller keeps it near 1.
+	LoadRatio float64
+}
+
+// Action is what a Decision asks for.
+type Action int
+
+// Actions.
+const (
+	NoChange Action = iota
+	ScaleUp
+	ScaleDown
+)
+
+// String returns the action's name.
+func (a Action) String() string {
+	switch a {
+	case NoChange:
+		return "no_change"
+	case ScaleUp:
+		return "scale_up"
+	case ScaleDown:
+		return "scale_down"
+	}
+	return fmt.Sprintf("unknown action: %d", int(a))
+}
+
+// Decision is a policy's answer: the action, the target replicas and why.
+type Decision struct {
+	Action Action
+	// Target is the number of replicas to request. For NoChange it equals
+	// Input.Current.
+	Target int
+	// Reason names the rule that fired and its numbers.
+	Reason string
+}
+
+// String formats the decision for logs.
+func (d Decision) String() string {
+	return fmt.Sprintf("%s to %d: %s", d.Action, d.Target, d.Reason)
+}

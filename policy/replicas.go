@@ -1,0 +1,69 @@
+package policy
+
+import (
+	"fmt"
+	"math"
+)
+
+// maxReplicas caps conversions so a huge or infinite load cannot overflow int.
+const maxReplicas = 1 << 30
+
+// Replicas converts load into the replicas that serve it at the target
+// utilization: ceil(load / (perReplica × target)). It returns 0 for a
+// non-positive or NaN load or parameter, and caps huge results at 2^30.
+func Replicas(load, perReplica, target float64) int {
+	if !(load > 0) || !(perReplica > 0) || !(target > 0) || math.IsInf(perReplica, 0) {
+		return 0
+	}
+	r := load / (perReplica * target)
+	if math.IsNaN(r) || r >= maxReplicas {
+		return maxReplicas
+	}
+	// Guard against 3.0000000001 from rounding noise.
+	return int(math.Ceil(r - 1e-9))
+}
+
+// Clamp returns n bounded to [min, max].
+func Clamp(n, min, max int) int {
+	if n < min {
+		return min
+	}
+	if n > max {
+		return max
+	}
+	return n
+}
+
+// Validate checks the parts of the Input every policy relies on.
+func (in Input) Validate() error {
+	switch {
+	case !(in.PerReplica > 0) || math.IsInf(in.PerReplica, 0):
+		return fmt.Errorf("%w: PerReplica (%v) must be a positive number", ErrInvalidInput, in.PerReplica)
+	case !(in.TargetUtilization > 0 && in.TargetUtilization <= 1):
+		return fmt.Errorf("%w: TargetUtilization (%v) must be in (0, 1]", ErrInvalidInput, in.TargetUtilization)
+	case in.Min < 0:
+		return fmt.Errorf("%w: Min (%d) must not be negative", ErrInvalidInput, in.Min)
+	case in.Min > in.Max:
+		return fmt.Errorf("%w: Min (%d) must not exceed Max (%d)", ErrInvalidInput, in.Min, in.Max)
+	case in.Current < 0 || in.Ready < 0:
+		return fmt.Errorf("%w: Current (%d) and Ready (%d) must not be negative", ErrInvalidInput, in.Current, in.Ready)
+	}
+	return nil
+}
+
+func decision(current, target int, reason string) Decision {
+	a := NoChange
+	switch {
+	case target > current:
+		a = ScaleUp
+	case target < current:
+		a = ScaleDown
+	}
+	return Decision{Action: a, Target: target, Reason: reason}
+}
+
+// NewDecision returns a Decision moving from current to target with the
+// action implied by the comparison.
+func NewDecision(current, target int, reason string) Decision {
+	return decision(current, target, reason)
+}
