@@ -1,0 +1,44 @@
+package shadow
+
+import (
+	"fmt"
+	"time"
+)
+
+// AlertKind classifies alerts.
+type AlertKind int
+
+// Alert kinds.
+const (
+	// AlertAnomaly: the observed load fell outside the previous pass's
+	// one-step forecast interval.
+	AlertAnomaly AlertKind = iota + 1
+	// AlertShadowDivergence: shadow latency or errors departed from their
+	// baseline while the forecast saw enough capacity.
+	AlertShadowDivergence
+	// AlertActuationFailures: Config.ActuationFailureAlert actuations in a
+	// row failed.
+	AlertActuationFailures
+)
+
+// String returns the kind's name.
+func (k AlertKind) String() string {
+	switch k {
+	case AlertAnomaly:
+		return "anomaly"
+	case AlertShadowDivergence:
+		return "shadow_divergence"
+	case AlertActuationFailures:
+		return "actuation_failures"
+	}
+	return fmt.Sprintf("unknown alert: %d", int(k))
+}
+
+// Alert is raised by a pass that saw something an operator should know.
+type Alert struct {
+	Kind AlertKind
+	// Time is the pass time.
+	Time time.Time
+	// Message says what was seen, with the numbers.
+	Message string
+}

@@ -1,0 +1,133 @@
+package shadow
+
+import (
+	"fmt"
+	"math"
+	"time"
+)
+
+// Config tunes a Controller. The zero value of each field selects the
+// default documented on it; New calls Validate after applying defaults.
+type Config struct {
+	// Interval is the time between reconcile passes and the step of the
+	// load history. Default 1m.
+	Interval time.Duration
+	// LeadTime is the provisioning lead time: how long a requested
+	// replica takes to serve. It is the starting point; the Controller
+	// learns the real value from the actuator (the rolling P90 of
+	// request→ready times) unless LearnLeadTime is false. Default 10m.
+	LeadTime time.Duration
+	// DisableLeadTimeLearning keeps LeadTime fixed.
+	DisableLeadTimeLearning bool
+	// Metric is the metric scaled on. Default RequestRate.
+	Metric Metric
+	// PerReplica is the load, in Metric's unit, one replica serves at 100%
+	// utilization. Required.
+	PerReplica float64
+	// TargetUtilization is the utilization policies aim for, in (0, 1].
+	// Default 0.7.
+	TargetUtilization float64
+	// MinReplicas and MaxReplicas bound production. Defaults 1 and 100.
+	MinReplicas, MaxReplicas int
+	// HistorySize is how many observations the Controller keeps. Default
+	// 10080 (one week of minutes).
+	HistorySize int
+	// Level is the nominal coverage of forecast intervals, in (0, 1).
+	// Default 0.95.
+	Level float64
+	// RefitEvery is how many passes pass between calls to Refit on a
+	// forecaster that implements forecast.Refitter. 0 selects the default
+	// of one day of intervals; a negative value disables refitting.
+	RefitEvery int
+	// ShadowStaleAfter is how old shadow stats may be before they are
+	// treated as missing. Default 3 × Interval.
+	ShadowStaleAfter time.Duration
+	// CallTimeout bounds each call to a dependency during a pass. Default
+	// Interval / 2.
+	CallTimeout time.Duration
+	// DrainTimeout bounds draining before a scale-down. Default Interval.
+	DrainTimeout time.Duration
+	// ActuationFailureAlert is how many consecutive failed actuations
+	// raise an alert. Default 3.
+	ActuationFailureAlert int
+}
+
+func (c Config) withDefaults() Config {
+	if c.Interval == 0 {
+		c.Interval = time.Minute
+	}
+	if c.LeadTime == 0 {
+		c.LeadTime = 10 * time.Minute
+	}
+	if c.Metric == "" {
+		c.Metric = RequestRate
+	}
+	if c.TargetUtilization == 0 {
+		c.TargetUtilization = 0.7
+	}
+	if c.MinReplicas == 0 && c.MaxReplicas == 0 {
+		c.MinReplicas, c.MaxReplicas = 1, 100
+	} else if c.MaxReplicas == 0 {
+		c.MaxReplicas = max(100, c.MinReplicas)
+	}
+	if c.HistorySize == 0 {
+		c.HistorySize = 10080
+	}
+	if c.Level == 0 {
+		c.Level = 0.95
+	}
+	if c.RefitEvery == 0 && c.Interval > 0 {
+		c.RefitEvery = max(1, int(24*time.Hour/c.Interval))
+	}
+	if c.ShadowStaleAfter == 0 {
+		c.ShadowStaleAfter = 3 * c.Interval
+	}
+	if c.CallTimeout == 0 {
+		c.CallTimeout = c.Interval / 2
+	}
+	if c.DrainTimeout == 0 {
+		c.DrainTimeout = c.Interval
+	}
+	if c.ActuationFailureAlert == 0 {
+		c.ActuationFailureAlert = 3
+	}
+	return c
+}
+
+// Validate reports the first invalid field, naming it and its value.
+func (c Config) Validate() error {
+	switch {
+	case c.Interval <= 0:
+		return fmt.Errorf("shadow: Config.Interval (%s) must be positive", c.Interval)
+	case c.LeadTime < 0:
+		return fmt.Errorf("shadow: Config.LeadTime (%s) must not be negative", c.LeadTime)
+	case !(c.PerReplica > 0) || math.IsInf(c.PerReplica, 0):
+		return fmt.Errorf("shadow: Config.PerReplica (%v) must be a positive number", c.PerReplica)
+	case !(c.TargetUtilization > 0 && c.TargetUtilization <= 1):
+		return fmt.Errorf("shadow: Config.TargetUtilization (%v) must be in (0, 1]", c.TargetUtilization)
+	case c.MinReplicas < 0:
+		return fmt.Errorf("shadow: Config.MinReplicas (%d) must not be negative", c.MinReplicas)
+	case c.MinReplicas > c.MaxReplicas:
+		return fmt.Errorf("shadow: Config.MinReplicas (%d) must not exceed MaxReplicas (%d)", c.MinReplicas, c.MaxReplicas)
+	case c.HistorySize < 2:
+		return fmt.Errorf("shadow: Config.HistorySize (%d) must be at least 2", c.HistorySize)
+	case !(c.Level > 0 && c.Level < 1):
+		return fmt.Errorf("shadow: Config.Level (%v) must be in (0, 1)", c.Level)
+	case c.ShadowStaleAfter < 0:
+		return fmt.Errorf("shadow: Config.ShadowStaleAfter (%s) must not be negative", c.ShadowStaleAfter)
+	case c.CallTimeout < 0:
+		return fmt.Errorf("shadow: Config.CallTimeout (%s) must not be negative", c.CallTimeout)
+	case c.DrainTimeout < 0:
+		return fmt.Errorf("shadow: Config.DrainTimeout (%s) must not be negative", c.DrainTimeout)
+	case c.ActuationFailureAlert < 0:
+		return fmt.Errorf("shadow: Config.ActuationFailureAlert (%d) must not be negative", c.ActuationFailureAlert)
+	}
+	return nil
+}
+
+// leadSteps is the forecast horizon in steps: the lead time plus one
+// interval, rounded up.
+func leadSteps(lead, interval time.Duration) int {
+	n := int((lead + interval + interval - 1) / interval)
+	return max(1, n)
+}

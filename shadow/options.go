@@ -1,0 +1,95 @@
+package shadow
+
+import (
+	"log/slog"
+
+	"github.com/benbjohnson/clock"
+	"go.opentelemetry.io/otel/metric"
+
+	"github.com/shadowscale/shadowscale/actuator"
+	"github.com/shadowscale/shadowscale/mirror"
+	"github.com/shadowscale/shadowscale/transition"
+)
+
+// Option configures optional collaborators of a Controller.
+type Option interface {
+	apply(*Controller)
+}
+
+type optionFunc func(*Controller)
+
+func (f optionFunc) apply(c *Controller) { f(c) }
+
+// WithMeterProvider records metrics through mp. nil keeps the default, the
+// global provider (otel.GetMeterProvider()).
+func WithMeterProvider(mp metric.MeterProvider) Option {
+	return optionFunc(func(c *Controller) {
+		if mp != nil {
+			c.mp = mp
+		}
+	})
+}
+
+// WithLogger logs through l. nil keeps the default, slog.Default().
+func WithLogger(l *slog.Logger) Option {
+	return optionFunc(func(c *Controller) {
+		if l != nil {
+			c.log = l
+		}
+	})
+}
+
+// WithClock drives Run and retry waits with clk. nil keeps the default, the
+// real clock. Tests pass clock.NewMock(); replays call Step directly
+// instead.
+func WithClock(clk clock.Clock) Option {
+	return optionFunc(func(c *Controller) {
+		if clk != nil {
+			c.clock = clk
+		}
+	})
+}
+
+// WithRetry sets how transient actuation errors are retried. The zero
+// RetryConfig selects the defaults of actuator.RetryConfig.
+func WithRetry(rc actuator.RetryConfig) Option {
+	return optionFunc(func(c *Controller) { c.retry = rc })
+}
+
+// WithShadowPool enables the shadow pool: shadow replicas scaled through
+// act and fed a mirrored sample of traffic through m. nil act or m leaves the
+// pool disabled.
+func WithShadowPool(m mirror.Mirror, act actuator.Actuator, cfg PoolConfig) Option {
+	return optionFunc(func(c *Controller) {
+		if m != nil && act != nil {
+			c.poolCfg = &cfg
+			c.mirror = m
+			c.shadowAct = act
+		}
+	})
+}
+
+// WithTransitioner shifts traffic to new capacity through t. nil keeps the
+// default: new replicas take their full share as soon as they are ready.
+func WithTransitioner(t transition.Transitioner) Option {
+	return optionFunc(func(c *Controller) { c.transitioner = t })
+}
+
+// WithDrainer drains replicas through d before a scale-down removes them.
+// nil keeps the default: no draining.
+func WithDrainer(d transition.Drainer) Option {
+	return optionFunc(func(c *Controller) { c.drainer = d })
+}
+
+// WithAlertHandler calls h for every alert, synchronously, from the pass
+// that raised it. h must not block. nil keeps the default: alerts are
+// logged and counted only.
+func WithAlertHandler(h func(Alert)) Option {
+	return optionFunc(func(c *Controller) { c.onAlert = h })
+}
+
+// WithReportHandler calls h with the Report of every pass that Run makes,
+// synchronously, after the pass. h must not block.
+func WithReportHandler(h func(Report, error)) Option {
+	return optionFunc(func(c *Controller) { c.onReport = h })
+}

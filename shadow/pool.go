@@ -1,0 +1,346 @@
+package shadow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"time"
+
+	"github.com/shadowscale/shadowscale/actuator"
+	"github.com/shadowscale/shadowscale/mirror"
+)
+
+// InstanceType is one entry of a caller-supplied catalog of machine types
+// shadows may run on.
+type InstanceType struct {
+	Name        string
+	VCPU        float64
+	MemoryGiB   float64
+	HourlyPrice float64
+	Spot        bool
+}
+
+// PoolConfig tunes the shadow pool. The zero value of each field selects
+// its default.
+type PoolConfig struct {
+	// Scale is the shadow capacity as a fraction of the production
+	// replicas needed for the predicted load, in (0, 1]. Default 0.05.
+	Scale float64
+	// MinReplicas and MaxReplicas bound the pool while it is active.
+	// Defaults 1 and 10.
+	MinReplicas, MaxReplicas int
+	// MaxStepUp is how many shadow replicas may be added per pass, so the
+	// pool grows gradually. Default 1.
+	MaxStepUp int
+	// MinHistory is how many observations the Controller needs before
+	// shadows are provisioned. Default 30.
+	MinHistory int
+	// MaxForecastError is the largest rolling mean absolute percentage
+	// error of one-step forecasts at which the load counts as predictable.
+	// Default 0.5.
+	MaxForecastError float64
+	// MinLoad is the predicted load below which shadows are removed (too
+	// little traffic to learn from). Default 0: half a replica's capacity,
+	// 0.5 × Config.PerReplica.
+	MinLoad float64
+	// ProvisionAfter and DeprovisionAfter are how many passes in a row the
+	// conditions must hold before the pool is created or removed; they
+	// keep it from flapping. Defaults 3 and 10.
+	ProvisionAfter, DeprovisionAfter int
+	// Catalog lists the instance types shadows may use. Empty: cost is not
+	// tracked.
+	Catalog []InstanceType
+	// MinVCPU and MinMemoryGiB are the smallest instance a shadow replica
+	// needs.
+	MinVCPU, MinMemoryGiB float64
+	// AllowSpot lets the pool choose spot instances.
+	AllowSpot bool
+	// DivergenceFactor raises AlertShadowDivergence when shadow p95
+	// latency exceeds this multiple of its baseline. Default 2.
+	DivergenceFactor float64
+}
+
+func (p PoolConfig) withDefaults(perReplica float64) PoolConfig {
+	if p.Scale == 0 {
+		p.Scale = 0.05
+	}
+	if p.MinReplicas == 0 && p.MaxReplicas == 0 {
+		p.MinReplicas, p.MaxReplicas = 1, 10
+	} else if p.MaxReplicas == 0 {
+		p.MaxReplicas = max(10, p.MinReplicas)
+	}
+	if p.MaxStepUp == 0 {
+		p.MaxStepUp = 1
+	}
+	if p.MinHistory == 0 {
+		p.MinHistory = 30
+	}
+	if p.MaxForecastError == 0 {
+		p.MaxForecastError = 0.5
+	}
+	if p.MinLoad == 0 {
+		p.MinLoad = 0.5 * perReplica
+	}
+	if p.ProvisionAfter == 0 {
+		p.ProvisionAfter = 3
+	}
+	if p.DeprovisionAfter == 0 {
+		p.DeprovisionAfter = 10
+	}
+	if p.DivergenceFactor == 0 {
+		p.DivergenceFactor = 2
+	}
+	return p
+}
+
+// Validate reports the first invalid field, naming it and its value.
+func (p PoolConfig) Validate() error {
+	switch {
+	case !(p.Scale > 0 && p.Scale <= 1):
+		return fmt.Errorf("shadow: PoolConfig.Scale (%v) must be in (0, 1]", p.Scale)
+	case p.MinReplicas < 1:
+		return fmt.Errorf("shadow: PoolConfig.MinReplicas (%d) must be at least 1", p.MinReplicas)
+	case p.MinReplicas > p.MaxReplicas:
+		return fmt.Errorf("shadow: PoolConfig.MinReplicas (%d) must not exceed MaxReplicas (%d)", p.MinReplicas, p.MaxReplicas)
+	case p.MaxStepUp < 1:
+		return fmt.Errorf("shadow: PoolConfig.MaxStepUp (%d) must be at least 1", p.MaxStepUp)
+	case p.MinHistory < 0:
+		return fmt.Errorf("shadow: PoolConfig.MinHistory (%d) must not be negative", p.MinHistory)
+	case !(p.MaxForecastError > 0) || math.IsInf(p.MaxForecastError, 0):
+		return fmt.Errorf("shadow: PoolConfig.MaxForecastError (%v) must be positive", p.MaxForecastError)
+	case !(p.MinLoad >= 0) || math.IsInf(p.MinLoad, 0):
+		return fmt.Errorf("shadow: PoolConfig.MinLoad (%v) must be a non-negative number", p.MinLoad)
+	case p.ProvisionAfter < 1 || p.DeprovisionAfter < 1:
+		return fmt.Errorf("shadow: PoolConfig.ProvisionAfter (%d) and DeprovisionAfter (%d) must be at least 1", p.ProvisionAfter, p.DeprovisionAfter)
+	case !(p.DivergenceFactor > 1):
+		return fmt.Errorf("shadow: PoolConfig.DivergenceFactor (%v) must be greater than 1", p.DivergenceFactor)
+	case p.MinVCPU < 0 || p.MinMemoryGiB < 0:
+		return fmt.Errorf("shadow: PoolConfig.MinVCPU (%v) and MinMemoryGiB (%v) must not be negative", p.MinVCPU, p.MinMemoryGiB)
+	}
+	for i, t := range p.Catalog {
+		if t.Name == "" || !(t.HourlyPrice >= 0) || t.VCPU < 0 || t.MemoryGiB < 0 {
+			return fmt.Errorf("shadow: PoolConfig.Catalog[%d] (%+v) needs a name and non-negative size and price", i, t)
+		}
+	}
+	if len(p.Catalog) > 0 {
+		if _, err := CheapestInstance(p.Catalog, p.MinVCPU, p.MinMemoryGiB, p.AllowSpot); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ErrNoInstanceType reports a catalog with no type large enough.
+var ErrNoInstanceType = errors.New("shadow: no instance type satisfies the minimum size")
+
+// CheapestInstance returns the cheapest type in catalog with at least
+// minVCPU and minMemGiB, skipping spot types unless allowSpot. Ties go to
+// the smaller, then the first listed type.
+func CheapestInstance(catalog []InstanceType, minVCPU, minMemGiB float64, allowSpot bool) (InstanceType, error) {
+	var fit []InstanceType
+	for _, t := range catalog {
+		if t.VCPU >= minVCPU && t.MemoryGiB >= minMemGiB && (allowSpot || !t.Spot) {
+			fit = append(fit, t)
+		}
+	}
+	if len(fit) == 0 {
+		return InstanceType{}, fmt.Errorf("%w: need %v vCPU and %v GiB (spot allowed: %v) among %d types", ErrNoInstanceType, minVCPU, minMemGiB, allowSpot, len(catalog))
+	}
+	sort.SliceStable(fit, func(i, j int) bool {
+		if fit[i].HourlyPrice != fit[j].HourlyPrice {
+			return fit[i].HourlyPrice < fit[j].HourlyPrice
+		}
+		return fit[i].VCPU < fit[j].VCPU
+	})
+	return fit[0], nil
+}
+
+// PoolStatus is the shadow pool after a pass.
+type PoolStatus struct {
+	// Enabled is true when the Controller has a shadow pool.
+	Enabled bool
+	// Active is true while shadows are provisioned.
+	Active bool
+	// Reason says why the pool is (not) active, with the numbers.
+	Reason string
+	// Desired and Ready are the shadow replicas requested and serving.
+	Desired, Ready int
+	// Fraction is the mirrored fraction of production traffic.
+	Fraction float64
+	// InstanceType is the catalog type chosen, if any.
+	InstanceType string
+	// CostPerHour is Desired × the chosen type's hourly price.
+	CostPerHour float64
+	// ForecastError is the rolling one-step forecast error the decision
+	// used.
+	ForecastError float64
+	// Triggered counts scale-ups the shadow signal caused so far.
+	Triggered int
+}
+
+// pool sizes the shadow replicas and the mirrored fraction.
+type pool struct {
+	cfg      PoolConfig
+	act      actuator.Actuator
+	mir      mirror.Mirror
+	itype    InstanceType
+	hasType  bool
+	active   bool
+	want     int // consecutive passes the pool was wanted
+	unwanted int // consecutive passes the pool was not wanted
+	desired  int
+	fraction float64
+	ready    int
+	baseline float64 // EWMA of shadow p95 latency in seconds, 0 = unknown
+	trig     int
+}
+
+func newPool(cfg PoolConfig, act actuator.Actuator, mir mirror.Mirror) *pool {
+	p := &pool{cfg: cfg, act: act, mir: mir}
+	if len(cfg.Catalog) > 0 {
+		p.itype, _ = CheapestInstance(cfg.Catalog, cfg.MinVCPU, cfg.MinMemoryGiB, cfg.AllowSpot)
+		p.hasType = true
+	}
+	return p
+}
+
+// poolInput is what the pool looks at each pass.
+type poolInput struct {
+	history     int
+	fcErr       float64 // rolling MAPE of one-step forecasts; NaN when unknown
+	predicted   float64 // predicted peak load over the lead time
+	predictedOK bool
+	perReplica  float64
+	target      float64
+}
+
+// wanted decides whether there is signal worth provisioning shadows for.
+func (p *pool) wanted(in poolInput) (bool, string) {
+	switch {
+	case in.history < p.cfg.MinHistory:
+		return false, fmt.Sprintf("history %d < %d observations", in.history, p.cfg.MinHistory)
+	case !in.predictedOK:
+		return false, "no forecast"
+	case math.IsNaN(in.fcErr) || in.fcErr > p.cfg.MaxForecastError:
+		return false, fmt.Sprintf("forecast error %.2f > %.2f: load unpredictable", in.fcErr, p.cfg.MaxForecastError)
+	case in.predicted < p.cfg.MinLoad:
+		return false, fmt.Sprintf("predicted load %.4g < minimum %.4g", in.predicted, p.cfg.MinLoad)
+	}
+	return true, fmt.Sprintf("predicted load %.4g, forecast error %.2f", in.predicted, in.fcErr)
+}
+
+// step updates the pool and returns its status. Errors from the shadow
+// actuator or the mirror are returned; the pool state stays consistent.
+func (p *pool) step(ctx context.Context, in poolInput) (PoolStatus, error) {
+	ok, why := p.wanted(in)
+	if ok {
+		p.want++
+		p.unwanted = 0
+	} else {
+		p.unwanted++
+		p.want = 0
+	}
+	switch {
+	case !p.active && p.want >= p.cfg.ProvisionAfter:
+		p.active = true
+	case p.active && p.unwanted >= p.cfg.DeprovisionAfter:
+		p.active = false
+	}
+	var errs []error
+	target := 0
+	predReplicas := 0
+	if in.predictedOK {
+		predReplicas = max(1, ceilDiv(in.predicted, in.perReplica*in.target))
+	}
+	if p.active {
+		target = Clamp(int(math.Ceil(float64(predReplicas)*p.cfg.Scale)), p.cfg.MinReplicas, p.cfg.MaxReplicas)
+		target = min(target, p.desired+p.cfg.MaxStepUp)
+	}
+	if target != p.desired {
+		if err := p.act.Scale(ctx, target); err != nil {
+			errs = append(errs, fmt.Errorf("shadow pool: scale to %d: %w", target, err))
+		} else {
+			p.desired = target
+		}
+	}
+	st, err := p.act.Current(ctx)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("shadow pool: current: %w", err))
+	} else {
+		p.ready = min(st.Ready, p.desired)
+	}
+	// Mirror only to serving shadows, in proportion to their share of the
+	// predicted production capacity.
+	frac := 0.0
+	if p.active && p.ready > 0 && predReplicas > 0 {
+		frac = math.Min(1, float64(p.ready)/float64(predReplicas))
+	}
+	if frac != p.fraction {
+		if err := p.mir.SetFraction(frac); err != nil {
+			errs = append(errs, fmt.Errorf("shadow pool: set fraction %.4f: %w", frac, err))
+		} else {
+			p.fraction = frac
+		}
+	}
+	s := PoolStatus{
+		Enabled:       true,
+		Active:        p.active,
+		Reason:        why,
+		Desired:       p.desired,
+		Ready:         p.ready,
+		Fraction:      p.fraction,
+		ForecastError: in.fcErr,
+		Triggered:     p.trig,
+	}
+	if p.hasType {
+		s.InstanceType = p.itype.Name
+		s.CostPerHour = float64(p.desired) * p.itype.HourlyPrice
+	}
+	return s, errors.Join(errs...)
+}
+
+// loadRatio is the shadows' per-replica load relative to production's at
+// its current capacity.
+func (p *pool) loadRatio(prodCurrent int) float64 {
+	if p.ready <= 0 || prodCurrent <= 0 {
+		return 0
+	}
+	return p.fraction * float64(prodCurrent) / float64(p.ready)
+}
+
+// divergence updates the latency baseline and reports whether p95 departs
+// from it by more than the configured factor.
+func (p *pool) divergence(p95 time.Duration) (bool, float64) {
+	s := p95.Seconds()
+	if s <= 0 {
+		return false, p.baseline
+	}
+	if p.baseline == 0 {
+		p.baseline = s
+		return false, s
+	}
+	base := p.baseline
+	if s > p.cfg.DivergenceFactor*base {
+		return true, base
+	}
+	p.baseline = 0.9*p.baseline + 0.1*s
+	return false, base
+}
+
+func ceilDiv(a, b float64) int {
+	if !(b > 0) || !(a > 0) {
+		return 0
+	}
+	r := a / b
+	if r > 1<<30 || math.IsNaN(r) {
+		return 1 << 30
+	}
+	return int(math.Ceil(r - 1e-9))
+}
+
+// Clamp bounds n to [lo, hi].
+func Clamp(n, lo, hi int) int {
+	return max(lo, min(n, hi))
+}
