@@ -66,9 +66,10 @@ func (p PoolConfig) withDefaults(perReplica float64) PoolConfig {
 	if p.Scale == 0 {
 		p.Scale = 0.05
 	}
-	if p.MinReplicas == 0 && p.MaxReplicas == 0 {
-		p.MinReplicas, p.MaxReplicas = 1, 10
-	} else if p.MaxReplicas == 0 {
+	if p.MinReplicas == 0 {
+		p.MinReplicas = 1
+	}
+	if p.MaxReplicas == 0 {
 		p.MaxReplicas = max(10, p.MinReplicas)
 	}
 	if p.MaxStepUp == 0 {
