@@ -87,6 +87,7 @@ type Controller struct {
 	hist      *ring
 	lastLoad  float64
 	haveLoad  bool
+	observed  int // valid observations so far
 	passes    int
 	lead      *leadTimer
 	leadTime  time.Duration
@@ -331,7 +332,7 @@ func (c *Controller) Step(ctx context.Context, now time.Time) (Report, error) {
 	if c.pool != nil {
 		mean, _ := fc.Peak(steps)
 		in := poolInput{
-			history: c.hist.len(), fcErr: c.fcErr, predicted: mean, predictedOK: fc.Len() > 0,
+			history: c.observed, fcErr: c.fcErr, predicted: mean, predictedOK: fc.Len() > 0,
 			perReplica: c.cfg.PerReplica, target: c.cfg.TargetUtilization,
 		}
 		ps, err := c.pool.step(ctx, in)
@@ -383,6 +384,7 @@ func (c *Controller) observe(ctx context.Context, now time.Time, rep *Report) er
 	}
 	c.hist.add(Observation{Time: now, Value: v})
 	c.lastLoad, c.haveLoad = v, true
+	c.observed++
 	rep.Load, rep.LoadValid = v, true
 	c.checkAnomaly(ctx, now, v, rep)
 	return nil

@@ -137,29 +137,45 @@ func counter(t *testing.T, r *sdkmetric.ManualReader, name, key, val string) int
 func TestStepDependencyFailures(t *testing.T) {
 	boom := errors.New("boom")
 	cases := []struct {
-		name  string
-		dep   string
+		name   string
+		dep    string
 		break_ func(src *shadowtest.Source, fc *driftForecaster, grp *actuatortest.Group, m *fakeMirror)
-		fix   func(src *shadowtest.Source, fc *driftForecaster, grp *actuatortest.Group, m *fakeMirror)
-		held  bool
+		fix    func(src *shadowtest.Source, fc *driftForecaster, grp *actuatortest.Group, m *fakeMirror)
+		held   bool
 	}{
 		{"metrics source error", "metrics",
-			func(src *shadowtest.Source, _ *driftForecaster, _ *actuatortest.Group, _ *fakeMirror) { src.SetError(boom) },
-			func(src *shadowtest.Source, _ *driftForecaster, _ *actuatortest.Group, _ *fakeMirror) { src.SetError(nil) }, true},
+			func(src *shadowtest.Source, _ *driftForecaster, _ *actuatortest.Group, _ *fakeMirror) {
+				src.SetError(boom)
+			},
+			func(src *shadowtest.Source, _ *driftForecaster, _ *actuatortest.Group, _ *fakeMirror) {
+				src.SetError(nil)
+			}, true},
 		{"metrics NaN", "metrics",
 			func(src *shadowtest.Source, _ *driftForecaster, _ *actuatortest.Group, _ *fakeMirror) {
-				src.Script = func(time.Time) map[shadow.Metric]float64 { return map[shadow.Metric]float64{shadow.RequestRate: math.NaN()} }
+				src.Script = func(time.Time) map[shadow.Metric]float64 {
+					return map[shadow.Metric]float64{shadow.RequestRate: math.NaN()}
+				}
 			},
-			func(src *shadowtest.Source, _ *driftForecaster, _ *actuatortest.Group, _ *fakeMirror) { src.Script = surge }, true},
+			func(src *shadowtest.Source, _ *driftForecaster, _ *actuatortest.Group, _ *fakeMirror) {
+				src.Script = surge
+			}, true},
 		{"forecaster error", "forecast",
 			func(_ *shadowtest.Source, fc *driftForecaster, _ *actuatortest.Group, _ *fakeMirror) { fc.err = boom },
 			func(_ *shadowtest.Source, fc *driftForecaster, _ *actuatortest.Group, _ *fakeMirror) { fc.err = nil }, true},
 		{"actuator current error", "actuator",
-			func(_ *shadowtest.Source, _ *driftForecaster, g *actuatortest.Group, _ *fakeMirror) { g.SetCurrentError(boom) },
-			func(_ *shadowtest.Source, _ *driftForecaster, g *actuatortest.Group, _ *fakeMirror) { g.SetCurrentError(nil) }, true},
+			func(_ *shadowtest.Source, _ *driftForecaster, g *actuatortest.Group, _ *fakeMirror) {
+				g.SetCurrentError(boom)
+			},
+			func(_ *shadowtest.Source, _ *driftForecaster, g *actuatortest.Group, _ *fakeMirror) {
+				g.SetCurrentError(nil)
+			}, true},
 		{"actuator scale error", "actuator",
-			func(_ *shadowtest.Source, _ *driftForecaster, g *actuatortest.Group, _ *fakeMirror) { g.SetScaleError(boom) },
-			func(_ *shadowtest.Source, _ *driftForecaster, g *actuatortest.Group, _ *fakeMirror) { g.SetScaleError(nil) }, false},
+			func(_ *shadowtest.Source, _ *driftForecaster, g *actuatortest.Group, _ *fakeMirror) {
+				g.SetScaleError(boom)
+			},
+			func(_ *shadowtest.Source, _ *driftForecaster, g *actuatortest.Group, _ *fakeMirror) {
+				g.SetScaleError(nil)
+			}, false},
 		{"stale shadow stats", "shadow",
 			func(_ *shadowtest.Source, _ *driftForecaster, _ *actuatortest.Group, m *fakeMirror) {
 				m.set(mirror.Stats{At: t0, Requests: 100, P95: time.Second}, nil)

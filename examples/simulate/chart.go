@@ -1,0 +1,203 @@
+package main
+
+import (
+	"fmt"
+	"image/color"
+	"math"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgsvg"
+)
+
+var palette = []color.Color{
+	color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff}, // blue
+	color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff}, // red
+	color.RGBA{R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff}, // green
+	color.RGBA{R: 0x94, G: 0x67, B: 0xbd, A: 0xff}, // purple
+}
+
+var grey = color.RGBA{R: 0x55, G: 0x55, B: 0x55, A: 0xff}
+
+// window picks the three days around the trace's peak demand (the whole
+// trace when shorter), where the policies differ most visibly.
+func window(tr Trace) (int, int) {
+	n := tr.Len()
+	span := int(72 * time.Hour / tr.Step)
+	if span >= n {
+		return 0, n
+	}
+	peak := 0
+	for i, v := range tr.Values {
+		if v > tr.Values[peak] {
+			peak = i
+		}
+	}
+	lo := max(0, peak-span/2)
+	hi := min(n, lo+span)
+	return hi - span, hi
+}
+
+// bucketMax downsamples [lo, hi) into at most n points, keeping each
+// bucket's maximum so that peaks stay visible.
+func bucketMax(lo, hi, n int, x func(i int) float64, y func(i int) float64) plotter.XYs {
+	size := max(1, (hi-lo+n-1)/n)
+	var pts plotter.XYs
+	for b := lo; b < hi; b += size {
+		m := math.Inf(-1)
+		for i := b; i < min(hi, b+size); i++ {
+			m = math.Max(m, y(i))
+		}
+		pts = append(pts, plotter.XY{X: x(b), Y: m})
+	}
+	return pts
+}
+
+// drawReplay draws demand, the one-step forecast band and each run's ready
+// capacity over a window, with scale events and the shadow pool below.
+func drawReplay(path, name string, tr Trace, runs []*result) error {
+	lo, hi := window(tr)
+	t0 := tr.Times[lo]
+	hours := func(i int) float64 { return tr.Times[i].Sub(t0).Hours() }
+	const pts = 900
+
+	top := plot.New()
+	top.Title.Text = fmt.Sprintf("%s — from %s", name, t0.Format("2006-01-02 15:04 MST"))
+	top.X.Label.Text = "hours"
+	top.Y.Label.Text = "load per step"
+	top.Legend.Top = true
+	top.Legend.Left = true
+
+	var pred *result
+	for _, r := range runs {
+		if r.Opts.Policy == "predictive" && pred == nil {
+			pred = r
+		}
+	}
+	if pred != nil {
+		upper := bucketMax(lo, hi, pts, hours, func(i int) float64 { return pred.Rows[i].Upper })
+		band, err := plotter.NewLine(upper)
+		if err != nil {
+			return err
+		}
+		band.Color = color.RGBA{R: 0xbb, G: 0xbb, B: 0xbb, A: 0xff}
+		band.Dashes = []vg.Length{vg.Points(2), vg.Points(2)}
+		top.Add(band)
+		top.Legend.Add("forecast upper bound (1 step)", band)
+	}
+	dem, err := plotter.NewLine(bucketMax(lo, hi, pts, hours, func(i int) float64 { return tr.Values[i] }))
+	if err != nil {
+		return err
+	}
+	dem.Color = grey
+	top.Add(dem)
+	top.Legend.Add("demand", dem)
+	for k, r := range runs {
+		cap := bucketMax(lo, hi, pts, hours, func(i int) float64 { return float64(r.Rows[i].Ready) * r.Rows[i].Capacity })
+		l, err := plotter.NewLine(cap)
+		if err != nil {
+			return err
+		}
+		l.Color = palette[k%len(palette)]
+		l.Width = vg.Points(1.2)
+		top.Add(l)
+		top.Legend.Add(fmt.Sprintf("ready capacity, %s (under %.2f%%, cap %.2f)", r.Opts.Label, 100*r.Summary.UnderEffective, r.Summary.CapacityRatio), l)
+		var ev plotter.XYs
+		for i := lo; i < hi; i++ {
+			if i > 0 && r.Rows[i].Desired > r.Rows[i-1].Desired {
+				ev = append(ev, plotter.XY{X: hours(i), Y: float64(r.Rows[i].Desired) * r.Rows[i].Capacity})
+			}
+		}
+		if len(ev) > 0 && len(ev) < 2000 {
+			s, err := plotter.NewScatter(ev)
+			if err != nil {
+				return err
+			}
+			s.GlyphStyle.Color = palette[k%len(palette)]
+			s.GlyphStyle.Radius = vg.Points(1.5)
+			s.GlyphStyle.Shape = draw.TriangleGlyph{}
+			top.Add(s)
+		}
+	}
+
+	bottom := plot.New()
+	bottom.X.Label.Text = "hours"
+	bottom.Y.Label.Text = "shadow replicas"
+	bottom.Y.Min = 0
+	for k, r := range runs {
+		if !r.Opts.Shadows || r.Opts.Policy != "predictive" {
+			continue
+		}
+		l, err := plotter.NewLine(bucketMax(lo, hi, pts, hours, func(i int) float64 { return float64(r.Rows[i].Shadows) }))
+		if err != nil {
+			return err
+		}
+		l.Color = palette[k%len(palette)]
+		bottom.Add(l)
+	}
+	return save(path, 11*vg.Inch, 7*vg.Inch, [][]*plot.Plot{{top}, {bottom}}, []float64{0.75, 0.25})
+}
+
+// drawFrontier draws both policies' trade-off curves.
+func drawFrontier(path, name string, reac, pred []point, perfectCap float64) error {
+	p := plot.New()
+	p.Title.Text = "trade-off: " + name
+	p.X.Label.Text = "capacity ratio (Σ ready × C / Σ demand)"
+	p.Y.Label.Text = "under-provisioned steps (%)"
+	p.Legend.Top = true
+	for k, s := range []struct {
+		name string
+		pts  []point
+	}{{"reactive HPA, targets 0.30–0.95", reac}, {"predictive + shadows, targets 0.50–0.95", pred}} {
+		var xy plotter.XYs
+		for _, q := range s.pts {
+			xy = append(xy, plotter.XY{X: q.Cap, Y: 100 * q.Under})
+		}
+		l, sc, err := plotter.NewLinePoints(xy)
+		if err != nil {
+			return err
+		}
+		l.Color, sc.Color = palette[k], palette[k]
+		p.Add(l, sc)
+		p.Legend.Add(s.name, l, sc)
+	}
+	pf, err := plotter.NewScatter(plotter.XYs{{X: perfectCap, Y: 0}})
+	if err != nil {
+		return err
+	}
+	pf.GlyphStyle.Shape = draw.BoxGlyph{}
+	pf.GlyphStyle.Color = grey
+	p.Add(pf)
+	p.Legend.Add("perfect foresight", pf)
+	return save(path, 8*vg.Inch, 5.5*vg.Inch, [][]*plot.Plot{{p}}, []float64{1})
+}
+
+// save renders rows of plots, with relative heights, to SVG or PNG by the
+// file's extension.
+func save(path string, w, h vg.Length, rows [][]*plot.Plot, heights []float64) error {
+	ext := strings.ToLower(filepath.Ext(path))
+	var canvas vg.CanvasWriterTo
+	switch ext {
+	case ".svg":
+		canvas = vgsvg.New(w, h)
+	case ".png":
+		canvas = vgimg.PngCanvas{Canvas: vgimg.New(w, h)}
+	default:
+		return fmt.Errorf("-chart %s: want a .svg or .png file", path)
+	}
+	dc := draw.New(canvas)
+	y := dc.Max.Y
+	for i, row := range rows {
+		rh := vg.Length(heights[i]) * (dc.Max.Y - dc.Min.Y)
+		sub := draw.Canvas{Canvas: dc.Canvas, Rectangle: vg.Rectangle{Min: vg.Point{X: dc.Min.X, Y: y - rh}, Max: vg.Point{X: dc.Max.X, Y: y}}}
+		row[0].Draw(sub)
+		y -= rh
+	}
+	return writeFile(path, canvas)
+}

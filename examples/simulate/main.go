@@ -1,0 +1,215 @@
+// Command simulate replays a demand trace through the real shadow.Controller
+// and compares the predictive stack with the reactive HPA baseline.
+//
+// With no flags it replays an embedded real trace (NASA Kennedy Space
+// Center WWW server, July 1995, requests per minute) with both policies,
+// prints a side-by-side table and writes a chart:
+//
+//	go run ./examples/simulate
+//
+// One policy, with the per-step output other tools read:
+//
+//	go run ./examples/simulate -trace FILE.csv -per-replica C -ready-delay 10m \
+//	    -policy predictive|reactive [-target-utilization 0.7] [-min 1] [-max 10000] \
+//	    -out steps.csv [-chart chart.svg]
+//
+// steps.csv has the header timestamp,demand,forecast,desired,ready and one
+// row per trace step; the last line of stdout is a JSON summary. -sweep runs
+// both policies over target utilizations and draws both trade-off
+// frontiers; -scenario regression drops per-replica capacity by 30% part-way
+// through and compares the predictive stack with and without shadows.
+package main
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+//go:embed data/nasa-ksc-jul95-1min.csv
+var embeddedTrace []byte
+
+const embeddedName = "NASA KSC WWW server, July 1995 (requests per minute, embedded)"
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+}
+
+type config struct {
+	trace      string
+	perReplica float64
+	readyDelay time.Duration
+	policy     string
+	target     float64
+	min, max   int
+	out        string
+	chart      string
+	sweep      bool
+	scenario   string
+	shadows    bool
+	quiet      bool
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var c config
+	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.trace, "trace", "", "trace CSV `file` (timestamp,value); empty: the embedded NASA July 1995 trace")
+	fs.Float64Var(&c.perReplica, "per-replica", 0, "demand one replica serves at 100% utilization (default: trace maximum / 40)")
+	fs.DurationVar(&c.readyDelay, "ready-delay", 10*time.Minute, "time from a replica request until it serves")
+	fs.StringVar(&c.policy, "policy", "", "predictive or reactive (empty: both, side by side)")
+	fs.Float64Var(&c.target, "target-utilization", 0.7, "utilization both policies aim for, in (0, 1]")
+	fs.IntVar(&c.min, "min", 1, "minimum replicas")
+	fs.IntVar(&c.max, "max", 10000, "maximum replicas")
+	fs.StringVar(&c.out, "out", "", "write per-step rows to this CSV `file`")
+	fs.StringVar(&c.chart, "chart", "", "write a chart to this SVG or PNG `file` (default simulate.svg when comparing both policies)")
+	fs.BoolVar(&c.sweep, "sweep", false, "run both policies over target utilizations 0.50..0.95 and draw both frontiers")
+	fs.StringVar(&c.scenario, "scenario", "", "regression: per-replica capacity drops 30% at 60% of the trace; compares with and without shadows")
+	fs.BoolVar(&c.shadows, "shadows", true, "predictive: run the shadow pool and use its signal")
+	fs.BoolVar(&c.quiet, "quiet", false, "no progress lines on stderr")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if err := c.run(ctx, stdout, stderr); err != nil {
+		fmt.Fprintf(stderr, "simulate: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func (c *config) validate() error {
+	switch {
+	case fsArgsBad(c):
+		return fmt.Errorf("-policy %q: want predictive or reactive", c.policy)
+	case c.perReplica < 0 || c.perReplica != c.perReplica:
+		return fmt.Errorf("-per-replica %v must be positive", c.perReplica)
+	case c.readyDelay < 0:
+		return fmt.Errorf("-ready-delay %s must not be negative", c.readyDelay)
+	case !(c.target > 0 && c.target <= 1):
+		return fmt.Errorf("-target-utilization %v must be in (0, 1]", c.target)
+	case c.min < 0:
+		return fmt.Errorf("-min %d must not be negative", c.min)
+	case c.min > c.max:
+		return fmt.Errorf("-min %d must not exceed -max %d", c.min, c.max)
+	case c.max < 1:
+		return fmt.Errorf("-max %d must be at least 1", c.max)
+	case c.scenario != "" && c.scenario != "regression":
+		return fmt.Errorf("-scenario %q: want regression", c.scenario)
+	}
+	return nil
+}
+
+func fsArgsBad(c *config) bool {
+	return c.policy != "" && c.policy != "predictive" && c.policy != "reactive"
+}
+
+func (c *config) loadTrace() (Trace, string, error) {
+	if c.trace == "" {
+		tr, err := readTrace(bytes.NewReader(embeddedTrace))
+		return tr, embeddedName, err
+	}
+	f, err := os.Open(c.trace)
+	if err != nil {
+		return Trace{}, "", err
+	}
+	defer f.Close()
+	tr, err := readTrace(f)
+	if err != nil {
+		return Trace{}, "", fmt.Errorf("%s: %w", c.trace, err)
+	}
+	return tr, c.trace, nil
+}
+
+func (c *config) run(ctx context.Context, stdout, stderr io.Writer) error {
+	if err := c.validate(); err != nil {
+		return err
+	}
+	tr, name, err := c.loadTrace()
+	if err != nil {
+		return err
+	}
+	if c.perReplica == 0 {
+		mx := 0.0
+		for _, v := range tr.Values {
+			mx = max(mx, v)
+		}
+		if mx == 0 {
+			return errors.New("-per-replica: the trace is all zeros; give -per-replica")
+		}
+		c.perReplica = mx / 40
+	}
+	var progress io.Writer
+	if !c.quiet {
+		progress = stderr
+	}
+	base := options{PerReplica: c.perReplica, ReadyDelay: c.readyDelay, Target: c.target, Min: c.min, Max: c.max,
+		Shadows: c.shadows, Progress: progress, RegressionFactor: 0.7}
+	switch {
+	case c.sweep:
+		return c.runSweep(ctx, tr, name, base, stdout)
+	case c.scenario == "regression":
+		return c.runRegression(ctx, tr, name, base, stdout)
+	case c.policy == "":
+		return c.runCompare(ctx, tr, name, base, stdout)
+	}
+	o := base
+	o.Policy, o.Label = c.policy, c.policy
+	res, err := replay(ctx, tr, o)
+	if err != nil {
+		return err
+	}
+	if c.out != "" {
+		if err := writeSteps(c.out, res.Rows); err != nil {
+			return err
+		}
+	}
+	if c.chart != "" {
+		if err := drawReplay(c.chart, name, tr, []*result{res}); err != nil {
+			return err
+		}
+	}
+	return writeJSON(stdout, res.Summary)
+}
+
+func writeJSON(w io.Writer, s summary) error {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s\n", b)
+	return err
+}
+
+// writeSteps writes the per-step contract file.
+func writeSteps(path string, rows []row) error {
+	var b strings.Builder
+	b.WriteString("timestamp,demand,forecast,desired,ready\n")
+	for _, r := range rows {
+		b.WriteString(r.Time.Format(time.RFC3339))
+		b.WriteByte(',')
+		b.WriteString(strconv.FormatFloat(r.Demand, 'f', -1, 64))
+		b.WriteByte(',')
+		b.WriteString(strconv.FormatFloat(r.Forecast, 'f', 6, 64))
+		b.WriteByte(',')
+		b.WriteString(strconv.Itoa(r.Desired))
+		b.WriteByte(',')
+		b.WriteString(strconv.Itoa(r.Ready))
+		b.WriteByte('\n')
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		return fmt.Errorf("-out: %w", err)
+	}
+	return nil
+}

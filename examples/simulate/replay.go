@@ -1,0 +1,245 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"time"
+
+	"github.com/shadowscale/shadowscale/actuator/actuatortest"
+	"github.com/shadowscale/shadowscale/forecast"
+	"github.com/shadowscale/shadowscale/policy"
+	"github.com/shadowscale/shadowscale/shadow"
+)
+
+// options describe one replay.
+type options struct {
+	Policy     string // "predictive" or "reactive"
+	PerReplica float64
+	ReadyDelay time.Duration
+	Target     float64
+	Min, Max   int
+	// Shadows enables the shadow pool and its signal (predictive only).
+	Shadows bool
+	// RegressionAt, in (0, 1), is where per-replica capacity drops to
+	// RegressionFactor × PerReplica (a slower release); 0 disables it.
+	RegressionAt     float64
+	RegressionFactor float64
+	// Progress, if not nil, receives a progress line every 10%.
+	Progress io.Writer
+	Label    string
+}
+
+// row is one step of a replay.
+type row struct {
+	Time     time.Time
+	Demand   float64
+	Forecast float64 // one-step-ahead mean forecast made at the previous step
+	Upper    float64 // its upper bound
+	Desired  int
+	Ready    int
+	Shadows  int
+	Capacity float64 // effective per-replica capacity at this step
+	Action   policy.Action
+	ShadowUp bool // the shadow signal triggered this step's scale-up
+}
+
+// result is a replay's rows and summary.
+type result struct {
+	Opts    options
+	Rows    []row
+	Summary summary
+	Model   string
+}
+
+// summary holds the judged metrics and the operator's view.
+type summary struct {
+	Policy         string  `json:"policy"`
+	Steps          int     `json:"steps"`
+	Under          float64 `json:"under_provisioned_fraction"`
+	CapacityRatio  float64 `json:"capacity_ratio"`
+	ScaleEvents    int     `json:"scale_events"`
+	UnderEffective float64 `json:"-"` // under-provisioning against the effective (regressed) capacity
+	ReplicaHours   float64 `json:"-"`
+	ShadowHours    float64 `json:"-"`
+	WorstShortfall float64 `json:"-"` // largest demand − ready capacity, in replicas
+	ShadowScaleUps int     `json:"-"`
+}
+
+// shadowCatalog is the instance catalog the replay's shadow pool chooses
+// from; hourly prices are illustrative on-demand prices.
+var shadowCatalog = []shadow.InstanceType{
+	{Name: "c-2x4", VCPU: 2, MemoryGiB: 4, HourlyPrice: 0.085},
+	{Name: "m-2x8", VCPU: 2, MemoryGiB: 8, HourlyPrice: 0.096},
+	{Name: "c-4x8", VCPU: 4, MemoryGiB: 8, HourlyPrice: 0.17},
+}
+
+// periodsFor returns the daily and weekly periods, in steps, that the step
+// allows (at most two, the daily one needing at least 2 steps).
+func periodsFor(step time.Duration) []int {
+	day := 24 * time.Hour
+	if step <= 0 || day%step != 0 || day/step < 2 {
+		return nil
+	}
+	d := int(day / step)
+	return []int{d, 7 * d}
+}
+
+// newForecaster returns the predictive stack's forecaster for the grid.
+func newForecaster(step time.Duration) (forecast.Forecaster, error) {
+	return forecast.NewAuto(forecast.AutoConfig{Step: step, Periods: periodsFor(step)})
+}
+
+// newPolicy returns the policy under test.
+func newPolicy(o options, step time.Duration) (policy.Policy, error) {
+	hpa, err := policy.NewHPA(policy.DefaultHPAConfig())
+	if err != nil {
+		return nil, err
+	}
+	if o.Policy == "reactive" {
+		return hpa, nil
+	}
+	cfg := policy.DefaultPredictiveConfig()
+	cfg.Reactive = hpa
+	cfg.Threshold.LatencyThreshold = 4 * defaultService.service
+	return policy.Predictive(cfg)
+}
+
+// replay runs the trace through a real shadow.Controller, one Step per
+// trace step, with in-memory groups that honour the ready delay.
+func replay(ctx context.Context, tr Trace, o options) (*result, error) {
+	if o.Policy != "predictive" && o.Policy != "reactive" {
+		return nil, fmt.Errorf("-policy %q: want predictive or reactive", o.Policy)
+	}
+	step := tr.Step
+	var now time.Time
+	clk := func() time.Time { return now }
+	initial := max(o.Min, policy.Replicas(tr.Values[0], o.PerReplica, o.Target), 1)
+	initial = min(initial, o.Max)
+	prod := actuatortest.NewGroup(initial, o.ReadyDelay, clk)
+
+	var fc forecast.Forecaster
+	var err error
+	if o.Policy == "predictive" {
+		fc, err = newForecaster(step)
+	} else {
+		fc, err = forecast.NewNaive(forecast.Config{Step: step})
+	}
+	if err != nil {
+		return nil, err
+	}
+	pol, err := newPolicy(o, step)
+	if err != nil {
+		return nil, err
+	}
+
+	i := 0
+	capacityAt := func(i int) float64 {
+		if o.RegressionAt > 0 && i >= int(o.RegressionAt*float64(tr.Len())) {
+			return o.PerReplica * o.RegressionFactor
+		}
+		return o.PerReplica
+	}
+	src := shadow.SourceFunc(func(context.Context, time.Time) (shadow.Sample, error) {
+		return shadow.Sample{Time: now, Values: map[shadow.Metric]float64{shadow.RequestRate: tr.Values[i]}}, nil
+	})
+	opts := []shadow.Option{shadow.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}
+	var sm *simMirror
+	var shadows *actuatortest.Group
+	if o.Shadows && o.Policy == "predictive" {
+		shadows = actuatortest.NewGroup(0, o.ReadyDelay, clk)
+		sm = &simMirror{model: defaultService, step: step, ready: func() int {
+			st, _ := shadows.Current(ctx)
+			return st.Ready
+		}}
+		opts = append(opts, shadow.WithShadowPool(sm, shadows, shadow.PoolConfig{
+			Scale: 0.05, MaxReplicas: 5, MinHistory: int(time.Hour / step), MaxForecastError: 0.5,
+			Catalog: shadowCatalog, MinVCPU: 2, MinMemoryGiB: 4,
+		}))
+	}
+	ctrl, err := shadow.New(shadow.Config{
+		Interval: step, LeadTime: o.ReadyDelay, PerReplica: o.PerReplica, TargetUtilization: o.Target,
+		MinReplicas: o.Min, MaxReplicas: o.Max, DisableLeadTimeLearning: true,
+	}, shadow.Deps{Source: src, Forecaster: fc, Policy: pol, Production: prod}, opts...)
+	if err != nil {
+		return nil, err
+	}
+
+	res := &result{Opts: o, Rows: make([]row, tr.Len())}
+	var prevMean, prevUpper float64
+	var prevDesired int
+	for i = 0; i < tr.Len(); i++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		now = tr.Times[i]
+		c := capacityAt(i)
+		if sm != nil {
+			sm.set(now, tr.Values[i], c)
+		}
+		rep, err := ctrl.Step(ctx, now)
+		if err != nil {
+			return nil, fmt.Errorf("step %d (%s): %w", i, now.Format(time.RFC3339), err)
+		}
+		st, err := prod.Current(ctx)
+		if err != nil {
+			return nil, err
+		}
+		r := row{Time: now, Demand: tr.Values[i], Forecast: prevMean, Upper: prevUpper, Desired: st.Desired, Ready: st.Ready,
+			Capacity: c, Action: rep.Decision.Action, ShadowUp: rep.Decision.ShadowTriggered && rep.Actuated}
+		if shadows != nil {
+			ss, _ := shadows.Current(ctx)
+			r.Shadows = ss.Desired
+		}
+		res.Rows[i] = r
+		if i == 0 {
+			prevDesired = st.Desired
+		}
+		if st.Desired != prevDesired {
+			res.Summary.ScaleEvents++
+		}
+		prevDesired = st.Desired
+		prevMean, prevUpper = 0, 0
+		if f := rep.Forecast; f.Len() > 0 {
+			prevMean, prevUpper = f.Mean[0], f.Upper[0]
+		}
+		if o.Progress != nil && tr.Len() >= 10 && (i+1)%(tr.Len()/10) == 0 {
+			fmt.Fprintf(o.Progress, "%s: %d%% (%d/%d steps)\n", o.Label, 100*(i+1)/tr.Len(), i+1, tr.Len())
+		}
+	}
+	if n, ok := fc.(forecast.Namer); ok {
+		res.Model = n.Name()
+	}
+	res.Summary = summarize(res.Rows, o, step, res.Summary.ScaleEvents)
+	return res, nil
+}
+
+func summarize(rows []row, o options, step time.Duration, events int) summary {
+	s := summary{Policy: o.Policy, Steps: len(rows), ScaleEvents: events}
+	var capSum, demSum float64
+	under, underEff := 0, 0
+	for _, r := range rows {
+		capSum += float64(r.Ready) * o.PerReplica
+		demSum += r.Demand
+		if r.Demand > float64(r.Ready)*o.PerReplica+1e-9 {
+			under++
+		}
+		if r.Demand > float64(r.Ready)*r.Capacity+1e-9 {
+			underEff++
+		}
+		s.WorstShortfall = math.Max(s.WorstShortfall, (r.Demand-float64(r.Ready)*r.Capacity)/o.PerReplica)
+		s.ReplicaHours += float64(r.Ready) * step.Hours()
+		s.ShadowHours += float64(r.Shadows) * step.Hours()
+		if r.ShadowUp {
+			s.ShadowScaleUps++
+		}
+	}
+	s.Under = float64(under) / float64(len(rows))
+	s.UnderEffective = float64(underEff) / float64(len(rows))
+	if demSum > 0 {
+		s.CapacityRatio = capSum / demSum
+	}
+	return s
+}
