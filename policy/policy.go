@@ -64,10 +64,11 @@ type Shadow struct {
 	Latency time.Duration
 	// ErrorRate is the fraction of mirrored requests that failed, in [0, 1].
 	ErrorRate float64
-	// LoadRatio is the shadows' load per replica relative to production's
-	// (mirrored fraction / shadow scale). 1 means the shadows run at the
-	// same per-replica load as production would at the current capacity,
-	// so their latency is production-like; the Controller keeps it near 1.
+	// LoadRatio is the shadows' per-replica load relative to a production
+	// replica's load at the target utilization (mirrored load / (ready
+	// shadows × PerReplica × TargetUtilization)). The Controller mirrors
+	// so that it stays near 1: the shadows' latency is then production's
+	// latency at the target, whatever the forecast error.
 	LoadRatio float64
 }
 
@@ -102,6 +103,10 @@ type Decision struct {
 	Target int
 	// Reason names the rule that fired and its numbers.
 	Reason string
+	// ShadowTriggered is true when the shadow signal (latency or error
+	// rate) caused the decision; the Controller counts these to report the
+	// value the shadows deliver.
+	ShadowTriggered bool
 }
 
 // String formats the decision for logs.

@@ -87,7 +87,8 @@ type Controller struct {
 	hist      *ring
 	lastLoad  float64
 	haveLoad  bool
-	observed  int // valid observations so far
+	observed  int    // valid observations so far
+	mirrored  window // mirrored load (fraction in force × load) of recent passes
 	passes    int
 	lead      *leadTimer
 	leadTime  time.Duration
@@ -331,8 +332,12 @@ func (c *Controller) Step(ctx context.Context, now time.Time) (Report, error) {
 	// 8. Shadow pool.
 	if c.pool != nil {
 		mean, _ := fc.Peak(steps)
+		next := rep.Load
+		if fc.Len() > 0 {
+			next = fc.Mean[0]
+		}
 		in := poolInput{
-			history: c.observed, fcErr: c.fcErr, predicted: mean, predictedOK: fc.Len() > 0,
+			history: c.observed, fcErr: c.fcErr, predicted: mean, predictedOK: fc.Len() > 0, next: next,
 			perReplica: c.cfg.PerReplica, target: c.cfg.TargetUtilization,
 		}
 		ps, err := c.pool.step(ctx, in)
@@ -439,7 +444,13 @@ func (c *Controller) trackReady(now time.Time, st actuator.State) {
 // shadowSignal reads the mirror and turns its stats into the policy's
 // shadow input; stale or missing stats make it invalid.
 func (c *Controller) shadowSignal(ctx context.Context, now time.Time, st actuator.State, fail func(string, error), rep *Report) policy.Shadow {
-	if c.mirror == nil || c.pool == nil || c.pool.ready == 0 || c.pool.fraction == 0 {
+	if c.pool == nil {
+		return policy.Shadow{}
+	}
+	if rep.LoadValid {
+		c.mirrored.push(c.pool.fraction * rep.Load)
+	}
+	if c.pool.ready == 0 || c.pool.fraction == 0 {
 		return policy.Shadow{}
 	}
 	cctx, cancel := c.callCtx(ctx)
@@ -455,7 +466,11 @@ func (c *Controller) shadowSignal(ctx context.Context, now time.Time, st actuato
 	case s.Requests == 0:
 		return policy.Shadow{}
 	}
-	sh := policy.Shadow{Valid: true, Latency: s.P95, ErrorRate: s.ErrorRate(), LoadRatio: c.pool.loadRatio(st.Desired)}
+	// The mirrored load over the stats window, from the fraction in force
+	// and the load of each pass in it.
+	k := max(1, int((s.Window+c.cfg.Interval/2)/c.cfg.Interval))
+	sh := policy.Shadow{Valid: true, Latency: s.P95, ErrorRate: s.ErrorRate(),
+		LoadRatio: c.pool.loadRatio(c.mirrored.mean(k), c.cfg.PerReplica, c.cfg.TargetUtilization)}
 	c.inst.shadowLatency.Record(ctx, s.P95.Seconds())
 	c.inst.shadowErrRate.Record(ctx, sh.ErrorRate)
 	if div, base := c.pool.divergence(s.P95); div {

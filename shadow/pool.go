@@ -26,7 +26,9 @@ type InstanceType struct {
 // its default.
 type PoolConfig struct {
 	// Scale is the shadow capacity as a fraction of the production
-	// replicas needed for the predicted load, in (0, 1]. Default 0.05.
+	// replicas needed for the predicted peak load, in (0, 1]. Default 0.05.
+	// The mirrored fraction is set so that each ready shadow receives the
+	// load of a production replica at the target utilization.
 	Scale float64
 	// MinReplicas and MaxReplicas bound the pool while it is active.
 	// Defaults 1 and 10.
@@ -168,7 +170,9 @@ type PoolStatus struct {
 	Reason string
 	// Desired and Ready are the shadow replicas requested and serving.
 	Desired, Ready int
-	// Fraction is the mirrored fraction of production traffic.
+	// Fraction is the mirrored fraction of production traffic: ready
+	// shadows × PerReplica × TargetUtilization / the predicted load of the
+	// next interval, at most 1.
 	Fraction float64
 	// InstanceType is the catalog type chosen, if any.
 	InstanceType string
@@ -213,6 +217,7 @@ type poolInput struct {
 	fcErr       float64 // rolling MAPE of one-step forecasts; NaN when unknown
 	predicted   float64 // predicted peak load over the lead time
 	predictedOK bool
+	next        float64 // predicted load for the next interval (or the observed load)
 	perReplica  float64
 	target      float64
 }
@@ -272,11 +277,17 @@ func (p *pool) step(ctx context.Context, in poolInput) (PoolStatus, error) {
 	} else {
 		p.ready = min(st.Ready, p.desired)
 	}
-	// Mirror only to serving shadows, in proportion to their share of the
-	// predicted production capacity.
+	// Mirror only to serving shadows, so that each receives the load a
+	// production replica at the target utilization would serve: then
+	// shadow latency is production's latency at the target, and a rise
+	// means a replica serves less than PerReplica (a slower release), not
+	// that the forecast missed.
 	frac := 0.0
-	if p.active && p.ready > 0 && predReplicas > 0 {
-		frac = math.Min(1, float64(p.ready)/float64(predReplicas))
+	if p.active && p.ready > 0 {
+		frac = 1
+		if in.next > 0 {
+			frac = math.Min(1, float64(p.ready)*in.perReplica*in.target/in.next)
+		}
 	}
 	if frac != p.fraction {
 		if err := p.mir.SetFraction(frac); err != nil {
@@ -302,13 +313,40 @@ func (p *pool) step(ctx context.Context, in poolInput) (PoolStatus, error) {
 	return s, errors.Join(errs...)
 }
 
-// loadRatio is the shadows' per-replica load relative to production's at
-// its current capacity.
-func (p *pool) loadRatio(prodCurrent int) float64 {
-	if p.ready <= 0 || prodCurrent <= 0 {
+// loadRatio is the shadows' per-replica load, given the mean mirrored load
+// over the stats window, relative to a production replica's load at the
+// target utilization.
+func (p *pool) loadRatio(mirrored, perReplica, target float64) float64 {
+	if p.ready <= 0 || !(perReplica > 0) || !(target > 0) {
 		return 0
 	}
-	return p.fraction * float64(prodCurrent) / float64(p.ready)
+	return mirrored / (float64(p.ready) * perReplica * target)
+}
+
+// window keeps the last 64 values for short moving averages.
+type window struct {
+	buf  [64]float64
+	n    int
+	next int
+}
+
+func (w *window) push(v float64) {
+	w.buf[w.next] = v
+	w.next = (w.next + 1) % len(w.buf)
+	w.n = min(w.n+1, len(w.buf))
+}
+
+// mean averages the last k values (fewer when fewer were pushed).
+func (w *window) mean(k int) float64 {
+	k = min(k, w.n)
+	if k <= 0 {
+		return 0
+	}
+	sum := 0.0
+	for i := 1; i <= k; i++ {
+		sum += w.buf[(w.next-i+len(w.buf))%len(w.buf)]
+	}
+	return sum / float64(k)
 }
 
 // divergence updates the latency baseline and reports whether p95 departs

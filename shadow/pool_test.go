@@ -94,14 +94,12 @@ func TestPoolAppearsWithSignalGrowsAndDisappears(t *testing.T) {
 	assert.True(t, rep.Pool.Active)
 	assert.Equal(t, "c.large", rep.Pool.InstanceType, "cheapest on-demand type with 2 vCPU and 4 GiB")
 	assert.InDelta(t, 4*0.085, rep.Pool.CostPerHour, 1e-9)
-	assert.InDelta(t, 4.0/40, rep.Pool.Fraction, 1e-9, "mirrored share = shadow replicas / predicted production replicas")
+	assert.InDelta(t, 4*10*0.5/200.0, rep.Pool.Fraction, 1e-9, "mirrored share: ready shadows × C × target / predicted load")
 	assert.InDelta(t, 4.0/40, r.mir.fraction, 1e-9)
 	assert.True(t, rep.Shadow.Valid)
-	// Production holds more replicas than the mean prediction needs (the
-	// policy sizes for the upper bound), so each shadow carries
-	// Current/40 times a production replica's load.
-	assert.InDelta(t, float64(rep.State.Desired)/40, rep.Shadow.LoadRatio, 1e-9)
-	assert.Greater(t, rep.Shadow.LoadRatio, 1.0)
+	// Each shadow receives a production replica's load at the target
+	// (200 × 0.1 / 4 = 5 req/s = 10 × 0.5).
+	assert.InDelta(t, 1.0, rep.Shadow.LoadRatio, 1e-9)
 
 	// Load falls to almost nothing: after DeprovisionAfter passes the pool
 	// goes away and mirroring stops; one pass of low load is not enough

@@ -103,7 +103,9 @@ func newPolicy(o options, step time.Duration) (policy.Policy, error) {
 	}
 	cfg := policy.DefaultPredictiveConfig()
 	cfg.Reactive = hpa
-	cfg.Threshold.LatencyThreshold = 4 * defaultService.service
+	// The latency objective: the service's p95 halfway between the target
+	// utilization and saturation.
+	cfg.Threshold.LatencyThreshold, _ = defaultService.at((1 + o.Target) / 2)
 	return policy.Predictive(cfg)
 }
 
@@ -150,7 +152,7 @@ func replay(ctx context.Context, tr Trace, o options) (*result, error) {
 	var shadows *actuatortest.Group
 	if o.Shadows && o.Policy == "predictive" {
 		shadows = actuatortest.NewGroup(0, o.ReadyDelay, clk)
-		sm = &simMirror{model: defaultService, step: step, ready: func() int {
+		sm = &simMirror{model: defaultService, step: step, window: max(1, int(5*time.Minute/step)), ready: func() int {
 			st, _ := shadows.Current(ctx)
 			return st.Ready
 		}}
@@ -177,7 +179,7 @@ func replay(ctx context.Context, tr Trace, o options) (*result, error) {
 		now = tr.Times[i]
 		c := capacityAt(i)
 		if sm != nil {
-			sm.set(now, tr.Values[i], c)
+			sm.observe(now, tr.Values[i], c)
 		}
 		rep, err := ctrl.Step(ctx, now)
 		if err != nil {
@@ -194,6 +196,9 @@ func replay(ctx context.Context, tr Trace, o options) (*result, error) {
 			r.Shadows = ss.Desired
 		}
 		res.Rows[i] = r
+		if debugHook != nil {
+			debugHook(i, fmt.Sprintf("%+v | %+v | %s | cur=%+v", rep.Shadow, rep.Pool, rep.Decision, st))
+		}
 		if i == 0 {
 			prevDesired = st.Desired
 		}
@@ -205,7 +210,7 @@ func replay(ctx context.Context, tr Trace, o options) (*result, error) {
 		if f := rep.Forecast; f.Len() > 0 {
 			prevMean, prevUpper = f.Mean[0], f.Upper[0]
 		}
-		if o.Progress != nil && tr.Len() >= 10 && (i+1)%(tr.Len()/10) == 0 {
+		if o.Progress != nil && (10*(i+1)/tr.Len() > 10*i/tr.Len()) {
 			fmt.Fprintf(o.Progress, "%s: %d%% (%d/%d steps)\n", o.Label, 100*(i+1)/tr.Len(), i+1, tr.Len())
 		}
 	}
@@ -243,3 +248,5 @@ func summarize(rows []row, o options, step time.Duration, events int) summary {
 	}
 	return s
 }
+
+var debugHook func(int, string)

@@ -37,38 +37,54 @@ func (m serviceModel) at(rho float64) (time.Duration, float64) {
 }
 
 // simMirror stands in for the HTTP tee in a replay: the shadows receive the
-// mirrored fraction of the step's demand on their own ready replicas, each
-// with the same per-replica capacity as production, and answer as the
-// service model says.
+// mirrored fraction of each step's demand on their own ready replicas, each
+// with the same per-replica capacity as production (the running release's),
+// and answer as the service model says. Stats cover the last few steps, as a
+// tee's sliding window does.
 type simMirror struct {
 	mu       sync.Mutex
 	model    serviceModel
 	fraction float64
 	now      time.Time
 	step     time.Duration
-	demand   float64 // this step's demand
-	capacity float64 // per-replica capacity of the running release
+	window   int
+	recent   []stepLoad // the last window steps, oldest first
 	ready    func() int
 }
 
-func (m *simMirror) set(now time.Time, demand, capacity float64) {
+// stepLoad is one step's mirrored load and shadow capacity.
+type stepLoad struct {
+	mirrored, capacity float64
+}
+
+// observe records the step's demand and per-replica capacity; it is called
+// before the Controller's pass at now.
+func (m *simMirror) observe(now time.Time, demand, perReplica float64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.now, m.demand, m.capacity = now, demand, capacity
+	m.now = now
+	w := stepLoad{mirrored: m.fraction * demand, capacity: float64(m.ready()) * perReplica}
+	m.recent = append(m.recent, w)
+	if len(m.recent) > m.window {
+		m.recent = m.recent[1:]
+	}
 }
 
 // Stats implements mirror.Mirror.
 func (m *simMirror) Stats(context.Context) (mirror.Stats, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	n := m.ready()
-	mirrored := m.fraction * m.demand
-	s := mirror.Stats{At: m.now, Window: m.step, Fraction: m.fraction, Requests: int64(math.Round(mirrored))}
-	if n == 0 || s.Requests == 0 {
+	var load, capacity float64
+	for _, w := range m.recent {
+		load += w.mirrored
+		capacity += w.capacity
+	}
+	s := mirror.Stats{At: m.now, Window: time.Duration(len(m.recent)) * m.step, Fraction: m.fraction, Requests: int64(math.Round(load))}
+	if capacity == 0 || s.Requests == 0 {
+		s.Requests = 0
 		return s, nil
 	}
-	rho := mirrored / (float64(n) * m.capacity)
-	p95, errRate := m.model.at(rho)
+	p95, errRate := m.model.at(load / capacity)
 	s.P50, s.P95, s.P99 = p95/2, p95, p95*2
 	s.Errors = int64(math.Round(errRate * float64(s.Requests)))
 	return s, nil
