@@ -64,11 +64,11 @@ type Shadow struct {
 	Latency time.Duration
 	// ErrorRate is the fraction of mirrored requests that failed, in [0, 1].
 	ErrorRate float64
-	// LoadRatio is the shadows' per-replica load relative to a production
-	// replica's load at the target utilization (mirrored load / (ready
-	// shadows × PerReplica × TargetUtilization)). The Controller mirrors
-	// so that it stays near 1: the shadows' latency is then production's
-	// latency at the target, whatever the forecast error.
+	// LoadRatio is the shadows' per-replica load relative to the load the
+	// Controller planned for them (mirrored load / (ready shadows ×
+	// PerReplica × the pool's probe utilization)). The Controller mirrors
+	// so that it stays near 1; far from 1 the shadows' latency says more
+	// about a forecast miss than about a replica's capacity.
 	LoadRatio float64
 }
 
@@ -97,6 +97,8 @@ func (a Action) String() string {
 
 // Decision is a policy's answer: the action, the target replicas and why.
 type Decision struct {
+	// Action is ScaleUp, ScaleDown or NoChange, as Target compares with
+	// Input.Current.
 	Action Action
 	// Target is the number of replicas to request. For NoChange it equals
 	// Input.Current.

@@ -145,7 +145,7 @@ func New(cfg Config, deps Deps, opts ...Option) (*Controller, error) {
 		c.retry.After = c.clock.After
 	}
 	if c.poolCfg != nil {
-		pc := c.poolCfg.withDefaults(cfg.PerReplica)
+		pc := c.poolCfg.withDefaults(cfg.PerReplica, cfg.TargetUtilization)
 		if err := pc.Validate(); err != nil {
 			return nil, err
 		}
@@ -470,7 +470,7 @@ func (c *Controller) shadowSignal(ctx context.Context, now time.Time, st actuato
 	// and the load of each pass in it.
 	k := max(1, int((s.Window+c.cfg.Interval/2)/c.cfg.Interval))
 	sh := policy.Shadow{Valid: true, Latency: s.P95, ErrorRate: s.ErrorRate(),
-		LoadRatio: c.pool.loadRatio(c.mirrored.mean(k), c.cfg.PerReplica, c.cfg.TargetUtilization)}
+		LoadRatio: c.pool.loadRatio(c.mirrored.mean(k), c.cfg.PerReplica)}
 	c.inst.shadowLatency.Record(ctx, s.P95.Seconds())
 	c.inst.shadowErrRate.Record(ctx, sh.ErrorRate)
 	if div, base := c.pool.divergence(s.P95); div {

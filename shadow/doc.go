@@ -22,9 +22,9 @@
 // sizes the pool as PoolConfig.Scale of the replicas the predicted peak
 // needs, growing by at most MaxStepUp a pass, on the cheapest catalog
 // instance type that fits, and sets the mirrored fraction so that each ready
-// shadow receives the load a production replica carries at the target
-// utilization. The shadows' latency is then production's latency at the
-// target, whatever the forecast error: a rise means each replica now serves
+// shadow receives PoolConfig.ProbeUtilization × PerReplica of the predicted
+// load. The shadows' latency is then a replica's latency at that
+// utilization, whatever the forecast error: a rise means each replica now serves
 // less than Config.PerReplica (for example a slower release), which request
 // rates alone cannot show.
 //

@@ -27,8 +27,8 @@ type InstanceType struct {
 type PoolConfig struct {
 	// Scale is the shadow capacity as a fraction of the production
 	// replicas needed for the predicted peak load, in (0, 1]. Default 0.05.
-	// The mirrored fraction is set so that each ready shadow receives the
-	// load of a production replica at the target utilization.
+	// The mirrored fraction is set so that each ready shadow receives
+	// ProbeUtilization × PerReplica.
 	Scale float64
 	// MinReplicas and MaxReplicas bound the pool while it is active.
 	// Defaults 1 and 10.
@@ -59,12 +59,23 @@ type PoolConfig struct {
 	MinVCPU, MinMemoryGiB float64
 	// AllowSpot lets the pool choose spot instances.
 	AllowSpot bool
+	// ProbeUtilization is the utilization each shadow replica is driven at:
+	// the mirrored fraction is set so that a ready shadow receives
+	// ProbeUtilization × Config.PerReplica of the predicted load. At a
+	// moderate utilization latency is flat while a replica serves
+	// PerReplica and climbs when it serves less (a slower release), so the
+	// signal stays readable even when production runs hot. In (0, 1].
+	// Default: Config.TargetUtilization, at most 0.7.
+	ProbeUtilization float64
 	// DivergenceFactor raises AlertShadowDivergence when shadow p95
 	// latency exceeds this multiple of its baseline. Default 2.
 	DivergenceFactor float64
 }
 
-func (p PoolConfig) withDefaults(perReplica float64) PoolConfig {
+func (p PoolConfig) withDefaults(perReplica, target float64) PoolConfig {
+	if p.ProbeUtilization == 0 {
+		p.ProbeUtilization = min(target, 0.7)
+	}
 	if p.Scale == 0 {
 		p.Scale = 0.05
 	}
@@ -117,6 +128,8 @@ func (p PoolConfig) Validate() error {
 		return fmt.Errorf("shadow: PoolConfig.MinLoad (%v) must be a non-negative number", p.MinLoad)
 	case p.ProvisionAfter < 1 || p.DeprovisionAfter < 1:
 		return fmt.Errorf("shadow: PoolConfig.ProvisionAfter (%d) and DeprovisionAfter (%d) must be at least 1", p.ProvisionAfter, p.DeprovisionAfter)
+	case !(p.ProbeUtilization > 0 && p.ProbeUtilization <= 1):
+		return fmt.Errorf("shadow: PoolConfig.ProbeUtilization (%v) must be in (0, 1]", p.ProbeUtilization)
 	case !(p.DivergenceFactor > 1):
 		return fmt.Errorf("shadow: PoolConfig.DivergenceFactor (%v) must be greater than 1", p.DivergenceFactor)
 	case p.MinVCPU < 0 || p.MinMemoryGiB < 0:
@@ -171,7 +184,7 @@ type PoolStatus struct {
 	// Desired and Ready are the shadow replicas requested and serving.
 	Desired, Ready int
 	// Fraction is the mirrored fraction of production traffic: ready
-	// shadows × PerReplica × TargetUtilization / the predicted load of the
+	// shadows × PerReplica × ProbeUtilization / the predicted load of the
 	// next interval, at most 1.
 	Fraction float64
 	// InstanceType is the catalog type chosen, if any.
@@ -277,16 +290,15 @@ func (p *pool) step(ctx context.Context, in poolInput) (PoolStatus, error) {
 	} else {
 		p.ready = min(st.Ready, p.desired)
 	}
-	// Mirror only to serving shadows, so that each receives the load a
-	// production replica at the target utilization would serve: then
-	// shadow latency is production's latency at the target, and a rise
-	// means a replica serves less than PerReplica (a slower release), not
-	// that the forecast missed.
+	// Mirror only to serving shadows, so that each receives the probe
+	// load: its latency is then a replica's latency at the probe
+	// utilization, and a rise means a replica serves less than PerReplica
+	// (a slower release), not that the forecast missed.
 	frac := 0.0
 	if p.active && p.ready > 0 {
 		frac = 1
 		if in.next > 0 {
-			frac = math.Min(1, float64(p.ready)*in.perReplica*in.target/in.next)
+			frac = math.Min(1, float64(p.ready)*in.perReplica*p.cfg.ProbeUtilization/in.next)
 		}
 	}
 	if frac != p.fraction {
@@ -314,13 +326,12 @@ func (p *pool) step(ctx context.Context, in poolInput) (PoolStatus, error) {
 }
 
 // loadRatio is the shadows' per-replica load, given the mean mirrored load
-// over the stats window, relative to a production replica's load at the
-// target utilization.
-func (p *pool) loadRatio(mirrored, perReplica, target float64) float64 {
-	if p.ready <= 0 || !(perReplica > 0) || !(target > 0) {
+// over the stats window, relative to the probe load.
+func (p *pool) loadRatio(mirrored, perReplica float64) float64 {
+	if p.ready <= 0 || !(perReplica > 0) {
 		return 0
 	}
-	return mirrored / (float64(p.ready) * perReplica * target)
+	return mirrored / (float64(p.ready) * perReplica * p.cfg.ProbeUtilization)
 }
 
 // window keeps the last 64 values for short moving averages.

@@ -57,6 +57,9 @@ type config struct {
 	scenario   string
 	shadows    bool
 	quiet      bool
+	quantile   float64
+	downscale  float64
+	scaleIn    bool
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -76,6 +79,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&c.scenario, "scenario", "", "regression: per-replica capacity drops 30% at 60% of the trace; compares with and without shadows")
 	fs.BoolVar(&c.shadows, "shadows", true, "predictive: run the shadow pool and use its signal")
 	fs.BoolVar(&c.quiet, "quiet", false, "no progress lines on stderr")
+	fs.Float64Var(&c.quantile, "quantile", 0, "predictive: forecast quantile provisioned for (default P90)")
+	fs.Float64Var(&c.downscale, "downscale-threshold", 0, "predictive: scale down when the predicted peak needs less than this fraction of current capacity at the target (default 0.85)")
+	fs.BoolVar(&c.scaleIn, "forecast-scale-in", false, "predictive: let the forecast scale in below what the observed load needs")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -155,7 +161,8 @@ func (c *config) run(ctx context.Context, stdout, stderr io.Writer) error {
 		progress = stderr
 	}
 	base := options{PerReplica: c.perReplica, ReadyDelay: c.readyDelay, Target: c.target, Min: c.min, Max: c.max,
-		Shadows: c.shadows, Progress: progress, RegressionFactor: 0.7}
+		Shadows: c.shadows, Progress: progress, RegressionFactor: 0.7,
+		Quantile: c.quantile, DownscaleThreshold: c.downscale, ForecastScaleIn: c.scaleIn}
 	switch {
 	case c.sweep:
 		return c.runSweep(ctx, tr, name, base, stdout)

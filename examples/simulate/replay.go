@@ -27,6 +27,11 @@ type options struct {
 	// RegressionFactor × PerReplica (a slower release); 0 disables it.
 	RegressionAt     float64
 	RegressionFactor float64
+	// Quantile, DownscaleThreshold and ForecastScaleIn tune the predictive
+	// stack (0/false: the library defaults).
+	Quantile           float64
+	DownscaleThreshold float64
+	ForecastScaleIn    bool
 	// Progress, if not nil, receives a progress line every 10%.
 	Progress io.Writer
 	Label    string
@@ -103,9 +108,15 @@ func newPolicy(o options, step time.Duration) (policy.Policy, error) {
 	}
 	cfg := policy.DefaultPredictiveConfig()
 	cfg.Reactive = hpa
-	// The latency objective: the service's p95 halfway between the target
-	// utilization and saturation.
-	cfg.Threshold.LatencyThreshold, _ = defaultService.at((1 + o.Target) / 2)
+	// The service's latency objective: its p95 at 90% utilization.
+	cfg.Threshold.LatencyThreshold, _ = defaultService.at(0.9)
+	if o.Quantile > 0 {
+		cfg.Quantile = o.Quantile
+	}
+	if o.DownscaleThreshold > 0 {
+		cfg.Threshold.DownscaleThreshold = o.DownscaleThreshold
+	}
+	cfg.ForecastScaleIn = o.ForecastScaleIn
 	return policy.Predictive(cfg)
 }
 

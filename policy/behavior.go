@@ -1,0 +1,297 @@
+package policy
+
+import (
+	"fmt"
+	"math"
+	"time"
+)
+
+// PolicyKind is the unit of a ScalingPolicy's Value.
+type PolicyKind int
+
+// Kinds of scaling policies, as in the HPA behavior field
+// (autoscaling/v2 HPAScalingPolicyType).
+const (
+	// Pods limits the change to Value replicas per Period.
+	Pods PolicyKind = iota
+	// Percent limits the change to Value percent of the replicas at the
+	// start of the Period.
+	Percent
+)
+
+// String returns the kind's name.
+func (k PolicyKind) String() string {
+	switch k {
+	case Pods:
+		return "pods"
+	case Percent:
+		return "percent"
+	}
+	return fmt.Sprintf("unknown policy kind: %d", int(k))
+}
+
+// ScalingPolicy limits how much the replica count may change within a
+// sliding Period, like one entry of HPA's behavior.scaleUp.policies.
+type ScalingPolicy struct {
+	// Kind says whether Value counts pods or percent.
+	Kind PolicyKind
+	// Value is the number of pods or the percentage; it must be positive.
+	Value int
+	// Period is the length of the sliding window; it must be positive.
+	Period time.Duration
+}
+
+// Select chooses among several ScalingPolicies (HPA's selectPolicy).
+type Select int
+
+// Selections.
+const (
+	// SelectMax allows the largest change any policy allows (the default).
+	SelectMax Select = iota
+	// SelectMin allows the smallest change any policy allows.
+	SelectMin
+	// SelectDisabled forbids changes in this direction.
+	SelectDisabled
+)
+
+// String returns the selection's name as HPA spells it.
+func (s Select) String() string {
+	switch s {
+	case SelectMax:
+		return "Max"
+	case SelectMin:
+		return "Min"
+	case SelectDisabled:
+		return "Disabled"
+	}
+	return fmt.Sprintf("unknown select policy: %d", int(s))
+}
+
+// RateRules limit the rate of change in one direction.
+type RateRules struct {
+	// Select picks among Policies; the zero value is SelectMax.
+	Select Select
+	// Policies are the limits; none means no limit (unless Select is
+	// SelectDisabled). Kubernetes requires at least one.
+	Policies []ScalingPolicy
+}
+
+func (r RateRules) validate(field string) error {
+	if r.Select < SelectMax || r.Select > SelectDisabled {
+		return fmt.Errorf("%s.Select (%d) is not a known selection", field, int(r.Select))
+	}
+	for i, p := range r.Policies {
+		switch {
+		case p.Kind != Pods && p.Kind != Percent:
+			return fmt.Errorf("%s.Policies[%d].Kind (%d) is not pods or percent", field, i, int(p.Kind))
+		case p.Value <= 0:
+			return fmt.Errorf("%s.Policies[%d].Value (%d) must be positive", field, i, p.Value)
+		case p.Period <= 0:
+			return fmt.Errorf("%s.Policies[%d].Period (%s) must be positive", field, i, p.Period)
+		}
+	}
+	return nil
+}
+
+func (r RateRules) longestPeriod() time.Duration {
+	var d time.Duration
+	for _, p := range r.Policies {
+		d = max(d, p.Period)
+	}
+	return d
+}
+
+// scaleEvent is a change the limiter allowed, assumed carried out.
+type scaleEvent struct {
+	at     time.Time
+	change int
+}
+
+// rateLimiter is HPA's convertDesiredReplicasWithBehaviorRate with its
+// scale-event bookkeeping (storeScaleEvent, getReplicasChangePerPeriod,
+// calculateScaleUpLimitWithScalingRules, calculateScaleDownLimitWithBehaviors
+// in pkg/controller/podautoscaler/horizontal.go), with time passed in.
+type rateLimiter struct {
+	up, down  RateRules
+	ups, dwns []scaleEvent
+}
+
+func (r *rateLimiter) reset() { r.ups, r.dwns = nil, nil }
+
+// changeInPeriod sums the changes recorded strictly after now − period.
+func changeInPeriod(now time.Time, period time.Duration, events []scaleEvent) int {
+	cutoff := now.Add(-period)
+	n := 0
+	for _, e := range events {
+		if e.at.After(cutoff) {
+			n += e.change
+		}
+	}
+	return n
+}
+
+// upLimit is the most replicas a scale-up may reach now.
+func (r *rateLimiter) upLimit(now time.Time, current int) int {
+	switch {
+	case r.up.Select == SelectDisabled:
+		return current
+	case len(r.up.Policies) == 0:
+		return maxReplicas
+	}
+	result := math.MinInt
+	if r.up.Select == SelectMin {
+		result = math.MaxInt
+	}
+	for _, p := range r.up.Policies {
+		start := current - changeInPeriod(now, p.Period, r.ups) + changeInPeriod(now, p.Period, r.dwns)
+		var proposed int
+		if p.Kind == Pods {
+			proposed = start + p.Value
+		} else {
+			// Rounded up so a small group can always grow (HPA does the same).
+			proposed = ceilRatio(float64(start) * (1 + float64(p.Value)/100))
+		}
+		if r.up.Select == SelectMin {
+			result = min(result, proposed)
+		} else {
+			result = max(result, proposed)
+		}
+	}
+	return min(result, maxReplicas)
+}
+
+// downLimit is the fewest replicas a scale-down may reach now.
+func (r *rateLimiter) downLimit(now time.Time, current int) int {
+	switch {
+	case r.down.Select == SelectDisabled:
+		return current
+	case len(r.down.Policies) == 0:
+		return 0
+	}
+	result := math.MaxInt
+	if r.down.Select == SelectMin {
+		result = math.MinInt
+	}
+	for _, p := range r.down.Policies {
+		start := current - changeInPeriod(now, p.Period, r.ups) + changeInPeriod(now, p.Period, r.dwns)
+		var proposed int
+		if p.Kind == Pods {
+			proposed = start - p.Value
+		} else {
+			// Truncated toward zero, as HPA's int32 conversion does.
+			proposed = int(float64(start) * (1 - float64(p.Value)/100))
+		}
+		if r.down.Select == SelectMin {
+			result = max(result, proposed)
+		} else {
+			result = min(result, proposed)
+		}
+	}
+	return result
+}
+
+// limit bounds desired by the rate rules and by [lo, hi] in the direction
+// of travel, and returns the HPA condition name that limited it ("" when
+// the desired count was within range).
+func (r *rateLimiter) limit(now time.Time, current, desired, lo, hi int) (int, string) {
+	switch {
+	case desired > current:
+		limit := max(r.upLimit(now, current), current)
+		allowed, why := hi, "TooManyReplicas"
+		if allowed > limit {
+			allowed, why = limit, "ScaleUpLimit"
+		}
+		if desired > allowed {
+			return allowed, why
+		}
+	case desired < current:
+		limit := min(r.downLimit(now, current), current)
+		allowed, why := lo, "TooFewReplicas"
+		if allowed < limit {
+			allowed, why = limit, "ScaleDownLimit"
+		}
+		if desired < allowed {
+			return allowed, why
+		}
+	}
+	return desired, ""
+}
+
+// record stores the change from prev to next made at now and forgets
+// events older than the longest period of either direction (both
+// directions' limits count both kinds of event).
+func (r *rateLimiter) record(now time.Time, prev, next int) {
+	keep := max(r.up.longestPeriod(), r.down.longestPeriod())
+	switch {
+	case next > prev:
+		r.ups = append(prune(r.ups, now, keep), scaleEvent{now, next - prev})
+	case next < prev:
+		r.dwns = append(prune(r.dwns, now, keep), scaleEvent{now, prev - next})
+	}
+}
+
+func prune(events []scaleEvent, now time.Time, period time.Duration) []scaleEvent {
+	cutoff := now.Add(-period)
+	kept := events[:0]
+	for _, e := range events {
+		if e.at.After(cutoff) {
+			kept = append(kept, e)
+		}
+	}
+	return kept
+}
+
+// recommendation is an unstabilized target seen at a time.
+type recommendation struct {
+	at time.Time
+	n  int
+}
+
+// stabilizer is HPA's stabilizeRecommendationWithBehaviors with time passed
+// in: a scale-up goes no higher than the lowest recommendation within the
+// up window, a scale-down no lower than the highest within the down window.
+type stabilizer struct {
+	up, down time.Duration
+	recs     []recommendation
+}
+
+func (s *stabilizer) reset() { s.recs = nil }
+
+// apply records desired at now and returns the stabilized target; it
+// reports whether the up or down window changed the answer.
+func (s *stabilizer) apply(now time.Time, current, desired int) (int, string) {
+	upRec, downRec := desired, desired
+	upCut, downCut := now.Add(-s.up), now.Add(-s.down)
+	kept := s.recs[:0]
+	for _, r := range s.recs {
+		inUp, inDown := r.at.After(upCut), r.at.After(downCut)
+		if inUp {
+			upRec = min(upRec, r.n)
+		}
+		if inDown {
+			downRec = max(downRec, r.n)
+		}
+		// Cutoffs only move forward, so a record outside both windows is
+		// never needed again (HPA reuses its slot instead).
+		if inUp || inDown {
+			kept = append(kept, r)
+		}
+	}
+	s.recs = append(kept, recommendation{now, desired})
+	out := current
+	if out < upRec {
+		out = upRec
+	}
+	if out > downRec {
+		out = downRec
+	}
+	why := ""
+	switch {
+	case out == desired:
+	case desired >= current:
+		why = fmt.Sprintf("ScaleUpStabilized: lowest recommendation in the last %s is %d", s.up, upRec)
+	default:
+		why = fmt.Sprintf("ScaleDownStabilized: highest recommendation in the last %s is %d", s.down, downRec)
+	}
+	return out, why
+}

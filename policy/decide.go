@@ -1,0 +1,81 @@
+package policy
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+)
+
+// finish bounds target to [in.Min, in.Max], notes a clamp in the reason and
+// derives the action from in.Current.
+func finish(in Input, target int, reason string) Decision {
+	if reason == "" {
+		reason = "no reason given"
+	}
+	t := Clamp(target, in.Min, in.Max)
+	if t != target {
+		reason = fmt.Sprintf("%s; clamped %d to [%d, %d]", reason, target, in.Min, in.Max)
+	}
+	return decision(in.Current, t, reason)
+}
+
+// hold returns NoChange at in.Current, or the nearest bound when Current
+// lies outside [Min, Max].
+func hold(in Input, reason string) Decision {
+	return finish(in, in.Current, reason)
+}
+
+// sanitize repairs a Decision returned by an inner policy a wrapper does not
+// control: the target is bounded, the action recomputed and the reason
+// filled in.
+func sanitize(in Input, d Decision) Decision {
+	out := finish(in, d.Target, d.Reason)
+	out.ShadowTriggered = d.ShadowTriggered && out.Target == d.Target && out.Action == ScaleUp
+	return out
+}
+
+// num formats a load or ratio for a Reason: whole numbers from 100 up, two
+// decimals from 1 up, three significant digits below.
+func num(v float64) string {
+	switch {
+	case math.IsNaN(v) || math.IsInf(v, 0):
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	case math.Abs(v) >= 100:
+		return strconv.FormatFloat(math.Round(v), 'f', -1, 64)
+	case math.Abs(v) >= 1:
+		return strconv.FormatFloat(math.Round(v*100)/100, 'f', -1, 64)
+	default:
+		return strconv.FormatFloat(v, 'g', 3, 64)
+	}
+}
+
+// finite reports whether v is neither NaN nor infinite.
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// clock tracks the last decision time of a stateful policy so that state
+// can be discarded when time runs backwards (a replay restarted).
+type clock struct {
+	last time.Time
+	set  bool
+}
+
+// advance records now and reports whether time went backwards since the
+// previous call.
+func (c *clock) advance(now time.Time) (rewound bool) {
+	rewound = c.set && now.Before(c.last)
+	c.last, c.set = now, true
+	return rewound
+}
+
+// ceilRatio returns ceil(x) for a non-negative finite x, guarding against
+// rounding noise and capping huge values like Replicas does.
+func ceilRatio(x float64) int {
+	if !(x > 0) {
+		return 0
+	}
+	if x >= maxReplicas {
+		return maxReplicas
+	}
+	return int(math.Ceil(x - 1e-9))
+}

@@ -1,0 +1,85 @@
+// Package policy turns the Controller's view of production — observed load,
+// a load forecast with its prediction interval, the shadow pool's signal —
+// into a scaling Decision: an Action, a target replica count and a Reason
+// that names the rule and its numbers.
+//
+// # Policies
+//
+// Threshold is the reference policy. With P the predicted load (the peak of
+// the forecast over Input.LeadSteps steps, see PredictedLoad) and C the
+// capacity Current × PerReplica, the first rule that matches decides:
+//
+//  1. shadow latency > LatencyThreshold or shadow error rate >
+//     ErrorRateThreshold → scale up to P × ScaleFactor;
+//  2. P > CapacityThreshold × C → scale up to P;
+//  3. P < DownscaleThreshold × C → scale down to P;
+//  4. otherwise no change.
+//
+// Load converts to replicas with Replicas at Input.TargetUtilization; the
+// shadow numbers are divided by Shadow.LoadRatio first, so that a shadow at
+// 5% of production's size receiving 5% of its traffic reads like
+// production. Without a forecast Threshold falls back to the observed load
+// and says so.
+//
+// HPA is the reactive baseline everything predictive is compared against:
+// the Kubernetes autoscaling/v2 algorithm with its defaults (tolerance 0.1,
+// unready replicas at zero on scale-up, no scaling on a missing metric,
+// 300 s scale-down stabilization, scale-up {4 pods, 100%} per 15 s,
+// scale-down 100% per 15 s), with time taken from Input.Now.
+//
+// # Wrappers
+//
+// Wrappers take a Policy and return one; each is usable alone and they
+// compose in any order. Every wrapper validates the Input, repairs what its
+// inner policy returns (bounds, action, empty reason) and adds its own
+// reason to the Decision.
+//
+//   - Bounds narrows [Min, Max] below the Input's range.
+//   - Stabilize keeps, over separate up and down windows, the lowest
+//     (up) or highest (down) target the inner policy asked for (HPA's
+//     stabilization windows).
+//   - RateLimit limits changes to pods or percent per sliding period,
+//     exactly as HPA's behavior policies.
+//   - Cooldown holds the count for a while after each scaling action.
+//   - Tolerance ignores changes within separate up and down bands.
+//   - Headroom makes the inner policy provision for an upper quantile of the
+//     forecast (P90 by default) instead of its mean, by rescaling the
+//     prediction interval (QuantileForecast).
+//   - Max asks for the largest target of several policies: predictive and
+//     reactive combined, so a forecast never takes capacity below the
+//     reactive ask.
+//   - NoScaleInOnForecast lets a forecast scale in only when the reactive
+//     rule or the observed load agrees (the clouds' default; wrap nothing to
+//     allow predictive scale-in).
+//   - MinHistory uses a fallback (reactive) policy until the forecast is
+//     trusted — after N forecasts, or when a caller's function says so —
+//     and records that in the reason.
+//   - DryRun decides and reports but always returns NoChange; the would-be
+//     decision is in the reason and in DryRunPolicy.Last.
+//   - MaxCapacity honors Max, or lets the forecast's capacity plus a buffer
+//     exceed it (AWS's MaxCapacityBuffer).
+//
+// Predictive composes the recommended stack: Threshold with Headroom at
+// P90, no forecast scale-in, the HPA floor through Max, HPA as the fallback
+// until the forecast is trusted, and the max-capacity behavior.
+//
+// # State and time
+//
+// Decisions read only their Input and perform no I/O: time comes in as
+// Input.Now, never from the wall clock. Stateful policies (HPA, Stabilize, RateLimit,
+// Cooldown, MinHistory) keep history keyed on Input.Now, assume every
+// Decision they return is carried out, and forget their history when Now
+// goes backwards (a replay restarted). They are not safe for concurrent use
+// and must be called once per pass; do not share one stateful instance
+// between two wrappers of the same stack unless only one of them calls it
+// on a pass (as Predictive does with its reactive policy).
+//
+// # Errors
+//
+// An invalid Input (see Input.Validate) gives an error wrapping
+// ErrInvalidInput. Otherwise Decide never fails for the policies of this
+// package, never panics, and returns a target within [Min, Max] (except
+// DryRun, which returns Current, and MaxCapacity with IncreaseMax) and a
+// non-empty Reason. Constructors validate their configuration and name
+// the offending field and value.
+package policy

@@ -1,0 +1,87 @@
+package policy
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/shadowscale/shadowscale/forecast"
+)
+
+// DefaultQuantile is the forecast quantile Headroom provisions for when
+// none is configured: P90.
+const DefaultQuantile = 0.9
+
+// HeadroomConfig sets the quantile of the predictive distribution a policy
+// provisions for.
+type HeadroomConfig struct {
+	// Quantile is in (0, 1); zero means DefaultQuantile. 0.5 is the mean.
+	Quantile float64
+}
+
+// z returns the standard normal quantile at p.
+func z(p float64) float64 { return math.Sqrt2 * math.Erfinv(2*p-1) }
+
+// QuantileForecast returns f with Mean replaced by the q-quantile of each
+// step's predictive distribution, read as normal: the interval [Lower,
+// Upper] at Level gives σ = (Upper − Mean) / z((1 + Level) / 2), and the
+// quantile is Mean + z(q) × σ (never below 0). Steps whose Mean or Upper is
+// not finite keep their Mean; a negative spread counts as 0. ok is false,
+// and f is returned unchanged, when f has no usable interval (Level outside
+// (0, 1), or Upper shorter than Mean).
+func QuantileForecast(f forecast.Forecast, q float64) (out forecast.Forecast, ok bool) {
+	if !(f.Level > 0 && f.Level < 1) || len(f.Upper) < len(f.Mean) || !(q > 0 && q < 1) {
+		return f, false
+	}
+	zl, zq := z((1+f.Level)/2), z(q)
+	mean := make([]float64, len(f.Mean))
+	for i, m := range f.Mean {
+		mean[i] = m
+		u := f.Upper[i]
+		if !finite(m) || !finite(u) {
+			continue
+		}
+		sigma := max(0, (u-m)/zl)
+		mean[i] = max(0, m+zq*sigma)
+	}
+	f.Mean = mean
+	return f, true
+}
+
+// Headroom returns p seeing, in Input.Forecast.Mean, the chosen quantile of
+// the forecast instead of its mean (see QuantileForecast), so a policy that
+// provisions for the mean (Threshold) provisions for that quantile. A
+// forecast without a usable interval passes unchanged, as the reason says.
+// Stateless: it keeps no state of its own.
+func Headroom(p Policy, cfg HeadroomConfig) (Policy, error) {
+	if err := needPolicy("Headroom", "policy", p); err != nil {
+		return nil, err
+	}
+	q := cfg.Quantile
+	if q == 0 {
+		q = DefaultQuantile
+	}
+	if !(q > 0 && q < 1) {
+		return nil, fmt.Errorf("policy: Headroom: Quantile (%v) must be in (0, 1)", cfg.Quantile)
+	}
+	label := fmt.Sprintf("P%s", num(q*100))
+	return Func(func(in Input) (Decision, error) {
+		if err := in.Validate(); err != nil {
+			return Decision{}, err
+		}
+		if in.Forecast.Len() == 0 {
+			return decideInner(p, in)
+		}
+		f, ok := QuantileForecast(in.Forecast, q)
+		prefix := fmt.Sprintf("headroom %s of the %s%% interval: ", label, num(in.Forecast.Level*100))
+		if !ok {
+			prefix = fmt.Sprintf("headroom %s unavailable (forecast has no interval), using the mean: ", label)
+		}
+		in.Forecast = f
+		d, err := decideInner(p, in)
+		if err != nil {
+			return Decision{}, err
+		}
+		d.Reason = prefix + d.Reason
+		return d, nil
+	}), nil
+}

@@ -1,0 +1,207 @@
+package policy
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"time"
+)
+
+// HPARules are one direction of HPA's behavior field
+// (autoscaling/v2 HPAScalingRules).
+type HPARules struct {
+	// StabilizationWindow is how far back recommendations are considered:
+	// a scale-down goes no lower than the highest recommendation within the
+	// window, a scale-up no higher than the lowest. Zero disables it.
+	StabilizationWindow time.Duration
+	// RateRules limit how fast replicas change.
+	RateRules
+}
+
+// HPAConfig configures the HPA policy. Start from DefaultHPAConfig: the zero
+// value means no tolerance, no stabilization and no rate limits.
+type HPAConfig struct {
+	// Tolerance is the band around a usage ratio of 1 within which HPA
+	// does not scale (inclusive). Kubernetes default: 0.1
+	// (--horizontal-pod-autoscaler-tolerance).
+	Tolerance float64
+	// ScaleUp are the scale-up rules. Kubernetes default: no stabilization,
+	// policies {4 pods, 100%} per 15 s, SelectMax.
+	ScaleUp HPARules
+	// ScaleDown are the scale-down rules. Kubernetes default: 300 s
+	// stabilization, policy {100%} per 15 s.
+	ScaleDown HPARules
+}
+
+// DefaultHPAConfig returns the autoscaling/v2 defaults (the behavior
+// defaults documented in "Horizontal Pod Autoscaling", section "Default
+// Behavior", and the controller's default tolerance).
+func DefaultHPAConfig() HPAConfig {
+	return HPAConfig{
+		Tolerance: 0.1,
+		ScaleUp: HPARules{RateRules: RateRules{Select: SelectMax, Policies: []ScalingPolicy{
+			{Kind: Pods, Value: 4, Period: 15 * time.Second},
+			{Kind: Percent, Value: 100, Period: 15 * time.Second},
+		}}},
+		ScaleDown: HPARules{StabilizationWindow: 300 * time.Second, RateRules: RateRules{Select: SelectMax, Policies: []ScalingPolicy{
+			{Kind: Percent, Value: 100, Period: 15 * time.Second},
+		}}},
+	}
+}
+
+// Validate reports the first invalid field, naming it and its value.
+func (c HPAConfig) Validate() error {
+	var errs []error
+	if !(c.Tolerance >= 0 && c.Tolerance < 1) {
+		errs = append(errs, fmt.Errorf("Tolerance (%v) must be in [0, 1)", c.Tolerance))
+	}
+	if c.ScaleUp.StabilizationWindow < 0 {
+		errs = append(errs, fmt.Errorf("ScaleUp.StabilizationWindow (%s) must not be negative", c.ScaleUp.StabilizationWindow))
+	}
+	if c.ScaleDown.StabilizationWindow < 0 {
+		errs = append(errs, fmt.Errorf("ScaleDown.StabilizationWindow (%s) must not be negative", c.ScaleDown.StabilizationWindow))
+	}
+	if err := c.ScaleUp.validate("ScaleUp"); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.ScaleDown.validate("ScaleDown"); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("policy: HPA config: %w", err)
+	}
+	return nil
+}
+
+// HPA is the reactive baseline: the Kubernetes horizontal pod autoscaler
+// (autoscaling/v2) on one utilization metric, with time taken from
+// Input.Now instead of the wall clock.
+//
+// Each Decide is one HPA sync (reconcileAutoscaler in
+// pkg/controller/podautoscaler/horizontal.go):
+//
+//  1. The first call records Current as the initial recommendation
+//     (recordInitialRecommendation), so no scale-down happens during the
+//     first down window.
+//  2. Current above Max goes to Max, below Min goes to Min, without
+//     looking at the metric. Kubernetes treats Current == 0 as "scaling
+//     disabled"; here it goes to max(Min, 1), since the Controller owns the
+//     replica count and a group with no replica reports no metric.
+//  3. A missing metric (LoadValid false, or a Load that is NaN, infinite
+//     or negative) or no ready replica to report it holds the count: HPA
+//     returns an error from computeReplicasForMetrics and does not scale,
+//     so in particular it never scales down on a missing metric.
+//  4. usage ratio = utilization / target, utilization = Load / (Ready ×
+//     PerReplica) (GetResourceReplicas in replica_calculator.go). With no
+//     unready replicas, or a ratio ≤ 1: within the tolerance (|1 − ratio| ≤
+//     Tolerance, inclusive, with 1e-9 slack for rounding) the proposal is
+//     Current, else ceil(ratio × Ready). Unready replicas are ignored on
+//     scale-down.
+//  5. With unready replicas (Current > Ready) and ratio > 1, they count as
+//     using 0: the ratio is recomputed over Current replicas; if it is
+//     within tolerance or drops below 1 the proposal is Current, else
+//     ceil(newRatio × Current), never below Current.
+//  6. The proposal is stabilized (stabilizeRecommendationWithBehaviors):
+//     no higher than the lowest recommendation within the up window, no
+//     lower than the highest within the down window (300 s by default).
+//  7. The result is rate limited and bounded
+//     (convertDesiredReplicasWithBehaviorRate): a scale-up reaches at most
+//     the limit of the selected policy measured from the replicas at the
+//     start of each policy's period (default max(+4 pods, +100%) per 15 s)
+//     and at most Max; a scale-down at least its limit and Min.
+//  8. A change is recorded as a scale event for later rate limits
+//     (storeScaleEvent): HPA assumes its Decision is carried out.
+//
+// HPA keeps state between calls (recommendations and scale events, keyed on
+// Input.Now) and forgets it when Now goes backwards. It is not safe for
+// concurrent use; call it once per pass.
+type HPA struct {
+	cfg   HPAConfig
+	clock clock
+	stab  stabilizer
+	rate  rateLimiter
+}
+
+var _ Policy = (*HPA)(nil)
+
+// NewHPA returns the HPA policy; it validates cfg.
+func NewHPA(cfg HPAConfig) (*HPA, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &HPA{
+		cfg:  cfg,
+		stab: stabilizer{up: cfg.ScaleUp.StabilizationWindow, down: cfg.ScaleDown.StabilizationWindow},
+		rate: rateLimiter{up: cfg.ScaleUp.RateRules, down: cfg.ScaleDown.RateRules},
+	}, nil
+}
+
+// Decide runs one HPA sync.
+func (h *HPA) Decide(in Input) (Decision, error) {
+	if err := in.Validate(); err != nil {
+		return Decision{}, err
+	}
+	if h.clock.advance(in.Now) {
+		h.stab.reset()
+		h.rate.reset()
+	}
+	if len(h.stab.recs) == 0 {
+		h.stab.recs = append(h.stab.recs, recommendation{in.Now, in.Current})
+	}
+	switch {
+	case in.Current > in.Max:
+		return h.commit(in, in.Max, fmt.Sprintf("HPA: current %d above max %d", in.Current, in.Max)), nil
+	case in.Current < in.Min || in.Current == 0:
+		return h.commit(in, max(in.Min, 1), fmt.Sprintf("HPA: current %d below min %d", in.Current, in.Min)), nil
+	case !in.LoadValid || !finite(in.Load) || in.Load < 0:
+		return hold(in, fmt.Sprintf("HPA: metric missing (load %s, valid %t): holding %d", num(in.Load), in.LoadValid, in.Current)), nil
+	case in.Ready == 0:
+		return hold(in, fmt.Sprintf("HPA: no ready replica reports the metric: holding %d", in.Current)), nil
+	}
+	proposal, why := h.proposal(in)
+	target, stabWhy := h.stab.apply(in.Now, in.Current, proposal)
+	if stabWhy != "" {
+		why += "; " + stabWhy
+	}
+	target, limitWhy := h.rate.limit(in.Now, in.Current, target, in.Min, in.Max)
+	if limitWhy != "" {
+		why = fmt.Sprintf("%s; %s: %d", why, limitWhy, target)
+	}
+	return h.commit(in, target, "HPA: "+why), nil
+}
+
+// proposal is the replica count the metric asks for (step 4 and 5).
+func (h *HPA) proposal(in Input) (int, string) {
+	ratio := in.Load / (float64(in.Ready) * in.PerReplica) / in.TargetUtilization
+	util := in.Load / (float64(in.Ready) * in.PerReplica)
+	head := fmt.Sprintf("utilization %s%% of %d ready vs target %s%% (ratio %s)",
+		num(util*100), in.Ready, num(in.TargetUtilization*100), num(ratio))
+	unready := in.Current - in.Ready
+	if unready <= 0 || ratio <= 1 {
+		if withinTolerance(ratio, h.cfg.Tolerance) {
+			return in.Current, fmt.Sprintf("%s within tolerance %s: %d", head, num(h.cfg.Tolerance), in.Current)
+		}
+		n := ceilRatio(ratio * float64(in.Ready))
+		return n, fmt.Sprintf("%s: ceil(%s × %d) = %d", head, num(ratio), in.Ready, n)
+	}
+	// Unready replicas count as using nothing on a scale-up.
+	newRatio := in.Load / (float64(in.Current) * in.PerReplica) / in.TargetUtilization
+	if withinTolerance(newRatio, h.cfg.Tolerance) || newRatio < 1 {
+		return in.Current, fmt.Sprintf("%s; with %d unready at 0 the ratio is %s: %d", head, unready, num(newRatio), in.Current)
+	}
+	n := max(ceilRatio(newRatio*float64(in.Current)), in.Current)
+	return n, fmt.Sprintf("%s; with %d unready at 0: ceil(%s × %d) = %d", head, unready, num(newRatio), in.Current, n)
+}
+
+// withinTolerance is |1 − ratio| ≤ tol, with a 1e-9 slack so that a ratio
+// of exactly 1 + tol in decimal (1.1) counts as inside despite binary
+// rounding.
+func withinTolerance(ratio, tol float64) bool { return math.Abs(1-ratio) <= tol+1e-9 }
+
+// commit bounds the target, records the change as a scale event and
+// returns the decision.
+func (h *HPA) commit(in Input, target int, reason string) Decision {
+	d := finish(in, target, reason)
+	h.rate.record(in.Now, in.Current, d.Target)
+	return d
+}

@@ -1,0 +1,53 @@
+package policy
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Max returns a policy asking for the largest target any of policies asks
+// for: predictive and reactive combined so that a forecast never takes
+// capacity below what the reactive rule wants, as AWS predictive scaling,
+// GCP predictive autoscaling and Predictive HPA combine them. Every policy
+// is called on every pass, in order, so stateful ones keep their history;
+// the first error is returned. The reason is the winner's, with all targets.
+func Max(policies ...Policy) (Policy, error) {
+	if len(policies) == 0 {
+		return nil, errors.New("policy: Max: no policies")
+	}
+	for i, p := range policies {
+		if err := needPolicy("Max", fmt.Sprintf("policies[%d]", i), p); err != nil {
+			return nil, err
+		}
+	}
+	return Func(func(in Input) (Decision, error) {
+		if err := in.Validate(); err != nil {
+			return Decision{}, err
+		}
+		var (
+			best    Decision
+			targets = make([]string, len(policies))
+			errs    []error
+		)
+		for i, p := range policies {
+			d, err := decideInner(p, in)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("policies[%d]: %w", i, err))
+				continue
+			}
+			targets[i] = fmt.Sprint(d.Target)
+			if i == 0 || d.Target > best.Target {
+				best = d
+			}
+		}
+		if len(errs) > 0 {
+			return Decision{}, fmt.Errorf("policy: Max: %w", errors.Join(errs...))
+		}
+		if len(policies) == 1 {
+			return best, nil
+		}
+		best.Reason = fmt.Sprintf("max of [%s]: %s", strings.Join(targets, " "), best.Reason)
+		return best, nil
+	}), nil
+}

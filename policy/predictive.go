@@ -1,0 +1,110 @@
+package policy
+
+import (
+	"fmt"
+	"time"
+)
+
+// PredictiveConfig configures Predictive. Start from DefaultPredictiveConfig.
+type PredictiveConfig struct {
+	// Threshold configures the forecast rules. Default: DefaultThresholdConfig
+	// with RelativeToTarget, CapacityThreshold 1 and DownscaleThreshold 0.85:
+	// scale up as soon as the predicted peak needs more replicas at the
+	// target utilization, scale down once it needs 15% less.
+	Threshold ThresholdConfig
+	// Quantile is the forecast quantile provisioned for (Headroom). Default
+	// DefaultQuantile (P90); 0.5 provisions for the mean.
+	Quantile float64
+	// Reactive is the reactive floor and the fallback while the forecast
+	// is not trusted. Nil means NewHPA(DefaultHPAConfig()).
+	Reactive Policy
+	// MinForecasts is how many passes with a forecast come before it is
+	// trusted (MinHistory). Default 3.
+	MinForecasts int
+	// Trusted, if not nil, decides when the forecast is trusted instead of
+	// MinForecasts.
+	Trusted func(Input) bool
+	// ForecastScaleIn lets the forecast scale in below what the observed
+	// load needs (never below Reactive's ask). Default false: scale-in only
+	// when the observed load allows it (NoScaleInOnForecast).
+	ForecastScaleIn bool
+	// ScaleDownStabilization, if positive, stabilizes scale-downs of the
+	// whole stack over that window (Stabilize). Default 0: the lead-window
+	// peak and the reactive floor already keep capacity.
+	ScaleDownStabilization time.Duration
+	// MaxCapacity sets the max-capacity breach behavior. Default HonorMax.
+	MaxCapacity MaxCapacityConfig
+	// DryRun makes the stack decide and report without ever asking for a
+	// change; Predictive then returns a *DryRunPolicy.
+	DryRun bool
+}
+
+// DefaultPredictiveConfig returns the defaults documented on each field.
+func DefaultPredictiveConfig() PredictiveConfig {
+	th := DefaultThresholdConfig()
+	th.RelativeToTarget = true
+	th.CapacityThreshold = 1
+	th.DownscaleThreshold = 0.85
+	return PredictiveConfig{Threshold: th, Quantile: DefaultQuantile, MinForecasts: 3}
+}
+
+// Predictive returns the predictive stack, from the outside in:
+//
+//	DryRun (if set)
+//	  Headroom(Quantile)                  the forecast's upper quantile stands in for its mean
+//	    MaxCapacity                       honor Max, or allow a buffer above it
+//	      Stabilize(ScaleDownStabilization) (if set)
+//	        MinHistory(…, Reactive)       Reactive until the forecast is trusted
+//	          Max(
+//	            NoScaleInOnForecast(Threshold) (unless ForecastScaleIn)
+//	            Reactive)                 never below the reactive ask
+//
+// With Input.LeadSteps covering the provisioning lead time, Threshold asks
+// for the replicas that serve the peak of the quantile forecast over the
+// lead window: capacity is added one lead time before the load arrives and
+// is released only when no step within the lead window needs it, since
+// removal is immediate but re-adding takes the lead time. Reactive is called
+// once per pass. The returned policy is not safe for concurrent use.
+func Predictive(cfg PredictiveConfig) (Policy, error) {
+	if cfg.Quantile == 0 {
+		cfg.Quantile = DefaultQuantile
+	}
+	th, err := NewThreshold(cfg.Threshold)
+	if err != nil {
+		return nil, fmt.Errorf("policy: Predictive: %w", err)
+	}
+	reactive := cfg.Reactive
+	if reactive == nil {
+		if reactive, err = NewHPA(DefaultHPAConfig()); err != nil {
+			return nil, err
+		}
+	}
+	var forecastPolicy Policy = th
+	if !cfg.ForecastScaleIn {
+		if forecastPolicy, err = NoScaleInOnForecast(th, nil); err != nil {
+			return nil, err
+		}
+	}
+	p, err := Max(forecastPolicy, reactive)
+	if err != nil {
+		return nil, err
+	}
+	if p, err = MinHistory(p, reactive, MinHistoryConfig{Forecasts: cfg.MinForecasts, Trusted: cfg.Trusted}); err != nil {
+		return nil, err
+	}
+	if cfg.ScaleDownStabilization > 0 {
+		if p, err = Stabilize(p, StabilizeConfig{Down: cfg.ScaleDownStabilization}); err != nil {
+			return nil, err
+		}
+	}
+	if p, err = MaxCapacity(p, cfg.MaxCapacity); err != nil {
+		return nil, err
+	}
+	if p, err = Headroom(p, HeadroomConfig{Quantile: cfg.Quantile}); err != nil {
+		return nil, err
+	}
+	if cfg.DryRun {
+		return DryRun(p)
+	}
+	return p, nil
+}

@@ -1,0 +1,59 @@
+package policy
+
+import (
+	"errors"
+	"fmt"
+)
+
+// RateLimitConfig limits how fast the replica count changes, like HPA's
+// behavior policies.
+type RateLimitConfig struct {
+	// Up limits scale-ups; no policies means no limit.
+	Up RateRules
+	// Down limits scale-downs; no policies means no limit.
+	Down RateRules
+}
+
+// Validate names the first invalid rule.
+func (c RateLimitConfig) Validate() error {
+	if err := errors.Join(c.Up.validate("Up"), c.Down.validate("Down")); err != nil {
+		return fmt.Errorf("policy: RateLimit: %w", err)
+	}
+	return nil
+}
+
+// RateLimit returns p with its changes limited per sliding period, exactly
+// as HPA limits them (convertDesiredReplicasWithBehaviorRate): within each
+// policy's period the count may move from the count at the period's start
+// by at most Value pods or Value percent (percent up rounds up, percent down
+// truncates), Select choosing among the policies. The wrapper assumes every
+// change it returns is carried out and remembers it at Input.Now; state is
+// dropped when time goes backwards. Not safe for concurrent use.
+func RateLimit(p Policy, cfg RateLimitConfig) (Policy, error) {
+	if err := needPolicy("RateLimit", "policy", p); err != nil {
+		return nil, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	r := &rateLimiter{up: cfg.Up, down: cfg.Down}
+	var c clock
+	return Func(func(in Input) (Decision, error) {
+		if err := in.Validate(); err != nil {
+			return Decision{}, err
+		}
+		if c.advance(in.Now) {
+			r.reset()
+		}
+		d, err := decideInner(p, in)
+		if err != nil {
+			return Decision{}, err
+		}
+		n, why := r.limit(in.Now, in.Current, d.Target, in.Min, in.Max)
+		if why != "" && n != d.Target {
+			d = finish(in, n, fmt.Sprintf("%s; %s: %d", d.Reason, why, n))
+		}
+		r.record(in.Now, in.Current, d.Target)
+		return d, nil
+	}), nil
+}

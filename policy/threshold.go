@@ -1,0 +1,244 @@
+package policy
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"time"
+)
+
+// ThresholdConfig configures the Threshold policy. Start from
+// DefaultThresholdConfig.
+type ThresholdConfig struct {
+	// LatencyThreshold is the normalized shadow p95 latency above which
+	// production is scaled up by ScaleFactor; zero disables the latency
+	// test. Default 500 ms: set it to the service's latency objective.
+	LatencyThreshold time.Duration
+	// ErrorRateThreshold is the normalized shadow error rate above which
+	// production is scaled up by ScaleFactor, in [0, 1]; zero disables the
+	// error test. Default 0.01.
+	ErrorRateThreshold float64
+	// ScaleFactor multiplies the predicted load when the shadows show
+	// distress, at least 1. Default 1.5.
+	ScaleFactor float64
+	// CapacityThreshold: production scales up to the predicted load when
+	// the predicted load exceeds CapacityThreshold × capacity. Default 0.8.
+	CapacityThreshold float64
+	// DownscaleThreshold: production scales down to the predicted load
+	// when the predicted load is below DownscaleThreshold × capacity; it
+	// must be below CapacityThreshold. Default 0.5.
+	DownscaleThreshold float64
+	// RelativeToTarget makes both thresholds multiples of
+	// Input.TargetUtilization instead of fractions of capacity: with
+	// CapacityThreshold 1 the policy scales up as soon as the predicted
+	// utilization passes the target. Default false.
+	RelativeToTarget bool
+	// MinShadowLoadRatio and MaxShadowLoadRatio bound the Shadow.LoadRatio
+	// for which the shadow signal is trusted; outside the band the shadow
+	// rule is skipped. Defaults 0.5 and 1.25.
+	MinShadowLoadRatio, MaxShadowLoadRatio float64
+	// Unit names the load unit in reasons. Default "req/s".
+	Unit string
+}
+
+// DefaultThresholdConfig returns the defaults documented on each field.
+func DefaultThresholdConfig() ThresholdConfig {
+	return ThresholdConfig{
+		LatencyThreshold:   500 * time.Millisecond,
+		ErrorRateThreshold: 0.01,
+		ScaleFactor:        1.5,
+		CapacityThreshold:  0.8,
+		DownscaleThreshold: 0.5,
+		MinShadowLoadRatio: 0.5,
+		MaxShadowLoadRatio: 1.25,
+		Unit:               "req/s",
+	}
+}
+
+// Validate reports every invalid field, naming it and its value.
+func (c ThresholdConfig) Validate() error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if c.LatencyThreshold < 0 {
+		add("LatencyThreshold (%s) must not be negative", c.LatencyThreshold)
+	}
+	if !(c.ErrorRateThreshold >= 0 && c.ErrorRateThreshold <= 1) {
+		add("ErrorRateThreshold (%v) must be in [0, 1]", c.ErrorRateThreshold)
+	}
+	if !(c.ScaleFactor >= 1) || math.IsInf(c.ScaleFactor, 0) {
+		add("ScaleFactor (%v) must be a number ≥ 1", c.ScaleFactor)
+	}
+	hi := 1.0
+	if c.RelativeToTarget {
+		hi = 10
+	}
+	if !(c.CapacityThreshold > 0 && c.CapacityThreshold <= hi) {
+		add("CapacityThreshold (%v) must be in (0, %v]", c.CapacityThreshold, hi)
+	}
+	if !(c.DownscaleThreshold >= 0 && c.DownscaleThreshold < c.CapacityThreshold) {
+		add("DownscaleThreshold (%v) must be in [0, CapacityThreshold %v)", c.DownscaleThreshold, c.CapacityThreshold)
+	}
+	if !(c.MinShadowLoadRatio > 0) || !(c.MaxShadowLoadRatio >= c.MinShadowLoadRatio) || math.IsInf(c.MaxShadowLoadRatio, 0) {
+		add("MinShadowLoadRatio (%v) and MaxShadowLoadRatio (%v) must satisfy 0 < min ≤ max < +Inf", c.MinShadowLoadRatio, c.MaxShadowLoadRatio)
+	}
+	if c.Unit == "" {
+		add("Unit is empty")
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("policy: Threshold config: %w", err)
+	}
+	return nil
+}
+
+// Threshold is the reference policy. With the predicted load P (see
+// PredictedLoad) and the capacity C = Current × PerReplica:
+//
+//  1. shadow latency > LatencyThreshold or shadow error rate >
+//     ErrorRateThreshold (when the shadow signal is trusted, below) →
+//     scale up to Replicas(P × ScaleFactor), or hold when Current already
+//     covers it;
+//  2. else P > CapacityThreshold × C → scale up to Replicas(P);
+//  3. else P < DownscaleThreshold × C → scale down to Replicas(P);
+//  4. else no change.
+//
+// Replicas converts load at Input.TargetUtilization. Rule 1 applies only
+// when Shadow.Valid. The Controller mirrors traffic so that each shadow
+// replica carries the load it was planned for (Shadow.LoadRatio near 1):
+// its latency and error rate are then compared with the thresholds as they
+// are. When LoadRatio lies outside [MinShadowLoadRatio, MaxShadowLoadRatio]
+// the shadows ran far from their plan (typically because the load outran
+// the forecast, which rule 2 handles) and rule 1 is skipped; LoadRatio 0
+// reads as 1.
+//
+// Without a forecast the policy uses the observed Load and says so in the
+// reason; a Load left over from a failed metrics pass (LoadValid false) may
+// scale up but never down. With neither, it holds.
+//
+// Threshold keeps no state and is safe for concurrent use.
+type Threshold struct {
+	cfg ThresholdConfig
+}
+
+var _ Policy = (*Threshold)(nil)
+
+// NewThreshold returns the Threshold policy; it validates cfg.
+func NewThreshold(cfg ThresholdConfig) (*Threshold, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Threshold{cfg: cfg}, nil
+}
+
+// Predicted is the load a policy provisions for and where it came from.
+type Predicted struct {
+	// Load is the predicted load; 0 when !OK.
+	Load float64
+	// Source says where Load came from, for reasons.
+	Source string
+	// OK is false when there is neither a usable forecast nor an observed
+	// load.
+	OK bool
+	// Stale is true when Load is an observed load from a failed metrics
+	// pass: safe to scale up on, not down.
+	Stale bool
+	// FromForecast is true when Load is a forecast peak.
+	FromForecast bool
+}
+
+// PredictedLoad returns the peak of the forecast mean over the first
+// LeadSteps steps (at least 1, at most the forecast's length), ignoring
+// NaN and infinite entries and reading negative ones as 0. With no finite
+// forecast entry it falls back to the observed Load (when finite and not
+// negative).
+func PredictedLoad(in Input) Predicted {
+	if n := in.Forecast.Len(); n > 0 {
+		lead := min(max(in.LeadSteps, 1), n)
+		peak, seen := 0.0, false
+		for _, v := range in.Forecast.Mean[:lead] {
+			if finite(v) {
+				peak, seen = max(peak, v), true
+			}
+		}
+		if seen {
+			return Predicted{Load: peak, Source: fmt.Sprintf("forecast peak over %d steps", lead), OK: true, FromForecast: true}
+		}
+	}
+	if !finite(in.Load) || in.Load < 0 {
+		return Predicted{Source: "no load and no forecast"}
+	}
+	if !in.LoadValid {
+		return Predicted{Load: in.Load, Source: "last observed load, no forecast, metric missing", OK: true, Stale: true}
+	}
+	return Predicted{Load: in.Load, Source: "observed load, no forecast", OK: true}
+}
+
+// Decide applies the four rules.
+func (t *Threshold) Decide(in Input) (Decision, error) {
+	if err := in.Validate(); err != nil {
+		return Decision{}, err
+	}
+	p := PredictedLoad(in)
+	if !p.OK {
+		return hold(in, "holding: no load and no forecast"), nil
+	}
+	u := t.cfg.Unit
+	pred := fmt.Sprintf("predicted %s %s (%s)", num(p.Load), u, p.Source)
+	if fired, why := t.shadowRule(in.Shadow); fired {
+		n := Replicas(p.Load*t.cfg.ScaleFactor, in.PerReplica, in.TargetUtilization)
+		if n <= in.Current {
+			return hold(in, fmt.Sprintf("shadow %s, but %d replicas already serve %s × %s: holding", why, in.Current, pred, num(t.cfg.ScaleFactor))), nil
+		}
+		d := finish(in, n, fmt.Sprintf("shadow %s: scale up to %s × %s: %d replicas", why, pred, num(t.cfg.ScaleFactor), n))
+		d.ShadowTriggered = d.Action == ScaleUp
+		return d, nil
+	}
+	capacity := float64(in.Current) * in.PerReplica
+	up, down, rel := t.cfg.CapacityThreshold, t.cfg.DownscaleThreshold, ""
+	if t.cfg.RelativeToTarget {
+		rel = fmt.Sprintf(" × target %s", num(in.TargetUtilization))
+		up *= in.TargetUtilization
+		down *= in.TargetUtilization
+	}
+	want := Replicas(p.Load, in.PerReplica, in.TargetUtilization)
+	switch {
+	case p.Load > up*capacity:
+		rule := fmt.Sprintf("%s > %s%s × capacity %s %s", pred, num(t.cfg.CapacityThreshold), rel, num(capacity), u)
+		if want <= in.Current {
+			return hold(in, fmt.Sprintf("%s, but %d replicas serve it at target %s: holding", rule, in.Current, num(in.TargetUtilization))), nil
+		}
+		return finish(in, want, fmt.Sprintf("%s: scale up to %d replicas", rule, want)), nil
+	case p.Load < down*capacity && p.Stale:
+		return hold(in, fmt.Sprintf("%s < %s%s × capacity %s %s, but no scale-down on a stale metric: holding %d",
+			pred, num(t.cfg.DownscaleThreshold), rel, num(capacity), u, in.Current)), nil
+	case p.Load < down*capacity:
+		rule := fmt.Sprintf("%s < %s%s × capacity %s %s", pred, num(t.cfg.DownscaleThreshold), rel, num(capacity), u)
+		if want >= in.Current {
+			return hold(in, fmt.Sprintf("%s, but it needs %d replicas at target %s: holding %d", rule, want, num(in.TargetUtilization), in.Current)), nil
+		}
+		return finish(in, want, fmt.Sprintf("%s: scale down to %d replicas", rule, want)), nil
+	}
+	return hold(in, fmt.Sprintf("%s within [%s, %s]%s × capacity %s %s: holding %d",
+		pred, num(t.cfg.DownscaleThreshold), num(t.cfg.CapacityThreshold), rel, num(capacity), u, in.Current)), nil
+}
+
+// shadowRule reports whether the normalized shadow signal breaches a
+// threshold, and the numbers.
+func (t *Threshold) shadowRule(s Shadow) (bool, string) {
+	if !s.Valid {
+		return false, ""
+	}
+	ratio := s.LoadRatio
+	if ratio == 0 {
+		ratio = 1
+	}
+	if !(ratio >= t.cfg.MinShadowLoadRatio && ratio <= t.cfg.MaxShadowLoadRatio) {
+		return false, ""
+	}
+	if t.cfg.LatencyThreshold > 0 && s.Latency > t.cfg.LatencyThreshold {
+		return true, fmt.Sprintf("latency %sms > %s at load ratio %s", num(float64(s.Latency)/1e6), t.cfg.LatencyThreshold, num(ratio))
+	}
+	if t.cfg.ErrorRateThreshold > 0 && s.ErrorRate > t.cfg.ErrorRateThreshold {
+		return true, fmt.Sprintf("error rate %s > %s at load ratio %s", num(s.ErrorRate), num(t.cfg.ErrorRateThreshold), num(ratio))
+	}
+	return false, ""
+}
