@@ -81,15 +81,17 @@ var shadowCatalog = []shadow.InstanceType{
 	{Name: "c-4x8", VCPU: 4, MemoryGiB: 8, HourlyPrice: 0.17},
 }
 
-// periodsFor returns the daily and weekly periods, in steps, that the step
-// allows (at most two, the daily one needing at least 2 steps).
+// periodsFor returns the daily period, in steps, when the step divides a
+// day into at least 2 steps. The weekly cycle is left out: online, a
+// second period costs several times the fitting time for little gain at
+// lead-time horizons.
 func periodsFor(step time.Duration) []int {
 	day := 24 * time.Hour
 	if step <= 0 || day%step != 0 || day/step < 2 {
 		return nil
 	}
 	d := int(day / step)
-	return []int{d, 7 * d}
+	return []int{d}
 }
 
 // newForecaster returns the predictive stack's forecaster for the grid.
@@ -207,6 +209,9 @@ func replay(ctx context.Context, tr Trace, o options) (*result, error) {
 			r.Shadows = ss.Desired
 		}
 		res.Rows[i] = r
+		if debugFc != nil {
+			debugFc(i, rep.Forecast.Mean, rep.Forecast.Lower, rep.Forecast.Upper, rep.Forecast.Model)
+		}
 		if debugHook != nil {
 			debugHook(i, fmt.Sprintf("%+v | %+v | %s | cur=%+v", rep.Shadow, rep.Pool, rep.Decision, st))
 		}
@@ -261,3 +266,5 @@ func summarize(rows []row, o options, step time.Duration, events int) summary {
 }
 
 var debugHook func(int, string)
+
+var debugFc func(int, []float64, []float64, []float64, string)

@@ -1,0 +1,453 @@
+package forecast
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+)
+
+// AutoConfig configures [NewAuto]. The zero value of each field selects its
+// documented default.
+type AutoConfig struct {
+	// Step is the grid interval. Default 1 minute.
+	Step time.Duration
+	// Periods lists zero, one or two seasonal periods in steps, shortest
+	// first (for 1-minute data with daily and weekly cycles: 1440, 10080).
+	// Each must be ≥ 2; a second period must exceed the first.
+	Periods []int
+	// Horizon is the number of steps ahead the backtest scores. Default 15.
+	Horizon int
+	// MaxOrigins caps the number of backtest origins. Default 200.
+	MaxOrigins int
+	// Window is the number of recent observations kept and fitted on.
+	// Default: 3×Periods[1] with two periods, else max(4×Periods[0], 1000).
+	Window int
+	// RefitEvery refits after this many observations (0: only on Refit,
+	// and whenever the history grows long enough for a candidate that was
+	// not yet eligible).
+	RefitEvery int
+	// ReselectEvery is the number of observations after which a refit runs
+	// the whole selection again; a refit sooner only re-estimates the
+	// chosen model's parameters, which is much cheaper (frequent refits by
+	// the Controller stay cheap). A selection that fell back on a short
+	// history is always redone. Default Window/4.
+	ReselectEvery int
+	// MaxGap, Interval and ResidualWindow are as in [Config].
+	MaxGap         int
+	Interval       IntervalMethod
+	ResidualWindow int
+}
+
+// Auto selects, at every fit, the model with the lowest rolling-origin
+// backtest MASE on the history among the candidates, and forecasts with it.
+// Candidates: naive, drift, EWMA and, per period, seasonal naive and
+// Holt-Winters (additive, additive damped, additive without trend,
+// multiplicative when the data are positive); with two periods also
+// double-seasonal Holt-Winters (additive and multiplicative).
+//
+// The backtest fits each candidate on the history before a split point,
+// then rolls through the rest with online updates, forecasting Horizon
+// steps at up to MaxOrigins evenly spaced origins; errors are scaled by the
+// in-sample seasonal naive error. The split keeps at least Horizon held-out
+// points and, when the history allows, two long seasons before it. The
+// winner is refitted on the whole window.
+//
+// With a short history Auto falls back to the candidates that fit it (naive,
+// drift and EWMA first, seasonal naive after one season, Holt-Winters after
+// two) and says so in Name and [Auto.Selection]; it reselects as soon as a
+// longer-history candidate becomes eligible. Auto implements [Forecaster],
+// [Refitter] and [Namer]; it is not safe for concurrent use.
+type Auto struct {
+	*Model
+	a *autoModel
+}
+
+// NewAuto returns an Auto forecaster.
+func NewAuto(cfg AutoConfig) (*Auto, error) {
+	if len(cfg.Periods) > 2 {
+		return nil, fmt.Errorf("%w: Periods %v: at most two periods", ErrInvalidArgument, cfg.Periods)
+	}
+	for i, p := range cfg.Periods {
+		if p < 2 {
+			return nil, fmt.Errorf("%w: Periods[%d] %d must be ≥ 2", ErrInvalidArgument, i, p)
+		}
+	}
+	if len(cfg.Periods) == 2 && cfg.Periods[1] <= cfg.Periods[0] {
+		return nil, fmt.Errorf("%w: Periods %v: the second period must exceed the first", ErrInvalidArgument, cfg.Periods)
+	}
+	if cfg.Horizon < 0 || cfg.MaxOrigins < 0 || cfg.ReselectEvery < 0 {
+		return nil, fmt.Errorf("%w: Horizon %d, MaxOrigins %d and ReselectEvery %d must not be negative",
+			ErrInvalidArgument, cfg.Horizon, cfg.MaxOrigins, cfg.ReselectEvery)
+	}
+	if cfg.Horizon == 0 {
+		cfg.Horizon = 15
+	}
+	if cfg.MaxOrigins == 0 {
+		cfg.MaxOrigins = 200
+	}
+	base := Config{
+		Step: cfg.Step, Window: cfg.Window, RefitEvery: cfg.RefitEvery, MaxGap: cfg.MaxGap,
+		Interval: cfg.Interval, ResidualWindow: cfg.ResidualWindow,
+	}
+	k := kindNaive
+	switch len(cfg.Periods) {
+	case 1:
+		base.Period, k = cfg.Periods[0], kindHoltWinters
+	case 2:
+		base.Period, base.Period2, k = cfg.Periods[0], cfg.Periods[1], kindDoubleSeasonal
+	}
+	valid, err := base.validate(k)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.ReselectEvery == 0 {
+		cfg.ReselectEvery = max(valid.Window/4, 1)
+	}
+	a := &autoModel{horizon: cfg.Horizon, maxOrigins: cfg.MaxOrigins, periods: cfg.Periods,
+		lambda: 2 / (float64(valid.ResidualWindow) + 1), reselect: int64(cfg.ReselectEvery)}
+	add := func(m *Model, err error) error {
+		if err != nil {
+			return err
+		}
+		a.cands = append(a.cands, m.m)
+		return nil
+	}
+	one := valid
+	one.Period2 = 0
+	if err := add(NewNaive(one)); err != nil {
+		return nil, err
+	}
+	if err := add(NewDrift(one)); err != nil {
+		return nil, err
+	}
+	if err := add(NewEWMA(one)); err != nil {
+		return nil, err
+	}
+	for _, p := range cfg.Periods {
+		c := one
+		c.Period = p
+		if err := add(NewSeasonalNaive(c)); err != nil {
+			return nil, err
+		}
+		for _, v := range []struct {
+			s Seasonality
+			t Trend
+		}{{Additive, TrendNone}, {Additive, TrendAdditive}, {Additive, TrendDamped}, {Multiplicative, TrendNone}, {Multiplicative, TrendDamped}} {
+			c.Seasonality, c.Trend = v.s, v.t
+			if err := add(NewHoltWinters(c)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(cfg.Periods) == 2 {
+		for _, s := range []Seasonality{Additive, Multiplicative} {
+			c := valid
+			c.Seasonality, c.Trend = s, TrendNone
+			if err := add(NewDoubleSeasonal(c)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	a.chosen = a.cands[0]
+	return &Auto{Model: newModel(k, valid, a), a: a}, nil
+}
+
+// Selection returns the outcome of the last model selection.
+func (a *Auto) Selection() Selection { return a.a.sel }
+
+// Selection reports which model Auto chose and why.
+type Selection struct {
+	// Model names the chosen model with its fitted parameters.
+	Model string
+	// Reason explains the choice in one sentence with the numbers.
+	Reason string
+	// Fallback is true when some candidates were not eligible because the
+	// history was too short.
+	Fallback bool
+	// Horizon and Origins describe the backtest.
+	Horizon, Origins int
+	// Scores holds every candidate's backtest result, best first.
+	Scores []CandidateScore
+}
+
+// CandidateScore is one candidate's backtest result.
+type CandidateScore struct {
+	// Model names the candidate.
+	Model string
+	// MASE is its backtest mean absolute scaled error (+Inf if skipped).
+	MASE float64
+	// Skipped says why the candidate was not scored, or is empty.
+	Skipped string
+}
+
+type autoModel struct {
+	horizon, maxOrigins int
+	hb                  int // horizon of the last backtest
+	reselect            int64
+	total, selTotal     int64 // observations seen, at the last selection
+	selected            bool
+	periods             []int
+	cands               []model
+	chosen              model
+	sel                 Selection
+	n                   int // history length at the last selection
+	buf                 []float64
+	lambda              float64   // weight of the error-scale EWMA, as in Model
+	zs, zsBest          []float64 // standardized backtest errors
+	zsStep, zsStepBest  []int     // horizon step (0-based) of each error
+	buckets             [][]float64
+	kv                  []float64
+	label               string
+}
+
+// zQuantiles returns quantiles of the chosen candidate's standardized
+// backtest errors at horizon step (0-based), so that Auto's intervals are
+// calibrated on the errors at each horizon rather than on one-step errors
+// and an approximate variance formula alone. Steps are grouped into up to 8
+// buckets of at least 400 errors; ok is false with fewer than 100 errors.
+func (a *autoModel) zQuantiles(level float64, step int) (lo, hi float64, ok bool) {
+	if len(a.buckets) == 0 {
+		return 0, 0, false
+	}
+	b := a.buckets[min(step*len(a.buckets)/a.hb, len(a.buckets)-1)]
+	if len(b) < 100 {
+		return 0, 0, false
+	}
+	lo = quantileSorted(b, (1-level)/2)
+	hi = quantileSorted(b, (1+level)/2)
+	z := normalQuantile((1 + level) / 2)
+	return clampZ(lo, -z), clampZ(hi, z), true
+}
+
+// buildBuckets groups the chosen candidate's errors by horizon step.
+func (a *autoModel) buildBuckets() {
+	nb := max(1, min(a.hb, 8, len(a.zsBest)/400))
+	if len(a.buckets) != nb {
+		a.buckets = make([][]float64, nb)
+	}
+	for i := range a.buckets {
+		a.buckets[i] = a.buckets[i][:0]
+	}
+	for k, z := range a.zsBest {
+		b := a.zsStepBest[k] * nb / a.hb
+		a.buckets[b] = append(a.buckets[b], z)
+	}
+	for _, b := range a.buckets {
+		slices.Sort(b)
+	}
+}
+
+func (a *autoModel) name() string {
+	if a.label == "" {
+		return "auto"
+	}
+	return a.label
+}
+
+func (a *autoModel) minHistory() int        { return 2 }
+func (a *autoModel) reset(y []float64)      { a.chosen.reset(y) }
+func (a *autoModel) next() float64          { return a.chosen.next() }
+func (a *autoModel) update(y float64)       { a.chosen.update(y) }
+func (a *autoModel) predict(mean []float64) { a.chosen.predict(mean) }
+func (a *autoModel) psi(j int) float64      { return a.chosen.psi(j) }
+func (a *autoModel) multiplicative() bool   { return a.chosen.multiplicative() }
+
+// upgradeAt is the history length at which a candidate that is not yet
+// eligible becomes eligible.
+func (a *autoModel) upgradeAt() int {
+	next := math.MaxInt
+	for _, c := range a.cands {
+		for _, need := range [2]int{c.minHistory() + 1, c.minHistory() + a.horizon} {
+			if need > a.n && need < next {
+				next = need
+			}
+		}
+	}
+	return next
+}
+
+func (a *autoModel) setTotal(n int64) { a.total = n }
+
+func (a *autoModel) estimate(y []float64) error {
+	n := len(y)
+	if a.selected && !a.sel.Fallback && a.hb == a.horizon && n >= a.n && 4*n < 5*a.n && a.total-a.selTotal < a.reselect {
+		if err := a.chosen.estimate(y); err == nil {
+			a.n = n
+			a.sel.Model = a.chosen.name()
+			a.label = "auto:" + a.sel.Model
+			return nil
+		}
+	}
+	a.selected, a.selTotal = true, a.total
+	a.n = n
+	h := a.horizon
+	if len(a.periods) > 0 {
+		// Too short for a full-horizon backtest of Holt-Winters: score a
+		// shorter horizon rather than none.
+		if need := 2 * a.periods[0]; n-h < need && n-need >= 1 {
+			h = n - need
+		}
+	}
+	a.hb = h
+	n0 := n - max(h, n/5)
+	needs := []int{}
+	for i := len(a.periods) - 1; i >= 0; i-- {
+		needs = append(needs, 2*a.periods[i])
+	}
+	for _, need := range needs {
+		if n0 < need && n-h >= need {
+			n0 = need
+			break
+		}
+	}
+	scores := make([]CandidateScore, 0, len(a.cands))
+	var best model
+	bestScore := math.Inf(1)
+	origins := 0
+	fallback := false
+	if n0 >= 2 {
+		stride := max(1, (n-h-n0)/a.maxOrigins)
+		m := 1
+		if len(a.periods) > 0 && n0 > a.periods[0] {
+			m = a.periods[0]
+		}
+		scale, err := naiveScale(y[:n0], m)
+		if err != nil {
+			scale = math.SmallestNonzeroFloat64
+			if s, err := naiveScale(y[:n0], 1); err == nil {
+				scale = s
+			}
+		}
+		if cap(a.buf) < h {
+			a.buf = make([]float64, h)
+		}
+		buf := a.buf[:h]
+		for _, c := range a.cands {
+			if c.minHistory() > n0 {
+				fallback = true
+				scores = append(scores, CandidateScore{Model: c.name(), MASE: math.Inf(1),
+					Skipped: fmt.Sprintf("needs %d observations before the backtest, has %d", c.minHistory(), n0)})
+				continue
+			}
+			if err := c.estimate(y[:n0]); err != nil {
+				scores = append(scores, CandidateScore{Model: c.name(), MASE: math.Inf(1), Skipped: err.Error()})
+				continue
+			}
+			c.reset(y[:n0])
+			var num, den float64 // bias-corrected EWMA of squared one-step errors
+			track := func(v float64) {
+				e := relErr(c, v, c.next())
+				if !math.IsNaN(e) && !math.IsInf(e, 0) {
+					num = (1-a.lambda)*num + a.lambda*sq(e)
+					den = (1-a.lambda)*den + a.lambda
+				}
+				c.update(v)
+			}
+			for _, v := range y[:n0] {
+				track(v)
+			}
+			a.kv = a.kv[:0]
+			for i := range h {
+				if i == 0 {
+					a.kv = append(a.kv, 1)
+					continue
+				}
+				ps := c.psi(i)
+				a.kv = append(a.kv, a.kv[i-1]+ps*ps)
+			}
+			a.zs, a.zsStep = a.zs[:0], a.zsStep[:0]
+			var sum float64
+			cnt := 0
+			for t := n0; t <= n-h; t++ {
+				if (t-n0)%stride == 0 {
+					c.predict(buf)
+					s2 := 0.0
+					if den > 0 {
+						s2 = num / den
+					}
+					for i, p := range buf {
+						sum += math.Abs(y[t+i] - p)
+						if s2 > 0 {
+							a.zs = append(a.zs, relErr(c, y[t+i], max(p, 0))/math.Sqrt(s2*a.kv[i]))
+							a.zsStep = append(a.zsStep, i)
+						}
+					}
+					cnt++
+				}
+				track(y[t])
+			}
+			origins = cnt
+			score := sum / float64(cnt*h) / scale
+			if math.IsNaN(score) {
+				score = math.Inf(1)
+			}
+			scores = append(scores, CandidateScore{Model: c.name(), MASE: score})
+			if score < bestScore {
+				best, bestScore = c, score
+				a.zsBest = append(a.zsBest[:0], a.zs...)
+				a.zsStepBest = append(a.zsStepBest[:0], a.zsStep...)
+			}
+		}
+	}
+	slices.SortStableFunc(scores, func(p, q CandidateScore) int {
+		switch {
+		case p.MASE < q.MASE:
+			return -1
+		case p.MASE > q.MASE:
+			return 1
+		}
+		return 0
+	})
+	var reason string
+	if best == nil {
+		a.zsBest, a.zsStepBest = a.zsBest[:0], a.zsStepBest[:0]
+		best = a.cands[0]
+		fallback = true
+		reason = fmt.Sprintf("%d observations are too few for a %d-step backtest: naive fallback", n, h)
+		if len(a.periods) > 0 && n >= a.periods[0] {
+			best = a.cands[3] // seasonal naive of the first period
+			reason = fmt.Sprintf("%d observations are too few for a %d-step backtest: seasonal naive fallback", n, h)
+		}
+	} else {
+		var others []string
+		for _, s := range scores[1:min(len(scores), 4)] {
+			if !math.IsInf(s.MASE, 1) {
+				others = append(others, fmt.Sprintf("%s %.3f", s.Model, s.MASE))
+			}
+		}
+		reason = fmt.Sprintf("lowest %d-step backtest MASE %.3f over %d origins on %d held-out points", h, bestScore, origins, n-n0)
+		if len(others) > 0 {
+			reason += " (next: " + strings.Join(others, ", ") + ")"
+		}
+		if fallback {
+			reason += fmt.Sprintf("; history of %d observations too short for some candidates", n)
+		}
+	}
+	if err := best.estimate(y); err != nil {
+		// The winner was fitted on a prefix; a failure on the whole window
+		// (for example a zero that arrived later) falls back to naive.
+		best = a.cands[0]
+		reason += "; refit failed (" + err.Error() + "): naive fallback"
+		a.zsBest, a.zsStepBest = a.zsBest[:0], a.zsStepBest[:0]
+		fallback = true
+	}
+	a.buildBuckets()
+	a.chosen = best
+	a.sel = Selection{Model: best.name(), Reason: reason, Fallback: fallback, Horizon: h, Origins: origins, Scores: scores}
+	a.label = "auto:" + best.name()
+	if fallback {
+		a.label += " (fallback: short history)"
+	}
+	return nil
+}
+
+// relErr is the one-step error of forecast p for v, relative to p for
+// multiplicative models.
+func relErr(m model, v, p float64) float64 {
+	if m.multiplicative() {
+		return (v - p) / math.Max(p, 1e-9)
+	}
+	return v - p
+}

@@ -1,0 +1,127 @@
+package forecast
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestAutoFallsBackThenSelectsSeasonal(t *testing.T) {
+	const p = 24
+	y := seasonal(p*8, p, 100, 0, 40, 2, 21)
+	a, err := NewAuto(AutoConfig{Periods: []int{p}, Horizon: 6})
+	require.NoError(t, err)
+
+	_, err = a.Forecast(6, 0.95)
+	require.ErrorIs(t, err, ErrInsufficientHistory)
+
+	feed(t, a, y[:10], 0)
+	fc, err := a.Forecast(6, 0.95)
+	require.NoError(t, err, "a short history falls back to a simple model")
+	assert.Len(t, fc.Mean, 6)
+	assert.Contains(t, a.Name(), "fallback")
+	assert.True(t, a.Selection().Fallback)
+
+	feed(t, a, y[10:], 10)
+	sel := a.Selection()
+	assert.False(t, sel.Fallback, sel.Reason)
+	assert.Regexp(t, `^(hw|seasonal-naive)`, sel.Model)
+	assert.Contains(t, sel.Reason, "lowest 6-step backtest MASE")
+	assert.Equal(t, "auto:"+sel.Model, a.Name())
+	require.NotEmpty(t, sel.Scores)
+	family := func(s string) string { return strings.SplitN(s, "(", 2)[0] }
+	assert.Equal(t, family(sel.Model), family(sel.Scores[0].Model), "scores hold the backtest fit, Model the final fit")
+	for i := 1; i < len(sel.Scores); i++ {
+		assert.LessOrEqual(t, sel.Scores[i-1].MASE, sel.Scores[i].MASE, "scores sorted")
+	}
+	assert.Less(t, sel.Scores[0].MASE, 1.0)
+}
+
+func TestAutoPrefersNaiveOnRandomWalk(t *testing.T) {
+	noise := seasonal(600, 24, 0, 0, 0, 1, 4)
+	y := make([]float64, len(noise))
+	v := 500.0
+	for i, e := range noise {
+		v += e
+		y[i] = v
+	}
+	a, err := NewAuto(AutoConfig{Periods: []int{24}})
+	require.NoError(t, err)
+	feed(t, a, y, 0)
+	require.NoError(t, a.Refit())
+	assert.Regexp(t, `^(naive|drift|ewma|hw-additive)`, a.Selection().Model, a.Selection().Reason)
+}
+
+func TestAutoSkipsMultiplicativeOnZeros(t *testing.T) {
+	y := seasonal(24*6, 24, 20, 0, 19, 3, 8)
+	y[30] = 0
+	a, err := NewAuto(AutoConfig{Periods: []int{24}})
+	require.NoError(t, err)
+	feed(t, a, y, 0)
+	require.NoError(t, a.Refit())
+	var skipped int
+	for _, s := range a.Selection().Scores {
+		if s.Skipped != "" {
+			skipped++
+			assert.Contains(t, s.Model, "multiplicative")
+			assert.Contains(t, s.Skipped, "positive values")
+			assert.True(t, math.IsInf(s.MASE, 1))
+		}
+	}
+	assert.Equal(t, 2, skipped)
+}
+
+func TestAutoDoubleSeasonalCandidate(t *testing.T) {
+	a, err := NewAuto(AutoConfig{Periods: []int{4, 16}, Horizon: 4})
+	require.NoError(t, err)
+	feed(t, a, seasonal(16*5, 4, 50, 0, 10, 1, 2), 0)
+	require.NoError(t, a.Refit())
+	var names []string
+	for _, s := range a.Selection().Scores {
+		names = append(names, strings.SplitN(s.Model, "(", 2)[0])
+	}
+	assert.Contains(t, names, "dshw-additive-notrend")
+	assert.Contains(t, names, "dshw-multiplicative-notrend")
+}
+
+func TestAutoShortHistoryBacktestsShorterHorizon(t *testing.T) {
+	const p = 12
+	y := seasonal(2*p+6, p, 100, 0, 40, 1, 13)
+	a, err := NewAuto(AutoConfig{Periods: []int{p}, Horizon: 2 * p})
+	require.NoError(t, err)
+	feed(t, a, y, 0)
+	require.NoError(t, a.Refit())
+	sel := a.Selection()
+	assert.Contains(t, sel.Reason, "lowest 6-step backtest MASE", "backtest shortened to fit Holt-Winters")
+	assert.Equal(t, 6, sel.Horizon)
+
+	b, err := NewAuto(AutoConfig{Periods: []int{p}, Horizon: 2 * p})
+	require.NoError(t, err)
+	feed(t, b, y[:2*p], 0)
+	require.NoError(t, b.Refit())
+	assert.Contains(t, b.Selection().Reason, "seasonal naive fallback")
+	assert.True(t, b.Selection().Fallback)
+}
+
+func TestAutoRefitReselectsOnlyEveryReselectEvery(t *testing.T) {
+	const p = 12
+	y := seasonal(p*20, p, 100, 0, 40, 2, 17)
+	a, err := NewAuto(AutoConfig{Periods: []int{p}, Horizon: 6, Window: 10 * p, ReselectEvery: 50})
+	require.NoError(t, err)
+	feed(t, a, y[:12*p], 0)
+	require.NoError(t, a.Refit())
+	at := a.a.selTotal
+	feed(t, a, y[12*p:12*p+20], 12*p)
+	require.NoError(t, a.Refit())
+	assert.Equal(t, at, a.a.selTotal, "20 observations later: parameters only")
+	assert.Equal(t, "auto:"+a.Selection().Model, a.Name())
+	feed(t, a, y[12*p+20:12*p+60], 12*p+20)
+	require.NoError(t, a.Refit())
+	assert.Equal(t, int64(12*p+60), a.a.selTotal, "60 observations later: a new selection")
+
+	_, err = NewAuto(AutoConfig{ReselectEvery: -1})
+	require.ErrorIs(t, err, ErrInvalidArgument)
+}

@@ -1,0 +1,229 @@
+package forecast
+
+import (
+	"fmt"
+	"math"
+	"time"
+)
+
+// Seasonality selects how a seasonal component combines with the level.
+type Seasonality int
+
+const (
+	// Additive seasonality adds a seasonal offset to the level.
+	Additive Seasonality = iota
+	// Multiplicative seasonality multiplies the level by a seasonal factor.
+	// It needs strictly positive data.
+	Multiplicative
+)
+
+// String returns "additive" or "multiplicative".
+func (s Seasonality) String() string {
+	switch s {
+	case Additive:
+		return "additive"
+	case Multiplicative:
+		return "multiplicative"
+	default:
+		return fmt.Sprintf("unknown seasonality: %d", int(s))
+	}
+}
+
+// Trend selects the trend component of Holt-Winters models.
+type Trend int
+
+const (
+	// TrendAdditive is a linear trend, as in R's stats::HoltWinters.
+	TrendAdditive Trend = iota
+	// TrendDamped is a linear trend damped by Phi at each step ahead.
+	TrendDamped
+	// TrendNone has no trend: the level is flat ahead.
+	TrendNone
+)
+
+// String returns "additive", "damped" or "none".
+func (t Trend) String() string {
+	switch t {
+	case TrendAdditive:
+		return "additive"
+	case TrendDamped:
+		return "damped"
+	case TrendNone:
+		return "none"
+	default:
+		return fmt.Sprintf("unknown trend: %d", int(t))
+	}
+}
+
+// IntervalMethod selects how prediction intervals are computed.
+type IntervalMethod int
+
+const (
+	// IntervalDefault is IntervalEmpirical.
+	IntervalDefault IntervalMethod = iota
+	// IntervalNormal uses normal quantiles and the ETS state-space variance
+	// σ²·(1 + Σ_{j<h} c_j²), with σ² the recent one-step error variance.
+	IntervalNormal
+	// IntervalEmpirical replaces the normal quantiles by empirical quantiles
+	// of the standardized one-step errors seen in the last fit, and keeps the
+	// same growth with the horizon. It is honest for skewed, bursty errors.
+	IntervalEmpirical
+)
+
+// String returns "default", "normal" or "empirical".
+func (m IntervalMethod) String() string {
+	switch m {
+	case IntervalDefault:
+		return "default"
+	case IntervalNormal:
+		return "normal"
+	case IntervalEmpirical:
+		return "empirical"
+	default:
+		return fmt.Sprintf("unknown interval method: %d", int(m))
+	}
+}
+
+// Config configures the single models (Holt-Winters, double-seasonal
+// Holt-Winters and the baselines). The zero value of every field except
+// Period selects its documented default.
+type Config struct {
+	// Step is the grid interval; observations are snapped to the grid
+	// anchored at the first observation's time. Default 1 minute.
+	Step time.Duration
+	// Period is the season length in steps (1440 for daily seasonality on
+	// 1-minute data). Required (≥ 2) by the seasonal models, ignored by
+	// Naive, Drift and EWMA.
+	Period int
+	// Period2 is the second, longer season of DoubleSeasonal (10080 or 2016
+	// for a weekly cycle on 1- or 5-minute data). It must exceed Period.
+	Period2 int
+	// Seasonality is additive (default) or multiplicative.
+	Seasonality Seasonality
+	// Trend is additive (default), damped or none.
+	Trend Trend
+	// Alpha, Beta, Gamma and Phi fix a smoothing parameter instead of
+	// fitting it (nil: fitted). Alpha is the level, Beta the trend, Gamma
+	// the seasonal (for DoubleSeasonal, the first season; Delta the second)
+	// and Phi the damping or, for DoubleSeasonal, the AR(1) error
+	// coefficient. Values must lie in [0, 1]. See [Float].
+	Alpha, Beta, Gamma, Delta, Phi *float64
+	// Window is the number of most recent observations kept and fitted on.
+	// It bounds the cost of a fit. Default: max(4×Period, 1000) for
+	// Holt-Winters, 3×Period2 for DoubleSeasonal, 1000 for the baselines.
+	Window int
+	// RefitEvery refits the parameters automatically after this many
+	// observations (0: never; the first fit happens as soon as the history
+	// is long enough, and Refit fits on demand).
+	RefitEvery int
+	// MaxGap is the longest gap, in steps, that is filled; a longer gap
+	// discards the history and starts afresh. Default max(2×Period2,
+	// 2×Period, 1440).
+	MaxGap int
+	// Interval selects the interval method (default IntervalEmpirical).
+	Interval IntervalMethod
+	// ResidualWindow is the time constant, in steps, of the exponentially
+	// weighted one-step error variance that scales the intervals, so that
+	// they follow the recent volatility. Default 120.
+	ResidualWindow int
+}
+
+// Float returns a pointer to v, for the fixed parameters of [Config].
+func Float(v float64) *float64 { return &v }
+
+// kind names a model family for validation and defaults.
+type kind int
+
+const (
+	kindNaive kind = iota
+	kindSeasonalNaive
+	kindDrift
+	kindEWMA
+	kindHoltWinters
+	kindDoubleSeasonal
+)
+
+func (k kind) String() string {
+	switch k {
+	case kindNaive:
+		return "naive"
+	case kindSeasonalNaive:
+		return "seasonal naive"
+	case kindDrift:
+		return "drift"
+	case kindEWMA:
+		return "EWMA"
+	case kindHoltWinters:
+		return "Holt-Winters"
+	default:
+		return "double-seasonal Holt-Winters"
+	}
+}
+
+// validate checks c for model kind k and returns c with defaults applied.
+func (c Config) validate(k kind) (Config, error) {
+	if c.Step < 0 {
+		return c, fmt.Errorf("%w: Step %s must be positive", ErrInvalidArgument, c.Step)
+	}
+	if c.Step == 0 {
+		c.Step = time.Minute
+	}
+	seasonal := k == kindSeasonalNaive || k == kindHoltWinters || k == kindDoubleSeasonal
+	if seasonal && c.Period < 2 {
+		return c, fmt.Errorf("%w: %s needs Period ≥ 2, got %d", ErrInvalidArgument, k, c.Period)
+	}
+	if c.Period < 0 {
+		return c, fmt.Errorf("%w: Period %d is negative", ErrInvalidArgument, c.Period)
+	}
+	if k == kindDoubleSeasonal && c.Period2 <= c.Period {
+		return c, fmt.Errorf("%w: %s needs Period2 > Period, got Period2 %d and Period %d",
+			ErrInvalidArgument, k, c.Period2, c.Period)
+	}
+	if c.Seasonality != Additive && c.Seasonality != Multiplicative {
+		return c, fmt.Errorf("%w: Seasonality %d", ErrInvalidArgument, int(c.Seasonality))
+	}
+	if c.Trend < TrendAdditive || c.Trend > TrendNone {
+		return c, fmt.Errorf("%w: Trend %d", ErrInvalidArgument, int(c.Trend))
+	}
+	if c.Interval < IntervalDefault || c.Interval > IntervalEmpirical {
+		return c, fmt.Errorf("%w: Interval %d", ErrInvalidArgument, int(c.Interval))
+	}
+	for _, p := range []struct {
+		name string
+		v    *float64
+	}{{"Alpha", c.Alpha}, {"Beta", c.Beta}, {"Gamma", c.Gamma}, {"Delta", c.Delta}, {"Phi", c.Phi}} {
+		if p.v != nil && (math.IsNaN(*p.v) || *p.v < 0 || *p.v > 1) {
+			return c, fmt.Errorf("%w: %s %v must lie in [0, 1]", ErrInvalidArgument, p.name, *p.v)
+		}
+	}
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"Window", c.Window}, {"RefitEvery", c.RefitEvery}, {"MaxGap", c.MaxGap}, {"ResidualWindow", c.ResidualWindow}, {"Period2", c.Period2}} {
+		if f.v < 0 {
+			return c, fmt.Errorf("%w: %s %d is negative", ErrInvalidArgument, f.name, f.v)
+		}
+	}
+	if c.Window == 0 {
+		switch k {
+		case kindHoltWinters:
+			c.Window = max(4*c.Period, 1000)
+		case kindDoubleSeasonal:
+			c.Window = 3 * c.Period2
+		case kindSeasonalNaive:
+			c.Window = max(c.Period, 1000)
+		default:
+			c.Window = 1000
+		}
+	}
+	if c.MaxGap == 0 {
+		c.MaxGap = max(2*c.Period2, 2*c.Period, 1440)
+	}
+	if c.ResidualWindow == 0 {
+		c.ResidualWindow = 120
+	}
+	if c.Interval == IntervalDefault {
+		c.Interval = IntervalEmpirical
+	}
+	return c, nil
+}

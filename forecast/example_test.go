@@ -1,0 +1,107 @@
+package forecast_test
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/shadowscale/shadowscale/forecast"
+)
+
+// daily returns n hourly points with a daily cycle.
+func daily(n int) []float64 {
+	y := make([]float64, n)
+	for i := range y {
+		y[i] = 100 + 40*math.Sin(2*math.Pi*float64(i)/24)
+	}
+	return y
+}
+
+func ExampleNewHoltWinters() {
+	hw, err := forecast.NewHoltWinters(forecast.Config{Step: time.Hour, Period: 24, Trend: forecast.TrendNone})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	start := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	for i, v := range daily(24 * 7) {
+		if err := hw.Observe(start.Add(time.Duration(i)*time.Hour), v); err != nil {
+			fmt.Println(err)
+			return
+		}
+	}
+	fc, err := hw.Forecast(6, 0.95)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(fc.Start.Format(time.RFC3339))
+	for _, m := range fc.Mean {
+		fmt.Printf("%.0f ", m)
+	}
+	fmt.Println()
+	// Output:
+	// 2026-03-09T00:00:00Z
+	// 100 110 120 128 135 139
+}
+
+func ExampleNewAuto() {
+	// The online configuration for the Controller: one-minute steps, a daily
+	// cycle, a new selection every 6 hours.
+	a, err := forecast.NewAuto(forecast.AutoConfig{Step: time.Minute, Periods: []int{1440}, RefitEvery: 360})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	start := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	for i := range 30 {
+		_ = a.Observe(start.Add(time.Duration(i)*time.Minute), 50+float64(i%2))
+	}
+	fmt.Println(strings.HasSuffix(a.Name(), "(fallback: short history)"))
+	fmt.Println(a.Selection().Fallback)
+	// Output:
+	// true
+	// true
+}
+
+func ExampleBacktest() {
+	y := daily(24 * 10)
+	for i := range y {
+		y[i] += float64(i % 7) // a weekly wobble the daily models do not know
+	}
+	score := func(newF func() (forecast.Forecaster, error)) forecast.Accuracy {
+		acc, err := forecast.Backtest(newF, y, 12, 5, forecast.BacktestOptions{Period: 24})
+		if err != nil {
+			panic(err)
+		}
+		return acc
+	}
+	snaive := score(func() (forecast.Forecaster, error) { return forecast.NewSeasonalNaive(forecast.Config{Period: 24}) })
+	naive := score(func() (forecast.Forecaster, error) { return forecast.NewNaive(forecast.Config{}) })
+	fmt.Printf("origins %d, seasonal naive MASE %.2f, naive MASE %.2f\n", snaive.Origins, snaive.MASE, naive.MASE)
+	// Output: origins 5, seasonal naive MASE 1.00, naive MASE 10.25
+}
+
+func ExampleNewBrutlag() {
+	hw, _ := forecast.NewHoltWinters(forecast.Config{Step: time.Hour, Period: 24, Trend: forecast.TrendNone})
+	det, _ := forecast.NewBrutlag(hw, forecast.BrutlagConfig{Period: 24, Window: 1, Threshold: 1})
+	start := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	y := daily(24 * 6)
+	for i, v := range y {
+		v += float64(i%3) - 1 // a little noise
+		if _, err := det.Detect(start.Add(time.Duration(i)*time.Hour), v); err != nil {
+			fmt.Println(err)
+			return
+		}
+	}
+	a, _ := det.Detect(start.Add(time.Duration(len(y))*time.Hour), 400)
+	fmt.Println(a.Outside, a.Alarm)
+	// Output: true true
+}
+
+func ExampleReadCSV() {
+	s, err := forecast.ReadCSV(strings.NewReader("timestamp,value\n2026-03-02T00:00:00Z,12\n2026-03-02T00:01:00Z,oops\n"))
+	fmt.Println(len(s.Values), err)
+	// Output: 1 line 3: value "oops" is not a number
+}

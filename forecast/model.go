@@ -1,0 +1,477 @@
+package forecast
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"time"
+)
+
+// model is the numerical part of a forecaster: parameters and state on a
+// regular grid, without time, validation or intervals.
+type model interface {
+	// name describes the model and its fitted parameters.
+	name() string
+	// minHistory is the number of observations estimate needs.
+	minHistory() int
+	// estimate fits the parameters on y (len(y) ≥ minHistory).
+	estimate(y []float64) error
+	// reset sets the initial state from the start of y, before the first
+	// observation of y.
+	reset(y []float64)
+	// next is the one-step-ahead forecast from the current state.
+	next() float64
+	// update folds the observation y into the state. O(1), no allocation.
+	update(y float64)
+	// predict writes the point forecasts of steps 1..len(mean).
+	predict(mean []float64)
+	// psi is the coefficient c_j of the error made j steps ago in the
+	// forecast error; the h-step variance is σ²(1 + Σ_{j<h} c_j²).
+	psi(j int) float64
+	// multiplicative reports whether errors are relative to the forecast.
+	multiplicative() bool
+}
+
+// Model is a single forecasting model (Holt-Winters, double-seasonal
+// Holt-Winters or a baseline) fed online. It implements [Forecaster],
+// [Refitter] and [Namer]. Create one with [NewHoltWinters],
+// [NewDoubleSeasonal], [NewNaive], [NewSeasonalNaive], [NewDrift] or
+// [NewEWMA].
+//
+// # Grid, gaps and history
+//
+// The first observation anchors the grid; each later time is snapped to the
+// nearest grid point (t0 + k×Step). An observation on a grid point at or
+// before the last one is rejected with an error wrapping
+// [ErrInvalidArgument]. Missing grid points (gaps up to Config.MaxGap steps)
+// are filled before the new observation: with the model's own one-step
+// forecast once the model is fitted (the state then advances with zero
+// error, as ETS treats missing values), by linear interpolation before. A
+// longer gap discards the history: the model starts afresh.
+//
+// The last Config.Window observations are kept in a ring buffer; fits use
+// only them, which bounds the cost of Refit. The model is fitted as soon as
+// the history reaches its minimum length; until then Forecast returns an
+// error wrapping [ErrInsufficientHistory].
+//
+// A Model is not safe for concurrent use.
+type Model struct {
+	m    model
+	cfg  Config
+	kind kind
+
+	started bool
+	t0      time.Time
+	slot    int64 // grid index of the last observation
+
+	hist    ring
+	scratch []float64
+
+	fitted   bool
+	failed   bool  // the last automatic fit failed
+	total    int64 // observations (and filled gaps) since the start
+	sinceFit int
+	lastV    float64
+
+	// One-step error scale: exponentially weighted mean of squared
+	// (relative, for multiplicative models) errors.
+	lambda float64
+	s2     float64
+	// Sorted standardized one-step errors of the last fit.
+	zs []float64
+	// Cumulative variance factors: kh[h-1] = 1 + Σ_{j<h} c_j².
+	kh []float64
+}
+
+func newModel(k kind, cfg Config, m model) *Model {
+	return &Model{
+		m:      m,
+		cfg:    cfg,
+		kind:   k,
+		hist:   newRing(cfg.Window),
+		lambda: 2 / (float64(cfg.ResidualWindow) + 1),
+	}
+}
+
+// Name describes the model and, once fitted, its parameters.
+func (f *Model) Name() string { return f.m.name() }
+
+// Fitted reports whether the model has been fitted and can forecast.
+func (f *Model) Fitted() bool { return f.fitted }
+
+// Len is the number of observations in the history window.
+func (f *Model) Len() int { return f.hist.len() }
+
+// checkValue rejects NaN, Inf and negative observations.
+func checkValue(v float64) error {
+	if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+		return fmt.Errorf("%w: %v (want a finite value ≥ 0)", ErrInvalidValue, v)
+	}
+	return nil
+}
+
+// Observe adds the observation v at time t; see the type documentation for
+// the grid and gap handling. It runs in O(1) and does not allocate, except
+// when it triggers a fit (first fit, Config.RefitEvery).
+func (f *Model) Observe(t time.Time, v float64) error {
+	if err := checkValue(v); err != nil {
+		return err
+	}
+	if !f.started {
+		f.started, f.t0, f.slot = true, t, 0
+		f.add(v)
+		return f.maybeFit()
+	}
+	k := gridSlot(f.t0, t, f.cfg.Step)
+	gap := k - f.slot
+	if gap <= 0 {
+		return fmt.Errorf("%w: time %s is not after the last observation %s on the %s grid",
+			ErrInvalidArgument, t.Format(time.RFC3339Nano),
+			f.t0.Add(time.Duration(f.slot)*f.cfg.Step).Format(time.RFC3339Nano), f.cfg.Step)
+	}
+	if gap-1 > int64(f.cfg.MaxGap) {
+		f.restart(t)
+		f.add(v)
+		return f.maybeFit()
+	}
+	prev := f.lastV
+	for i := int64(1); i < gap; i++ {
+		if f.fitted {
+			f.add(max(f.m.next(), 0))
+		} else {
+			f.add(prev + (v-prev)*float64(i)/float64(gap))
+		}
+	}
+	f.slot = k
+	f.observe(v)
+	return f.maybeFit()
+}
+
+// gridSlot is the index of the grid point nearest to t.
+func gridSlot(t0, t time.Time, step time.Duration) int64 {
+	d := t.Sub(t0)
+	k := int64(d / step)
+	if r := d % step; r >= step/2 {
+		k++
+	} else if r <= -step/2 {
+		k--
+	}
+	return k
+}
+
+// restart discards the history after a long gap.
+func (f *Model) restart(t time.Time) {
+	f.t0, f.slot = t, 0
+	f.hist.clear()
+	f.fitted, f.failed = false, false
+	f.sinceFit = 0
+}
+
+// observe folds a real observation into the state and the error scale.
+func (f *Model) observe(v float64) {
+	if f.fitted {
+		p := f.m.next()
+		f.trackError(v, p, nil)
+	}
+	f.add(v)
+}
+
+// add folds v into the state (when fitted) and the history.
+func (f *Model) add(v float64) {
+	if f.fitted {
+		f.m.update(v)
+	}
+	f.hist.push(v)
+	f.lastV = v
+	f.sinceFit++
+	f.total++
+}
+
+// maxRelError winsorizes relative one-step errors of multiplicative
+// models: a forecast near zero makes (v−p)/p explode, and one such error
+// would otherwise blow the error scale, and every interval after it, up by
+// many orders of magnitude.
+const maxRelError = 4
+
+// oneStepError is v − p, relative to p for multiplicative models and then
+// bounded to [−1, maxRelError].
+func (f *Model) oneStepError(v, p float64) float64 {
+	if !f.m.multiplicative() {
+		return v - p
+	}
+	return math.Max(-1, math.Min((v-p)/math.Max(p, 1e-9), maxRelError))
+}
+
+// trackError updates the error scale with the one-step error of forecast p
+// for the observation v; it appends the standardized error to zs if not nil.
+func (f *Model) trackError(v, p float64, zs *[]float64) {
+	e := f.oneStepError(v, p)
+	if math.IsNaN(e) || math.IsInf(e, 0) {
+		return
+	}
+	if zs != nil && f.s2 > 0 {
+		*zs = append(*zs, e/math.Sqrt(f.s2))
+	}
+	f.s2 += f.lambda * (sq(e) - f.s2)
+}
+
+// maybeFit fits when the history first allows it, when an upgrader asks
+// and every Config.RefitEvery observations. After a failed fit it waits
+// max(RefitEvery, minHistory) observations before trying again, so that
+// Observe stays O(1) amortized.
+func (f *Model) maybeFit() error {
+	n := f.hist.len()
+	var due bool
+	switch {
+	case f.failed:
+		due = f.sinceFit >= max(f.cfg.RefitEvery, f.m.minHistory())
+	case !f.fitted:
+		due = n >= f.m.minHistory()
+	default:
+		u, ok := f.m.(upgrader)
+		due = ok && u.upgradeAt() == n || f.cfg.RefitEvery > 0 && f.sinceFit >= f.cfg.RefitEvery
+	}
+	if !due {
+		return nil
+	}
+	if err := f.Refit(); err != nil {
+		f.failed, f.sinceFit = true, 0
+		return err
+	}
+	return nil
+}
+
+// totalAware is a model that wants the number of observations seen before
+// a fit (Auto, to space out its selections).
+type totalAware interface {
+	setTotal(n int64)
+}
+
+// upgrader is a model that wants a refit when the history reaches a length
+// (Auto, to move from a fallback to the model it prefers).
+type upgrader interface {
+	upgradeAt() int
+}
+
+// Refit estimates the parameters on the history window and replays it to
+// set the state and the error scale. It returns an error wrapping
+// [ErrInsufficientHistory] when the history is too short.
+func (f *Model) Refit() error {
+	n := f.hist.len()
+	if need := f.m.minHistory(); n < need {
+		return fmt.Errorf("%w: %s has %d observations, needs %d", ErrInsufficientHistory, f.m.name(), n, need)
+	}
+	if ta, ok := f.m.(totalAware); ok {
+		ta.setTotal(f.total)
+	}
+	f.scratch = f.hist.appendTo(f.scratch[:0])
+	y := f.scratch
+	if err := f.m.estimate(y); err != nil {
+		return err
+	}
+	f.replay(y)
+	f.fitted, f.failed = true, false
+	f.sinceFit = 0
+	return nil
+}
+
+// replay runs the state over y from its initial value, estimating the
+// error scale and collecting the standardized errors after a burn-in.
+func (f *Model) replay(y []float64) {
+	f.m.reset(y)
+	f.s2 = 0
+	burn := min(len(y)/4, max(f.cfg.Period, 10))
+	// Seed the scale with the mean squared error after the burn-in so that
+	// the first standardized errors are meaningful.
+	var sum float64
+	var cnt int
+	for i, v := range y {
+		p := f.m.next()
+		if i >= burn {
+			e := f.oneStepError(v, p)
+			if !math.IsNaN(e) && !math.IsInf(e, 0) {
+				sum += sq(e) / float64(len(y))
+				cnt++
+			}
+		}
+		f.m.update(v)
+	}
+	if cnt > 0 {
+		f.s2 = math.Min(sum*float64(len(y))/float64(cnt), math.MaxFloat64/4)
+	}
+	f.m.reset(y)
+	f.zs = f.zs[:0]
+	for i, v := range y {
+		p := f.m.next()
+		if i >= burn {
+			f.trackError(v, p, &f.zs)
+		}
+		f.m.update(v)
+	}
+	slices.Sort(f.zs)
+	f.kh = f.kh[:0]
+}
+
+// Forecast predicts the next h steps with a central interval at level.
+// Its cost is O(h).
+func (f *Model) Forecast(h int, level float64) (Forecast, error) {
+	if err := checkForecastArgs(h, level); err != nil {
+		return Forecast{}, err
+	}
+	if !f.fitted {
+		return Forecast{}, fmt.Errorf("%w: %s has %d observations, needs %d",
+			ErrInsufficientHistory, f.m.name(), f.hist.len(), f.m.minHistory())
+	}
+	fc := Forecast{
+		Start: f.t0.Add(time.Duration(f.slot+1) * f.cfg.Step),
+		Step:  f.cfg.Step,
+		Mean:  make([]float64, h),
+		Lower: make([]float64, h),
+		Upper: make([]float64, h),
+		Level: level,
+		Model: f.m.name(),
+	}
+	f.m.predict(fc.Mean)
+	zlo, zhi := f.quantiles(level)
+	q, calibrated := f.m.(zQuantiler)
+	sigma := math.Sqrt(f.s2)
+	for i := range h {
+		zlo, zhi := zlo, zhi
+		if calibrated {
+			if lo, hi, ok := q.zQuantiles(level, i); ok {
+				zlo, zhi = lo, hi
+			}
+		}
+		m := fc.Mean[i]
+		if math.IsNaN(m) || math.IsInf(m, 0) {
+			m = f.lastV
+		}
+		m = math.Max(m, 0)
+		fc.Mean[i] = m
+		w := sigma * math.Sqrt(f.varFactor(i+1))
+		lo, hi := m+zlo*w, m+zhi*w
+		if f.m.multiplicative() {
+			lo, hi = m*(1+zlo*w), m*(1+zhi*w)
+		}
+		fc.Lower[i] = finite(math.Max(math.Min(lo, m), 0), 0)
+		fc.Upper[i] = finite(math.Max(hi, m), math.MaxFloat64)
+	}
+	return fc, nil
+}
+
+// sq is x² capped so that sums and averages stay finite.
+func sq(x float64) float64 { return math.Min(x*x, math.MaxFloat64/4) }
+
+// finite returns v, or def when v is NaN or infinite.
+func finite(v, def float64) float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return def
+	}
+	return v
+}
+
+func checkForecastArgs(h int, level float64) error {
+	if h < 1 {
+		return fmt.Errorf("%w: horizon %d must be ≥ 1", ErrInvalidArgument, h)
+	}
+	if !(level > 0 && level < 1) {
+		return fmt.Errorf("%w: level %v must lie in (0, 1)", ErrInvalidArgument, level)
+	}
+	return nil
+}
+
+// varFactor is 1 + Σ_{j<h} c_j², cached.
+func (f *Model) varFactor(h int) float64 {
+	for len(f.kh) < h {
+		j := len(f.kh)
+		if j == 0 {
+			f.kh = append(f.kh, 1)
+			continue
+		}
+		c := f.m.psi(j)
+		f.kh = append(f.kh, f.kh[j-1]+c*c)
+	}
+	return f.kh[h-1]
+}
+
+// quantiles returns the lower and upper standardized quantiles for level.
+func (f *Model) quantiles(level float64) (lo, hi float64) {
+	pl, ph := (1-level)/2, (1+level)/2
+	if f.cfg.Interval == IntervalEmpirical && len(f.zs) >= 50 {
+		lo, hi = quantileSorted(f.zs, pl), quantileSorted(f.zs, ph)
+		z := normalQuantile(ph)
+		return clampZ(lo, -z), clampZ(hi, z)
+	}
+	z := normalQuantile(ph)
+	return -z, z
+}
+
+// clampZ keeps an empirical standardized quantile q within [½, 3] times the
+// normal quantile z of the same side: never narrower than half the normal
+// interval, and never so wide that a few wild standardized errors (a scale
+// estimated on too few points) make the interval meaningless.
+func clampZ(q, z float64) float64 {
+	if z < 0 {
+		return math.Max(math.Min(q, z/2), 3*z)
+	}
+	return math.Min(math.Max(q, z/2), 3*z)
+}
+
+// zQuantiler is a model that calibrates its own standardized quantiles
+// (Auto, from its backtest errors).
+type zQuantiler interface {
+	zQuantiles(level float64, step int) (lo, hi float64, ok bool)
+}
+
+// normalQuantile is the standard normal quantile function.
+func normalQuantile(p float64) float64 {
+	return math.Sqrt2 * math.Erfinv(2*p-1)
+}
+
+// quantileSorted interpolates the p-quantile of sorted (type 7).
+func quantileSorted(sorted []float64, p float64) float64 {
+	n := len(sorted)
+	if n == 0 {
+		return math.NaN()
+	}
+	pos := p * float64(n-1)
+	i := int(pos)
+	if i >= n-1 {
+		return sorted[n-1]
+	}
+	fr := pos - float64(i)
+	return sorted[i] + fr*(sorted[i+1]-sorted[i])
+}
+
+// ring is a fixed-capacity FIFO of the most recent values.
+type ring struct {
+	buf  []float64
+	head int // index of the oldest value
+	n    int
+}
+
+func newRing(capacity int) ring { return ring{buf: make([]float64, max(capacity, 1))} }
+
+func (r *ring) len() int { return r.n }
+
+func (r *ring) clear() { r.head, r.n = 0, 0 }
+
+func (r *ring) push(v float64) {
+	if r.n < len(r.buf) {
+		r.buf[(r.head+r.n)%len(r.buf)] = v
+		r.n++
+		return
+	}
+	r.buf[r.head] = v
+	r.head = (r.head + 1) % len(r.buf)
+}
+
+// appendTo appends the values, oldest first, to dst.
+func (r *ring) appendTo(dst []float64) []float64 {
+	end := r.head + r.n
+	if end <= len(r.buf) {
+		return append(dst, r.buf[r.head:end]...)
+	}
+	dst = append(dst, r.buf[r.head:]...)
+	return append(dst, r.buf[:end-len(r.buf)]...)
+}

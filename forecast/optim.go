@@ -1,0 +1,82 @@
+package forecast
+
+import (
+	"math"
+	"sort"
+
+	"gonum.org/v1/gonum/optimize"
+)
+
+// bound is the open interval a free parameter is mapped into.
+type bound struct{ lo, hi float64 }
+
+// fromFree maps an unconstrained value into (b.lo, b.hi) with a logistic.
+func (b bound) fromFree(x float64) float64 {
+	return b.lo + (b.hi-b.lo)/(1+math.Exp(-x))
+}
+
+// toFree is the inverse of fromFree.
+func (b bound) toFree(v float64) float64 {
+	p := (v - b.lo) / (b.hi - b.lo)
+	p = math.Min(math.Max(p, 1e-6), 1-1e-6)
+	return math.Log(p / (1 - p))
+}
+
+// minimizeBoxed minimizes obj over the box given by bounds with Nelder-Mead,
+// using a logistic transformation to keep the parameters inside. The
+// objective is evaluated at every start (values inside the box) and the
+// search runs from the best two. It returns the best point found and its
+// value. A non-finite objective is treated as +Inf.
+func minimizeBoxed(obj func(p []float64) float64, bounds []bound, starts [][]float64, maxEval int) ([]float64, float64) {
+	dim := len(bounds)
+	p := make([]float64, dim)
+	f := func(x []float64) float64 {
+		for i, b := range bounds {
+			p[i] = b.fromFree(x[i])
+		}
+		v := obj(p)
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return math.Inf(1)
+		}
+		return v
+	}
+	best := append([]float64(nil), starts[0]...)
+	bestF := math.Inf(1)
+	if len(starts) > 2 {
+		vals := make([]float64, len(starts))
+		for i, s := range starts {
+			vals[i] = obj(s)
+			if math.IsNaN(vals[i]) {
+				vals[i] = math.Inf(1)
+			}
+		}
+		idx := make([]int, len(starts))
+		for i := range idx {
+			idx[i] = i
+		}
+		sort.SliceStable(idx, func(a, b int) bool { return vals[idx[a]] < vals[idx[b]] })
+		starts = [][]float64{starts[idx[0]], starts[idx[1]]}
+	}
+	for _, s := range starts {
+		x0 := make([]float64, dim)
+		for i, b := range bounds {
+			x0[i] = b.toFree(s[i])
+		}
+		res, err := optimize.Minimize(optimize.Problem{Func: f}, x0, &optimize.Settings{
+			FuncEvaluations: maxEval,
+			Converger:       &optimize.FunctionConverge{Relative: 1e-5, Iterations: 3 * dim},
+		}, &optimize.NelderMead{SimplexSize: 1})
+		x, fx := x0, f(x0)
+		if res != nil && res.F < fx {
+			x, fx = res.X, res.F
+		}
+		_ = err // limits reached still give the best point so far
+		if fx < bestF {
+			bestF = fx
+			for i, b := range bounds {
+				best[i] = b.fromFree(x[i])
+			}
+		}
+	}
+	return best, bestF
+}
