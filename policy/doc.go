@@ -15,11 +15,12 @@
 //  3. P < DownscaleThreshold × C → scale down to P;
 //  4. otherwise no change.
 //
-// Load converts to replicas with Replicas at Input.TargetUtilization; the
-// shadow numbers are divided by Shadow.LoadRatio first, so that a shadow at
-// 5% of production's size receiving 5% of its traffic reads like
-// production. Without a forecast Threshold falls back to the observed load
-// and says so.
+// Load converts to replicas with Replicas at Input.TargetUtilization. The
+// Controller mirrors traffic so that each shadow replica carries the load it
+// was planned for (Shadow.LoadRatio near 1), so the shadow numbers are
+// compared as they are; far from that plan (outside [MinShadowLoadRatio,
+// MaxShadowLoadRatio]) rule 1 is skipped. Without a forecast Threshold falls
+// back to the observed load and says so.
 //
 // HPA is the reactive baseline everything predictive is compared against:
 // the Kubernetes autoscaling/v2 algorithm with its defaults (tolerance 0.1,

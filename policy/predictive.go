@@ -8,9 +8,12 @@ import (
 // PredictiveConfig configures Predictive. Start from DefaultPredictiveConfig.
 type PredictiveConfig struct {
 	// Threshold configures the forecast rules. Default: DefaultThresholdConfig
-	// with RelativeToTarget, CapacityThreshold 1 and DownscaleThreshold 0.85:
+	// with RelativeToTarget, CapacityThreshold 1 and DownscaleThreshold 0.95:
 	// scale up as soon as the predicted peak needs more replicas at the
-	// target utilization, scale down once it needs 15% less.
+	// target utilization, scale down once it needs 5% less. The scale-in
+	// band is narrow because the lead-window peak, the reactive floor and
+	// NoScaleInOnForecast already keep the capacity the next lead time
+	// needs; a wider band only holds capacity nobody uses.
 	Threshold ThresholdConfig
 	// Quantile is the forecast quantile provisioned for (Headroom). Default
 	// DefaultQuantile (P90); 0.5 provisions for the mean.
@@ -44,7 +47,7 @@ func DefaultPredictiveConfig() PredictiveConfig {
 	th := DefaultThresholdConfig()
 	th.RelativeToTarget = true
 	th.CapacityThreshold = 1
-	th.DownscaleThreshold = 0.85
+	th.DownscaleThreshold = 0.95
 	return PredictiveConfig{Threshold: th, Quantile: DefaultQuantile, MinForecasts: 3}
 }
 

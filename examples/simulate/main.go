@@ -80,7 +80,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&c.shadows, "shadows", true, "predictive: run the shadow pool and use its signal")
 	fs.BoolVar(&c.quiet, "quiet", false, "no progress lines on stderr")
 	fs.Float64Var(&c.quantile, "quantile", 0, "predictive: forecast quantile provisioned for (default P90)")
-	fs.Float64Var(&c.downscale, "downscale-threshold", 0, "predictive: scale down when the predicted peak needs less than this fraction of current capacity at the target (default 0.85)")
+	fs.Float64Var(&c.downscale, "downscale-threshold", 0, "predictive: scale down when the predicted peak needs less than this fraction of current capacity at the target (default 0.95)")
 	fs.BoolVar(&c.scaleIn, "forecast-scale-in", false, "predictive: let the forecast scale in below what the observed load needs")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
