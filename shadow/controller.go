@@ -79,6 +79,7 @@ type Controller struct {
 	transitioner transition.Transitioner
 	drainer      transition.Drainer
 	onAlert      func(Alert)
+	detector     forecast.AnomalyDetector
 	onReport     func(Report, error)
 
 	inst *instruments
@@ -392,6 +393,16 @@ func (c *Controller) observe(ctx context.Context, now time.Time, rep *Report) er
 	c.observed++
 	rep.Load, rep.LoadValid = v, true
 	c.checkAnomaly(ctx, now, v, rep)
+	if c.detector != nil {
+		a, err := c.detector.Detect(now, v)
+		switch {
+		case err != nil:
+			c.inst.count(ctx, c.inst.errors, "dependency", "anomaly")
+			c.log.LogAttrs(ctx, slog.LevelWarn, "anomaly detector failed", slog.String("error", err.Error()))
+		case a.Alarm:
+			c.alert(ctx, rep, Alert{Kind: AlertAnomaly, Time: now, Message: a.Reason})
+		}
+	}
 	return nil
 }
 
@@ -411,6 +422,9 @@ func (c *Controller) checkAnomaly(ctx context.Context, now time.Time, v float64,
 		c.fcErr = 0.95*c.fcErr + 0.05*ape
 	}
 	c.fcErrN++
+	if c.detector != nil {
+		return
+	}
 	if len(f.Lower) > 0 && len(f.Upper) > 0 && (v < f.Lower[0] || v > f.Upper[0]) {
 		c.alert(ctx, rep, Alert{Kind: AlertAnomaly, Time: now,
 			Message: fmt.Sprintf("load %.4g outside the %.0f%% forecast interval [%.4g, %.4g] (%s)", v, 100*f.Level, f.Lower[0], f.Upper[0], f.Model)})

@@ -406,3 +406,34 @@ func TestRunReturnsOnCancel(t *testing.T) {
 	require.NoError(t, c.Run(ctx))
 	_ = forecast.Forecast{}
 }
+
+type scriptedDetector struct{ alarmAt float64 }
+
+func (d scriptedDetector) Detect(t time.Time, v float64) (forecast.Anomaly, error) {
+	if v >= d.alarmAt {
+		return forecast.Anomaly{Time: t, Value: v, Outside: true, Alarm: true, Reason: "detector: alarm"}, nil
+	}
+	return forecast.Anomaly{Time: t, Value: v}, nil
+}
+
+func TestAnomalyDetectorOption(t *testing.T) {
+	now := t0
+	src := shadowtest.NewSource(100)
+	c, err := shadow.New(shadow.Config{PerReplica: 10},
+		shadow.Deps{Source: src, Forecaster: &driftForecaster{k: 5, step: time.Minute}, Policy: peakPolicy,
+			Production: actuatortest.NewGroup(1, 0, func() time.Time { return now })},
+		shadow.WithLogger(testLogger(&syncBuffer{})), shadow.WithAnomalyDetector(scriptedDetector{alarmAt: 1000}))
+	require.NoError(t, err)
+	for _, v := range []float64{100, 100, 100, 100, 100, 400, 1200} {
+		src.Set(shadow.RequestRate, v)
+		r, err := c.Step(context.Background(), now)
+		require.NoError(t, err)
+		if v < 1000 {
+			assert.Empty(t, r.Alerts, "the detector decides, not the built-in band (load %v)", v)
+		} else {
+			require.Len(t, r.Alerts, 1)
+			assert.Equal(t, "detector: alarm", r.Alerts[0].Message)
+		}
+		now = now.Add(time.Minute)
+	}
+}

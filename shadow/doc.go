@@ -44,7 +44,7 @@
 //	shadowscale.replicas.serving     gauge    replicas with their full traffic share
 //	shadowscale.decisions            counter  decisions, attribute action
 //	shadowscale.errors               counter  dependency failures, attribute dependency
-//	                                          (metrics, forecast, actuator, policy, shadow, transition, drain)
+//	                                          (metrics, forecast, actuator, policy, shadow, transition, drain, anomaly)
 //	shadowscale.alerts               counter  alerts, attribute kind
 //	shadowscale.shadow.latency       gauge    shadow p95 latency, seconds
 //	shadowscale.shadow.error_rate    gauge    shadow error rate

@@ -7,6 +7,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 
 	"github.com/shadowscale/shadowscale/actuator"
+	"github.com/shadowscale/shadowscale/forecast"
 	"github.com/shadowscale/shadowscale/mirror"
 	"github.com/shadowscale/shadowscale/transition"
 )
@@ -86,6 +87,14 @@ func WithDrainer(d transition.Drainer) Option {
 // logged and counted only.
 func WithAlertHandler(h func(Alert)) Option {
 	return optionFunc(func(c *Controller) { c.onAlert = h })
+}
+
+// WithAnomalyDetector feeds every observation to d and raises AlertAnomaly
+// when d reports an alarm (for example forecast.NewBrutlag over a
+// forecaster of its own). nil keeps the default: an alert whenever an
+// observation falls outside the previous pass's one-step forecast interval.
+func WithAnomalyDetector(d forecast.AnomalyDetector) Option {
+	return optionFunc(func(c *Controller) { c.detector = d })
 }
 
 // WithReportHandler calls h with the Report of every pass that Run makes,

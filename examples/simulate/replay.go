@@ -213,12 +213,6 @@ func replay(ctx context.Context, tr Trace, o options) (*result, error) {
 			r.Shadows = ss.Desired
 		}
 		res.Rows[i] = r
-		if debugFc != nil {
-			debugFc(i, rep.Forecast.Mean, rep.Forecast.Lower, rep.Forecast.Upper, rep.Forecast.Model)
-		}
-		if debugHook != nil {
-			debugHook(i, fmt.Sprintf("%+v | %+v | %s | cur=%+v", rep.Shadow, rep.Pool, rep.Decision, st))
-		}
 		if i == 0 {
 			prevDesired = st.Desired
 		}
@@ -268,7 +262,3 @@ func summarize(rows []row, o options, step time.Duration, events int) summary {
 	}
 	return s
 }
-
-var debugHook func(int, string)
-
-var debugFc func(int, []float64, []float64, []float64, string)
