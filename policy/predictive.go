@@ -13,7 +13,8 @@ type PredictiveConfig struct {
 	// target utilization, scale down once it needs 5% less. The scale-in
 	// band is narrow because the lead-window peak, the reactive floor and
 	// NoScaleInOnForecast already keep the capacity the next lead time
-	// needs; a wider band only holds capacity nobody uses.
+	// needs; a wider band only holds capacity nobody uses. A shadow breach
+	// is held for 15 minutes (ShadowHold).
 	Threshold ThresholdConfig
 	// Quantile is the forecast quantile provisioned for (Headroom). Default
 	// DefaultQuantile (P90); 0.5 provisions for the mean.
@@ -48,6 +49,7 @@ func DefaultPredictiveConfig() PredictiveConfig {
 	th.RelativeToTarget = true
 	th.CapacityThreshold = 1
 	th.DownscaleThreshold = 0.95
+	th.ShadowHold = 15 * time.Minute
 	return PredictiveConfig{Threshold: th, Quantile: DefaultQuantile, MinForecasts: 3}
 }
 

@@ -127,11 +127,12 @@ func TestPredictiveReportsShadowTrigger(t *testing.T) {
 	assert.True(t, d.ShadowTriggered, d.Reason)
 	assert.Contains(t, d.Reason, "shadow latency")
 
-	// A surge the forecast sees is not the shadows' doing.
-	in.Now = at(120)
+	// Past the shadow hold (15 minutes), a surge the forecast sees is not
+	// the shadows' doing.
+	in.Now = at(60 + 16*60)
 	in.Shadow = policy.Shadow{}
 	in.Current, in.Ready = d.Target, d.Target
-	in.Forecast = policytest.Forecast(at(180), time.Minute, 0.05, 3000, 3000)
+	in.Forecast = policytest.Forecast(at(60+17*60), time.Minute, 0.05, 3000, 3000)
 	d, err = p.Decide(in)
 	require.NoError(t, err)
 	assert.Equal(t, policy.ScaleUp, d.Action, d.Reason)

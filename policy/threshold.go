@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 	"time"
 )
 
@@ -37,6 +38,9 @@ type ThresholdConfig struct {
 	// for which the shadow signal is trusted; outside the band the shadow
 	// rule is skipped. Defaults 0.5 and 1.25.
 	MinShadowLoadRatio, MaxShadowLoadRatio float64
+	// ShadowHold keeps rule 1 in force for this long after the shadow
+	// signal last breached a threshold. Default 0: no hold.
+	ShadowHold time.Duration
 	// Unit names the load unit in reasons. Default "req/s".
 	Unit string
 }
@@ -61,6 +65,9 @@ func (c ThresholdConfig) Validate() error {
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	if c.LatencyThreshold < 0 {
 		add("LatencyThreshold (%s) must not be negative", c.LatencyThreshold)
+	}
+	if c.ShadowHold < 0 {
+		add("ShadowHold (%s) must not be negative", c.ShadowHold)
 	}
 	if !(c.ErrorRateThreshold >= 0 && c.ErrorRateThreshold <= 1) {
 		add("ErrorRateThreshold (%v) must be in [0, 1]", c.ErrorRateThreshold)
@@ -114,9 +121,17 @@ func (c ThresholdConfig) Validate() error {
 // reason; a Load left over from a failed metrics pass (LoadValid false) may
 // scale up but never down. With neither, it holds.
 //
-// Threshold keeps no state and is safe for concurrent use.
+// With ShadowHold set, a shadow breach keeps rule 1 in force for that long
+// after it was last seen (keyed on Input.Now), so that a noisy signal near
+// its threshold does not scale production up and down on alternate passes.
+//
+// Threshold is safe for concurrent use.
 type Threshold struct {
 	cfg ThresholdConfig
+
+	mu       sync.Mutex
+	breachAt time.Time // last pass whose shadow signal breached a threshold
+	breach   string    // what it saw
 }
 
 var _ Policy = (*Threshold)(nil)
@@ -183,7 +198,7 @@ func (t *Threshold) Decide(in Input) (Decision, error) {
 	}
 	u := t.cfg.Unit
 	pred := fmt.Sprintf("predicted %s %s (%s)", num(p.Load), u, p.Source)
-	if fired, why := t.shadowRule(in.Shadow); fired {
+	if fired, why := t.shadowHeld(in); fired {
 		n := Replicas(p.Load*t.cfg.ScaleFactor, in.PerReplica, in.TargetUtilization)
 		if n <= in.Current {
 			return hold(in, fmt.Sprintf("shadow %s, but %d replicas already serve %s × %s: holding", why, in.Current, pred, num(t.cfg.ScaleFactor))), nil
@@ -219,6 +234,24 @@ func (t *Threshold) Decide(in Input) (Decision, error) {
 	}
 	return hold(in, fmt.Sprintf("%s within [%s, %s]%s × capacity %s %s: holding %d",
 		pred, num(t.cfg.DownscaleThreshold), num(t.cfg.CapacityThreshold), rel, num(capacity), u, in.Current)), nil
+}
+
+// shadowHeld applies shadowRule and the ShadowHold latch.
+func (t *Threshold) shadowHeld(in Input) (bool, string) {
+	fired, why := t.shadowRule(in.Shadow)
+	if t.cfg.ShadowHold <= 0 {
+		return fired, why
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if fired {
+		t.breachAt, t.breach = in.Now, why
+		return true, why
+	}
+	if !t.breachAt.IsZero() && !in.Now.Before(t.breachAt) && in.Now.Sub(t.breachAt) < t.cfg.ShadowHold {
+		return true, fmt.Sprintf("%s (held since %s, hold %s)", t.breach, t.breachAt.Format("15:04:05"), t.cfg.ShadowHold)
+	}
+	return false, ""
 }
 
 // shadowRule reports whether the normalized shadow signal breaches a

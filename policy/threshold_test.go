@@ -153,3 +153,37 @@ func TestThresholdRuleFiresWithoutChange(t *testing.T) {
 	assert.Equal(t, 10, d.Target)
 	assert.Contains(t, d.Reason, "but it needs 11 replicas at target 0.5: holding 10")
 }
+
+func TestThresholdShadowHold(t *testing.T) {
+	cfg := policy.DefaultThresholdConfig()
+	cfg.ShadowHold = 10 * time.Minute
+	th, err := policy.NewThreshold(cfg)
+	require.NoError(t, err)
+	breach := policy.Shadow{Valid: true, Latency: 2 * time.Second, LoadRatio: 1}
+	calm := policy.Shadow{Valid: true, Latency: 10 * time.Millisecond, LoadRatio: 1}
+	in := thIn(10, 1, 600)
+	in.Shadow = breach
+	d, err := th.Decide(in)
+	require.NoError(t, err)
+	require.Equal(t, 13, d.Target, d.Reason)
+	require.True(t, d.ShadowTriggered)
+
+	// Calm five minutes later, production at 13: the breach is held, so no
+	// scale-down to the 9 replicas 600 req/s needs.
+	in = thIn(13, 1, 600)
+	in.Now, in.Shadow = at(300), calm
+	d, err = th.Decide(in)
+	require.NoError(t, err)
+	assert.Equal(t, 13, d.Target, d.Reason)
+	assert.Contains(t, d.Reason, "held since")
+
+	// Ten minutes after the last breach the hold is over.
+	in.Now = at(600)
+	d, err = th.Decide(in)
+	require.NoError(t, err)
+	assert.Equal(t, policy.ScaleDown, d.Action, d.Reason)
+
+	cfg.ShadowHold = -time.Second
+	_, err = policy.NewThreshold(cfg)
+	assert.ErrorContains(t, err, "ShadowHold (-1s)")
+}
