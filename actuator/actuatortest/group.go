@@ -1,5 +1,3 @@
-// Package actuatortest provides an in-memory Actuator for tests and
-// simulations, in the spirit of net/http/httptest.
 package actuatortest
 
 import (

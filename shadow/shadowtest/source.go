@@ -1,5 +1,3 @@
-// Package shadowtest provides a scripted MetricsSource for tests of code
-// built on the shadow package.
 package shadowtest
 
 import (
