@@ -1,0 +1,126 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestBadFlags(t *testing.T) {
+	base := []string{"-listen", "127.0.0.1:0", "-primary", "http://127.0.0.1:9001", "-shadow", "http://127.0.0.1:9002"}
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-primary", "http://a", "-shadow", "http://b"}, "-listen is required"},
+		{[]string{"-listen", "nohostport", "-primary", "http://a", "-shadow", "http://b"}, "-listen \"nohostport\""},
+		{[]string{"-listen", "127.0.0.1:0", "-shadow", "http://b"}, "-primary is required"},
+		{[]string{"-listen", "127.0.0.1:0", "-primary", "ftp://a", "-shadow", "http://b"}, "-primary \"ftp://a\""},
+		{[]string{"-listen", "127.0.0.1:0", "-primary", "http://a"}, "-shadow is required"},
+		{append(base[:4:4], "-shadow", "gopher://x"), `Shadows[0].URL "gopher://x"`},
+		{append(base, "-sample", "1.5"), "-sample 1.5"},
+		{append(base, "-sample", "abc"), "invalid value \"abc\" for flag -sample"},
+		{append(base, "-stats-interval", "0s"), "-stats-interval 0s"},
+		{append(base, "-key", "short"), "SigningKey has 5 bytes"},
+		{append(base, "-workers", "-3"), "Workers -3"},
+		{append(base, "-nope"), "flag provided but not defined: -nope"},
+		{append(base, "extra"), `unexpected argument "extra"`},
+	}
+	for _, tc := range cases {
+		var stdout, stderr bytes.Buffer
+		code := run(tc.args, &stdout, &stderr)
+		assert.Equal(t, 2, code, "%v", tc.args)
+		assert.Contains(t, stderr.String(), tc.want, "%v", tc.args)
+		assert.Empty(t, stdout.String())
+	}
+}
+
+func TestUnusableListenAddress(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"-listen", ln.Addr().String(), "-primary", "http://127.0.0.1:9001", "-shadow", "http://127.0.0.1:9002"}, &stdout, &stderr)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr.String(), "cannot listen on -listen "+ln.Addr().String())
+}
+
+// signalWriter is a concurrency-safe buffer that signals each write.
+type signalWriter struct {
+	mu    sync.Mutex
+	buf   bytes.Buffer
+	wrote chan struct{}
+}
+
+func (w *signalWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	select {
+	case w.wrote <- struct{}{}:
+	default:
+	}
+	return w.buf.Write(p)
+}
+
+func (w *signalWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+func TestProxiesAndMirrors(t *testing.T) {
+	primary := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "primary "+r.URL.Path)
+	}))
+	defer primary.Close()
+	copies := make(chan string, 100)
+	shadow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		copies <- r.URL.Path + " " + r.Header.Get("X-Shadow-Request")
+	}))
+	defer shadow.Close()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	addr := make(chan string, 1)
+	stdout := &signalWriter{wrote: make(chan struct{}, 1)}
+	var stderr bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- serve(ctx, []string{"-listen", "127.0.0.1:0", "-primary", primary.URL, "-shadow", shadow.URL,
+			"-sample", "1", "-stats-interval", "10ms", "-key", "0123456789abcdef0123"}, stdout, &stderr,
+			func(a string) { addr <- a })
+	}()
+	base := "http://" + <-addr
+	client := &http.Client{Transport: &http.Transport{}}
+	defer client.CloseIdleConnections()
+	for _, p := range []string{"/a", "/b"} {
+		resp, err := client.Get(base + p)
+		require.NoError(t, err)
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		assert.Equal(t, "primary "+p, string(body))
+	}
+	got := []string{<-copies, <-copies}
+	assert.ElementsMatch(t, []string{"/a 1", "/b 1"}, got)
+	<-stdout.wrote // at least one stats line
+	cancel()
+	require.Equal(t, 0, <-done)
+	out := stdout.String()
+	assert.Contains(t, out, "stats shadow="+strings.TrimPrefix(shadow.URL, "http://"))
+	assert.Contains(t, out, "fraction=1")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	assert.Contains(t, lines[len(lines)-1], "requests=2", "final stats after shutdown")
+	assert.Contains(t, stderr.String(), "listening on")
+	shadow.CloseClientConnections()
+}
