@@ -147,7 +147,7 @@ func drawReplay(path, name string, tr Trace, runs []*result) error {
 // drawFrontier draws both policies' trade-off curves.
 func drawFrontier(path, name string, reac, pred []point, perfectCap float64) error {
 	p := plot.New()
-	p.Title.Text = "trade-off: " + name
+	p.Title.Text = "trade-off: " + filepath.Base(name)
 	p.X.Label.Text = "capacity ratio (Σ ready × C / Σ demand)"
 	p.Y.Label.Text = "under-provisioned steps (%)"
 	p.Legend.Top = true
@@ -167,6 +167,14 @@ func drawFrontier(path, name string, reac, pred []point, perfectCap float64) err
 		p.Add(l, sc)
 		p.Legend.Add(s.name, l, sc)
 	}
+	// Zoom on the predictive curve's neighbourhood: far to the right both
+	// curves sit at zero, far up only the reactive one climbs.
+	maxCap, maxUnder := perfectCap, 0.0
+	for _, q := range pred {
+		maxCap, maxUnder = math.Max(maxCap, q.Cap), math.Max(maxUnder, 100*q.Under)
+	}
+	p.X.Min, p.X.Max = perfectCap-0.05*(maxCap-perfectCap), perfectCap+1.3*(maxCap-perfectCap)
+	p.Y.Min, p.Y.Max = 0, math.Max(0.5, 3*maxUnder)
 	pf, err := plotter.NewScatter(plotter.XYs{{X: perfectCap, Y: 0}})
 	if err != nil {
 		return err
