@@ -32,6 +32,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -158,7 +159,8 @@ func (c *config) run(ctx context.Context, stdout, stderr io.Writer) error {
 	}
 	var progress io.Writer
 	if !c.quiet {
-		progress = stderr
+		// Replays run two at a time and share the writer.
+		progress = &lockedWriter{w: stderr}
 	}
 	base := options{PerReplica: c.perReplica, ReadyDelay: c.readyDelay, Target: c.target, Min: c.min, Max: c.max,
 		Shadows: c.shadows, Progress: progress, RegressionFactor: 0.7,
@@ -219,4 +221,16 @@ func writeSteps(path string, rows []row) error {
 		return fmt.Errorf("-out: %w", err)
 	}
 	return nil
+}
+
+// lockedWriter serializes writes from concurrent replays.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
