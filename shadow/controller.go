@@ -84,25 +84,26 @@ type Controller struct {
 
 	inst *instruments
 
-	mu        sync.Mutex
-	hist      *ring
-	lastLoad  float64
-	haveLoad  bool
-	observed  int    // valid observations so far
-	mirrored  window // mirrored load (fraction in force × load) of recent passes
-	passes    int
-	lead      *leadTimer
-	leadTime  time.Duration
-	lastDes   int
-	lastReady int
-	haveState bool
-	serving   int
-	plan      *transition.Plan
-	pool      *pool
-	prevFc    forecast.Forecast // previous pass's forecast, for anomaly and error tracking
-	fcErr     float64           // EWMA of one-step absolute percentage error
-	fcErrN    int
-	actFails  int
+	mu           sync.Mutex
+	hist         *ring
+	lastLoad     float64
+	haveLoad     bool
+	observed     int    // valid observations so far
+	mirrored     window // mirrored load (fraction in force × load) of recent passes
+	passes       int
+	lead         *leadTimer
+	leadTime     time.Duration
+	lastDes      int
+	lastReady    int
+	haveState    bool
+	serving      int
+	servingKnown bool
+	plan         *transition.Plan
+	pool         *pool
+	prevFc       forecast.Forecast // previous pass's forecast, for anomaly and error tracking
+	fcErr        float64           // EWMA of one-step absolute percentage error
+	fcErrN       int
+	actFails     int
 }
 
 // New builds a Controller. It applies Config defaults, validates the
@@ -533,8 +534,10 @@ func (c *Controller) actuate(ctx context.Context, now time.Time, st actuator.Sta
 
 // advanceTransition moves traffic onto replicas that became ready.
 func (c *Controller) advanceTransition(ctx context.Context, now time.Time, st actuator.State, fail func(string, error), rep *Report) {
-	if c.transitioner == nil {
-		c.serving = st.Ready
+	if c.transitioner == nil || !c.servingKnown {
+		// The replicas serving when the Controller starts already take
+		// their share.
+		c.serving, c.servingKnown = st.Ready, true
 		return
 	}
 	if st.Ready < c.serving {
