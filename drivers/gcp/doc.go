@@ -1,0 +1,23 @@
+// Package gcp is an [actuator.Actuator] for a Compute Engine managed
+// instance group (MIG), zonal or regional.
+//
+// [Group] scales with instanceGroupManagers.resize (returning once the
+// operation is accepted, not when it finishes) and reports its capacity with
+// instanceGroupManagers.get (Desired = targetSize) and
+// instanceGroupManagers.listManagedInstances (Ready counts instances whose
+// instanceStatus is RUNNING and whose currentAction is NONE).
+//
+// The driver calls the official google.golang.org/api/compute/v1 client; pass
+// a *compute.Service built with the usual options (default credentials in
+// production; option.WithEndpoint, option.WithoutAuthentication and
+// option.WithHTTPClient against a test server).
+//
+// Errors are classified for the core's retry logic: googleapi errors with
+// HTTP status 400, 401, 403 and 404 are wrapped with [actuator.Permanent]
+// (except the transient 400 reason resourceNotReady); 409, 412, 429 and 5xx,
+// like network errors, stay transient.
+//
+// IAM permissions needed: compute.instanceGroupManagers.get (get and
+// listManagedInstances) and compute.instanceGroupManagers.update (resize);
+// roles/compute.instanceAdmin.v1 on the project includes them.
+package gcp

@@ -1,0 +1,158 @@
+package gcp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	compute "google.golang.org/api/compute/v1"
+
+	"github.com/shadowscale/shadowscale/actuator"
+)
+
+// Managed instance states that make an instance ready.
+const (
+	statusRunning = "RUNNING"
+	actionNone    = "NONE"
+)
+
+// Config names one managed instance group.
+type Config struct {
+	// Project is the project ID. Required.
+	Project string
+	// Zone is the zone of a zonal group, e.g. "europe-west1-b". Exactly
+	// one of Zone and Region is set.
+	Zone string
+	// Region is the region of a regional group, e.g. "europe-west1".
+	// Exactly one of Zone and Region is set.
+	Region string
+	// Name is the instance group manager's name. Required.
+	Name string
+}
+
+// Validate reports the first missing or conflicting field.
+func (c Config) Validate() error {
+	switch {
+	case c.Project == "":
+		return errors.New("gcp: Config.Project is empty")
+	case c.Name == "":
+		return errors.New("gcp: Config.Name is empty")
+	case c.Zone == "" && c.Region == "":
+		return errors.New("gcp: one of Config.Zone and Config.Region must be set")
+	case c.Zone != "" && c.Region != "":
+		return fmt.Errorf("gcp: only one of Config.Zone (%q) and Config.Region (%q) may be set", c.Zone, c.Region)
+	}
+	return nil
+}
+
+// String names the group as its resource path.
+func (c Config) String() string {
+	if c.Region != "" {
+		return "projects/" + c.Project + "/regions/" + c.Region + "/instanceGroupManagers/" + c.Name
+	}
+	return "projects/" + c.Project + "/zones/" + c.Zone + "/instanceGroupManagers/" + c.Name
+}
+
+// Group is an [actuator.Actuator] for one managed instance group. It holds
+// no mutable state and is safe for concurrent use.
+type Group struct {
+	svc *compute.Service
+	cfg Config
+}
+
+var _ actuator.Actuator = (*Group)(nil)
+
+// NewGroup returns an actuator for the group cfg names, called through svc
+// (usually compute.NewService(ctx)).
+func NewGroup(svc *compute.Service, cfg Config) (*Group, error) {
+	if svc == nil {
+		return nil, errors.New("gcp: NewGroup: service is nil")
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Group{svc: svc, cfg: cfg}, nil
+}
+
+// Config returns the group's configuration.
+func (g *Group) Config() Config { return g.cfg }
+
+// Scale resizes the group to target instances. It returns once the resize
+// operation is accepted; an operation that is already done with an error is
+// reported as an error.
+func (g *Group) Scale(ctx context.Context, target int) error {
+	if target < 0 {
+		return actuator.Permanent(fmt.Errorf("gcp: scale %s to %d: %w", g.cfg, target, actuator.ErrInvalidTarget))
+	}
+	var (
+		op  *compute.Operation
+		err error
+	)
+	if g.cfg.Region != "" {
+		op, err = g.svc.RegionInstanceGroupManagers.Resize(g.cfg.Project, g.cfg.Region, g.cfg.Name, int64(target)).Context(ctx).Do()
+	} else {
+		op, err = g.svc.InstanceGroupManagers.Resize(g.cfg.Project, g.cfg.Zone, g.cfg.Name, int64(target)).Context(ctx).Do()
+	}
+	if err != nil {
+		return fmt.Errorf("gcp: scale %s to %d: resize: %w", g.cfg, target, classify(err))
+	}
+	if op != nil && op.Error != nil && len(op.Error.Errors) > 0 {
+		msgs := make([]string, 0, len(op.Error.Errors))
+		for _, e := range op.Error.Errors {
+			msgs = append(msgs, e.Code+": "+e.Message)
+		}
+		return fmt.Errorf("gcp: scale %s to %d: operation %s failed: %s", g.cfg, target, op.Name, strings.Join(msgs, "; "))
+	}
+	return nil
+}
+
+// Current reports the group's targetSize and the number of its managed
+// instances that are RUNNING with no current action.
+func (g *Group) Current(ctx context.Context) (actuator.State, error) {
+	size, err := g.targetSize(ctx)
+	if err != nil {
+		return actuator.State{}, fmt.Errorf("gcp: read %s: get: %w", g.cfg, classify(err))
+	}
+	ready := 0
+	count := func(ms []*compute.ManagedInstance) {
+		for _, m := range ms {
+			if m != nil && m.InstanceStatus == statusRunning && m.CurrentAction == actionNone {
+				ready++
+			}
+		}
+	}
+	if g.cfg.Region != "" {
+		err = g.svc.RegionInstanceGroupManagers.ListManagedInstances(g.cfg.Project, g.cfg.Region, g.cfg.Name).
+			Pages(ctx, func(r *compute.RegionInstanceGroupManagersListInstancesResponse) error {
+				count(r.ManagedInstances)
+				return nil
+			})
+	} else {
+		err = g.svc.InstanceGroupManagers.ListManagedInstances(g.cfg.Project, g.cfg.Zone, g.cfg.Name).
+			Pages(ctx, func(r *compute.InstanceGroupManagersListManagedInstancesResponse) error {
+				count(r.ManagedInstances)
+				return nil
+			})
+	}
+	if err != nil {
+		return actuator.State{}, fmt.Errorf("gcp: read %s: list managed instances: %w", g.cfg, classify(err))
+	}
+	return actuator.State{Desired: int(size), Ready: ready}, nil
+}
+
+func (g *Group) targetSize(ctx context.Context) (int64, error) {
+	var (
+		m   *compute.InstanceGroupManager
+		err error
+	)
+	if g.cfg.Region != "" {
+		m, err = g.svc.RegionInstanceGroupManagers.Get(g.cfg.Project, g.cfg.Region, g.cfg.Name).Context(ctx).Do()
+	} else {
+		m, err = g.svc.InstanceGroupManagers.Get(g.cfg.Project, g.cfg.Zone, g.cfg.Name).Context(ctx).Do()
+	}
+	if err != nil {
+		return 0, err
+	}
+	return m.TargetSize, nil
+}

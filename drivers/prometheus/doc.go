@@ -1,0 +1,17 @@
+// Package prometheus is a [shadow.MetricsSource] that reads production
+// utilization from a Prometheus server (or any server speaking its HTTP
+// query API, such as Thanos, Cortex, Mimir or VictoriaMetrics).
+//
+// A [Source] holds one PromQL query per metric, for example
+//
+//	request_rate: sum(rate(http_requests_total{job="web"}[1m]))
+//	cpu:          sum(rate(container_cpu_usage_seconds_total{pod=~"web-.*"}[1m]))
+//
+// and evaluates each as an instant query at the Controller's pass time
+// (/api/v1/query with time=now) through the official client,
+// github.com/prometheus/client_golang/api/prometheus/v1. A query must return
+// a scalar or a vector with exactly one sample: aggregate with sum(), avg() or
+// max(). An empty vector, several series, a NaN or an infinite value is an
+// error naming the metric and the query (see [ErrNoData], [ErrManySeries],
+// [ErrNotANumber]).
+package prometheus

@@ -1,0 +1,169 @@
+package prometheus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"time"
+
+	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"github.com/prometheus/common/model"
+
+	"github.com/shadowscale/shadowscale/shadow"
+)
+
+// Errors callers branch on.
+var (
+	// ErrNoData reports a query that returned no sample: the series does
+	// not exist (yet), or a label matcher selects nothing.
+	ErrNoData = errors.New("prometheus: query returned no data")
+	// ErrManySeries reports a query that returned more than one series.
+	ErrManySeries = errors.New("prometheus: query returned more than one series")
+	// ErrNotANumber reports a NaN or infinite result.
+	ErrNotANumber = errors.New("prometheus: query result is not a finite number")
+	// ErrResultType reports a result that is neither a scalar nor an
+	// instant vector (a range vector or a string).
+	ErrResultType = errors.New("prometheus: unsupported result type")
+)
+
+// QueryAPI is the part of the Prometheus HTTP API client the source calls.
+// v1.API (from v1.NewAPI) satisfies it; tests may pass a fake.
+type QueryAPI interface {
+	// Query evaluates an instant query at ts.
+	Query(ctx context.Context, query string, ts time.Time, opts ...v1.Option) (model.Value, v1.Warnings, v1.Infos, error)
+}
+
+var _ QueryAPI = v1.API(nil)
+
+// Config configures a [Source].
+type Config struct {
+	// Queries maps each metric to the PromQL query that yields its value.
+	// At least one is required; each query must be non-empty.
+	Queries map[shadow.Metric]string
+	// Timeout bounds each query's evaluation on the server (the API's
+	// timeout parameter). Zero leaves the server's default.
+	Timeout time.Duration
+	// OnWarnings, when set, receives the warnings the server returns with
+	// an otherwise successful query. Nil discards them.
+	OnWarnings func(Warnings)
+}
+
+// Warnings are the warnings the server returned for one query.
+type Warnings struct {
+	// Metric is the metric whose query produced the warnings.
+	Metric shadow.Metric
+	// Query is the PromQL query.
+	Query string
+	// Messages are the server's warnings, in order.
+	Messages []string
+}
+
+// Validate reports the first missing or invalid field.
+func (c Config) Validate() error {
+	if len(c.Queries) == 0 {
+		return errors.New("prometheus: Config.Queries is empty")
+	}
+	for _, m := range slices.Sorted(maps.Keys(c.Queries)) {
+		if m == "" {
+			return errors.New("prometheus: Config.Queries has an empty metric name")
+		}
+		if c.Queries[m] == "" {
+			return fmt.Errorf("prometheus: Config.Queries[%q] is empty", m)
+		}
+	}
+	if c.Timeout < 0 {
+		return fmt.Errorf("prometheus: Config.Timeout (%s) is negative", c.Timeout)
+	}
+	return nil
+}
+
+// Source is a [shadow.MetricsSource] that evaluates one PromQL query per
+// metric. It is safe for concurrent use.
+type Source struct {
+	api     QueryAPI
+	metrics []shadow.Metric // sorted, so errors and calls come in a stable order
+	cfg     Config
+}
+
+var _ shadow.MetricsSource = (*Source)(nil)
+
+// NewSource returns a source that evaluates cfg.Queries through api
+// (usually v1.NewAPI(client) with client from api.NewClient). The Config is
+// copied.
+func NewSource(api QueryAPI, cfg Config) (*Source, error) {
+	if api == nil {
+		return nil, errors.New("prometheus: NewSource: api is nil")
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg.Queries = maps.Clone(cfg.Queries)
+	return &Source{api: api, metrics: slices.Sorted(maps.Keys(cfg.Queries)), cfg: cfg}, nil
+}
+
+// Sample evaluates every query at now, in metric-name order, and returns
+// their values with Time = now. The first failing query fails the sample; its
+// error names the metric and the query. A zero now leaves the evaluation
+// time to the server (its current time).
+func (s *Source) Sample(ctx context.Context, now time.Time) (shadow.Sample, error) {
+	var opts []v1.Option
+	if s.cfg.Timeout > 0 {
+		opts = append(opts, v1.WithTimeout(s.cfg.Timeout))
+	}
+	values := make(map[shadow.Metric]float64, len(s.metrics))
+	for _, m := range s.metrics {
+		q := s.cfg.Queries[m]
+		v, err := s.query(ctx, m, q, now, opts)
+		if err != nil {
+			return shadow.Sample{}, fmt.Errorf("prometheus: metric %q: query %q at %s: %w", m, q, now.UTC().Format(time.RFC3339), err)
+		}
+		values[m] = v
+	}
+	return shadow.Sample{Time: now, Values: values}, nil
+}
+
+func (s *Source) query(ctx context.Context, m shadow.Metric, q string, now time.Time, opts []v1.Option) (float64, error) {
+	res, warnings, _, err := s.api.Query(ctx, q, now, opts...)
+	if err != nil {
+		return 0, err
+	}
+	if len(warnings) > 0 && s.cfg.OnWarnings != nil {
+		s.cfg.OnWarnings(Warnings{Metric: m, Query: q, Messages: slices.Clone(warnings)})
+	}
+	v, err := valueOf(res)
+	if err != nil {
+		return 0, err
+	}
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, fmt.Errorf("%w: %v", ErrNotANumber, v)
+	}
+	return v, nil
+}
+
+// valueOf extracts the single number of a scalar or one-sample vector.
+func valueOf(res model.Value) (float64, error) {
+	switch r := res.(type) {
+	case *model.Scalar:
+		if r == nil {
+			return 0, ErrNoData
+		}
+		return float64(r.Value), nil
+	case model.Vector:
+		switch len(r) {
+		case 0:
+			return 0, ErrNoData
+		case 1:
+			if r[0].Histogram != nil {
+				return 0, fmt.Errorf("%w: native histogram sample (use histogram_quantile, histogram_sum or histogram_count)", ErrResultType)
+			}
+			return float64(r[0].Value), nil
+		}
+		return 0, fmt.Errorf("%w: %d series (aggregate with sum, avg or max): %s", ErrManySeries, len(r), r[0].Metric)
+	case nil:
+		return 0, ErrNoData
+	}
+	return 0, fmt.Errorf("%w: %s (want scalar or instant vector)", ErrResultType, res.Type())
+}

@@ -1,0 +1,61 @@
+// Command kubernetes runs the shadowscale Controller against one Kubernetes
+// Deployment: production load comes from a PromQL query (drivers/prometheus),
+// replicas are scaled through the Deployment's scale subresource
+// (drivers/k8s), and the predictive policy stack decides.
+//
+// Usage:
+//
+//	kubernetes -deployment web -namespace shop -prometheus http://prometheus:9090 \
+//	    -query 'sum(rate(http_requests_total{job="web"}[1m]))' -per-replica 50 \
+//	    [-interval 1m] [-lead-time 10m] [-min 1] [-max 100] [-dry-run] [-kubeconfig FILE]
+//
+// -per-replica is the load (in the query's unit) one replica serves at 100%
+// utilization. With no -kubeconfig the in-cluster configuration is used when
+// running in a Pod, else $KUBECONFIG or ~/.kube/config. -dry-run decides and
+// logs every pass but never scales. Extra flags: -kind (Deployment,
+// StatefulSet, ReplicaSet), -target-utilization, -query-timeout.
+//
+// Every pass logs one line on stderr with the load, the forecast peak, the
+// replicas and the decision. Bad flags print one line naming the problem and
+// exit with status 2; a Deployment or Prometheus that cannot be reached at
+// start exits with status 1. SIGINT or SIGTERM stops the loop.
+//
+// RBAC: get on the Deployment, get and update on deployments/scale (see
+// drivers/k8s).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stderr))
+}
+
+// run is main without the process: it returns the exit status.
+func run(args []string, stderr io.Writer) int {
+	o, err := parse(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "kubernetes: %v\n", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	if err := serve(ctx, o, log); err != nil {
+		fmt.Fprintf(stderr, "kubernetes: %v\n", err)
+		return 1
+	}
+	return 0
+}
