@@ -88,8 +88,9 @@ type Controller struct {
 	hist         *ring
 	lastLoad     float64
 	haveLoad     bool
-	observed     int    // valid observations so far
-	mirrored     window // mirrored load (fraction in force × load) of recent passes
+	observed     int     // valid observations so far
+	mirrored     window  // mirrored load (fraction in force × load) of recent passes
+	maxLoad      float64 // largest load observed
 	passes       int
 	lead         *leadTimer
 	leadTime     time.Duration
@@ -250,8 +251,12 @@ func (c *Controller) Step(ctx context.Context, now time.Time) (Report, error) {
 	fc, err := c.deps.Forecaster.Forecast(steps, c.cfg.Level)
 	switch {
 	case err == nil && !validForecast(fc):
-		fail("forecast", fmt.Errorf("forecast has NaN, Inf or negative values (model %q)", fc.Model))
+		fail("forecast", fmt.Errorf("forecast has NaN or infinite values (model %q)", fc.Model))
 		hold = "forecast invalid"
+		fc = forecast.Forecast{}
+	case err == nil && c.implausible(fc, steps) != nil:
+		fail("forecast", c.implausible(fc, steps))
+		hold = "forecast implausible"
 		fc = forecast.Forecast{}
 	case err == nil:
 		rep.Forecast = fc
@@ -392,6 +397,7 @@ func (c *Controller) observe(ctx context.Context, now time.Time, rep *Report) er
 	c.hist.add(Observation{Time: now, Value: v})
 	c.lastLoad, c.haveLoad = v, true
 	c.observed++
+	c.maxLoad = math.Max(c.maxLoad, v)
 	rep.Load, rep.LoadValid = v, true
 	c.checkAnomaly(ctx, now, v, rep)
 	if c.detector != nil {
@@ -430,6 +436,24 @@ func (c *Controller) checkAnomaly(ctx context.Context, now time.Time, v float64,
 		c.alert(ctx, rep, Alert{Kind: AlertAnomaly, Time: now,
 			Message: fmt.Sprintf("load %.4g outside the %.0f%% forecast interval [%.4g, %.4g] (%s)", v, 100*f.Level, f.Lower[0], f.Upper[0], f.Model)})
 	}
+}
+
+// maxPlausible bounds a forecast: an upper bound above this multiple of the
+// largest load ever observed says the model broke, not that the load will
+// come, and scaling to it would buy a fleet for nothing.
+const maxPlausible = 10
+
+// implausible reports a forecast whose upper bound over the lead steps
+// exceeds maxPlausible × the largest observed load.
+func (c *Controller) implausible(f forecast.Forecast, steps int) error {
+	if c.maxLoad <= 0 {
+		return nil
+	}
+	_, upper := f.Peak(steps)
+	if upper > maxPlausible*c.maxLoad {
+		return fmt.Errorf("forecast upper bound %.4g exceeds %d × the largest load seen (%.4g) (model %q)", upper, maxPlausible, c.maxLoad, f.Model)
+	}
+	return nil
 }
 
 func validForecast(f forecast.Forecast) bool {

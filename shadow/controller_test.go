@@ -18,6 +18,7 @@ import (
 	"github.com/shadowscale/shadowscale/actuator"
 	"github.com/shadowscale/shadowscale/actuator/actuatortest"
 	"github.com/shadowscale/shadowscale/forecast"
+	"github.com/shadowscale/shadowscale/forecast/forecasttest"
 	"github.com/shadowscale/shadowscale/mirror"
 	"github.com/shadowscale/shadowscale/policy"
 	"github.com/shadowscale/shadowscale/shadow"
@@ -436,4 +437,34 @@ func TestAnomalyDetectorOption(t *testing.T) {
 		}
 		now = now.Add(time.Minute)
 	}
+}
+
+// TestImplausibleForecastHeld: a forecast whose upper bound is far beyond
+// anything observed is a broken model; the pass holds instead of buying
+// the maximum fleet, and says why.
+func TestImplausibleForecastHeld(t *testing.T) {
+	now := t0
+	grp := actuatortest.NewGroup(2, 0, func() time.Time { return now })
+	sane := forecasttest.Step{Forecast: forecast.Forecast{Mean: []float64{100}, Lower: []float64{90}, Upper: []float64{110}}}
+	broken := forecasttest.Step{Forecast: forecast.Forecast{Mean: []float64{100}, Lower: []float64{0}, Upper: []float64{8e18}}}
+	fc := &forecasttest.Fake{Script: []forecasttest.Step{sane, sane, broken}}
+	logs := &syncBuffer{}
+	c, err := shadow.New(shadow.Config{PerReplica: 10, MaxReplicas: 1000},
+		shadow.Deps{Source: shadowtest.NewSource(100), Forecaster: fc, Policy: peakPolicy, Production: grp},
+		shadow.WithLogger(testLogger(logs)))
+	require.NoError(t, err)
+	for i := range 3 {
+		r, err := c.Step(context.Background(), now)
+		if i < 2 {
+			require.NoError(t, err)
+			continue
+		}
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "exceeds 10 × the largest load seen (100)")
+		assert.True(t, r.Held)
+		assert.Contains(t, r.Decision.Reason, "forecast implausible")
+		now = now.Add(time.Minute)
+	}
+	st, _ := grp.Current(context.Background())
+	assert.Less(t, st.Desired, 100)
 }
