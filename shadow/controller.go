@@ -444,14 +444,17 @@ func (c *Controller) checkAnomaly(ctx context.Context, now time.Time, v float64,
 const maxPlausible = 10
 
 // implausible reports a forecast whose upper bound over the lead steps
-// exceeds maxPlausible × the largest observed load.
+// exceeds maxPlausible × the largest observed load (or one replica's
+// capacity, if larger).
 func (c *Controller) implausible(f forecast.Forecast, steps int) error {
 	if c.maxLoad <= 0 {
 		return nil
 	}
+	// A load below one replica's capacity may well grow tenfold.
+	ref := math.Max(c.maxLoad, c.cfg.PerReplica)
 	_, upper := f.Peak(steps)
-	if upper > maxPlausible*c.maxLoad {
-		return fmt.Errorf("forecast upper bound %.4g exceeds %d × the largest load seen (%.4g) (model %q)", upper, maxPlausible, c.maxLoad, f.Model)
+	if upper > maxPlausible*ref {
+		return fmt.Errorf("forecast upper bound %.4g exceeds %d × the largest load seen (%.4g) (model %q)", upper, maxPlausible, ref, f.Model)
 	}
 	return nil
 }
