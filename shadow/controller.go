@@ -60,7 +60,9 @@ type Deps struct {
 //  9. record metrics, logs and alerts.
 //
 // When the metrics source, the forecaster (past warm-up) or the production
-// group cannot be read, the pass holds capacity rather than guess, reports
+// group cannot be read, or the forecast is not finite or is implausible
+// (an upper bound above 10 × the largest load seen), the pass holds
+// capacity rather than guess, reports
 // the error (metric shadowscale.errors and a log line) and the next pass
 // tries again.
 //
