@@ -202,10 +202,3 @@ func TestCheckFailsOnMissingDeployment(t *testing.T) {
 	assert.True(t, actuator.IsPermanent(err))
 	assert.Contains(t, err.Error(), "Deployment default/gone")
 }
-
-func TestPeriodsFor(t *testing.T) {
-	assert.Equal(t, []int{1440, 10080}, periodsFor(time.Minute))
-	assert.Equal(t, []int{96, 672}, periodsFor(15*time.Minute))
-	assert.Nil(t, periodsFor(7*time.Minute))
-	assert.Nil(t, periodsFor(0))
-}

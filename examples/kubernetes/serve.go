@@ -96,7 +96,7 @@ func build(o options, client kubernetes.Interface, prom prometheus.QueryAPI, log
 	if err != nil {
 		return nil, err
 	}
-	fc, err := forecast.NewAuto(forecast.AutoConfig{Step: o.interval, Periods: periodsFor(o.interval)})
+	fc, err := forecast.NewAuto(forecast.AutoConfig{Step: o.interval, Periods: forecast.SeasonalPeriods(o.interval)})
 	if err != nil {
 		return nil, fmt.Errorf("forecaster: %w", err)
 	}
@@ -159,15 +159,4 @@ func logReport(log *slog.Logger, r shadow.Report, err error) {
 		return
 	}
 	log.Info("pass", attrs...)
-}
-
-// periodsFor returns the daily and weekly seasonal periods in steps of
-// interval, or none when a day is not a whole number of steps.
-func periodsFor(interval time.Duration) []int {
-	day := 24 * time.Hour
-	if interval <= 0 || day%interval != 0 || day/interval < 2 {
-		return nil
-	}
-	d := int(day / interval)
-	return []int{d, 7 * d}
 }

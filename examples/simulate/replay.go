@@ -81,26 +81,9 @@ var shadowCatalog = []shadow.InstanceType{
 	{Name: "c-4x8", VCPU: 4, MemoryGiB: 8, HourlyPrice: 0.17},
 }
 
-// periodsFor returns the daily period, in steps, when the step divides a
-// day into at least 2 steps, and the weekly one when a week has at most
-// 2016 steps (5-minute data or coarser). On finer grids the weekly cycle is
-// left out: online, a second period of 10080 steps costs several times the
-// fitting time of the daily one for little gain at lead-time horizons.
-func periodsFor(step time.Duration) []int {
-	day := 24 * time.Hour
-	if step <= 0 || day%step != 0 || day/step < 2 {
-		return nil
-	}
-	d := int(day / step)
-	if 7*d <= 2016 {
-		return []int{d, 7 * d}
-	}
-	return []int{d}
-}
-
 // newForecaster returns the predictive stack's forecaster for the grid.
 func newForecaster(step time.Duration) (forecast.Forecaster, error) {
-	return forecast.NewAuto(forecast.AutoConfig{Step: step, Periods: periodsFor(step)})
+	return forecast.NewAuto(forecast.AutoConfig{Step: step, Periods: forecast.SeasonalPeriods(step)})
 }
 
 // newPolicy returns the policy under test.
