@@ -57,11 +57,15 @@
 //     and records that in the reason.
 //   - DryRun decides and reports but always returns NoChange; the would-be
 //     decision is in the reason and in DryRunPolicy.Last.
+//   - Ramp lifts the forecast along the recent slope of the observed load
+//     when it climbs by more than MinRise over its window: flat and
+//     seasonal forecasters adapt one observation at a time, and a ramp
+//     that outruns them is seen too late to add capacity.
 //   - MaxCapacity honors Max, or lets the forecast's capacity plus a buffer
 //     exceed it (AWS's MaxCapacityBuffer).
 //
-// Predictive composes the recommended stack: Threshold with Headroom at
-// P90, no forecast scale-in, the HPA floor through Max, HPA as the fallback
+// Predictive composes the recommended stack: the Ramp guard, Threshold with
+// Headroom at P90, no forecast scale-in, the HPA floor through Max, HPA as the fallback
 // until the forecast is trusted, and the max-capacity behavior.
 //
 // # State and time

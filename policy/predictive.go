@@ -41,6 +41,12 @@ type PredictiveConfig struct {
 	// DryRun makes the stack decide and report without ever asking for a
 	// change; Predictive then returns a *DryRunPolicy.
 	DryRun bool
+	// Ramp configures the ramp guard (Ramp): a climbing load lifts the
+	// forecast along its recent slope. The zero value selects Ramp's
+	// defaults.
+	Ramp RampConfig
+	// DisableRamp leaves the ramp guard out.
+	DisableRamp bool
 }
 
 // DefaultPredictiveConfig returns the defaults documented on each field.
@@ -56,6 +62,7 @@ func DefaultPredictiveConfig() PredictiveConfig {
 // Predictive returns the predictive stack, from the outside in:
 //
 //	DryRun (if set)
+//	  Ramp (unless DisableRamp)           a climbing load lifts the forecast along its slope
 //	  Headroom(Quantile)                  the forecast's upper quantile stands in for its mean
 //	    MaxCapacity                       honor Max, or allow a buffer above it
 //	      Stabilize(ScaleDownStabilization) (if set)
@@ -107,6 +114,11 @@ func Predictive(cfg PredictiveConfig) (Policy, error) {
 	}
 	if p, err = Headroom(p, HeadroomConfig{Quantile: cfg.Quantile}); err != nil {
 		return nil, err
+	}
+	if !cfg.DisableRamp {
+		if p, err = Ramp(p, cfg.Ramp); err != nil {
+			return nil, err
+		}
 	}
 	if cfg.DryRun {
 		return DryRun(p)

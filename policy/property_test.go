@@ -65,6 +65,7 @@ func subjects(r *rand.Rand) []subject {
 		{name: "RateLimit", p: must(policy.RateLimit(chaos(r), policy.RateLimitConfig{Up: hpaRate.ScaleUp.RateRules, Down: hpaRate.ScaleDown.RateRules}))},
 		{name: "Cooldown", p: must(policy.Cooldown(chaos(r), policy.CooldownConfig{Up: time.Minute, Down: 10 * time.Minute}))},
 		{name: "Tolerance", p: must(policy.Tolerance(chaos(r), policy.ToleranceConfig{Up: 0.1, Down: 0.2}))},
+		{name: "Ramp", p: must(policy.Ramp(chaos(r), policy.RampConfig{Window: 3}))},
 		{name: "Headroom", p: must(policy.Headroom(th, policy.HeadroomConfig{}))},
 		{name: "Headroom chaos", p: must(policy.Headroom(chaos(r), policy.HeadroomConfig{Quantile: 0.99}))},
 		{name: "Max", p: must(policy.Max(chaos(r), mustHPA(), th))},

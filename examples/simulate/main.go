@@ -61,6 +61,8 @@ type config struct {
 	quantile   float64
 	downscale  float64
 	scaleIn    bool
+	ramp       bool
+	rampWindow int
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -83,6 +85,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Float64Var(&c.quantile, "quantile", 0, "predictive: forecast quantile provisioned for (default P90)")
 	fs.Float64Var(&c.downscale, "downscale-threshold", 0, "predictive: scale down when the predicted peak needs less than this fraction of current capacity at the target (default 0.95)")
 	fs.BoolVar(&c.scaleIn, "forecast-scale-in", false, "predictive: let the forecast scale in below what the observed load needs")
+	fs.BoolVar(&c.ramp, "ramp", true, "predictive: lift the forecast along the load's recent slope when it climbs (policy.Ramp)")
+	fs.IntVar(&c.rampWindow, "ramp-window", 0, "predictive: passes the ramp slope is fitted on (default 10)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -164,7 +168,8 @@ func (c *config) run(ctx context.Context, stdout, stderr io.Writer) error {
 	}
 	base := options{PerReplica: c.perReplica, ReadyDelay: c.readyDelay, Target: c.target, Min: c.min, Max: c.max,
 		Shadows: c.shadows, Progress: progress, RegressionFactor: 0.7,
-		Quantile: c.quantile, DownscaleThreshold: c.downscale, ForecastScaleIn: c.scaleIn}
+		Quantile: c.quantile, DownscaleThreshold: c.downscale, ForecastScaleIn: c.scaleIn,
+		NoRamp: !c.ramp, RampWindow: c.rampWindow}
 	switch {
 	case c.sweep:
 		return c.runSweep(ctx, tr, name, base, stdout)

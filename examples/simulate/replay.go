@@ -27,11 +27,13 @@ type options struct {
 	// RegressionFactor × PerReplica (a slower release); 0 disables it.
 	RegressionAt     float64
 	RegressionFactor float64
-	// Quantile, DownscaleThreshold and ForecastScaleIn tune the predictive
-	// stack (0/false: the library defaults).
+	// Quantile, DownscaleThreshold, ForecastScaleIn, NoRamp and RampWindow
+	// tune the predictive stack (0/false: the library defaults).
 	Quantile           float64
 	DownscaleThreshold float64
 	ForecastScaleIn    bool
+	NoRamp             bool
+	RampWindow         int
 	// Progress, if not nil, receives a progress line every 10%.
 	Progress io.Writer
 	Label    string
@@ -106,6 +108,8 @@ func newPolicy(o options, step time.Duration) (policy.Policy, error) {
 		cfg.Threshold.DownscaleThreshold = o.DownscaleThreshold
 	}
 	cfg.ForecastScaleIn = o.ForecastScaleIn
+	cfg.DisableRamp = o.NoRamp
+	cfg.Ramp.Window = o.RampWindow
 	return policy.Predictive(cfg)
 }
 

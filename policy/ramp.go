@@ -1,0 +1,126 @@
+package policy
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/shadowscale/shadowscale/forecast"
+)
+
+// RampConfig configures Ramp.
+type RampConfig struct {
+	// Window is how many recent passes the slope is fitted on. Default 10.
+	Window int
+	// MinRise is the smallest rise over the window, relative to the
+	// window's mean, that counts as a ramp (noise makes every window
+	// slope a little). Default 0.1.
+	MinRise float64
+}
+
+// Ramp makes the inner policy see a load that is climbing: when the
+// observed load rose over the last Window passes by more than MinRise, it
+// raises every step of the forecast (mean and bounds) to at least the
+// straight line through the recent observations, extended over the
+// horizon. Seasonal forecasters adapt their level one observation at a
+// time and flat ones (EWMA, naive) never extrapolate; a ramp that outruns
+// them would otherwise be seen only when it is too late to add capacity.
+// Ramp only ever raises the forecast. It keeps its window keyed on
+// Input.Now and forgets it when Now goes backwards.
+func Ramp(p Policy, cfg RampConfig) (Policy, error) {
+	if err := needPolicy("Ramp", "p", p); err != nil {
+		return nil, err
+	}
+	if cfg.Window == 0 {
+		cfg.Window = 10
+	}
+	if cfg.MinRise == 0 {
+		cfg.MinRise = 0.1
+	}
+	if cfg.Window < 3 {
+		return nil, fmt.Errorf("policy: Ramp: Window (%d) must be at least 3", cfg.Window)
+	}
+	if !(cfg.MinRise > 0) {
+		return nil, fmt.Errorf("policy: Ramp: MinRise (%v) must be positive", cfg.MinRise)
+	}
+	return &ramp{p: p, cfg: cfg}, nil
+}
+
+type ramp struct {
+	p     Policy
+	cfg   RampConfig
+	clk   clock
+	loads []float64
+}
+
+func (r *ramp) Decide(in Input) (Decision, error) {
+	if err := in.Validate(); err != nil {
+		return Decision{}, err
+	}
+	if r.clk.advance(in.Now) {
+		r.loads = r.loads[:0]
+	}
+	if in.LoadValid && finite(in.Load) && in.Load >= 0 {
+		r.loads = append(r.loads, in.Load)
+		if len(r.loads) > r.cfg.Window {
+			r.loads = r.loads[len(r.loads)-r.cfg.Window:]
+		}
+	}
+	slope, ok := r.slope()
+	if !ok || in.Forecast.Len() == 0 {
+		return decideInner(r.p, in)
+	}
+	last := r.loads[len(r.loads)-1]
+	f := in.Forecast
+	raised := forecast.Forecast{Start: f.Start, Step: f.Step, Level: f.Level, Model: f.Model,
+		Mean: slices.Clone(f.Mean), Lower: slices.Clone(f.Lower), Upper: slices.Clone(f.Upper)}
+	lifted := false
+	for i := range raised.Mean {
+		line := last + slope*float64(i+1)
+		if d := line - raised.Mean[i]; d > 0 {
+			raised.Mean[i] = line
+			if i < len(raised.Upper) {
+				raised.Upper[i] += d
+			}
+			if i < len(raised.Lower) {
+				raised.Lower[i] += d
+			}
+			lifted = true
+		}
+	}
+	if !lifted {
+		return decideInner(r.p, in)
+	}
+	in.Forecast = raised
+	d, err := decideInner(r.p, in)
+	if err != nil {
+		return Decision{}, err
+	}
+	d.Reason = fmt.Sprintf("ramp %s/step over %d passes lifts the forecast: %s", num(slope), len(r.loads), d.Reason)
+	return d, nil
+}
+
+// slope is the least-squares slope of the window, when the window is full
+// and the fitted rise exceeds MinRise of its mean.
+func (r *ramp) slope() (float64, bool) {
+	n := len(r.loads)
+	if n < r.cfg.Window {
+		return 0, false
+	}
+	var sx, sy, sxx, sxy float64
+	for i, y := range r.loads {
+		x := float64(i)
+		sx, sy, sxx, sxy = sx+x, sy+y, sxx+x*x, sxy+x*y
+	}
+	fn := float64(n)
+	den := fn*sxx - sx*sx
+	if den == 0 {
+		return 0, false
+	}
+	b := (fn*sxy - sx*sy) / den
+	mean := sy / fn
+	if !(b > 0) || !finite(b) || b*float64(n-1) < r.cfg.MinRise*mean {
+		return 0, false
+	}
+	return b, true
+}
+

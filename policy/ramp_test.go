@@ -1,0 +1,90 @@
+package policy_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/shadowscale/shadowscale/policy"
+	"github.com/shadowscale/shadowscale/policy/policytest"
+)
+
+// rampRun feeds loads one pass a minute through Ramp over a recording
+// inner policy, each pass with a flat forecast of 3 steps at flat, and
+// returns what the inner policy saw last and the last decision.
+func rampRun(t *testing.T, cfg policy.RampConfig, flat float64, loads ...float64) (policy.Input, policy.Decision) {
+	t.Helper()
+	inner := policytest.NewFake()
+	p, err := policy.Ramp(inner, cfg)
+	require.NoError(t, err)
+	var d policy.Decision
+	for i, l := range loads {
+		in := input(60*i, 10, l)
+		in.Forecast = policytest.Forecast(at(60*i+60), time.Minute, 0.1, flat, flat, flat)
+		d, err = p.Decide(in)
+		require.NoError(t, err)
+	}
+	ins := inner.Inputs()
+	require.Len(t, ins, len(loads))
+	return ins[len(ins)-1], d
+}
+
+func TestRamp(t *testing.T) {
+	cfg := policy.RampConfig{Window: 5}
+	t.Run("a climb lifts the forecast along its slope", func(t *testing.T) {
+		in, d := rampRun(t, cfg, 100, 100, 110, 120, 130, 140)
+		assert.InDelta(t, 150, in.Forecast.Mean[0], 1e-9)
+		assert.InDelta(t, 170, in.Forecast.Mean[2], 1e-9)
+		assert.Greater(t, in.Forecast.Upper[2], 170.0, "the interval moves with the mean")
+		assert.Contains(t, d.Reason, "ramp 10/step over 5 passes")
+	})
+	t.Run("noise below MinRise is no ramp", func(t *testing.T) {
+		in, d := rampRun(t, cfg, 100, 100, 103, 99, 102, 104)
+		assert.InDelta(t, 100, in.Forecast.Mean[0], 1e-9)
+		assert.NotContains(t, d.Reason, "ramp")
+	})
+	t.Run("a fall never lowers the forecast", func(t *testing.T) {
+		in, _ := rampRun(t, cfg, 100, 140, 130, 120, 110, 100)
+		assert.InDelta(t, 100, in.Forecast.Mean[0], 1e-9)
+	})
+	t.Run("a forecast already above the line is kept", func(t *testing.T) {
+		in, _ := rampRun(t, cfg, 500, 100, 110, 120, 130, 140)
+		assert.InDelta(t, 500, in.Forecast.Mean[0], 1e-9)
+	})
+	t.Run("a window not yet full is no ramp", func(t *testing.T) {
+		in, _ := rampRun(t, cfg, 100, 100, 150, 200)
+		assert.InDelta(t, 100, in.Forecast.Mean[0], 1e-9)
+	})
+}
+
+func TestRampForgetsWhenTimeRewinds(t *testing.T) {
+	inner := policytest.NewFake()
+	p, err := policy.Ramp(inner, policy.RampConfig{Window: 3})
+	require.NoError(t, err)
+	for i, l := range []float64{100, 150, 200} {
+		in := input(60*i, 10, l)
+		in.Forecast = policytest.Forecast(at(60*i+60), time.Minute, 0.1, 100)
+		_, err := p.Decide(in)
+		require.NoError(t, err)
+	}
+	in := input(0, 10, 210) // a replay restarted
+	in.Forecast = policytest.Forecast(at(60), time.Minute, 0.1, 100)
+	_, err = p.Decide(in)
+	require.NoError(t, err)
+	ins := inner.Inputs()
+	assert.Greater(t, ins[2].Forecast.Mean[0], 200.0)
+	assert.InDelta(t, 100, ins[3].Forecast.Mean[0], 1e-9, "the window restarted")
+}
+
+func TestRampConfigErrors(t *testing.T) {
+	_, err := policy.Ramp(nil, policy.RampConfig{})
+	assert.ErrorContains(t, err, "p is nil")
+	_, err = policy.Ramp(policytest.NewFake(), policy.RampConfig{Window: 2})
+	assert.ErrorContains(t, err, "Window (2)")
+	_, err = policy.Ramp(policytest.NewFake(), policy.RampConfig{MinRise: -1})
+	assert.ErrorContains(t, err, "MinRise (-1)")
+	_, err = policy.Ramp(policytest.NewFake(), policy.RampConfig{})
+	require.NoError(t, err)
+}
