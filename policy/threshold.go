@@ -102,8 +102,8 @@ func (c ThresholdConfig) Validate() error {
 //
 //  1. shadow latency > LatencyThreshold or shadow error rate >
 //     ErrorRateThreshold (when the shadow signal is trusted, below) →
-//     scale up to Replicas(P × ScaleFactor), or hold when Current already
-//     covers it;
+//     scale up to Replicas(P × ScaleFactor); when Current already covers
+//     that, rules 2–4 decide on P × ScaleFactor in place of P;
 //  2. else P > CapacityThreshold × C → scale up to Replicas(P);
 //  3. else P < DownscaleThreshold × C → scale down to Replicas(P);
 //  4. else no change.
@@ -200,12 +200,16 @@ func (t *Threshold) Decide(in Input) (Decision, error) {
 	pred := fmt.Sprintf("predicted %s %s (%s)", num(p.Load), u, p.Source)
 	if fired, why := t.shadowHeld(in); fired {
 		n := Replicas(p.Load*t.cfg.ScaleFactor, in.PerReplica, in.TargetUtilization)
-		if n <= in.Current {
-			return hold(in, fmt.Sprintf("shadow %s, but %d replicas already serve %s × %s: holding", why, in.Current, pred, num(t.cfg.ScaleFactor))), nil
+		if n > in.Current {
+			d := finish(in, n, fmt.Sprintf("shadow %s: scale up to %s × %s: %d replicas", why, pred, num(t.cfg.ScaleFactor), n))
+			d.ShadowTriggered = d.Action == ScaleUp
+			return d, nil
 		}
-		d := finish(in, n, fmt.Sprintf("shadow %s: scale up to %s × %s: %d replicas", why, pred, num(t.cfg.ScaleFactor), n))
-		d.ShadowTriggered = d.Action == ScaleUp
-		return d, nil
+		// Capacity already covers the inflated load: rules 2–4 decide on
+		// it, so that a lasting shadow alarm keeps the factor without
+		// ratcheting capacity up on every peak.
+		p.Load *= t.cfg.ScaleFactor
+		pred = fmt.Sprintf("shadow %s: %s × %s = %s %s", why, pred, num(t.cfg.ScaleFactor), num(p.Load), u)
 	}
 	capacity := float64(in.Current) * in.PerReplica
 	up, down, rel := t.cfg.CapacityThreshold, t.cfg.DownscaleThreshold, ""
