@@ -123,4 +123,3 @@ func (r *ramp) slope() (float64, bool) {
 	}
 	return b, true
 }
-
