@@ -89,7 +89,6 @@ type Controller struct {
 	mu           sync.Mutex
 	hist         *ring
 	lastLoad     float64
-	haveLoad     bool
 	observed     int     // valid observations so far
 	mirrored     window  // mirrored load (fraction in force × load) of recent passes
 	maxLoad      float64 // largest load observed
@@ -252,23 +251,23 @@ func (c *Controller) Step(ctx context.Context, now time.Time) (Report, error) {
 	}
 	fc, err := c.deps.Forecaster.Forecast(steps, c.cfg.Level)
 	switch {
-	case err == nil && !validForecast(fc):
-		fail("forecast", fmt.Errorf("forecast has NaN or infinite values (model %q)", fc.Model))
-		hold = "forecast invalid"
-		fc = forecast.Forecast{}
-	case err == nil && c.implausible(fc, steps) != nil:
-		fail("forecast", c.implausible(fc, steps))
-		hold = "forecast implausible"
-		fc = forecast.Forecast{}
 	case err == nil:
-		rep.Forecast = fc
+		if why, cerr := c.checkForecast(fc, steps); cerr != nil {
+			fail("forecast", cerr)
+			hold = why
+			fc = forecast.Forecast{}
+		} else {
+			rep.Forecast = fc
+		}
 	case errors.Is(err, forecast.ErrInsufficientHistory):
 		// Warm-up: the policy decides without a forecast.
+		fc = forecast.Forecast{}
 	default:
 		fail("forecast", err)
 		if hold == "" {
 			hold = "forecaster failed"
 		}
+		fc = forecast.Forecast{}
 	}
 
 	// 3. Production capacity.
@@ -397,7 +396,7 @@ func (c *Controller) observe(ctx context.Context, now time.Time, rep *Report) er
 		return fmt.Errorf("forecaster rejected %s = %v: %w", c.cfg.Metric, v, err)
 	}
 	c.hist.add(Observation{Time: now, Value: v})
-	c.lastLoad, c.haveLoad = v, true
+	c.lastLoad = v
 	c.observed++
 	c.maxLoad = math.Max(c.maxLoad, v)
 	rep.Load, rep.LoadValid = v, true
@@ -445,31 +444,27 @@ func (c *Controller) checkAnomaly(ctx context.Context, now time.Time, v float64,
 // come, and scaling to it would buy a fleet for nothing.
 const maxPlausible = 10
 
-// implausible reports a forecast whose upper bound over the lead steps
-// exceeds maxPlausible × the largest observed load (or one replica's
-// capacity, if larger).
-func (c *Controller) implausible(f forecast.Forecast, steps int) error {
-	if c.maxLoad <= 0 {
-		return nil
-	}
-	// A load below one replica's capacity may well grow tenfold.
-	ref := math.Max(c.maxLoad, c.cfg.PerReplica)
-	_, upper := f.Peak(steps)
-	if upper > maxPlausible*ref {
-		return fmt.Errorf("forecast upper bound %.4g exceeds %d × the largest load seen (%.4g) (model %q)", upper, maxPlausible, ref, f.Model)
-	}
-	return nil
-}
-
-func validForecast(f forecast.Forecast) bool {
+// checkForecast rejects a forecast with NaN or infinite values, and one
+// whose upper bound over the lead steps exceeds maxPlausible × the largest
+// observed load (or one replica's capacity, if larger). It returns the
+// hold reason and the error.
+func (c *Controller) checkForecast(f forecast.Forecast, steps int) (string, error) {
 	for _, xs := range [][]float64{f.Mean, f.Lower, f.Upper} {
 		for _, x := range xs {
 			if math.IsNaN(x) || math.IsInf(x, 0) {
-				return false
+				return "forecast invalid", fmt.Errorf("forecast has NaN or infinite values (model %q)", f.Model)
 			}
 		}
 	}
-	return true
+	if c.maxLoad <= 0 {
+		return "", nil
+	}
+	// A load below one replica's capacity may well grow tenfold.
+	ref := math.Max(c.maxLoad, c.cfg.PerReplica)
+	if _, upper := f.Peak(steps); upper > maxPlausible*ref {
+		return "forecast implausible", fmt.Errorf("forecast upper bound %.4g exceeds %d × the largest load seen (%.4g) (model %q)", upper, maxPlausible, ref, f.Model)
+	}
+	return "", nil
 }
 
 // trackReady learns the lead time from replicas that became ready.

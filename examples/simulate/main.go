@@ -102,7 +102,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 func (c *config) validate() error {
 	switch {
-	case fsArgsBad(c):
+	case c.policy != "" && c.policy != "predictive" && c.policy != "reactive":
 		return fmt.Errorf("-policy %q: want predictive or reactive", c.policy)
 	case c.perReplica < 0 || c.perReplica != c.perReplica:
 		return fmt.Errorf("-per-replica %v must be positive", c.perReplica)
@@ -120,10 +120,6 @@ func (c *config) validate() error {
 		return fmt.Errorf("-scenario %q: want regression", c.scenario)
 	}
 	return nil
-}
-
-func fsArgsBad(c *config) bool {
-	return c.policy != "" && c.policy != "predictive" && c.policy != "reactive"
 }
 
 func (c *config) loadTrace() (Trace, string, error) {
