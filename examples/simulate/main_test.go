@@ -15,6 +15,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 )
 
 // synthetic writes a trace of days × 288 five-minute steps with a daily
@@ -269,3 +270,5 @@ func TestRegressionShadowsHelp(t *testing.T) {
 func pct(t *testing.T, s string) float64 {
 	return atof(t, strings.TrimSuffix(s, "%")) / 100
 }
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
