@@ -306,12 +306,15 @@ func (c *Controller) Step(ctx context.Context, now time.Time) (Report, error) {
 			rep.Held = true
 		}
 	}
-	if t := Clamp(dec.Target, c.cfg.MinReplicas, c.cfg.MaxReplicas); t != dec.Target {
-		dec = policy.NewDecision(st.Desired, t, fmt.Sprintf("%s; clamped %d to [%d, %d]", dec.Reason, dec.Target, c.cfg.MinReplicas, c.cfg.MaxReplicas))
-	} else {
-		dec = policy.Decision{Action: dec.Action, Target: dec.Target, Reason: dec.Reason, ShadowTriggered: dec.ShadowTriggered}
-		dec.Action = policy.NewDecision(st.Desired, dec.Target, "").Action
+	// Bound the target and derive the action from it, whatever the policy
+	// returned.
+	t, reason := policy.Clamp(dec.Target, c.cfg.MinReplicas, c.cfg.MaxReplicas), dec.Reason
+	if t != dec.Target {
+		reason = fmt.Sprintf("%s; clamped %d to [%d, %d]", reason, dec.Target, c.cfg.MinReplicas, c.cfg.MaxReplicas)
 	}
+	shadowUp := dec.ShadowTriggered && t == dec.Target
+	dec = policy.NewDecision(st.Desired, t, reason)
+	dec.ShadowTriggered = shadowUp
 	rep.Decision = dec
 	c.inst.count(ctx, c.inst.decisions, "action", dec.Action.String())
 

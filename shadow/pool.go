@@ -10,6 +10,7 @@ import (
 
 	"github.com/shadowscale/shadowscale/actuator"
 	"github.com/shadowscale/shadowscale/mirror"
+	"github.com/shadowscale/shadowscale/policy"
 )
 
 // InstanceType is one entry of a caller-supplied catalog of machine types
@@ -271,10 +272,10 @@ func (p *pool) step(ctx context.Context, in poolInput) (PoolStatus, error) {
 	target := 0
 	predReplicas := 0
 	if in.predictedOK {
-		predReplicas = max(1, ceilDiv(in.predicted, in.perReplica*in.target))
+		predReplicas = max(1, policy.Replicas(in.predicted, in.perReplica, in.target))
 	}
 	if p.active {
-		target = Clamp(int(math.Ceil(float64(predReplicas)*p.cfg.Scale)), p.cfg.MinReplicas, p.cfg.MaxReplicas)
+		target = policy.Clamp(int(math.Ceil(float64(predReplicas)*p.cfg.Scale)), p.cfg.MinReplicas, p.cfg.MaxReplicas)
 		target = min(target, p.desired+p.cfg.MaxStepUp)
 	}
 	if target != p.desired {
@@ -377,20 +378,4 @@ func (p *pool) divergence(p95 time.Duration) (bool, float64) {
 	}
 	p.baseline = 0.9*p.baseline + 0.1*s
 	return false, base
-}
-
-func ceilDiv(a, b float64) int {
-	if !(b > 0) || !(a > 0) {
-		return 0
-	}
-	r := a / b
-	if r > 1<<30 || math.IsNaN(r) {
-		return 1 << 30
-	}
-	return int(math.Ceil(r - 1e-9))
-}
-
-// Clamp bounds n to [lo, hi].
-func Clamp(n, lo, hi int) int {
-	return max(lo, min(n, hi))
 }
