@@ -43,3 +43,15 @@ type SourceFunc func(ctx context.Context, now time.Time) (Sample, error)
 
 // Sample calls f(ctx, now).
 func (f SourceFunc) Sample(ctx context.Context, now time.Time) (Sample, error) { return f(ctx, now) }
+
+// HistorySource is an optional capability of a MetricsSource: it reads past
+// values of one metric, so that a Controller that starts (or restarts, or
+// comes back after a long gap) can fill its history window before it
+// forecasts. The Controller detects it with a type assertion.
+//
+// History returns the values of metric at the times from, from+step, …,
+// up to and including to, oldest first. A point the source has no value for
+// is left out (a gap), never zero-filled. On error no observation is used.
+type HistorySource interface {
+	History(ctx context.Context, metric Metric, from, to time.Time, step time.Duration) ([]Observation, error)
+}
