@@ -114,9 +114,32 @@ type scaleEvent struct {
 type rateLimiter struct {
 	up, down  RateRules
 	ups, dwns []scaleEvent
+	// pending is the change recorded by the last call, to be confirmed by
+	// the next Input.Current.
+	pending       bool
+	pendingTarget int
+	pendingUp     bool
 }
 
-func (r *rateLimiter) reset() { r.ups, r.dwns = nil, nil }
+func (r *rateLimiter) reset() { r.ups, r.dwns, r.pending = nil, nil, false }
+
+// confirm keeps the change recorded by the previous call if current shows
+// it was carried out, and forgets it otherwise (a dry run, a refused or
+// failed actuation): rate limits count only changes that happened.
+func (r *rateLimiter) confirm(current int) {
+	if !r.pending {
+		return
+	}
+	r.pending = false
+	if current == r.pendingTarget {
+		return
+	}
+	if r.pendingUp && len(r.ups) > 0 {
+		r.ups = r.ups[:len(r.ups)-1]
+	} else if !r.pendingUp && len(r.dwns) > 0 {
+		r.dwns = r.dwns[:len(r.dwns)-1]
+	}
+}
 
 // changeInPeriod sums the changes recorded strictly after now − period.
 func changeInPeriod(now time.Time, period time.Duration, events []scaleEvent) int {
@@ -225,8 +248,10 @@ func (r *rateLimiter) record(now time.Time, prev, next int) {
 	switch {
 	case next > prev:
 		r.ups = append(prune(r.ups, now, keep), scaleEvent{now, next - prev})
+		r.pending, r.pendingTarget, r.pendingUp = true, next, true
 	case next < prev:
 		r.dwns = append(prune(r.dwns, now, keep), scaleEvent{now, prev - next})
+		r.pending, r.pendingTarget, r.pendingUp = true, next, false
 	}
 }
 

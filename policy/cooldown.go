@@ -17,9 +17,10 @@ type CooldownConfig struct {
 
 // Cooldown returns p held at Current while the cooldown since the last
 // scaling action it returned runs, like the cooldowns of cloud autoscaling
-// groups. The wrapper assumes every change it returns is carried out; it
-// keeps the time of the last one (from Input.Now) and forgets it when time
-// goes backwards. Not safe for concurrent use.
+// groups. It keeps the time of the last change it returned (from
+// Input.Now) once the next Input.Current shows it carried out (a dry run or
+// a failed actuation starts no cooldown) and forgets it when time goes
+// backwards. Not safe for concurrent use.
 func Cooldown(p Policy, cfg CooldownConfig) (Policy, error) {
 	if err := needPolicy("Cooldown", "policy", p); err != nil {
 		return nil, err
@@ -31,14 +32,24 @@ func Cooldown(p Policy, cfg CooldownConfig) (Policy, error) {
 		c    clock
 		last time.Time
 		has  bool
+		// The last change returned, kept only once the next
+		// Input.Current shows it carried out.
+		pending       bool
+		prevLast      time.Time
+		prevHas       bool
+		pendingTarget int
 	)
 	return Func(func(in Input) (Decision, error) {
 		if err := in.Validate(); err != nil {
 			return Decision{}, err
 		}
 		if c.advance(in.Now) {
-			has = false
+			has, pending = false, false
 		}
+		if pending && in.Current != pendingTarget {
+			last, has = prevLast, prevHas // not carried out
+		}
+		pending = false
 		d, err := decideInner(p, in)
 		if err != nil {
 			return Decision{}, err
@@ -54,6 +65,8 @@ func Cooldown(p Policy, cfg CooldownConfig) (Policy, error) {
 			}
 		}
 		if d.Action != NoChange {
+			prevLast, prevHas = last, has
+			pending, pendingTarget = true, d.Target
 			last, has = in.Now, true
 		}
 		return d, nil

@@ -10,14 +10,26 @@ import (
 // finish bounds target to [in.Min, in.Max], notes a clamp in the reason and
 // derives the action from in.Current.
 func finish(in Input, target int, reason string) Decision {
+	return finishUpTo(in, target, 0, reason)
+}
+
+// finishUpTo is finish with the upper bound raised to ceiling when ceiling
+// exceeds in.Max (MaxCapacity's IncreaseMax); the decision keeps the
+// ceiling for the wrappers around it.
+func finishUpTo(in Input, target, ceiling int, reason string) Decision {
 	if reason == "" {
 		reason = "no reason given"
 	}
-	t := Clamp(target, in.Min, in.Max)
+	hi := max(in.Max, min(ceiling, maxReplicas))
+	t := Clamp(target, in.Min, hi)
 	if t != target {
-		reason = fmt.Sprintf("%s; clamped %d to [%d, %d]", reason, target, in.Min, in.Max)
+		reason = fmt.Sprintf("%s; clamped %d to [%d, %d]", reason, target, in.Min, hi)
 	}
-	return decision(in.Current, t, reason)
+	d := decision(in.Current, t, reason)
+	if hi > in.Max {
+		d.Ceiling = hi
+	}
+	return d
 }
 
 // hold returns NoChange at in.Current, or the nearest bound when Current
@@ -30,7 +42,7 @@ func hold(in Input, reason string) Decision {
 // control: the target is bounded, the action recomputed and the reason
 // filled in.
 func sanitize(in Input, d Decision) Decision {
-	out := finish(in, d.Target, d.Reason)
+	out := finishUpTo(in, d.Target, d.Ceiling, d.Reason)
 	out.ShadowTriggered = d.ShadowTriggered && out.Target == d.Target && out.Action == ScaleUp
 	return out
 }

@@ -72,9 +72,11 @@
 //
 // Decisions read only their Input and perform no I/O: time comes in as
 // Input.Now, never from the wall clock. Stateful policies (HPA, Stabilize, RateLimit,
-// Cooldown, MinHistory) keep history keyed on Input.Now, assume every
-// Decision they return is carried out, and forget their history when Now
-// goes backwards (a replay restarted). They are not safe for concurrent use
+// Cooldown, MinHistory) keep history keyed on Input.Now; a change they
+// return counts in their rate limits and cooldowns only once the next
+// Input.Current shows it carried out, so a dry run or a failed actuation
+// leaves no trace; they forget their history when Now goes backwards (a
+// replay restarted). They are not safe for concurrent use
 // and must be called once per pass; do not share one stateful instance
 // between two wrappers of the same stack unless only one of them calls it
 // on a pass (as Predictive does with its reactive policy).

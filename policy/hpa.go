@@ -110,7 +110,8 @@ func (c HPAConfig) Validate() error {
 //     start of each policy's period (default max(+4 pods, +100%) per 15 s)
 //     and at most Max; a scale-down at least its limit and Min.
 //  8. A change is recorded as a scale event for later rate limits
-//     (storeScaleEvent): HPA assumes its Decision is carried out.
+//     (storeScaleEvent), and kept only if the next Input.Current shows it
+//     carried out: a dry run or a failed actuation is not a scale event.
 //
 // HPA keeps state between calls (recommendations and scale events, keyed on
 // Input.Now) and forgets it when Now goes backwards. It is not safe for
@@ -145,6 +146,7 @@ func (h *HPA) Decide(in Input) (Decision, error) {
 		h.stab.reset()
 		h.rate.reset()
 	}
+	h.rate.confirm(in.Current)
 	if len(h.stab.recs) == 0 {
 		h.stab.recs = append(h.stab.recs, recommendation{in.Now, in.Current})
 	}

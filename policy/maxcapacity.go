@@ -79,6 +79,7 @@ func MaxCapacity(p Policy, cfg MaxCapacityConfig) (Policy, error) {
 		if d.Target > in.Max {
 			d.Reason = fmt.Sprintf("%s; max %d raised to %d (forecast capacity %d + %d%% buffer)", d.Reason, in.Max, ceiling, f, cfg.BufferPercent)
 		}
+		d.Ceiling = ceiling
 		return d, nil
 	}), nil
 }

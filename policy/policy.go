@@ -109,6 +109,12 @@ type Decision struct {
 	// rate) caused the decision; the Controller counts these to report the
 	// value the shadows deliver.
 	ShadowTriggered bool
+	// Ceiling, when above Input.Max, is the highest target the decision
+	// may reach: MaxCapacity with IncreaseMax sets it to the forecast's
+	// capacity plus its buffer. The wrappers around it and the Controller
+	// bound the target by max(Input.Max, Ceiling) instead of Input.Max.
+	// 0 means Input.Max holds.
+	Ceiling int
 }
 
 // String formats the decision for logs.

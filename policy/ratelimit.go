@@ -26,8 +26,9 @@ func (c RateLimitConfig) Validate() error {
 // as HPA limits them (convertDesiredReplicasWithBehaviorRate): within each
 // policy's period the count may move from the count at the period's start
 // by at most Value pods or Value percent (percent up rounds up, percent down
-// truncates), Select choosing among the policies. The wrapper assumes every
-// change it returns is carried out and remembers it at Input.Now; state is
+// truncates), Select choosing among the policies. A change it returns is
+// remembered at Input.Now and kept only if the next Input.Current shows it
+// carried out (a dry run or a failed actuation leaves no trace); state is
 // dropped when time goes backwards. Not safe for concurrent use.
 func RateLimit(p Policy, cfg RateLimitConfig) (Policy, error) {
 	if err := needPolicy("RateLimit", "policy", p); err != nil {
@@ -49,9 +50,10 @@ func RateLimit(p Policy, cfg RateLimitConfig) (Policy, error) {
 		if err != nil {
 			return Decision{}, err
 		}
-		n, why := r.limit(in.Now, in.Current, d.Target, in.Min, in.Max)
+		r.confirm(in.Current)
+		n, why := r.limit(in.Now, in.Current, d.Target, in.Min, max(in.Max, d.Ceiling))
 		if why != "" && n != d.Target {
-			d = finish(in, n, fmt.Sprintf("%s; %s: %d", d.Reason, why, n))
+			d = finishUpTo(in, n, d.Ceiling, fmt.Sprintf("%s; %s: %d", d.Reason, why, n))
 		}
 		r.record(in.Now, in.Current, d.Target)
 		return d, nil

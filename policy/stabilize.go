@@ -44,6 +44,6 @@ func Stabilize(p Policy, cfg StabilizeConfig) (Policy, error) {
 		if why == "" {
 			return d, nil
 		}
-		return finish(in, n, fmt.Sprintf("%s; %s: %d", d.Reason, why, n)), nil
+		return finishUpTo(in, n, d.Ceiling, fmt.Sprintf("%s; %s: %d", d.Reason, why, n)), nil
 	}), nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 )
 
 // InFlightDrainer is a Drainer over a Router: Drain marks n backends
@@ -16,6 +17,9 @@ type InFlightDrainer struct {
 	cfg    InFlightDrainerConfig
 	clock  Clock
 	ins    drainInstruments
+
+	mu      sync.Mutex
+	drained []*backend // completed drains, oldest first, for Undrain
 }
 
 var _ Drainer = (*InFlightDrainer)(nil)
@@ -71,6 +75,7 @@ func (d *InFlightDrainer) Drain(ctx context.Context, n int) (err error) {
 	if d.cfg.Remove {
 		d.router.removeAll(bs)
 	}
+	d.remember(bs)
 	return nil
 }
 
