@@ -27,13 +27,23 @@ var (
 	// ErrResultType reports a result that is neither a scalar nor an
 	// instant vector (a range vector or a string).
 	ErrResultType = errors.New("prometheus: unsupported result type")
+	// ErrNegative reports a negative result: no load signal (a rate, a
+	// usage, a throughput) can be below zero, so the query is wrong (a
+	// deriv or a difference) or a counter reset was mishandled.
+	ErrNegative = errors.New("prometheus: query result is negative")
 )
+
+// DefaultMaxPoints is the largest number of points per series that
+// Prometheus returns from one range query (its query_range limit).
+const DefaultMaxPoints = 11000
 
 // QueryAPI is the part of the Prometheus HTTP API client the source calls.
 // v1.API (from v1.NewAPI) satisfies it; tests may pass a fake.
 type QueryAPI interface {
 	// Query evaluates an instant query at ts.
 	Query(ctx context.Context, query string, ts time.Time, opts ...v1.Option) (model.Value, v1.Warnings, v1.Infos, error)
+	// QueryRange evaluates a query at every step of a range.
+	QueryRange(ctx context.Context, query string, r v1.Range, opts ...v1.Option) (model.Value, v1.Warnings, v1.Infos, error)
 }
 
 var _ QueryAPI = v1.API(nil)
@@ -44,8 +54,16 @@ type Config struct {
 	// At least one is required; each query must be non-empty.
 	Queries map[shadow.Metric]string
 	// Timeout bounds each query's evaluation on the server (the API's
-	// timeout parameter). Zero leaves the server's default.
+	// timeout parameter). Zero leaves the server's default. The parameter
+	// travels as Go formats the duration, which Prometheus parses only
+	// for whole seconds ("2s", "1m30s") and for whole milliseconds below
+	// one second ("500ms"); Validate refuses anything else (1.5s).
 	Timeout time.Duration
+	// MaxPoints bounds the points per range query that History asks for;
+	// longer ranges are read in consecutive chunks. Zero means
+	// DefaultMaxPoints, Prometheus' own limit; set it lower for a server
+	// configured with a smaller one.
+	MaxPoints int
 	// OnWarnings, when set, receives the warnings the server returns with
 	// an otherwise successful query. Nil discards them.
 	OnWarnings func(Warnings)
@@ -77,7 +95,22 @@ func (c Config) Validate() error {
 	if c.Timeout < 0 {
 		return fmt.Errorf("prometheus: Config.Timeout (%s) is negative", c.Timeout)
 	}
+	if !timeoutFormattable(c.Timeout) {
+		return fmt.Errorf("prometheus: Config.Timeout (%s) must be a whole number of seconds, or of milliseconds below one second: the server cannot parse %q", c.Timeout, c.Timeout.String())
+	}
+	if c.MaxPoints < 0 {
+		return fmt.Errorf("prometheus: Config.MaxPoints (%d) is negative", c.MaxPoints)
+	}
 	return nil
+}
+
+// timeoutFormattable reports whether d, formatted by time.Duration.String as
+// the client sends it, is a duration the Prometheus API parses.
+func timeoutFormattable(d time.Duration) bool {
+	if d < time.Second {
+		return d%time.Millisecond == 0
+	}
+	return d%time.Second == 0
 }
 
 // Source is a [shadow.MetricsSource] that evaluates one PromQL query per
@@ -86,9 +119,13 @@ type Source struct {
 	api     QueryAPI
 	metrics []shadow.Metric // sorted, so errors and calls come in a stable order
 	cfg     Config
+	now     func() time.Time
 }
 
-var _ shadow.MetricsSource = (*Source)(nil)
+var (
+	_ shadow.MetricsSource = (*Source)(nil)
+	_ shadow.HistorySource = (*Source)(nil)
+)
 
 // NewSource returns a source that evaluates cfg.Queries through api
 // (usually v1.NewAPI(client) with client from api.NewClient). The Config is
@@ -101,18 +138,29 @@ func NewSource(api QueryAPI, cfg Config) (*Source, error) {
 		return nil, err
 	}
 	cfg.Queries = maps.Clone(cfg.Queries)
-	return &Source{api: api, metrics: slices.Sorted(maps.Keys(cfg.Queries)), cfg: cfg}, nil
+	if cfg.MaxPoints == 0 {
+		cfg.MaxPoints = DefaultMaxPoints
+	}
+	return &Source{api: api, metrics: slices.Sorted(maps.Keys(cfg.Queries)), cfg: cfg, now: time.Now}, nil
+}
+
+func (s *Source) options() []v1.Option {
+	if s.cfg.Timeout > 0 {
+		return []v1.Option{v1.WithTimeout(s.cfg.Timeout)}
+	}
+	return nil
 }
 
 // Sample evaluates every query at now, in metric-name order, and returns
 // their values with Time = now. The first failing query fails the sample; its
-// error names the metric and the query. A zero now leaves the evaluation
-// time to the server (its current time).
+// error names the metric and the query. A zero now means the current time,
+// read once, so every query is evaluated at the same instant and the sample
+// carries the time it describes.
 func (s *Source) Sample(ctx context.Context, now time.Time) (shadow.Sample, error) {
-	var opts []v1.Option
-	if s.cfg.Timeout > 0 {
-		opts = append(opts, v1.WithTimeout(s.cfg.Timeout))
+	if now.IsZero() {
+		now = s.now()
 	}
+	opts := s.options()
 	values := make(map[shadow.Metric]float64, len(s.metrics))
 	for _, m := range s.metrics {
 		q := s.cfg.Queries[m]
@@ -137,10 +185,18 @@ func (s *Source) query(ctx context.Context, m shadow.Metric, q string, now time.
 	if err != nil {
 		return 0, err
 	}
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return 0, fmt.Errorf("%w: %v", ErrNotANumber, v)
+	return v, checkValue(v)
+}
+
+// checkValue refuses what cannot be a load: NaN, ±Inf and negative numbers.
+func checkValue(v float64) error {
+	switch {
+	case math.IsNaN(v) || math.IsInf(v, 0):
+		return fmt.Errorf("%w: %v", ErrNotANumber, v)
+	case v < 0:
+		return fmt.Errorf("%w: %v", ErrNegative, v)
 	}
-	return v, nil
+	return nil
 }
 
 // valueOf extracts the single number of a scalar or one-sample vector.

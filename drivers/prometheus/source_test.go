@@ -108,6 +108,10 @@ func TestConfigValidate(t *testing.T) {
 		{Config{Queries: map[shadow.Metric]string{"": "up"}}, "empty metric name"},
 		{Config{Queries: map[shadow.Metric]string{shadow.CPU: ""}}, `Config.Queries["cpu"] is empty`},
 		{Config{Queries: map[shadow.Metric]string{shadow.CPU: "up"}, Timeout: -time.Second}, "Config.Timeout (-1s) is negative"},
+		{Config{Queries: map[shadow.Metric]string{shadow.CPU: "up"}, Timeout: 1500 * time.Millisecond}, `Config.Timeout (1.5s) must be a whole number of seconds, or of milliseconds below one second: the server cannot parse "1.5s"`},
+		{Config{Queries: map[shadow.Metric]string{shadow.CPU: "up"}, Timeout: 90500 * time.Millisecond}, "Config.Timeout (1m30.5s)"},
+		{Config{Queries: map[shadow.Metric]string{shadow.CPU: "up"}, Timeout: 250 * time.Microsecond}, "Config.Timeout (250µs)"},
+		{Config{Queries: map[shadow.Metric]string{shadow.CPU: "up"}, MaxPoints: -1}, "Config.MaxPoints (-1) is negative"},
 	}
 	for _, c := range cases {
 		assert.ErrorContains(t, c.cfg.Validate(), c.want)
@@ -144,6 +148,7 @@ func TestSampleErrorsNameMetricAndQuery(t *testing.T) {
 		{"empty vector", vector(), ErrNoData, "query returned no data"},
 		{"NaN", vector("NaN"), ErrNotANumber, "NaN"},
 		{"+Inf", vector("+Inf"), ErrNotANumber, "+Inf"},
+		{"negative", vector("-3.5"), ErrNegative, "-3.5"},
 		{"two series", vector("1", "2"), ErrManySeries, "2 series"},
 		{"matrix", `{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1,"1"]]}]}}`, ErrResultType, "matrix"},
 		{"bad query", `!{"status":"error","errorType":"bad_data","error":"1:5: parse error: unexpected end of input"}`, nil, "parse error"},
@@ -208,4 +213,30 @@ func TestValueOfOtherTypes(t *testing.T) {
 	_, err = valueOf(model.Vector{{Histogram: &model.SampleHistogram{Count: 3}}})
 	require.ErrorIs(t, err, ErrResultType)
 	assert.Contains(t, err.Error(), "native histogram")
+}
+
+func TestTimeoutsTheServerParses(t *testing.T) {
+	for _, d := range []time.Duration{time.Millisecond, 500 * time.Millisecond, 999 * time.Millisecond, time.Second, 90 * time.Second, time.Hour} {
+		cfg := Config{Queries: map[shadow.Metric]string{shadow.CPU: "up"}, Timeout: d}
+		require.NoError(t, cfg.Validate(), d)
+		_, err := model.ParseDuration(d.String())
+		require.NoError(t, err, "the server's parser refuses %q", d.String())
+	}
+}
+
+func TestSampleZeroTimeUsesTheCurrentTime(t *testing.T) {
+	s := &promServer{bodies: map[string]string{rateQuery: vector("5"), cpuQuery: vector("1")}}
+	src := newSource(t, s, Config{Queries: map[shadow.Metric]string{shadow.RequestRate: rateQuery, shadow.CPU: cpuQuery}})
+	calls := 0
+	src.now = func() time.Time { calls++; return now }
+	got, err := src.Sample(context.Background(), time.Time{})
+	require.NoError(t, err)
+	assert.Equal(t, now, got.Time)
+	assert.Equal(t, 1, calls, "one clock read: every query evaluated at the same instant")
+
+	s.bodies[rateQuery] = vector()
+	_, err = src.Sample(context.Background(), time.Time{})
+	require.ErrorIs(t, err, ErrNoData)
+	assert.Contains(t, err.Error(), "2026-03-02T10:30:00Z")
+	assert.NotContains(t, err.Error(), "0001-01-01")
 }
