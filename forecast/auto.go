@@ -38,6 +38,47 @@ type AutoConfig struct {
 	MaxGap         int
 	Interval       IntervalMethod
 	ResidualWindow int
+	// Select is the selection method. Default [SelectDefault].
+	Select SelectMethod
+}
+
+// SelectMethod is how [Auto] chooses among its candidates.
+type SelectMethod int
+
+const (
+	// SelectDefault is the method that generalized best on the
+	// development half of the benchmark series (see README.md):
+	// SelectBacktest.
+	SelectDefault SelectMethod = iota
+	// SelectBacktest picks the candidate with the lowest rolling-origin
+	// backtest MASE.
+	SelectBacktest
+	// SelectAICc picks, as R's forecast::ets does, the exponential
+	// smoothing model with the lowest corrected Akaike information
+	// criterion among EWMA and Holt-Winters with none, additive or damped
+	// trend, additive or multiplicative season and additive or
+	// multiplicative (relative) errors, each fitted by maximum likelihood on
+	// the whole window (double-seasonal Holt-Winters too with two periods).
+	SelectAICc
+	// SelectCombined forecasts the median of the three candidates with the
+	// lowest backtest MASE.
+	SelectCombined
+)
+
+// String returns "default", "backtest", "aicc" or "combined".
+func (m SelectMethod) String() string {
+	switch m {
+	case SelectDefault:
+		return "default"
+	case SelectBacktest:
+		return "backtest"
+	case SelectAICc:
+		return "aicc"
+	case SelectCombined:
+		return "combined"
+	default:
+		return fmt.Sprintf("unknown selection method: %d", int(m))
+	}
 }
 
 // Auto selects, at every fit, the model with the lowest rolling-origin
@@ -81,6 +122,12 @@ func NewAuto(cfg AutoConfig) (*Auto, error) {
 		return nil, fmt.Errorf("%w: Horizon %d, MaxOrigins %d and ReselectEvery %d must not be negative",
 			ErrInvalidArgument, cfg.Horizon, cfg.MaxOrigins, cfg.ReselectEvery)
 	}
+	if cfg.Select < SelectDefault || cfg.Select > SelectCombined {
+		return nil, fmt.Errorf("%w: Select %d", ErrInvalidArgument, int(cfg.Select))
+	}
+	if cfg.Select == SelectDefault {
+		cfg.Select = defaultSelect
+	}
 	if cfg.Horizon == 0 {
 		cfg.Horizon = 15
 	}
@@ -106,7 +153,7 @@ func NewAuto(cfg AutoConfig) (*Auto, error) {
 		cfg.ReselectEvery = max(valid.Window/4, 1)
 	}
 	a := &autoModel{horizon: cfg.Horizon, maxOrigins: cfg.MaxOrigins, periods: cfg.Periods,
-		lambda: 2 / (float64(valid.ResidualWindow) + 1), reselect: int64(cfg.ReselectEvery)}
+		lambda: 2 / (float64(valid.ResidualWindow) + 1), reselect: int64(cfg.ReselectEvery), method: cfg.Select}
 	add := func(m *Model, err error) error {
 		if err != nil {
 			return err
@@ -134,10 +181,21 @@ func NewAuto(cfg AutoConfig) (*Auto, error) {
 		for _, v := range []struct {
 			s Seasonality
 			t Trend
-		}{{Additive, TrendNone}, {Additive, TrendAdditive}, {Additive, TrendDamped}, {Multiplicative, TrendNone}, {Multiplicative, TrendDamped}} {
+		}{{Additive, TrendNone}, {Additive, TrendAdditive}, {Additive, TrendDamped}, {Multiplicative, TrendNone}, {Multiplicative, TrendDamped}, {Multiplicative, TrendAdditive}} {
 			c.Seasonality, c.Trend = v.s, v.t
-			if err := add(NewHoltWinters(c)); err != nil {
-				return nil, err
+			if v.s == Multiplicative && v.t == TrendAdditive && cfg.Select != SelectAICc {
+				continue
+			}
+			for _, rel := range []bool{false, true} {
+				if rel && cfg.Select != SelectAICc {
+					continue
+				}
+				m, err := NewHoltWinters(c)
+				if err != nil {
+					return nil, err
+				}
+				m.m.(*hw).errMult = rel
+				a.cands = append(a.cands, m.m)
 			}
 		}
 	}
@@ -195,35 +253,59 @@ type autoModel struct {
 	n                   int // history length at the last selection
 	buf                 []float64
 	lambda              float64   // weight of the error-scale EWMA, as in Model
-	zs, zsBest          []float64 // standardized backtest errors
-	zsStep, zsStepBest  []int     // horizon step (0-based) of each error
+	zsBest              []float64 // standardized rolling-origin errors of the chosen model
+	zsStepBest          []int     // horizon step (0-based) of each error
 	buckets             [][]float64
 	kv                  []float64
 	label               string
+	method              SelectMethod
 }
 
-// zQuantiles returns quantiles of the chosen candidate's standardized
-// backtest errors at horizon step (0-based), so that Auto's intervals are
-// calibrated on the errors at each horizon rather than on one-step errors
-// and an approximate variance formula alone. Steps are grouped into up to 8
-// buckets of at least 400 errors; ok is false with fewer than 100 errors.
+// defaultSelect is the selection method of SelectDefault.
+const defaultSelect = SelectBacktest
+
+// minBucket is the least number of standardized errors per group of
+// horizon steps in the conformal calibration.
+const minBucket = 200
+
+// zQuantiles returns split-conformal quantiles of the chosen model's
+// standardized rolling-origin errors at horizon step (0-based): with n
+// errors in the step's group, the ⌊(n+1)(1−level)/2⌋-th smallest and the
+// ⌈(n+1)(1+level)/2⌉-th smallest, which cover a new error with probability
+// at least level when errors are exchangeable. Steps are grouped into up to
+// 8 buckets of at least minBucket errors; ok is false when the group has too
+// few errors for the level.
 func (a *autoModel) zQuantiles(level float64, step int) (lo, hi float64, ok bool) {
-	if len(a.buckets) == 0 {
+	if len(a.buckets) == 0 || a.hb < 1 {
 		return 0, 0, false
 	}
 	b := a.buckets[min(step*len(a.buckets)/a.hb, len(a.buckets)-1)]
-	if len(b) < 100 {
+	lo, hi, ok = conformalQuantiles(b, level)
+	if !ok {
 		return 0, 0, false
 	}
-	lo = quantileSorted(b, (1-level)/2)
-	hi = quantileSorted(b, (1+level)/2)
 	z := normalQuantile((1 + level) / 2)
 	return clampZ(lo, -z), clampZ(hi, z), true
 }
 
+// conformalQuantiles returns the split-conformal lower and upper quantiles
+// of the sorted scores at level; ok is false when there are too few scores
+// for the ranks. Both are monotone in level: a higher level never gives a
+// narrower interval.
+func conformalQuantiles(sorted []float64, level float64) (lo, hi float64, ok bool) {
+	n := len(sorted)
+	a := (1 - level) / 2
+	kl := int(math.Floor(float64(n+1) * a))
+	kh := int(math.Ceil(float64(n+1) * (1 - a)))
+	if n == 0 || kl < 1 || kh > n {
+		return 0, 0, false
+	}
+	return sorted[kl-1], sorted[kh-1], true
+}
+
 // buildBuckets groups the chosen candidate's errors by horizon step.
 func (a *autoModel) buildBuckets() {
-	nb := max(1, min(a.hb, 8, len(a.zsBest)/400))
+	nb := max(1, min(a.hb, 8, len(a.zsBest)/minBucket))
 	if len(a.buckets) != nb {
 		a.buckets = make([][]float64, nb)
 	}
@@ -231,7 +313,7 @@ func (a *autoModel) buildBuckets() {
 		a.buckets[i] = a.buckets[i][:0]
 	}
 	for k, z := range a.zsBest {
-		b := a.zsStepBest[k] * nb / a.hb
+		b := min(a.zsStepBest[k]*nb/max(a.hb, 1), nb-1)
 		a.buckets[b] = append(a.buckets[b], z)
 	}
 	for _, b := range a.buckets {
@@ -303,6 +385,7 @@ func (a *autoModel) estimate(y []float64) error {
 		}
 	}
 	scores := make([]CandidateScore, 0, len(a.cands))
+	scored := make([]model, 0, len(a.cands))
 	var best model
 	bestScore := math.Inf(1)
 	origins := 0
@@ -325,58 +408,42 @@ func (a *autoModel) estimate(y []float64) error {
 		}
 		buf := a.buf[:h]
 		for _, c := range a.cands {
+			if hc, ok := c.(*hw); ok && hc.errMult && a.method != SelectAICc {
+				continue
+			}
 			if c.minHistory() > n0 {
 				fallback = true
 				scores = append(scores, CandidateScore{Model: c.name(), MASE: math.Inf(1),
 					Skipped: fmt.Sprintf("needs %d observations before the backtest, has %d", c.minHistory(), n0)})
+				scored = append(scored, c)
 				continue
+			}
+			if a.method == SelectAICc {
+				if _, ok := c.(paramCounter); ok {
+					// Scored by AICc below, on the whole window.
+					continue
+				}
 			}
 			if err := c.estimate(y[:n0]); err != nil {
 				scores = append(scores, CandidateScore{Model: c.name(), MASE: math.Inf(1), Skipped: err.Error()})
+				scored = append(scored, c)
 				continue
 			}
 			c.reset(y[:n0])
-			var num, den float64 // bias-corrected EWMA of squared one-step errors
-			track := func(v float64) {
-				e := relErr(c, v, c.next())
-				if !math.IsNaN(e) && !math.IsInf(e, 0) {
-					num = (1-a.lambda)*num + a.lambda*sq(e)
-					den = (1-a.lambda)*den + a.lambda
-				}
+			for _, v := range y[:n0] {
 				c.update(v)
 			}
-			for _, v := range y[:n0] {
-				track(v)
-			}
-			a.kv = a.kv[:0]
-			for i := range h {
-				if i == 0 {
-					a.kv = append(a.kv, 1)
-					continue
-				}
-				ps := c.psi(i)
-				a.kv = append(a.kv, a.kv[i-1]+ps*ps)
-			}
-			a.zs, a.zsStep = a.zs[:0], a.zsStep[:0]
 			var sum float64
 			cnt := 0
 			for t := n0; t <= n-h; t++ {
 				if (t-n0)%stride == 0 {
 					c.predict(buf)
-					s2 := 0.0
-					if den > 0 {
-						s2 = num / den
-					}
 					for i, p := range buf {
 						sum += math.Abs(y[t+i] - p)
-						if s2 > 0 {
-							a.zs = append(a.zs, relErr(c, y[t+i], max(p, 0))/math.Sqrt(s2*a.kv[i]))
-							a.zsStep = append(a.zsStep, i)
-						}
 					}
 					cnt++
 				}
-				track(y[t])
+				c.update(y[t])
 			}
 			origins = cnt
 			score := sum / float64(cnt*h) / scale
@@ -384,25 +451,48 @@ func (a *autoModel) estimate(y []float64) error {
 				score = math.Inf(1)
 			}
 			scores = append(scores, CandidateScore{Model: c.name(), MASE: score})
+			scored = append(scored, c)
 			if score < bestScore {
 				best, bestScore = c, score
-				a.zsBest = append(a.zsBest[:0], a.zs...)
-				a.zsStepBest = append(a.zsStepBest[:0], a.zsStep...)
 			}
 		}
 	}
-	slices.SortStableFunc(scores, func(p, q CandidateScore) int {
-		switch {
-		case p.MASE < q.MASE:
-			return -1
-		case p.MASE > q.MASE:
-			return 1
-		}
-		return 0
-	})
+	order := make([]int, len(scores))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(p, q int) int { return cmpScore(scores[p].MASE, scores[q].MASE) })
+	sortedScores := make([]CandidateScore, len(scores))
+	for i, k := range order {
+		sortedScores[i] = scores[k]
+	}
 	var reason string
+	switch {
+	case a.method == SelectAICc && n >= 2:
+		if c, crit, others := a.selectAICc(y); c != nil {
+			best, bestScore = c, crit
+			reason = fmt.Sprintf("lowest AICc %.2f on %d observations", crit, n)
+			if len(others) > 0 {
+				reason += " (next: " + strings.Join(others, ", ") + ")"
+			}
+		}
+	case a.method == SelectCombined && best != nil:
+		var parts []model
+		var names []string
+		for _, k := range order {
+			if len(parts) == 3 || math.IsInf(scores[k].MASE, 1) {
+				break
+			}
+			parts = append(parts, scored[k])
+			names = append(names, fmt.Sprintf("%s %.3f", scores[k].Model, scores[k].MASE))
+		}
+		if len(parts) > 1 {
+			best = newCombination(parts)
+			reason = fmt.Sprintf("median of the %d candidates with the lowest %d-step backtest MASE over %d origins on %d held-out points: %s",
+				len(parts), h, origins, n-n0, strings.Join(names, ", "))
+		}
+	}
 	if best == nil {
-		a.zsBest, a.zsStepBest = a.zsBest[:0], a.zsStepBest[:0]
 		best = a.cands[0]
 		fallback = true
 		reason = fmt.Sprintf("%d observations are too few for a %d-step backtest: naive fallback", n, h)
@@ -410,9 +500,9 @@ func (a *autoModel) estimate(y []float64) error {
 			best = a.cands[3] // seasonal naive of the first period
 			reason = fmt.Sprintf("%d observations are too few for a %d-step backtest: seasonal naive fallback", n, h)
 		}
-	} else {
+	} else if reason == "" {
 		var others []string
-		for _, s := range scores[1:min(len(scores), 4)] {
+		for _, s := range sortedScores[1:min(len(sortedScores), 4)] {
 			if !math.IsInf(s.MASE, 1) {
 				others = append(others, fmt.Sprintf("%s %.3f", s.Model, s.MASE))
 			}
@@ -421,10 +511,11 @@ func (a *autoModel) estimate(y []float64) error {
 		if len(others) > 0 {
 			reason += " (next: " + strings.Join(others, ", ") + ")"
 		}
-		if fallback {
-			reason += fmt.Sprintf("; history of %d observations too short for some candidates", n)
-		}
 	}
+	if fallback && best != a.cands[0] && best != a.cands[3] {
+		reason += fmt.Sprintf("; history of %d observations too short for some candidates", n)
+	}
+	a.calibrate(best, y, h)
 	if err := best.estimate(y); err != nil {
 		// The winner was fitted on a prefix; a failure on the whole window
 		// (for example a zero that arrived later) falls back to naive.
@@ -435,12 +526,159 @@ func (a *autoModel) estimate(y []float64) error {
 	}
 	a.buildBuckets()
 	a.chosen = best
-	a.sel = Selection{Model: best.name(), Reason: reason, Fallback: fallback, Horizon: h, Origins: origins, Scores: scores}
+	a.sel = Selection{Model: best.name(), Reason: reason, Fallback: fallback, Horizon: h, Origins: origins, Scores: sortedScores}
 	a.label = "auto:" + best.name()
 	if fallback {
 		a.label += " (fallback: short history)"
 	}
 	return nil
+}
+
+func cmpScore(p, q float64) int {
+	switch {
+	case p < q:
+		return -1
+	case p > q:
+		return 1
+	}
+	return 0
+}
+
+// paramCounter is a model with a likelihood: it reports its number of
+// estimated parameters and initial states for the AICc.
+type paramCounter interface {
+	nParams() int
+}
+
+// relErrorModel is a model whose likelihood is of relative errors.
+type relErrorModel interface {
+	relErrors() bool
+}
+
+// selectAICc fits every candidate with a likelihood on y and returns the
+// one with the lowest AICc, its AICc and the next three.
+func (a *autoModel) selectAICc(y []float64) (model, float64, []string) {
+	type scoredModel struct {
+		m    model
+		name string
+		crit float64
+	}
+	var all []scoredModel
+	for _, c := range a.cands {
+		pc, ok := c.(paramCounter)
+		if !ok || c.minHistory() > len(y) {
+			continue
+		}
+		if err := c.estimate(y); err != nil {
+			continue
+		}
+		crit := aicc(c, y, pc.nParams())
+		if !math.IsNaN(crit) && !math.IsInf(crit, 0) {
+			all = append(all, scoredModel{c, c.name(), crit})
+		}
+	}
+	if len(all) == 0 {
+		return nil, 0, nil
+	}
+	slices.SortStableFunc(all, func(p, q scoredModel) int { return cmpScore(p.crit, q.crit) })
+	var others []string
+	for _, s := range all[1:min(len(all), 4)] {
+		others = append(others, fmt.Sprintf("%s %.2f", s.name, s.crit))
+	}
+	return all[0].m, all[0].crit, others
+}
+
+// aicc is the corrected Akaike information criterion of the fitted model
+// m on y with k parameters: −2 log L + 2k + 2k(k+1)/(n−k−1), with the
+// Gaussian likelihood of the one-step errors (of the relative errors for a
+// relative-error model, as in R's forecast::ets), σ² concentrated out. It
+// is +Inf when n ≤ k+1.
+func aicc(m model, y []float64, k int) float64 {
+	n := len(y)
+	if n <= k+1 {
+		return math.Inf(1)
+	}
+	rel := false
+	if r, ok := m.(relErrorModel); ok {
+		rel = r.relErrors()
+	}
+	m.reset(y)
+	var sum, lsum float64
+	for _, v := range y {
+		f := m.next()
+		e := v - f
+		if rel {
+			f = math.Max(f, 1e-9)
+			e /= f
+			lsum += math.Log(f)
+		}
+		sum += e * e
+		m.update(v)
+	}
+	nf, kf := float64(n), float64(k)
+	lik := nf*math.Log(sum/nf) + 2*lsum
+	return lik + 2*kf + 2*kf*(kf+1)/(nf-kf-1)
+}
+
+// calibrate collects the standardized rolling-origin errors of c for the
+// conformal intervals: c is fitted on the first half of y (at least its
+// minimum history), then run through the rest with online updates,
+// forecasting h steps (fewer near the end) at up to maxOrigins evenly
+// spaced origins. Each error is divided by σ_t·√(1 + Σ_{j<k} c_j²), with
+// σ_t the exponentially weighted one-step error scale at the origin, so
+// that errors of neighbouring steps can be pooled and the intervals follow
+// the current volatility.
+func (a *autoModel) calibrate(c model, y []float64, h int) {
+	a.zsBest, a.zsStepBest = a.zsBest[:0], a.zsStepBest[:0]
+	n := len(y)
+	n0 := max(c.minHistory(), n/2)
+	if n0 >= n-1 || n0 < 2 || h < 1 {
+		return
+	}
+	if err := c.estimate(y[:n0]); err != nil {
+		return
+	}
+	c.reset(y[:n0])
+	var num, den float64 // bias-corrected EWMA of squared one-step errors
+	track := func(v float64) {
+		e := relErr(c, v, c.next())
+		if !math.IsNaN(e) && !math.IsInf(e, 0) {
+			num = (1-a.lambda)*num + a.lambda*sq(e)
+			den = (1-a.lambda)*den + a.lambda
+		}
+		c.update(v)
+	}
+	for _, v := range y[:n0] {
+		track(v)
+	}
+	a.kv = a.kv[:0]
+	for i := range h {
+		if i == 0 {
+			a.kv = append(a.kv, 1)
+			continue
+		}
+		ps := c.psi(i)
+		a.kv = append(a.kv, a.kv[i-1]+ps*ps)
+	}
+	if cap(a.buf) < h {
+		a.buf = make([]float64, h)
+	}
+	buf := a.buf[:h]
+	stride := max(1, (n-n0)/a.maxOrigins)
+	for t := n0; t < n; t++ {
+		if (t-n0)%stride == 0 && den > 0 && num > 0 {
+			c.predict(buf)
+			s2 := num / den
+			for i, p := range buf[:min(h, n-t)] {
+				z := relErr(c, y[t+i], max(p, 0)) / math.Sqrt(s2*a.kv[i])
+				if !math.IsNaN(z) && !math.IsInf(z, 0) {
+					a.zsBest = append(a.zsBest, z)
+					a.zsStepBest = append(a.zsStepBest, i)
+				}
+			}
+		}
+		track(y[t])
+	}
 }
 
 // relErr is the one-step error of forecast p for v, relative to p for

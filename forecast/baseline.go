@@ -180,3 +180,6 @@ func (e *ewma) estimate(y []float64) error {
 	}
 	return nil
 }
+
+// nParams counts alpha and the initial level, as R's forecast::ets does.
+func (*ewma) nParams() int { return 2 }

@@ -272,3 +272,12 @@ func (m *dshw) estimate(y []float64) error {
 	m.label = m.describe()
 	return nil
 }
+
+// nParams counts the smoothing parameters, φ and the initial states.
+func (m *dshw) nParams() int {
+	k := 4 + 1 + m.m1 - 1 + m.m2 - 1 // alpha, gamma, delta, phi, level, seasons
+	if m.trend {
+		k += 2
+	}
+	return k
+}

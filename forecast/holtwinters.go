@@ -62,10 +62,11 @@ func NewHoltWinters(cfg Config) (*Model, error) {
 }
 
 type hw struct {
-	m     int
-	mult  bool
-	trend Trend
-	fixed [4]*float64
+	m       int
+	mult    bool
+	errMult bool // fitted by the likelihood of relative (multiplicative) errors
+	trend   Trend
+	fixed   [4]*float64
 
 	alpha, beta, gamma, phi float64
 	fitted                  bool
@@ -96,6 +97,9 @@ func (h *hw) describe() string {
 		s += "-damped"
 	case TrendNone:
 		s += "-notrend"
+	}
+	if h.errMult {
+		s += "-relerr"
 	}
 	if !h.fitted {
 		return s
@@ -280,19 +284,24 @@ func (h *hw) psi(j int) float64 {
 	return c
 }
 
-// sse is the in-sample one-step squared error with parameters a, b, g, phi
-// from the initial state in h.l0, h.b0, h.s0.
+// sse is the fit objective with parameters a, b, g, phi from the initial
+// state in h.l0, h.b0, h.s0: the in-sample one-step squared error or, for a
+// relative-error model, n·log Σ(e/ŷ)² + 2 Σ log ŷ (minus twice the
+// Gaussian log-likelihood of relative errors, up to a constant).
 func (h *hw) sse(y []float64, a, beta, g, phi float64) float64 {
 	s := h.work[:h.m]
 	copy(s, h.s0)
-	if h.mult {
-		return sseMult(y, s, h.l0, h.b0, a, beta, g, phi, h.trend != TrendNone)
+	sum, lsum := hwPass(y, s, h.l0, h.b0, a, beta, g, phi, h.trend != TrendNone, h.mult, h.errMult)
+	if h.errMult {
+		return float64(len(y))*math.Log(sum) + 2*lsum
 	}
-	return sseAdd(y, s, h.l0, h.b0, a, beta, g, phi, h.trend != TrendNone)
+	return sum
 }
 
-func sseAdd(y, s []float64, l, b, a, beta, g, phi float64, trend bool) float64 {
-	var sum float64
+// hwPass runs the recursions over y and returns the sum of squared one-step
+// errors (relative to the forecast if rel) and, if rel, the sum of the log
+// forecasts. s holds the initial seasonal terms and is overwritten.
+func hwPass(y, s []float64, l, b, a, beta, g, phi float64, trend, mult, rel bool) (sum, lsum float64) {
 	pos := 0
 	if !trend {
 		b, beta = 0, 0
@@ -300,9 +309,23 @@ func sseAdd(y, s []float64, l, b, a, beta, g, phi float64, trend bool) float64 {
 	for _, v := range y {
 		si := s[pos]
 		base := l + phi*b
-		e := v - base - si
-		nl := base + a*e
-		s[pos] = si + g*(v-nl-si)
+		var f, nl float64
+		if mult {
+			si = math.Max(si, 1e-9)
+			f = base * si
+			nl = a*(v/si) + (1-a)*base
+			s[pos] = g*(v/math.Max(nl, 1e-9)) + (1-g)*si
+		} else {
+			f = base + si
+			nl = base + a*(v-f)
+			s[pos] = si + g*(v-nl-si)
+		}
+		e := v - f
+		if rel {
+			f = math.Max(f, 1e-9)
+			e /= f
+			lsum += math.Log(f)
+		}
 		b = phi*b + beta*(nl-l-phi*b)
 		l = nl
 		sum += e * e
@@ -310,39 +333,33 @@ func sseAdd(y, s []float64, l, b, a, beta, g, phi float64, trend bool) float64 {
 			pos = 0
 		}
 	}
-	return sum
+	return sum, lsum
 }
 
-func sseMult(y, s []float64, l, b, a, beta, g, phi float64, trend bool) float64 {
-	var sum float64
-	pos := 0
-	if !trend {
-		b, beta = 0, 0
+// nParams is the number of estimated parameters and initial states, as
+// counted by the AICc of R's forecast::ets.
+func (h *hw) nParams() int {
+	k := 2 + h.m // alpha, gamma, level, m−1 seasonal terms
+	switch h.trend {
+	case TrendAdditive:
+		k += 2
+	case TrendDamped:
+		k += 3
 	}
-	for _, v := range y {
-		si := math.Max(s[pos], 1e-9)
-		base := l + phi*b
-		e := v - base*si
-		nl := a*(v/si) + (1-a)*base
-		s[pos] = g*(v/math.Max(nl, 1e-9)) + (1-g)*si
-		b = phi*b + beta*(nl-l-phi*b)
-		l = nl
-		sum += e * e
-		if pos++; pos == len(s) {
-			pos = 0
-		}
-	}
-	return sum
+	return k
 }
+
+// relErrors reports whether the model's likelihood is of relative errors.
+func (h *hw) relErrors() bool { return h.errMult }
 
 func (h *hw) estimate(y []float64) error {
 	if len(y) < h.minHistory() {
 		return fmt.Errorf("%w: %s has %d observations, needs %d", ErrInsufficientHistory, h.name(), len(y), h.minHistory())
 	}
-	if h.mult {
+	if h.mult || h.errMult {
 		for i, v := range y {
 			if v <= 0 {
-				return fmt.Errorf("%w: multiplicative seasonality needs positive values, got %v at index %d", ErrInvalidArgument, v, i)
+				return fmt.Errorf("%w: multiplicative seasonality or errors need positive values, got %v at index %d", ErrInvalidArgument, v, i)
 			}
 		}
 	}
