@@ -28,15 +28,17 @@ const (
 	MaxBreakerPauseFactor = 32
 	// MinSigningKeyBytes is the shortest accepted HMAC key.
 	MinSigningKeyBytes = 16
+	// DefaultMemoryBudget bounds the bytes a Tee holds for copies: bodies
+	// being captured, queued and in flight, and header snapshots.
+	DefaultMemoryBudget = 64 << 20
+	// DefaultDrainTimeout bounds how long Close waits for queued and
+	// in-flight copies before cancelling them.
+	DefaultDrainTimeout = 5 * time.Second
 )
 
 // DefaultMethods are the methods mirrored when Config.Methods is empty: the
 // ones that must not have side effects.
 var DefaultMethods = []string{http.MethodGet, http.MethodHead, http.MethodOptions}
-
-// DefaultStripHeaders are always removed from the copy, whatever
-// Config.StripHeaders says: credentials must never reach a shadow.
-var DefaultStripHeaders = []string{"Authorization", "Proxy-Authorization", "Cookie"}
 
 // DefaultTraceHeaders are the trace-propagation headers removed from the
 // copy so that shadow spans never join the production trace. A valid W3C
@@ -104,9 +106,22 @@ type Config struct {
 	// DefaultMethods (GET, HEAD, OPTIONS); adding others is an explicit
 	// opt-in to mirroring requests that may have side effects.
 	Methods []string
-	// StripHeaders are removed from the copy in addition to
-	// DefaultStripHeaders, e.g. "X-Api-Key".
+	// StripHeaders are removed from the copy in addition to the
+	// credential headers that are always removed (DefaultStripHeaders,
+	// DefaultStripHeaderPrefixes and any name containing one of
+	// SensitiveHeaderWords).
 	StripHeaders []string
+	// ForwardHeaders, if non-empty, switches to allow-list mode: only the
+	// named request headers are copied (plus the X-Forwarded-*, trace and
+	// X-Shadow-* headers the Tee sets itself). A name in
+	// DefaultStripHeaders or under DefaultStripHeaderPrefixes is refused by
+	// Validate; other names are forwarded even if they contain a
+	// SensitiveHeaderWords word, because naming them is explicit.
+	ForwardHeaders []string
+	// RedactQuery names query parameters whose values are replaced by
+	// RedactedValue in the copy, in addition to DefaultRedactQuery.
+	// Matching ignores case.
+	RedactQuery []string
 	// TraceHeaders are the trace headers separated from the primary's.
 	// Nil means DefaultTraceHeaders.
 	TraceHeaders []string
@@ -151,6 +166,16 @@ type Config struct {
 	// the primary untouched and its copy dropped. 0 means
 	// DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// MemoryBudget bounds the bytes held for copies by this Tee, across all
+	// shadows: header snapshots and bodies being captured, queued or in
+	// flight. A copy that would exceed it is not taken (dropped as
+	// memory_budget; the primary request is untouched). 0 means
+	// DefaultMemoryBudget.
+	MemoryBudget int64
+	// DrainTimeout bounds how long Close lets queued and in-flight copies
+	// finish before cancelling them (counted as closed drops). 0 means
+	// DefaultDrainTimeout; a negative value drops queued copies at once.
+	DrainTimeout time.Duration
 	// MaxResponseBytes bounds how much of a shadow response is read (and
 	// hashed when comparing). 0 means DefaultMaxResponseBytes.
 	MaxResponseBytes int64
@@ -164,11 +189,15 @@ type Config struct {
 	// (set Certificates for mTLS). Nil means Go's defaults.
 	TLSClientConfig *tls.Config
 	// BreakerFailures is the number of consecutive transport errors or
-	// timeouts after which a shadow is paused: copies offered to it are
-	// dropped as shadow_down at once, costing no dial and no worker. The
-	// pause starts at BreakerPause and doubles while the shadow keeps
-	// failing, up to MaxBreakerPauseFactor × BreakerPause; any answer (even
-	// a 5xx) resets it. 0 means DefaultBreakerFailures; -1 disables.
+	// timeouts after which a shadow's breaker opens: its queue is purged,
+	// its in-flight sends are cancelled (both counted as shadow_down
+	// drops) and copies offered to it are dropped at once, costing no dial
+	// and no worker. After the pause one copy is sent as a probe
+	// (half-open); an answer (even a 5xx) closes the breaker, a failure
+	// reopens it with the pause doubled, up to MaxBreakerPauseFactor ×
+	// BreakerPause. Outcomes of sends started before the breaker last
+	// changed state are ignored. 0 means DefaultBreakerFailures; -1
+	// disables.
 	BreakerFailures int
 	// BreakerPause is the first pause. 0 means DefaultBreakerPause.
 	BreakerPause time.Duration
@@ -223,6 +252,12 @@ func (c Config) withDefaults() Config {
 	if c.BreakerPause == 0 {
 		c.BreakerPause = DefaultBreakerPause
 	}
+	if c.MemoryBudget == 0 {
+		c.MemoryBudget = DefaultMemoryBudget
+	}
+	if c.DrainTimeout == 0 {
+		c.DrainTimeout = DefaultDrainTimeout
+	}
 	if c.Burst == 0 && c.MaxRate > 0 {
 		c.Burst = max(1, int(math.Ceil(c.MaxRate)))
 	}
@@ -260,17 +295,30 @@ func (c Config) Validate() error {
 		return invalid("SigningKey has %d bytes, need at least %d", len(c.SigningKey), MinSigningKeyBytes)
 	}
 	for i, m := range c.Methods {
-		if m == "" || strings.ToUpper(m) != m || strings.ContainsAny(m, " \t") {
-			return invalid("Methods[%d] %q is not an upper-case HTTP method", i, m)
+		if !mirrorableMethods[m] {
+			return invalid("Methods[%d] %q is not a mirrorable HTTP method (one of GET, HEAD, OPTIONS, POST, PUT, PATCH, DELETE)", i, m)
 		}
 	}
 	for i, h := range c.StripHeaders {
-		if h == "" || strings.ContainsAny(h, " :\t\r\n") {
+		if !validHeaderName(h) {
 			return invalid("StripHeaders[%d] %q is not a header name", i, h)
 		}
 	}
+	for i, h := range c.ForwardHeaders {
+		if !validHeaderName(h) {
+			return invalid("ForwardHeaders[%d] %q is not a header name", i, h)
+		}
+		if credentialHeader(textproto.CanonicalMIMEHeaderKey(h)) {
+			return invalid("ForwardHeaders[%d] %q is a credential header, never forwarded to a shadow", i, h)
+		}
+	}
+	for i, q := range c.RedactQuery {
+		if q == "" {
+			return invalid("RedactQuery[%d] is empty", i)
+		}
+	}
 	for i, h := range c.TraceHeaders {
-		if h == "" || strings.ContainsAny(h, " :\t\r\n") {
+		if !validHeaderName(h) {
 			return invalid("TraceHeaders[%d] %q is not a header name", i, h)
 		}
 	}
@@ -299,6 +347,7 @@ func (c Config) Validate() error {
 		{"Workers", int64(c.Workers)}, {"MaxBodyBytes", c.MaxBodyBytes},
 		{"MaxResponseBytes", c.MaxResponseBytes}, {"Timeout", int64(c.Timeout)},
 		{"Window", int64(c.Window)}, {"BreakerPause", int64(c.BreakerPause)}, {"WindowBuckets", int64(c.WindowBuckets)},
+		{"MemoryBudget", c.MemoryBudget},
 	}
 	for _, ch := range checks {
 		if ch.v < 0 {
@@ -309,6 +358,26 @@ func (c Config) Validate() error {
 		return invalid("Window %s is too short for %d WindowBuckets", c.Window, c.WindowBuckets)
 	}
 	return nil
+}
+
+// mirrorableMethods are the methods Config.Methods may name. CONNECT and
+// TRACE are never mirrored.
+var mirrorableMethods = map[string]bool{
+	http.MethodGet: true, http.MethodHead: true, http.MethodOptions: true, http.MethodPost: true,
+	http.MethodPut: true, http.MethodPatch: true, http.MethodDelete: true,
+}
+
+func validHeaderName(h string) bool {
+	if h == "" {
+		return false
+	}
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte("\"(),/:;<=>?@[\\]{}", c) >= 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func parseTarget(raw string) (*url.URL, error) {

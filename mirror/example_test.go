@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"time"
 
 	"github.com/shadowscale/shadowscale/mirror"
@@ -95,13 +96,19 @@ func ExampleVerifier() {
 	h.ServeHTTP(rec, forged)
 	fmt.Println(rec.Code)
 
-	signed := httptest.NewRequest(http.MethodGet, "/order", nil)
-	signed.Header.Set(mirror.HeaderMarker, "1")
-	signed.Header.Set(mirror.HeaderSignature, mirror.Sign(key, http.MethodGet, "/order", time.Now()))
+	signed := httptest.NewRequest(http.MethodPost, "/order", strings.NewReader("qty=1"))
+	_ = mirror.SignRequest(key, signed, time.Now())
+	replay := signed.Clone(signed.Context())
+	replay.Body = io.NopCloser(strings.NewReader("qty=1"))
 	rec = httptest.NewRecorder()
 	h.ServeHTTP(rec, signed)
 	fmt.Println(rec.Body.String())
+
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, replay) // the same copy again: its nonce was seen
+	fmt.Println(rec.Code)
 	// Output:
 	// 403
 	// copy: no e-mail sent
+	// 403
 }

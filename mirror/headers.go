@@ -1,12 +1,9 @@
 package mirror
 
 import (
-	"crypto/rand"
 	"encoding/hex"
+	"math/rand/v2"
 	"net"
-	"net/http"
-	"net/textproto"
-	"strings"
 )
 
 // shadowHost inserts "-shadow" before the port: "api.example.com:8080"
@@ -23,32 +20,23 @@ var hopHeaders = []string{
 	"Te", "Trailer", "Transfer-Encoding", "Upgrade",
 }
 
-func removeHopHeaders(h http.Header) {
-	for _, f := range h["Connection"] {
-		for sf := range strings.SplitSeq(f, ",") {
-			if sf = textproto.TrimString(sf); sf != "" {
-				delete(h, textproto.CanonicalMIMEHeaderKey(sf))
-			}
+// newTraceparent returns a W3C traceparent with a fresh trace and span id
+// and the flags of orig (a valid traceparent), so that shadow spans form
+// their own trace. Trace ids need to be unique, not secret.
+func newTraceparent(orig string) string {
+	var b [55]byte
+	copy(b[:], "00-")
+	var id [24]byte
+	for i := 0; i < len(id); i += 8 {
+		v := rand.Uint64()
+		for j := range 8 {
+			id[i+j] = byte(v >> (8 * j))
 		}
 	}
-	for _, k := range hopHeaders {
-		delete(h, k)
-	}
-}
-
-// separateTrace removes the primary's trace context from h. A valid W3C
-// traceparent is kept in HeaderOriginTraceparent and replaced by a new
-// trace with the same flags, so shadow spans form their own trace.
-func (t *Tee) separateTrace(h http.Header) {
-	orig := h.Get("Traceparent")
-	for _, k := range t.trace {
-		delete(h, k)
-	}
-	if len(orig) != 55 || orig[2] != '-' || orig[35] != '-' || orig[52] != '-' {
-		return
-	}
-	var id [24]byte
-	_, _ = rand.Read(id[:])
-	h.Set(HeaderOriginTraceparent, orig)
-	h.Set("Traceparent", "00-"+hex.EncodeToString(id[:16])+"-"+hex.EncodeToString(id[16:])+"-"+orig[53:])
+	hex.Encode(b[3:35], id[:16])
+	b[35] = '-'
+	hex.Encode(b[36:52], id[16:])
+	b[52] = '-'
+	copy(b[53:], orig[53:])
+	return string(b[:])
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -96,9 +95,9 @@ var okHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 
 func stringsReader(s string) io.Reader { return strings.NewReader(s) }
 
-// waitIdle yields until every copy taken so far is sent or dropped.
+// waitIdle waits until every copy taken so far is sent or dropped.
 func waitIdle(tee *Tee) {
-	for tee.pending.Load() > 0 {
-		runtime.Gosched()
+	if err := tee.Flush(context.Background()); err != nil {
+		panic(err)
 	}
 }

@@ -39,6 +39,7 @@ func (t *Tee) Report(ctx context.Context) (Report, error) {
 		s.Panics = c.outcomes[outcomePanic]
 		s.Drops = dropMap(&c)
 		s.Compared, s.StatusMismatches, s.BodyMismatches = c.compared, c.statusMismatches, c.bodyMismatches
+		s.Breaker, s.BreakerPause = l.br.snapshot()
 		rep.Shadows = append(rep.Shadows, s)
 		allC.add(&c)
 		allH.add(&h)

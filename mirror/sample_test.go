@@ -50,21 +50,21 @@ func TestSampledShareWithinTwoPoints(t *testing.T) {
 }
 
 func TestConsistentByKey(t *testing.T) {
-	cfg := Config{Fraction: 0.2, KeyHeader: "X-Session"}
+	cfg := Config{Fraction: 0.2, KeyHeader: "X-Tenant"}
 	tee, rt := countingTee(t, cfg)
 	h := tee.Wrap(okHandler)
 	const sessions, perSession = 10000, 2
 	for s := range sessions {
 		for range perSession {
 			r := httptest.NewRequest(http.MethodGet, "/", nil)
-			r.Header.Set("X-Session", fmt.Sprintf("s-%d", s))
+			r.Header.Set("X-Tenant", fmt.Sprintf("s-%d", s))
 			h.ServeHTTP(httptest.NewRecorder(), r)
 		}
 	}
 	drain(t, tee)
 	per := map[string]int{}
 	for _, r := range rt.reqs {
-		per[r.Header.Get("X-Session")]++
+		per[r.Header.Get("X-Tenant")]++
 	}
 	for s, n := range per {
 		assert.Equal(t, perSession, n, "session %s mirrored whole", s)

@@ -9,49 +9,66 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strings"
 )
 
-func (t *Tee) work(ctx context.Context, l *lane) {
+func (t *Tee) work(l *lane) {
 	sg := newSigner(t.cfg.SigningKey)
 	for {
 		select {
 		case <-t.quit:
-			// Drop what is still queued; in-flight sends already finished.
-			for {
-				select {
-				case c := <-l.queue:
-					l.win.drop(t.now(), DropClosed)
-					t.inst.dropped.Add(context.Background(), 1, t.inst.dropAttrs[l.idx+1][DropClosed])
-					c.release()
-				default:
-					return
-				}
-			}
+			return
 		case c := <-l.queue:
-			t.send(ctx, l, c, sg)
+			t.send(l, c, sg)
 		}
 	}
 }
 
+// sendState holds what one outgoing copy needs beyond the request itself,
+// in one allocation.
+type sendState struct {
+	u    url.URL
+	vals [4]string
+	br   bytes.Reader
+	body readCloser
+}
+
+type readCloser struct{ *bytes.Reader }
+
+func (readCloser) Close() error { return nil }
+
 // send delivers one copy to one shadow. Every failure stays here: a panic
 // in the transport or the Redact hook is recovered and counted.
-func (t *Tee) send(base context.Context, l *lane, c *copyReq, sg *signer) {
+func (t *Tee) send(l *lane, c *copyReq, sg *signer) {
 	defer c.release()
-	ctx, cancel := context.WithTimeout(base, t.cfg.Timeout)
+	gen, ok := l.br.admit(t.now())
+	if !ok {
+		t.dropLane(l, t.now(), DropShadowDown)
+		return
+	}
+	lctx := l.sendContext()
+	ctx, cancel := context.WithTimeout(lctx, t.cfg.Timeout)
 	defer cancel()
 	req, ok := t.build(ctx, l, c, sg)
 	if !ok {
-		l.win.drop(t.now(), DropRedactPanic)
-		t.inst.dropped.Add(ctx, 1, t.inst.dropAttrs[l.idx+1][DropRedactPanic])
+		l.br.unadmit(gen)
+		t.dropLane(l, t.now(), DropRedactPanic)
 		return
 	}
 	start := t.now()
 	res, o := t.roundTrip(ctx, req, c.compare)
 	end := t.now()
+	if o != outcomeOK && o != outcome5xx && lctx.Err() != nil {
+		// Cancelled because the breaker opened or the Tee is closing: the
+		// copy was not answered, and its failure says nothing new.
+		reason := DropShadowDown
+		if t.closing.Load() {
+			reason = DropClosed
+		}
+		t.dropLane(l, end, reason)
+		return
+	}
 	d := end.Sub(start)
 	l.win.record(end, o, d)
-	t.observe(l, o, end)
 	t.inst.requests.Add(context.Background(), 1, t.inst.outcomeAttrs[l.idx][o])
 	if o == outcomeOK || o == outcome5xx {
 		t.inst.duration.Record(context.Background(), d.Seconds(), t.inst.shadowAttrs[l.idx])
@@ -69,6 +86,12 @@ func (t *Tee) send(base context.Context, l *lane, c *copyReq, sg *signer) {
 		if c.results != nil {
 			c.results[l.idx] = res // each lane writes only its own index
 		}
+	}
+	if l.br.done(gen, o == outcomeOK || o == outcome5xx, end) {
+		// Opened: cancel the lane's other in-flight sends and purge its
+		// queue; both are counted as shadow_down drops.
+		l.cut(t.base)
+		t.purge(l, end, DropShadowDown)
 	}
 }
 
@@ -118,10 +141,11 @@ func classify(ctx context.Context, err error) outcome {
 }
 
 // build makes the outgoing copy for one lane; false means Redact panicked.
-func (t *Tee) build(ctx context.Context, l *lane, c *copyReq, sg *signer) (req *http.Request, ok bool) {
-	h := c.header.Clone()
-	removeHopHeaders(h)
-	t.separateTrace(h)
+func (t *Tee) build(ctx context.Context, l *lane, c *copyReq, sg *signer) (*http.Request, bool) {
+	h := c.header
+	if len(t.lanes) > 1 {
+		h = h.Clone() // lanes add their own headers
+	}
 	rawQuery := c.rawQuery
 	if t.cfg.Redact != nil {
 		q, _ := url.ParseQuery(rawQuery)
@@ -133,60 +157,77 @@ func (t *Tee) build(ctx context.Context, l *lane, c *copyReq, sg *signer) (req *
 		if h == nil {
 			h = http.Header{}
 		}
-		rawQuery = red.Query.Encode()
-		for _, k := range t.strip { // the hook must not bring credentials back
-			delete(h, k)
-		}
+		t.filter.refilter(h) // the hook must not bring credentials back
+		rawQuery = t.filter.redactQuery(red.Query.Encode())
 	}
-	u := *l.target
-	u.User = nil
-	base := strings.TrimSuffix(l.target.Path, "/")
-	u.Path = base + c.path
+	s := &sendState{u: *l.target}
+	s.u.Path = c.path
+	if l.basePath != "" {
+		s.u.Path = l.basePath + c.path
+	}
+	s.u.RawPath = ""
 	if c.rawPath != "" {
-		u.RawPath = strings.TrimSuffix(l.target.EscapedPath(), "/") + c.rawPath
-	} else {
-		u.RawPath = ""
+		s.u.RawPath = l.baseRaw + c.rawPath
 	}
-	u.RawQuery = rawQuery
-	u.Fragment = ""
+	s.u.RawQuery = rawQuery
 
 	var body io.ReadCloser = http.NoBody
-	var n int64
-	if c.body != nil && len(*c.body) > 0 {
-		body = io.NopCloser(bytes.NewReader(*c.body))
-		n = int64(len(*c.body))
+	if len(c.body) > 0 {
+		s.br.Reset(c.body)
+		s.body = readCloser{&s.br}
+		body = s.body
 	}
-	req = (&http.Request{
+	host := c.host
+	if host == "" {
+		host = s.u.Host
+	}
+	if t.cfg.RewriteHost {
+		host = shadowHost(host)
+	}
+	if c.traceparent != "" {
+		s.vals[0] = newTraceparent(c.traceparent)
+		h["Traceparent"] = s.vals[0:1:1]
+		s.vals[1] = c.traceparent
+		h[HeaderOriginTraceparent] = s.vals[1:2:2]
+	}
+	sr := SignedRequest{
+		Method: c.method, Host: host, Path: s.u.EscapedPath(), Query: rawQuery,
+		ContentDigest: c.contentDigest(), Time: t.now(),
+	}
+	var nonce [32]byte
+	t.nonce(&nonce)
+	s.vals[2] = sr.ContentDigest
+	s.vals[3] = sg.signNonce(&sr, nonce[:])
+	h[HeaderContentDigest] = s.vals[2:3:3]
+	h[HeaderSignature] = s.vals[3:4:4]
+	h[HeaderMarker] = markerValue
+	h[HeaderShadowName] = l.nameValue
+	req := (&http.Request{
 		Method:        c.method,
-		URL:           &u,
+		URL:           &s.u,
 		Proto:         "HTTP/1.1",
 		ProtoMajor:    1,
 		ProtoMinor:    1,
 		Header:        h,
 		Body:          body,
-		ContentLength: n,
-		Host:          c.host,
+		ContentLength: int64(len(c.body)),
+		Host:          host,
 	}).WithContext(ctx)
-	if req.Host == "" {
-		req.Host = u.Host
-	}
-	if t.cfg.RewriteHost {
-		req.Host = shadowHost(req.Host)
-	}
-	if c.clientIP != "" {
-		if prior := h.Values("X-Forwarded-For"); len(prior) > 0 {
-			h.Set("X-Forwarded-For", strings.Join(prior, ", ")+", "+c.clientIP)
-		} else {
-			h.Set("X-Forwarded-For", c.clientIP)
-		}
-	}
-	if _, has := h["User-Agent"]; !has {
-		h["User-Agent"] = nil // do not add Go's default: the copy mirrors the client
-	}
-	h[HeaderMarker] = markerValue
-	h[HeaderShadowName] = l.nameValue
-	h[HeaderSignature] = []string{sg.sign(c.method, u.EscapedPath(), t.now())}
 	return req, true
+}
+
+// nonce writes a unique nonce: the Tee's random prefix and a counter, in
+// hex. Uniqueness is what replay protection needs; the MAC makes it
+// unforgeable.
+func (t *Tee) nonce(dst *[32]byte) {
+	const digits = "0123456789abcdef"
+	p, n := t.noncePrefix, t.nonceSeq.Add(1)
+	for i := range 16 {
+		dst[15-i] = digits[p&0xf]
+		p >>= 4
+		dst[31-i] = digits[n&0xf]
+		n >>= 4
+	}
 }
 
 func (t *Tee) redact(r *Redaction) (ok bool) {

@@ -26,12 +26,16 @@ const (
 	// DropRedactPanic: the Redact hook panicked.
 	DropRedactPanic
 	// DropShadowDown: the shadow's breaker is open after consecutive
-	// transport errors or timeouts (see Config.BreakerFailures).
+	// transport errors or timeouts (see Config.BreakerFailures): the copy
+	// was refused, purged from the queue, or cancelled in flight.
 	DropShadowDown
+	// DropMemoryBudget: taking the copy would have exceeded
+	// Config.MemoryBudget.
+	DropMemoryBudget
 	numDropReasons
 )
 
-var dropNames = [...]string{"queue_full", "body_too_large", "body_incomplete", "rate_limited", "closed", "redact_panic", "shadow_down"}
+var dropNames = [...]string{"queue_full", "body_too_large", "body_incomplete", "rate_limited", "closed", "redact_panic", "shadow_down", "memory_budget"}
 
 // String returns the reason's metric label, e.g. "queue_full".
 func (d DropReason) String() string {
@@ -192,6 +196,10 @@ type ShadowStats struct {
 	// (Config.Compare); StatusMismatches and BodyMismatches count
 	// differences.
 	Compared, StatusMismatches, BodyMismatches int64
+	// Breaker is the shadow's breaker state now, and BreakerPause its
+	// current pause (0 while closed after a recovery).
+	Breaker      BreakerState
+	BreakerPause time.Duration
 }
 
 // MismatchRate is the share of compared copies whose status or body

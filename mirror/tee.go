@@ -2,6 +2,8 @@ package mirror
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/binary"
 	"fmt"
 	"hash/maphash"
 	"log/slog"
@@ -9,17 +11,17 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"golang.org/x/sync/errgroup"
 )
 
 // Tee sends every request to the primary handler and a sampled copy to each
 // shadow target, asynchronously. The primary never waits for a shadow: a
 // copy is queued without blocking after the primary handler returns, and a
-// full queue, an oversized body or a closed Tee drops the copy (counted).
+// full queue, an oversized body, a spent memory budget, an open breaker or
+// a closed Tee drops the copy (counted).
 //
 // A Tee is safe for concurrent use. It implements Mirror.
 type Tee struct {
@@ -27,22 +29,37 @@ type Tee struct {
 	now     func() time.Time
 	log     *slog.Logger
 	sampler *sampler
+	filter  *headerFilter
 	lanes   []*lane
 	inst    *instruments
 	seed    maphash.Seed
-	strip   []string
-	trace   []string
-	rt      http.RoundTripper
-	ownRT   *http.Transport
+	budget  budget
 	global  *window // per-request drops (before the per-shadow queues)
 	noise   *window // shadow-vs-shadow comparisons
 	pairs   [][2]int
+	rt      http.RoundTripper
+	ownRT   *http.Transport
+	proxyLog rateLog
 
+	noncePrefix uint64
+	nonceSeq    atomic.Uint64
+
+	// gate orders enqueues before Close: enqueue holds it shared, Close
+	// takes it exclusively to set closed, so that no copy enters a queue
+	// after the workers were told to stop.
+	gate    sync.RWMutex
 	closed  atomic.Bool
-	pending atomic.Int64 // copies taken and not yet finished or dropped
-	quit    chan struct{}
+	closing atomic.Bool // in-flight cancellations count as closed drops
+
+	pending  atomic.Int64 // copies taken and not yet finished or dropped
+	flushers atomic.Int32
+	idleMu   sync.Mutex
+	idleCh   chan struct{}
+
+	base    context.Context
 	cancel  context.CancelFunc
-	group   *errgroup.Group
+	quit    chan struct{}
+	workers sync.WaitGroup
 	done    chan struct{}
 	proxyMu sync.Mutex
 	proxies []*http.Transport
@@ -50,64 +67,55 @@ type Tee struct {
 
 var _ Mirror = (*Tee)(nil)
 
-// lane is one shadow target with its own queue and workers, so that a slow
-// shadow cannot starve another.
+// lane is one shadow target with its own queue, workers and breaker, so
+// that a slow shadow cannot starve another.
 type lane struct {
-	idx     int
-	name    string
-	version string
-	target  *url.URL
-	// nameValue is the HeaderShadowName value, shared read-only by copies.
+	idx       int
+	name      string
+	version   string
+	target    *url.URL
+	basePath  string // target path without a trailing slash
+	baseRaw   string // escaped target path without a trailing slash
 	nameValue []string
 	queue     chan *copyReq
 	win       *window
+	br        *breaker
 
-	// Breaker state: consecutive failures, the current pause and the end
-	// of the pause (unix nanos of the Tee's clock).
-	failures  atomic.Int64
-	pause     atomic.Int64
-	downUntil atomic.Int64
+	// ctx is cancelled when the breaker opens, cancelling in-flight sends.
+	ctxMu     sync.Mutex
+	ctx       context.Context
+	ctxCancel context.CancelFunc
 }
 
-// open reports whether the lane's breaker is pausing it at now.
-func (l *lane) open(now time.Time) bool { return now.UnixNano() < l.downUntil.Load() }
+func (l *lane) sendContext() context.Context {
+	l.ctxMu.Lock()
+	defer l.ctxMu.Unlock()
+	return l.ctx
+}
 
-// observe updates the breaker after a send that ended with o at now.
-func (t *Tee) observe(l *lane, o outcome, now time.Time) {
-	if t.cfg.BreakerFailures < 0 {
-		return
-	}
-	if o == outcomeOK || o == outcome5xx {
-		l.failures.Store(0)
-		l.pause.Store(0)
-		return
-	}
-	if l.failures.Add(1) < int64(t.cfg.BreakerFailures) {
-		return
-	}
-	l.failures.Store(0)
-	p := l.pause.Load()
-	switch {
-	case p == 0:
-		p = int64(t.cfg.BreakerPause)
-	case p < int64(t.cfg.BreakerPause)*MaxBreakerPauseFactor:
-		p *= 2
-	}
-	l.pause.Store(p)
-	l.downUntil.Store(now.UnixNano() + p)
+// cut cancels the lane's in-flight sends and starts a new context.
+func (l *lane) cut(base context.Context) {
+	l.ctxMu.Lock()
+	defer l.ctxMu.Unlock()
+	l.ctxCancel()
+	l.ctx, l.ctxCancel = context.WithCancel(base)
 }
 
 // copyReq is the snapshot of a sampled request, taken on the primary path
-// and shared read-only by the lanes.
+// and shared read-only by the lanes (a single lane may change header).
 type copyReq struct {
-	method   string
-	path     string
-	rawPath  string
-	rawQuery string
-	host     string
-	clientIP string
-	header   http.Header // cloned, credentials and markers removed
-	body     *[]byte     // pooled; nil for no body
+	method      string
+	path        string
+	rawPath     string
+	rawQuery    string // redacted
+	host        string
+	header      http.Header // filtered; X-Forwarded-* rebuilt
+	traceparent string      // the client's, if valid
+	body        []byte
+	reserved    int64 // budget held by this copy
+
+	digestOnce sync.Once
+	digest     string
 
 	compare bool
 	pStatus int
@@ -115,9 +123,17 @@ type copyReq struct {
 	pFull   bool // primary body fully hashed
 
 	refs    atomic.Int32
-	mu      sync.Mutex
 	results []result
 	tee     *Tee
+}
+
+// contentDigest computes the body's Content-Digest once for all lanes.
+func (c *copyReq) contentDigest() string {
+	if len(c.body) == 0 {
+		return emptyDigest
+	}
+	c.digestOnce.Do(func() { c.digest = ContentDigest(c.body) })
+	return c.digest
 }
 
 type result struct {
@@ -134,27 +150,41 @@ func New(cfg Config, opts ...Option) (*Tee, error) {
 	}
 	cfg = cfg.withDefaults()
 	o := buildOptions(opts)
+	base, cancel := context.WithCancel(context.Background())
 	t := &Tee{
 		cfg:     cfg,
 		now:     o.now,
 		log:     o.logger,
 		sampler: newSampler(cfg, o.seed),
+		filter:  newHeaderFilter(cfg),
 		seed:    maphash.MakeSeed(),
-		strip:   canonical(append(append([]string{}, DefaultStripHeaders...), cfg.StripHeaders...)),
-		trace:   canonical(cfg.TraceHeaders),
 		global:  newWindow(cfg.Window, cfg.WindowBuckets),
 		noise:   newWindow(cfg.Window, cfg.WindowBuckets),
+		base:    base,
+		cancel:  cancel,
 		quit:    make(chan struct{}),
 		done:    make(chan struct{}),
 	}
+	t.budget.limit = cfg.MemoryBudget
+	var np [8]byte
+	_, _ = rand.Read(np[:])
+	t.noncePrefix = binary.LittleEndian.Uint64(np[:])
 	for i, tg := range cfg.Shadows {
 		u, _ := parseTarget(tg.URL) // validated above
-		t.lanes = append(t.lanes, &lane{
+		u.User = nil
+		u.Fragment = ""
+		u.RawQuery = ""
+		l := &lane{
 			idx: i, name: targetName(tg, u), version: tg.Version, target: u,
+			basePath:  strings.TrimSuffix(u.Path, "/"),
+			baseRaw:   strings.TrimSuffix(u.EscapedPath(), "/"),
 			nameValue: []string{targetName(tg, u)},
 			queue:     make(chan *copyReq, cfg.QueueSize),
 			win:       newWindow(cfg.Window, cfg.WindowBuckets),
-		})
+			br:        newBreaker(cfg.BreakerFailures, cfg.BreakerPause),
+		}
+		l.ctx, l.ctxCancel = context.WithCancel(base)
+		t.lanes = append(t.lanes, l)
 	}
 	for i := range t.lanes {
 		for j := i + 1; j < len(t.lanes); j++ {
@@ -170,19 +200,16 @@ func New(cfg Config, opts ...Option) (*Tee, error) {
 	}
 	inst, err := newInstruments(o.mp, t)
 	if err != nil {
+		cancel()
 		return nil, err
 	}
 	t.inst = inst
-
-	ctx, cancel := context.WithCancel(context.Background())
-	t.cancel = cancel
-	t.group = &errgroup.Group{}
 	for _, l := range t.lanes {
 		for range cfg.Workers {
-			t.group.Go(func() error { t.work(ctx, l); return nil })
+			t.workers.Go(func() { t.work(l) })
 		}
 	}
-	go func() { _ = t.group.Wait(); close(t.done) }()
+	go func() { t.workers.Wait(); close(t.done) }()
 	return t, nil
 }
 
@@ -205,14 +232,18 @@ func newShadowTransport(cfg Config) *http.Transport {
 }
 
 // Wrap returns next with mirroring in front of it. Any number of handlers
-// may be wrapped by one Tee; they share its sampler, queues and stats.
+// may be wrapped by one Tee; they share its sampler, queues, budget and
+// stats.
 func (t *Tee) Wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { t.serve(w, r, next) })
 }
 
 // ReverseProxy returns the reverse-proxy mode: an httputil.ReverseProxy to
 // primary (with X-Forwarded-* headers and a pooled keep-alive transport)
-// wrapped by the Tee. Close releases its idle connections.
+// wrapped by the Tee. A failed primary request is answered 502; such
+// errors are logged to the WithLogger logger at most once per second, with
+// the number of lines suppressed since the last one. Close releases its
+// idle connections.
 func (t *Tee) ReverseProxy(primary *url.URL) (http.Handler, error) {
 	if primary == nil {
 		return nil, invalid("ReverseProxy primary URL is nil")
@@ -236,8 +267,27 @@ func (t *Tee) ReverseProxy(primary *url.URL) (http.Handler, error) {
 			pr.SetXForwarded()
 		},
 		Transport: tr,
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			t.proxyLog.log(t.log, t.now(), "mirror: proxy error", "method", r.Method, "path", r.URL.Path, "err", err)
+			w.WriteHeader(http.StatusBadGateway)
+		},
 	}
 	return t.Wrap(rp), nil
+}
+
+// rateLog logs at most one line per second and counts the rest.
+type rateLog struct {
+	last       atomic.Int64 // unix nanos of the last line
+	suppressed atomic.Int64
+}
+
+func (l *rateLog) log(lg *slog.Logger, now time.Time, msg string, args ...any) {
+	last := l.last.Load()
+	if now.UnixNano()-last < int64(time.Second) || !l.last.CompareAndSwap(last, now.UnixNano()) {
+		l.suppressed.Add(1)
+		return
+	}
+	lg.Error(msg, append(args, "suppressed", l.suppressed.Swap(0))...)
 }
 
 // SetFraction sets the global sampling fraction; 0 stops all mirroring
@@ -267,13 +317,29 @@ func (t *Tee) dropLane(l *lane, now time.Time, r DropReason) {
 	t.inst.dropped.Add(context.Background(), 1, t.inst.dropAttrs[l.idx+1][r])
 }
 
-func (t *Tee) allOpen(now time.Time) bool {
+func (t *Tee) allRefuse(now time.Time) bool {
 	for _, l := range t.lanes {
-		if !l.open(now) {
+		if !l.br.refuses(now) {
 			return false
 		}
 	}
 	return true
+}
+
+// copyOverhead approximates the fixed bytes of one copy (snapshot struct,
+// header map, per-shadow request) charged to the budget besides the
+// header text and the body.
+const copyOverhead = 1024
+
+func (t *Tee) estimate(r *http.Request) int64 {
+	n := copyOverhead + len(r.URL.Path) + len(r.URL.RawQuery) + len(r.Host)
+	for k, vv := range r.Header {
+		n += len(k) + 48
+		for _, v := range vv {
+			n += len(v) + 16
+		}
+	}
+	return int64(n * len(t.lanes))
 }
 
 func (t *Tee) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
@@ -295,31 +361,38 @@ func (t *Tee) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
 	}
 	t.inst.sampled.Add(r.Context(), 1)
 	now := t.now()
-	if t.closed.Load() {
-		t.dropAll(now, DropClosed)
-		next.ServeHTTP(w, r)
-		return
-	}
-	if t.allOpen(now) { // every shadow paused: do not even take a snapshot
-		for _, l := range t.lanes {
-			t.dropLane(l, now, DropShadowDown)
+	reason, ok := t.admit(r, now)
+	if !ok {
+		if reason == DropShadowDown {
+			for _, l := range t.lanes {
+				t.dropLane(l, now, DropShadowDown)
+			}
+		} else {
+			t.dropAll(now, reason)
 		}
 		next.ServeHTTP(w, r)
 		return
 	}
-	t.pending.Add(1)
-	c := t.snapshot(r)
+	est := t.estimate(r)
+	if !t.budget.take(est) {
+		t.dropAll(now, DropMemoryBudget)
+		next.ServeHTTP(w, r)
+		return
+	}
 	var bt *bodyTee
 	if r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0 {
-		if r.ContentLength > t.cfg.MaxBodyBytes {
-			t.dropAll(now, DropBodyTooLarge)
-			t.pending.Add(-1)
+		bt = newBodyTee(r.Body, t.cfg.MaxBodyBytes, r.ContentLength, &t.budget)
+		if bt == nil {
+			t.budget.give(est)
+			t.dropAll(now, DropMemoryBudget)
 			next.ServeHTTP(w, r)
 			return
 		}
-		bt = newBodyTee(r.Body, t.cfg.MaxBodyBytes, r.ContentLength)
 		r.Body = bt
 	}
+	t.pending.Add(1)
+	c := t.snapshot(r)
+	c.reserved = est
 	var cw *captureWriter
 	if t.cfg.Compare {
 		cw = &captureWriter{ResponseWriter: w, limit: t.cfg.MaxResponseBytes}
@@ -330,23 +403,23 @@ func (t *Tee) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
 	defer func() {
 		if !finished { // the primary panicked: release the copy
 			if bt != nil {
-				if buf, _, ok := bt.seal(); ok {
-					putBuf(buf)
-				}
+				_, res, _, _ := bt.seal()
+				t.budget.give(res)
 			}
-			t.pending.Add(-1)
+			t.finish(c)
 		}
 	}()
 	next.ServeHTTP(w, r)
 	finished = true
 	if bt != nil {
-		buf, reason, ok := bt.seal()
+		buf, res, reason, ok := bt.seal()
 		if !ok {
 			t.dropAll(now, reason)
-			t.pending.Add(-1)
+			t.finish(c)
 			return
 		}
 		c.body = buf
+		c.reserved += res
 	}
 	if cw != nil {
 		c.compare = true
@@ -360,31 +433,58 @@ func (t *Tee) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
 	t.enqueue(c, now)
 }
 
-// snapshot clones what the copy needs from r. Credentials are removed here,
-// so that they never sit in a queue.
+// admit checks what can refuse a copy before anything is copied.
+func (t *Tee) admit(r *http.Request, now time.Time) (DropReason, bool) {
+	switch {
+	case t.closed.Load():
+		return DropClosed, false
+	case t.allRefuse(now): // every shadow paused: do not even take a snapshot
+		return DropShadowDown, false
+	case r.ContentLength > t.cfg.MaxBodyBytes:
+		return DropBodyTooLarge, false
+	}
+	return 0, true
+}
+
+// snapshot copies what the copy needs from r. Credentials, forwarding and
+// trace headers are removed and the query redacted here, so that secrets
+// never sit in a queue.
 func (t *Tee) snapshot(r *http.Request) *copyReq {
-	h := r.Header.Clone()
-	if h == nil {
-		h = http.Header{}
-	}
-	for _, k := range t.strip {
-		delete(h, k)
-	}
+	h, tp, spare := t.filter.filter(r.Header, 4)
 	ip, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		ip = r.RemoteAddr
 	}
+	proto := "http"
+	if r.TLS != nil {
+		proto = "https"
+	}
+	if ip != "" {
+		spare[0] = ip
+		h["X-Forwarded-For"] = spare[0:1:1]
+	}
+	if r.Host != "" {
+		spare[1] = r.Host
+		h["X-Forwarded-Host"] = spare[1:2:2]
+	}
+	spare[2] = proto
+	h["X-Forwarded-Proto"] = spare[2:3:3]
+	if _, has := h["User-Agent"]; !has {
+		h["User-Agent"] = nil // do not add Go's default: the copy mirrors the client
+	}
 	return &copyReq{
-		method: r.Method, path: r.URL.Path, rawPath: r.URL.RawPath, rawQuery: r.URL.RawQuery,
-		host: r.Host, clientIP: ip, header: h, tee: t,
+		method: r.Method, path: r.URL.Path, rawPath: r.URL.RawPath,
+		rawQuery: t.filter.redactQuery(r.URL.RawQuery),
+		host:     r.Host, header: h, traceparent: tp, tee: t,
 	}
 }
 
 func (t *Tee) enqueue(c *copyReq, now time.Time) {
+	t.gate.RLock()
+	defer t.gate.RUnlock()
 	if t.closed.Load() {
-		putBuf(c.body)
 		t.dropAll(now, DropClosed)
-		t.pending.Add(-1)
+		t.finish(c)
 		return
 	}
 	if len(t.pairs) > 0 && c.compare {
@@ -392,7 +492,7 @@ func (t *Tee) enqueue(c *copyReq, now time.Time) {
 	}
 	c.refs.Store(int32(len(t.lanes)))
 	for _, l := range t.lanes {
-		if l.open(now) {
+		if l.br.refuses(now) {
 			t.dropLane(l, now, DropShadowDown)
 			c.release()
 			continue
@@ -406,38 +506,80 @@ func (t *Tee) enqueue(c *copyReq, now time.Time) {
 	}
 }
 
-// release is called once per lane; the last one recycles the body and
-// compares shadows of the same version.
+// release is called once per lane; the last one compares shadows of the
+// same version and finishes the copy.
 func (c *copyReq) release() {
 	if c.refs.Add(-1) != 0 {
 		return
 	}
-	putBuf(c.body)
-	c.body = nil
 	t := c.tee
-	defer t.pending.Add(-1)
-	if c.results == nil {
-		return
+	if c.results != nil {
+		now := t.now()
+		for _, p := range t.pairs {
+			a, b := c.results[p[0]], c.results[p[1]]
+			if a.ok && b.ok {
+				t.noise.compare(now, a.status != b.status, a.hash != b.hash)
+			}
+		}
 	}
-	now := t.now()
-	for _, p := range t.pairs {
-		a, b := c.results[p[0]], c.results[p[1]]
-		if a.ok && b.ok {
-			t.noise.compare(now, a.status != b.status, a.hash != b.hash)
+	t.finish(c)
+}
+
+// finish returns the copy's budget and wakes Flush when nothing is pending.
+func (t *Tee) finish(c *copyReq) {
+	c.body = nil
+	t.budget.give(c.reserved)
+	c.reserved = 0
+	if t.pending.Add(-1) == 0 && t.flushers.Load() > 0 {
+		t.idleMu.Lock()
+		if t.idleCh != nil {
+			close(t.idleCh)
+			t.idleCh = nil
+		}
+		t.idleMu.Unlock()
+	}
+}
+
+// Flush waits until every copy taken so far has been sent or dropped, so
+// that Stats and Report count it, or until ctx ends (then it returns
+// ctx.Err()). Under continuous traffic it returns at a moment when no copy
+// is pending.
+func (t *Tee) Flush(ctx context.Context) error {
+	t.flushers.Add(1)
+	defer t.flushers.Add(-1)
+	for {
+		t.idleMu.Lock()
+		if t.pending.Load() == 0 {
+			t.idleMu.Unlock()
+			return nil
+		}
+		if t.idleCh == nil {
+			t.idleCh = make(chan struct{})
+		}
+		ch := t.idleCh
+		t.idleMu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
 		}
 	}
 }
 
-// Close stops accepting copies, drops the queued ones, and waits for the
-// workers to finish their in-flight sends. If ctx ends first, in-flight
-// sends are cancelled and Close returns ctx.Err() (a transport that ignores
-// its context can keep a worker until it returns). The wrapped handlers keep
-// serving the primary after Close. A second Close returns ErrClosed.
+// Close stops taking copies, lets the queued and in-flight ones finish for
+// up to Config.DrainTimeout, then cancels what is left (counted as closed
+// drops) and waits for the workers. If ctx ends first, Close returns
+// ctx.Err() wrapped (a transport that ignores its context can keep a worker
+// until it returns). The wrapped handlers keep serving the primary after
+// Close. A second Close returns ErrClosed.
 func (t *Tee) Close(ctx context.Context) error {
-	if !t.closed.CompareAndSwap(false, true) {
+	t.gate.Lock()
+	if t.closed.Load() {
+		t.gate.Unlock()
 		return ErrClosed
 	}
-	close(t.quit)
+	t.closed.Store(true)
+	t.gate.Unlock()
 	defer func() {
 		_ = t.inst.reg.Unregister()
 		if t.ownRT != nil {
@@ -449,12 +591,36 @@ func (t *Tee) Close(ctx context.Context) error {
 		}
 		t.proxyMu.Unlock()
 	}()
+	if t.cfg.DrainTimeout > 0 {
+		dctx, cancel := context.WithTimeout(ctx, t.cfg.DrainTimeout)
+		_ = t.Flush(dctx)
+		cancel()
+	}
+	t.closing.Store(true)
+	close(t.quit)
+	t.cancel()
+	var err error
 	select {
 	case <-t.done:
-		t.cancel()
-		return nil
 	case <-ctx.Done():
-		t.cancel()
-		return fmt.Errorf("mirror: close: workers still sending: %w", ctx.Err())
+		err = fmt.Errorf("mirror: close: workers still sending: %w", ctx.Err())
+	}
+	now := t.now()
+	for _, l := range t.lanes {
+		t.purge(l, now, DropClosed)
+	}
+	return err
+}
+
+// purge drops every copy queued for l.
+func (t *Tee) purge(l *lane, now time.Time, r DropReason) {
+	for {
+		select {
+		case c := <-l.queue:
+			t.dropLane(l, now, r)
+			c.release()
+		default:
+			return
+		}
 	}
 }
