@@ -1,0 +1,382 @@
+//go:build integration
+
+package prometheus_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/api"
+	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/shadowscale/shadowscale/drivers/prometheus"
+	"github.com/shadowscale/shadowscale/shadow"
+)
+
+// The suite starts a real Prometheus on a free loopback port with a
+// temporary storage directory holding a day of backfilled samples (written
+// by promtool), and a scrape of an exporter the test serves for live data.
+//
+// Binaries: $PROMETHEUS and $PROMTOOL, else prometheus and promtool on PATH
+// (Debian: apt-get install prometheus). Without them the tests fail when
+// CI=true and skip otherwise.
+
+const (
+	backfillMetric = "shadowscale_backfill_load"
+	podsMetric     = "shadowscale_backfill_pods"
+	liveMetric     = "shadowscale_live_load"
+	liveCounter    = "shadowscale_live_requests_total"
+	liveValue      = 42.25
+	backfillLen    = 24 * 60 // one sample a minute for a day
+	holeFrom       = 600     // minutes [holeFrom, holeTo) have no sample
+	holeTo         = 620
+	lookback       = 5 * time.Minute // the server's default
+)
+
+var (
+	promAPI     v1.API
+	promURL     string
+	backfillT0  time.Time // time of the first backfilled sample
+	skipReason  string
+	liveScrapes atomic.Int64
+)
+
+// backfillValue is the value of the i-th backfilled sample: a multiple of
+// 1/8, exact in binary and in the text formats.
+func backfillValue(i int) float64 { return 100 + float64((i*37)%500)/8 }
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	promBin, err1 := binary("PROMETHEUS", "prometheus")
+	toolBin, err2 := binary("PROMTOOL", "promtool")
+	if err := errors.Join(err1, err2); err != nil {
+		if os.Getenv("CI") == "true" {
+			fmt.Fprintf(os.Stderr, "prometheus integration tests: %v (CI=true: install the Debian package prometheus)\n", err)
+			return 1
+		}
+		skipReason = fmt.Sprintf("no Prometheus to test against: %v (apt-get install prometheus, or set PROMETHEUS and PROMTOOL)", err)
+		return m.Run()
+	}
+	dir, err := os.MkdirTemp("", "shadowscale-prometheus-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+
+	exporter := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		n := liveScrapes.Add(1)
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+		fmt.Fprintf(w, "# TYPE %s gauge\n%s %g\n# TYPE %s counter\n%s %d\n", liveMetric, liveMetric, liveValue, liveCounter, liveCounter, 7*n)
+	}))
+	defer exporter.Close()
+
+	stop, logs, err := startPrometheus(promBin, toolBin, dir, strings.TrimPrefix(exporter.URL, "http://"))
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "prometheus integration tests: %v\n%s", err, logs())
+		return 1
+	}
+	defer stop()
+	code := m.Run()
+	if code != 0 {
+		fmt.Fprintf(os.Stderr, "prometheus log:\n%s", logs())
+	}
+	return code
+}
+
+func binary(env, name string) (string, error) {
+	if p := os.Getenv(env); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			return "", fmt.Errorf("$%s: %w", env, err)
+		}
+		return p, nil
+	}
+	p, err := exec.LookPath(name)
+	if err != nil {
+		return "", fmt.Errorf("%s not on PATH and $%s not set", name, env)
+	}
+	return p, nil
+}
+
+func freePort() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+// startPrometheus writes the backfill, starts the server and waits until it
+// is ready. stop kills it and waits for it to exit; logs returns what the
+// server printed so far.
+func startPrometheus(promBin, toolBin, dir, target string) (stop func(), logs func() string, err error) {
+	logFile := filepath.Join(dir, "prometheus.log")
+	logs = func() string { b, _ := os.ReadFile(logFile); return string(b) }
+
+	// A day of samples ending six hours ago, whole minutes, with a hole.
+	backfillT0 = time.Now().UTC().Truncate(time.Hour).Add(-30 * time.Hour)
+	var om strings.Builder
+	fmt.Fprintf(&om, "# TYPE %s gauge\n", backfillMetric)
+	for i := range backfillLen {
+		if i >= holeFrom && i < holeTo {
+			continue
+		}
+		fmt.Fprintf(&om, "%s %g %d\n", backfillMetric, backfillValue(i), backfillT0.Add(time.Duration(i)*time.Minute).Unix())
+	}
+	fmt.Fprintf(&om, "# TYPE %s gauge\n", podsMetric)
+	for _, pod := range []string{"a", "b"} {
+		for i := range 60 {
+			fmt.Fprintf(&om, "%s{pod=%q} 1 %d\n", podsMetric, pod, backfillT0.Add(time.Duration(i)*time.Minute).Unix())
+		}
+	}
+	om.WriteString("# EOF\n")
+	omFile := filepath.Join(dir, "backfill.om")
+	data := filepath.Join(dir, "data")
+	if err := os.WriteFile(omFile, []byte(om.String()), 0o600); err != nil {
+		return nil, logs, err
+	}
+	if out, err := exec.Command(toolBin, "tsdb", "create-blocks-from", "openmetrics", "-q", omFile, data).CombinedOutput(); err != nil {
+		return nil, logs, fmt.Errorf("promtool create-blocks-from openmetrics: %w: %s", err, out)
+	}
+
+	cfg := fmt.Sprintf("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: exporter\n    static_configs:\n      - targets: [%q]\n", target)
+	cfgFile := filepath.Join(dir, "prometheus.yml")
+	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
+		return nil, logs, err
+	}
+	addr, err := freePort()
+	if err != nil {
+		return nil, logs, err
+	}
+	lf, err := os.Create(logFile)
+	if err != nil {
+		return nil, logs, err
+	}
+	defer lf.Close()
+	cmd := exec.Command(promBin,
+		"--config.file="+cfgFile,
+		"--storage.tsdb.path="+data,
+		"--web.listen-address="+addr,
+		"--storage.tsdb.retention.time=30d",
+	)
+	cmd.Stdout, cmd.Stderr = lf, lf
+	if err := cmd.Start(); err != nil {
+		return nil, logs, fmt.Errorf("start %s: %w", promBin, err)
+	}
+	promURL = "http://" + addr
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	deadline := time.NewTimer(60 * time.Second)
+	defer deadline.Stop()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-exited:
+			return nil, logs, fmt.Errorf("prometheus exited before it was ready: %v", err)
+		case <-deadline.C:
+			_ = cmd.Process.Kill()
+			<-exited
+			return nil, logs, errors.New("prometheus not ready after 60s")
+		case <-tick.C:
+		}
+		resp, err := http.Get(promURL + "/-/ready")
+		if err != nil {
+			continue
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			break
+		}
+	}
+	client, err := api.NewClient(api.Config{Address: promURL})
+	if err != nil {
+		return nil, logs, err
+	}
+	promAPI = v1.NewAPI(client)
+	stop = func() {
+		_ = cmd.Process.Kill()
+		<-exited
+	}
+	return stop, logs, nil
+}
+
+func requireServer(t *testing.T) {
+	t.Helper()
+	if skipReason != "" {
+		t.Skip(skipReason)
+	}
+}
+
+func newSource(t *testing.T, cfg prometheus.Config) *prometheus.Source {
+	t.Helper()
+	src, err := prometheus.NewSource(promAPI, cfg)
+	require.NoError(t, err)
+	return src
+}
+
+// expected is what a plain selector over the backfill yields at each grid
+// time: the latest sample no older than the lookback, and nothing where
+// there is none.
+func expected(from, to time.Time, step time.Duration) []shadow.Observation {
+	var out []shadow.Observation
+	for at := from; !at.After(to); at = at.Add(step) {
+		i := int(at.Sub(backfillT0) / time.Minute)
+		if at.Before(backfillT0) {
+			continue
+		}
+		i = min(i, backfillLen-1)
+		for i >= holeFrom && i < holeTo {
+			i--
+		}
+		if at.Sub(backfillT0.Add(time.Duration(i)*time.Minute)) < lookback {
+			out = append(out, shadow.Observation{Time: at, Value: backfillValue(i)})
+		}
+	}
+	return out
+}
+
+func TestIntegrationHistoryExactWithGaps(t *testing.T) {
+	requireServer(t)
+	src := newSource(t, prometheus.Config{Queries: map[shadow.Metric]string{shadow.RequestRate: backfillMetric}})
+	// Off the sample times by 30s, so no step sits on the lookback edge.
+	from := backfillT0.Add(-10*time.Minute + 30*time.Second)
+	to := backfillT0.Add((backfillLen + 10) * time.Minute)
+	got, err := src.History(context.Background(), shadow.RequestRate, from, to, time.Minute)
+	require.NoError(t, err)
+	want := expected(from, to, time.Minute)
+	require.Equal(t, want, got)
+
+	holeStart := backfillT0.Add((holeFrom-1)*time.Minute + lookback)
+	for _, o := range got {
+		if !o.Time.Before(holeStart) && o.Time.Before(backfillT0.Add(holeTo*time.Minute)) {
+			t.Fatalf("a step in the hole has a value: %v", o)
+		}
+	}
+	// The samples, plus the four steps within the lookback after the last
+	// sample before the hole and after the end.
+	assert.Len(t, got, backfillLen-(holeTo-holeFrom)+4+4)
+}
+
+func TestIntegrationHistoryChunksUnderTheServerLimit(t *testing.T) {
+	requireServer(t)
+	ctx := context.Background()
+	from := backfillT0.Add(2500 * time.Millisecond)
+	to := backfillT0.Add(backfillLen * time.Minute)
+	step := 5 * time.Second
+	points := int(to.Sub(from)/step) + 1
+	require.Greater(t, points, prometheus.DefaultMaxPoints)
+
+	// The server refuses the range in one query.
+	_, _, _, err := promAPI.QueryRange(ctx, backfillMetric, v1.Range{Start: from, End: to, Step: step})
+	require.ErrorContains(t, err, "11,000 points")
+
+	src := newSource(t, prometheus.Config{Queries: map[shadow.Metric]string{shadow.RequestRate: backfillMetric}})
+	got, err := src.History(ctx, shadow.RequestRate, from, to, step)
+	require.NoError(t, err)
+	require.Equal(t, expected(from, to, step), got)
+
+	// A lower limit gives the same answer in more chunks.
+	small := newSource(t, prometheus.Config{Queries: map[shadow.Metric]string{shadow.RequestRate: backfillMetric}, MaxPoints: 997})
+	got2, err := small.History(ctx, shadow.RequestRate, from, to, step)
+	require.NoError(t, err)
+	assert.Equal(t, got, got2)
+}
+
+func TestIntegrationHistoryManySeriesFails(t *testing.T) {
+	requireServer(t)
+	src := newSource(t, prometheus.Config{Queries: map[shadow.Metric]string{shadow.CPU: podsMetric}})
+	got, err := src.History(context.Background(), shadow.CPU, backfillT0, backfillT0.Add(time.Hour), time.Minute)
+	require.ErrorIs(t, err, prometheus.ErrManySeries)
+	assert.Nil(t, got)
+}
+
+func waitForLive(t *testing.T) {
+	t.Helper()
+	src := newSource(t, prometheus.Config{Queries: map[shadow.Metric]string{shadow.RequestRate: "rate(" + liveCounter + "[5s])"}})
+	// A rate needs two scrapes in its window.
+	require.Eventually(t, func() bool {
+		s, err := src.Sample(context.Background(), time.Time{})
+		return err == nil && s.Values[shadow.RequestRate] > 0
+	}, 30*time.Second, 200*time.Millisecond, "the exporter was not scraped twice")
+}
+
+func TestIntegrationSampleLive(t *testing.T) {
+	requireServer(t)
+	waitForLive(t)
+	src := newSource(t, prometheus.Config{
+		Queries: map[shadow.Metric]string{
+			shadow.CPU:         liveMetric,
+			shadow.RequestRate: "sum(rate(" + liveCounter + "[5s]))",
+		},
+		Timeout: 2 * time.Second,
+	})
+	before := time.Now()
+	s, err := src.Sample(context.Background(), time.Time{})
+	after := time.Now()
+	require.NoError(t, err)
+	assert.False(t, s.Time.Before(before) || s.Time.After(after), "a zero time samples now: %s not in [%s, %s]", s.Time, before, after)
+	assert.InDelta(t, liveValue, s.Values[shadow.CPU], 0)
+	// The exporter adds 7 a scrape, at most once a second; how many
+	// scrapes the window holds depends on the server's timing.
+	assert.Greater(t, s.Values[shadow.RequestRate], 0.0)
+	assert.LessOrEqual(t, s.Values[shadow.RequestRate], 14.0)
+}
+
+func TestIntegrationTimeoutsTheServerAccepts(t *testing.T) {
+	requireServer(t)
+	waitForLive(t)
+	for _, d := range []time.Duration{500 * time.Millisecond, time.Second, 90 * time.Second} {
+		src := newSource(t, prometheus.Config{Queries: map[shadow.Metric]string{shadow.CPU: liveMetric}, Timeout: d})
+		s, err := src.Sample(context.Background(), time.Time{})
+		require.NoError(t, err, "timeout %s", d)
+		assert.InDelta(t, liveValue, s.Values[shadow.CPU], 0)
+		_, err = src.History(context.Background(), shadow.CPU, time.Now().Add(-time.Minute), time.Now(), time.Second)
+		require.NoError(t, err, "timeout %s", d)
+	}
+	// What Validate refuses, the server refuses too.
+	_, _, _, err := promAPI.Query(context.Background(), liveMetric, time.Now(), v1.WithTimeout(1500*time.Millisecond))
+	var apiErr *v1.Error
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, v1.ErrBadData, apiErr.Type)
+	assert.Contains(t, apiErr.Msg, strconv.Quote("1.5s"))
+	_, err = prometheus.NewSource(promAPI, prometheus.Config{Queries: map[shadow.Metric]string{shadow.CPU: liveMetric}, Timeout: 1500 * time.Millisecond})
+	assert.ErrorContains(t, err, "Config.Timeout (1.5s)")
+}
+
+func TestIntegrationSampleRefusesWhatCannotBeALoad(t *testing.T) {
+	requireServer(t)
+	waitForLive(t)
+	cases := map[string]error{
+		"-" + liveMetric:                     prometheus.ErrNegative,
+		liveMetric + " / 0":                  prometheus.ErrNotANumber,
+		podsMetric + "{pod=\"a\"} offset 1y": prometheus.ErrNoData,
+		"no_such_metric_anywhere":            prometheus.ErrNoData,
+	}
+	for q, want := range cases {
+		src := newSource(t, prometheus.Config{Queries: map[shadow.Metric]string{shadow.CPU: q}})
+		_, err := src.Sample(context.Background(), time.Time{})
+		require.ErrorIs(t, err, want, q)
+		assert.NotContains(t, err.Error(), "0001-01-01")
+	}
+}
