@@ -32,7 +32,7 @@ type AutoConfig struct {
 	// the whole selection again; a refit sooner only re-estimates the
 	// chosen model's parameters, which is much cheaper (frequent refits by
 	// the Controller stay cheap). A selection that fell back on a short
-	// history is always redone. Default Window/4.
+	// history is always redone. Default Window: a selection per turnover of the window.
 	ReselectEvery int
 	// MaxGap, Interval and ResidualWindow are as in [Config].
 	MaxGap         int
@@ -150,7 +150,7 @@ func NewAuto(cfg AutoConfig) (*Auto, error) {
 		return nil, err
 	}
 	if cfg.ReselectEvery == 0 {
-		cfg.ReselectEvery = max(valid.Window/4, 1)
+		cfg.ReselectEvery = valid.Window
 	}
 	a := &autoModel{horizon: cfg.Horizon, maxOrigins: cfg.MaxOrigins, periods: cfg.Periods,
 		lambda: 2 / (float64(valid.ResidualWindow) + 1), reselect: int64(cfg.ReselectEvery), method: cfg.Select}
@@ -303,6 +303,28 @@ func conformalQuantiles(sorted []float64, level float64) (lo, hi float64, ok boo
 	return sorted[kl-1], sorted[kh-1], true
 }
 
+// releaser is a model that can free its state arrays until its next
+// reset or estimate.
+type releaser interface {
+	release()
+}
+
+// releaseOthers frees the state of the candidates not in use, so that only
+// the chosen model's state stays on the heap between selections.
+func (a *autoModel) releaseOthers() {
+	inUse := map[model]bool{a.chosen: true}
+	if c, ok := a.chosen.(*combination); ok {
+		for _, p := range c.parts {
+			inUse[p] = true
+		}
+	}
+	for _, c := range a.cands {
+		if r, ok := c.(releaser); ok && !inUse[c] {
+			r.release()
+		}
+	}
+}
+
 // buildBuckets groups the chosen candidate's errors by horizon step.
 func (a *autoModel) buildBuckets() {
 	nb := max(1, min(a.hb, 8, len(a.zsBest)/minBucket))
@@ -319,6 +341,8 @@ func (a *autoModel) buildBuckets() {
 	for _, b := range a.buckets {
 		slices.Sort(b)
 	}
+	// The errors live on in the buckets only.
+	a.zsBest, a.zsStepBest = nil, nil
 }
 
 func (a *autoModel) name() string {
@@ -515,7 +539,9 @@ func (a *autoModel) estimate(y []float64) error {
 	if fallback && best != a.cands[0] && best != a.cands[3] {
 		reason += fmt.Sprintf("; history of %d observations too short for some candidates", n)
 	}
-	a.calibrate(best, y, h)
+	// The backtest fitted the chosen candidates on y[:n0]; the calibration
+	// reuses that fit when the held-out part gives enough errors.
+	a.calibrate(best, y, h, n0, a.method != SelectAICc && n0 >= 2)
 	if err := best.estimate(y); err != nil {
 		// The winner was fitted on a prefix; a failure on the whole window
 		// (for example a zero that arrived later) falls back to naive.
@@ -526,6 +552,7 @@ func (a *autoModel) estimate(y []float64) error {
 	}
 	a.buildBuckets()
 	a.chosen = best
+	a.releaseOthers()
 	a.sel = Selection{Model: best.name(), Reason: reason, Fallback: fallback, Horizon: h, Origins: origins, Scores: sortedScores}
 	a.label = "auto:" + best.name()
 	if fallback {
@@ -622,21 +649,29 @@ func aicc(m model, y []float64, k int) float64 {
 
 // calibrate collects the standardized rolling-origin errors of c for the
 // conformal intervals: c is fitted on the first half of y (at least its
-// minimum history), then run through the rest with online updates,
+// minimum history), or taken as fitted on y[:split] by the backtest when
+// fitted is set and the rest of y gives enough errors, then run through the rest with online updates,
 // forecasting h steps (fewer near the end) at up to maxOrigins evenly
 // spaced origins. Each error is divided by σ_t·√(1 + Σ_{j<k} c_j²), with
 // σ_t the exponentially weighted one-step error scale at the origin, so
 // that errors of neighbouring steps can be pooled and the intervals follow
 // the current volatility.
-func (a *autoModel) calibrate(c model, y []float64, h int) {
+func (a *autoModel) calibrate(c model, y []float64, h, split int, fitted bool) {
 	a.zsBest, a.zsStepBest = a.zsBest[:0], a.zsStepBest[:0]
 	n := len(y)
 	n0 := max(c.minHistory(), n/2)
+	if fitted && min(n-split, a.maxOrigins)*h >= 8*minBucket {
+		n0 = split
+	} else {
+		fitted = false
+	}
 	if n0 >= n-1 || n0 < 2 || h < 1 {
 		return
 	}
-	if err := c.estimate(y[:n0]); err != nil {
-		return
+	if !fitted {
+		if err := c.estimate(y[:n0]); err != nil {
+			return
+		}
 	}
 	c.reset(y[:n0])
 	var num, den float64 // bias-corrected EWMA of squared one-step errors

@@ -38,22 +38,26 @@ func NewSeasonalNaive(cfg Config) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newModel(kindSeasonalNaive, cfg, &seasonalNaive{buf: make([]float64, cfg.Period)}), nil
+	return newModel(kindSeasonalNaive, cfg, &seasonalNaive{m: cfg.Period}), nil
 }
 
 type seasonalNaive struct {
+	m   int
 	buf []float64 // last season; buf[pos] is the value one period before the next step
 	pos int
 }
 
 func (*seasonalNaive) name() string             { return "seasonal-naive" }
-func (s *seasonalNaive) minHistory() int        { return len(s.buf) }
+func (s *seasonalNaive) minHistory() int        { return s.m }
 func (*seasonalNaive) estimate([]float64) error { return nil }
 func (*seasonalNaive) multiplicative() bool     { return false }
 func (s *seasonalNaive) reset(y []float64) {
 	// The state before y starts is the first season itself, so the first
 	// season is "forecast" perfectly and carries no error information.
-	copy(s.buf, y[:len(s.buf)])
+	if s.buf == nil {
+		s.buf = make([]float64, s.m) // allocated on first use, as for Holt-Winters
+	}
+	copy(s.buf, y[:s.m])
 	s.pos = 0
 }
 func (s *seasonalNaive) next() float64 { return s.buf[s.pos] }
@@ -69,7 +73,7 @@ func (s *seasonalNaive) predict(mean []float64) {
 	}
 }
 func (s *seasonalNaive) psi(j int) float64 {
-	if j%len(s.buf) == 0 {
+	if j%s.m == 0 {
 		return 1
 	}
 	return 0
@@ -183,3 +187,6 @@ func (e *ewma) estimate(y []float64) error {
 
 // nParams counts alpha and the initial level, as R's forecast::ets does.
 func (*ewma) nParams() int { return 2 }
+
+// release frees the last season until the next reset.
+func (s *seasonalNaive) release() { s.buf = nil }

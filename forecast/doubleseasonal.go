@@ -46,8 +46,6 @@ func NewDoubleSeasonal(cfg Config) (*Model, error) {
 	if !d.trend {
 		d.p[1] = 0
 	}
-	d.d, d.d0, d.dw = make([]float64, d.m1), make([]float64, d.m1), make([]float64, d.m1)
-	d.w, d.w0, d.ww = make([]float64, d.m2), make([]float64, d.m2), make([]float64, d.m2)
 	return newModel(kindDoubleSeasonal, cfg, d), nil
 }
 
@@ -92,6 +90,11 @@ func (m *dshw) minHistory() int      { return 2 * m.m2 }
 func (m *dshw) multiplicative() bool { return m.mult }
 
 func (m *dshw) initial(y []float64) {
+	if m.d == nil {
+		// Allocated on first use, as for Holt-Winters.
+		m.d, m.d0, m.dw = make([]float64, m.m1), make([]float64, m.m1), make([]float64, m.m1)
+		m.w, m.w0, m.ww = make([]float64, m.m2), make([]float64, m.m2), make([]float64, m.m2)
+	}
 	m1, m2 := m.m1, m.m2
 	k := min(len(y)/m2, maxInitSeasons)
 	means := seasonMeans(y, m2, k)
@@ -281,3 +284,6 @@ func (m *dshw) nParams() int {
 	}
 	return k
 }
+
+// release frees the state arrays until the next reset or estimate.
+func (m *dshw) release() { m.d, m.d0, m.dw, m.w, m.w0, m.ww = nil, nil, nil, nil, nil, nil }

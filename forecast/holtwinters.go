@@ -43,13 +43,10 @@ func NewHoltWinters(cfg Config) (*Model, error) {
 		return nil, err
 	}
 	h := &hw{
-		m:      cfg.Period,
-		mult:   cfg.Seasonality == Multiplicative,
-		trend:  cfg.Trend,
-		season: make([]float64, cfg.Period),
-		s0:     make([]float64, cfg.Period),
-		work:   make([]float64, cfg.Period),
-		fixed:  [4]*float64{cfg.Alpha, cfg.Beta, cfg.Gamma, cfg.Phi},
+		m:     cfg.Period,
+		mult:  cfg.Seasonality == Multiplicative,
+		trend: cfg.Trend,
+		fixed: [4]*float64{cfg.Alpha, cfg.Beta, cfg.Gamma, cfg.Phi},
 	}
 	h.alpha, h.beta, h.gamma, h.phi = 0.5, 0.05, 0.1, 1
 	if h.trend == TrendDamped {
@@ -129,6 +126,11 @@ func (h *hw) combine(base, s float64) float64 {
 // first k = min(⌊n/m⌋, 4) seasons of y into h.l0, h.b0 and h.s0.
 func (h *hw) initial(y []float64) {
 	m := h.m
+	if h.season == nil {
+		// Allocated on first use: Auto holds candidates whose history
+		// is still too short, and releases those it did not choose.
+		h.season, h.s0, h.work = make([]float64, m), make([]float64, m), make([]float64, m)
+	}
 	k := min(len(y)/m, maxInitSeasons)
 	means := seasonMeans(y, m, k)
 	b := 0.0
@@ -335,6 +337,9 @@ func hwPass(y, s []float64, l, b, a, beta, g, phi float64, trend, mult, rel bool
 	}
 	return sum, lsum
 }
+
+// release frees the state arrays until the next reset or estimate.
+func (h *hw) release() { h.season, h.s0, h.work = nil, nil, nil }
 
 // nParams is the number of estimated parameters and initial states, as
 // counted by the AICc of R's forecast::ets.

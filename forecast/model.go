@@ -270,6 +270,7 @@ func (f *Model) Refit() error {
 		return err
 	}
 	f.replay(y)
+	f.scratch = nil // a copy of the history: freed between fits
 	f.fitted, f.failed = true, false
 	f.sinceFit = 0
 	return nil
@@ -309,6 +310,7 @@ func (f *Model) replay(y []float64) {
 		f.m.update(v)
 	}
 	slices.Sort(f.zs)
+	f.zs = thinSorted(f.zs, maxQuantilePoints)
 	f.kh = f.kh[:0]
 }
 
@@ -426,6 +428,24 @@ type zQuantiler interface {
 // normalQuantile is the standard normal quantile function.
 func normalQuantile(p float64) float64 {
 	return math.Sqrt2 * math.Erfinv(2*p-1)
+}
+
+// maxQuantilePoints bounds the sorted standardized errors a Model keeps.
+const maxQuantilePoints = 512
+
+// thinSorted reduces sorted to k evenly spaced order statistics (type-7
+// quantiles at i/(k−1)), in place, when it holds more than k values: the
+// quantiles of the result differ from those of sorted by at most one
+// spacing, and the memory stays bounded whatever the window.
+func thinSorted(sorted []float64, k int) []float64 {
+	if len(sorted) <= k || k < 2 {
+		return sorted
+	}
+	out := make([]float64, k)
+	for i := range out {
+		out[i] = quantileSorted(sorted, float64(i)/float64(k-1))
+	}
+	return out
 }
 
 // quantileSorted interpolates the p-quantile of sorted (type 7).

@@ -1,0 +1,65 @@
+package forecast
+
+import (
+	"runtime"
+	"testing"
+	"time"
+)
+
+// BenchmarkAutoDailyWeekly measures the cost of one service in the
+// Controller for 1-minute data with daily and weekly periods and a week of
+// history: three weeks are replayed through Auto (Periods 1440 and 10080,
+// Window 10080, a refit every 1440 steps as the Controller's default), each
+// step an Observe and a 15-step Forecast. It reports the amortized time per
+// pass, refits and selections included, over the first week (warmup-ns/pass:
+// the history fills and the selection runs each time a candidate becomes
+// eligible) and over the next two (ns/pass: the steady state, a selection
+// per week and a cheaper refit every day), and the heap the forecaster
+// retains after the replay (retained-B, measured after a garbage
+// collection).
+//
+//	go test ./forecast -run '^$' -bench AutoDailyWeekly -benchmem -benchtime 1x
+func BenchmarkAutoDailyWeekly(b *testing.B) {
+	const week = 10080
+	y := seasonal(3*week, 1440, 300, 0, 120, 25, 45)
+	w := seasonal(3*week, week, 0, 0, 60, 0, 1)
+	for i := range y {
+		y[i] += w[i]
+	}
+	var retained, passes, warmPasses float64
+	var elapsed, warm time.Duration
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		start := time.Now()
+		a, err := NewAuto(AutoConfig{Periods: []int{1440, week}, Window: week, RefitEvery: 1440})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i, v := range y {
+			if i == week {
+				warm += time.Since(start)
+				warmPasses += week
+				start = time.Now()
+			}
+			if err := a.Observe(t0.Add(time.Duration(i)*time.Minute), v); err != nil {
+				b.Fatal(err)
+			}
+			if a.Fitted() {
+				if _, err := a.Forecast(15, 0.95); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		elapsed += time.Since(start)
+		passes += float64(len(y) - week)
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		retained = float64(after.HeapAlloc) - float64(before.HeapAlloc)
+		runtime.KeepAlive(a)
+	}
+	b.ReportMetric(float64(warm.Nanoseconds())/warmPasses, "warmup-ns/pass")
+	b.ReportMetric(float64(elapsed.Nanoseconds())/passes, "ns/pass")
+	b.ReportMetric(retained, "retained-B")
+}

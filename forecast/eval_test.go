@@ -1,0 +1,174 @@
+package forecast
+
+import (
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// The evaluation against R runs only when asked, because the double-seasonal
+// series take tens of seconds:
+//
+//	go test ./forecast -run TestEvaluation -eval val -v
+//
+// -eval dev scores the development half (where methods are chosen), -eval
+// val the validation half (the numbers reported in README.md).
+var (
+	evalHalf    = flag.String("eval", "", "run TestEvaluation on the `half` (dev or val) of testdata/bench")
+	evalMethods = flag.String("eval-methods", "auto", "comma-separated Auto selection methods to evaluate (auto, backtest, aicc, combined)")
+)
+
+// benchSeries is one series of testdata/bench with R's forecasts.
+type benchSeries struct {
+	name         string
+	period, per2 int
+	half         string
+	y            []float64
+	ref          map[string][3][]float64 // method → mean, lower, upper
+	refModel     map[string]string
+}
+
+func loadBench(t testing.TB, dir, half string) []*benchSeries {
+	t.Helper()
+	man := readCSVFile(t, filepath.Join(dir, "series.csv"))
+	byName := map[string]*benchSeries{}
+	var out []*benchSeries
+	for _, row := range man[1:] {
+		if row[3] != half {
+			continue
+		}
+		p, err := strconv.Atoi(row[1])
+		require.NoError(t, err)
+		p2, err := strconv.Atoi(row[2])
+		require.NoError(t, err)
+		f, err := os.Open(filepath.Join(dir, row[0]+".csv"))
+		require.NoError(t, err)
+		s, err := ReadCSV(f)
+		f.Close()
+		require.NoError(t, err, row[0])
+		b := &benchSeries{name: row[0], period: p, per2: p2, half: row[3], y: s.Values,
+			ref: map[string][3][]float64{}, refModel: map[string]string{}}
+		byName[b.name] = b
+		out = append(out, b)
+	}
+	for _, row := range readCSVFile(t, filepath.Join(dir, "r_reference.csv"))[1:] {
+		b := byName[row[0]]
+		if b == nil {
+			continue
+		}
+		v := b.ref[row[1]]
+		b.refModel[row[1]] = row[2]
+		for k := range 3 {
+			x, err := strconv.ParseFloat(row[4+k], 64)
+			if err != nil {
+				x = math.NaN()
+			}
+			v[k] = append(v[k], x)
+		}
+		b.ref[row[1]] = v
+	}
+	return out
+}
+
+// evalForecast fits Auto with the selection method on train in one go, as
+// examples/forecast does, and forecasts h steps at the 95% level.
+func evalForecast(method SelectMethod, train []float64, p, p2, h int) (Forecast, string, error) {
+	n := len(train)
+	periods := []int{p}
+	if p2 > 0 {
+		periods = append(periods, p2)
+	}
+	a, err := NewAuto(AutoConfig{Periods: periods, Horizon: h, Window: n, MaxGap: n, Select: method})
+	if err != nil {
+		return Forecast{}, "", err
+	}
+	t0 := time.Unix(0, 0)
+	for i, v := range train {
+		if err := a.Observe(t0.Add(time.Duration(i)*time.Minute), v); err != nil {
+			return Forecast{}, "", err
+		}
+	}
+	if err := a.Refit(); err != nil {
+		return Forecast{}, "", err
+	}
+	fc, err := a.Forecast(h, 0.95)
+	return fc, a.Name(), err
+}
+
+// coverage is the fraction of actual inside [lower, upper].
+func coverage(actual, lower, upper []float64) float64 {
+	in := 0
+	for i, a := range actual {
+		if a >= lower[i] && a <= upper[i] {
+			in++
+		}
+	}
+	return float64(in) / float64(len(actual))
+}
+
+// TestEvaluation scores Auto against R's ets (dshw for double-seasonal
+// series) on one half of testdata/bench: the last two short seasons of each
+// series held out, forecast in one go. It prints one row per series and the
+// summary: the geometric mean over series of MASE(Auto)/MASE(R), the mean
+// and the lowest 95% interval coverage.
+func TestEvaluation(t *testing.T) {
+	if *evalHalf == "" {
+		t.Skip("run with -eval dev or -eval val")
+	}
+	series := loadBench(t, "testdata/bench", *evalHalf)
+	require.NotEmpty(t, series, "no series in half %q", *evalHalf)
+	methods := map[string]SelectMethod{"auto": SelectDefault, "backtest": SelectBacktest, "aicc": SelectAICc, "combined": SelectCombined}
+	for _, mname := range strings.Split(*evalMethods, ",") {
+		method, ok := methods[mname]
+		require.True(t, ok, "unknown method %q", mname)
+		var b strings.Builder
+		fmt.Fprintf(&b, "\nmethod %s, %s half\n| series | m | n | MASE | R | R model | ratio | coverage | R coverage | chosen |\n|---|---|---|---|---|---|---|---|---|---|\n", mname, *evalHalf)
+		var logRatio, covSum, rCovSum float64
+		minCov := 1.0
+		nr := 0
+		for _, s := range series {
+			h := 2 * s.period
+			train, test := s.y[:len(s.y)-h], s.y[len(s.y)-h:]
+			start := time.Now()
+			fc, name, err := evalForecast(method, train, s.period, s.per2, h)
+			require.NoError(t, err, s.name)
+			el := time.Since(start)
+			m, err := MASE(test, fc.Mean, train, s.period)
+			require.NoError(t, err, s.name)
+			rm := "ets"
+			if _, ok := s.ref["dshw"]; ok {
+				rm = "dshw"
+			}
+			r := s.ref[rm]
+			require.Len(t, r[0], h, "%s %s", s.name, rm)
+			rMASE, err := MASE(test, r[0], train, s.period)
+			require.NoError(t, err)
+			cov := coverage(test, fc.Lower, fc.Upper)
+			e := s.ref["ets"]
+			rCov := coverage(test, e[1], e[2])
+			logRatio += math.Log(m / rMASE)
+			covSum += cov
+			rCovSum += rCov
+			minCov = min(minCov, cov)
+			nr++
+			per := strconv.Itoa(s.period)
+			if s.per2 > 0 {
+				per += "/" + strconv.Itoa(s.per2)
+			}
+			chosen := strings.SplitN(strings.TrimPrefix(name, "auto:"), "(", 2)[0]
+			fmt.Fprintf(&b, "| %s | %s | %d | %.3f | %.3f | %s %s | %.3f | %.1f%% | %.1f%% | %s (%.1fs) |\n",
+				s.name, per, len(train), m, rMASE, rm, s.refModel[rm], m/rMASE, 100*cov, 100*rCov, chosen, el.Seconds())
+		}
+		fmt.Fprintf(&b, "geometric-mean MASE ratio to R %.3f; 95%% coverage mean %.1f%% (R ets %.1f%%), lowest %.1f%%\n",
+			math.Exp(logRatio/float64(nr)), 100*covSum/float64(nr), 100*rCovSum/float64(nr), 100*minCov)
+		t.Log(b.String())
+	}
+}
