@@ -25,20 +25,20 @@ import (
 //
 // A Tee is safe for concurrent use. It implements Mirror.
 type Tee struct {
-	cfg     Config
-	now     func() time.Time
-	log     *slog.Logger
-	sampler *sampler
-	filter  *headerFilter
-	lanes   []*lane
-	inst    *instruments
-	seed    maphash.Seed
-	budget  budget
-	global  *window // per-request drops (before the per-shadow queues)
-	noise   *window // shadow-vs-shadow comparisons
-	pairs   [][2]int
-	rt      http.RoundTripper
-	ownRT   *http.Transport
+	cfg      Config
+	now      func() time.Time
+	log      *slog.Logger
+	sampler  *sampler
+	filter   *headerFilter
+	lanes    []*lane
+	inst     *instruments
+	seed     maphash.Seed
+	budget   budget
+	global   *window // per-request drops (before the per-shadow queues)
+	noise    *window // shadow-vs-shadow comparisons
+	pairs    [][2]int
+	rt       http.RoundTripper
+	ownRT    *http.Transport
 	proxyLog rateLog
 
 	noncePrefix uint64
@@ -228,6 +228,8 @@ func newShadowTransport(cfg Config) *http.Transport {
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   cfg.Timeout,
 		ExpectContinueTimeout: time.Second,
+		// The copy carries the client's Accept-Encoding, not one of ours.
+		DisableCompression: true,
 	}
 }
 

@@ -211,10 +211,10 @@ func TestVerifierMiddlewareOptions(t *testing.T) {
 
 	assert.False(t, IsMirrored(context.Background()))
 	for name, cfg := range map[string]VerifierConfig{
-		"VerifierConfig.Key has 1 bytes":          {Key: []byte("x")},
-		"VerifierConfig.PreviousKey has 3 bytes":  {Key: testKey, PreviousKey: []byte("old")},
-		"VerifierConfig.MaxSkew -1ns":             {Key: testKey, MaxSkew: -1},
-		"VerifierConfig.MaxBodyBytes -1":          {Key: testKey, MaxBodyBytes: -1},
+		"VerifierConfig.Key has 1 bytes":         {Key: []byte("x")},
+		"VerifierConfig.PreviousKey has 3 bytes": {Key: testKey, PreviousKey: []byte("old")},
+		"VerifierConfig.MaxSkew -1ns":            {Key: testKey, MaxSkew: -1},
+		"VerifierConfig.MaxBodyBytes -1":         {Key: testKey, MaxBodyBytes: -1},
 		"VerifierConfig.ReplayCacheSize -1 must": {Key: testKey, ReplayCacheSize: -1},
 	} {
 		_, err := NewVerifier(cfg)
