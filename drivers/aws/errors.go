@@ -3,6 +3,7 @@ package aws
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
@@ -13,16 +14,46 @@ import (
 	"github.com/shadowscale/shadowscale/actuator"
 )
 
-// Errors callers branch on. Both are returned wrapped in an
+// Errors callers branch on. All are returned wrapped in an
 // [actuator.PermanentError].
 var (
 	// ErrGroupNotFound reports that DescribeAutoScalingGroups does not
 	// know the group.
 	ErrGroupNotFound = errors.New("aws: auto scaling group not found")
 	// ErrOutsideLimits reports a target below the group's MinSize or above
-	// its MaxSize.
+	// its MaxSize. The group was scaled to the nearest limit; the error is
+	// a [*LimitedError] carrying the numbers.
 	ErrOutsideLimits = errors.New("aws: target outside the group's limits")
+	// ErrSuspended reports that an operator suspended the process the
+	// change needs (Launch to scale out, Terminate to scale in). The
+	// group was left alone.
+	ErrSuspended = errors.New("aws: scaling process suspended on the group")
 )
+
+// LimitedError reports that Scale set the group to the nearest of its
+// limits instead of the target asked for: the scaling was limited, as the
+// Kubernetes HPA's ScalingLimited condition says. errors.Is(err,
+// ErrOutsideLimits) holds. Scale returns it wrapped in an
+// [actuator.PermanentError], since asking again gives the same answer.
+type LimitedError struct {
+	// Group is the Auto Scaling group's name.
+	Group string
+	// Requested is the target Scale was asked for.
+	Requested int
+	// Applied is the desired capacity the group was set to (or already
+	// had): MinSize or MaxSize.
+	Applied int
+	// Min and Max are the group's MinSize and MaxSize.
+	Min, Max int
+}
+
+// Error implements error.
+func (e *LimitedError) Error() string {
+	return fmt.Sprintf("aws: group %q: target %d limited to %d [min %d, max %d]", e.Group, e.Requested, e.Applied, e.Min, e.Max)
+}
+
+// Unwrap returns ErrOutsideLimits.
+func (e *LimitedError) Unwrap() error { return ErrOutsideLimits }
 
 // permanentCodes are API error codes that retrying cannot fix: bad input,
 // an unknown group (the service reports it as ValidationError) and missing

@@ -2,6 +2,7 @@ package aws_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 
@@ -52,10 +53,17 @@ func ExampleGroup() {
 	}
 	fmt.Printf("desired %d, ready %d\n", st.Desired, st.Ready)
 
-	fmt.Println(g.Scale(ctx, 50))
+	// Above MaxSize: the group goes to MaxSize and the error says so.
+	err = g.Scale(ctx, 50)
+	var lim *aws.LimitedError
+	if errors.As(err, &lim) {
+		fmt.Printf("limited: asked %d, set %d\n", lim.Requested, lim.Applied)
+	}
+	fmt.Println(err)
 	// Output:
 	// desired 5, ready 1
-	// permanent: aws: scale group "web" to 50: aws: target outside the group's limits [min 2, max 20]
+	// limited: asked 50, set 20
+	// permanent: aws: group "web": target 50 limited to 20 [min 2, max 20]
 }
 
 // In production the Group wraps the SDK client built from the default

@@ -52,10 +52,21 @@ func NewGroup(api API, name string) (*Group, error) {
 func (g *Group) Name() string { return g.name }
 
 // Scale sets the group's desired capacity to target, without honouring
-// cooldowns. It first reads the group so that a target outside
-// [MinSize, MaxSize] fails with a permanent error naming the limits
-// ([ErrOutsideLimits]) instead of the service's validation message; a group
-// that already desires target is left alone.
+// cooldowns. It reads the group first, then:
+//
+//  1. A target outside [MinSize, MaxSize] is clamped to the nearest limit,
+//     the group is scaled there, and Scale returns a permanent
+//     [*LimitedError] (errors.Is ErrOutsideLimits) saying so: in a surge
+//     the group goes to MaxSize instead of staying where it is.
+//  2. A change that needs a process an operator suspended (Launch to scale
+//     out, Terminate to scale in) is refused with a permanent ErrSuspended
+//     naming the process and its reason; the group is left alone.
+//  3. A group that already desires the (clamped) target is left alone.
+//
+// Auto Scaling has no conditional write: a change made by someone else
+// between the read and SetDesiredCapacity is overwritten. The SDK's own
+// retries are turned off for these calls, so that the caller's retry policy
+// (the Controller's) is the only one.
 func (g *Group) Scale(ctx context.Context, target int) error {
 	if target < 0 || target > math.MaxInt32 {
 		return actuator.Permanent(fmt.Errorf("aws: scale group %q to %d: %w", g.name, target, actuator.ErrInvalidTarget))
@@ -64,26 +75,63 @@ func (g *Group) Scale(ctx context.Context, target int) error {
 	if err != nil {
 		return fmt.Errorf("aws: scale group %q to %d: %w", g.name, target, err)
 	}
+	desired := int(awssdk.ToInt32(grp.DesiredCapacity))
 	lo, hi := int(awssdk.ToInt32(grp.MinSize)), int(awssdk.ToInt32(grp.MaxSize))
-	if target < lo || target > hi {
-		return actuator.Permanent(fmt.Errorf("aws: scale group %q to %d: %w [min %d, max %d]", g.name, target, ErrOutsideLimits, lo, hi))
+	applied := min(max(target, lo), hi)
+	if applied != desired {
+		if p := suspended(grp, applied > desired); p != nil {
+			reason := awssdk.ToString(p.SuspensionReason)
+			if reason == "" {
+				reason = "no reason given"
+			}
+			return actuator.Permanent(fmt.Errorf("aws: scale group %q from %d to %d: %w: %s (%s)",
+				g.name, desired, applied, ErrSuspended, awssdk.ToString(p.ProcessName), reason))
+		}
+		_, err = g.api.SetDesiredCapacity(ctx, &autoscaling.SetDesiredCapacityInput{
+			AutoScalingGroupName: awssdk.String(g.name),
+			DesiredCapacity:      awssdk.Int32(int32(applied)),
+			HonorCooldown:        awssdk.Bool(false),
+		}, noSDKRetries)
+		if err != nil {
+			return fmt.Errorf("aws: scale group %q to %d: set desired capacity: %w", g.name, applied, classify(err))
+		}
 	}
-	if grp.DesiredCapacity != nil && int(*grp.DesiredCapacity) == target {
-		return nil
-	}
-	_, err = g.api.SetDesiredCapacity(ctx, &autoscaling.SetDesiredCapacityInput{
-		AutoScalingGroupName: awssdk.String(g.name),
-		DesiredCapacity:      awssdk.Int32(int32(target)),
-		HonorCooldown:        awssdk.Bool(false),
-	})
-	if err != nil {
-		return fmt.Errorf("aws: scale group %q to %d: set desired capacity: %w", g.name, target, classify(err))
+	if applied != target {
+		return actuator.Permanent(&LimitedError{Group: g.name, Requested: target, Applied: applied, Min: lo, Max: hi})
 	}
 	return nil
 }
 
+// Processes whose suspension freezes scaling in one direction.
+const (
+	processLaunch    = "Launch"
+	processTerminate = "Terminate"
+)
+
+// suspended returns the suspended process that blocks scaling out (up) or in,
+// or nil.
+func suspended(grp *types.AutoScalingGroup, up bool) *types.SuspendedProcess {
+	want := processTerminate
+	if up {
+		want = processLaunch
+	}
+	for i, p := range grp.SuspendedProcesses {
+		if awssdk.ToString(p.ProcessName) == want {
+			return &grp.SuspendedProcesses[i]
+		}
+	}
+	return nil
+}
+
+// noSDKRetries turns off the SDK's retryer for one call: transient errors
+// go back to the caller, whose retry policy is the one that applies.
+func noSDKRetries(o *autoscaling.Options) { o.Retryer = awssdk.NopRetryer{} }
+
 // Current reports the group's DesiredCapacity and the number of its instances
-// that are InService and Healthy.
+// that are InService and Healthy. Instances in Standby (or entering or
+// leaving it), in a lifecycle hook's wait, being detached, terminated or
+// replaced are not ready; warm-pool instances (Warmed:*) are not in service
+// and not counted either, and DesiredCapacity does not include them.
 func (g *Group) Current(ctx context.Context) (actuator.State, error) {
 	grp, err := g.describe(ctx)
 	if err != nil {
@@ -107,7 +155,7 @@ func stateOf(grp *types.AutoScalingGroup) actuator.State {
 func (g *Group) describe(ctx context.Context) (*types.AutoScalingGroup, error) {
 	out, err := g.api.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{
 		AutoScalingGroupNames: []string{g.name},
-	})
+	}, noSDKRetries)
 	if err != nil {
 		return nil, fmt.Errorf("describe: %w", classify(err))
 	}

@@ -131,18 +131,108 @@ func TestScaleSetsDesiredCapacity(t *testing.T) {
 	assert.Len(t, f.sets, 1)
 }
 
-func TestScaleOutsideLimitsIsPermanent(t *testing.T) {
-	for _, target := range []int{0, 11} {
+func TestScaleClampsToTheLimitsAndReportsIt(t *testing.T) {
+	cases := []struct {
+		target, applied int
+		sets            int
+	}{
+		{0, 1, 1},   // below MinSize: scaled in to MinSize
+		{11, 10, 1}, // above MaxSize: scaled out to MaxSize
+		{50, 10, 1},
+	}
+	for _, c := range cases {
 		f := newFake()
 		g, err := NewGroup(f, "web")
 		require.NoError(t, err)
-		err = g.Scale(context.Background(), target)
+		err = g.Scale(context.Background(), c.target)
 		require.ErrorIs(t, err, ErrOutsideLimits)
-		assert.True(t, actuator.IsPermanent(err))
-		assert.Contains(t, err.Error(), fmt.Sprintf("to %d", target))
-		assert.Contains(t, err.Error(), "[min 1, max 10]")
-		assert.Empty(t, f.sets)
+		assert.True(t, actuator.IsPermanent(err), "asking again gives the same answer")
+		var lim *LimitedError
+		require.ErrorAs(t, err, &lim)
+		assert.Equal(t, LimitedError{Group: "web", Requested: c.target, Applied: c.applied, Min: 1, Max: 10}, *lim)
+		assert.Contains(t, err.Error(), fmt.Sprintf(`group "web": target %d limited to %d [min 1, max 10]`, c.target, c.applied))
+		require.Len(t, f.sets, c.sets)
+		assert.Equal(t, int32(c.applied), awssdk.ToInt32(f.sets[0].DesiredCapacity))
+
+		// Already at the limit: no call, still reported.
+		err = g.Scale(context.Background(), c.target)
+		require.ErrorIs(t, err, ErrOutsideLimits)
+		assert.Len(t, f.sets, c.sets)
 	}
+}
+
+func TestScaleHonoursSuspendedProcesses(t *testing.T) {
+	suspend := func(f *fakeAPI, names ...string) {
+		g := f.groups["web"]
+		for _, n := range names {
+			g.SuspendedProcesses = append(g.SuspendedProcesses, types.SuspendedProcess{ProcessName: awssdk.String(n), SuspensionReason: awssdk.String("User suspended at 2026-03-02T10:00:00Z")})
+		}
+		f.groups["web"] = g
+	}
+	cases := []struct {
+		name      string
+		suspended []string
+		target    int
+		refused   string // the blocking process, "" when allowed
+	}{
+		{"launch blocks scale-out", []string{"Launch"}, 6, "Launch"},
+		{"launch allows scale-in", []string{"Launch"}, 2, ""},
+		{"terminate blocks scale-in", []string{"Terminate"}, 2, "Terminate"},
+		{"terminate allows scale-out", []string{"Terminate"}, 6, ""},
+		{"both block both", []string{"Launch", "Terminate"}, 2, "Terminate"},
+		{"others do not matter", []string{"AZRebalance", "AlarmNotification", "ScheduledActions", "HealthCheck"}, 6, ""},
+		{"launch blocks clamped scale-out", []string{"Launch"}, 50, "Launch"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFake()
+			suspend(f, c.suspended...)
+			g, err := NewGroup(f, "web")
+			require.NoError(t, err)
+			err = g.Scale(context.Background(), c.target)
+			if c.refused == "" {
+				require.NoError(t, err)
+				require.Len(t, f.sets, 1)
+				return
+			}
+			require.ErrorIs(t, err, ErrSuspended)
+			assert.True(t, actuator.IsPermanent(err))
+			assert.Contains(t, err.Error(), c.refused+" (User suspended at 2026-03-02T10:00:00Z)")
+			assert.Contains(t, err.Error(), `scale group "web" from 4 to`)
+			assert.Empty(t, f.sets, "the group is left alone")
+		})
+	}
+	// A suspended process does not matter when nothing changes.
+	f := newFake()
+	suspend(f, "Launch", "Terminate")
+	g, err := NewGroup(f, "web")
+	require.NoError(t, err)
+	require.NoError(t, g.Scale(context.Background(), 4))
+}
+
+func TestCurrentCountsOnlyInServiceHealthy(t *testing.T) {
+	f := newFake()
+	grp := f.groups["web"]
+	grp.DesiredCapacity = awssdk.Int32(3)
+	grp.Instances = []types.Instance{
+		instance("i-1", types.LifecycleStateInService, "Healthy"),
+		instance("i-2", types.LifecycleStateStandby, "Healthy"),
+		instance("i-3", types.LifecycleStateEnteringStandby, "Healthy"),
+		instance("i-4", types.LifecycleStatePendingWait, "Healthy"),
+		instance("i-5", types.LifecycleStatePendingProceed, "Healthy"),
+		instance("i-6", types.LifecycleStateWarmedRunning, "Healthy"),
+		instance("i-7", types.LifecycleStateWarmedStopped, "Healthy"),
+		instance("i-8", types.LifecycleStateDetaching, "Healthy"),
+		instance("i-9", types.LifecycleStateTerminatingWait, "Healthy"),
+		instance("i-10", types.LifecycleStateInService, "Unhealthy"),
+		instance("i-11", types.LifecycleStateInService, "Healthy"),
+	}
+	f.groups["web"] = grp
+	g, err := NewGroup(f, "web")
+	require.NoError(t, err)
+	st, err := g.Current(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, actuator.State{Desired: 3, Ready: 2}, st)
 }
 
 func TestScaleRejectsInvalidTarget(t *testing.T) {

@@ -150,3 +150,43 @@ func TestQueryProtocolErrors(t *testing.T) {
 		})
 	}
 }
+
+// The SDK's retryer would try a throttled or failing call three times per
+// attempt of the caller; the driver turns it off so the caller's retry
+// policy is the only one.
+func TestOneRetryLayer(t *testing.T) {
+	for _, c := range []struct {
+		status int
+		code   string
+	}{
+		{http.StatusBadRequest, "Throttling"},
+		{http.StatusServiceUnavailable, "ServiceUnavailable"},
+		{http.StatusInternalServerError, "InternalFailure"},
+	} {
+		t.Run(c.code, func(t *testing.T) {
+			s := &queryServer{desired: 3, failStatus: c.status, failCode: c.code}
+			srv := httptest.NewServer(s)
+			t.Cleanup(srv.Close)
+			client := autoscaling.New(autoscaling.Options{ // the SDK's default retryer
+				Region:       "eu-west-1",
+				BaseEndpoint: awssdk.String(srv.URL),
+				Credentials:  credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
+				HTTPClient:   srv.Client(),
+			})
+			g, err := NewGroup(client, "web")
+			require.NoError(t, err)
+			err = g.Scale(context.Background(), 5)
+			require.Error(t, err)
+			assert.False(t, actuator.IsPermanent(err))
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			sets := 0
+			for _, f := range s.forms {
+				if f.Get("Action") == "SetDesiredCapacity" {
+					sets++
+				}
+			}
+			assert.Equal(t, 1, sets, "SetDesiredCapacity sent once")
+		})
+	}
+}
