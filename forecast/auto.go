@@ -152,7 +152,7 @@ func NewAuto(cfg AutoConfig) (*Auto, error) {
 	if cfg.ReselectEvery == 0 {
 		cfg.ReselectEvery = valid.Window
 	}
-	a := &autoModel{horizon: cfg.Horizon, maxOrigins: cfg.MaxOrigins, periods: cfg.Periods,
+	a := &autoModel{horizon: cfg.Horizon, window: valid.Window, maxOrigins: cfg.MaxOrigins, periods: cfg.Periods,
 		lambda: 2 / (float64(valid.ResidualWindow) + 1), reselect: int64(cfg.ReselectEvery), method: cfg.Select}
 	add := func(m *Model, err error) error {
 		if err != nil {
@@ -242,6 +242,7 @@ type CandidateScore struct {
 
 type autoModel struct {
 	horizon, maxOrigins int
+	window              int // capacity of the history
 	hb                  int // horizon of the last backtest
 	reselect            int64
 	total, selTotal     int64 // observations seen, at the last selection
@@ -433,6 +434,13 @@ func (a *autoModel) estimate(y []float64) error {
 		buf := a.buf[:h]
 		for _, c := range a.cands {
 			if hc, ok := c.(*hw); ok && hc.errMult && a.method != SelectAICc {
+				continue
+			}
+			if c.minHistory()+h > a.window {
+				// Never eligible: not a fallback.
+				scores = append(scores, CandidateScore{Model: c.name(), MASE: math.Inf(1),
+					Skipped: fmt.Sprintf("needs %d observations, more than the window of %d leaves before a %d-step backtest", c.minHistory(), a.window, h)})
+				scored = append(scored, c)
 				continue
 			}
 			if c.minHistory() > n0 {

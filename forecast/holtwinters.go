@@ -147,7 +147,7 @@ func (h *hw) initial(y []float64) {
 
 // warm reports whether a fit on n points may start from the parameters
 // fitted on prev points: only when the windows have about the same length.
-func warm(prev, n int) bool { return 10*n <= 11*prev && 10*n >= 9*prev }
+func warm(prev, n int) bool { return 4*n <= 5*prev && 5*n >= 4*prev }
 
 // smoothCircular replaces s by its centered moving average of half-width k
 // (wrapping around), to take the sampling noise out of long seasonal
@@ -307,6 +307,23 @@ func hwPass(y, s []float64, l, b, a, beta, g, phi float64, trend, mult, rel bool
 	pos := 0
 	if !trend {
 		b, beta = 0, 0
+	}
+	if !mult && !rel {
+		// The common case, without branches in the loop.
+		for _, v := range y {
+			si := s[pos]
+			base := l + phi*b
+			e := v - base - si
+			nl := base + a*e
+			s[pos] = si + g*(v-nl-si)
+			b = phi*b + beta*(nl-l-phi*b)
+			l = nl
+			sum += e * e
+			if pos++; pos == len(s) {
+				pos = 0
+			}
+		}
+		return sum, 0
 	}
 	for _, v := range y {
 		si := s[pos]

@@ -26,7 +26,9 @@ func (b bound) toFree(v float64) float64 {
 // using a logistic transformation to keep the parameters inside. The
 // objective is evaluated at every start (values inside the box) and the
 // search runs from the best two. It returns the best point found and its
-// value. A non-finite objective is treated as +Inf.
+// value. A non-finite objective is treated as +Inf. A single start is a
+// warm start from parameters fitted before: the search then begins with a
+// smaller simplex and half the evaluations.
 func minimizeBoxed(obj func(p []float64) float64, bounds []bound, starts [][]float64, maxEval int) ([]float64, float64) {
 	dim := len(bounds)
 	p := make([]float64, dim)
@@ -39,6 +41,10 @@ func minimizeBoxed(obj func(p []float64) float64, bounds []bound, starts [][]flo
 			return math.Inf(1)
 		}
 		return v
+	}
+	simplex := 1.0
+	if len(starts) == 1 {
+		simplex, maxEval = 0.3, max(maxEval/2, 10)
 	}
 	best := append([]float64(nil), starts[0]...)
 	bestF := math.Inf(1)
@@ -65,7 +71,7 @@ func minimizeBoxed(obj func(p []float64) float64, bounds []bound, starts [][]flo
 		res, err := optimize.Minimize(optimize.Problem{Func: f}, x0, &optimize.Settings{
 			FuncEvaluations: maxEval,
 			Converger:       &optimize.FunctionConverge{Relative: 1e-5, Iterations: 3 * dim},
-		}, &optimize.NelderMead{SimplexSize: 1})
+		}, &optimize.NelderMead{SimplexSize: simplex})
 		x, fx := x0, f(x0)
 		if res != nil && res.F < fx {
 			x, fx = res.X, res.F
