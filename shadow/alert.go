@@ -19,6 +19,9 @@ const (
 	// AlertActuationFailures: Config.ActuationFailureAlert actuations in a
 	// row failed.
 	AlertActuationFailures
+	// AlertSuspectSample: a metric sample lay far outside its recent
+	// distribution; it is not acted on until confirmed.
+	AlertSuspectSample
 )
 
 // String returns the kind's name.
@@ -30,12 +33,15 @@ func (k AlertKind) String() string {
 		return "shadow_divergence"
 	case AlertActuationFailures:
 		return "actuation_failures"
+	case AlertSuspectSample:
+		return "suspect_sample"
 	}
 	return fmt.Sprintf("unknown alert: %d", int(k))
 }
 
 // Alert is raised by a pass that saw something an operator should know.
 type Alert struct {
+	// Kind classifies the alert.
 	Kind AlertKind
 	// Time is the pass time.
 	Time time.Time

@@ -15,7 +15,7 @@ type Config struct {
 	// LeadTime is the provisioning lead time: how long a requested
 	// replica takes to serve. It is the starting point; the Controller
 	// learns the real value from the actuator (the rolling P90 of
-	// request→ready times) unless LearnLeadTime is false. Default 10m.
+	// request→ready times) unless DisableLeadTimeLearning. Default 10m.
 	LeadTime time.Duration
 	// DisableLeadTimeLearning keeps LeadTime fixed.
 	DisableLeadTimeLearning bool
@@ -50,6 +50,12 @@ type Config struct {
 	// ActuationFailureAlert is how many consecutive failed actuations
 	// raise an alert. Default 3.
 	ActuationFailureAlert int
+	// ForecastOnly runs the whole Controller in forecast-only mode (AWS
+	// predictive scaling's ForecastOnly): every pass observes, forecasts
+	// and decides exactly as a live Controller would from the same
+	// observed state, and reports its Plan, but nothing is applied: no
+	// production or shadow Scale, no SetFraction, no drain, no transition.
+	ForecastOnly bool
 }
 
 func (c Config) withDefaults() Config {

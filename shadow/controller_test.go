@@ -236,16 +236,16 @@ func TestStepDependencyFailures(t *testing.T) {
 			assert.False(t, r.Held)
 			st, err := grp.Current(ctx)
 			require.NoError(t, err)
-			assert.GreaterOrEqual(t, st.Desired, policy.Replicas(150, 10, 0.7), "recovered and scaled for the surge")
+			assert.GreaterOrEqual(t, st.Desired, policy.Replicas(90, 10, 0.7), "recovered and scaled for the surge")
 		})
 	}
 }
 
-// surge is 50 req/s for ten minutes, then 150.
+// surge is 50 req/s for ten minutes, then 90.
 func surge(now time.Time) map[shadow.Metric]float64 {
 	v := 50.0
 	if now.Sub(t0) >= 10*time.Minute {
-		v = 150
+		v = 90
 	}
 	return map[shadow.Metric]float64{shadow.RequestRate: v}
 }
@@ -455,15 +455,17 @@ func TestImplausibleForecastHeld(t *testing.T) {
 	require.NoError(t, err)
 	for i := range 3 {
 		r, err := c.Step(context.Background(), now)
+		now = now.Add(time.Minute)
 		if i < 2 {
 			require.NoError(t, err)
 			continue
 		}
 		require.Error(t, err)
-		assert.Contains(t, err.Error(), "exceeds 10 × the largest load seen (100)")
+		assert.Contains(t, err.Error(), "exceeds 10 × the recent high load 100")
 		assert.True(t, r.Held)
-		assert.Contains(t, r.Decision.Reason, "forecast implausible")
-		now = now.Add(time.Minute)
+		assert.Contains(t, r.Decision.Reason, "upper bound 8e+18")
+		held, _ := r.Condition(shadow.Held)
+		assert.Equal(t, shadow.ReasonImplausible, held.Reason)
 	}
 	st, _ := grp.Current(context.Background())
 	assert.Less(t, st.Desired, 100)

@@ -4,36 +4,78 @@ import "time"
 
 // Observation is one point of the load history.
 type Observation struct {
-	Time  time.Time
+	// Time is when the value was observed, on the Controller's grid.
+	Time time.Time
+	// Value is the metric's value.
 	Value float64
 }
 
-// ring is a bounded history; the oldest observation is overwritten.
-type ring struct {
-	buf   []Observation
-	start int
-	n     int
+// history is a bounded load history: the oldest value is overwritten.
+// Values are stored as plain float64s; times are kept as runs of
+// consecutive grid points (a new run after a gap or a re-anchored clock),
+// so a week of one-minute values costs 79 KiB, not the 315 KiB of
+// Observations.
+type history struct {
+	vals  []float64
+	start int   // index in vals of the oldest value
+	n     int   // values held
+	total int64 // values ever added: the absolute index of the next one
+	step  time.Duration
+	runs  []run // oldest first; runs[0] covers the oldest value held
 }
 
-func newRing(size int) *ring { return &ring{buf: make([]Observation, size)} }
+// run is a stretch of consecutive grid points: value number idx (absolute)
+// was observed at t, and each next one step later.
+type run struct {
+	idx int64
+	t   time.Time
+}
 
-func (r *ring) add(o Observation) {
-	if r.n < len(r.buf) {
-		r.buf[(r.start+r.n)%len(r.buf)] = o
-		r.n++
-		return
+func newHistory(size int, step time.Duration) *history {
+	return &history{vals: make([]float64, size), step: step}
+}
+
+func (h *history) add(o Observation) {
+	if h.n == 0 || !o.Time.Equal(h.lastTime().Add(h.step)) {
+		h.runs = append(h.runs, run{idx: h.total, t: o.Time})
 	}
-	r.buf[r.start] = o
-	r.start = (r.start + 1) % len(r.buf)
+	if h.n < len(h.vals) {
+		h.vals[(h.start+h.n)%len(h.vals)] = o.Value
+		h.n++
+	} else {
+		h.vals[h.start] = o.Value
+		h.start = (h.start + 1) % len(h.vals)
+	}
+	h.total++
+	oldest := h.total - int64(h.n)
+	for len(h.runs) > 1 && h.runs[1].idx <= oldest {
+		h.runs = h.runs[1:]
+	}
 }
 
-func (r *ring) len() int { return r.n }
+// lastTime is the time of the newest value; zero when empty.
+func (h *history) lastTime() time.Time {
+	if h.n == 0 {
+		return time.Time{}
+	}
+	r := h.runs[len(h.runs)-1]
+	return r.t.Add(time.Duration(h.total-1-r.idx) * h.step)
+}
+
+func (h *history) len() int { return h.n }
 
 // snapshot copies the history, oldest first.
-func (r *ring) snapshot() []Observation {
-	out := make([]Observation, r.n)
-	for i := 0; i < r.n; i++ {
-		out[i] = r.buf[(r.start+i)%len(r.buf)]
+func (h *history) snapshot() []Observation {
+	out := make([]Observation, h.n)
+	oldest := h.total - int64(h.n)
+	ri := 0
+	for i := 0; i < h.n; i++ {
+		abs := oldest + int64(i)
+		for ri+1 < len(h.runs) && h.runs[ri+1].idx <= abs {
+			ri++
+		}
+		r := h.runs[ri]
+		out[i] = Observation{Time: r.t.Add(time.Duration(abs-r.idx) * h.step), Value: h.vals[(h.start+i)%len(h.vals)]}
 	}
 	return out
 }

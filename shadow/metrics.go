@@ -17,6 +17,7 @@ type instruments struct {
 	shadowReplicas                      metric.Int64Gauge
 	shadowFraction, shadowCost, leadSec metric.Float64Gauge
 	shadowTriggered                     metric.Int64Counter
+	condition                           metric.Int64Gauge
 }
 
 const meterName = "github.com/shadowscale/shadowscale/shadow"
@@ -67,6 +68,7 @@ func newInstruments(mp metric.MeterProvider) (*instruments, error) {
 	in.shadowCost = fg("shadowscale.shadow.cost", "{currency}/h", "Shadow pool cost per hour.")
 	in.shadowTriggered = ic("shadowscale.shadow.triggered", "{decision}", "Scale-ups the shadow signal caused.")
 	in.leadSec = fg("shadowscale.lead_time", "s", "Provisioning lead time in use.")
+	in.condition = ig("shadowscale.condition", "1", "1 when the condition holds, by type and reason.")
 	return &in, err
 }
 

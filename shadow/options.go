@@ -102,3 +102,15 @@ func WithAnomalyDetector(d forecast.AnomalyDetector) Option {
 func WithReportHandler(h func(Report, error)) Option {
 	return optionFunc(func(c *Controller) { c.onReport = h })
 }
+
+// WithMetric scales on one more metric besides Config.Metric (CPU, memory,
+// network I/O, …), forecast by its own forecaster f, as the HPA scales on
+// several: each metric needs Replicas(value, PerReplica, TargetUtilization)
+// replicas and the Controller provisions for the largest need. The policy
+// sees that metric's load and forecast converted into units of
+// Config.Metric, and Report.Metric names the metric that drove the
+// decision. A zero TargetUtilization selects Config.TargetUtilization. New
+// rejects an invalid target, a nil forecaster or a metric given twice.
+func WithMetric(target MetricTarget, f forecast.Forecaster) Option {
+	return optionFunc(func(c *Controller) { c.extra = append(c.extra, metricOption{target, f}) })
+}

@@ -1,15 +1,12 @@
 package shadow
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"math"
 	"sort"
 	"time"
 
-	"github.com/shadowscale/shadowscale/actuator"
-	"github.com/shadowscale/shadowscale/mirror"
 	"github.com/shadowscale/shadowscale/policy"
 )
 
@@ -199,11 +196,11 @@ type PoolStatus struct {
 	Triggered int
 }
 
-// pool sizes the shadow replicas and the mirrored fraction.
+// pool sizes the shadow replicas and the mirrored fraction. desired and
+// ready are observed each pass; fraction is the one in force (set once the
+// mirror accepted it).
 type pool struct {
 	cfg      PoolConfig
-	act      actuator.Actuator
-	mir      mirror.Mirror
 	itype    InstanceType
 	hasType  bool
 	active   bool
@@ -216,8 +213,8 @@ type pool struct {
 	trig     int
 }
 
-func newPool(cfg PoolConfig, act actuator.Actuator, mir mirror.Mirror) *pool {
-	p := &pool{cfg: cfg, act: act, mir: mir}
+func newPool(cfg PoolConfig) *pool {
+	p := &pool{cfg: cfg}
 	if len(cfg.Catalog) > 0 {
 		p.itype, _ = CheapestInstance(cfg.Catalog, cfg.MinVCPU, cfg.MinMemoryGiB, cfg.AllowSpot)
 		p.hasType = true
@@ -251,9 +248,9 @@ func (p *pool) wanted(in poolInput) (bool, string) {
 	return true, fmt.Sprintf("predicted load %.4g, forecast error %.2f", in.predicted, in.fcErr)
 }
 
-// step updates the pool and returns its status. Errors from the shadow
-// actuator or the mirror are returned; the pool state stays consistent.
-func (p *pool) step(ctx context.Context, in poolInput) (PoolStatus, error) {
+// plan updates whether the pool is active and returns the shadow replicas
+// and the mirrored fraction it wants, with its status.
+func (p *pool) plan(in poolInput) (int, float64, PoolStatus) {
 	ok, why := p.wanted(in)
 	if ok {
 		p.want++
@@ -268,7 +265,6 @@ func (p *pool) step(ctx context.Context, in poolInput) (PoolStatus, error) {
 	case p.active && p.unwanted >= p.cfg.DeprovisionAfter:
 		p.active = false
 	}
-	var errs []error
 	target := 0
 	predReplicas := 0
 	if in.predictedOK {
@@ -277,19 +273,6 @@ func (p *pool) step(ctx context.Context, in poolInput) (PoolStatus, error) {
 	if p.active {
 		target = policy.Clamp(int(math.Ceil(float64(predReplicas)*p.cfg.Scale)), p.cfg.MinReplicas, p.cfg.MaxReplicas)
 		target = min(target, p.desired+p.cfg.MaxStepUp)
-	}
-	if target != p.desired {
-		if err := p.act.Scale(ctx, target); err != nil {
-			errs = append(errs, fmt.Errorf("shadow pool: scale to %d: %w", target, err))
-		} else {
-			p.desired = target
-		}
-	}
-	st, err := p.act.Current(ctx)
-	if err != nil {
-		errs = append(errs, fmt.Errorf("shadow pool: current: %w", err))
-	} else {
-		p.ready = min(st.Ready, p.desired)
 	}
 	// Mirror only to serving shadows, so that each receives the probe
 	// load: its latency is then a replica's latency at the probe
@@ -302,28 +285,21 @@ func (p *pool) step(ctx context.Context, in poolInput) (PoolStatus, error) {
 			frac = math.Min(1, float64(p.ready)*in.perReplica*p.cfg.ProbeUtilization/in.next)
 		}
 	}
-	if frac != p.fraction {
-		if err := p.mir.SetFraction(frac); err != nil {
-			errs = append(errs, fmt.Errorf("shadow pool: set fraction %.4f: %w", frac, err))
-		} else {
-			p.fraction = frac
-		}
-	}
 	s := PoolStatus{
 		Enabled:       true,
 		Active:        p.active,
 		Reason:        why,
-		Desired:       p.desired,
+		Desired:       target,
 		Ready:         p.ready,
-		Fraction:      p.fraction,
+		Fraction:      frac,
 		ForecastError: in.fcErr,
 		Triggered:     p.trig,
 	}
 	if p.hasType {
 		s.InstanceType = p.itype.Name
-		s.CostPerHour = float64(p.desired) * p.itype.HourlyPrice
+		s.CostPerHour = float64(target) * p.itype.HourlyPrice
 	}
-	return s, errors.Join(errs...)
+	return target, frac, s
 }
 
 // loadRatio is the shadows' per-replica load, given the mean mirrored load

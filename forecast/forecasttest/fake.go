@@ -24,7 +24,9 @@ type Observation struct {
 type Step struct {
 	// Forecast is returned when Err is nil. If its Mean is shorter than the
 	// requested horizon, the last entry (or 0) is repeated; Lower and Upper
-	// default to Mean. Level is set to the requested level.
+	// default to Mean. Level is set to the requested level. A zero Start
+	// becomes one Step after the last observation (Step defaulting to the
+	// spacing of the last two observations, or one minute after the first).
 	Forecast forecast.Forecast
 	// Err, if not nil, is returned instead.
 	Err error
@@ -91,6 +93,18 @@ func (f *Fake) Forecast(h int, level float64) (forecast.Forecast, error) {
 	fc.Lower = stretch(fc.Lower, fc.Mean, h)
 	fc.Upper = stretch(fc.Upper, fc.Mean, h)
 	fc.Level = level
+	if fc.Start.IsZero() && len(f.obs) > 0 {
+		// On the grid of the observations: one step after the last.
+		last := f.obs[len(f.obs)-1].T
+		switch {
+		case fc.Step != 0:
+		case len(f.obs) > 1:
+			fc.Step = last.Sub(f.obs[len(f.obs)-2].T)
+		default:
+			fc.Step = time.Minute
+		}
+		fc.Start = last.Add(fc.Step)
+	}
 	if fc.Model == "" {
 		fc.Model = f.name()
 	}

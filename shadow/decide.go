@@ -1,0 +1,278 @@
+package shadow
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/shadowscale/shadowscale/actuator"
+	"github.com/shadowscale/shadowscale/transition"
+)
+
+// decide is the decision phase: a function of the pass time, the gathered
+// observations and the Controller's state, with no I/O, no clock and no
+// logger. It updates the state (history, robust statistics, forecasters,
+// policy, lead time, pool) and returns the Report with its Plan and what
+// must be logged and counted. Plug-ins that panic are recovered here.
+func (s *state) decide(now time.Time, o observations) (Report, verdict) {
+	s.passes++
+	rep := Report{Time: now, Metric: s.cfg.Metric, Load: s.lastLoad}
+	var v verdict
+
+	t, ok := s.gridTime(now, &v)
+	s.passT = t
+	switch {
+	case o.sampleErr != nil:
+		v.fail("metrics", o.sampleErr)
+		v.hold(ReasonMetricsUnavailable, "metrics source failed: "+o.sampleErr.Error())
+	case ok:
+		rep.Sample = o.sample
+		s.observe(t, o.sample, &rep, &v)
+	default:
+		rep.Sample = o.sample
+	}
+
+	steps := leadSteps(s.leadTime, s.cfg.Interval)
+	rep.LeadSteps = steps
+	fc, fcCond := s.forecastAll(t, steps, &rep, &v)
+
+	st := o.state
+	if o.stateErr != nil {
+		v.fail("actuator", fmt.Errorf("current: %w", o.stateErr))
+		v.hold(ReasonProductionUnknown, "production capacity unknown: "+o.stateErr.Error())
+		st = actuator.State{Desired: s.lastDes, Ready: s.lastReady}
+	} else {
+		s.trackReady(t, st)
+	}
+	rep.State = st
+
+	var shCond Condition
+	rep.Shadow, shCond = s.shadowSignal(now, o, &rep, &v)
+	dec := s.decidePolicy(t, st, &rep, fc, steps, &v)
+	dec, limCond := s.bound(st, dec, &v)
+	rep.Decision = dec
+	rep.Held = v.holdReason != ""
+
+	p := Plan{Target: dec.Target, ForecastOnly: s.cfg.ForecastOnly}
+	if !rep.Held && dec.Target != st.Desired {
+		p.Scale = true
+		if s.drain && dec.Target < st.Desired {
+			p.Drain = max(0, (st.Desired-dec.Target)-(st.Desired-st.Ready))
+		}
+	}
+	s.planPool(o, fc, steps, &rep, &p, &v)
+	if o.stateErr == nil {
+		p.Transition = s.planTransition(t, st)
+	}
+	if p.ForecastOnly {
+		p.Scale, p.Drain, p.ScalePool, p.SetFraction, p.Transition = false, 0, false, false, nil
+	}
+	rep.Plan = p
+	rep.Conditions = s.conditions(&rep, &v, o, fcCond, shCond, limCond)
+	rep.Alerts = append(rep.Alerts, v.alerts...)
+	return rep, v
+}
+
+// maxPassGap is how far apart two passes may be before the second counts
+// as a clock jump that must be confirmed by a third.
+func (s *state) maxPassGap() time.Duration { return 10 * s.cfg.Interval }
+
+// gridTime maps the pass time onto the observation grid, which only moves
+// forward. A pass that jumps backwards, or forwards by more than
+// maxPassGap, is not observed: the next pass either returns to the old
+// timeline (the jump was a glitch) or continues the new one, which then
+// re-anchors the grid (a backward jump) or leaves a gap (a forward one). It
+// reports whether the pass may be observed.
+func (s *state) gridTime(now time.Time, v *verdict) (time.Time, bool) {
+	if !s.started {
+		s.started, s.lastPass = true, now
+		return now, true
+	}
+	prev := s.lastPass
+	s.lastPass = now
+	normal := func(from time.Time) bool { d := now.Sub(from); return d > 0 && d <= s.maxPassGap() }
+	switch {
+	case s.jumpActive && normal(s.jumpFrom):
+		s.jumpActive = false // the jump was a glitch: back on the old timeline
+	case s.jumpActive && normal(prev):
+		s.jumpActive = false // the new timeline holds: re-anchor
+		if !s.lastGrid.IsZero() && !now.Add(s.offset).After(s.lastGrid) {
+			s.offset = s.lastGrid.Add(s.cfg.Interval).Sub(now)
+		}
+	case s.jumpActive || !normal(prev):
+		if !s.jumpActive {
+			s.jumpFrom = prev
+		}
+		s.jumpActive = true
+		what := fmt.Sprintf("jumped forward by %s (more than %s)", now.Sub(prev), s.maxPassGap())
+		if !now.After(prev) {
+			what = fmt.Sprintf("went back by %s", prev.Sub(now))
+		}
+		err := fmt.Errorf("pass time %s, from %s to %s: not observed until the next pass confirms the new time", what, prev.Format(time.RFC3339), now.Format(time.RFC3339))
+		v.fail("clock", err)
+		v.hold(ReasonClockJump, err.Error())
+		return now.Add(s.offset), false
+	}
+	t := now.Add(s.offset)
+	if !s.lastGrid.IsZero() && t.Sub(s.lastGrid) < s.cfg.Interval/2 {
+		v.hold(ReasonDuplicatePass, fmt.Sprintf("pass at %s is within half an interval of the last observation at %s: not observed", t.Format(time.RFC3339), s.lastGrid.Format(time.RFC3339)))
+		return t, false
+	}
+	return t, true
+}
+
+// observe validates each metric's sample, holds back suspect ones until a
+// second pass or a second metric confirms them, and feeds accepted values
+// to the history and the forecasters.
+func (s *state) observe(t time.Time, sample Sample, rep *Report, v *verdict) {
+	dirs := make([]int, len(s.metrics))
+	valid := make([]bool, len(s.metrics))
+	for i, m := range s.metrics {
+		m.ok = false
+		x, present := sample.Values[m.Metric]
+		switch {
+		case !present:
+			v.fail("metrics", fmt.Errorf("%w: %q", ErrMetricMissing, m.Metric))
+		case math.IsNaN(x) || math.IsInf(x, 0) || x < 0:
+			v.fail("metrics", fmt.Errorf("%w: %s = %v", ErrInvalidSample, m.Metric, x))
+		default:
+			valid[i], dirs[i], m.value = true, m.rob.judge(x, m.PerReplica), x
+		}
+	}
+	for i, m := range s.metrics {
+		if !valid[i] {
+			if i == 0 {
+				v.hold(ReasonMetricsUnavailable, fmt.Sprintf("metric %q missing or invalid", m.Metric))
+			} else if v.noScaleIn == "" {
+				v.noScaleIn = fmt.Sprintf("metric %q missing or invalid", m.Metric)
+			}
+			continue
+		}
+		dir := dirs[i]
+		confirmed := dir == 0 || (m.pending && m.pendingDir == dir) || crossConfirmed(dirs, i, dir)
+		if !confirmed {
+			m.pending, m.pendingV, m.pendingT, m.pendingDir = true, m.value, t, dir
+			rep.Suspect = append(rep.Suspect, m.Metric)
+			med, _, _ := m.rob.stats()
+			msg := fmt.Sprintf("%s = %.4g lies far %s its recent median %.4g: not acted on until the next pass or another metric confirms it",
+				m.Metric, m.value, map[int]string{1: "above", -1: "below"}[dir], med)
+			v.alerts = append(v.alerts, Alert{Kind: AlertSuspectSample, Time: t, Message: msg})
+			v.hold(ReasonSuspectSample, msg)
+			continue
+		}
+		if m.pending && dir != 0 {
+			s.accept(i, m.pendingT, m.pendingV, rep, v) // the confirmed first sample of a step change
+		}
+		m.pending = false
+		m.ok = s.accept(i, t, m.value, rep, v)
+		if !m.ok && i == 0 {
+			v.hold(ReasonForecastFailed, "forecaster rejected the observation")
+		}
+	}
+}
+
+func crossConfirmed(dirs []int, i, dir int) bool {
+	for j, d := range dirs {
+		if j != i && d == dir {
+			return true
+		}
+	}
+	return false
+}
+
+// accept feeds an accepted value of metric i to its forecaster and robust
+// statistics (and, for the primary metric, the history and anomaly check).
+func (s *state) accept(i int, t time.Time, x float64, rep *Report, v *verdict) bool {
+	m := s.metrics[i]
+	if err := safeObserve(m.fc, t, x); err != nil {
+		v.fail("forecast", fmt.Errorf("forecaster %s rejected %s = %v at %s: %w", name(m.fc), m.Metric, x, t.Format(time.RFC3339), err))
+		return false
+	}
+	m.rob.push(x)
+	if i != 0 {
+		return true
+	}
+	s.hist.add(Observation{Time: t, Value: x})
+	s.lastGrid, s.lastLoad = t, x
+	rep.Load, rep.LoadValid = x, true
+	s.anomaly(t, x, rep, v)
+	return true
+}
+
+// anomaly updates the rolling one-step forecast error and raises
+// AlertAnomaly when x falls outside the previous pass's one-step interval
+// (Brutlag's band), or when the configured detector says so.
+func (s *state) anomaly(t time.Time, x float64, rep *Report, v *verdict) {
+	if f := s.prevFc; f.Len() > 0 {
+		m := f.Mean[0]
+		ape := math.Abs(x-m) / math.Max(math.Max(x, m), 1e-9)
+		if s.fcErrN == 0 || math.IsNaN(s.fcErr) {
+			s.fcErr = ape
+		} else {
+			s.fcErr = 0.95*s.fcErr + 0.05*ape
+		}
+		s.fcErrN++
+		if s.detector == nil && (x < f.Lower[0] || x > f.Upper[0]) {
+			v.alerts = append(v.alerts, Alert{Kind: AlertAnomaly, Time: t,
+				Message: fmt.Sprintf("load %.4g outside the %.0f%% forecast interval [%.4g, %.4g] (%s)", x, 100*f.Level, f.Lower[0], f.Upper[0], f.Model)})
+		}
+	}
+	if s.detector == nil {
+		return
+	}
+	a, err := safeDetect(s.detector, t, x)
+	switch {
+	case err != nil:
+		v.fail("anomaly", err)
+	case a.Alarm:
+		v.alerts = append(v.alerts, Alert{Kind: AlertAnomaly, Time: t, Message: a.Reason})
+	}
+}
+
+// trackReady learns the lead time from replicas that became ready, and
+// counts replicas someone else requested from the time they appear.
+func (s *state) trackReady(t time.Time, st actuator.State) {
+	if s.haveState {
+		switch {
+		case st.Desired > s.lastDes:
+			s.lead.requestedAt(t, st.Desired-s.lastDes)
+		case st.Desired < s.lastDes:
+			s.lead.cancel(min(s.lastDes-st.Desired, max(0, s.lastDes-s.lastReady)))
+		}
+		if st.Ready > s.lastReady {
+			s.lead.readied(t, st.Ready-s.lastReady)
+			if !s.cfg.DisableLeadTimeLearning {
+				if p, ok := s.lead.p90(); ok {
+					s.leadTime = p
+				}
+			}
+		}
+	}
+	s.lastDes, s.lastReady, s.haveState = st.Desired, st.Ready, true
+}
+
+// planTransition moves traffic onto replicas that became ready.
+func (s *state) planTransition(t time.Time, st actuator.State) *transition.Plan {
+	if !s.trans || !s.servingKnown {
+		// The replicas serving when the Controller starts already take
+		// their share.
+		s.serving, s.servingKnown = st.Ready, true
+		return nil
+	}
+	if st.Ready < s.serving {
+		s.serving = st.Ready
+	}
+	if s.move == nil && st.Ready > s.serving {
+		s.move = &transition.Plan{From: s.serving, To: st.Ready, Started: t}
+	}
+	if s.move == nil {
+		return nil
+	}
+	s.move.To = max(s.move.To, st.Ready)
+	p := *s.move
+	return &p
+}
+
+// errForecastInvalid marks forecasts that fail validation.
+var errForecastInvalid = errors.New("invalid forecast")

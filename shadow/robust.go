@@ -1,0 +1,118 @@
+package shadow
+
+import (
+	"math"
+	"slices"
+)
+
+const (
+	// robustWindow is how many recent accepted values the median and MAD
+	// are taken over, and robustMin how many are needed to judge a sample.
+	robustWindow = 32
+	robustMin    = 10
+	// suspectSigmas is how many robust standard deviations (1.4826 × MAD)
+	// beyond the median, on top of doubling or halving, make a sample
+	// suspect.
+	suspectSigmas = 6
+	// blockLen and blocks size the plausibility reference: the maxima of
+	// the last blocks of blockLen accepted values.
+	blockLen = 60
+	blocks   = 168
+)
+
+// robust keeps the robust statistics of one metric: a short window of
+// recent accepted values for the median and MAD, and per-block maxima for a
+// high reference that one value cannot set.
+type robust struct {
+	win      [robustWindow]float64
+	n, next  int
+	maxima   [blocks]float64
+	nb, nextB int
+	cur      float64 // maximum of the block being filled
+	curN     int
+	scratch  [robustWindow]float64
+}
+
+// push adds an accepted value.
+func (r *robust) push(v float64) {
+	r.win[r.next] = v
+	r.next = (r.next + 1) % robustWindow
+	r.n = min(r.n+1, robustWindow)
+	r.cur = math.Max(r.cur, v)
+	r.curN++
+	if r.curN == blockLen {
+		r.maxima[r.nextB] = r.cur
+		r.nextB = (r.nextB + 1) % blocks
+		r.nb = min(r.nb+1, blocks)
+		r.cur, r.curN = 0, 0
+	}
+}
+
+// stats returns the median and the robust standard deviation (1.4826 ×
+// MAD) of the window, and false while it holds fewer than robustMin values.
+func (r *robust) stats() (med, sigma float64, ok bool) {
+	if r.n < robustMin {
+		return 0, 0, false
+	}
+	s := r.scratch[:r.n]
+	copy(s, r.win[:r.n])
+	slices.Sort(s)
+	med = median(s)
+	for i, v := range s {
+		s[i] = math.Abs(v - med)
+	}
+	slices.Sort(s)
+	return med, 1.4826 * median(s), true
+}
+
+func median(sorted []float64) float64 {
+	n := len(sorted)
+	if n%2 == 1 {
+		return sorted[n/2]
+	}
+	return (sorted[n/2-1] + sorted[n/2]) / 2
+}
+
+// judge says whether v lies far above (+1) or far below (−1) the recent
+// distribution, or neither (0). slack is an absolute allowance (one
+// replica's capacity) so that small loads may move freely. Far means
+// beyond doubling (halving) plus suspectSigmas robust deviations.
+func (r *robust) judge(v, slack float64) int {
+	med, sigma, ok := r.stats()
+	if !ok {
+		return 0
+	}
+	switch {
+	case v > 2*(med+suspectSigmas*sigma)+slack:
+		return 1
+	case v < (med-suspectSigmas*sigma)/2-slack:
+		return -1
+	}
+	return 0
+}
+
+// high is the plausibility reference: the second largest of the recent
+// block maxima (so that no single value, however confirmed, sets it alone)
+// or the current median, whichever is larger; 0 before any value.
+func (r *robust) high() float64 {
+	first, second := r.cur, 0.0
+	if r.curN == 0 {
+		first = 0
+	}
+	for _, m := range r.maxima[:r.nb] {
+		switch {
+		case m > first:
+			first, second = m, first
+		case m > second:
+			second = m
+		}
+	}
+	ref := second
+	if r.nb == 0 {
+		ref = first // a single block so far
+	}
+	if med, _, ok := r.stats(); ok {
+		ref = math.Max(ref, med)
+	}
+	return ref
+}

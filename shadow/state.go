@@ -1,0 +1,192 @@
+package shadow
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/shadowscale/shadowscale/actuator"
+	"github.com/shadowscale/shadowscale/forecast"
+	"github.com/shadowscale/shadowscale/policy"
+	"github.com/shadowscale/shadowscale/transition"
+)
+
+// MetricTarget is one metric the Controller scales on, with the load one
+// replica serves at 100% utilization and the utilization to aim for.
+type MetricTarget struct {
+	// Metric names the metric in the source's Samples.
+	Metric Metric
+	// PerReplica is the metric's value one replica carries at 100%
+	// utilization, in the metric's unit. Required.
+	PerReplica float64
+	// TargetUtilization is the utilization to aim for on this metric, in
+	// (0, 1]. 0 selects Config.TargetUtilization.
+	TargetUtilization float64
+}
+
+func (m MetricTarget) validate() error {
+	switch {
+	case m.Metric == "":
+		return fmt.Errorf("shadow: MetricTarget.Metric is empty")
+	case !(m.PerReplica > 0) || math.IsInf(m.PerReplica, 0):
+		return fmt.Errorf("shadow: MetricTarget %q: PerReplica (%v) must be a positive number", m.Metric, m.PerReplica)
+	case !(m.TargetUtilization > 0 && m.TargetUtilization <= 1):
+		return fmt.Errorf("shadow: MetricTarget %q: TargetUtilization (%v) must be in (0, 1]", m.Metric, m.TargetUtilization)
+	}
+	return nil
+}
+
+// metricState is one scaled metric: its target, its forecaster, its robust
+// statistics and a sample waiting for confirmation.
+type metricState struct {
+	MetricTarget
+	fc  forecast.Forecaster
+	rob robust
+	// weight converts the metric into replicas' worth of the primary
+	// metric: value × weight needs as many replicas as the same value of
+	// Config.Metric.
+	weight float64
+	// A suspect sample waiting for a second pass to confirm it.
+	pending    bool
+	pendingV   float64
+	pendingT   time.Time
+	pendingDir int
+	// This pass.
+	value float64
+	ok    bool // value accepted this pass
+	fcst  forecast.Forecast
+}
+
+// state is everything the decide phase reads and updates. It is owned by
+// the Controller and touched only under its mutex.
+type state struct {
+	cfg      Config
+	metrics  []*metricState // metrics[0] is Config.Metric
+	hist     *history
+	policy   policy.Policy
+	detector forecast.AnomalyDetector
+	drain    bool // a Drainer is configured
+	trans    bool // a Transitioner is configured
+	passes   int
+
+	// Pass times and the observation grid.
+	started    bool
+	lastPass   time.Time     // raw time of the previous pass
+	offset     time.Duration // grid time = pass time + offset
+	lastGrid   time.Time     // grid time of the last observation
+	jumpFrom   time.Time     // last pass before an unconfirmed jump
+	jumpActive bool
+	passT      time.Time // grid time of the current pass
+
+	// Production.
+	lastLoad     float64
+	lead         *leadTimer
+	leadTime     time.Duration
+	lastDes      int
+	lastReady    int
+	haveState    bool
+	serving      int
+	servingKnown bool
+	move         *transition.Plan
+	actFails     int
+
+	// Forecast quality of the primary metric.
+	prevFc forecast.Forecast
+	fcErr  float64 // EWMA of one-step absolute percentage error
+	fcErrN int
+
+	pool     *pool
+	mirrored window // mirrored load (fraction in force × load) of recent passes
+}
+
+// fault is a dependency failure found by a phase, logged and counted by
+// the Controller.
+type fault struct {
+	dep string
+	err error
+}
+
+// verdict collects what decide concludes besides the Plan.
+type verdict struct {
+	faults     []fault
+	alerts     []Alert
+	holdReason string // first hold cause (a Reason* code); "" when not held
+	holdMsg    string
+	noScaleIn  string // why a scale-down is refused this pass; "" when allowed
+}
+
+func (v *verdict) fail(dep string, err error) { v.faults = append(v.faults, fault{dep, err}) }
+
+func (v *verdict) hold(reason, msg string) {
+	if v.holdReason == "" {
+		v.holdReason, v.holdMsg = reason, msg
+	}
+}
+
+func newState(cfg Config, deps Deps, extra []metricOption) *state {
+	primary := MetricTarget{Metric: cfg.Metric, PerReplica: cfg.PerReplica, TargetUtilization: cfg.TargetUtilization}
+	s := &state{
+		cfg:      cfg,
+		hist:     newHistory(cfg.HistorySize, cfg.Interval),
+		policy:   deps.Policy,
+		lead:     newLeadTimer(20),
+		leadTime: cfg.LeadTime,
+		fcErr:    math.NaN(),
+	}
+	s.metrics = append(s.metrics, &metricState{MetricTarget: primary, fc: deps.Forecaster, weight: 1})
+	for _, m := range extra {
+		w := (primary.PerReplica * primary.TargetUtilization) / (m.target.PerReplica * m.target.TargetUtilization)
+		s.metrics = append(s.metrics, &metricState{MetricTarget: m.target, fc: m.fc, weight: w})
+	}
+	return s
+}
+
+// settle records what apply achieved: lead-time requests, the fraction in
+// force, the transition's progress and repeated actuation failures.
+func (s *state) settle(st actuator.State, p Plan, a Applied, rep *Report) {
+	t := s.passT
+	if p.Scale {
+		if a.Scaled {
+			if d := p.Target - st.Desired; d > 0 {
+				s.lead.requestedAt(t, d)
+			} else {
+				s.lead.cancel(min(-d, st.Desired-st.Ready))
+			}
+			s.lastDes = p.Target
+			s.actFails = 0
+			if rep.Decision.ShadowTriggered && rep.Decision.Action == policy.ScaleUp && s.pool != nil {
+				s.pool.trig++
+			}
+		} else {
+			s.actFails++
+			if s.cfg.ActuationFailureAlert > 0 && s.actFails == s.cfg.ActuationFailureAlert {
+				rep.Alerts = append(rep.Alerts, Alert{Kind: AlertActuationFailures, Time: rep.Time,
+					Message: fmt.Sprintf("%d actuations in a row failed; last: %v", s.actFails, lastErr(a.Errors))})
+			}
+		}
+	}
+	if s.pool != nil {
+		if a.PoolScaled {
+			s.pool.desired = p.PoolTarget
+		}
+		if a.FractionSet {
+			s.pool.fraction = p.Fraction
+		}
+		rep.Pool.Triggered = s.pool.trig
+		rep.Pool.Desired, rep.Pool.Fraction = s.pool.desired, s.pool.fraction
+		if s.pool.hasType {
+			rep.Pool.CostPerHour = float64(s.pool.desired) * s.pool.itype.HourlyPrice
+		}
+	}
+	if p.Transition != nil && a.Transition.Done {
+		s.serving = p.Transition.To
+		s.move = nil
+	}
+}
+
+func lastErr(errs []error) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	return errs[len(errs)-1]
+}
