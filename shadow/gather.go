@@ -21,11 +21,11 @@ type observations struct {
 	stateErr  error
 	// The shadow pool's group and the mirror's stats, read only when the
 	// Controller has a pool.
-	poolRead  bool
-	pool      actuator.State
-	poolErr   error
-	stats     mirror.Stats
-	statsErr  error
+	poolRead bool
+	pool     actuator.State
+	poolErr  error
+	stats    mirror.Stats
+	statsErr error
 }
 
 // gather reads every dependency the decision needs, concurrently, each

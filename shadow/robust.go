@@ -24,13 +24,13 @@ const (
 // recent accepted values for the median and MAD, and per-block maxima for a
 // high reference that one value cannot set.
 type robust struct {
-	win      [robustWindow]float64
-	n, next  int
-	maxima   [blocks]float64
+	win       [robustWindow]float64
+	n, next   int
+	maxima    [blocks]float64
 	nb, nextB int
-	cur      float64 // maximum of the block being filled
-	curN     int
-	scratch  [robustWindow]float64
+	cur       float64 // maximum of the block being filled
+	curN      int
+	scratch   [robustWindow]float64
 }
 
 // push adds an accepted value.
