@@ -1,0 +1,43 @@
+# Writes the benchmark series and their R reference forecasts.
+# Run from this directory: Rscript export.R
+# Needs the Debian packages r-base-core (R 4.2) and r-cran-forecast (8.20).
+#
+# Series of R's datasets and forecast packages are written here; the
+# 5-minute traces (NAME.csv already present) are read as they are.
+suppressMessages(library(forecast))
+sb <- Seatbelts
+rseries <- list(
+  AirPassengers = AirPassengers, co2 = co2, nottem = nottem,
+  USAccDeaths = USAccDeaths, ldeaths = ldeaths, UKDriverDeaths = UKDriverDeaths,
+  UKgas = UKgas, JohnsonJohnson = JohnsonJohnson, austres = austres,
+  mdeaths = mdeaths, fdeaths = fdeaths,
+  DriversKilled = sb[, "DriversKilled"], front = sb[, "front"], rear = sb[, "rear"],
+  kms = sb[, "kms"], PetrolPrice = sb[, "PetrolPrice"], VanKilled = sb[, "VanKilled"],
+  gas = gas, wineind = wineind, woolyrnq = woolyrnq, sunspot.month = sunspot.month)
+for (n in names(rseries)) {
+  write.csv(data.frame(value = as.numeric(rseries[[n]])), paste0(n, ".csv"), row.names = FALSE, quote = FALSE)
+}
+man <- read.csv("series.csv")
+out <- NULL
+add <- function(name, method, model, fc_mean, lo, hi) {
+  out <<- rbind(out, data.frame(series = name, method = method, model = model, step = seq_along(fc_mean),
+    mean = as.numeric(fc_mean), lower = as.numeric(lo), upper = as.numeric(hi)))
+}
+for (i in seq_len(nrow(man))) {
+  name <- man$name[i]; m <- man$period[i]; m2 <- man$period2[i]
+  y <- read.csv(paste0(name, ".csv"))$value
+  h <- 2 * m
+  train <- ts(y[1:(length(y) - h)], frequency = m)
+  set.seed(1)
+  e <- suppressWarnings(ets(train))
+  f <- forecast(e, h = h, level = 95)
+  add(name, "ets", gsub(",", "", e$method), f$mean, f$lower, f$upper)
+  if (m2 > 0) {
+    tr2 <- msts(y[1:(length(y) - h)], seasonal.periods = c(m, m2))
+    d <- tryCatch(dshw(tr2, period1 = m, period2 = m2, h = h),
+      error = function(err) { message(name, ": dshw: ", conditionMessage(err)); NULL })
+    if (!is.null(d)) add(name, "dshw", "dshw", d$mean, rep(NA, h), rep(NA, h))
+  }
+  message(name, " done")
+}
+write.csv(out, "r_reference.csv", row.names = FALSE, quote = FALSE)
