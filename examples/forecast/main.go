@@ -6,11 +6,13 @@
 //	forecast -period P -horizon H [-period2 P2] [-model auto|hw-additive|hw-multiplicative|seasonal-naive|naive]
 //	         [-level 0.95] [-in FILE] < series.csv
 //
-// Input: CSV with a header and rows `timestamp,value` (RFC 3339 or unix
-// seconds) or a single `value` column. Output: the header
-// `step,mean,lower,upper` and exactly H rows, step = 1..H. On bad input the
-// command prints one line on stderr naming the problem (and the line number
-// for data) and exits with a non-zero status.
+// Input: CSV read by package series — rows of `timestamp,value`
+// (RFC 3339 or unix seconds, on a regular grid) or a single value column,
+// with or without a header line. Output: the header `step,mean,lower,upper`
+// and exactly H rows, step = 1..H. On bad input the command prints one line
+// on stderr naming the problem (and the line number for data) and exits
+// with status 1; bad flags exit with status 2; -help prints the usage on
+// stdout and exits 0.
 //
 // Extra models: hw-damped (additive, damped trend), dshw (double-seasonal,
 // needs -period2), drift and ewma.
@@ -27,6 +29,7 @@ import (
 	"time"
 
 	"github.com/shadowscale/shadowscale/forecast"
+	"github.com/shadowscale/shadowscale/series"
 )
 
 func main() {
@@ -36,6 +39,9 @@ func main() {
 // run is the whole command; it returns the exit status.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err := forecastCmd(args, stdin, stdout); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
 		msg := strings.ReplaceAll(err.Error(), "\n", " ")
 		fmt.Fprintln(stderr, "forecast: "+msg)
 		var u usageError
@@ -49,6 +55,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 type usageError struct{ error }
 
+// maxHorizon bounds -horizon: the output is held in memory.
+const maxHorizon = 1_000_000
+
 type options struct {
 	period, period2, horizon int
 	model                    string
@@ -56,27 +65,48 @@ type options struct {
 	in                       string
 }
 
-func parseFlags(args []string) (options, error) {
+const usageHead = `Usage: forecast -period P -horizon H [flags] [-in FILE | < FILE]
+
+Reads a load series as CSV (timestamp,value or a single value column, with
+or without a header; timestamps RFC 3339 or unix seconds on a regular grid)
+and prints step,mean,lower,upper for H steps ahead.
+
+Flags:
+`
+
+// parseFlags parses and checks the flags; -help writes the usage to help
+// and returns flag.ErrHelp.
+func parseFlags(args []string, help io.Writer) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("forecast", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	fs.IntVar(&o.period, "period", 0, "seasonal period in steps (≥ 2)")
 	fs.IntVar(&o.period2, "period2", 0, "second, longer seasonal period in steps (optional)")
-	fs.IntVar(&o.horizon, "horizon", 0, "number of steps to forecast (≥ 1)")
+	fs.IntVar(&o.horizon, "horizon", 0, "number of steps to forecast, 1 to 1000000")
 	fs.StringVar(&o.model, "model", "auto", "auto|hw-additive|hw-multiplicative|hw-damped|dshw|seasonal-naive|naive|drift|ewma")
 	fs.Float64Var(&o.level, "level", 0.95, "prediction interval level in (0, 1)")
-	fs.StringVar(&o.in, "in", "", "input CSV file (default: standard input)")
+	fs.StringVar(&o.in, "in", "", "input CSV `file` (default: standard input)")
 	if err := fs.Parse(args); err != nil {
-		return o, usageError{fmt.Errorf("flags: %w", err)}
+		if errors.Is(err, flag.ErrHelp) {
+			io.WriteString(help, usageHead)
+			fs.SetOutput(help)
+			fs.PrintDefaults()
+			return o, err
+		}
+		return o, usageError{fmt.Errorf("flags: %w (see -help)", err)}
 	}
 	if fs.NArg() > 0 {
-		return o, usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+		return o, usageError{fmt.Errorf("unexpected argument %q: give the input with -in FILE or on standard input", fs.Arg(0))}
+	}
+	if o.period == 0 {
+		return o, usageError{errors.New("-period is required: the seasonal period in steps, e.g. 1440 for a daily cycle at one sample a minute")}
 	}
 	if o.period < 2 {
 		return o, usageError{fmt.Errorf("-period %d must be ≥ 2", o.period)}
 	}
-	if o.horizon < 1 {
-		return o, usageError{fmt.Errorf("-horizon %d must be ≥ 1", o.horizon)}
+	if o.horizon < 1 || o.horizon > maxHorizon {
+		return o, usageError{fmt.Errorf("-horizon %d must be in [1, %d]", o.horizon, maxHorizon)}
 	}
 	if o.period2 != 0 && o.period2 <= o.period {
 		return o, usageError{fmt.Errorf("-period2 %d must exceed -period %d", o.period2, o.period)}
@@ -97,7 +127,7 @@ func parseFlags(args []string) (options, error) {
 }
 
 func forecastCmd(args []string, stdin io.Reader, stdout io.Writer) error {
-	o, err := parseFlags(args)
+	o, err := parseFlags(args, stdout)
 	if err != nil {
 		return err
 	}
@@ -111,7 +141,7 @@ func forecastCmd(args []string, stdin io.Reader, stdout io.Writer) error {
 		defer f.Close()
 		in, name = f, o.in
 	}
-	s, err := forecast.ReadCSV(in)
+	s, err := series.ReadCSV(in)
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
@@ -131,11 +161,8 @@ func forecastCmd(args []string, stdin io.Reader, stdout io.Writer) error {
 func num(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 
 // predict fits the selected model on the whole series and forecasts.
-func predict(s forecast.Series, o options) (forecast.Forecast, error) {
-	n := len(s.Values)
-	if n == 0 {
-		return forecast.Forecast{}, errors.New("no data rows after the header")
-	}
+func predict(s series.Series, o options) (forecast.Forecast, error) {
+	n := s.Len()
 	need := 2 * o.period
 	if o.model == "naive" || o.model == "drift" || o.model == "ewma" {
 		need = 2
@@ -147,17 +174,16 @@ func predict(s forecast.Series, o options) (forecast.Forecast, error) {
 		need = 1
 	}
 	if n < need {
-		return forecast.Forecast{}, fmt.Errorf("%d data rows (lines 2–%d): -model %s needs at least %d (2 full seasons of %d)",
-			n, n+1, o.model, need, need/2)
+		return forecast.Forecast{}, fmt.Errorf("%d data rows: -model %s needs at least %d (2 full seasons of %d)",
+			n, o.model, need, need/2)
 	}
+	// A value-only series gets a one-minute grid; the output counts steps,
+	// so the choice does not show.
 	step := time.Minute
 	times := s.Times
 	window := n
-	if times != nil {
-		if st := s.Step(); st > 0 {
-			step = st
-		}
-		window = int(times[n-1].Sub(times[0])/step) + 1
+	if s.Step > 0 {
+		step = s.Step
 	} else {
 		times = make([]time.Time, n)
 		for i := range times {
@@ -167,11 +193,11 @@ func predict(s forecast.Series, o options) (forecast.Forecast, error) {
 	if o.model == "hw-multiplicative" {
 		for i, v := range s.Values {
 			if v <= 0 {
-				return forecast.Forecast{}, fmt.Errorf("line %d: value %v: -model hw-multiplicative needs values > 0", i+2, v)
+				return forecast.Forecast{}, fmt.Errorf("data row %d: value %v: -model hw-multiplicative needs values > 0", i+1, v)
 			}
 		}
 	}
-	cfg := forecast.Config{Step: step, Period: o.period, Period2: o.period2, Window: window, MaxGap: window}
+	cfg := forecast.Config{Step: step, Period: o.period, Period2: o.period2, Window: window}
 	var err error
 	var f interface {
 		forecast.Forecaster
@@ -183,7 +209,7 @@ func predict(s forecast.Series, o options) (forecast.Forecast, error) {
 		if o.period2 > 0 {
 			periods = append(periods, o.period2)
 		}
-		f, err = forecast.NewAuto(forecast.AutoConfig{Step: step, Periods: periods, Horizon: o.horizon, Window: window, MaxGap: window})
+		f, err = forecast.NewAuto(forecast.AutoConfig{Step: step, Periods: periods, Horizon: o.horizon, Window: window})
 	case "hw-additive":
 		f, err = forecast.NewHoltWinters(cfg)
 	case "hw-multiplicative":
@@ -209,7 +235,7 @@ func predict(s forecast.Series, o options) (forecast.Forecast, error) {
 	}
 	for i, v := range s.Values {
 		if err := f.Observe(times[i], v); err != nil && !errors.Is(err, forecast.ErrInsufficientHistory) {
-			return forecast.Forecast{}, fmt.Errorf("line %d: %w", i+2, err)
+			return forecast.Forecast{}, fmt.Errorf("data row %d: %w", i+1, err)
 		}
 	}
 	if err := f.Refit(); err != nil {

@@ -104,7 +104,17 @@ func TestErrors(t *testing.T) {
 		code     int
 	}{
 		{"period", good, []string{"-period", "1", "-horizon", "3"}, "-period 1 must be ≥ 2", 2},
-		{"horizon", good, []string{"-period", "12", "-horizon", "0"}, "-horizon 0 must be ≥ 1", 2},
+		{"horizon", good, []string{"-period", "12", "-horizon", "0"}, "-horizon 0 must be in [1, 1000000]", 2},
+		{"horizon too long", good, []string{"-period", "12", "-horizon", "1000001"}, "-horizon 1000001 must be in [1, 1000000]", 2},
+		{"no period", good, []string{"-horizon", "3"}, "-period is required", 2},
+		{"positional", good, []string{"-period", "12", "-horizon", "3", "data.csv"}, `unexpected argument "data.csv": give the input with -in FILE`, 2},
+		{"unknown flag", good, []string{"-period", "12", "-horizon", "3", "-x"}, "flags: flag provided but not defined: -x (see -help)", 2},
+		{"gap", "timestamp,value\n2026-01-01T00:00:00Z,1\n2026-01-01T00:01:00Z,2\n2026-01-01T10:01:00Z,3\n", []string{"-period", "2", "-horizon", "1", "-model", "naive"},
+			"stdin: line 4: gap of 599 missing samples", 1},
+		{"two samples in one slot", "timestamp,value\n1970-01-01T00:00:31Z,1\n1970-01-01T00:01:31Z,2\n1970-01-01T00:02:01Z,3\n", []string{"-period", "2", "-horizon", "1", "-model", "naive"},
+			"line 4: two samples in one slot: 1970-01-01T00:02:01Z is only 30s after 1970-01-01T00:01:31Z on line 3", 1},
+		{"huge cell", "value\n1\n" + strings.Repeat("x", 60000) + "\n", []string{"-period", "2", "-horizon", "1"}, `line 3: value "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"… (60000 bytes) is not a number`, 1},
+		{"huge value", "value\n1\n1e308\n", []string{"-period", "2", "-horizon", "1"}, `line 3: value "1e308" exceeds the largest accepted value 1e+15`, 1},
 		{"level", good, []string{"-period", "12", "-horizon", "3", "-level", "1.5"}, "-level 1.5", 2},
 		{"model", good, []string{"-period", "12", "-horizon", "3", "-model", "arima"}, `-model "arima"`, 2},
 		{"period2", good, []string{"-period", "12", "-period2", "6", "-horizon", "3"}, "-period2 6 must exceed", 2},
@@ -114,8 +124,9 @@ func TestErrors(t *testing.T) {
 		{"Inf", "timestamp,value\n1,1\n2,Inf\n", []string{"-period", "2", "-horizon", "1"}, "line 3:", 1},
 		{"short", seasonalCSV(23, 12, false), []string{"-period", "12", "-horizon", "3"}, "needs at least 24 (2 full seasons of 12)", 1},
 		{"short snaive", seasonalCSV(20, 12, false), []string{"-period", "12", "-horizon", "3", "-model", "seasonal-naive"}, "needs at least 24", 1},
-		{"empty", "value\n", []string{"-period", "2", "-horizon", "1", "-model", "naive"}, "no data rows", 1},
-		{"zero for multiplicative", "value\n1\n2\n0\n4\n5\n", []string{"-period", "2", "-horizon", "1", "-model", "hw-multiplicative"}, "line 4: value 0", 1},
+		{"header only", "value\n", []string{"-period", "2", "-horizon", "1", "-model", "naive"}, "no data rows", 1},
+		{"empty", "", []string{"-period", "2", "-horizon", "1", "-model", "naive"}, "line 1: empty input", 1},
+		{"zero for multiplicative", "value\n1\n2\n0\n4\n5\n", []string{"-period", "2", "-horizon", "1", "-model", "hw-multiplicative"}, "data row 3: value 0", 1},
 		{"missing file", "", []string{"-period", "2", "-horizon", "1", "-in", "/nonexistent/x.csv"}, "no such file", 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -124,6 +135,7 @@ func TestErrors(t *testing.T) {
 			assert.Empty(t, out)
 			assert.Contains(t, errOut, tc.want)
 			assert.Equal(t, 1, strings.Count(errOut, "\n"), "one line: %q", errOut)
+			assert.Less(t, len(errOut), 500, "the message is short")
 			assert.True(t, strings.HasPrefix(errOut, "forecast: "), errOut)
 		})
 	}
@@ -133,4 +145,25 @@ func TestNaiveNeedsOneRow(t *testing.T) {
 	out, errOut, code := runCmd(t, "value\n7\n", "-period", "2", "-horizon", "2", "-model", "naive")
 	require.Equal(t, 0, code, errOut)
 	assert.Equal(t, "step,mean,lower,upper\n1,7,7,7\n2,7,7,7\n", out)
+}
+
+func TestHelp(t *testing.T) {
+	for _, arg := range []string{"-help", "--help", "-h"} {
+		out, errOut, code := runCmd(t, "", arg)
+		assert.Equal(t, 0, code, arg)
+		assert.Empty(t, errOut)
+		assert.True(t, strings.HasPrefix(out, "Usage: forecast -period P -horizon H"), out)
+		for _, f := range []string{"-period", "-horizon", "-period2", "-model", "-level", "-in"} {
+			assert.Contains(t, out, "  "+f+" ", arg)
+		}
+	}
+}
+
+// A file without a header starts with data: its first row is not lost.
+func TestHeaderlessInput(t *testing.T) {
+	for _, in := range []string{"7\n9\n", "value\n7\n9\n", "1767225600,7\n1767225660,9\n"} {
+		out, errOut, code := runCmd(t, in, "-period", "2", "-horizon", "1", "-model", "drift")
+		require.Equal(t, 0, code, errOut)
+		assert.Equal(t, "step,mean,lower,upper\n1,11,", out[:len("step,mean,lower,upper\n1,11,")], "drift from 7 to 9 continues to 11: %q", in)
+	}
 }
