@@ -20,10 +20,10 @@ var hopHeaders = []string{
 	"Te", "Trailer", "Transfer-Encoding", "Upgrade",
 }
 
-// newTraceparent returns a W3C traceparent with a fresh trace and span id
-// and the flags of orig (a valid traceparent), so that shadow spans form
+// appendTraceparent appends a W3C traceparent with a fresh trace and span
+// id and the flags of orig (a valid traceparent), so that shadow spans form
 // their own trace. Trace ids need to be unique, not secret.
-func newTraceparent(orig string) string {
+func appendTraceparent(dst []byte, orig string) []byte {
 	var b [55]byte
 	copy(b[:], "00-")
 	var id [24]byte
@@ -38,5 +38,5 @@ func newTraceparent(orig string) string {
 	hex.Encode(b[36:52], id[16:])
 	b[52] = '-'
 	copy(b[53:], orig[53:])
-	return string(b[:])
+	return append(dst, b[:]...)
 }

@@ -37,10 +37,12 @@ type instruments struct {
 	mismatches metric.Int64Counter
 	reg        metric.Registration
 
-	// Precomputed attribute sets, so that recording does not allocate.
-	outcomeAttrs [][numOutcomes]metric.MeasurementOption
+	// Precomputed attribute sets and option slices, so that recording
+	// does not allocate.
+	outcomeAttrs [][numOutcomes][]metric.AddOption
 	shadowAttrs  []metric.MeasurementOption
-	dropAttrs    [][numDropReasons]metric.MeasurementOption // [lane+1]; 0 = all shadows
+	shadowRecord [][]metric.RecordOption
+	dropAttrs    [][numDropReasons][]metric.AddOption // [lane+1]; 0 = all shadows
 }
 
 func newInstruments(mp metric.MeterProvider, t *Tee) (*instruments, error) {
@@ -79,19 +81,21 @@ func newInstruments(mp metric.MeterProvider, t *Tee) (*instruments, error) {
 	if err != nil {
 		return nil, wrap(MetricQueueDepth, err)
 	}
-	in.dropAttrs = make([][numDropReasons]metric.MeasurementOption, len(t.lanes)+1)
+	in.dropAttrs = make([][numDropReasons][]metric.AddOption, len(t.lanes)+1)
 	for r := range DropReason(numDropReasons) {
-		in.dropAttrs[0][r] = metric.WithAttributes(attribute.String("shadow", "*"), attribute.String("reason", r.String()))
+		in.dropAttrs[0][r] = []metric.AddOption{metric.WithAttributes(attribute.String("shadow", "*"), attribute.String("reason", r.String()))}
 	}
 	for i, l := range t.lanes {
-		in.shadowAttrs = append(in.shadowAttrs, metric.WithAttributes(attribute.String("shadow", l.name)))
-		var oa [numOutcomes]metric.MeasurementOption
+		sa := metric.WithAttributes(attribute.String("shadow", l.name))
+		in.shadowAttrs = append(in.shadowAttrs, sa)
+		in.shadowRecord = append(in.shadowRecord, []metric.RecordOption{sa})
+		var oa [numOutcomes][]metric.AddOption
 		for o := range outcome(numOutcomes) {
-			oa[o] = metric.WithAttributes(attribute.String("shadow", l.name), attribute.String("outcome", o.String()))
+			oa[o] = []metric.AddOption{metric.WithAttributes(attribute.String("shadow", l.name), attribute.String("outcome", o.String()))}
 		}
 		in.outcomeAttrs = append(in.outcomeAttrs, oa)
 		for r := range DropReason(numDropReasons) {
-			in.dropAttrs[i+1][r] = metric.WithAttributes(attribute.String("shadow", l.name), attribute.String("reason", r.String()))
+			in.dropAttrs[i+1][r] = []metric.AddOption{metric.WithAttributes(attribute.String("shadow", l.name), attribute.String("reason", r.String()))}
 		}
 	}
 	in.reg, err = m.RegisterCallback(func(_ context.Context, o metric.Observer) error {

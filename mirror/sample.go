@@ -25,6 +25,38 @@ const (
 // stratumKey identifies a stratum: route and method.
 type stratumKey struct{ route, method string }
 
+// methodIndex numbers the mirrorable methods for bit masks and tables; -1
+// for any other method.
+func methodIndex(m string) int {
+	switch m {
+	case http.MethodGet:
+		return 0
+	case http.MethodHead:
+		return 1
+	case http.MethodOptions:
+		return 2
+	case http.MethodPost:
+		return 3
+	case http.MethodPut:
+		return 4
+	case http.MethodPatch:
+		return 5
+	case http.MethodDelete:
+		return 6
+	}
+	return -1
+}
+
+const numMethods = 7
+
+// strataTable is an immutable snapshot of the strata, replaced whole
+// (copy on write) when a stratum is added, so that lookups take no lock.
+type strataTable struct {
+	byMethod [numMethods]map[string]*stratum // by route
+	other    [numMethods]*stratum            // overflow past MaxStrata
+	n        int
+}
+
 type stratum struct {
 	key       stratumKey
 	requests  atomic.Int64
@@ -37,38 +69,39 @@ type stratum struct {
 // concurrent use and never block on I/O.
 type sampler struct {
 	cfg      Config
-	methods  map[string]bool
+	methods  uint32        // bit methodIndex(m) set if m may be mirrored
 	fraction atomic.Uint64 // math.Float64bits
 	limit    *bucket       // global cap when not stratified
 	rnd      func() float64
 
-	mu     sync.RWMutex
-	strata map[stratumKey]*stratum
-	other  map[string]*stratum // overflow strata, by method
+	table  atomic.Pointer[strataTable]
+	mu     sync.Mutex // serializes table writers
+	active atomic.Int64
 }
 
 func newSampler(cfg Config, seed *uint64) *sampler {
-	s := &sampler{
-		cfg:     cfg,
-		methods: map[string]bool{},
-		strata:  map[stratumKey]*stratum{},
-		other:   map[string]*stratum{},
-		rnd:     rand.Float64,
-	}
+	s := &sampler{cfg: cfg, rnd: rand.Float64}
+	s.table.Store(&strataTable{})
 	for _, m := range cfg.Methods {
-		s.methods[m] = true
+		if i := methodIndex(m); i >= 0 {
+			s.methods |= 1 << i
+		}
 	}
 	s.fraction.Store(math.Float64bits(cfg.Fraction))
 	if cfg.MaxRate > 0 && !cfg.Stratify {
 		s.limit = newBucket(cfg.MaxRate, cfg.Burst)
 	}
 	if seed != nil {
-		var mu sync.Mutex
-		r := rand.New(rand.NewPCG(*seed, *seed^0x9e3779b97f4a7c15))
+		// A counter through splitmix64: deterministic for a sequence of
+		// calls, and lock-free.
+		var ctr atomic.Uint64
+		ctr.Store(*seed)
 		s.rnd = func() float64 {
-			mu.Lock()
-			defer mu.Unlock()
-			return r.Float64()
+			z := ctr.Add(0x9e3779b97f4a7c15)
+			z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+			z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+			z ^= z >> 31
+			return float64(z>>11) / (1 << 53)
 		}
 	}
 	return s
@@ -104,34 +137,44 @@ func defaultRoute(path string) string {
 	return path
 }
 
-func (s *sampler) stratum(k stratumKey) *stratum {
-	s.mu.RLock()
-	st, ok := s.strata[k]
-	if !ok {
-		st, ok = s.other[k.method]
-	}
-	s.mu.RUnlock()
-	if ok {
+// stratum returns the stratum of route and method index mi, creating it
+// (or pooling it under "other" past MaxStrata). Lookups take no lock.
+func (s *sampler) stratum(route string, mi int, method string) *stratum {
+	tbl := s.table.Load()
+	if st, ok := tbl.byMethod[mi][route]; ok {
 		return st
+	}
+	if tbl.n >= s.cfg.MaxStrata && tbl.other[mi] != nil {
+		return tbl.other[mi]
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if st, ok := s.strata[k]; ok {
+	tbl = s.table.Load()
+	if st, ok := tbl.byMethod[mi][route]; ok {
 		return st
 	}
-	if len(s.strata) >= s.cfg.MaxStrata {
-		if st, ok := s.other[k.method]; ok {
-			return st
+	next := *tbl
+	if tbl.n >= s.cfg.MaxStrata {
+		if tbl.other[mi] != nil {
+			return tbl.other[mi]
 		}
-		k.route = "other"
-		st = s.newStratum(k)
-		s.other[k.method] = st
+		st := s.newStratum(stratumKey{route: "other", method: method})
+		next.other[mi] = st
+		s.table.Store(&next)
+		s.active.Add(1)
 		return st
 	}
 	// Copy the strings: route may alias the request's path.
-	k = stratumKey{strings.Clone(k.route), strings.Clone(k.method)}
-	st = s.newStratum(k)
-	s.strata[k] = st
+	st := s.newStratum(stratumKey{strings.Clone(route), strings.Clone(method)})
+	m := make(map[string]*stratum, len(tbl.byMethod[mi])+1)
+	for k, v := range tbl.byMethod[mi] {
+		m[k] = v
+	}
+	m[st.key.route] = st
+	next.byMethod[mi] = m
+	next.n++
+	s.table.Store(&next)
+	s.active.Add(1)
 	return st
 }
 
@@ -143,11 +186,7 @@ func (s *sampler) newStratum(k stratumKey) *stratum {
 	return st
 }
 
-func (s *sampler) activeStrata() int {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return max(1, len(s.strata)+len(s.other))
-}
+func (s *sampler) activeStrata() int { return max(1, int(s.active.Load())) }
 
 // key returns the consistent-sampling key of r, if configured and present.
 func (s *sampler) key(r *http.Request) (string, bool) {
@@ -197,20 +236,21 @@ func keyPoint(key string) float64 {
 // now is called only when the decision needs the time (floor or cap), so
 // that the common skip path does not read the clock.
 func (s *sampler) decide(r *http.Request, now func() time.Time) decision {
-	if !s.methods[r.Method] || len(r.Header["Upgrade"]) > 0 {
+	mi := methodIndex(r.Method)
+	if mi < 0 || s.methods&(1<<mi) == 0 || len(r.Header["Upgrade"]) > 0 {
 		return skip
 	}
 	rt := s.route(r)
-	k := stratumKey{method: r.Method}
+	var route string
 	if rt != nil {
-		k.route = rt.Name
-		if k.route == "" {
-			k.route = rt.PathPrefix
+		route = rt.Name
+		if route == "" {
+			route = rt.PathPrefix
 		}
 	} else {
-		k.route = defaultRoute(r.URL.Path)
+		route = defaultRoute(r.URL.Path)
 	}
-	st := s.stratum(k)
+	st := s.stratum(route, mi, r.Method)
 	st.requests.Add(1)
 
 	global := s.getFraction()
@@ -270,15 +310,16 @@ type StratumMix struct {
 }
 
 func (s *sampler) mix() []StratumMix {
-	s.mu.RLock()
-	all := make([]*stratum, 0, len(s.strata)+len(s.other))
-	for _, st := range s.strata {
-		all = append(all, st)
+	tbl := s.table.Load()
+	var all []*stratum
+	for mi := range numMethods {
+		for _, st := range tbl.byMethod[mi] {
+			all = append(all, st)
+		}
+		if tbl.other[mi] != nil {
+			all = append(all, tbl.other[mi])
+		}
 	}
-	for _, st := range s.other {
-		all = append(all, st)
-	}
-	s.mu.RUnlock()
 	out := make([]StratumMix, len(all))
 	var req, mir int64
 	for i, st := range all {

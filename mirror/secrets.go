@@ -159,10 +159,11 @@ func (f *headerFilter) keep(k string) bool {
 
 // filter returns the copy's headers from the client's: credentials,
 // hop-by-hop, trace, forwarding and X-Shadow-* headers removed, the rest
-// cloned into one allocation of values with extra spare slots, returned in
-// spare. It also returns the client's W3C traceparent if it was valid, so
-// that the copy can link to it.
-func (f *headerFilter) filter(in http.Header, extra int) (out http.Header, traceparent string, spare []string) {
+// cloned into scratch (or one allocation of values if it is too short)
+// with extra spare slots, returned in spare. The map has room for extra +
+// laneHeaders more entries. It also returns the client's W3C traceparent
+// if it was valid, so that the copy can link to it.
+func (f *headerFilter) filter(in http.Header, extra int, scratch []string) (out http.Header, traceparent string, spare []string) {
 	var connListed []string
 	if c := in["Connection"]; len(c) > 0 {
 		for _, v := range c {
@@ -180,8 +181,11 @@ func (f *headerFilter) filter(in http.Header, extra int) (out http.Header, trace
 	for _, vv := range in {
 		nv += len(vv)
 	}
-	out = make(http.Header, len(in)+extra+2)
-	vals := make([]string, nv+extra)
+	out = make(http.Header, len(in)+extra+laneHeaders)
+	vals := scratch
+	if len(vals) < nv+extra {
+		vals = make([]string, nv+extra)
+	}
 	for k, vv := range in {
 		if hopSet[k] || forwardedSet[k] || f.trace[k] || !f.keep(k) || contains(connListed, k) {
 			continue
@@ -190,8 +194,12 @@ func (f *headerFilter) filter(in http.Header, extra int) (out http.Header, trace
 		out[k] = vals[:n:n]
 		vals = vals[n:]
 	}
-	return out, traceparent, vals[len(vals)-extra:]
+	return out, traceparent, vals[:extra:extra]
 }
+
+// laneHeaders is how many headers a lane adds to a copy: trace (2),
+// digest, signature, marker and target name.
+const laneHeaders = 6
 
 // refilter removes again what a Redact hook may have brought back.
 func (f *headerFilter) refilter(h http.Header) {

@@ -9,18 +9,84 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"sync"
+	"time"
 )
 
 func (t *Tee) work(l *lane) {
-	sg := newSigner(t.cfg.SigningKey)
+	w := newWorker(t.cfg.SigningKey, t.cfg.MaxResponseBytes)
+	defer w.stop()
 	for {
 		select {
 		case <-t.quit:
 			return
 		case c := <-l.queue:
-			t.send(l, c, sg)
+			t.send(l, c, w)
 		}
 	}
+}
+
+// worker is one sending goroutine's reusable state. Its timeout context is
+// reused from send to send and replaced only once cancelled, so that a
+// send costs no context or timer allocation.
+type worker struct {
+	sg    *signer
+	buf   []byte // response reads
+	timer *time.Timer
+	fired chan struct{}
+
+	mu     sync.Mutex // guards cancel against the timer's goroutine
+	parent context.Context
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+func newWorker(key []byte, maxResponse int64) *worker {
+	w := &worker{sg: newSigner(key), buf: make([]byte, min(32<<10, maxResponse+1)), fired: make(chan struct{}, 1)}
+	w.timer = time.AfterFunc(time.Hour, func() {
+		w.mu.Lock()
+		w.cancel()
+		w.mu.Unlock()
+		w.fired <- struct{}{}
+	})
+	w.timer.Stop()
+	return w
+}
+
+// arm returns the context of one send, derived from the lane's current
+// context and cancelled after timeout.
+func (w *worker) arm(lctx context.Context, timeout time.Duration) context.Context {
+	w.mu.Lock()
+	if w.ctx == nil || w.parent != lctx || w.ctx.Err() != nil {
+		if w.cancel != nil {
+			w.cancel()
+		}
+		w.parent = lctx
+		w.ctx, w.cancel = context.WithCancel(lctx)
+	}
+	ctx := w.ctx
+	w.mu.Unlock()
+	w.timer.Reset(timeout)
+	return ctx
+}
+
+// disarm stops the send's timer and reports whether it fired. A fired
+// timer's function has finished when disarm returns.
+func (w *worker) disarm() (timedOut bool) {
+	if w.timer.Stop() {
+		return false
+	}
+	<-w.fired
+	return true
+}
+
+func (w *worker) stop() {
+	w.timer.Stop()
+	w.mu.Lock()
+	if w.cancel != nil {
+		w.cancel()
+	}
+	w.mu.Unlock()
 }
 
 // sendState holds what one outgoing copy needs beyond the request itself,
@@ -38,7 +104,7 @@ func (readCloser) Close() error { return nil }
 
 // send delivers one copy to one shadow. Every failure stays here: a panic
 // in the transport or the Redact hook is recovered and counted.
-func (t *Tee) send(l *lane, c *copyReq, sg *signer) {
+func (t *Tee) send(l *lane, c *copyReq, w *worker) {
 	defer c.release()
 	gen, ok := l.br.admit(t.now())
 	if !ok {
@@ -46,32 +112,38 @@ func (t *Tee) send(l *lane, c *copyReq, sg *signer) {
 		return
 	}
 	lctx := l.sendContext()
-	ctx, cancel := context.WithTimeout(lctx, t.cfg.Timeout)
-	defer cancel()
-	req, ok := t.build(ctx, l, c, sg)
+	ctx := w.arm(lctx, t.cfg.Timeout)
+	req, ok := t.build(ctx, l, c, w.sg)
 	if !ok {
+		w.disarm()
 		l.br.unadmit(gen)
 		t.dropLane(l, t.now(), DropRedactPanic)
 		return
 	}
 	start := t.now()
-	res, o := t.roundTrip(ctx, req, c.compare)
+	res, o := t.roundTrip(req, c.compare, w.buf)
+	timedOut := w.disarm()
 	end := t.now()
-	if o != outcomeOK && o != outcome5xx && lctx.Err() != nil {
-		// Cancelled because the breaker opened or the Tee is closing: the
-		// copy was not answered, and its failure says nothing new.
-		reason := DropShadowDown
-		if t.closing.Load() {
-			reason = DropClosed
+	if o != outcomeOK && o != outcome5xx {
+		switch {
+		case timedOut:
+			o = outcomeTimeout
+		case lctx.Err() != nil:
+			// Cancelled because the breaker opened or the Tee is closing:
+			// the copy was not answered, and its failure says nothing new.
+			reason := DropShadowDown
+			if t.closing.Load() {
+				reason = DropClosed
+			}
+			t.dropLane(l, end, reason)
+			return
 		}
-		t.dropLane(l, end, reason)
-		return
 	}
 	d := end.Sub(start)
 	l.win.record(end, o, d)
-	t.inst.requests.Add(context.Background(), 1, t.inst.outcomeAttrs[l.idx][o])
+	t.inst.requests.Add(context.Background(), 1, t.inst.outcomeAttrs[l.idx][o]...)
 	if o == outcomeOK || o == outcome5xx {
-		t.inst.duration.Record(context.Background(), d.Seconds(), t.inst.shadowAttrs[l.idx])
+		t.inst.duration.Record(context.Background(), d.Seconds(), t.inst.shadowRecord[l.idx]...)
 	}
 	if c.compare && res.status != 0 {
 		statusDiff := res.status != c.pStatus
@@ -95,7 +167,9 @@ func (t *Tee) send(l *lane, c *copyReq, sg *signer) {
 	}
 }
 
-func (t *Tee) roundTrip(ctx context.Context, req *http.Request, compare bool) (res result, o outcome) {
+// roundTrip sends req and reads (and, to compare, hashes) up to
+// MaxResponseBytes of the answer into buf.
+func (t *Tee) roundTrip(req *http.Request, compare bool, buf []byte) (res result, o outcome) {
 	defer func() {
 		if p := recover(); p != nil {
 			t.log.Error("mirror: shadow transport panicked", "panic", p, "url", req.URL.String())
@@ -104,22 +178,27 @@ func (t *Tee) roundTrip(ctx context.Context, req *http.Request, compare bool) (r
 	}()
 	resp, err := t.rt.RoundTrip(req)
 	if err != nil {
-		return result{}, classify(ctx, err)
+		return result{}, classify(err)
 	}
 	defer resp.Body.Close()
 	res.status = resp.StatusCode
 	var h maphash.Hash
-	var dst io.Writer = io.Discard
 	if compare {
 		h.SetSeed(t.seed)
-		dst = &h
 	}
-	n, err := io.Copy(dst, io.LimitReader(resp.Body, t.cfg.MaxResponseBytes+1))
-	if err != nil {
-		if o := classify(ctx, err); o == outcomeTimeout {
-			return res, o
+	var n int64
+	for n <= t.cfg.MaxResponseBytes {
+		m, err := resp.Body.Read(buf[:min(int64(len(buf)), t.cfg.MaxResponseBytes+1-n)])
+		if compare && m > 0 {
+			_, _ = h.Write(buf[:m])
 		}
-		return res, outcomeTransport
+		n += int64(m)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return res, classify(err)
+		}
 	}
 	res.ok = n <= t.cfg.MaxResponseBytes
 	res.hash = h.Sum64()
@@ -129,8 +208,8 @@ func (t *Tee) roundTrip(ctx context.Context, req *http.Request, compare bool) (r
 	return res, outcomeOK
 }
 
-func classify(ctx context.Context, err error) outcome {
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+func classify(err error) outcome {
+	if errors.Is(err, context.DeadlineExceeded) {
 		return outcomeTimeout
 	}
 	var ne net.Error
@@ -184,20 +263,28 @@ func (t *Tee) build(ctx context.Context, l *lane, c *copyReq, sg *signer) (*http
 	if t.cfg.RewriteHost {
 		host = shadowHost(host)
 	}
-	if c.traceparent != "" {
-		s.vals[0] = newTraceparent(c.traceparent)
-		h["Traceparent"] = s.vals[0:1:1]
-		s.vals[1] = c.traceparent
-		h[HeaderOriginTraceparent] = s.vals[1:2:2]
-	}
 	sr := SignedRequest{
 		Method: c.method, Host: host, Path: s.u.EscapedPath(), Query: rawQuery,
 		ContentDigest: c.contentDigest(), Time: t.now(),
 	}
 	var nonce [32]byte
 	t.nonce(&nonce)
+	// One string holds the new traceparent and the signature.
+	var scratch [256]byte
+	b := scratch[:0]
+	if c.traceparent != "" {
+		b = appendTraceparent(b, c.traceparent)
+	}
+	mark := len(b)
+	all := string(sg.appendSign(b, &sr, nonce[:]))
+	if c.traceparent != "" {
+		s.vals[0] = all[:mark]
+		h["Traceparent"] = s.vals[0:1:1]
+		s.vals[1] = c.traceparent
+		h[HeaderOriginTraceparent] = s.vals[1:2:2]
+	}
 	s.vals[2] = sr.ContentDigest
-	s.vals[3] = sg.signNonce(&sr, nonce[:])
+	s.vals[3] = all[mark:]
 	h[HeaderContentDigest] = s.vals[2:3:3]
 	h[HeaderSignature] = s.vals[3:4:4]
 	h[HeaderMarker] = markerValue

@@ -141,18 +141,20 @@ func (s *signer) mac(r *SignedRequest, ts, nonce []byte) []byte {
 	return s.h.Sum(s.sum[:0])
 }
 
-func (s *signer) sign(r *SignedRequest) string { return s.signNonce(r, []byte(r.Nonce)) }
+func (s *signer) sign(r *SignedRequest) string {
+	var out [160]byte
+	return string(s.appendSign(out[:0], r, []byte(r.Nonce)))
+}
 
-func (s *signer) signNonce(r *SignedRequest, nonce []byte) string {
+// appendSign appends the HeaderSignature value of r with nonce to b.
+func (s *signer) appendSign(b []byte, r *SignedRequest, nonce []byte) []byte {
 	var tsb [20]byte
 	ts := strconv.AppendInt(tsb[:0], r.Time.Unix(), 10)
 	m := s.mac(r, ts, nonce)
-	var out [128]byte
-	b := append(append(out[:0], "t="...), ts...)
+	b = append(append(b, "t="...), ts...)
 	b = append(append(b, ",n="...), nonce...)
 	b = append(b, ",v2="...)
-	b = hex.AppendEncode(b, m)
-	return string(b)
+	return hex.AppendEncode(b, m)
 }
 
 func parseNonce(n string) ([16]byte, bool) {

@@ -112,7 +112,8 @@ type copyReq struct {
 	header      http.Header // filtered; X-Forwarded-* rebuilt
 	traceparent string      // the client's, if valid
 	body        []byte
-	reserved    int64 // budget held by this copy
+	reserved    int64      // budget held by this copy
+	vals        [16]string // backing of header values, if enough
 
 	digestOnce sync.Once
 	digest     string
@@ -311,12 +312,12 @@ func (t *Tee) Mix() []StratumMix { return t.sampler.mix() }
 
 func (t *Tee) dropAll(now time.Time, r DropReason) {
 	t.global.drop(now, r)
-	t.inst.dropped.Add(context.Background(), 1, t.inst.dropAttrs[0][r])
+	t.inst.dropped.Add(context.Background(), 1, t.inst.dropAttrs[0][r]...)
 }
 
 func (t *Tee) dropLane(l *lane, now time.Time, r DropReason) {
 	l.win.drop(now, r)
-	t.inst.dropped.Add(context.Background(), 1, t.inst.dropAttrs[l.idx+1][r])
+	t.inst.dropped.Add(context.Background(), 1, t.inst.dropAttrs[l.idx+1][r]...)
 }
 
 func (t *Tee) allRefuse(now time.Time) bool {
@@ -452,7 +453,11 @@ func (t *Tee) admit(r *http.Request, now time.Time) (DropReason, bool) {
 // trace headers are removed and the query redacted here, so that secrets
 // never sit in a queue.
 func (t *Tee) snapshot(r *http.Request) *copyReq {
-	h, tp, spare := t.filter.filter(r.Header, 4)
+	c := &copyReq{
+		method: r.Method, path: r.URL.Path, rawPath: r.URL.RawPath,
+		rawQuery: t.filter.redactQuery(r.URL.RawQuery), host: r.Host, tee: t,
+	}
+	h, tp, spare := t.filter.filter(r.Header, 3, c.vals[:])
 	ip, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		ip = r.RemoteAddr
@@ -474,11 +479,8 @@ func (t *Tee) snapshot(r *http.Request) *copyReq {
 	if _, has := h["User-Agent"]; !has {
 		h["User-Agent"] = nil // do not add Go's default: the copy mirrors the client
 	}
-	return &copyReq{
-		method: r.Method, path: r.URL.Path, rawPath: r.URL.RawPath,
-		rawQuery: t.filter.redactQuery(r.URL.RawQuery),
-		host:     r.Host, header: h, traceparent: tp, tee: t,
-	}
+	c.header, c.traceparent = h, tp
+	return c
 }
 
 func (t *Tee) enqueue(c *copyReq, now time.Time) {
