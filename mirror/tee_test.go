@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -593,3 +594,49 @@ func TestRefusedErrorsAreClassified(t *testing.T) {
 	assert.Equal(t, int64(1), s.Timeouts)
 	assert.True(t, errors.Is(tee.Close(context.Background()), ErrClosed))
 }
+
+// TestProxyErrorLogIsRateLimited: a dead primary answers 502 every time;
+// the log gets one line per second of the Tee's clock, carrying the number
+// of lines suppressed since the previous one.
+func TestProxyErrorLogIsRateLimited(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	dead, _ := url.Parse("http://" + ln.Addr().String())
+	require.NoError(t, ln.Close())
+	clk := newFakeClock(time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC))
+	var logBuf strings.Builder
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return logBuf.Write(p)
+	}), nil))
+	cfg := baseConfig("http://shadow.internal")
+	cfg.Fraction = 0
+	tee := newTee(t, cfg, WithClock(clk.Now), WithLogger(logger))
+	proxy, err := tee.ReverseProxy(dead)
+	require.NoError(t, err)
+	get := func(n int) {
+		for range n {
+			rec := httptest.NewRecorder()
+			proxy.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+			require.Equal(t, http.StatusBadGateway, rec.Code)
+		}
+	}
+	get(5)
+	clk.Add(999 * time.Millisecond)
+	get(5)
+	clk.Add(time.Millisecond)
+	get(1)
+	mu.Lock()
+	defer mu.Unlock()
+	lines := strings.Split(strings.TrimSpace(logBuf.String()), "\n")
+	require.Len(t, lines, 2, logBuf.String())
+	assert.Contains(t, lines[0], "suppressed=0")
+	assert.Contains(t, lines[1], "suppressed=9")
+	assert.Contains(t, lines[1], "mirror: proxy error")
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

@@ -13,12 +13,16 @@
 //
 // Extra flags: -shadow may be repeated; -key sets the HMAC key that signs
 // copies (default: $SHADOWSCALE_MIRROR_KEY, else a random key, so shadows
-// cannot verify); -timeout, -workers, -queue, -max-body, -methods,
-// -strip-header, -rewrite-host tune the tee (see mirror.Config).
+// cannot verify); -timeout, -workers, -queue, -max-body, -memory-budget,
+// -methods, -strip-header, -forward-header (allow-list mode),
+// -redact-query and -rewrite-host tune the tee (see mirror.Config and
+// README.md next to this file).
 //
-// Bad flags print the problem on stderr and exit with status 2; an
-// unusable listen address exits with status 1. SIGINT or SIGTERM shuts
-// down gracefully.
+// -help prints the usage on stdout and exits 0. Bad flags print the
+// problem on stderr and exit with status 2; an unusable listen address
+// exits with status 1. SIGINT or SIGTERM shuts down gracefully. Errors
+// reaching the primary are answered 502 and logged on stderr at most once
+// per second, with the number of lines suppressed.
 package main
 
 import (
@@ -28,12 +32,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -75,11 +81,22 @@ type options struct {
 	randomKey     bool
 }
 
+const usageHead = `Usage: httptee -listen host:port -primary URL -shadow URL [flags]
+
+httptee proxies every request to the primary and mirrors a sample of them
+to the shadows, which never slow or fail the primary. Credentials are
+stripped from the copies, secret query parameters redacted and every copy
+signed; see README.md next to the source.
+
+Flags:
+`
+
 // parse turns the arguments into options, or an error naming the flag.
-func parse(args []string, stderr io.Writer) (options, error) {
+// It returns flag.ErrHelp after writing the usage to stdout.
+func parse(args []string, stdout io.Writer) (options, error) {
 	fs := flag.NewFlagSet("httptee", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var shadows, methods, strip listFlag
+	fs.SetOutput(io.Discard) // errors are reported by the caller
+	var shadows, methods, strip, forward, redactQuery listFlag
 	listen := fs.String("listen", "", "address to listen on, host:port (required)")
 	primary := fs.String("primary", "", "primary base URL, http or https (required)")
 	fs.Var(&shadows, "shadow", "shadow base URL; repeat or comma-separate for several (required)")
@@ -91,9 +108,17 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	queue := fs.Int("queue", mirror.DefaultQueueSize, "queue length per shadow")
 	maxBody := fs.Int64("max-body", mirror.DefaultMaxBodyBytes, "largest request body copied, in bytes")
 	fs.Var(&methods, "methods", "methods mirrored (default GET,HEAD,OPTIONS)")
-	fs.Var(&strip, "strip-header", "extra header removed from copies; repeatable")
+	fs.Var(&strip, "strip-header", "extra header removed from copies, besides the credential headers always removed; repeatable")
+	fs.Var(&forward, "forward-header", "allow-list mode: forward only these request headers to shadows; repeatable")
+	fs.Var(&redactQuery, "redact-query", "extra query parameter whose value is redacted in copies; repeatable")
+	budget := fs.Int64("memory-budget", mirror.DefaultMemoryBudget, "bytes held for copies (captured, queued and in-flight bodies)")
 	rewriteHost := fs.Bool("rewrite-host", false, `append "-shadow" to the copy's Host`)
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, usageHead)
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
+		}
 		return options{}, err
 	}
 	if fs.NArg() > 0 {
@@ -115,6 +140,17 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	if len(shadows) == 0 {
 		return options{}, errors.New("-shadow is required")
 	}
+	for _, sh := range shadows {
+		if su, err := url.Parse(sh); err == nil && sameOrigin(su, pu) {
+			return options{}, fmt.Errorf("-shadow %q is the primary %q: copies would be served as production traffic", sh, *primary)
+		}
+	}
+	if *timeout <= 0 {
+		return options{}, fmt.Errorf("-timeout %s: must be > 0", *timeout)
+	}
+	if *budget <= 0 {
+		return options{}, fmt.Errorf("-memory-budget %d: must be > 0", *budget)
+	}
 	if *sample < 0 || *sample > 1 || *sample != *sample {
 		return options{}, fmt.Errorf("-sample %v: must be in [0, 1]", *sample)
 	}
@@ -131,25 +167,45 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	o.cfg = mirror.Config{
 		Fraction: *sample, SigningKey: k, Timeout: *timeout, Workers: *workers,
 		QueueSize: *queue, MaxBodyBytes: *maxBody, Methods: methods, StripHeaders: strip,
+		ForwardHeaders: forward, RedactQuery: redactQuery, MemoryBudget: *budget,
 		RewriteHost: *rewriteHost,
 	}
 	for _, s := range shadows {
 		o.cfg.Shadows = append(o.cfg.Shadows, mirror.Target{URL: s})
 	}
 	if err := o.cfg.Validate(); err != nil {
-		return options{}, fmt.Errorf("%w (check -shadow, -key, -timeout, -workers, -queue, -max-body, -methods)", err)
+		return options{}, fmt.Errorf("%w (check -shadow, -key, -workers, -queue, -max-body, -methods, -strip-header, -forward-header, -redact-query)", err)
 	}
 	return o, nil
+}
+
+// sameOrigin reports whether a and b name the same scheme, host, port and
+// path (default ports and a trailing slash ignored).
+func sameOrigin(a, b *url.URL) bool {
+	port := func(u *url.URL) string {
+		if p := u.Port(); p != "" {
+			return p
+		}
+		if strings.EqualFold(u.Scheme, "https") {
+			return "443"
+		}
+		return "80"
+	}
+	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Hostname(), b.Hostname()) &&
+		port(a) == port(b) && strings.TrimSuffix(a.Path, "/") == strings.TrimSuffix(b.Path, "/")
 }
 
 // serve runs the proxy until ctx ends. ready, if non-nil, gets the bound
 // address once the listener is up.
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready func(addr string)) int {
-	o, err := parse(args, stderr)
+	stderr = &lockedWriter{w: stderr} // shared by the logger and this goroutine
+	o, err := parse(args, stdout)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
 	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(stderr, "httptee:", err)
-		}
+		fmt.Fprintln(stderr, "httptee:", err)
+		fmt.Fprintln(stderr, "httptee: run httptee -help for usage")
 		return 2
 	}
 	ln, err := net.Listen("tcp", o.listen)
@@ -157,7 +213,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 		fmt.Fprintf(stderr, "httptee: cannot listen on -listen %s: %v\n", o.listen, err)
 		return 1
 	}
-	tee, err := mirror.New(o.cfg)
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	tee, err := mirror.New(o.cfg, mirror.WithLogger(logger))
 	if err != nil {
 		ln.Close()
 		fmt.Fprintln(stderr, "httptee:", err)
@@ -207,6 +264,19 @@ loop:
 	}
 	printStats(context.Background(), tee, stdout)
 	return status
+}
+
+// lockedWriter serializes writes from several goroutines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+// Write writes p under the lock.
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 func printStats(ctx context.Context, tee *mirror.Tee, w io.Writer) {

@@ -37,6 +37,14 @@ func TestBadFlags(t *testing.T) {
 		{append(base, "-workers", "-3"), "Workers -3"},
 		{append(base, "-nope"), "flag provided but not defined: -nope"},
 		{append(base, "extra"), `unexpected argument "extra"`},
+		{[]string{"-listen", "127.0.0.1:0", "-primary", "http://127.0.0.1:9001", "-shadow", "http://127.0.0.1:9001/"}, `-shadow "http://127.0.0.1:9001/" is the primary`},
+		{[]string{"-listen", "127.0.0.1:0", "-primary", "http://Example.com", "-shadow", "http://example.com:80"}, `is the primary`},
+		{append(base, "-methods", "GET,FETCH"), `Methods[1] "FETCH" is not a mirrorable HTTP method`},
+		{append(base, "-methods", "TRACE"), `Methods[0] "TRACE" is not a mirrorable HTTP method`},
+		{append(base, "-timeout", "-1s"), "-timeout -1s: must be > 0"},
+		{append(base, "-timeout", "0s"), "-timeout 0s: must be > 0"},
+		{append(base, "-memory-budget", "-5"), "-memory-budget -5: must be > 0"},
+		{append(base, "-forward-header", "Authorization"), `ForwardHeaders[0] "Authorization" is a credential header`},
 	}
 	for _, tc := range cases {
 		var stdout, stderr bytes.Buffer
@@ -45,6 +53,51 @@ func TestBadFlags(t *testing.T) {
 		assert.Contains(t, stderr.String(), tc.want, "%v", tc.args)
 		assert.Empty(t, stdout.String())
 	}
+}
+
+func TestHelpExitsZero(t *testing.T) {
+	for _, arg := range []string{"-help", "--help", "-h"} {
+		var stdout, stderr bytes.Buffer
+		code := run([]string{arg}, &stdout, &stderr)
+		assert.Equal(t, 0, code, arg)
+		assert.Contains(t, stdout.String(), "Usage: httptee -listen")
+		assert.Contains(t, stdout.String(), "-redact-query")
+		assert.Contains(t, stdout.String(), "-forward-header")
+		assert.Empty(t, stderr.String())
+	}
+}
+
+// TestProxyErrorsAreRateLimited: with the primary down every request is
+// answered 502, but the log gets at most one line per second.
+func TestProxyErrorsAreRateLimited(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	deadPrimary := "http://" + ln.Addr().String()
+	require.NoError(t, ln.Close())
+	ctx, cancel := context.WithCancel(context.Background())
+	addr := make(chan string, 1)
+	stderr := &signalWriter{wrote: make(chan struct{}, 1)}
+	done := make(chan int, 1)
+	go func() {
+		done <- serve(ctx, []string{"-listen", "127.0.0.1:0", "-primary", deadPrimary, "-shadow", "http://127.0.0.1:1",
+			"-sample", "0", "-stats-interval", "1h", "-key", "0123456789abcdef0123"}, io.Discard, stderr,
+			func(a string) { addr <- a })
+	}()
+	base := "http://" + <-addr
+	client := &http.Client{Transport: &http.Transport{}}
+	defer client.CloseIdleConnections()
+	const n = 30
+	for range n {
+		resp, err := client.Get(base + "/")
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusBadGateway, resp.StatusCode)
+	}
+	cancel()
+	require.Equal(t, 0, <-done)
+	lines := strings.Count(stderr.String(), "proxy error")
+	assert.GreaterOrEqual(t, lines, 1)
+	assert.Less(t, lines, n/3, "one line per second, not one per request:\n%s", stderr.String())
 }
 
 func TestUnusableListenAddress(t *testing.T) {
