@@ -82,11 +82,13 @@ func (m SelectMethod) String() string {
 }
 
 // Auto selects, at every fit, the model with the lowest rolling-origin
-// backtest MASE on the history among the candidates, and forecasts with it.
-// Candidates: naive, drift, EWMA and, per period, seasonal naive and
-// Holt-Winters (additive, additive damped, additive without trend,
+// backtest MASE on the history among the candidates, and forecasts with it
+// (AutoConfig.Select chooses instead by AICc, or the median of the best
+// three). Candidates: naive, drift, EWMA and, per period, seasonal naive
+// and Holt-Winters (additive, additive damped, additive without trend,
 // multiplicative when the data are positive); with two periods also
-// double-seasonal Holt-Winters (additive and multiplicative).
+// double-seasonal Holt-Winters (additive and multiplicative). Candidates
+// whose minimum history exceeds the window are never eligible.
 //
 // The backtest fits each candidate on the history before a split point,
 // then rolls through the rest with online updates, forecasting Horizon
@@ -94,6 +96,20 @@ func (m SelectMethod) String() string {
 // in-sample seasonal naive error. The split keeps at least Horizon held-out
 // points and, when the history allows, two long seasons before it. The
 // winner is refitted on the whole window.
+//
+// # Calibrated intervals
+//
+// The intervals are split-conformal: the chosen model, fitted on the first
+// part of the window (the backtest's, or the first half when that leaves too
+// few errors), rolls through the rest with online updates and forecasts
+// Horizon steps ahead (fewer near the end) at up to MaxOrigins origins. Each
+// error, divided by the one-step error scale at its origin and the growth
+// √(1 + Σ_{j<h} c_j²) of its step, is a score; the scores are grouped into up
+// to 8 groups of neighbouring steps of at least 200, and the interval of a
+// step at level L is mean + [s_(k), s_(K)]·σ·√(1 + Σ c_j²) with s_(k) the k-th
+// smallest score of its group, k = ⌊(n+1)(1−L)/2⌋ and K = ⌈(n+1)(1+L)/2⌉. The
+// intervals widen monotonically with L. A group too small for the level
+// falls back to the in-sample quantiles of [IntervalEmpirical].
 //
 // With a short history Auto falls back to the candidates that fit it (naive,
 // drift and EWMA first, seasonal naive after one season, Holt-Winters after
@@ -260,6 +276,12 @@ type autoModel struct {
 	kv                  []float64
 	label               string
 	method              SelectMethod
+	// scaleRatio is √(s2Cal/s2In): the one-step error scale at the end
+	// of the calibration run over the in-sample scale of the final fit.
+	// The conformal scores are in units of the former, the intervals
+	// are drawn in units of the latter.
+	scaleRatio float64
+	s2Cal      float64
 }
 
 // defaultSelect is the selection method of SelectDefault.
@@ -286,7 +308,11 @@ func (a *autoModel) zQuantiles(level float64, step int) (lo, hi float64, ok bool
 		return 0, 0, false
 	}
 	z := normalQuantile((1 + level) / 2)
-	return clampZ(lo, -z), clampZ(hi, z), true
+	r := a.scaleRatio
+	if !(r > 0) || math.IsInf(r, 0) {
+		r = 1
+	}
+	return r * clampZ(lo, -z), r * clampZ(hi, z), true
 }
 
 // conformalQuantiles returns the split-conformal lower and upper quantiles
@@ -560,6 +586,7 @@ func (a *autoModel) estimate(y []float64) error {
 	}
 	a.buildBuckets()
 	a.chosen = best
+	a.scaleRatio = math.Sqrt(a.s2Cal / a.ewmaScale(best, y))
 	a.releaseOthers()
 	a.sel = Selection{Model: best.name(), Reason: reason, Fallback: fallback, Horizon: h, Origins: origins, Scores: sortedScores}
 	a.label = "auto:" + best.name()
@@ -664,8 +691,29 @@ func aicc(m model, y []float64, k int) float64 {
 // σ_t the exponentially weighted one-step error scale at the origin, so
 // that errors of neighbouring steps can be pooled and the intervals follow
 // the current volatility.
+// ewmaScale is the bias-corrected exponentially weighted mean of the
+// squared one-step errors of the fitted model c over y, from its initial
+// state, as calibrate tracks it.
+func (a *autoModel) ewmaScale(c model, y []float64) float64 {
+	c.reset(y)
+	var num, den float64
+	for _, v := range y {
+		e := relErr(c, v, c.next())
+		if !math.IsNaN(e) && !math.IsInf(e, 0) {
+			num = (1-a.lambda)*num + a.lambda*sq(e)
+			den = (1-a.lambda)*den + a.lambda
+		}
+		c.update(v)
+	}
+	if den == 0 {
+		return math.NaN()
+	}
+	return num / den
+}
+
 func (a *autoModel) calibrate(c model, y []float64, h, split int, fitted bool) {
 	a.zsBest, a.zsStepBest = a.zsBest[:0], a.zsStepBest[:0]
+	a.s2Cal = math.NaN()
 	n := len(y)
 	n0 := max(c.minHistory(), n/2)
 	if fitted && min(n-split, a.maxOrigins)*h >= 8*minBucket {
@@ -708,6 +756,11 @@ func (a *autoModel) calibrate(c model, y []float64, h, split int, fitted bool) {
 	}
 	buf := a.buf[:h]
 	stride := max(1, (n-n0)/a.maxOrigins)
+	defer func() {
+		if den > 0 {
+			a.s2Cal = num / den
+		}
+	}()
 	for t := n0; t < n; t++ {
 		if (t-n0)%stride == 0 && den > 0 && num > 0 {
 			c.predict(buf)

@@ -66,8 +66,10 @@
 // ETS state-space form of the model (α, αβ(φ+…+φ^j), γ(1−α) at seasonal
 // lags), and q either the normal quantile ([IntervalNormal]) or quantiles of
 // the standardized in-sample one-step errors ([IntervalEmpirical], the
-// default, which respects the skew of bursty load). Auto calibrates q per
-// horizon on its backtest errors instead. Lower bounds are clipped at 0.
+// default, which respects the skew of bursty load). Auto replaces q by
+// split-conformal quantiles of its chosen model's rolling-origin errors,
+// per group of horizon steps (see [Auto]), so that the nominal level holds
+// out of sample. Lower bounds are clipped at 0.
 //
 // # Evaluation and anomalies
 //
