@@ -5,9 +5,42 @@ import (
 	"time"
 )
 
+// Rule selects the forecast rule at the heart of Predictive.
+type Rule int
+
+// Rules.
+const (
+	// RulePlanner is the Planner: it plans over the lead window and beyond
+	// the way a bill counts capacity, with headroom from the forecast's
+	// interval.
+	RulePlanner Rule = iota
+	// RuleThreshold is the Threshold reference rule on the Quantile of the
+	// forecast (Headroom): capacity follows the lead-window peak step by
+	// step.
+	RuleThreshold
+)
+
+// String returns the rule's name.
+func (r Rule) String() string {
+	switch r {
+	case RulePlanner:
+		return "planner"
+	case RuleThreshold:
+		return "threshold"
+	}
+	return fmt.Sprintf("unknown rule: %d", int(r))
+}
+
 // PredictiveConfig configures Predictive. Start from DefaultPredictiveConfig.
 type PredictiveConfig struct {
-	// Threshold configures the forecast rules. Default: DefaultThresholdConfig
+	// Rule selects the forecast rule. Default RulePlanner.
+	Rule Rule
+	// Planner configures RulePlanner. Default DefaultPlannerConfig; its
+	// Quantile and Shadow default to the Quantile and Threshold fields
+	// below.
+	Planner PlannerConfig
+	// Threshold configures the shadow rule of both rules and, with
+	// RuleThreshold, the forecast rules. Default: DefaultThresholdConfig
 	// with RelativeToTarget, CapacityThreshold 1 and DownscaleThreshold 0.95:
 	// scale up as soon as the predicted peak needs more replicas at the
 	// target utilization, scale down once it needs 5% less. The scale-in
@@ -16,7 +49,8 @@ type PredictiveConfig struct {
 	// needs; a wider band only holds capacity nobody uses. A shadow breach
 	// is held for 15 minutes (ShadowHold).
 	Threshold ThresholdConfig
-	// Quantile is the forecast quantile provisioned for (Headroom). Default
+	// Quantile is the forecast quantile provisioned for: by the Planner at
+	// its MaxUtilization, by Threshold at the target (Headroom). Default
 	// DefaultQuantile (P90); 0.5 provisions for the mean.
 	Quantile float64
 	// Reactive is the reactive floor and the fallback while the forecast
@@ -56,22 +90,26 @@ func DefaultPredictiveConfig() PredictiveConfig {
 	th.CapacityThreshold = 1
 	th.DownscaleThreshold = 0.95
 	th.ShadowHold = 15 * time.Minute
-	return PredictiveConfig{Threshold: th, Quantile: DefaultQuantile, MinForecasts: 3}
+	return PredictiveConfig{Planner: DefaultPlannerConfig(), Threshold: th, Quantile: DefaultQuantile, MinForecasts: 3}
 }
 
 // Predictive returns the predictive stack, from the outside in:
 //
 //	DryRun (if set)
 //	  Ramp (unless DisableRamp)           a climbing load lifts the forecast along its slope
-//	  Headroom(Quantile)                  the forecast's upper quantile stands in for its mean
+//	  Headroom(Quantile)                  RuleThreshold only: the forecast's upper quantile stands in for its mean
 //	    MaxCapacity                       honor Max, or allow a buffer above it
 //	      Stabilize(ScaleDownStabilization) (if set)
 //	        MinHistory(…, Reactive)       Reactive until the forecast is trusted
 //	          Max(
-//	            NoScaleInOnForecast(Threshold) (unless ForecastScaleIn)
+//	            NoScaleInOnForecast(rule) (unless ForecastScaleIn)
 //	            Reactive)                 never below the reactive ask
 //
-// With Input.LeadSteps covering the provisioning lead time, Threshold asks
+// The rule is the Planner (RulePlanner, the default) or Threshold
+// (RuleThreshold). The Planner reads the forecast's interval itself, once,
+// and keeps the replicas the plan needs again within the lead time plus
+// a boot (see Planner). With Input.LeadSteps covering the provisioning lead
+// time, Threshold asks
 // for the replicas that serve the peak of the quantile forecast over the
 // lead window: capacity is added one lead time before the load arrives and
 // is released only when no step within the lead window needs it, since
@@ -85,15 +123,33 @@ func Predictive(cfg PredictiveConfig) (Policy, error) {
 	if err != nil {
 		return nil, fmt.Errorf("policy: Predictive: %w", err)
 	}
+	var rule Policy
+	switch cfg.Rule {
+	case RuleThreshold:
+		rule = th
+	case RulePlanner:
+		pc := cfg.Planner
+		if pc.Quantile == 0 {
+			pc.Quantile = cfg.Quantile
+		}
+		if pc.Shadow == (ThresholdConfig{}) {
+			pc.Shadow = cfg.Threshold
+		}
+		if rule, err = NewPlanner(pc); err != nil {
+			return nil, fmt.Errorf("policy: Predictive: %w", err)
+		}
+	default:
+		return nil, fmt.Errorf("policy: Predictive: Rule (%d) must be RulePlanner or RuleThreshold", int(cfg.Rule))
+	}
 	reactive := cfg.Reactive
 	if reactive == nil {
 		if reactive, err = NewHPA(DefaultHPAConfig()); err != nil {
 			return nil, err
 		}
 	}
-	var forecastPolicy Policy = th
+	forecastPolicy := rule
 	if !cfg.ForecastScaleIn {
-		if forecastPolicy, err = NoScaleInOnForecast(th, nil); err != nil {
+		if forecastPolicy, err = NoScaleInOnForecast(rule, nil); err != nil {
 			return nil, err
 		}
 	}
@@ -112,8 +168,10 @@ func Predictive(cfg PredictiveConfig) (Policy, error) {
 	if p, err = MaxCapacity(p, cfg.MaxCapacity); err != nil {
 		return nil, err
 	}
-	if p, err = Headroom(p, HeadroomConfig{Quantile: cfg.Quantile}); err != nil {
-		return nil, err
+	if cfg.Rule == RuleThreshold {
+		if p, err = Headroom(p, HeadroomConfig{Quantile: cfg.Quantile}); err != nil {
+			return nil, err
+		}
 	}
 	if !cfg.DisableRamp {
 		if p, err = Ramp(p, cfg.Ramp); err != nil {
