@@ -63,6 +63,7 @@ type config struct {
 	scaleIn    bool
 	ramp       bool
 	rampWindow int
+	rule       string
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -87,6 +88,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&c.scaleIn, "forecast-scale-in", false, "predictive: let the forecast scale in below what the observed load needs")
 	fs.BoolVar(&c.ramp, "ramp", true, "predictive: lift the forecast along the load's recent slope when it climbs (policy.Ramp)")
 	fs.IntVar(&c.rampWindow, "ramp-window", 0, "predictive: passes the ramp slope is fitted on (default 10)")
+	fs.StringVar(&c.rule, "rule", "planner", "predictive: forecast rule, planner (plans over the lead window) or threshold (follows the lead-window peak)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -118,6 +120,8 @@ func (c *config) validate() error {
 		return fmt.Errorf("-max %d must be at least 1", c.max)
 	case c.scenario != "" && c.scenario != "regression":
 		return fmt.Errorf("-scenario %q: want regression", c.scenario)
+	case c.rule != "planner" && c.rule != "threshold":
+		return fmt.Errorf("-rule %q: want planner or threshold", c.rule)
 	}
 	return nil
 }
@@ -165,7 +169,7 @@ func (c *config) run(ctx context.Context, stdout, stderr io.Writer) error {
 	base := options{PerReplica: c.perReplica, ReadyDelay: c.readyDelay, Target: c.target, Min: c.min, Max: c.max,
 		Shadows: c.shadows, Progress: progress, RegressionFactor: 0.7,
 		Quantile: c.quantile, DownscaleThreshold: c.downscale, ForecastScaleIn: c.scaleIn,
-		NoRamp: !c.ramp, RampWindow: c.rampWindow}
+		NoRamp: !c.ramp, RampWindow: c.rampWindow, Rule: c.rule}
 	switch {
 	case c.sweep:
 		return c.runSweep(ctx, tr, name, base, stdout)

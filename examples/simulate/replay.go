@@ -34,6 +34,9 @@ type options struct {
 	ForecastScaleIn    bool
 	NoRamp             bool
 	RampWindow         int
+	// Rule is the predictive stack's forecast rule: "planner" (or empty)
+	// or "threshold".
+	Rule string
 	// Progress, if not nil, receives a progress line every 10%.
 	Progress io.Writer
 	Label    string
@@ -63,11 +66,18 @@ type result struct {
 
 // summary holds the judged metrics and the operator's view.
 type summary struct {
-	Policy         string  `json:"policy"`
-	Steps          int     `json:"steps"`
-	Under          float64 `json:"under_provisioned_fraction"`
-	CapacityRatio  float64 `json:"capacity_ratio"`
-	ScaleEvents    int     `json:"scale_events"`
+	Policy        string  `json:"policy"`
+	Steps         int     `json:"steps"`
+	Under         float64 `json:"under_provisioned_fraction"`
+	CapacityRatio float64 `json:"capacity_ratio"`
+	ScaleEvents   int     `json:"scale_events"`
+	// PaidCapacityRatio counts what a bill counts: every requested
+	// replica, booting included (Σ desired × C / Σ demand).
+	PaidCapacityRatio float64 `json:"paid_capacity_ratio"`
+	// ReplicaStarts is Σ positive changes of desired: each is a boot paid
+	// before the replica serves.
+	ReplicaStarts  int     `json:"replica_starts"`
+	PaidHours      float64 `json:"-"`
 	UnderEffective float64 `json:"-"` // under-provisioning against the effective (regressed) capacity
 	ReplicaHours   float64 `json:"-"`
 	ShadowHours    float64 `json:"-"`
@@ -108,6 +118,9 @@ func newPolicy(o options, step time.Duration) (policy.Policy, error) {
 		cfg.Threshold.DownscaleThreshold = o.DownscaleThreshold
 	}
 	cfg.ForecastScaleIn = o.ForecastScaleIn
+	if o.Rule == "threshold" {
+		cfg.Rule = policy.RuleThreshold
+	}
 	cfg.DisableRamp = o.NoRamp
 	cfg.Ramp.Window = o.RampWindow
 	return policy.Predictive(cfg)
@@ -224,10 +237,15 @@ func replay(ctx context.Context, tr Trace, o options) (*result, error) {
 
 func summarize(rows []row, o options, step time.Duration, events int) summary {
 	s := summary{Policy: o.Policy, Steps: len(rows), ScaleEvents: events}
-	var capSum, demSum float64
+	var capSum, paidSum, demSum float64
 	under, underEff := 0, 0
-	for _, r := range rows {
+	for i, r := range rows {
 		capSum += float64(r.Ready) * o.PerReplica
+		paidSum += float64(r.Desired) * o.PerReplica
+		if i > 0 && r.Desired > rows[i-1].Desired {
+			s.ReplicaStarts += r.Desired - rows[i-1].Desired
+		}
+		s.PaidHours += float64(r.Desired) * step.Hours()
 		demSum += r.Demand
 		if r.Demand > float64(r.Ready)*o.PerReplica+1e-9 {
 			under++
@@ -246,6 +264,7 @@ func summarize(rows []row, o options, step time.Duration, events int) summary {
 	s.UnderEffective = float64(underEff) / float64(len(rows))
 	if demSum > 0 {
 		s.CapacityRatio = capSum / demSum
+		s.PaidCapacityRatio = paidSum / demSum
 	}
 	return s
 }
