@@ -228,7 +228,7 @@ func (c *Controller) Step(ctx context.Context, now time.Time) (Report, error) {
 	rep.Applied = c.apply(ctx, now, rep.State.Desired, rep.Plan)
 
 	c.mu.Lock()
-	c.st.settle(rep.State, rep.Plan, rep.Applied, &rep)
+	c.st.settle(rep.Plan, rep.Applied, &rep)
 	c.mu.Unlock()
 
 	return rep, c.report(ctx, &rep, v)

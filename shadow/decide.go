@@ -21,7 +21,7 @@ func (s *state) decide(now time.Time, o observations) (Report, verdict) {
 	var v verdict
 
 	t, ok := s.gridTime(now, &v)
-	s.passT = t
+	s.prevT, s.passT = s.passT, t
 	switch {
 	case o.sampleErr != nil:
 		v.fail("metrics", o.sampleErr)
@@ -230,13 +230,15 @@ func (s *state) anomaly(t time.Time, x float64, rep *Report, v *verdict) {
 	}
 }
 
-// trackReady learns the lead time from replicas that became ready, and
-// counts replicas someone else requested from the time they appear.
+// trackReady learns the lead time from observed states: replicas whose
+// request shows between two passes count as requested at the earlier pass
+// (when this Controller scales, that is when it asked), and are matched
+// with replicas that became ready.
 func (s *state) trackReady(t time.Time, st actuator.State) {
 	if s.haveState {
 		switch {
 		case st.Desired > s.lastDes:
-			s.lead.requestedAt(t, st.Desired-s.lastDes)
+			s.lead.requestedAt(s.prevT, st.Desired-s.lastDes)
 		case st.Desired < s.lastDes:
 			s.lead.cancel(min(s.lastDes-st.Desired, max(0, s.lastDes-s.lastReady)))
 		}

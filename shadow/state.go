@@ -5,7 +5,6 @@ import (
 	"math"
 	"time"
 
-	"github.com/shadowscale/shadowscale/actuator"
 	"github.com/shadowscale/shadowscale/forecast"
 	"github.com/shadowscale/shadowscale/policy"
 	"github.com/shadowscale/shadowscale/transition"
@@ -77,6 +76,7 @@ type state struct {
 	jumpFrom   time.Time     // last pass before an unconfirmed jump
 	jumpActive bool
 	passT      time.Time // grid time of the current pass
+	prevT      time.Time // grid time of the previous pass
 
 	// Production.
 	lastLoad     float64
@@ -141,18 +141,13 @@ func newState(cfg Config, deps Deps, extra []metricOption) *state {
 	return s
 }
 
-// settle records what apply achieved: lead-time requests, the fraction in
-// force, the transition's progress and repeated actuation failures.
-func (s *state) settle(st actuator.State, p Plan, a Applied, rep *Report) {
-	t := s.passT
+// settle records what apply achieved: the fraction in force, the
+// transition's progress and repeated actuation failures. The lead time is
+// learned from observed states only (trackReady), so that a forecast-only
+// Controller learns exactly what a live one would.
+func (s *state) settle(p Plan, a Applied, rep *Report) {
 	if p.Scale {
 		if a.Scaled {
-			if d := p.Target - st.Desired; d > 0 {
-				s.lead.requestedAt(t, d)
-			} else {
-				s.lead.cancel(min(-d, st.Desired-st.Ready))
-			}
-			s.lastDes = p.Target
 			s.actFails = 0
 			if rep.Decision.ShadowTriggered && rep.Decision.Action == policy.ScaleUp && s.pool != nil {
 				s.pool.trig++

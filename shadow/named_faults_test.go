@@ -1,0 +1,487 @@
+package shadow_test
+
+import (
+	"context"
+	"errors"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/benbjohnson/clock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/shadowscale/shadowscale/actuator"
+	"github.com/shadowscale/shadowscale/actuator/actuatortest"
+	"github.com/shadowscale/shadowscale/forecast"
+	"github.com/shadowscale/shadowscale/forecast/forecasttest"
+	"github.com/shadowscale/shadowscale/mirror"
+	"github.com/shadowscale/shadowscale/policy"
+	"github.com/shadowscale/shadowscale/shadow"
+	"github.com/shadowscale/shadowscale/shadow/shadowtest"
+	"github.com/shadowscale/shadowscale/transition"
+)
+
+// steady is a Controller on the default Predictive stack after 300 passes
+// at about 100 req/s with PerReplica 10, as an operator would run it.
+type steady struct {
+	c   *shadow.Controller
+	grp *actuatortest.Group
+	src *shadowtest.Source
+	now time.Time
+	i   int
+}
+
+func newSteady(t *testing.T, opts ...shadow.Option) *steady {
+	t.Helper()
+	s := &steady{now: t0, src: shadowtest.NewSource(100)}
+	s.grp = actuatortest.NewGroup(15, 0, func() time.Time { return s.now })
+	fc, err := forecast.NewAuto(forecast.AutoConfig{Step: time.Minute})
+	require.NoError(t, err)
+	pol, err := policy.Predictive(policy.DefaultPredictiveConfig())
+	require.NoError(t, err)
+	s.c, err = shadow.New(shadow.Config{PerReplica: 10, MaxReplicas: 100},
+		shadow.Deps{Source: s.src, Forecaster: fc, Policy: pol, Production: s.grp},
+		append([]shadow.Option{shadow.WithLogger(testLogger(&syncBuffer{})), shadow.WithRetry(actuator.RetryConfig{After: instant})}, opts...)...)
+	require.NoError(t, err)
+	for range 300 {
+		s.src.Set(shadow.RequestRate, s.noisy(100))
+		s.src.Set(shadow.CPU, s.noisy(10))
+		s.step(t, s.now)
+	}
+	return s
+}
+
+// noisy adds a deterministic ±2% wobble.
+func (s *steady) noisy(v float64) float64 { return v * (1 + 0.02*math.Sin(float64(s.i)*1.7)) }
+
+func (s *steady) step(t *testing.T, at time.Time) shadow.Report {
+	t.Helper()
+	r, _ := s.c.Step(context.Background(), at)
+	s.i++
+	s.now = s.now.Add(time.Minute)
+	return r
+}
+
+func (s *steady) desired(t *testing.T) int {
+	st, err := s.grp.Current(context.Background())
+	require.NoError(t, err)
+	return st.Desired
+}
+
+func TestSpikeIsSuspectNotActedOn(t *testing.T) {
+	for _, spike := range []float64{1e6, 1e12, math.MaxFloat64} {
+		t.Run("", func(t *testing.T) {
+			s := newSteady(t)
+			before := s.desired(t)
+			s.src.Set(shadow.RequestRate, spike)
+			r := s.step(t, s.now)
+			assert.Equal(t, []shadow.Metric{shadow.RequestRate}, r.Suspect)
+			assert.True(t, r.Held)
+			held, _ := r.Condition(shadow.Held)
+			assert.Equal(t, shadow.ReasonSuspectSample, held.Reason)
+			require.NotEmpty(t, r.Alerts)
+			assert.Equal(t, shadow.AlertSuspectSample, r.Alerts[0].Kind)
+			assert.Equal(t, before, s.desired(t), "no scale on the spike")
+			for range 30 {
+				s.src.Set(shadow.RequestRate, s.noisy(100))
+				r = s.step(t, s.now)
+				require.False(t, r.Held, r.Decision.Reason)
+			}
+			assert.LessOrEqual(t, s.desired(t), before+2, "capacity stays near %d", before)
+		})
+	}
+}
+
+func TestStepChangeFollowedWithinTwoPasses(t *testing.T) {
+	s := newSteady(t)
+	before := s.desired(t)
+	s.src.Set(shadow.RequestRate, 400)
+	r1 := s.step(t, s.now)
+	assert.True(t, r1.Held, "the first sample of a ×4 step is suspect")
+	r2 := s.step(t, s.now)
+	assert.False(t, r2.Held, r2.Decision.Reason)
+	assert.GreaterOrEqual(t, s.desired(t), policy.Replicas(400, 10, 0.7), "followed on the confirming pass (was %d)", before)
+}
+
+func TestSecondMetricConfirmsAtOnce(t *testing.T) {
+	cpu, err := forecast.NewNaive(forecast.Config{Step: time.Minute})
+	require.NoError(t, err)
+	s := newSteady(t, shadow.WithMetric(shadow.MetricTarget{Metric: shadow.CPU, PerReplica: 1}, cpu))
+	s.src.Set(shadow.RequestRate, 400)
+	s.src.Set(shadow.CPU, 40)
+	r := s.step(t, s.now)
+	assert.False(t, r.Held, r.Decision.Reason)
+	assert.Empty(t, r.Suspect)
+	assert.GreaterOrEqual(t, s.desired(t), policy.Replicas(400, 10, 0.7))
+}
+
+func TestClockJumps(t *testing.T) {
+	cases := []struct {
+		name  string
+		jump  time.Duration
+		stays bool // the clock stays shifted (a real step) or returns (a glitch)
+	}{
+		{"one pass a year ahead", 365 * 24 * time.Hour, false},
+		{"back ten minutes", -10 * time.Minute, true},
+		{"forward three hours", 3 * time.Hour, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSteady(t)
+			r := s.step(t, s.now.Add(tc.jump))
+			require.True(t, r.Held)
+			held, _ := r.Condition(shadow.Held)
+			assert.Equal(t, shadow.ReasonClockJump, held.Reason, held.Message)
+			shift := time.Duration(0)
+			if tc.stays {
+				shift = tc.jump
+			}
+			r = s.step(t, s.now.Add(shift))
+			assert.False(t, r.Held, "recovered on the next pass: %s", r.Decision.Reason)
+			// The load then quadruples for good: followed within 2 passes.
+			s.src.Set(shadow.RequestRate, 400)
+			s.step(t, s.now.Add(shift))
+			r = s.step(t, s.now.Add(shift))
+			assert.False(t, r.Held, r.Decision.Reason)
+			assert.GreaterOrEqual(t, s.desired(t), policy.Replicas(400, 10, 0.7))
+			h := s.c.History()
+			for i := 1; i < len(h); i++ {
+				require.True(t, h[i].Time.After(h[i-1].Time), "history stays in time order at %d", i)
+			}
+		})
+	}
+}
+
+// panicky panics in Forecast while armed.
+type panicky struct {
+	forecast.Forecaster
+	mu    sync.Mutex
+	armed bool
+}
+
+func (p *panicky) Forecast(h int, level float64) (forecast.Forecast, error) {
+	p.mu.Lock()
+	armed := p.armed
+	p.mu.Unlock()
+	if armed {
+		panic("plug-in bug")
+	}
+	return p.Forecaster.Forecast(h, level)
+}
+
+func TestForecasterPanicUnderRun(t *testing.T) {
+	mock := clock.NewMock()
+	mock.Set(t0)
+	inner, err := forecast.NewNaive(forecast.Config{Step: time.Minute})
+	require.NoError(t, err)
+	fc := &panicky{Forecaster: inner, armed: true}
+	reports := make(chan shadow.Report, 16)
+	grp := actuatortest.NewGroup(2, 0, mock.Now)
+	c, err := shadow.New(shadow.Config{PerReplica: 10},
+		shadow.Deps{Source: shadowtest.NewSource(50), Forecaster: fc, Policy: peakPolicy, Production: grp},
+		shadow.WithClock(mock), shadow.WithLogger(testLogger(&syncBuffer{})),
+		shadow.WithReportHandler(func(r shadow.Report, _ error) { reports <- r }))
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	r := <-reports
+	for range 3 {
+		assert.True(t, r.Held)
+		held, _ := r.Condition(shadow.Held)
+		assert.Equal(t, shadow.ReasonForecastFailed, held.Reason)
+		assert.Contains(t, held.Message, "panicked: plug-in bug")
+		mock.Add(time.Minute)
+		r = <-reports
+	}
+	fc.mu.Lock()
+	fc.armed = false
+	fc.mu.Unlock()
+	mock.Add(time.Minute)
+	r = <-reports
+	assert.False(t, r.Held, r.Decision.Reason)
+	cancel()
+	require.NoError(t, <-done)
+}
+
+func TestPolicyPanicHolds(t *testing.T) {
+	now := t0
+	grp := actuatortest.NewGroup(2, 0, func() time.Time { return now })
+	boom := policy.Func(func(policy.Input) (policy.Decision, error) { panic("custom policy bug") })
+	c, err := shadow.New(shadow.Config{PerReplica: 10},
+		shadow.Deps{Source: shadowtest.NewSource(500), Forecaster: &driftForecaster{k: 3, step: time.Minute}, Policy: boom, Production: grp},
+		shadow.WithLogger(testLogger(&syncBuffer{})))
+	require.NoError(t, err)
+	r, err := c.Step(context.Background(), now)
+	require.Error(t, err)
+	assert.True(t, r.Held)
+	held, _ := r.Condition(shadow.Held)
+	assert.Equal(t, shadow.ReasonPolicyFailed, held.Reason)
+	var pe *shadow.PanicError
+	assert.ErrorAs(t, err, &pe)
+	assert.Empty(t, grp.Calls())
+}
+
+func TestInvalidForecastHeld(t *testing.T) {
+	cases := []struct {
+		name string
+		f    forecast.Forecast
+		want string
+	}{
+		{"one step for the whole horizon", forecast.Forecast{Mean: []float64{50}, Lower: []float64{40}, Upper: []float64{60}}, "1 steps for a horizon of 11"},
+		{"lower above upper", forecast.Forecast{Mean: []float64{50}, Lower: []float64{70}, Upper: []float64{60}}, "out of order"},
+		{"zero start", forecast.Forecast{Mean: []float64{50}, Lower: []float64{40}, Upper: []float64{60}}, "zero Start"},
+		{"NaN", forecast.Forecast{Mean: []float64{math.NaN()}, Lower: []float64{40}, Upper: []float64{60}}, "not finite"},
+		{"off the grid", forecast.Forecast{Mean: []float64{50}, Lower: []float64{40}, Upper: []float64{60}}, "off the grid"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			now := t0
+			grp := actuatortest.NewGroup(20, 0, func() time.Time { return now })
+			fc := fixedForecaster{f: tc.f, name: tc.name}
+			c, err := shadow.New(shadow.Config{PerReplica: 10},
+				shadow.Deps{Source: shadowtest.NewSource(10), Forecaster: &fc, Policy: peakPolicy, Production: grp},
+				shadow.WithLogger(testLogger(&syncBuffer{})))
+			require.NoError(t, err)
+			r, err := c.Step(context.Background(), now)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+			assert.Contains(t, err.Error(), "forecaster custom-"+tc.name, "names the plug-in")
+			assert.True(t, r.Held)
+			assert.Empty(t, grp.Calls(), "no scale-down on an invalid forecast")
+		})
+	}
+}
+
+// fixedForecaster returns f for any horizon, as a buggy plug-in might.
+type fixedForecaster struct {
+	f    forecast.Forecast
+	name string
+	last time.Time
+}
+
+func (f *fixedForecaster) Observe(t time.Time, _ float64) error { f.last = t; return nil }
+func (f *fixedForecaster) Name() string                        { return "custom-" + f.name }
+func (f *fixedForecaster) Forecast(h int, level float64) (forecast.Forecast, error) {
+	out := f.f
+	switch f.name {
+	case "one step for the whole horizon":
+		out.Start = f.last.Add(time.Minute)
+	case "zero start":
+		out.Mean, out.Lower, out.Upper = fill(50, h), fill(40, h), fill(60, h)
+	case "off the grid":
+		out.Start = f.last.Add(time.Hour)
+		out.Mean, out.Lower, out.Upper = fill(50, h), fill(40, h), fill(60, h)
+	default:
+		out.Start = f.last.Add(time.Minute)
+		out.Mean, out.Lower, out.Upper = fill(out.Mean[0], h), fill(out.Lower[0], h), fill(out.Upper[0], h)
+	}
+	return out, nil
+}
+
+func fill(v float64, n int) []float64 {
+	out := make([]float64, n)
+	for i := range out {
+		out[i] = v
+	}
+	return out
+}
+
+func TestIncreaseMaxHonoredByTheController(t *testing.T) {
+	now := t0
+	grp := actuatortest.NewGroup(10, 0, func() time.Time { return now })
+	cfg := policy.DefaultPredictiveConfig()
+	cfg.MaxCapacity = policy.MaxCapacityConfig{Behavior: policy.IncreaseMax, BufferPercent: 10}
+	pol, err := policy.Predictive(cfg)
+	require.NoError(t, err)
+	fc := forecasttest.Constant(300, 280, 320)
+	c, err := shadow.New(shadow.Config{PerReplica: 10, MaxReplicas: 20},
+		shadow.Deps{Source: shadowtest.NewSource(300), Forecaster: fc, Policy: pol, Production: grp},
+		shadow.WithLogger(testLogger(&syncBuffer{})))
+	require.NoError(t, err)
+	var r shadow.Report
+	for range 10 {
+		r, err = c.Step(context.Background(), now)
+		require.NoError(t, err)
+		now = now.Add(time.Minute)
+	}
+	st, _ := grp.Current(context.Background())
+	assert.Greater(t, st.Desired, 20, "above MaxReplicas: %s", r.Decision.Reason)
+	assert.LessOrEqual(t, st.Desired, r.Decision.Ceiling)
+	assert.NotContains(t, r.Decision.Reason, "clamped")
+}
+
+// A scale-down drains replicas first; when the scale then fails, the
+// drained backends serve again.
+func TestDrainThenFailedScaleRestoresBackends(t *testing.T) {
+	router, err := transition.NewRouter(transition.RouterConfig{})
+	require.NoError(t, err)
+	ok := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {})
+	for _, n := range []string{"a", "b", "c", "d", "e"} {
+		require.NoError(t, router.Add(transition.Backend{Name: n, Handler: ok, Weight: 1}))
+	}
+	dr, err := transition.NewInFlightDrainer(router, transition.InFlightDrainerConfig{})
+	require.NoError(t, err)
+	now := t0
+	grp := actuatortest.NewGroup(5, 0, func() time.Time { return now })
+	grp.SetScaleError(actuator.Permanent(errors.New("quota exceeded")))
+	logs := &syncBuffer{}
+	c, err := shadow.New(shadow.Config{PerReplica: 10},
+		shadow.Deps{Source: shadowtest.NewSource(10), Forecaster: &driftForecaster{k: 3, step: time.Minute}, Policy: peakPolicy, Production: grp},
+		shadow.WithDrainer(dr), shadow.WithLogger(testLogger(logs)))
+	require.NoError(t, err)
+	r, err := c.Step(context.Background(), now)
+	require.Error(t, err)
+	assert.True(t, r.Plan.Scale)
+	assert.Equal(t, 3, r.Plan.Drain)
+	assert.Equal(t, 3, r.Applied.Drained)
+	assert.Equal(t, 3, r.Applied.Undrained)
+	assert.False(t, r.Applied.Scaled)
+	for _, b := range router.Backends() {
+		assert.False(t, b.Draining, "backend %s back in service", b.Name)
+	}
+	rec := httptest.NewRecorder()
+	router.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	assert.Equal(t, http.StatusOK, rec.Code)
+	assert.Contains(t, logs.String(), "drained replicas returned to service")
+	able, _ := r.Condition(shadow.AbleToScale)
+	assert.Equal(t, shadow.ReasonFailedScale, able.Reason)
+}
+
+// Forecast-only mode applies nothing, and decides exactly what a live
+// Controller decides from the same observed states.
+func TestForecastOnlyMatchesLiveDecisions(t *testing.T) {
+	type seen struct {
+		at           time.Time
+		load         float64
+		prod, shadow actuator.State
+		stats        mirror.Stats
+	}
+	build := func(only bool, src shadow.MetricsSource, prod, sh actuator.Actuator, m mirror.Mirror) *shadow.Controller {
+		fc, err := forecast.NewHoltWinters(forecast.Config{Step: time.Minute, Period: 60})
+		require.NoError(t, err)
+		pol, err := policy.Predictive(policy.DefaultPredictiveConfig())
+		require.NoError(t, err)
+		c, err := shadow.New(shadow.Config{PerReplica: 10, MaxReplicas: 60, ForecastOnly: only},
+			shadow.Deps{Source: src, Forecaster: fc, Policy: pol, Production: prod},
+			shadow.WithLogger(testLogger(&syncBuffer{})),
+			shadow.WithShadowPool(m, sh, shadow.PoolConfig{MinHistory: 20, ProvisionAfter: 1}))
+		require.NoError(t, err)
+		return c
+	}
+	// The live run on a real (simulated) group, recording what each pass
+	// observed.
+	now := t0
+	load := func(t time.Time) float64 {
+		m := float64(t.Sub(t0) / time.Minute)
+		return 100 + 60*math.Sin(2*math.Pi*m/60) + 5*math.Sin(m*1.3)
+	}
+	var log []seen
+	live := actuatortest.NewGroup(10, 4*time.Minute, func() time.Time { return now })
+	liveShadows := actuatortest.NewGroup(0, 2*time.Minute, func() time.Time { return now })
+	lm := &fakeMirror{}
+	recordSrc := shadow.SourceFunc(func(_ context.Context, at time.Time) (shadow.Sample, error) {
+		return shadow.Sample{Time: at, Values: map[shadow.Metric]float64{shadow.RequestRate: load(at)}}, nil
+	})
+	lc := build(false, recordSrc, live, liveShadows, lm)
+	var liveTargets []int
+	for range 240 {
+		p, _ := live.Current(context.Background())
+		sh, _ := liveShadows.Current(context.Background())
+		stats := mirror.Stats{At: now, Requests: 50, P95: 30 * time.Millisecond, Window: time.Minute}
+		lm.set(stats, nil)
+		log = append(log, seen{at: now, load: load(now), prod: p, shadow: sh, stats: stats})
+		r, err := lc.Step(context.Background(), now)
+		require.NoError(t, err)
+		liveTargets = append(liveTargets, r.Decision.Target)
+		now = now.Add(time.Minute)
+	}
+	require.NotEmpty(t, live.Calls())
+	require.NotEmpty(t, liveShadows.Calls(), "the live run used its shadow pool")
+
+	// The forecast-only run sees the same states.
+	i := 0
+	replayProd := &replayActuator{states: func() actuator.State { return log[i].prod }}
+	replayShadows := &replayActuator{states: func() actuator.State { return log[i].shadow }}
+	fm := &fakeMirror{}
+	oc := build(true, recordSrc, replayProd, replayShadows, fm)
+	for i = range log {
+		fm.set(log[i].stats, nil)
+		r, err := oc.Step(context.Background(), log[i].at)
+		require.NoError(t, err)
+		require.Equal(t, liveTargets[i], r.Decision.Target, "pass %d: %s", i, r.Decision.Reason)
+		require.True(t, r.Plan.ForecastOnly)
+		able, _ := r.Condition(shadow.AbleToScale)
+		require.Equal(t, shadow.ReasonForecastOnly, able.Reason)
+	}
+	assert.Zero(t, replayProd.scales, "no production Scale")
+	assert.Zero(t, replayShadows.scales, "no shadow Scale")
+	assert.Empty(t, fm.sets, "mirror fraction untouched")
+}
+
+// replayActuator reports scripted states and counts Scale calls.
+type replayActuator struct {
+	states func() actuator.State
+	scales int
+}
+
+func (r *replayActuator) Scale(context.Context, int) error { r.scales++; return nil }
+func (r *replayActuator) Current(context.Context) (actuator.State, error) {
+	return r.states(), nil
+}
+
+// A CPU-bound service: the request rate is flat, CPU climbs. The Controller
+// scales on CPU and says so.
+func TestMultiMetricScalesOnCPU(t *testing.T) {
+	now := t0
+	grp := actuatortest.NewGroup(3, 0, func() time.Time { return now })
+	cpuFc, err := forecast.NewNaive(forecast.Config{Step: time.Minute})
+	require.NoError(t, err)
+	reqFc, err := forecast.NewNaive(forecast.Config{Step: time.Minute})
+	require.NoError(t, err)
+	src := shadowtest.NewSource(20) // 20 req/s: 3 replicas of 10 at 0.7
+	c, err := shadow.New(shadow.Config{PerReplica: 10},
+		shadow.Deps{Source: src, Forecaster: reqFc, Policy: peakPolicy, Production: grp},
+		shadow.WithMetric(shadow.MetricTarget{Metric: shadow.CPU, PerReplica: 1, TargetUtilization: 0.6}, cpuFc),
+		shadow.WithLogger(testLogger(&syncBuffer{})))
+	require.NoError(t, err)
+	var r shadow.Report
+	for i := range 40 {
+		src.Set(shadow.CPU, 1+0.2*float64(i)) // cores; climbs to 8.8
+		r, err = c.Step(context.Background(), now)
+		require.NoError(t, err)
+		now = now.Add(time.Minute)
+	}
+	assert.Equal(t, shadow.CPU, r.Metric)
+	st, _ := grp.Current(context.Background())
+	assert.GreaterOrEqual(t, st.Desired, policy.Replicas(8.8, 1, 0.6), "CPU 8.8 cores at 1 per replica and 0.6 target")
+	assert.True(t, strings.Contains(r.Decision.Reason, "forecast peak") || strings.Contains(r.Decision.Reason, "observed"))
+}
+
+func TestForecastOverChosenHorizon(t *testing.T) {
+	now := t0
+	grp := actuatortest.NewGroup(3, 0, func() time.Time { return now })
+	fc, err := forecast.NewNaive(forecast.Config{Step: time.Minute})
+	require.NoError(t, err)
+	c, err := shadow.New(shadow.Config{PerReplica: 10},
+		shadow.Deps{Source: shadowtest.NewSource(20), Forecaster: fc, Policy: peakPolicy, Production: grp},
+		shadow.WithLogger(testLogger(&syncBuffer{})))
+	require.NoError(t, err)
+	_, err = c.Forecast(48 * time.Hour)
+	assert.ErrorIs(t, err, forecast.ErrInsufficientHistory)
+	for range 5 {
+		_, err = c.Step(context.Background(), now)
+		require.NoError(t, err)
+		now = now.Add(time.Minute)
+	}
+	f, err := c.Forecast(48 * time.Hour)
+	require.NoError(t, err)
+	assert.Equal(t, 48*60, f.Len())
+	_, err = c.Forecast(0)
+	assert.Error(t, err)
+}
