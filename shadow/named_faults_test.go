@@ -266,7 +266,7 @@ type fixedForecaster struct {
 }
 
 func (f *fixedForecaster) Observe(t time.Time, _ float64) error { f.last = t; return nil }
-func (f *fixedForecaster) Name() string                        { return "custom-" + f.name }
+func (f *fixedForecaster) Name() string                         { return "custom-" + f.name }
 func (f *fixedForecaster) Forecast(h int, level float64) (forecast.Forecast, error) {
 	out := f.f
 	switch f.name {
