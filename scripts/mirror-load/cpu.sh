@@ -6,13 +6,18 @@
 # rounds; for each run the proxy process's CPU time (utime + stime from
 # /proc/PID/stat) is divided by the requests wrk completed. The summary is
 # the median over rounds of the per-round ratio tee/plain.
+# With RATE set, the load comes from rate.go at that many requests per
+# second instead of wrk at saturation: both proxies then serve the same
+# offered load, so scheduling and batching effects of different
+# throughputs do not enter the ratio.
 # Needs wrk (Debian: apt-get install -y wrk) and Go. Loopback only.
-# Usage: [ROUNDS=7] [SAMPLE=0.1] scripts/mirror-load/cpu.sh [DURATION] [CONNECTIONS]
+# Usage: [ROUNDS=7] [SAMPLE=0.1] [RATE=2000] scripts/mirror-load/cpu.sh [DURATION] [CONNECTIONS]
 set -euo pipefail
 DURATION=${1:-5s}
 CONNS=${2:-16}
 ROUNDS=${ROUNDS:-7}
 SAMPLE=${SAMPLE:-0.1}
+RATE=${RATE:-}
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 WORK=$(mktemp -d)
@@ -25,7 +30,7 @@ cleanup() {
 trap cleanup EXIT
 for t in wrk go curl; do command -v $t >/dev/null || { echo "cpu.sh: $t not found" >&2; exit 1; }; done
 
-(cd "$HERE" && go build -o "$WORK/backend" backend.go && go build -o "$WORK/plainproxy" plainproxy.go)
+(cd "$HERE" && go build -o "$WORK/backend" backend.go && go build -o "$WORK/plainproxy" plainproxy.go && go build -o "$WORK/rate" rate.go)
 (cd "$ROOT" && go build -o "$WORK/httptee" ./examples/httptee)
 
 start() { "$@" >>"$WORK/procs.log" 2>&1 & PIDS+=($!); }
@@ -46,10 +51,16 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # utime + stime
 run() { # pid url -> "requests ticks"
   local before after out reqs
   before=$(cpu_ticks "$1")
-  out=$(wrk -t1 -c"$CONNS" -d"$DURATION" "$2")
+  if [ -n "$RATE" ]; then
+    out=$("$WORK/rate" -url "$2" -rate "$RATE" -duration "$DURATION" -conns "$CONNS")
+    reqs=$(awk '{ print $1 }' <<<"$out")
+    if ! grep -q ' 0 errors' <<<"$out"; then echo "cpu.sh: errors in run against $2: $out" >&2; exit 1; fi
+  else
+    out=$(wrk -t1 -c"$CONNS" -d"$DURATION" "$2")
+    reqs=$(awk '/requests in/ { print $1 }' <<<"$out")
+    if grep -qE 'Non-2xx|Socket errors' <<<"$out"; then echo "cpu.sh: errors in wrk run against $2:" >&2; echo "$out" >&2; exit 1; fi
+  fi
   after=$(cpu_ticks "$1")
-  if grep -qE 'Non-2xx|Socket errors' <<<"$out"; then echo "cpu.sh: errors in wrk run against $2:" >&2; echo "$out" >&2; exit 1; fi
-  reqs=$(awk '/requests in/ { print $1 }' <<<"$out")
   echo "$reqs $((after - before))"
 }
 us_per_req() { awk -v r="$1" -v t="$2" -v k="$TCK" 'BEGIN { printf "%.2f", t / k * 1e6 / r }'; }
@@ -58,7 +69,8 @@ us_per_req() { awk -v r="$1" -v t="$2" -v k="$TCK" 'BEGIN { printf "%.2f", t / k
 run "$TEE_PID" http://127.0.0.1:18080/ >/dev/null
 run "$PLAIN_PID" http://127.0.0.1:18081/ >/dev/null
 
-echo "wrk -t1 -c$CONNS -d$DURATION, httptee -sample $SAMPLE vs plain ReverseProxy, $ROUNDS rounds; $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
+if [ -n "$RATE" ]; then LOAD="rate.go -rate $RATE -conns $CONNS -duration $DURATION"; else LOAD="wrk -t1 -c$CONNS -d$DURATION"; fi
+echo "$LOAD, httptee -sample $SAMPLE vs plain ReverseProxy, $ROUNDS rounds; $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
 RATIOS=()
 for round in $(seq "$ROUNDS"); do
   # Alternate which proxy goes first, so that drifts in machine load hit both alike.
