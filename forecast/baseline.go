@@ -178,7 +178,11 @@ func (e *ewma) estimate(y []float64) error {
 		}
 		return sum
 	}
-	best, f := minimizeBoxed(obj, []bound{{1e-4, 1}}, [][]float64{{0.5}, {0.1}, {0.9}}, 200)
+	starts := [][]float64{{0.5}, {0.1}, {0.9}}
+	if e.fitted && e.label != "" {
+		starts = [][]float64{{e.alpha}} // a refit starts from the last fit
+	}
+	best, f := minimizeBoxed(obj, []bound{{1e-4, 1}}, starts, 200)
 	if !math.IsInf(f, 0) {
 		e.alpha = best[0]
 	}

@@ -28,7 +28,7 @@ func (b bound) toFree(v float64) float64 {
 // search runs from the best two. It returns the best point found and its
 // value. A non-finite objective is treated as +Inf. A single start is a
 // warm start from parameters fitted before: the search then begins with a
-// smaller simplex and half the evaluations.
+// smaller simplex, half the evaluations and a looser convergence test.
 func minimizeBoxed(obj func(p []float64) float64, bounds []bound, starts [][]float64, maxEval int) ([]float64, float64) {
 	dim := len(bounds)
 	p := make([]float64, dim)
@@ -42,9 +42,9 @@ func minimizeBoxed(obj func(p []float64) float64, bounds []bound, starts [][]flo
 		}
 		return v
 	}
-	simplex := 1.0
+	simplex, tol := 1.0, 1e-5
 	if len(starts) == 1 {
-		simplex, maxEval = 0.3, max(maxEval/2, 10)
+		simplex, tol, maxEval = 0.3, 1e-4, max(maxEval/2, 10)
 	}
 	best := append([]float64(nil), starts[0]...)
 	bestF := math.Inf(1)
@@ -70,7 +70,7 @@ func minimizeBoxed(obj func(p []float64) float64, bounds []bound, starts [][]flo
 		}
 		res, err := optimize.Minimize(optimize.Problem{Func: f}, x0, &optimize.Settings{
 			FuncEvaluations: maxEval,
-			Converger:       &optimize.FunctionConverge{Relative: 1e-5, Iterations: 3 * dim},
+			Converger:       &optimize.FunctionConverge{Relative: tol, Iterations: 3 * dim},
 		}, &optimize.NelderMead{SimplexSize: simplex})
 		x, fx := x0, f(x0)
 		if res != nil && res.F < fx {
