@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	compute "google.golang.org/api/compute/v1"
 
@@ -29,7 +28,19 @@ type Config struct {
 	Region string
 	// Name is the instance group manager's name. Required.
 	Name string
+	// MinSize and MaxSize bound the sizes Scale sets; a target outside
+	// is clamped and reported with a [*LimitedError]. A managed instance
+	// group has no limits of its own (an autoscaler's are refused, see
+	// Scale). MaxSize zero means Compute Engine's largest group: 1000
+	// instances zonal, 2000 regional.
+	MinSize, MaxSize int
 }
+
+// Compute Engine's largest managed instance groups.
+const (
+	maxZonalSize    = 1000
+	maxRegionalSize = 2000
+)
 
 // Validate reports the first missing or conflicting field.
 func (c Config) Validate() error {
@@ -42,8 +53,31 @@ func (c Config) Validate() error {
 		return errors.New("gcp: one of Config.Zone and Config.Region must be set")
 	case c.Zone != "" && c.Region != "":
 		return fmt.Errorf("gcp: only one of Config.Zone (%q) and Config.Region (%q) may be set", c.Zone, c.Region)
+	case c.MinSize < 0:
+		return fmt.Errorf("gcp: Config.MinSize (%d) is negative", c.MinSize)
+	case c.MaxSize < 0:
+		return fmt.Errorf("gcp: Config.MaxSize (%d) is negative", c.MaxSize)
+	case c.MaxSize > c.limit():
+		return fmt.Errorf("gcp: Config.MaxSize (%d) is above Compute Engine's limit of %d instances for a group", c.MaxSize, c.limit())
+	case c.MinSize > c.maxSize():
+		return fmt.Errorf("gcp: Config.MinSize (%d) is above the maximum size (%d)", c.MinSize, c.maxSize())
 	}
 	return nil
+}
+
+func (c Config) limit() int {
+	if c.Region != "" {
+		return maxRegionalSize
+	}
+	return maxZonalSize
+}
+
+// maxSize is MaxSize with its default.
+func (c Config) maxSize() int {
+	if c.MaxSize == 0 {
+		return c.limit()
+	}
+	return c.MaxSize
 }
 
 // String names the group as its resource path.
@@ -78,31 +112,59 @@ func NewGroup(svc *compute.Service, cfg Config) (*Group, error) {
 // Config returns the group's configuration.
 func (g *Group) Config() Config { return g.cfg }
 
-// Scale resizes the group to target instances. It returns once the resize
-// operation is accepted; an operation that is already done with an error is
-// reported as an error.
+// Scale resizes the group to target instances:
+//
+//  1. A group an autoscaler is attached to (status.autoscaler set) is
+//     refused with a permanent [ErrAutoscalerAttached]: the autoscaler
+//     would resize it back, and the two would fight.
+//  2. A target outside [MinSize, MaxSize] is clamped to the nearest limit;
+//     the group is resized there and Scale returns a permanent
+//     [*LimitedError] saying so.
+//  3. A group whose targetSize already is the (clamped) target is left
+//     alone.
+//
+// It returns once the resize operation is accepted; an operation that
+// comes back already done with an error is returned as an
+// [*OperationError], permanent or transient by its error codes.
 func (g *Group) Scale(ctx context.Context, target int) error {
 	if target < 0 {
 		return actuator.Permanent(fmt.Errorf("gcp: scale %s to %d: %w", g.cfg, target, actuator.ErrInvalidTarget))
 	}
+	m, err := g.get(ctx)
+	if err != nil {
+		return fmt.Errorf("gcp: scale %s to %d: get: %w", g.cfg, target, classify(err))
+	}
+	if m.Status != nil && m.Status.Autoscaler != "" {
+		return actuator.Permanent(fmt.Errorf("gcp: scale %s to %d: %w: %s", g.cfg, target, ErrAutoscalerAttached, m.Status.Autoscaler))
+	}
+	lo, hi := g.cfg.MinSize, g.cfg.maxSize()
+	applied := min(max(target, lo), hi)
+	if int64(applied) != m.TargetSize {
+		if err := g.resize(ctx, applied); err != nil {
+			return fmt.Errorf("gcp: scale %s to %d: %w", g.cfg, applied, err)
+		}
+	}
+	if applied != target {
+		return actuator.Permanent(&LimitedError{Group: g.cfg.String(), Requested: target, Applied: applied, Min: lo, Max: hi})
+	}
+	return nil
+}
+
+func (g *Group) resize(ctx context.Context, size int) error {
 	var (
 		op  *compute.Operation
 		err error
 	)
 	if g.cfg.Region != "" {
-		op, err = g.svc.RegionInstanceGroupManagers.Resize(g.cfg.Project, g.cfg.Region, g.cfg.Name, int64(target)).Context(ctx).Do()
+		op, err = g.svc.RegionInstanceGroupManagers.Resize(g.cfg.Project, g.cfg.Region, g.cfg.Name, int64(size)).Context(ctx).Do()
 	} else {
-		op, err = g.svc.InstanceGroupManagers.Resize(g.cfg.Project, g.cfg.Zone, g.cfg.Name, int64(target)).Context(ctx).Do()
+		op, err = g.svc.InstanceGroupManagers.Resize(g.cfg.Project, g.cfg.Zone, g.cfg.Name, int64(size)).Context(ctx).Do()
 	}
 	if err != nil {
-		return fmt.Errorf("gcp: scale %s to %d: resize: %w", g.cfg, target, classify(err))
+		return fmt.Errorf("resize: %w", classify(err))
 	}
 	if op != nil && op.Error != nil && len(op.Error.Errors) > 0 {
-		msgs := make([]string, 0, len(op.Error.Errors))
-		for _, e := range op.Error.Errors {
-			msgs = append(msgs, e.Code+": "+e.Message)
-		}
-		return fmt.Errorf("gcp: scale %s to %d: operation %s failed: %s", g.cfg, target, op.Name, strings.Join(msgs, "; "))
+		return classifyOperation(operationError(op))
 	}
 	return nil
 }
@@ -142,17 +204,16 @@ func (g *Group) Current(ctx context.Context) (actuator.State, error) {
 }
 
 func (g *Group) targetSize(ctx context.Context) (int64, error) {
-	var (
-		m   *compute.InstanceGroupManager
-		err error
-	)
-	if g.cfg.Region != "" {
-		m, err = g.svc.RegionInstanceGroupManagers.Get(g.cfg.Project, g.cfg.Region, g.cfg.Name).Context(ctx).Do()
-	} else {
-		m, err = g.svc.InstanceGroupManagers.Get(g.cfg.Project, g.cfg.Zone, g.cfg.Name).Context(ctx).Do()
-	}
+	m, err := g.get(ctx)
 	if err != nil {
 		return 0, err
 	}
 	return m.TargetSize, nil
+}
+
+func (g *Group) get(ctx context.Context) (*compute.InstanceGroupManager, error) {
+	if g.cfg.Region != "" {
+		return g.svc.RegionInstanceGroupManagers.Get(g.cfg.Project, g.cfg.Region, g.cfg.Name).Context(ctx).Do()
+	}
+	return g.svc.InstanceGroupManagers.Get(g.cfg.Project, g.cfg.Zone, g.cfg.Name).Context(ctx).Do()
 }

@@ -34,6 +34,8 @@ type migServer struct {
 	// errStatus, when set, answers every request with that status.
 	errStatus int
 	errReason string
+	// autoscaler, when set, is the URL of an autoscaler attached.
+	autoscaler string
 }
 
 func (s *migServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -51,7 +53,8 @@ func (s *migServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	base := "/compute/v1/projects/p/" + s.scope + "/instanceGroupManagers/web"
 	switch {
 	case r.Method == http.MethodGet && r.URL.Path == base:
-		_ = json.NewEncoder(w).Encode(compute.InstanceGroupManager{Name: "web", TargetSize: s.size})
+		_ = json.NewEncoder(w).Encode(compute.InstanceGroupManager{Name: "web", TargetSize: s.size,
+			Status: &compute.InstanceGroupManagerStatus{Autoscaler: s.autoscaler}})
 	case r.Method == http.MethodPost && r.URL.Path == base+"/resize":
 		n, err := strconv.ParseInt(r.URL.Query().Get("size"), 10, 64)
 		if !assert.NoError(s.t, err, "size parameter") {
@@ -174,6 +177,11 @@ func TestErrorsAreClassified(t *testing.T) {
 		{http.StatusNotFound, "notFound", true},
 		{http.StatusConflict, "conflict", false},
 		{http.StatusTooManyRequests, "rateLimitExceeded", false},
+		{http.StatusForbidden, "rateLimitExceeded", false},
+		{http.StatusForbidden, "userRateLimitExceeded", false},
+		{http.StatusForbidden, "quotaExceeded", true},
+		{http.StatusTooManyRequests, "", false},
+		{http.StatusInternalServerError, "", false},
 		{http.StatusServiceUnavailable, "backendError", false},
 	}
 	for _, c := range cases {
@@ -186,7 +194,7 @@ func TestErrorsAreClassified(t *testing.T) {
 			err = g.Scale(context.Background(), 3)
 			require.Error(t, err)
 			assert.Equal(t, c.permanent, actuator.IsPermanent(err), "error: %v", err)
-			assert.True(t, strings.HasPrefix(err.Error(), "gcp: scale projects/p/zones/z/instanceGroupManagers/web to 3: resize: ") ||
+			assert.True(t, strings.HasPrefix(err.Error(), "gcp: scale projects/p/zones/z/instanceGroupManagers/web to 3: get: ") ||
 				strings.HasPrefix(err.Error(), "permanent: gcp: scale"), err.Error())
 			var gerr *googleapi.Error
 			require.ErrorAs(t, err, &gerr)
@@ -209,18 +217,112 @@ func TestClassifyNonAPIErrors(t *testing.T) {
 	}
 }
 
-func TestFailedOperationIsReported(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = fmt.Fprint(w, `{"name":"op-9","status":"DONE","error":{"errors":[{"code":"QUOTA_EXCEEDED","message":"Quota 'CPUS' exceeded"}]}}`)
-	}))
-	t.Cleanup(srv.Close)
-	svc, err := compute.NewService(context.Background(), option.WithEndpoint(srv.URL+"/"),
-		option.WithoutAuthentication(), option.WithHTTPClient(srv.Client()))
-	require.NoError(t, err)
+func TestFailedOperationIsClassified(t *testing.T) {
+	cases := []struct {
+		code      string
+		permanent bool
+	}{
+		{"QUOTA_EXCEEDED", true},
+		{"RESOURCE_NOT_FOUND", true},
+		{"PERMISSION_DENIED", true},
+		{"RESOURCE_NOT_READY", false},
+		{"ZONE_RESOURCE_POOL_EXHAUSTED", false},
+		{"RATE_LIMIT_EXCEEDED", false},
+		{"SOMETHING_NEW", false},
+	}
+	for _, c := range cases {
+		t.Run(c.code, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				if r.Method == http.MethodGet {
+					_, _ = fmt.Fprint(w, `{"name":"web","targetSize":4}`)
+					return
+				}
+				_, _ = fmt.Fprintf(w, `{"name":"op-9","status":"DONE","error":{"errors":[{"code":%q,"message":"refused by test"}]}}`, c.code)
+			}))
+			t.Cleanup(srv.Close)
+			svc, err := compute.NewService(context.Background(), option.WithEndpoint(srv.URL+"/"),
+				option.WithoutAuthentication(), option.WithHTTPClient(srv.Client()))
+			require.NoError(t, err)
+			g, err := NewGroup(svc, Config{Project: "p", Zone: "z", Name: "web"})
+			require.NoError(t, err)
+			err = g.Scale(context.Background(), 50)
+			require.Error(t, err)
+			assert.Equal(t, c.permanent, actuator.IsPermanent(err), "error: %v", err)
+			var op *OperationError
+			require.ErrorAs(t, err, &op)
+			assert.Equal(t, []string{c.code}, op.Codes)
+			assert.Contains(t, err.Error(), "gcp: scale projects/p/zones/z/instanceGroupManagers/web to 50: ")
+			assert.Contains(t, err.Error(), "operation op-9 failed: "+c.code+": refused by test")
+		})
+	}
+}
+
+func TestScaleRefusesAGroupWithAnAutoscaler(t *testing.T) {
+	s, svc := newServer(t, "zones/z")
+	s.autoscaler = "https://www.googleapis.com/compute/v1/projects/p/zones/z/autoscalers/web-as"
 	g, err := NewGroup(svc, Config{Project: "p", Zone: "z", Name: "web"})
 	require.NoError(t, err)
-	err = g.Scale(context.Background(), 50)
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "operation op-9 failed: QUOTA_EXCEEDED: Quota 'CPUS' exceeded")
+	err = g.Scale(context.Background(), 6)
+	require.ErrorIs(t, err, ErrAutoscalerAttached)
+	assert.True(t, actuator.IsPermanent(err))
+	assert.Contains(t, err.Error(), "autoscalers/web-as")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	assert.Empty(t, s.resizes)
+}
+
+func TestScaleClampsToTheLimitsAndReportsIt(t *testing.T) {
+	cases := []struct {
+		cfg             Config
+		target, applied int
+		resizes         []int64
+	}{
+		{Config{MinSize: 2, MaxSize: 8}, 20, 8, []int64{8}},
+		{Config{MinSize: 2, MaxSize: 8}, 0, 2, []int64{2}},
+		{Config{MinSize: 4, MaxSize: 8}, 1, 4, nil}, // already at MinSize
+		{Config{}, 5000, 1000, []int64{1000}},       // Compute Engine's zonal limit
+	}
+	for _, c := range cases {
+		s, svc := newServer(t, "zones/z")
+		c.cfg.Project, c.cfg.Zone, c.cfg.Name = "p", "z", "web"
+		g, err := NewGroup(svc, c.cfg)
+		require.NoError(t, err)
+		err = g.Scale(context.Background(), c.target)
+		require.ErrorIs(t, err, ErrOutsideLimits)
+		assert.True(t, actuator.IsPermanent(err))
+		var lim *LimitedError
+		require.ErrorAs(t, err, &lim)
+		assert.Equal(t, c.applied, lim.Applied)
+		assert.Equal(t, c.target, lim.Requested)
+		assert.Contains(t, err.Error(), fmt.Sprintf("target %d limited to %d", c.target, c.applied))
+		s.mu.Lock()
+		assert.Equal(t, c.resizes, s.resizes)
+		s.mu.Unlock()
+	}
+}
+
+func TestConfigValidateLimits(t *testing.T) {
+	base := Config{Project: "p", Zone: "z", Name: "web"}
+	cases := []struct {
+		min, max int
+		region   bool
+		want     string
+	}{
+		{-1, 0, false, "Config.MinSize (-1) is negative"},
+		{0, -1, false, "Config.MaxSize (-1) is negative"},
+		{0, 1001, false, "Config.MaxSize (1001) is above Compute Engine's limit of 1000"},
+		{5, 4, false, "Config.MinSize (5) is above the maximum size (4)"},
+		{0, 2001, true, "limit of 2000"},
+	}
+	for _, c := range cases {
+		cfg := base
+		cfg.MinSize, cfg.MaxSize = c.min, c.max
+		if c.region {
+			cfg.Zone, cfg.Region = "", "r"
+		}
+		assert.ErrorContains(t, cfg.Validate(), c.want)
+	}
+	regional := Config{Project: "p", Region: "r", Name: "web", MaxSize: 2000}
+	require.NoError(t, regional.Validate())
 }
