@@ -1,9 +1,25 @@
 package k8s
 
 import (
+	"errors"
+
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
 	"github.com/shadowscale/shadowscale/actuator"
+)
+
+// Errors callers branch on.
+var (
+	// ErrHPAConflict reports a HorizontalPodAutoscaler targeting the
+	// workload; Scale refuses, wrapped in an [actuator.PermanentError].
+	ErrHPAConflict = errors.New("k8s: a HorizontalPodAutoscaler scales this workload")
+	// ErrStatusStale reports a status the workload's controller has not
+	// yet updated for the current spec (transient).
+	ErrStatusStale = errors.New("k8s: status not yet observed for the current spec")
+	// ErrReplicasChanged reports that another writer changed
+	// spec.replicas between Scale's read and its update (transient: the
+	// next pass reads the new value).
+	ErrReplicasChanged = errors.New("k8s: replicas changed by another writer")
 )
 
 // classify wraps err with actuator.Permanent when retrying cannot fix it:

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -31,6 +32,14 @@ type apiServer struct {
 	rv       int
 	puts     []autoscalingv1.Scale
 	status   int // when set, every request fails with this status
+	// statusWrites is how many updates of the scale conflict because the
+	// workload's controller wrote its status (resourceVersion bumped,
+	// spec unchanged) just before.
+	statusWrites int
+	// otherWriter, when set, conflicts the first update and sets
+	// replicas to this value, as another writer would.
+	otherWriter int32
+	hpas        []autoscalingv2.HorizontalPodAutoscaler
 }
 
 func (s *apiServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -58,6 +67,11 @@ func (s *apiServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			Spec:       appsv1.DeploymentSpec{Replicas: &n},
 			Status:     appsv1.DeploymentStatus{ReadyReplicas: s.ready},
 		})
+	case r.Method == http.MethodGet && r.URL.Path == "/apis/autoscaling/v2/namespaces/shop/horizontalpodautoscalers":
+		_ = json.NewEncoder(w).Encode(autoscalingv2.HorizontalPodAutoscalerList{
+			TypeMeta: metav1.TypeMeta{APIVersion: "autoscaling/v2", Kind: "HorizontalPodAutoscalerList"},
+			Items:    s.hpas,
+		})
 	case r.Method == http.MethodGet && r.URL.Path == base+"/scale":
 		_ = json.NewEncoder(w).Encode(scale())
 	case r.Method == http.MethodPut && r.URL.Path == base+"/scale":
@@ -67,6 +81,14 @@ func (s *apiServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.puts = append(s.puts, in)
+		switch {
+		case s.statusWrites > 0:
+			s.statusWrites--
+			s.rv++
+		case s.otherWriter != 0:
+			s.replicas, s.otherWriter = s.otherWriter, 0
+			s.rv++
+		}
 		if in.ResourceVersion != strconv.Itoa(s.rv) {
 			s.fail(w, http.StatusConflict, "the object has been modified")
 			return
@@ -149,4 +171,63 @@ func TestRESTErrorsAreClassified(t *testing.T) {
 			assert.Equal(t, c.permanent, actuator.IsPermanent(err))
 		})
 	}
+}
+
+func TestRESTConflictFromAStatusWriteIsRetriedAtOnce(t *testing.T) {
+	s := &apiServer{replicas: 3, ready: 3, rv: 1, statusWrites: 2}
+	w, err := NewWorkload(restClient(t, s), Config{Namespace: "shop", Name: "web"})
+	require.NoError(t, err)
+	require.NoError(t, w.Scale(context.Background(), 5))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	assert.Equal(t, int32(5), s.replicas)
+	require.Len(t, s.puts, 3, "two conflicts, then the update")
+	assert.Equal(t, []string{"1", "2", "3"}, []string{s.puts[0].ResourceVersion, s.puts[1].ResourceVersion, s.puts[2].ResourceVersion})
+}
+
+func TestRESTConflictRetriesAreBounded(t *testing.T) {
+	s := &apiServer{replicas: 3, ready: 3, rv: 1, statusWrites: 100}
+	w, err := NewWorkload(restClient(t, s), Config{Namespace: "shop", Name: "web"})
+	require.NoError(t, err)
+	err = w.Scale(context.Background(), 5)
+	require.Error(t, err)
+	assert.True(t, apierrors.IsConflict(err))
+	assert.False(t, actuator.IsPermanent(err))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	assert.Len(t, s.puts, 1+conflictRetries)
+	assert.Equal(t, int32(3), s.replicas)
+}
+
+func TestRESTConflictFromAnotherWriterIsNotOverwritten(t *testing.T) {
+	s := &apiServer{replicas: 3, ready: 3, rv: 1, otherWriter: 7}
+	w, err := NewWorkload(restClient(t, s), Config{Namespace: "shop", Name: "web"})
+	require.NoError(t, err)
+	err = w.Scale(context.Background(), 5)
+	require.ErrorIs(t, err, ErrReplicasChanged)
+	assert.False(t, actuator.IsPermanent(err))
+	assert.Contains(t, err.Error(), "replicas changed from 3 to 7")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	assert.Equal(t, int32(7), s.replicas, "the other writer's change stands")
+	assert.Len(t, s.puts, 1)
+}
+
+func TestRESTRefusesAWorkloadAnHPAScales(t *testing.T) {
+	s := &apiServer{replicas: 3, ready: 3, rv: 1, hpas: []autoscalingv2.HorizontalPodAutoscaler{{
+		ObjectMeta: metav1.ObjectMeta{Name: "web-hpa", Namespace: "shop"},
+		Spec: autoscalingv2.HorizontalPodAutoscalerSpec{
+			ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Name: "web"},
+			MaxReplicas:    10,
+		},
+	}}}
+	w, err := NewWorkload(restClient(t, s), Config{Namespace: "shop", Name: "web"})
+	require.NoError(t, err)
+	err = w.Scale(context.Background(), 5)
+	require.ErrorIs(t, err, ErrHPAConflict)
+	assert.True(t, actuator.IsPermanent(err))
+	assert.Contains(t, err.Error(), "HorizontalPodAutoscaler shop/web-hpa targets it")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	assert.Empty(t, s.puts)
 }

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
@@ -121,13 +123,29 @@ func (w *Workload) scaler() scaler {
 	return apps.Deployments(w.cfg.Namespace)
 }
 
+// conflictRetries bounds the immediate re-reads after a 409 Conflict.
+const conflictRetries = 3
+
 // Scale sets the workload's replicas to target through the scale
-// subresource. A workload whose scale already asks for target is left alone.
-// The update carries the resourceVersion read just before, so a concurrent
-// change fails with a transient Conflict instead of being overwritten.
+// subresource:
+//
+//  1. A HorizontalPodAutoscaler in the namespace whose scaleTargetRef names
+//     the workload makes Scale refuse with a permanent [ErrHPAConflict]: the
+//     two would overwrite each other's replicas every few seconds.
+//  2. A workload whose scale already asks for target is left alone.
+//  3. The update carries the resourceVersion read just before. On a 409
+//     Conflict the scale is read again: if spec.replicas is what it was (the
+//     conflict came from a status write, which real API servers make often
+//     while the workload's controller works), the update is retried at once
+//     with the new resourceVersion, up to three times; if someone else
+//     changed spec.replicas, the Conflict is returned (transient) instead of
+//     overwriting their change.
 func (w *Workload) Scale(ctx context.Context, target int) error {
 	if target < 0 || target > math.MaxInt32 {
 		return actuator.Permanent(fmt.Errorf("k8s: scale %s to %d: %w", w.cfg, target, actuator.ErrInvalidTarget))
+	}
+	if err := w.checkHPA(ctx); err != nil {
+		return fmt.Errorf("k8s: scale %s to %d: %w", w.cfg, target, err)
 	}
 	s := w.scaler()
 	cur, err := s.GetScale(ctx, w.cfg.Name, metav1.GetOptions{})
@@ -137,21 +155,68 @@ func (w *Workload) Scale(ctx context.Context, target int) error {
 	if int(cur.Spec.Replicas) == target {
 		return nil
 	}
-	next := cur.DeepCopy()
-	next.Spec.Replicas = int32(target)
-	if _, err := s.UpdateScale(ctx, w.cfg.Name, next, metav1.UpdateOptions{}); err != nil {
-		return fmt.Errorf("k8s: scale %s to %d: update scale: %w", w.cfg, target, classify(err))
+	read := cur.Spec.Replicas
+	for attempt := 0; ; attempt++ {
+		next := cur.DeepCopy()
+		next.Spec.Replicas = int32(target)
+		_, err := s.UpdateScale(ctx, w.cfg.Name, next, metav1.UpdateOptions{})
+		if err == nil {
+			return nil
+		}
+		if !apierrors.IsConflict(err) || attempt == conflictRetries {
+			return fmt.Errorf("k8s: scale %s to %d: update scale: %w", w.cfg, target, classify(err))
+		}
+		cur, err = s.GetScale(ctx, w.cfg.Name, metav1.GetOptions{})
+		if err != nil {
+			return fmt.Errorf("k8s: scale %s to %d: get scale after a conflict: %w", w.cfg, target, classify(err))
+		}
+		switch {
+		case int(cur.Spec.Replicas) == target:
+			return nil // someone else asked for the same
+		case cur.Spec.Replicas != read:
+			return fmt.Errorf("k8s: scale %s to %d: replicas changed from %d to %d by another writer: %w",
+				w.cfg, target, read, cur.Spec.Replicas, ErrReplicasChanged)
+		}
+	}
+}
+
+// checkHPA returns a permanent ErrHPAConflict when a HorizontalPodAutoscaler
+// targets the workload.
+func (w *Workload) checkHPA(ctx context.Context) error {
+	list, err := w.client.AutoscalingV2().HorizontalPodAutoscalers(w.cfg.Namespace).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return fmt.Errorf("list horizontal pod autoscalers: %w", classify(err))
+	}
+	for _, h := range list.Items {
+		ref := h.Spec.ScaleTargetRef
+		if ref.Kind == w.cfg.Kind.String() && ref.Name == w.cfg.Name && refIsApps(ref.APIVersion) {
+			return actuator.Permanent(fmt.Errorf("%w: HorizontalPodAutoscaler %s/%s targets it", ErrHPAConflict, h.Namespace, h.Name))
+		}
 	}
 	return nil
 }
 
+// refIsApps reports whether a scaleTargetRef's apiVersion is the apps group
+// (or unset, which the HPA controller does not accept but a reader should
+// not ignore).
+func refIsApps(apiVersion string) bool {
+	return apiVersion == "" || apiVersion == "apps/v1" || strings.HasPrefix(apiVersion, "apps/")
+}
+
 // Current reports spec.replicas (1 when unset, as the API server defaults it)
-// and status.readyReplicas of the workload.
+// and status.readyReplicas of the workload, capped at spec.replicas: during
+// a rolling update a Deployment runs up to maxSurge extra pods, and counting
+// them would make new capacity look ready before it is. A status the
+// workload's controller has not yet brought up to date with the spec
+// (status.observedGeneration below metadata.generation) describes an older
+// spec; Current returns the transient [ErrStatusStale] instead of numbers
+// that do not belong together.
 func (w *Workload) Current(ctx context.Context) (actuator.State, error) {
 	var (
-		replicas *int32
-		ready    int32
-		err      error
+		replicas             *int32
+		ready                int32
+		generation, observed int64
+		err                  error
 	)
 	apps := w.client.AppsV1()
 	switch w.cfg.Kind {
@@ -159,24 +224,30 @@ func (w *Workload) Current(ctx context.Context) (actuator.State, error) {
 		o, e := apps.StatefulSets(w.cfg.Namespace).Get(ctx, w.cfg.Name, metav1.GetOptions{})
 		if err = e; e == nil {
 			replicas, ready = o.Spec.Replicas, o.Status.ReadyReplicas
+			generation, observed = o.Generation, o.Status.ObservedGeneration
 		}
 	case ReplicaSet:
 		o, e := apps.ReplicaSets(w.cfg.Namespace).Get(ctx, w.cfg.Name, metav1.GetOptions{})
 		if err = e; e == nil {
 			replicas, ready = o.Spec.Replicas, o.Status.ReadyReplicas
+			generation, observed = o.Generation, o.Status.ObservedGeneration
 		}
 	default:
 		o, e := apps.Deployments(w.cfg.Namespace).Get(ctx, w.cfg.Name, metav1.GetOptions{})
 		if err = e; e == nil {
 			replicas, ready = o.Spec.Replicas, o.Status.ReadyReplicas
+			generation, observed = o.Generation, o.Status.ObservedGeneration
 		}
 	}
 	if err != nil {
 		return actuator.State{}, fmt.Errorf("k8s: read %s: %w", w.cfg, classify(err))
 	}
+	if observed < generation {
+		return actuator.State{}, fmt.Errorf("k8s: read %s: %w: generation %d, observed %d", w.cfg, ErrStatusStale, generation, observed)
+	}
 	desired := 1
 	if replicas != nil {
 		desired = int(*replicas)
 	}
-	return actuator.State{Desired: desired, Ready: int(ready)}, nil
+	return actuator.State{Desired: desired, Ready: min(int(ready), desired)}, nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -209,4 +210,77 @@ func TestClassify(t *testing.T) {
 		})
 	}
 	assert.NoError(t, classify(nil))
+}
+
+func hpa(name, kind, target string) *autoscalingv2.HorizontalPodAutoscaler {
+	return &autoscalingv2.HorizontalPodAutoscaler{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "shop"},
+		Spec: autoscalingv2.HorizontalPodAutoscalerSpec{
+			ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: kind, Name: target},
+		},
+	}
+}
+
+func TestScaleRefusesWhenAnHPATargetsTheWorkload(t *testing.T) {
+	cases := []struct {
+		name    string
+		hpa     *autoscalingv2.HorizontalPodAutoscaler
+		refused bool
+	}{
+		{"same deployment", hpa("web", "Deployment", "web"), true},
+		{"other deployment", hpa("api", "Deployment", "api"), false},
+		{"same name, other kind", hpa("web", "StatefulSet", "web"), false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cs := fake.NewClientset(deployment("shop", "web", ptr(2), 2), c.hpa)
+			k8stest.ServeScale(cs)
+			w, err := NewWorkload(cs, Config{Namespace: "shop", Name: "web"})
+			require.NoError(t, err)
+			err = w.Scale(context.Background(), 5)
+			st, cerr := w.Current(context.Background())
+			require.NoError(t, cerr)
+			if !c.refused {
+				require.NoError(t, err)
+				assert.Equal(t, 5, st.Desired)
+				return
+			}
+			require.ErrorIs(t, err, ErrHPAConflict)
+			assert.True(t, actuator.IsPermanent(err))
+			assert.Contains(t, err.Error(), "k8s: scale Deployment shop/web to 5: ")
+			assert.Equal(t, 2, st.Desired, "left alone")
+		})
+	}
+}
+
+func TestCurrentCapsSurgePods(t *testing.T) {
+	d := deployment("shop", "web", ptr(4), 6) // a rollout with maxSurge 2
+	c := fake.NewClientset(d)
+	w, err := NewWorkload(c, Config{Namespace: "shop", Name: "web"})
+	require.NoError(t, err)
+	st, err := w.Current(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, actuator.State{Desired: 4, Ready: 4}, st)
+}
+
+func TestCurrentRefusesAStaleStatus(t *testing.T) {
+	d := deployment("shop", "web", ptr(8), 4)
+	d.Generation, d.Status.ObservedGeneration = 5, 4
+	sts := &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "db", Namespace: "shop", Generation: 2},
+		Spec: appsv1.StatefulSetSpec{Replicas: ptr(3)}, Status: appsv1.StatefulSetStatus{ReadyReplicas: 3, ObservedGeneration: 1}}
+	c := fake.NewClientset(d, sts)
+	for _, cfg := range []Config{{Namespace: "shop", Name: "web"}, {Namespace: "shop", Name: "db", Kind: StatefulSet}} {
+		w, err := NewWorkload(c, cfg)
+		require.NoError(t, err)
+		_, err = w.Current(context.Background())
+		require.ErrorIs(t, err, ErrStatusStale)
+		assert.False(t, actuator.IsPermanent(err))
+	}
+	d.Status.ObservedGeneration = 5
+	c = fake.NewClientset(d)
+	w, err := NewWorkload(c, Config{Namespace: "shop", Name: "web"})
+	require.NoError(t, err)
+	st, err := w.Current(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, actuator.State{Desired: 8, Ready: 4}, st)
 }
