@@ -90,9 +90,10 @@ type Controller struct {
 
 	inst *instruments
 
-	pass sync.Mutex // serializes passes
-	mu   sync.Mutex // guards st
-	st   *state
+	pass      sync.Mutex // serializes passes
+	condAttrs map[string]metric.RecordOption
+	mu        sync.Mutex // guards st
+	st        *state
 }
 
 type metricOption struct {
@@ -124,6 +125,8 @@ func New(cfg Config, deps Deps, opts ...Option) (*Controller, error) {
 		mp:    otel.GetMeterProvider(),
 		log:   slog.Default(),
 		clock: clock.New(),
+
+		condAttrs: map[string]metric.RecordOption{},
 	}
 	for _, o := range opts {
 		if o != nil {
@@ -355,8 +358,20 @@ func (c *Controller) record(ctx context.Context, rep *Report) {
 		if cd.Status {
 			v = 1
 		}
-		in.condition.Record(ctx, v, metric.WithAttributes(attribute.String("type", string(cd.Type)), attribute.String("reason", cd.Reason)))
+		in.condition.Record(ctx, v, c.conditionAttrs(cd))
 	}
+}
+
+// conditionAttrs returns the cached attribute option of a condition's type
+// and reason. Called with c.pass held.
+func (c *Controller) conditionAttrs(cd Condition) metric.RecordOption {
+	k := string(cd.Type) + "/" + cd.Reason
+	o, ok := c.condAttrs[k]
+	if !ok {
+		o = metric.WithAttributeSet(attribute.NewSet(attribute.String("type", string(cd.Type)), attribute.String("reason", cd.Reason)))
+		c.condAttrs[k] = o
+	}
+	return o
 }
 
 // Run calls Step on each tick of the clock, the first at once, until ctx

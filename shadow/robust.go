@@ -31,10 +31,14 @@ type robust struct {
 	cur       float64 // maximum of the block being filled
 	curN      int
 	scratch   [robustWindow]float64
+	// The window's median and robust deviation, computed once per push.
+	med, sigma float64
+	fresh      bool
 }
 
 // push adds an accepted value.
 func (r *robust) push(v float64) {
+	r.fresh = false
 	r.win[r.next] = v
 	r.next = (r.next + 1) % robustWindow
 	r.n = min(r.n+1, robustWindow)
@@ -54,15 +58,18 @@ func (r *robust) stats() (med, sigma float64, ok bool) {
 	if r.n < robustMin {
 		return 0, 0, false
 	}
-	s := r.scratch[:r.n]
-	copy(s, r.win[:r.n])
-	slices.Sort(s)
-	med = median(s)
-	for i, v := range s {
-		s[i] = math.Abs(v - med)
+	if !r.fresh {
+		s := r.scratch[:r.n]
+		copy(s, r.win[:r.n])
+		slices.Sort(s)
+		r.med = median(s)
+		for i, v := range s {
+			s[i] = math.Abs(v - r.med)
+		}
+		slices.Sort(s)
+		r.sigma, r.fresh = 1.4826*median(s), true
 	}
-	slices.Sort(s)
-	return med, 1.4826 * median(s), true
+	return r.med, r.sigma, true
 }
 
 func median(sorted []float64) float64 {

@@ -1,0 +1,127 @@
+package shadow_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"math"
+	"runtime"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/shadowscale/shadowscale/actuator/actuatortest"
+	"github.com/shadowscale/shadowscale/forecast"
+	"github.com/shadowscale/shadowscale/policy"
+	"github.com/shadowscale/shadowscale/shadow"
+)
+
+// weekly is a 1-minute load with daily and weekly cycles and noise.
+func weekly(i int) float64 {
+	day := float64(i) / 1440
+	v := 100 + 40*math.Sin(2*math.Pi*day) + 15*math.Sin(2*math.Pi*day/7)
+	return v * (1 + 0.03*math.Sin(float64(i)*12.9898))
+}
+
+// benchService is one service's Controller on the library's defaults for
+// one-minute data (Auto over forecast.SeasonalPeriods, the Predictive
+// stack), after a week of passes.
+func benchService(b *testing.B) (*shadow.Controller, func()) {
+	b.Helper()
+	i, now := 0, t0
+	load := 0.0
+	src := shadow.SourceFunc(func(context.Context, time.Time) (shadow.Sample, error) {
+		return shadow.Sample{Values: map[shadow.Metric]float64{shadow.RequestRate: load}}, nil
+	})
+	fc, err := forecast.NewAuto(forecast.AutoConfig{Step: time.Minute, Periods: forecast.SeasonalPeriods(time.Minute)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	pol, err := policy.Predictive(policy.DefaultPredictiveConfig())
+	if err != nil {
+		b.Fatal(err)
+	}
+	grp := actuatortest.NewGroup(15, 5*time.Minute, func() time.Time { return now })
+	c, err := shadow.New(shadow.Config{PerReplica: 10}, shadow.Deps{Source: src, Forecaster: fc, Policy: pol, Production: grp},
+		shadow.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	if err != nil {
+		b.Fatal(err)
+	}
+	step := func() {
+		load = weekly(i)
+		if _, err := c.Step(context.Background(), now); err != nil {
+			b.Fatal(err)
+		}
+		i++
+		now = now.Add(time.Minute)
+	}
+	for range 7 * 1440 {
+		step()
+	}
+	return c, step
+}
+
+// BenchmarkStepDay measures one day of one-minute passes (refits included)
+// of a service with a week of history; it reports the amortized cost per
+// pass and the live heap the service holds.
+func BenchmarkStepDay(b *testing.B) {
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	c, step := benchService(b)
+	runtime.GC()
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	heap := float64(after.HeapAlloc) - float64(before.HeapAlloc)
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	for b.Loop() {
+		for range 1440 {
+			step()
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*1440)/1e3, "µs/pass")
+	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N*1440)/1e3, "cpu-µs/pass")
+	b.ReportMetric(heap/1024, "KiB/service")
+	runtime.KeepAlive(c)
+}
+
+// BenchmarkStepLoop is one pass of the loop alone: a naive forecaster and a
+// fixed policy, so that what is measured is gather, decide and apply.
+func BenchmarkStepLoop(b *testing.B) {
+	now, load := t0, 100.0
+	src := shadow.SourceFunc(func(context.Context, time.Time) (shadow.Sample, error) {
+		return shadow.Sample{Values: map[shadow.Metric]float64{shadow.RequestRate: load}}, nil
+	})
+	fc, err := forecast.NewNaive(forecast.Config{Step: time.Minute})
+	if err != nil {
+		b.Fatal(err)
+	}
+	grp := actuatortest.NewGroup(15, 0, func() time.Time { return now })
+	c, err := shadow.New(shadow.Config{PerReplica: 10}, shadow.Deps{Source: src, Forecaster: fc, Policy: peakPolicy, Production: grp},
+		shadow.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	if err != nil {
+		b.Fatal(err)
+	}
+	i := 0
+	cpu0 := cpuTime()
+	for b.Loop() {
+		load = weekly(i)
+		if _, err := c.Step(context.Background(), now); err != nil {
+			b.Fatal(err)
+		}
+		i++
+		now = now.Add(time.Minute)
+	}
+	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N)/1e3, "cpu-µs/pass")
+}
+
+// cpuTime is the process's user + system CPU time: unlike the wall clock,
+// it does not count time spent waiting for a core on a busy machine.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
