@@ -150,10 +150,8 @@ func ExamplePredictive() {
 		panic(err)
 	}
 	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
-	// A ramp arrives within the 3-step lead window: provision for it now,
-	// while the observed load is still on target. The interval is narrow,
-	// so the mean at the target utilization decides (1000 / 70 → 15), not
-	// its P90.
+	// A ramp arrives within the 3-step lead window: provision for its P90
+	// now, while the observed load is still on target.
 	d, err := p.Decide(policy.Input{
 		Now: now, Current: 10, Ready: 10,
 		Load: 700, LoadValid: true,
@@ -170,5 +168,5 @@ func ExamplePredictive() {
 	}
 	fmt.Println(d.Action, d.Target)
 	// Output:
-	// scale_up 15
+	// scale_up 17
 }

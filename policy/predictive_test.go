@@ -100,6 +100,7 @@ func TestPredictiveConfigErrors(t *testing.T) {
 	_, err = policy.Predictive(cfg)
 	assert.ErrorContains(t, err, "Forecasts (-1)")
 	cfg = policy.DefaultPredictiveConfig()
+	cfg.Rule = policy.RulePlanner
 	cfg.Planner.Tolerance = 1
 	_, err = policy.Predictive(cfg)
 	assert.ErrorContains(t, err, "Tolerance (1)")
@@ -111,7 +112,6 @@ func TestPredictiveConfigErrors(t *testing.T) {
 
 func TestPredictiveKeepsCapacityForTheLeadWindowPeak(t *testing.T) {
 	cfg := policy.DefaultPredictiveConfig()
-	cfg.Rule = policy.RuleThreshold
 	cfg.MinForecasts = 0
 	cfg.Reactive = policy.Func(func(in policy.Input) (policy.Decision, error) {
 		return policy.NewDecision(in.Current, in.Min, "reactive wants min"), nil
@@ -137,6 +137,7 @@ func TestPredictiveKeepsCapacityForTheLeadWindowPeak(t *testing.T) {
 func TestPredictivePlannerKeepsCapacityForLeadAndBoot(t *testing.T) {
 	decide := func(lead int) policy.Decision {
 		cfg := policy.DefaultPredictiveConfig()
+		cfg.Rule = policy.RulePlanner
 		cfg.MinForecasts = 0
 		cfg.Planner.Boot = 2 * time.Minute
 		cfg.Reactive = policy.Func(func(in policy.Input) (policy.Decision, error) {

@@ -50,8 +50,8 @@ func subjects(r *rand.Rand) []subject {
 	rel := policy.DefaultPredictiveConfig().Threshold
 	predScaleIn := policy.DefaultPredictiveConfig()
 	predScaleIn.ForecastScaleIn, predScaleIn.ScaleDownStabilization, predScaleIn.MinForecasts = true, 5*time.Minute, 0
-	predThreshold := policy.DefaultPredictiveConfig()
-	predThreshold.Rule = policy.RuleThreshold
+	predPlanner := policy.DefaultPredictiveConfig()
+	predPlanner.Rule = policy.RulePlanner
 	predMax := policy.DefaultPredictiveConfig()
 	predMax.MaxCapacity = policy.MaxCapacityConfig{Behavior: policy.IncreaseMax, BufferPercent: 10}
 	hpaRate := policy.DefaultHPAConfig()
@@ -60,7 +60,7 @@ func subjects(r *rand.Rand) []subject {
 		{name: "Threshold relative", p: must(policy.NewThreshold(rel))},
 		{name: "HPA", p: mustHPA()},
 		{name: "Predictive", p: must(policy.Predictive(policy.DefaultPredictiveConfig()))},
-		{name: "Predictive threshold", p: must(policy.Predictive(predThreshold))},
+		{name: "Predictive planner", p: must(policy.Predictive(predPlanner))},
 		{name: "Planner", p: must(policy.NewPlanner(policy.DefaultPlannerConfig()))},
 		{name: "Planner lifetime", p: must(policy.NewPlanner(policy.PlannerConfig{Boot: time.Minute, Settle: 2 * time.Minute, MinLifetime: 3 * time.Minute, MinScaleDownInterval: time.Minute}))},
 		{name: "Predictive forecast scale-in", p: must(policy.Predictive(predScaleIn))},

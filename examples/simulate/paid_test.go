@@ -18,7 +18,7 @@ func TestPaidMetrics(t *testing.T) {
 	tr := synthetic(t, 3, 5, 0)
 	for _, args := range [][]string{
 		{"-policy", "predictive"},
-		{"-policy", "predictive", "-rule", "threshold"},
+		{"-policy", "predictive", "-rule", "planner"},
 		{"-policy", "reactive"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
@@ -59,8 +59,8 @@ func TestPaidMetrics(t *testing.T) {
 func TestPlannerStartsFewerThanThreshold(t *testing.T) {
 	tr := synthetic(t, 4, 9, 0)
 	base := []string{"-trace", tr, "-per-replica", "100", "-ready-delay", "10m", "-policy", "predictive"}
-	pl := simulate(t, base...)
-	th := simulate(t, append(base, "-rule", "threshold")...)
+	pl := simulate(t, append(base, "-rule", "planner")...)
+	th := simulate(t, base...)
 	require.Zero(t, pl.code, pl.stderr)
 	require.Zero(t, th.code, th.stderr)
 	assert.Less(t, pl.sum.ReplicaStarts, th.sum.ReplicaStarts*2/3, "planner %d starts, threshold %d", pl.sum.ReplicaStarts, th.sum.ReplicaStarts)

@@ -34,8 +34,8 @@ type options struct {
 	ForecastScaleIn    bool
 	NoRamp             bool
 	RampWindow         int
-	// Rule is the predictive stack's forecast rule: "planner" (or empty)
-	// or "threshold".
+	// Rule is the predictive stack's forecast rule: "threshold" (or
+	// empty) or "planner".
 	Rule string
 	// Progress, if not nil, receives a progress line every 10%.
 	Progress io.Writer
@@ -76,8 +76,9 @@ type summary struct {
 	PaidCapacityRatio float64 `json:"paid_capacity_ratio"`
 	// ReplicaStarts is Σ positive changes of desired: each is a boot paid
 	// before the replica serves.
-	ReplicaStarts  int     `json:"replica_starts"`
-	PaidHours      float64 `json:"-"`
+	ReplicaStarts int     `json:"replica_starts"`
+	PaidHours     float64 `json:"-"` // requested replica-hours
+
 	UnderEffective float64 `json:"-"` // under-provisioning against the effective (regressed) capacity
 	ReplicaHours   float64 `json:"-"`
 	ShadowHours    float64 `json:"-"`
@@ -118,8 +119,8 @@ func newPolicy(o options, step time.Duration) (policy.Policy, error) {
 		cfg.Threshold.DownscaleThreshold = o.DownscaleThreshold
 	}
 	cfg.ForecastScaleIn = o.ForecastScaleIn
-	if o.Rule == "threshold" {
-		cfg.Rule = policy.RuleThreshold
+	if o.Rule == "planner" {
+		cfg.Rule = policy.RulePlanner
 	}
 	cfg.DisableRamp = o.NoRamp
 	cfg.Ramp.Window = o.RampWindow
