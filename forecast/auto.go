@@ -231,6 +231,39 @@ func NewAuto(cfg AutoConfig) (*Auto, error) {
 // Selection returns the outcome of the last model selection.
 func (a *Auto) Selection() Selection { return a.a.sel }
 
+// PeakUpper returns an upper bound, at the given level, for the largest
+// value of the next lead steps: what a scaler provisions for when capacity
+// takes lead steps to arrive. It is the largest forecast mean of the lead
+// window plus the split-conformal level-quantile of the peak errors of the
+// chosen model's rolling-origin forecasts (the realized maximum over the
+// window minus the forecast maximum, standardized by the one-step error
+// scale at the origin), drawn in the current error scale. A one-sided bound
+// on the peak is much tighter than the largest per-step upper bound of a
+// central interval, which [Forecast.Peak] returns.
+//
+// When the calibration has too few errors for the level (a short history),
+// it falls back to the largest upper bound of the central interval at the
+// same level over the window. It returns an error wrapping
+// [ErrInvalidArgument] for lead < 1 or a level outside (0, 1), and
+// [ErrInsufficientHistory] before the first fit.
+func (a *Auto) PeakUpper(lead int, level float64) (float64, error) {
+	fc, err := a.Forecast(lead, level)
+	if err != nil {
+		return 0, err
+	}
+	peak, upper := fc.Peak(lead)
+	q, ok := a.a.peakQuantile(lead, level)
+	if !ok {
+		return upper, nil
+	}
+	sigma := math.Sqrt(a.s2)
+	v := peak + q*sigma
+	if a.a.multiplicative() {
+		v = peak * (1 + q*sigma)
+	}
+	return finite(math.Max(v, 0), upper), nil
+}
+
 // Selection reports which model Auto chose and why.
 type Selection struct {
 	// Model names the chosen model with its fitted parameters.
@@ -272,10 +305,14 @@ type autoModel struct {
 	lambda              float64   // weight of the error-scale EWMA, as in Model
 	zsBest              []float64 // standardized rolling-origin errors of the chosen model
 	zsStepBest          []int     // horizon step (0-based) of each error
-	buckets             [][]float64
-	kv                  []float64
-	label               string
-	method              SelectMethod
+	// pkBest[k] is the standardized error of the forecast peak over steps
+	// 0..zsStepBest[k] of the same origin.
+	pkBest      []float64
+	peakBuckets [][]float64
+	buckets     [][]float64
+	kv          []float64
+	label       string
+	method      SelectMethod
 	// scaleRatio is √(s2Cal/s2In): the one-step error scale at the end
 	// of the calibration run over the in-sample scale of the final fit.
 	// The conformal scores are in units of the former, the intervals
@@ -352,24 +389,54 @@ func (a *autoModel) releaseOthers() {
 	}
 }
 
-// buildBuckets groups the chosen candidate's errors by horizon step.
+// buildBuckets groups the chosen candidate's errors, and its peak errors,
+// by horizon step.
 func (a *autoModel) buildBuckets() {
 	nb := max(1, min(a.hb, 8, len(a.zsBest)/minBucket))
-	if len(a.buckets) != nb {
-		a.buckets = make([][]float64, nb)
+	a.buckets = groupByStep(a.buckets, nb, a.zsBest, a.zsStepBest, a.hb)
+	a.peakBuckets = groupByStep(a.peakBuckets, nb, a.pkBest, a.zsStepBest, a.hb)
+	// The errors live on in the buckets only.
+	a.zsBest, a.zsStepBest, a.pkBest = nil, nil, nil
+}
+
+// groupByStep sorts the scores zs into nb groups of neighbouring steps of a
+// horizon of h steps, reusing the slices of buckets.
+func groupByStep(buckets [][]float64, nb int, zs []float64, steps []int, h int) [][]float64 {
+	if len(buckets) != nb {
+		buckets = make([][]float64, nb)
 	}
-	for i := range a.buckets {
-		a.buckets[i] = a.buckets[i][:0]
+	for i := range buckets {
+		buckets[i] = buckets[i][:0]
 	}
-	for k, z := range a.zsBest {
-		b := min(a.zsStepBest[k]*nb/max(a.hb, 1), nb-1)
-		a.buckets[b] = append(a.buckets[b], z)
+	for k, z := range zs {
+		b := min(steps[k]*nb/max(h, 1), nb-1)
+		buckets[b] = append(buckets[b], z)
 	}
-	for _, b := range a.buckets {
+	for _, b := range buckets {
 		slices.Sort(b)
 	}
-	// The errors live on in the buckets only.
-	a.zsBest, a.zsStepBest = nil, nil
+	return buckets
+}
+
+// peakQuantile returns the split-conformal level-quantile of the
+// standardized peak errors for a lead window of lead steps, in the units of
+// the model's one-step error scale: the ⌈(n+1)·level⌉-th smallest of the n
+// peak errors of the group of the lead's last step. ok is false when there
+// are too few.
+func (a *autoModel) peakQuantile(lead int, level float64) (q float64, ok bool) {
+	if len(a.peakBuckets) == 0 || a.hb < 1 {
+		return 0, false
+	}
+	b := a.peakBuckets[min((lead-1)*len(a.peakBuckets)/a.hb, len(a.peakBuckets)-1)]
+	k := int(math.Ceil(float64(len(b)+1) * level))
+	if len(b) == 0 || k > len(b) || k < 1 {
+		return 0, false
+	}
+	r := a.scaleRatio
+	if !(r > 0) || math.IsInf(r, 0) {
+		r = 1
+	}
+	return r * b[k-1], true
 }
 
 func (a *autoModel) name() string {
@@ -581,7 +648,7 @@ func (a *autoModel) estimate(y []float64) error {
 		// (for example a zero that arrived later) falls back to naive.
 		best = a.cands[0]
 		reason += "; refit failed (" + err.Error() + "): naive fallback"
-		a.zsBest, a.zsStepBest = a.zsBest[:0], a.zsStepBest[:0]
+		a.zsBest, a.zsStepBest, a.pkBest = a.zsBest[:0], a.zsStepBest[:0], a.pkBest[:0]
 		fallback = true
 	}
 	a.buildBuckets()
@@ -712,7 +779,7 @@ func (a *autoModel) ewmaScale(c model, y []float64) float64 {
 }
 
 func (a *autoModel) calibrate(c model, y []float64, h, split int, fitted bool) {
-	a.zsBest, a.zsStepBest = a.zsBest[:0], a.zsStepBest[:0]
+	a.zsBest, a.zsStepBest, a.pkBest = a.zsBest[:0], a.zsStepBest[:0], a.pkBest[:0]
 	a.s2Cal = math.NaN()
 	n := len(y)
 	n0 := max(c.minHistory(), n/2)
@@ -765,10 +832,15 @@ func (a *autoModel) calibrate(c model, y []float64, h, split int, fitted bool) {
 		if (t-n0)%stride == 0 && den > 0 && num > 0 {
 			c.predict(buf)
 			s2 := num / den
+			maxY, maxP := math.Inf(-1), math.Inf(-1)
 			for i, p := range buf[:min(h, n-t)] {
-				z := relErr(c, y[t+i], max(p, 0)) / math.Sqrt(s2*a.kv[i])
-				if !math.IsNaN(z) && !math.IsInf(z, 0) {
+				p = max(p, 0)
+				maxY, maxP = max(maxY, y[t+i]), max(maxP, p)
+				z := relErr(c, y[t+i], p) / math.Sqrt(s2*a.kv[i])
+				zp := relErr(c, maxY, maxP) / math.Sqrt(s2)
+				if !math.IsNaN(z) && !math.IsInf(z, 0) && !math.IsNaN(zp) && !math.IsInf(zp, 0) {
 					a.zsBest = append(a.zsBest, z)
+					a.pkBest = append(a.pkBest, zp)
 					a.zsStepBest = append(a.zsStepBest, i)
 				}
 			}

@@ -159,3 +159,56 @@ func TestAutoSelectMethods(t *testing.T) {
 	_, err := NewAuto(AutoConfig{Select: SelectMethod(9)})
 	require.ErrorIs(t, err, ErrInvalidArgument)
 }
+
+// TestAutoPeakUpperCoverage replays simulated series through Auto as the
+// Controller does and checks how often the realized peak of the next 10
+// steps stays under PeakUpper at the 90% level: within 2 points of nominal
+// below, 4 above (the calibration is conservative online, as for the
+// intervals).
+func TestAutoPeakUpperCoverage(t *testing.T) {
+	const p, lead = 144, 10
+	in, total := 0, 0
+	for seed := range uint64(8) {
+		y := simulated(12*p, p, 5, seed%2 == 1, seed+100)
+		a, err := NewAuto(AutoConfig{Periods: []int{p}, Horizon: 15, RefitEvery: p})
+		require.NoError(t, err)
+		for i, v := range y {
+			if i >= 3*p && i+lead <= len(y) {
+				u, err := a.PeakUpper(lead, 0.9)
+				require.NoError(t, err)
+				if slices.Max(y[i:i+lead]) <= u {
+					in++
+				}
+				total++
+			}
+			require.NoError(t, a.Observe(t0.Add(time.Duration(i)*time.Minute), v))
+		}
+	}
+	cov := float64(in) / float64(total)
+	t.Logf("peak coverage %.3f at level 0.9", cov)
+	assert.GreaterOrEqual(t, cov, 0.88)
+	assert.LessOrEqual(t, cov, 0.94)
+}
+
+func TestAutoPeakUpper(t *testing.T) {
+	a, err := NewAuto(AutoConfig{Periods: []int{24}, Horizon: 12})
+	require.NoError(t, err)
+	_, err = a.PeakUpper(5, 0.9)
+	require.ErrorIs(t, err, ErrInsufficientHistory)
+	feed(t, a, simulated(20*24, 24, 5, false, 1), 0)
+	_, err = a.PeakUpper(0, 0.9)
+	require.ErrorIs(t, err, ErrInvalidArgument)
+	_, err = a.PeakUpper(5, 1)
+	require.ErrorIs(t, err, ErrInvalidArgument)
+	prev := 0.0
+	for _, level := range []float64{0.5, 0.8, 0.9, 0.95} {
+		u, err := a.PeakUpper(5, level)
+		require.NoError(t, err)
+		fc, err := a.Forecast(5, level)
+		require.NoError(t, err)
+		peak, _ := fc.Peak(5)
+		assert.GreaterOrEqual(t, u, peak, "level %v: at least the forecast peak", level)
+		assert.GreaterOrEqual(t, u, prev, "monotone in the level")
+		prev = u
+	}
+}

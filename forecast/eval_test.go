@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -171,4 +172,61 @@ func TestEvaluation(t *testing.T) {
 			math.Exp(logRatio/float64(nr)), 100*covSum/float64(nr), 100*rCovSum/float64(nr), 100*minCov)
 		t.Log(b.String())
 	}
+}
+
+var evalTraces = flag.String("traces", "", "run TestPeakUpperTraces on the timestamp,value CSV traces in `dir`")
+
+// TestPeakUpperTraces replays each trace of -traces through Auto as the
+// Controller does (periods from SeasonalPeriods, a refit every day, the
+// default window) and measures how often the realized peak of the next 10
+// minutes stays under PeakUpper at the 90% level, and, for comparison,
+// under the largest per-step upper bound of the 80% central interval (the
+// same one-sided 90% level per step):
+//
+//	go test ./forecast -run TestPeakUpperTraces -traces ../../shared/traces -v
+func TestPeakUpperTraces(t *testing.T) {
+	if *evalTraces == "" {
+		t.Skip("run with -traces DIR")
+	}
+	files, err := filepath.Glob(filepath.Join(*evalTraces, "*.csv"))
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	var b strings.Builder
+	b.WriteString("\n| trace | step | periods | points | PeakUpper(90%) covers | per-step 80% upper covers |\n|---|---|---|---|---|---|\n")
+	for _, path := range files {
+		f, err := os.Open(path)
+		require.NoError(t, err)
+		s, err := ReadCSV(f)
+		f.Close()
+		require.NoError(t, err, path)
+		require.NotNil(t, s.Times, path)
+		step := s.Times[1].Sub(s.Times[0])
+		lead := int(10 * time.Minute / step)
+		periods := SeasonalPeriods(step)
+		a, err := NewAuto(AutoConfig{Step: step, Periods: periods, RefitEvery: int(24 * time.Hour / step)})
+		require.NoError(t, err)
+		warm := int(48 * time.Hour / step)
+		in, inStep, total := 0, 0, 0
+		for i, v := range s.Values {
+			if i >= warm && i+lead <= len(s.Values) {
+				u, err := a.PeakUpper(lead, 0.9)
+				require.NoError(t, err)
+				fc, err := a.Forecast(lead, 0.8)
+				require.NoError(t, err)
+				_, upper := fc.Peak(lead)
+				peak := slices.Max(s.Values[i : i+lead])
+				if peak <= u {
+					in++
+				}
+				if peak <= upper {
+					inStep++
+				}
+				total++
+			}
+			require.NoError(t, a.Observe(s.Times[i], v), "%s index %d", path, i)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %v | %d | %.1f%% | %.1f%% |\n", filepath.Base(path), step, periods, total,
+			100*float64(in)/float64(total), 100*float64(inStep)/float64(total))
+	}
+	t.Log(b.String())
 }

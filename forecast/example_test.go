@@ -105,3 +105,62 @@ func ExampleReadCSV() {
 	fmt.Println(len(s.Values), err)
 	// Output: 1 line 3: value "oops" is not a number
 }
+
+// noisyDaily returns n hourly points with a daily cycle and deterministic
+// pseudo-random noise.
+func noisyDaily(n int) []float64 {
+	y := daily(n)
+	for i := range y {
+		y[i] += 5 * math.Sin(float64(i)*12.9898)
+	}
+	return y
+}
+
+func ExampleAuto_PeakUpper() {
+	a, err := forecast.NewAuto(forecast.AutoConfig{Step: time.Hour, Periods: []int{24}, Horizon: 6})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	start := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	for i, v := range noisyDaily(24 * 28) {
+		if err := a.Observe(start.Add(time.Duration(i)*time.Hour), v); err != nil {
+			fmt.Println(err)
+			return
+		}
+	}
+	// What to provision for when capacity takes 3 steps to arrive.
+	u, err := a.PeakUpper(3, 0.9)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fc, err := a.Forecast(3, 0.9)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	peak, _ := fc.Peak(3)
+	fmt.Println(u > peak)
+	// Output:
+	// true
+}
+
+func ExampleAutoConfig_select() {
+	// The median of the three candidates with the lowest backtest error.
+	a, err := forecast.NewAuto(forecast.AutoConfig{Step: time.Hour, Periods: []int{24}, Horizon: 6, Select: forecast.SelectCombined})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	start := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	for i, v := range noisyDaily(24 * 14) {
+		if err := a.Observe(start.Add(time.Duration(i)*time.Hour), v); err != nil {
+			fmt.Println(err)
+			return
+		}
+	}
+	fmt.Println(strings.HasPrefix(a.Selection().Model, "median("))
+	// Output:
+	// true
+}
