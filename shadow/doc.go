@@ -10,8 +10,46 @@
 // logger, a MeterProvider and an alert handler.
 //
 // Step(ctx, now) runs one reconcile pass and is what trace replays and tests
-// call; Run(ctx) calls Step on each tick of the clock until ctx ends. Every
-// decision inside a pass is pure and takes now explicitly.
+// call; Run(ctx) calls Step on each tick of the clock until ctx ends. A pass
+// has three phases: gather (every read, concurrently, each under
+// Config.CallTimeout, no lock held), decide (no I/O: the Plan, from the
+// observed values and the Controller's state) and apply (the Plan's calls,
+// with retries, compensating a failed scale-down). The Report carries the
+// Plan, what apply achieved and typed Conditions (AbleToScale,
+// ScalingActive, ScalingLimited, ForecastTrusted, ShadowSignal, Held) with
+// reason codes.
+//
+// # Faults
+//
+// One bad sample, a clock jump or a plug-in bug never turns against
+// production:
+//
+//   - a sample far outside its metric's recent distribution (beyond doubling
+//     or halving plus six robust deviations of the last 32 values) is
+//     suspect: alerted (AlertSuspectSample), held, and used only when the
+//     next pass or another metric confirms it, so a real step change is
+//     followed on the second pass;
+//   - a pass time that goes backwards or jumps forward by more than ten
+//     intervals is held; the next pass either returns to the old timeline
+//     or confirms the new one, which re-anchors the observation grid (a
+//     backward step) or leaves a gap (a forward one);
+//   - forecasts are validated (horizon length, finite values, Lower ≤ Mean
+//     ≤ Upper, Start on the grid, upper bound within 10 × a robust high
+//     load) and an invalid one holds the pass with a reason naming the
+//     forecaster;
+//   - a panic in any dependency or plug-in is recovered into an error
+//     (*PanicError) and holds the pass;
+//   - a scale-down is never made while a metric is missing, and replicas
+//     drained for a scale-down that then fails are returned to service
+//     (with a transition.Undrainer).
+//
+// # Forecast-only mode and several metrics
+//
+// With Config.ForecastOnly the Controller observes, forecasts and decides
+// as a live one would from the same observed state, and applies nothing.
+// WithMetric adds metrics (CPU, memory, network I/O) with their own
+// per-replica capacity and forecaster; the Controller provisions for the
+// metric that needs the most replicas and Report.Metric names it.
 //
 // # Shadow pool
 //
@@ -44,7 +82,7 @@
 //	shadowscale.replicas.serving     gauge    replicas with their full traffic share
 //	shadowscale.decisions            counter  decisions, attribute action
 //	shadowscale.errors               counter  dependency failures, attribute dependency
-//	                                          (metrics, forecast, actuator, policy, shadow, transition, drain, anomaly)
+//	                                          (metrics, clock, forecast, actuator, policy, shadow, transition, drain, anomaly, panic)
 //	shadowscale.alerts               counter  alerts, attribute kind
 //	shadowscale.shadow.latency       gauge    shadow p95 latency, seconds
 //	shadowscale.shadow.error_rate    gauge    shadow error rate
@@ -53,6 +91,7 @@
 //	shadowscale.shadow.cost          gauge    shadow pool cost per hour
 //	shadowscale.shadow.triggered     counter  scale-ups the shadow signal caused
 //	shadowscale.lead_time            gauge    provisioning lead time in use, seconds
+//	shadowscale.condition            gauge    1 when a condition holds, attributes type and reason
 //
 // # Logs
 //
