@@ -64,14 +64,25 @@
 //   - MaxCapacity honors Max, or lets the forecast's capacity plus a buffer
 //     exceed it (AWS's MaxCapacityBuffer).
 //
+// Planner is the alternative rule that counts capacity as a bill does (a
+// replica is paid from its request, booting included): it keeps a replica
+// the plan needs again within the lead time plus a boot, releases one only
+// after the plan has not needed it for a while (Settle) and by more than a
+// Tolerance, honors a minimum billed lifetime and a minimum interval
+// between scale-downs, and takes headroom from the forecast's interval once
+// (max of the mean at the target and the P90 at full utilization). It
+// starts far fewer replicas than Threshold; Threshold holds less capacity
+// for its under-provisioning on most traces.
+//
 // Predictive composes the recommended stack: the Ramp guard, Threshold with
-// Headroom at P90, no forecast scale-in, the HPA floor through Max, HPA as the fallback
-// until the forecast is trusted, and the max-capacity behavior.
+// Headroom at P90 (or the Planner, with RulePlanner), no forecast scale-in,
+// the HPA floor through Max, HPA as the fallback until the forecast is
+// trusted, and the max-capacity behavior.
 //
 // # State and time
 //
 // Decisions read only their Input and perform no I/O: time comes in as
-// Input.Now, never from the wall clock. Stateful policies (HPA, Stabilize, RateLimit,
+// Input.Now, never from the wall clock. Stateful policies (HPA, Planner, Stabilize, RateLimit,
 // Cooldown, MinHistory) keep history keyed on Input.Now; a change they
 // return counts in their rate limits and cooldowns only once the next
 // Input.Current shows it carried out, so a dry run or a failed actuation
