@@ -308,8 +308,10 @@ type autoModel struct {
 	// pkBest[k] is the standardized error of the forecast peak over steps
 	// 0..zsStepBest[k] of the same origin.
 	pkBest      []float64
-	peakBuckets [][]float64
-	buckets     [][]float64
+	// Sorted scores per group of steps, in single precision: ample for
+	// quantiles, and half the memory.
+	peakBuckets [][]float32
+	buckets     [][]float32
 	kv          []float64
 	label       string
 	method      SelectMethod
@@ -356,7 +358,7 @@ func (a *autoModel) zQuantiles(level float64, step int) (lo, hi float64, ok bool
 // of the sorted scores at level; ok is false when there are too few scores
 // for the ranks. Both are monotone in level: a higher level never gives a
 // narrower interval.
-func conformalQuantiles(sorted []float64, level float64) (lo, hi float64, ok bool) {
+func conformalQuantiles[T float32 | float64](sorted []T, level float64) (lo, hi float64, ok bool) {
 	n := len(sorted)
 	a := (1 - level) / 2
 	kl := int(math.Floor(float64(n+1) * a))
@@ -364,7 +366,7 @@ func conformalQuantiles(sorted []float64, level float64) (lo, hi float64, ok boo
 	if n == 0 || kl < 1 || kh > n {
 		return 0, 0, false
 	}
-	return sorted[kl-1], sorted[kh-1], true
+	return float64(sorted[kl-1]), float64(sorted[kh-1]), true
 }
 
 // releaser is a model that can free its state arrays until its next
@@ -401,16 +403,16 @@ func (a *autoModel) buildBuckets() {
 
 // groupByStep sorts the scores zs into nb groups of neighbouring steps of a
 // horizon of h steps, reusing the slices of buckets.
-func groupByStep(buckets [][]float64, nb int, zs []float64, steps []int, h int) [][]float64 {
+func groupByStep(buckets [][]float32, nb int, zs []float64, steps []int, h int) [][]float32 {
 	if len(buckets) != nb {
-		buckets = make([][]float64, nb)
+		buckets = make([][]float32, nb)
 	}
 	for i := range buckets {
 		buckets[i] = buckets[i][:0]
 	}
 	for k, z := range zs {
 		b := min(steps[k]*nb/max(h, 1), nb-1)
-		buckets[b] = append(buckets[b], z)
+		buckets[b] = append(buckets[b], float32(z))
 	}
 	for _, b := range buckets {
 		slices.Sort(b)
@@ -436,7 +438,7 @@ func (a *autoModel) peakQuantile(lead int, level float64) (q float64, ok bool) {
 	if !(r > 0) || math.IsInf(r, 0) {
 		r = 1
 	}
-	return r * b[k-1], true
+	return r * float64(b[k-1]), true
 }
 
 func (a *autoModel) name() string {
