@@ -307,7 +307,7 @@ type autoModel struct {
 	zsStepBest          []int     // horizon step (0-based) of each error
 	// pkBest[k] is the standardized error of the forecast peak over steps
 	// 0..zsStepBest[k] of the same origin.
-	pkBest      []float64
+	pkBest []float64
 	// Sorted scores per group of steps, in single precision: ample for
 	// quantiles, and half the memory.
 	peakBuckets [][]float32
