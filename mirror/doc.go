@@ -9,26 +9,45 @@
 // goes to the primary. For a sampled request the Tee:
 //
 //  1. strips a client-sent [HeaderMarker] and [HeaderSignature];
-//  2. clones the headers (never shared with the primary) and removes
-//     Authorization, Proxy-Authorization, Cookie and Config.StripHeaders;
-//  3. copies the body while the primary reads it, into a bounded buffer
-//     (over Config.MaxBodyBytes the copy is dropped and counted; the
-//     primary's body is untouched);
-//  4. after the primary handler returns, offers the copy to each shadow's
+//  2. refuses the copy (counted) if the Tee is closed, every shadow's
+//     breaker is open, the declared body is over Config.MaxBodyBytes, or
+//     the copy does not fit in Config.MemoryBudget;
+//  3. snapshots the headers (never shared with the primary) without
+//     credentials: [DefaultStripHeaders], [DefaultStripHeaderPrefixes], any
+//     name containing one of [SensitiveHeaderWords], and
+//     Config.StripHeaders; or, in allow-list mode, only
+//     Config.ForwardHeaders. Hop-by-hop and trace headers are dropped, the
+//     client's X-Forwarded-*, Forwarded and X-Real-Ip are replaced by
+//     X-Forwarded-For/Host/Proto built from what the Tee saw, and the values
+//     of [DefaultRedactQuery] and Config.RedactQuery parameters are replaced
+//     by [RedactedValue];
+//  4. copies the body while the primary reads it, into a buffer charged to
+//     the budget (over the limit or the budget the copy is dropped and
+//     counted; the primary's body is untouched);
+//  5. after the primary handler returns, offers the copy to each shadow's
 //     bounded queue without blocking (a full queue drops and counts);
-//  5. on that shadow's worker pool: removes hop-by-hop and trace headers
-//     (a new W3C traceparent, the original kept in
-//     [HeaderOriginTraceparent]), runs Config.Redact, optionally rewrites the
-//     Host with Envoy's "-shadow" suffix, adds the marker and an HMAC-SHA256
-//     signature, and sends it over a pooled keep-alive transport with a
-//     deadline (Config.Timeout) independent of the primary's context.
+//  6. on that shadow's worker pool: asks the breaker, runs Config.Redact,
+//     starts a new W3C traceparent (the original kept in
+//     [HeaderOriginTraceparent]), optionally rewrites the Host with Envoy's
+//     "-shadow" suffix, adds the marker, an RFC 9530 [HeaderContentDigest]
+//     and an HMAC-SHA256 signature over method, Host, path, query, body
+//     digest, time and a unique nonce ([SignedRequest]), and sends it over
+//     a pooled keep-alive transport with a deadline (Config.Timeout)
+//     independent of the primary's context.
 //
 // A panicking transport or Redact hook is recovered and counted; a hanging
 // one holds only its own worker. After Config.BreakerFailures consecutive
-// transport errors or timeouts a shadow is paused (copies dropped as
-// shadow_down without a dial), so a dead shadow costs no CPU. Each shadow has its own queue and workers,
-// so a slow shadow cannot starve another. Memory is bounded by
-// shadows × (QueueSize + Workers) × (MaxBodyBytes + headers).
+// transport errors or timeouts a shadow's breaker opens: its queue is
+// purged, its in-flight sends cancelled, and copies are dropped as
+// shadow_down without a dial, so a dead shadow costs no CPU; after the
+// pause a single probe decides whether it closes or stays open for twice
+// as long. Each shadow has its own queue and workers, so a slow shadow
+// cannot starve another. Memory for copies (header snapshots and bodies
+// being captured, queued or in flight) is bounded by Config.MemoryBudget
+// for the whole Tee.
+//
+// [Tee.Flush] waits until every copy taken has been sent or dropped (Stats
+// are exact afterwards); [Tee.Close] drains for up to Config.DrainTimeout.
 //
 // # Sampling
 //
@@ -45,8 +64,11 @@
 // # Shadows
 //
 // A shadow service wraps its handler with a [Verifier]: marked requests
-// must carry a valid, fresh signature (else 403), and handlers call
-// [IsMirrored] to suppress side effects (payments, e-mails).
+// must carry a valid, fresh, never-seen signature whose body digest
+// matches the body (else 403); the current and the previous key are
+// accepted during a rotation. Handlers call [IsMirrored] to suppress side
+// effects (payments, e-mails). README.md next to this file states the
+// threat model.
 //
 // # Measurement
 //
