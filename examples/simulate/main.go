@@ -30,10 +30,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/shadowscale/shadowscale/policy"
+	"github.com/shadowscale/shadowscale/series"
 )
 
 //go:embed data/nasa-ksc-jul95-1min.csv
@@ -63,36 +67,57 @@ type config struct {
 	scaleIn    bool
 	ramp       bool
 	rampWindow int
+	step       time.Duration
+	set        map[string]bool // flags given on the command line
 	rule       string
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var c config
 	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringVar(&c.trace, "trace", "", "trace CSV `file` (timestamp,value); empty: the embedded NASA July 1995 trace")
-	fs.Float64Var(&c.perReplica, "per-replica", 0, "demand one replica serves at 100% utilization (default: trace maximum / 40)")
+	var flagOut bytes.Buffer
+	fs.SetOutput(&flagOut)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usageHead)
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&c.trace, "trace", "", "trace CSV `file` read by package series (timestamp,value or value only); empty: the embedded NASA July 1995 trace")
+	fs.DurationVar(&c.step, "step", time.Minute, "interval between the samples of a trace without timestamps")
+	fs.Float64Var(&c.perReplica, "per-replica", 0, "demand one replica serves at 100% utilization, in (0, 1e15] (default: trace maximum / 40)")
 	fs.DurationVar(&c.readyDelay, "ready-delay", 10*time.Minute, "time from a replica request until it serves")
 	fs.StringVar(&c.policy, "policy", "", "predictive or reactive (empty: both, side by side)")
 	fs.Float64Var(&c.target, "target-utilization", 0.7, "utilization both policies aim for, in (0, 1]")
 	fs.IntVar(&c.min, "min", 1, "minimum replicas")
 	fs.IntVar(&c.max, "max", 10000, "maximum replicas")
 	fs.StringVar(&c.out, "out", "", "write per-step rows to this CSV `file`")
-	fs.StringVar(&c.chart, "chart", "", "write a chart to this SVG or PNG `file` (default simulate.svg when comparing both policies)")
+	fs.StringVar(&c.chart, "chart", "", "write a chart to this SVG or PNG `file` (default: simulate.svg comparing both policies, frontier.svg with -sweep, regression.svg with -scenario; none with -policy)")
 	fs.BoolVar(&c.sweep, "sweep", false, "run both policies over target utilizations 0.50..0.95 and draw both frontiers")
 	fs.StringVar(&c.scenario, "scenario", "", "regression: per-replica capacity drops 30% at 60% of the trace; compares with and without shadows")
 	fs.BoolVar(&c.shadows, "shadows", true, "predictive: run the shadow pool and use its signal")
 	fs.BoolVar(&c.quiet, "quiet", false, "no progress lines on stderr")
-	fs.Float64Var(&c.quantile, "quantile", 0, "predictive: forecast quantile provisioned for (default P90)")
-	fs.Float64Var(&c.downscale, "downscale-threshold", 0, "predictive: scale down when the predicted peak needs less than this fraction of current capacity at the target (default 0.95)")
+	fs.Float64Var(&c.quantile, "quantile", policy.DefaultQuantile, "predictive: forecast quantile provisioned for, in (0, 1)")
+	fs.Float64Var(&c.downscale, "downscale-threshold", policy.DefaultPredictiveConfig().Threshold.DownscaleThreshold,
+		"predictive: scale down when the predicted peak needs less than this fraction of current capacity at the target, in (0, 1)")
 	fs.BoolVar(&c.scaleIn, "forecast-scale-in", false, "predictive: let the forecast scale in below what the observed load needs")
 	fs.BoolVar(&c.ramp, "ramp", true, "predictive: lift the forecast along the load's recent slope when it climbs (policy.Ramp)")
-	fs.IntVar(&c.rampWindow, "ramp-window", 0, "predictive: passes the ramp slope is fitted on (default 10)")
+	fs.IntVar(&c.rampWindow, "ramp-window", 10, "predictive: passes the ramp slope is fitted on, at least 3")
 	fs.StringVar(&c.rule, "rule", "threshold", "predictive: forecast rule, threshold (follows the lead-window peak) or planner (plans over the lead window and beyond, as a bill counts)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			io.Copy(stdout, &flagOut)
 			return 0
 		}
+		fmt.Fprintf(stderr, "simulate: %v (see -help)\n", err)
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "simulate: unexpected argument %q: give a trace with -trace FILE (see -help)\n", fs.Arg(0))
+		return 2
+	}
+	c.set = map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { c.set[f.Name] = true })
+	if err := c.validate(); err != nil {
+		fmt.Fprintf(stderr, "simulate: %v\n", err)
 		return 2
 	}
 	if err := c.run(ctx, stdout, stderr); err != nil {
@@ -102,12 +127,32 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+const usageHead = `Usage: simulate [flags]
+
+Replays a demand trace through the shadow.Controller and compares the
+predictive stack with the reactive HPA baseline. With no flags: the embedded
+NASA July 1995 trace, both policies, a table and simulate.svg. The trace is
+given with -trace FILE; positional arguments are refused.
+
+Flags:
+`
+
+// validate checks every flag and fixes the chart path of the mode, so that
+// nothing is found wrong only after a replay.
 func (c *config) validate() error {
 	switch {
 	case c.policy != "" && c.policy != "predictive" && c.policy != "reactive":
 		return fmt.Errorf("-policy %q: want predictive or reactive", c.policy)
-	case c.perReplica < 0 || c.perReplica != c.perReplica:
-		return fmt.Errorf("-per-replica %v must be positive", c.perReplica)
+	case c.set["per-replica"] && !(c.perReplica > 0 && c.perReplica <= series.DefaultMaxValue):
+		return fmt.Errorf("-per-replica %v must be in (0, %g]", c.perReplica, series.DefaultMaxValue)
+	case c.step <= 0:
+		return fmt.Errorf("-step %s must be positive", c.step)
+	case !(c.quantile > 0 && c.quantile < 1):
+		return fmt.Errorf("-quantile %v must be in (0, 1)", c.quantile)
+	case !(c.downscale > 0 && c.downscale < 1):
+		return fmt.Errorf("-downscale-threshold %v must be in (0, 1)", c.downscale)
+	case c.rampWindow < 3:
+		return fmt.Errorf("-ramp-window %d must be at least 3", c.rampWindow)
 	case c.readyDelay < 0:
 		return fmt.Errorf("-ready-delay %s must not be negative", c.readyDelay)
 	case !(c.target > 0 && c.target <= 1):
@@ -120,15 +165,50 @@ func (c *config) validate() error {
 		return fmt.Errorf("-max %d must be at least 1", c.max)
 	case c.scenario != "" && c.scenario != "regression":
 		return fmt.Errorf("-scenario %q: want regression", c.scenario)
+	case c.sweep && (c.scenario != "" || c.policy != ""):
+		return errors.New("-sweep runs both policies: it takes neither -policy nor -scenario")
+	case c.scenario != "" && c.policy != "":
+		return errors.New("-scenario regression runs every policy: it takes no -policy")
 	case c.rule != "planner" && c.rule != "threshold":
 		return fmt.Errorf("-rule %q: want planner or threshold", c.rule)
+	}
+	if c.chart == "" {
+		switch {
+		case c.sweep:
+			c.chart = "frontier.svg"
+		case c.scenario == "regression":
+			c.chart = "regression.svg"
+		case c.policy == "":
+			c.chart = "simulate.svg"
+		}
+	}
+	if c.chart != "" {
+		if ext := strings.ToLower(filepath.Ext(c.chart)); ext != ".svg" && ext != ".png" {
+			return fmt.Errorf("-chart %s: want a .svg or .png file", c.chart)
+		}
+		if err := checkWritable(c.chart); err != nil {
+			return fmt.Errorf("-chart: %w", err)
+		}
+	}
+	if c.out != "" {
+		if err := checkWritable(c.out); err != nil {
+			return fmt.Errorf("-out: %w", err)
+		}
 	}
 	return nil
 }
 
+// givenStep is -step if given, else 0.
+func (c *config) givenStep() time.Duration {
+	if c.set["step"] {
+		return c.step
+	}
+	return 0
+}
+
 func (c *config) loadTrace() (Trace, string, error) {
 	if c.trace == "" {
-		tr, err := readTrace(bytes.NewReader(embeddedTrace))
+		tr, err := readTrace(bytes.NewReader(embeddedTrace), c.givenStep())
 		return tr, embeddedName, err
 	}
 	f, err := os.Open(c.trace)
@@ -136,7 +216,7 @@ func (c *config) loadTrace() (Trace, string, error) {
 		return Trace{}, "", err
 	}
 	defer f.Close()
-	tr, err := readTrace(f)
+	tr, err := readTrace(f, c.givenStep())
 	if err != nil {
 		return Trace{}, "", fmt.Errorf("%s: %w", c.trace, err)
 	}
@@ -144,9 +224,6 @@ func (c *config) loadTrace() (Trace, string, error) {
 }
 
 func (c *config) run(ctx context.Context, stdout, stderr io.Writer) error {
-	if err := c.validate(); err != nil {
-		return err
-	}
 	tr, name, err := c.loadTrace()
 	if err != nil {
 		return err

@@ -163,14 +163,34 @@ func TestBadInput(t *testing.T) {
 		{"target", []string{"-target-utilization", "1.5"}, "-target-utilization 1.5"},
 		{"min > max", []string{"-min", "5", "-max", "2"}, "-min 5 must not exceed -max 2"},
 		{"negative delay", []string{"-ready-delay", "-1m"}, "-ready-delay -1m0s"},
-		{"negative per-replica", []string{"-per-replica", "-3"}, "-per-replica -3"},
+		{"negative per-replica", []string{"-per-replica", "-3"}, "-per-replica -3 must be in (0, 1e+15]"},
+		{"zero per-replica", []string{"-per-replica", "0"}, "-per-replica 0 must be in (0, 1e+15]"},
+		{"NaN per-replica", []string{"-per-replica", "NaN"}, "-per-replica NaN must be in (0, 1e+15]"},
+		{"huge per-replica", []string{"-per-replica", "1e308"}, "-per-replica 1e+308 must be in (0, 1e+15]"},
+		{"zero quantile", []string{"-quantile", "0"}, "-quantile 0 must be in (0, 1)"},
+		{"quantile 1", []string{"-quantile", "1"}, "-quantile 1 must be in (0, 1)"},
+		{"NaN quantile", []string{"-quantile", "NaN"}, "-quantile NaN must be in (0, 1)"},
+		{"negative downscale", []string{"-downscale-threshold", "-1"}, "-downscale-threshold -1 must be in (0, 1)"},
+		{"NaN downscale", []string{"-downscale-threshold", "NaN"}, "-downscale-threshold NaN must be in (0, 1)"},
+		{"zero downscale", []string{"-downscale-threshold", "0"}, "-downscale-threshold 0 must be in (0, 1)"},
+		{"large downscale", []string{"-downscale-threshold", "5"}, "-downscale-threshold 5 must be in (0, 1)"},
+		{"zero ramp window", []string{"-ramp-window", "0"}, "-ramp-window 0 must be at least 3"},
+		{"zero step", []string{"-step", "0s"}, "-step 0s must be positive"},
+		{"NaN target", []string{"-target-utilization", "NaN"}, "-target-utilization NaN"},
+		{"sweep and policy", []string{"-sweep", "-policy", "reactive"}, "-sweep runs both policies"},
+		{"scenario and policy", []string{"-scenario", "regression", "-policy", "reactive"}, "takes no -policy"},
+		{"positional trace", []string{good}, `unexpected argument "` + good + `": give a trace with -trace FILE`},
+		{"unknown flag", []string{"-traec", good}, "flag provided but not defined: -traec (see -help)"},
 		{"missing file", []string{"-trace", filepath.Join(dir, "nope.csv")}, "no such file"},
-		{"header", []string{"-trace", write("h.csv", "time,v\n1,2\n")}, "line 1: header"},
-		{"non-numeric", []string{"-trace", write("n.csv", "timestamp,value\n2026-01-01T00:00:00Z,1\n2026-01-01T00:01:00Z,abc\n")}, "line 3: value \"abc\""},
-		{"NaN", []string{"-trace", write("nan.csv", "timestamp,value\n2026-01-01T00:00:00Z,NaN\n")}, "line 2: value \"NaN\""},
-		{"negative", []string{"-trace", write("neg.csv", "timestamp,value\n2026-01-01T00:00:00Z,-4\n")}, "line 2: value -4 is negative"},
-		{"irregular", []string{"-trace", write("irr.csv", "timestamp,value\n0,1\n60,1\n180,1\n")}, "line 4: step 2m0s differs"},
-		{"backwards", []string{"-trace", write("back.csv", "timestamp,value\n60,1\n0,1\n")}, "line 3: timestamp 0 is not after"},
+		{"one row", []string{"-trace", write("h.csv", "time,v\n1,2\n")}, "need at least 2 rows, got 1"},
+		{"non-numeric", []string{"-trace", write("n.csv", "timestamp,value\n2026-01-01T00:00:00Z,1\n2026-01-01T00:01:00Z,abc\n")}, "line 3: value \"abc\" is not a number"},
+		{"NaN", []string{"-trace", write("nan.csv", "timestamp,value\n2026-01-01T00:00:00Z,NaN\n")}, "line 2: value \"NaN\" is not a finite number"},
+		{"huge", []string{"-trace", write("huge.csv", "timestamp,value\n2026-01-01T00:00:00Z,1\n2026-01-01T00:01:00Z,1e308\n")}, "line 3: value \"1e308\" exceeds the largest accepted value 1e+15"},
+		{"negative", []string{"-trace", write("neg.csv", "timestamp,value\n2026-01-01T00:00:00Z,-4\n")}, "line 2: value \"-4\" is negative"},
+		{"gap", []string{"-trace", write("irr.csv", "timestamp,value\n0,1\n60,1\n180,1\n")}, "line 4: gap of 1 missing samples between 1970-01-01T00:01:00Z on line 3"},
+		{"two samples in one slot", []string{"-trace", write("slot.csv", "timestamp,value\n31,1\n91,1\n121,1\n")}, "line 4: two samples in one slot: 1970-01-01T00:02:01Z is only 30s after 1970-01-01T00:01:31Z on line 3"},
+		{"backwards", []string{"-trace", write("back.csv", "timestamp,value\n60,1\n0,1\n")}, "line 3: timestamp 1970-01-01T00:00:00Z is not after the previous one"},
+		{"step with timestamps", []string{"-trace", good, "-step", "5m"}, "-step 5m0s: the trace has timestamps with a step of 5m0s"},
 		{"bad scenario", []string{"-trace", good, "-scenario", "x"}, `-scenario "x"`},
 		{"bad chart", []string{"-trace", good, "-policy", "reactive", "-per-replica", "100", "-chart", filepath.Join(dir, "c.gif")}, "want a .svg or .png"},
 	}
@@ -179,9 +199,74 @@ func TestBadInput(t *testing.T) {
 			r := simulate(t, tc.args...)
 			assert.NotZero(t, r.code)
 			assert.Contains(t, r.stderr, tc.want)
+			assert.True(t, strings.HasPrefix(r.stderr, "simulate: "), r.stderr)
 			assert.Equal(t, 1, strings.Count(strings.TrimSpace(r.stderr), "\n")+1, "one line: %q", r.stderr)
 		})
 	}
+}
+
+// TestOutputPathsCheckedFirst: a chart or output file that cannot be
+// written is refused before the replay, whatever the mode.
+func TestOutputPathsCheckedFirst(t *testing.T) {
+	good := synthetic(t, 1, 1, 0)
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"missing directory", []string{"-chart", "/nonexistent/x.svg"}, "-chart: /nonexistent/x.svg: cannot write to /nonexistent: no such file or directory"},
+		{"pdf", []string{"-chart", filepath.Join(dir, "out.pdf")}, "want a .svg or .png file"},
+		{"directory", []string{"-chart", filepath.Join(dir, "d.svg")}, "d.svg is a directory"},
+		{"sweep", []string{"-sweep", "-chart", "/nonexistent/f.png"}, "cannot write to /nonexistent"},
+		{"regression", []string{"-scenario", "regression", "-chart", "/nonexistent/r.svg"}, "cannot write to /nonexistent"},
+		{"single policy", []string{"-policy", "reactive", "-chart", "/nonexistent/r.svg"}, "cannot write to /nonexistent"},
+		{"steps file", []string{"-policy", "reactive", "-out", "/nonexistent/steps.csv"}, "-out: /nonexistent/steps.csv: cannot write"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			require.NoError(t, os.MkdirAll(filepath.Join(dir, "d.svg"), 0o755))
+			var so, se bytes.Buffer
+			code := run(context.Background(), append([]string{"-trace", good, "-per-replica", "100"}, tc.args...), &so, &se)
+			assert.Equal(t, 2, code)
+			assert.True(t, strings.HasPrefix(se.String(), "simulate: -"), se.String())
+			assert.Contains(t, se.String(), tc.want)
+			assert.NotContains(t, se.String(), "%", "no replay progress")
+			assert.Empty(t, so.String())
+		})
+	}
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Len(t, entries, 1, "the checks leave nothing behind")
+}
+
+func TestHelp(t *testing.T) {
+	for _, arg := range []string{"-help", "--help", "-h"} {
+		var so, se bytes.Buffer
+		code := run(context.Background(), []string{arg}, &so, &se)
+		assert.Equal(t, 0, code)
+		assert.Empty(t, se.String())
+		assert.True(t, strings.HasPrefix(so.String(), "Usage: simulate [flags]"), so.String())
+		for _, f := range []string{"-trace", "-step", "-per-replica", "-quantile", "-downscale-threshold", "-ramp-window", "-chart", "-sweep", "-scenario"} {
+			assert.Regexp(t, "\n  "+f+"[ \n]", so.String())
+		}
+	}
+}
+
+// A trace with a value column only is laid on the -step grid.
+func TestValueOnlyTrace(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("requests\n")
+	for i := range 200 {
+		fmt.Fprintf(&b, "%d\n", 500+int(300*math.Sin(float64(i)/20)))
+	}
+	p := filepath.Join(t.TempDir(), "v.csv")
+	require.NoError(t, os.WriteFile(p, []byte(b.String()), 0o644))
+	r := simulate(t, "-trace", p, "-step", "5m", "-per-replica", "100", "-policy", "reactive")
+	require.Zero(t, r.code, r.stderr)
+	require.Len(t, r.steps, 201)
+	assert.Equal(t, "1970-01-01T00:00:00Z", r.steps[1][0])
+	assert.Equal(t, "1970-01-01T00:05:00Z", r.steps[2][0])
+	assert.Equal(t, 200, r.sum.Steps)
 }
 
 func TestFrontierJudge(t *testing.T) {
@@ -263,6 +348,18 @@ func TestRegressionShadowsHelp(t *testing.T) {
 			reac, without, with = pct(t, f[n-3]), pct(t, f[n-2]), pct(t, f[n-1])
 		}
 	}
+	// The JSON line reports the stack with shadows as the table's whole
+	// trace row does.
+	lines := strings.Split(strings.TrimSpace(so.String()), "\n")
+	var sum summary
+	require.NoError(t, json.Unmarshal([]byte(lines[len(lines)-1]), &sum))
+	for _, l := range lines {
+		if strings.Contains(l, "under-provisioned steps, whole trace") {
+			f := strings.Fields(l)
+			assert.InDelta(t, pct(t, f[len(f)-1]), sum.Under, 0.00005, l)
+		}
+	}
+	assert.Positive(t, sum.Under)
 	assert.Greater(t, without, 0.05, "the forecast alone under-provisions after the regression")
 	assert.Less(t, with, without/2, "shadows catch the regression: with %.3f, without %.3f, reactive %.3f", with, without, reac)
 }
