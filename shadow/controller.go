@@ -222,7 +222,11 @@ func (c *Controller) Step(ctx context.Context, now time.Time) (Report, error) {
 	c.pass.Lock()
 	defer c.pass.Unlock()
 
-	obs := c.gather(ctx, now)
+	c.mu.Lock()
+	win := c.st.backfillSpan(now)
+	c.mu.Unlock()
+
+	obs := c.gather(ctx, now, win)
 
 	c.mu.Lock()
 	rep, v := c.st.decide(now, obs)

@@ -6,6 +6,8 @@ import (
 	"math"
 	"time"
 
+	"github.com/shadowscale/shadowscale/forecast"
+
 	"github.com/shadowscale/shadowscale/actuator"
 	"github.com/shadowscale/shadowscale/transition"
 )
@@ -28,6 +30,7 @@ func (s *state) decide(now time.Time, o observations) (Report, verdict) {
 		v.hold(ReasonMetricsUnavailable, "metrics source failed: "+o.sampleErr.Error())
 	case ok:
 		rep.Sample = o.sample
+		s.backfill(t, o, &rep, &v)
 		s.observe(t, o.sample, &rep, &v)
 	default:
 		rep.Sample = o.sample
@@ -278,3 +281,70 @@ func (s *state) planTransition(t time.Time, st actuator.State) *transition.Plan 
 
 // errForecastInvalid marks forecasts that fail validation.
 var errForecastInvalid = errors.New("invalid forecast")
+
+// backfillSpan is the span of grid times to read from a HistorySource
+// before the pass at now: the whole history window on the first pass, the
+// missed points after a gap of more than two intervals, and nothing
+// otherwise, nor for a pass whose time jumped.
+func (s *state) backfillSpan(now time.Time) span {
+	if s.jumpActive || (s.started && (now.Sub(s.lastPass) <= 0 || now.Sub(s.lastPass) > s.maxPassGap())) {
+		return span{}
+	}
+	iv := s.cfg.Interval
+	t := now.Add(s.offset)
+	from, to := t.Add(-time.Duration(s.cfg.HistorySize)*iv), t.Add(-iv)
+	switch {
+	case s.lastGrid.IsZero() && s.backfilled:
+		return span{}
+	case !s.lastGrid.IsZero():
+		if t.Sub(s.lastGrid) <= 2*iv {
+			return span{}
+		}
+		if first := s.lastGrid.Add(iv); first.After(from) {
+			from = first
+		}
+	}
+	return span{from: from, to: to, ok: true}
+}
+
+// backfill feeds history read from the source, strictly between the last
+// observation and the pass, to each metric's forecaster, robust statistics
+// and (for Config.Metric) the history, then refits the forecasters so that
+// the first pass after a start or a gap forecasts with a fitted model.
+func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
+	if o.backfillErr != nil {
+		v.fail("metrics", o.backfillErr)
+	}
+	if o.backfill == nil {
+		return
+	}
+	s.backfilled = true
+	last := s.lastGrid
+	for i, m := range s.metrics {
+		if i >= len(o.backfill) {
+			break
+		}
+		fed := 0
+		for _, ob := range o.backfill[i] {
+			x := ob.Value
+			if (!last.IsZero() && !ob.Time.After(last)) || !ob.Time.Before(t) || !finite(x) || x < 0 {
+				continue
+			}
+			if safeObserve(m.fc, ob.Time, x) != nil {
+				continue
+			}
+			m.rob.push(x)
+			fed++
+			if i == 0 {
+				s.hist.add(Observation{Time: ob.Time, Value: x})
+				s.lastGrid, s.lastLoad = ob.Time, x
+				rep.Backfilled++
+			}
+		}
+		if fed > 0 {
+			if err := safeRefit(m.fc); err != nil && !errors.Is(err, forecast.ErrInsufficientHistory) {
+				v.fail("forecast", fmt.Errorf("%s refit after backfill: %w", name(m.fc), err))
+			}
+		}
+	}
+}

@@ -26,14 +26,30 @@ type observations struct {
 	poolErr  error
 	stats    mirror.Stats
 	statsErr error
+	// History read from a HistorySource before the pass, one slice per
+	// scaled metric (Config.Metric first), when the span asked for one.
+	backfill    [][]Observation
+	backfillErr error
+}
+
+// span is a span of grid times to backfill.
+type span struct {
+	from, to time.Time
+	ok       bool
 }
 
 // gather reads every dependency the decision needs, concurrently, each
 // under Config.CallTimeout and with panics turned into errors. It holds no
 // lock: a slow dependency delays only its own pass.
-func (c *Controller) gather(ctx context.Context, now time.Time) observations {
+func (c *Controller) gather(ctx context.Context, now time.Time, win span) observations {
 	var o observations
 	var g errgroup.Group
+	if hs, ok := c.deps.Source.(HistorySource); ok && win.ok {
+		g.Go(func() error {
+			o.backfill, o.backfillErr = c.readHistory(ctx, hs, win)
+			return nil
+		})
+	}
 	g.Go(func() error {
 		o.sample, o.sampleErr = call(ctx, c.cfg.CallTimeout, "metrics source Sample", func(ctx context.Context) (Sample, error) {
 			return c.deps.Source.Sample(ctx, now)
@@ -57,6 +73,26 @@ func (c *Controller) gather(ctx context.Context, now time.Time) observations {
 	}
 	_ = g.Wait()
 	return o
+}
+
+// readHistory reads the span of every scaled metric; on any error it
+// returns none, so that no history is half filled.
+func (c *Controller) readHistory(ctx context.Context, hs HistorySource, win span) ([][]Observation, error) {
+	metrics := []Metric{c.cfg.Metric}
+	for _, m := range c.extra {
+		metrics = append(metrics, m.target.Metric)
+	}
+	out := make([][]Observation, len(metrics))
+	for i, m := range metrics {
+		obs, err := call(ctx, c.cfg.CallTimeout, "metrics source History", func(ctx context.Context) ([]Observation, error) {
+			return hs.History(ctx, m, win.from, win.to, c.cfg.Interval)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("backfill %s from %s to %s: %w", m, win.from.Format(time.RFC3339), win.to.Format(time.RFC3339), err)
+		}
+		out[i] = obs
+	}
+	return out, nil
 }
 
 // withTimeout is context.WithTimeout, or WithCancel when d ≤ 0.

@@ -26,6 +26,9 @@ type Report struct {
 	// predicted need for replicas was largest (Config.Metric with a single
 	// metric).
 	Metric Metric
+	// Backfilled is how many past observations of Config.Metric the pass
+	// read from a HistorySource (on the first pass, or after a gap).
+	Backfilled int
 	// Suspect lists the metrics whose sample this pass lay far outside
 	// their recent distribution and waits for confirmation.
 	Suspect []Metric

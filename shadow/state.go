@@ -75,6 +75,7 @@ type state struct {
 	lastGrid   time.Time     // grid time of the last observation
 	jumpFrom   time.Time     // last pass before an unconfirmed jump
 	jumpActive bool
+	backfilled bool      // the start-up backfill was done
 	passT      time.Time // grid time of the current pass
 	prevT      time.Time // grid time of the previous pass
 
