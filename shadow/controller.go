@@ -281,7 +281,7 @@ func (c *Controller) report(ctx context.Context, rep *Report, v verdict) error {
 	}
 	c.record(ctx, rep)
 	dec := rep.Decision
-	if len(errs) == 0 {
+	if len(errs) == 0 && c.log.Enabled(ctx, slog.LevelDebug) {
 		c.log.LogAttrs(ctx, slog.LevelDebug, "pass", slog.Time("now", rep.Time), slog.Float64("load", rep.Load),
 			slog.String("decision", dec.String()))
 	}

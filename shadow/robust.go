@@ -118,8 +118,13 @@ func (r *robust) high() float64 {
 	if r.nb == 0 {
 		ref = first // a single block so far
 	}
-	if med, _, ok := r.stats(); ok {
-		ref = math.Max(ref, med)
+	if r.n >= robustMin {
+		// The median as of the last judgement (at most one value old):
+		// no second sort in the same pass.
+		if !r.fresh && r.med == 0 {
+			r.stats()
+		}
+		ref = math.Max(ref, r.med)
 	}
 	return ref
 }
