@@ -275,7 +275,9 @@ type Selection struct {
 	Fallback bool
 	// Horizon and Origins describe the backtest.
 	Horizon, Origins int
-	// Scores holds every candidate's backtest result, best first.
+	// Scores holds every candidate's backtest result, best first. With
+	// SelectAICc the models with a likelihood are scored by AICc instead
+	// and listed in Reason, not here.
 	Scores []CandidateScore
 }
 

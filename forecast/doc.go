@@ -36,16 +36,18 @@
 // first one as soon as the history allows, then every RefitEvery
 // observations or on Refit) use only the last Window observations (default
 // 4 days of 1-minute data), which bounds their cost: a replay of 45,000
-// one-minute steps with a forecast every step takes 0.9 s with a refit
-// every day and 1.0 s with a refit every 300 steps on a shared 2-core
-// machine (BenchmarkAutoReplay): a refit re-runs the whole selection only
-// every AutoConfig.ReselectEvery observations and otherwise re-estimates the
-// chosen model from its current parameters. A cold Holt-Winters fit on a
-// week of 1-minute data costs about 120 passes over the data: 12 ms at
-// 100 µs a pass, 20–30 ms measured on a loaded shared machine
-// (BenchmarkFitHoltWinters against BenchmarkSSEPass). A second, weekly
-// period adds double-seasonal candidates and a three-week window: about
-// five times the cost. A model only ever sees the data it was given: no
+// one-minute steps with a forecast every step takes 0.5 s with a refit
+// every day and 2.4 s with a refit every 300 steps, wall clock on a shared
+// 2-core machine with a load average of 20 (BenchmarkAutoReplay): a refit
+// re-runs the whole selection only every AutoConfig.ReselectEvery
+// observations and otherwise re-estimates the chosen model from its current
+// parameters. A cold Holt-Winters fit on a week of 1-minute data costs
+// about 280 passes over the data, 43 ms at 153 µs a pass on the same
+// machine (BenchmarkFitHoltWinters against BenchmarkSSEPass). With daily
+// and weekly periods and a week of history, the steady-state cost is about
+// 10 µs of CPU per step and the forecaster keeps about 160 KiB
+// (BenchmarkAutoDailyWeekly; README.md). A model only ever sees the data it
+// was given: no
 // look-ahead.
 //
 // Timestamps are snapped to the grid of Config.Step anchored at the first
