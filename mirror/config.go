@@ -403,11 +403,3 @@ func targetName(t Target, u *url.URL) string {
 	}
 	return u.Host
 }
-
-func canonical(hs []string) []string {
-	out := make([]string, len(hs))
-	for i, h := range hs {
-		out[i] = textproto.CanonicalMIMEHeaderKey(h)
-	}
-	return out
-}
