@@ -93,6 +93,12 @@ func FuzzFit(f *testing.F) {
 			if err != nil {
 				continue
 			}
+			if a, ok := m.(*Auto); ok {
+				u, err := a.PeakUpper(p, 0.9)
+				if err != nil || math.IsNaN(u) || u < 0 {
+					t.Fatalf("PeakUpper: %v, %v", u, err)
+				}
+			}
 			for i := range fc.Mean {
 				for _, x := range []float64{fc.Mean[i], fc.Lower[i], fc.Upper[i]} {
 					if math.IsNaN(x) || math.IsInf(x, 0) && !math.IsInf(fc.Mean[i], 0) || x < 0 {
