@@ -12,10 +12,16 @@
 // production; option.WithEndpoint, option.WithoutAuthentication and
 // option.WithHTTPClient against a test server).
 //
-// Errors are classified for the core's retry logic: googleapi errors with
-// HTTP status 400, 401, 403 and 404 are wrapped with [actuator.Permanent]
-// (except the transient 400 reason resourceNotReady); 409, 412, 429 and 5xx,
-// like network errors, stay transient.
+// Scale refuses a group with an autoscaler attached ([ErrAutoscalerAttached])
+// and clamps a target outside Config.MinSize/MaxSize, reporting it with a
+// [*LimitedError].
+//
+// Errors are classified for the core's retry logic: a reason in the error
+// decides first (resourceNotReady and rate limits are transient, even as a
+// 403; quotaExceeded is permanent), then the HTTP status: 400, 401, 403 and
+// 404 are wrapped with [actuator.Permanent]; 409, 412, 429 and 5xx, like
+// network errors, stay transient. A failed resize operation is an
+// [*OperationError], classified by its codes the same way.
 //
 // IAM permissions needed: compute.instanceGroupManagers.get (get and
 // listManagedInstances) and compute.instanceGroupManagers.update (resize);

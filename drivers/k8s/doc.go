@@ -2,10 +2,13 @@
 // Deployment, a StatefulSet or a ReplicaSet.
 //
 // [Workload] scales through the scale subresource (GetScale, then UpdateScale
-// with the resourceVersion it read, so a concurrent writer makes the update
-// fail with a Conflict rather than be overwritten) and reports its capacity
-// from the object itself: Desired is spec.replicas, Ready is
-// status.readyReplicas.
+// with the resourceVersion it read; a Conflict from a status write is retried
+// at once, a change by another writer is not overwritten) and reports its
+// capacity from the object itself: Desired is spec.replicas, Ready is
+// status.readyReplicas capped at spec.replicas (surge pods of a rollout do
+// not count). It refuses to scale a workload a HorizontalPodAutoscaler
+// targets ([ErrHPAConflict]) and to report a status its controller has not
+// yet observed ([ErrStatusStale]).
 //
 // The driver takes a [kubernetes.Interface], so tests pass
 // k8s.io/client-go/kubernetes/fake; package k8stest makes that fake serve
@@ -25,6 +28,9 @@
 //	  - apiGroups: ["apps"]
 //	    resources: ["deployments/scale"]
 //	    verbs: ["get", "update"]
+//	  - apiGroups: ["autoscaling"]
+//	    resources: ["horizontalpodautoscalers"]
+//	    verbs: ["list"]
 //
 // [kubernetes.Interface]: https://pkg.go.dev/k8s.io/client-go/kubernetes#Interface
 package k8s

@@ -11,7 +11,12 @@
 // (/api/v1/query with time=now) through the official client,
 // github.com/prometheus/client_golang/api/prometheus/v1. A query must return
 // a scalar or a vector with exactly one sample: aggregate with sum(), avg() or
-// max(). An empty vector, several series, a NaN or an infinite value is an
-// error naming the metric and the query (see [ErrNoData], [ErrManySeries],
-// [ErrNotANumber]).
+// max(). An empty vector, several series, a NaN, an infinite or a negative
+// value is an error naming the metric and the query (see [ErrNoData],
+// [ErrManySeries], [ErrNotANumber], [ErrNegative]).
+//
+// [Source.History] implements [shadow.HistorySource] with range queries
+// (/api/v1/query_range), read in chunks under the server's limit of 11,000
+// points per series, so that a Controller can fill its history window when
+// it starts.
 package prometheus
