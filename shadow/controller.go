@@ -87,6 +87,9 @@ type Controller struct {
 	detector     forecast.AnomalyDetector
 	onReport     func(Report, error)
 	extra        []metricOption
+	store        StateStore
+	service      string
+	loaded       bool // the snapshot was looked for; guarded by pass
 
 	inst *instruments
 
@@ -222,6 +225,17 @@ func (c *Controller) Step(ctx context.Context, now time.Time) (Report, error) {
 	c.pass.Lock()
 	defer c.pass.Unlock()
 
+	var stateErrs []error
+	restored := false
+	if c.store != nil && !c.loaded {
+		c.loaded = true
+		var r Report
+		if err := c.loadState(ctx, now, &r); err != nil {
+			stateErrs = append(stateErrs, err)
+		}
+		restored = r.Restored
+	}
+
 	c.mu.Lock()
 	win := c.st.backfillSpan(now)
 	c.mu.Unlock()
@@ -238,6 +252,15 @@ func (c *Controller) Step(ctx context.Context, now time.Time) (Report, error) {
 	c.st.settle(rep.Plan, rep.Applied, &rep)
 	c.mu.Unlock()
 
+	rep.Restored = restored
+	if c.store != nil {
+		if err := c.saveState(ctx, now); err != nil {
+			stateErrs = append(stateErrs, err)
+		}
+	}
+	for _, err := range stateErrs {
+		v.fail("state", err)
+	}
 	return rep, c.report(ctx, &rep, v)
 }
 

@@ -114,3 +114,16 @@ func WithReportHandler(h func(Report, error)) Option {
 func WithMetric(target MetricTarget, f forecast.Forecaster) Option {
 	return optionFunc(func(c *Controller) { c.extra = append(c.extra, metricOption{target, f}) })
 }
+
+// WithStateStore saves the Controller's state to store after every pass
+// and restores it on the first pass, so that a restarted Controller keeps
+// its learned lead time, robust statistics and shadow pool state. service
+// names the workload: a snapshot saved under another name is refused. A
+// corrupt, truncated, foreign-version, foreign-service, future or stale
+// snapshot (older than the history window) is reported as a "state"
+// failure and ignored: the Controller starts clean. Loading and saving run
+// under Config.CallTimeout, outside the decision. Forecasters are brought
+// back by backfill (a HistorySource), policies start afresh.
+func WithStateStore(store StateStore, service string) Option {
+	return optionFunc(func(c *Controller) { c.store, c.service = store, service })
+}

@@ -26,6 +26,9 @@ type Report struct {
 	// predicted need for replicas was largest (Config.Metric with a single
 	// metric).
 	Metric Metric
+	// Restored is true on the first pass when the Controller's state was
+	// restored from its StateStore.
+	Restored bool
 	// Backfilled is how many past observations of Config.Metric the pass
 	// read from a HistorySource (on the first pass, or after a gap).
 	Backfilled int
