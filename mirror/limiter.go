@@ -1,40 +1,38 @@
 package mirror
 
 import (
-	"sync"
+	"sync/atomic"
 	"time"
 )
 
-// bucket is a token bucket with time passed in, so that it is testable with
-// plain values. Safe for concurrent use.
+// bucket caps a rate with the generic cell rate algorithm: one atomic
+// "theoretical arrival time" updated by compare-and-swap, so that it is
+// lock-free. It admits Burst takes at once after idling and then one per
+// 1/rate. Time is passed in, so that it is testable with plain values.
 type bucket struct {
-	mu     sync.Mutex
-	rate   float64 // tokens per second
-	burst  float64
-	tokens float64
-	last   time.Time
+	interval float64 // nanoseconds per take at share 1
+	burst    int64
+	tat      atomic.Int64 // unix nanos
 }
 
 func newBucket(rate float64, burst int) *bucket {
-	return &bucket{rate: rate, burst: float64(burst), tokens: float64(burst)}
+	return &bucket{interval: float64(time.Second) / rate, burst: int64(burst)}
 }
 
-// allow takes one token at now if available. A share in (0, 1] scales the
-// refill rate (used to split a cap among strata).
+// allow takes one slot at now if available. A share in (0, 1] scales the
+// rate (used to split a cap among strata): at share 0.5 takes are spaced
+// twice as far apart.
 func (b *bucket) allow(now time.Time, share float64) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if !b.last.IsZero() {
-		if dt := now.Sub(b.last).Seconds(); dt > 0 {
-			b.tokens = min(b.burst, b.tokens+dt*b.rate*share)
+	t := now.UnixNano()
+	step := int64(b.interval / share)
+	for {
+		tat := b.tat.Load()
+		next := max(tat, t) + step
+		if next-t > b.burst*step {
+			return false
+		}
+		if b.tat.CompareAndSwap(tat, next) {
+			return true
 		}
 	}
-	if b.last.IsZero() || now.After(b.last) {
-		b.last = now
-	}
-	if b.tokens >= 1 {
-		b.tokens--
-		return true
-	}
-	return false
 }

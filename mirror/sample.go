@@ -224,20 +224,21 @@ func keyPoint(key string) float64 {
 }
 
 // decide is the sampling pipeline for one request at now:
-//  1. the method must be in Methods, and the request not an upgrade;
+//  1. the method must be in Methods;
 //  2. the stratum (route, method) is counted for the mix report;
 //  3. the rate is the route's Fraction if one matches, else the global
 //     fraction; a global fraction of 0 is the kill switch;
 //  4. the draw is the key's hash point if keyed, else random; with Stratify
 //     a stratum without a copy for a whole Window is taken regardless;
-//  5. the MaxRate cap (per stratum share when stratified) may turn a take
+//  5. a drawn request that switches protocols (Upgrade) is skipped;
+//  6. the MaxRate cap (per stratum share when stratified) may turn a take
 //     into a limited drop.
 //
 // now is called only when the decision needs the time (floor or cap), so
 // that the common skip path does not read the clock.
 func (s *sampler) decide(r *http.Request, now func() time.Time) decision {
 	mi := methodIndex(r.Method)
-	if mi < 0 || s.methods&(1<<mi) == 0 || len(r.Header["Upgrade"]) > 0 {
+	if mi < 0 || s.methods&(1<<mi) == 0 {
 		return skip
 	}
 	rt := s.route(r)
@@ -276,6 +277,9 @@ func (s *sampler) decide(r *http.Request, now func() time.Time) decision {
 	if u >= f && !forced {
 		return skip
 	}
+	if len(r.Header["Upgrade"]) > 0 { // a protocol switch cannot be replayed
+		return skip
+	}
 	switch {
 	case st.limit != nil:
 		if !st.limit.allow(t, 1/float64(s.activeStrata())) {
@@ -300,7 +304,8 @@ type StratumMix struct {
 	Route string
 	// Method is the HTTP method.
 	Method string
-	// Requests counts eligible primary requests; Mirrored counts copies
+	// Requests counts primary requests whose method may be mirrored
+	// (protocol upgrades included, though never mirrored); Mirrored counts copies
 	// accepted by the sampler (before queueing).
 	Requests, Mirrored int64
 	// RequestShare is this stratum's share of all eligible requests;

@@ -164,8 +164,16 @@ func TestBucket(t *testing.T) {
 	assert.False(t, b.allow(t0.Add(400*time.Millisecond), 1))
 	assert.True(t, b.allow(t0.Add(500*time.Millisecond), 1))
 	assert.False(t, b.allow(t0.Add(100*time.Millisecond), 1), "time going backwards adds nothing")
-	assert.False(t, b.allow(t0.Add(time.Second), 0.5), "half share: half the refill")
-	assert.True(t, b.allow(t0.Add(1500*time.Millisecond), 0.5))
+	assert.True(t, b.allow(t0.Add(time.Second), 0.5))
+	assert.False(t, b.allow(t0.Add(1500*time.Millisecond), 0.5), "half share: takes twice as far apart")
+	assert.True(t, b.allow(t0.Add(2*time.Second), 0.5))
+
+	burst := newBucket(1, 3)
+	for i := range 3 {
+		assert.True(t, burst.allow(t0, 1), "burst take %d", i)
+	}
+	assert.False(t, burst.allow(t0, 1))
+	assert.True(t, burst.allow(t0.Add(time.Second), 1))
 }
 
 // TestStratifiedSampleReachesRareRoutes: at 1% a route seen 20 times per
