@@ -102,9 +102,10 @@ type Config struct {
 	// Verifier). Required, at least MinSigningKeyBytes bytes.
 	SigningKey []byte
 
-	// Methods lists the methods that may be mirrored. Empty means
-	// DefaultMethods (GET, HEAD, OPTIONS); adding others is an explicit
-	// opt-in to mirroring requests that may have side effects.
+	// Methods lists the methods that may be mirrored, among GET, HEAD,
+	// OPTIONS, POST, PUT, PATCH and DELETE (others are refused). Empty
+	// means DefaultMethods (GET, HEAD, OPTIONS); adding others is an
+	// explicit opt-in to mirroring requests that may have side effects.
 	Methods []string
 	// StripHeaders are removed from the copy in addition to the
 	// credential headers that are always removed (DefaultStripHeaders,

@@ -112,3 +112,47 @@ func ExampleVerifier() {
 	// copy: no e-mail sent
 	// 403
 }
+
+// Flush waits until every copy taken so far has been sent or dropped, so
+// that the stats that follow count them all. The query's access token is
+// redacted and the API key header stripped before the copy leaves.
+func ExampleTee_Flush() {
+	seen := make(chan string, 10)
+	shadow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen <- fmt.Sprintf("%s?%s key=%q", r.URL.Path, r.URL.RawQuery, r.Header.Get("X-Api-Key"))
+	}))
+	defer shadow.Close()
+	tee, err := mirror.New(mirror.Config{
+		Shadows:    []mirror.Target{{URL: shadow.URL}},
+		Fraction:   1,
+		SigningKey: key,
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer tee.Close(context.Background())
+	h := tee.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	for range 3 {
+		req := httptest.NewRequest(http.MethodGet, "/items?page=2&access_token=abc", nil)
+		req.Header.Set("X-Api-Key", "k-123")
+		h.ServeHTTP(httptest.NewRecorder(), req)
+	}
+	if err := tee.Flush(context.Background()); err != nil {
+		fmt.Println(err)
+		return
+	}
+	s, _ := tee.Stats(context.Background())
+	fmt.Println("copies answered:", s.Requests)
+	fmt.Println(<-seen)
+	// Output:
+	// copies answered: 3
+	// /items?page=2&access_token=REDACTED key=""
+}
+
+// ContentDigest is the RFC 9530 digest a copy carries and the Verifier
+// checks against the body it receives.
+func ExampleContentDigest() {
+	fmt.Println(mirror.ContentDigest([]byte("amount=10")))
+	// Output: sha-256=:uvYnJaAwhXYRI+85g0mMCs/9YO6n9srV0o7nw7rfxZI=:
+}
