@@ -20,8 +20,9 @@
 // exit with status 2; a Deployment or Prometheus that cannot be reached at
 // start exits with status 1. SIGINT or SIGTERM stops the loop.
 //
-// RBAC: get on the Deployment, get and update on deployments/scale (see
-// drivers/k8s).
+// RBAC: get on the workload (deployments, statefulsets or replicasets), get
+// and update on its scale subresource, list on horizontalpodautoscalers in
+// the namespace (README.md has the Role).
 package main
 
 import (
