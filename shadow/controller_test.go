@@ -136,14 +136,23 @@ func counter(t *testing.T, r *sdkmetric.ManualReader, name, key, val string) int
 // TestStepDependencyFailures fails each dependency in turn: the pass holds
 // capacity, the error is counted and logged, and the next pass recovers.
 func TestStepDependencyFailures(t *testing.T) {
+	for _, tc := range dependencyCases() {
+		t.Run(tc.name, func(t *testing.T) { testDependencyFailure(t, tc) })
+	}
+}
+
+// dependencyCase breaks one dependency and fixes it again.
+type dependencyCase struct {
+	name   string
+	dep    string
+	break_ func(src *shadowtest.Source, fc *driftForecaster, grp *actuatortest.Group, m *fakeMirror)
+	fix    func(src *shadowtest.Source, fc *driftForecaster, grp *actuatortest.Group, m *fakeMirror)
+	held   bool
+}
+
+func dependencyCases() []dependencyCase {
 	boom := errors.New("boom")
-	cases := []struct {
-		name   string
-		dep    string
-		break_ func(src *shadowtest.Source, fc *driftForecaster, grp *actuatortest.Group, m *fakeMirror)
-		fix    func(src *shadowtest.Source, fc *driftForecaster, grp *actuatortest.Group, m *fakeMirror)
-		held   bool
-	}{
+	return []dependencyCase{
 		{"metrics source error", "metrics",
 			func(src *shadowtest.Source, _ *driftForecaster, _ *actuatortest.Group, _ *fakeMirror) {
 				src.SetError(boom)
@@ -184,61 +193,60 @@ func TestStepDependencyFailures(t *testing.T) {
 			},
 			func(_ *shadowtest.Source, _ *driftForecaster, _ *actuatortest.Group, m *fakeMirror) { m.frozen = false }, false},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			reader, mp := newMeter()
-			logs := &syncBuffer{}
-			src := &shadowtest.Source{Script: surge}
-			now := t0
-			grp := actuatortest.NewGroup(2, 0, func() time.Time { return now })
-			fc := &driftForecaster{k: 5, step: time.Minute}
-			m := &fakeMirror{}
-			c, err := shadow.New(shadow.Config{PerReplica: 10, MaxReplicas: 40},
-				shadow.Deps{Source: src, Forecaster: fc, Policy: peakPolicy, Production: grp},
-				shadow.WithMeterProvider(mp), shadow.WithLogger(testLogger(logs)),
-				shadow.WithRetry(actuator.RetryConfig{After: instant, MaxRetries: 2}),
-				shadow.WithShadowPool(m, actuatortest.NewGroup(0, 0, func() time.Time { return now }), shadow.PoolConfig{MinHistory: 1, ProvisionAfter: 1, MaxForecastError: 10}))
-			require.NoError(t, err)
-			ctx := context.Background()
-			step := func() (shadow.Report, error) {
-				if !m.frozen {
-					m.set(mirror.Stats{At: now, Requests: 100, P95: 50 * time.Millisecond}, nil)
-				}
-				r, err := c.Step(ctx, now)
-				now = now.Add(time.Minute)
-				return r, err
-			}
-			for range 10 { // warm up at 50 req/s
-				_, err := step()
-				require.NoError(t, err)
-			}
-			before := grp.Calls()
-			tc.break_(src, fc, grp, m)
-			// The surge begins now: a healthy pass would scale up.
-			for range 3 {
-				r, err := step()
-				require.Error(t, err)
-				assert.Equal(t, tc.held, r.Held, "held")
-				if tc.held {
-					assert.Equal(t, policy.NoChange, r.Decision.Action)
-					assert.Contains(t, r.Decision.Reason, "holding")
-				}
-			}
-			if tc.held {
-				assert.Equal(t, len(before), len(grp.Calls()), "no Scale call while holding")
-			}
-			assert.GreaterOrEqual(t, counter(t, reader, "shadowscale.errors", "dependency", tc.dep), int64(3))
-			assert.Contains(t, logs.String(), "dependency="+tc.dep)
+}
 
-			tc.fix(src, fc, grp, m)
-			r, err := step()
-			require.NoError(t, err)
-			assert.False(t, r.Held)
-			st, err := grp.Current(ctx)
-			require.NoError(t, err)
-			assert.GreaterOrEqual(t, st.Desired, policy.Replicas(90, 10, 0.7), "recovered and scaled for the surge")
-		})
+func testDependencyFailure(t *testing.T, tc dependencyCase) {
+	reader, mp := newMeter()
+	logs := &syncBuffer{}
+	src := &shadowtest.Source{Script: surge}
+	now := t0
+	grp := actuatortest.NewGroup(2, 0, func() time.Time { return now })
+	fc := &driftForecaster{k: 5, step: time.Minute}
+	m := &fakeMirror{}
+	c, err := shadow.New(shadow.Config{PerReplica: 10, MaxReplicas: 40},
+		shadow.Deps{Source: src, Forecaster: fc, Policy: peakPolicy, Production: grp},
+		shadow.WithMeterProvider(mp), shadow.WithLogger(testLogger(logs)),
+		shadow.WithRetry(actuator.RetryConfig{After: instant, MaxRetries: 2}),
+		shadow.WithShadowPool(m, actuatortest.NewGroup(0, 0, func() time.Time { return now }), shadow.PoolConfig{MinHistory: 1, ProvisionAfter: 1, MaxForecastError: 10}))
+	require.NoError(t, err)
+	ctx := context.Background()
+	step := func() (shadow.Report, error) {
+		if !m.frozen {
+			m.set(mirror.Stats{At: now, Requests: 100, P95: 50 * time.Millisecond}, nil)
+		}
+		r, err := c.Step(ctx, now)
+		now = now.Add(time.Minute)
+		return r, err
 	}
+	for range 10 { // warm up at 50 req/s
+		_, err := step()
+		require.NoError(t, err)
+	}
+	before := grp.Calls()
+	tc.break_(src, fc, grp, m)
+	// The surge begins now: a healthy pass would scale up.
+	for range 3 {
+		r, err := step()
+		require.Error(t, err)
+		assert.Equal(t, tc.held, r.Held, "held")
+		if tc.held {
+			assert.Equal(t, policy.NoChange, r.Decision.Action)
+			assert.Contains(t, r.Decision.Reason, "holding")
+		}
+	}
+	if tc.held {
+		assert.Equal(t, len(before), len(grp.Calls()), "no Scale call while holding")
+	}
+	assert.GreaterOrEqual(t, counter(t, reader, "shadowscale.errors", "dependency", tc.dep), int64(3))
+	assert.Contains(t, logs.String(), "dependency="+tc.dep)
+
+	tc.fix(src, fc, grp, m)
+	r, err := step()
+	require.NoError(t, err)
+	assert.False(t, r.Held)
+	st, err := grp.Current(ctx)
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, st.Desired, policy.Replicas(90, 10, 0.7), "recovered and scaled for the surge")
 }
 
 // surge is 50 req/s for ten minutes, then 90.

@@ -14,6 +14,8 @@ import (
 	"github.com/shadowscale/shadowscale/policy"
 )
 
+var t0 = time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+
 // warmup is a forecaster that never has enough history: the policy then
 // decides on the load alone.
 type warmup struct{}
@@ -35,7 +37,6 @@ func wants(n, ceiling int) policy.Policy {
 // TestDecideRules drives the decision phase with plain values, one row per
 // rule of the Plan.
 func TestDecideRules(t *testing.T) {
-	t0 := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
 	sample := func(vals map[Metric]float64) observations {
 		return observations{sample: Sample{Time: t0, Values: vals}, state: actuator.State{Desired: 10, Ready: 10}}
 	}
@@ -118,7 +119,6 @@ func TestDecideRules(t *testing.T) {
 }
 
 func TestGridTime(t *testing.T) {
-	t0 := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
 	s := newState(Config{PerReplica: 10}.withDefaults(), Deps{Forecaster: warmup{}, Policy: wants(1, 0)}, nil)
 	var v verdict
 	at := func(d time.Duration) (time.Time, bool) {
@@ -151,7 +151,6 @@ func TestGridTime(t *testing.T) {
 }
 
 func TestHistoryKeepsTimesInRuns(t *testing.T) {
-	t0 := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
 	h := newHistory(4, time.Minute)
 	for i, d := range []time.Duration{0, 1, 2, 10, 11, 30} {
 		h.add(Observation{Time: t0.Add(d * time.Minute), Value: float64(i)})

@@ -188,130 +188,165 @@ func TestFaultWeek(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a week of passes; run without -short")
 	}
-	const (
-		passes = 7 * 24 * 60
-		minR   = 2
-		maxR   = 60
-	)
-	r := &rig{now: t0, rng: rand.New(rand.NewPCG(7, 9))}
-	schedule := make([]fault, passes)
-	frng := rand.New(rand.NewPCG(11, 13))
-	for i := 600; i < passes-30; i += 40 + frng.IntN(60) {
-		f := fault(1 + frng.IntN(int(numFaults)-1))
-		n := 1
-		if f >= scaleTransient && f <= scaleHang {
-			n = 15 // long enough to meet scale-ups and scale-downs
-		}
-		for k := range n {
-			schedule[i+k] = f
-		}
-	}
-	reader, mp := newMeter()
-	logs := &syncBuffer{}
-	grp := actuatortest.NewGroup(15, 3*time.Minute, func() time.Time { return r.now })
-	shadows := actuatortest.NewGroup(0, 0, func() time.Time { return r.now })
-	fm := &fakeMirror{}
-	dr := &countingDrainer{}
-	auto, err := forecast.NewAuto(forecast.AutoConfig{Step: time.Minute, Periods: []int{1440}})
-	require.NoError(t, err)
-	pol, err := policy.Predictive(policy.DefaultPredictiveConfig())
-	require.NoError(t, err)
-	c, err := shadow.New(shadow.Config{PerReplica: 10, MinReplicas: minR, MaxReplicas: maxR, LeadTime: 3 * time.Minute, CallTimeout: 20 * time.Millisecond},
-		shadow.Deps{Source: r, Forecaster: faultyForecaster{auto, r}, Policy: faultyPolicy{pol, r}, Production: faultyGroup{grp, r}},
-		shadow.WithMeterProvider(mp), shadow.WithLogger(testLogger(logs)),
-		shadow.WithRetry(actuator.RetryConfig{After: instant, MaxRetries: 1}),
-		shadow.WithDrainer(dr),
-		shadow.WithShadowPool(fm, shadows, shadow.PoolConfig{}))
-	require.NoError(t, err)
-
-	ctx := context.Background()
+	const passes = 7 * 24 * 60
+	w := newWeek(t)
+	schedule := faultSchedule(passes)
 	clockOffset := time.Duration(0)
-	lastFault, lastFaultAt := noFault, -100
-	breaks := 0
-	exercised := map[string]int{}
-	check := func(ok bool, i int, f fault, format string, args ...any) {
-		if !ok {
-			breaks++
-			if breaks <= 20 {
-				t.Errorf("pass %d (%s, fault %s): %s", i, r.now.Format("Mon 15:04"), f, fmt.Sprintf(format, args...))
-			}
-		}
-	}
 	for i := range passes {
 		f := schedule[i]
-		r.mu.Lock()
-		r.fault, r.now = f, t0.Add(time.Duration(i)*time.Minute)
-		r.mu.Unlock()
 		switch {
 		case f == clockBack10m && schedule[i-1] != f:
 			clockOffset -= 10 * time.Minute
 		case f == clockFwd3h && schedule[i-1] != f:
 			clockOffset += 3 * time.Hour
 		}
-		passTime := r.now.Add(clockOffset)
-		if f == clockFwd1y {
-			passTime = passTime.AddDate(1, 0, 0)
-		}
-		if f == shadowStale {
-			fm.set(mirror.Stats{At: passTime.Add(-time.Hour), Requests: 100, P95: 40 * time.Millisecond, Window: time.Minute}, nil)
-		} else {
-			fm.set(mirror.Stats{At: passTime, Requests: 100, P95: 40 * time.Millisecond, Window: time.Minute}, nil)
-		}
-		before, err := grp.Current(ctx)
-		require.NoError(t, err)
-		errsBefore, alertsBefore, logBefore := int64(0), int64(0), 0
-		if f != noFault {
-			errsBefore, alertsBefore = total(t, reader, "shadowscale.errors"), total(t, reader, "shadowscale.alerts")
-			logBefore = strings.Count(logs.String(), "level=WARN")
-		}
-
-		rep, _ := c.Step(ctx, passTime)
-
-		after, err := grp.Current(ctx)
-		require.NoError(t, err)
-		check(after.Desired >= minR && after.Desired <= maxR, i, f, "desired %d outside [%d, %d]", after.Desired, minR, maxR)
-		if f >= spike1e6 && f <= spikeMax {
-			exercised["spike held"]++
-			check(len(rep.Suspect) > 0 && rep.Held, i, f, "spike not held as suspect")
-		}
-		if len(rep.Suspect) > 0 || !rep.LoadValid {
-			exercised["unconfirmed or missing sample"]++
-			check(after.Desired <= max(before.Desired, int(math.Ceil(1.5*float64(before.Desired)))), i, f,
-				"scaled %d → %d on an unconfirmed sample", before.Desired, after.Desired)
-			check(after.Desired >= before.Desired, i, f, "scaled down %d → %d while the metric was missing", before.Desired, after.Desired)
-		}
-		if rep.Applied.Drained > 0 && !rep.Applied.Scaled {
-			exercised["drain then failed scale"]++
-			check(rep.Applied.Undrained == rep.Applied.Drained, i, f, "drained %d, scale failed, restored %d", rep.Applied.Drained, rep.Applied.Undrained)
-		}
-		switch f {
-		case noFault, scaleTransient, scalePermanent, scaleHang:
-			// The actuator faults show only when the pass scales.
-		default:
-			check(total(t, reader, "shadowscale.errors")+total(t, reader, "shadowscale.alerts") > errsBefore+alertsBefore, i, f, "fault not counted")
-			check(strings.Count(logs.String(), "level=WARN") > logBefore, i, f, "fault not logged")
-		}
-		if rep.Plan.Scale && f >= scaleTransient && f <= scaleHang {
-			exercised["failed scale"]++
-			check(!rep.Actuated && total(t, reader, "shadowscale.errors") > errsBefore, i, f, "failed scale not counted")
-		}
-		if f != noFault {
-			lastFault, lastFaultAt = f, i
-		}
-		// Recovery: two passes after the last fault cleared, the pass is
-		// not held (the stale shadow stats never hold a pass).
-		if f == noFault && i-lastFaultAt == 2 && schedule[i-1] == noFault {
-			exercised["recovery"]++
-			held, _ := rep.Condition(shadow.Held)
-			check(!rep.Held, i, lastFault, "still held 2 passes after the fault cleared: %s", held.Message)
-		}
+		w.pass(i, f, clockOffset, i > 2 && schedule[i-1] == noFault && schedule[i-2] != noFault)
 	}
-	assert.Zero(t, breaks, "invariant breaks")
+	assert.Zero(t, w.breaks, "invariant breaks")
 	for _, k := range []string{"spike held", "unconfirmed or missing sample", "drain then failed scale", "failed scale", "recovery"} {
-		assert.Positive(t, exercised[k], "invariant %q never exercised", k)
+		assert.Positive(t, w.exercised[k], "invariant %q never exercised", k)
 	}
-	t.Logf("invariants exercised: %v", exercised)
-	t.Logf("week: %d faults, production at %d, drained %d, restored %d", countFaults(schedule), func() int { s, _ := grp.Current(ctx); return s.Desired }(), dr.drained, dr.undrained)
+	st, _ := w.grp.Current(context.Background())
+	t.Logf("week: %d faulty passes, production at %d, drained %d, restored %d; invariants exercised: %v",
+		countFaults(schedule), st.Desired, w.dr.drained, w.dr.undrained, w.exercised)
+}
+
+// faultSchedule places a random fault every 40 to 100 passes after the
+// first 600; actuator faults last 15 passes, so that they meet scale-ups
+// and scale-downs.
+func faultSchedule(passes int) []fault {
+	schedule := make([]fault, passes)
+	frng := rand.New(rand.NewPCG(11, 13))
+	for i := 600; i < passes-30; i += 40 + frng.IntN(60) {
+		f := fault(1 + frng.IntN(int(numFaults)-1))
+		n := 1
+		if f >= scaleTransient && f <= scaleHang {
+			n = 15
+		}
+		for k := range n {
+			schedule[i+k] = f
+		}
+	}
+	return schedule
+}
+
+const weekMin, weekMax = 2, 60
+
+// week is the world of TestFaultWeek and its invariant bookkeeping.
+type week struct {
+	t         *testing.T
+	r         *rig
+	c         *shadow.Controller
+	grp       *actuatortest.Group
+	fm        *fakeMirror
+	dr        *countingDrainer
+	reader    *sdkmetric.ManualReader
+	logs      *syncBuffer
+	breaks    int
+	exercised map[string]int
+	lastFault fault
+}
+
+func newWeek(t *testing.T) *week {
+	w := &week{t: t, r: &rig{now: t0, rng: rand.New(rand.NewPCG(7, 9))}, fm: &fakeMirror{}, dr: &countingDrainer{},
+		logs: &syncBuffer{}, exercised: map[string]int{}}
+	var mp *sdkmetric.MeterProvider
+	w.reader, mp = newMeter()
+	w.grp = actuatortest.NewGroup(15, 3*time.Minute, func() time.Time { return w.r.now })
+	shadows := actuatortest.NewGroup(0, 0, func() time.Time { return w.r.now })
+	auto, err := forecast.NewAuto(forecast.AutoConfig{Step: time.Minute, Periods: []int{1440}})
+	require.NoError(t, err)
+	pol, err := policy.Predictive(policy.DefaultPredictiveConfig())
+	require.NoError(t, err)
+	w.c, err = shadow.New(shadow.Config{PerReplica: 10, MinReplicas: weekMin, MaxReplicas: weekMax, LeadTime: 3 * time.Minute, CallTimeout: 20 * time.Millisecond},
+		shadow.Deps{Source: w.r, Forecaster: faultyForecaster{auto, w.r}, Policy: faultyPolicy{pol, w.r}, Production: faultyGroup{w.grp, w.r}},
+		shadow.WithMeterProvider(mp), shadow.WithLogger(testLogger(w.logs)),
+		shadow.WithRetry(actuator.RetryConfig{After: instant, MaxRetries: 1}),
+		shadow.WithDrainer(w.dr),
+		shadow.WithShadowPool(w.fm, shadows, shadow.PoolConfig{}))
+	require.NoError(t, err)
+	return w
+}
+
+func (w *week) check(ok bool, i int, f fault, format string, args ...any) {
+	if ok {
+		return
+	}
+	w.breaks++
+	if w.breaks <= 20 {
+		w.t.Errorf("pass %d (%s, fault %s): %s", i, w.r.now.Format("Mon 15:04"), f, fmt.Sprintf(format, args...))
+	}
+}
+
+// pass runs pass i with fault f, the pass time shifted by offset, and
+// checks the invariants; cleared says the fault ended two passes ago.
+func (w *week) pass(i int, f fault, offset time.Duration, cleared bool) {
+	t, ctx := w.t, context.Background()
+	w.r.mu.Lock()
+	w.r.fault, w.r.now = f, t0.Add(time.Duration(i)*time.Minute)
+	w.r.mu.Unlock()
+	passTime := w.r.now.Add(offset)
+	if f == clockFwd1y {
+		passTime = passTime.AddDate(1, 0, 0)
+	}
+	statsAt := passTime
+	if f == shadowStale {
+		statsAt = passTime.Add(-time.Hour)
+	}
+	w.fm.set(mirror.Stats{At: statsAt, Requests: 100, P95: 40 * time.Millisecond, Window: time.Minute}, nil)
+	before, err := w.grp.Current(ctx)
+	require.NoError(t, err)
+	var errsBefore, alertsBefore int64
+	logBefore := 0
+	if f != noFault { // reading the counters costs; only faulty passes need them
+		errsBefore, alertsBefore = total(t, w.reader, "shadowscale.errors"), total(t, w.reader, "shadowscale.alerts")
+		logBefore = strings.Count(w.logs.String(), "level=WARN")
+	}
+
+	rep, _ := w.c.Step(ctx, passTime)
+
+	after, err := w.grp.Current(ctx)
+	require.NoError(t, err)
+	w.check(after.Desired >= weekMin && after.Desired <= weekMax, i, f, "desired %d outside [%d, %d]", after.Desired, weekMin, weekMax)
+	w.checkSample(i, f, rep, before.Desired, after.Desired)
+	if rep.Applied.Drained > 0 && !rep.Applied.Scaled {
+		w.exercised["drain then failed scale"]++
+		w.check(rep.Applied.Undrained == rep.Applied.Drained, i, f, "drained %d, scale failed, restored %d", rep.Applied.Drained, rep.Applied.Undrained)
+	}
+	switch f {
+	case noFault, scaleTransient, scalePermanent, scaleHang:
+		// The actuator faults show only when the pass scales.
+	default:
+		w.check(total(t, w.reader, "shadowscale.errors")+total(t, w.reader, "shadowscale.alerts") > errsBefore+alertsBefore, i, f, "fault not counted")
+		w.check(strings.Count(w.logs.String(), "level=WARN") > logBefore, i, f, "fault not logged")
+	}
+	if rep.Plan.Scale && f >= scaleTransient && f <= scaleHang {
+		w.exercised["failed scale"]++
+		w.check(!rep.Actuated && total(t, w.reader, "shadowscale.errors") > errsBefore, i, f, "failed scale not counted")
+	}
+	if f != noFault {
+		w.lastFault = f
+	}
+	// Recovery: two passes after a fault cleared, the pass is not held.
+	if f == noFault && cleared {
+		w.exercised["recovery"]++
+		held, _ := rep.Condition(shadow.Held)
+		w.check(!rep.Held, i, w.lastFault, "still held 2 passes after the fault cleared: %s", held.Message)
+	}
+}
+
+// checkSample checks the invariants of a pass whose sample was a spike,
+// unconfirmed or missing.
+func (w *week) checkSample(i int, f fault, rep shadow.Report, before, after int) {
+	if f >= spike1e6 && f <= spikeMax {
+		w.exercised["spike held"]++
+		w.check(len(rep.Suspect) > 0 && rep.Held, i, f, "spike not held as suspect")
+	}
+	if len(rep.Suspect) > 0 || !rep.LoadValid {
+		w.exercised["unconfirmed or missing sample"]++
+		w.check(after <= max(before, int(math.Ceil(1.5*float64(before)))), i, f, "scaled %d → %d on an unconfirmed sample", before, after)
+		w.check(after >= before, i, f, "scaled down %d → %d while the metric was missing", before, after)
+	}
 }
 
 func countFaults(s []fault) int {
