@@ -33,7 +33,7 @@ type Stats struct {
 	// Errors counts 5xx responses, transport errors and timeouts.
 	Errors int64
 	// Dropped counts copies dropped before reaching a shadow (queue full,
-	// body too large, rate cap).
+	// body too large, rate cap, memory budget, breaker open, closed).
 	Dropped int64
 	// P50, P95 and P99 are latency percentiles of completed requests.
 	P50, P95, P99 time.Duration
