@@ -3,6 +3,7 @@ package actuator_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -27,6 +28,46 @@ func TestDoStopsAfterBudget(t *testing.T) {
 	require.EqualError(t, err, "503")
 	assert.Equal(t, 4, calls, "one attempt and three retries")
 	assert.Len(t, waits, 3)
+}
+
+// fakeClock is a clock whose waits fire at once and advance its time.
+type fakeClock struct{ now time.Time }
+
+func (c *fakeClock) Now() time.Time { return c.now }
+
+func (c *fakeClock) After(d time.Duration) <-chan time.Time {
+	c.now = c.now.Add(d)
+	return instant(d)
+}
+
+// The elapsed-time budget runs on the injected clock: with waits that take
+// no real time, the loop still ends when the clock's time is spent.
+func TestDoBudgetRunsOnTheInjectedClock(t *testing.T) {
+	clk := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	start := clk.now
+	calls := 0
+	err := actuator.Do(context.Background(), actuator.RetryConfig{
+		InitialInterval: time.Second, MaxInterval: 4 * time.Second, MaxElapsedTime: 20 * time.Second, MaxRetries: 1000,
+		After: clk.After, Now: clk.Now,
+	}, func(context.Context) error { calls++; return errors.New("503") })
+	require.EqualError(t, err, "503")
+	elapsed := clk.now.Sub(start)
+	assert.LessOrEqual(t, elapsed, 20*time.Second, "no wait starts past the budget")
+	assert.GreaterOrEqual(t, elapsed, 20*time.Second-6*time.Second, "the budget is nearly spent: one more wait (≤ 4s × 1.5) would pass it")
+	assert.Less(t, calls, 30, "the elapsed-time budget, not MaxRetries, ended the loop")
+}
+
+func TestDoKeepsThePermanentMark(t *testing.T) {
+	gone := errors.New("group gone")
+	calls := 0
+	err := actuator.Do(context.Background(), actuator.RetryConfig{After: instant}, func(context.Context) error {
+		calls++
+		return fmt.Errorf("scale: %w", actuator.Permanent(gone))
+	})
+	assert.Equal(t, 1, calls, "a permanent error is not retried")
+	assert.True(t, actuator.IsPermanent(err), "the caller can still classify it")
+	assert.ErrorIs(t, err, gone)
+	assert.EqualError(t, err, "scale: permanent: group gone")
 }
 
 func TestDoHonoursContext(t *testing.T) {

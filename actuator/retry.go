@@ -16,15 +16,20 @@ type RetryConfig struct {
 	InitialInterval time.Duration
 	// MaxInterval caps each wait. Default 5s.
 	MaxInterval time.Duration
-	// MaxElapsedTime bounds the whole retry loop, waits included.
-	// Default 30s.
+	// MaxElapsedTime bounds the whole retry loop, waits included, as
+	// measured by Now. Default 30s.
 	MaxElapsedTime time.Duration
 	// MaxRetries bounds the number of retries after the first attempt.
 	// Default 4.
 	MaxRetries int
 	// After returns a channel that fires after d; nil uses time.After.
-	// Tests and simulations supply a mock clock's After.
+	// Tests and simulations supply a mock clock's After, and that clock's
+	// Now as Now.
 	After func(d time.Duration) <-chan time.Time
+	// Now reads the clock MaxElapsedTime is measured on; nil uses
+	// time.Now. Take it from the clock After comes from: a mock After with
+	// the real Now would spend the budget in real time only.
+	Now func() time.Time
 	// OnRetry, if not nil, is called before each wait with the error and
 	// the wait.
 	OnRetry func(err error, wait time.Duration)
@@ -61,12 +66,21 @@ func (c RetryConfig) withDefaults() RetryConfig {
 	if c.After == nil {
 		c.After = time.After
 	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
 	return c
 }
 
+// nowFunc adapts a Now function to backoff.Clock.
+type nowFunc func() time.Time
+
+func (f nowFunc) Now() time.Time { return f() }
+
 // Do calls op until it succeeds, returns a permanent error (see Permanent),
-// ctx ends, or the retry budget is spent. It returns the last error, with
-// the permanent wrapper removed.
+// ctx ends, or the retry budget is spent. It returns the last error as op
+// returned it: a permanent error keeps its PermanentError, so IsPermanent
+// still reports it. When ctx ends first, Do returns ctx.Err().
 func Do(ctx context.Context, cfg RetryConfig, op func(ctx context.Context) error) error {
 	if err := cfg.Validate(); err != nil {
 		return err
@@ -76,12 +90,14 @@ func Do(ctx context.Context, cfg RetryConfig, op func(ctx context.Context) error
 		backoff.WithInitialInterval(cfg.InitialInterval),
 		backoff.WithMaxInterval(cfg.MaxInterval),
 		backoff.WithMaxElapsedTime(cfg.MaxElapsedTime),
+		backoff.WithClockProvider(nowFunc(cfg.Now)),
 	)
 	b := backoff.WithContext(backoff.WithMaxRetries(eb, uint64(cfg.MaxRetries)), ctx)
 	wrapped := func() error {
 		err := op(ctx)
 		if err != nil && IsPermanent(err) {
-			// backoff stops on its own permanent type.
+			// backoff stops on its own permanent type and returns
+			// what it wraps: err, still marked with ours.
 			return backoff.Permanent(err)
 		}
 		return err
