@@ -20,7 +20,7 @@
 //     client's X-Forwarded-*, Forwarded and X-Real-Ip are replaced by
 //     X-Forwarded-For/Host/Proto built from what the Tee saw, and the values
 //     of [DefaultRedactQuery] and Config.RedactQuery parameters are replaced
-//     by [RedactedValue];
+//     by [RedactedValue], in the query and in a Referer's query;
 //  4. copies the body while the primary reads it, into a buffer charged to
 //     the budget (over the limit or the budget the copy is dropped and
 //     counted; the primary's body is untouched);

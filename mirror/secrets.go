@@ -250,6 +250,23 @@ func (f *headerFilter) redactQuery(raw string) string {
 	return b.String()
 }
 
+// redactURL redacts the query of a URL held in a header (Referer).
+func (f *headerFilter) redactURL(u string) string {
+	base, rest, ok := strings.Cut(u, "?")
+	if !ok {
+		return u
+	}
+	query, frag, hasFrag := strings.Cut(rest, "#")
+	red := f.redactQuery(query)
+	if red == query {
+		return u
+	}
+	if hasFrag {
+		return base + "?" + red + "#" + frag
+	}
+	return base + "?" + red
+}
+
 func (f *headerFilter) anyRedacted(raw string) bool {
 	for part := range strings.SplitSeq(raw, "&") {
 		name, _, _ := strings.Cut(part, "=")

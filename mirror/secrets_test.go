@@ -85,6 +85,7 @@ func TestNoSecretReachesShadowByDefault(t *testing.T) {
 	req.Header.Set("X-Real-Ip", "s3cr3t-forged-ip")
 	req.Header.Set("X-Request-Id", "req-1")
 	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Referer", "https://app.example.com/cb?code=1&access_token=s3cr3t-referer#top")
 	h.ServeHTTP(httptest.NewRecorder(), req)
 	drain(t, tee)
 	r := <-got
@@ -107,6 +108,7 @@ func TestNoSecretReachesShadowByDefault(t *testing.T) {
 	}
 	assert.Equal(t, RedactedValue, q.Get("customer_pin"))
 	assert.Equal(t, "kept", q.Get("q"))
+	assert.Equal(t, "https://app.example.com/cb?code=1&access_token=REDACTED#top", r.Header.Get("Referer"))
 	assert.Equal(t, "req-1", r.Header.Get("X-Request-Id"))
 	assert.Equal(t, "application/json", r.Header.Get("Accept"))
 	assert.Equal(t, "192.0.2.7", r.Header.Get("X-Forwarded-For"), "rebuilt from the peer")

@@ -476,6 +476,11 @@ func (t *Tee) snapshot(r *http.Request) *copyReq {
 	}
 	spare[2] = proto
 	h["X-Forwarded-Proto"] = spare[2:3:3]
+	if ref := h["Referer"]; len(ref) == 1 { // a URL whose query may carry a token
+		if red := t.filter.redactURL(ref[0]); red != ref[0] {
+			h["Referer"] = []string{red}
+		}
+	}
 	if _, has := h["User-Agent"]; !has {
 		h["User-Agent"] = nil // do not add Go's default: the copy mirrors the client
 	}
