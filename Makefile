@@ -2,7 +2,7 @@
 # cross module boundaries).
 MODULES := $(shell go list -f '{{.Dir}}' -m)
 
-.PHONY: test test-pkgs fuzz vet fmt ci bench demo
+.PHONY: test test-pkgs fuzz vet fmt ci bench demo integration
 # The README's test command, in two runs. The core module and the examples
 # that start goroutines of their own run with the race detector. The driver
 # modules and the Kubernetes example run without it: their own code starts no
@@ -21,6 +21,11 @@ test-pkgs:
 # Every fuzz target for a few seconds each (FUZZTIME, default 10s).
 fuzz:
 	bash scripts/fuzz.sh
+
+# The drivers against real servers the tests start themselves (Prometheus,
+# moto_server); scripts/integration-deps.sh installs them.
+integration:
+	bash scripts/integration.sh
 
 vet:
 	for m in $(MODULES); do (cd $$m && go vet ./...) || exit 1; done
