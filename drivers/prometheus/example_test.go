@@ -46,3 +46,37 @@ func ExampleSource() {
 	// Output:
 	// request_rate = 412.5 at 2026-03-02T10:30:00Z
 }
+
+// History reads a metric's past values with range queries, for a Controller
+// that starts with an empty history; a step without a value is a gap.
+func ExampleSource_History() {
+	t0 := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		// Values at 10:00 and 10:02; none at 10:01.
+		fmt.Fprintf(w, `{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[%d,"410"],[%d,"425.5"]]}]}}`,
+			t0.Unix(), t0.Add(2*time.Minute).Unix())
+	}))
+	defer srv.Close()
+
+	client, err := api.NewClient(api.Config{Address: srv.URL})
+	if err != nil {
+		log.Fatal(err)
+	}
+	src, err := prometheus.NewSource(v1.NewAPI(client), prometheus.Config{
+		Queries: map[shadow.Metric]string{shadow.RequestRate: `sum(rate(http_requests_total{job="web"}[1m]))`},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	obs, err := src.History(context.Background(), shadow.RequestRate, t0, t0.Add(2*time.Minute), time.Minute)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, o := range obs {
+		fmt.Println(o.Time.Format("15:04"), o.Value)
+	}
+	// Output:
+	// 10:00 410
+	// 10:02 425.5
+}
