@@ -30,6 +30,7 @@ type options struct {
 	leadTime     time.Duration
 	min, max     int
 	dryRun       bool
+	stateFile    string
 }
 
 // parse turns the arguments into options, or an error naming the flag and
@@ -52,7 +53,8 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.leadTime, "lead-time", 10*time.Minute, "initial provisioning lead time (learned from then on)")
 	fs.IntVar(&o.min, "min", 1, "fewest replicas")
 	fs.IntVar(&o.max, "max", 100, "most replicas")
-	fs.BoolVar(&o.dryRun, "dry-run", false, "decide and log, never scale")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "forecast-only: decide and log as a live controller would, never scale")
+	fs.StringVar(&o.stateFile, "state", "", "file that keeps the learned state across restarts (default: none)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(stderr)

@@ -7,12 +7,15 @@
 //
 //	kubernetes -deployment web -namespace shop -prometheus http://prometheus:9090 \
 //	    -query 'sum(rate(http_requests_total{job="web"}[1m]))' -per-replica 50 \
-//	    [-interval 1m] [-lead-time 10m] [-min 1] [-max 100] [-dry-run] [-kubeconfig FILE]
+//	    [-interval 1m] [-lead-time 10m] [-min 1] [-max 100] [-dry-run] [-state FILE] [-kubeconfig FILE]
 //
 // -per-replica is the load (in the query's unit) one replica serves at 100%
 // utilization. With no -kubeconfig the in-cluster configuration is used when
-// running in a Pod, else $KUBECONFIG or ~/.kube/config. -dry-run decides and
-// logs every pass but never scales. Extra flags: -kind (Deployment,
+// running in a Pod, else $KUBECONFIG or ~/.kube/config. -dry-run runs the
+// Controller in forecast-only mode: it decides and logs every pass exactly
+// as a live one would from the observed state, but never scales. -state
+// FILE saves the learned state (lead time, statistics) after every pass and
+// restores it at start. Extra flags: -kind (Deployment,
 // StatefulSet, ReplicaSet), -target-utilization, -query-timeout.
 //
 // Every pass logs one line on stderr with the load, the forecast peak, the

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +25,7 @@ import (
 	"github.com/shadowscale/shadowscale/actuator"
 	"github.com/shadowscale/shadowscale/drivers/k8s"
 	"github.com/shadowscale/shadowscale/drivers/k8s/k8stest"
+	"github.com/shadowscale/shadowscale/policy"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -123,13 +125,28 @@ func TestRunUnreachableClusterExits1(t *testing.T) {
 func promAt(t *testing.T, rate float64) promv1.API {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !assert.NoError(t, r.ParseForm()) || !assert.Equal(t, "/api/v1/query", r.URL.Path) {
+		if !assert.NoError(t, r.ParseForm()) {
 			w.WriteHeader(http.StatusBadRequest)
 			return
 		}
 		assert.Equal(t, defaultQuery, r.Form.Get("query"))
 		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[0,"%g"]}]}}`, rate)
+		switch r.URL.Path {
+		case "/api/v1/query":
+			fmt.Fprintf(w, `{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[0,"%g"]}]}}`, rate)
+		case "/api/v1/query_range": // the backfill: the same rate all along
+			start, _ := strconv.ParseFloat(r.Form.Get("start"), 64)
+			end, _ := strconv.ParseFloat(r.Form.Get("end"), 64)
+			step, _ := strconv.ParseFloat(r.Form.Get("step"), 64)
+			var pts []string
+			for ts := start; step > 0 && ts <= end; ts += step {
+				pts = append(pts, fmt.Sprintf(`[%.3f,"%g"]`, ts, rate))
+			}
+			fmt.Fprintf(w, `{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[%s]}]}}`, strings.Join(pts, ","))
+		default:
+			t.Errorf("unexpected request %s", r.URL.Path)
+			w.WriteHeader(http.StatusBadRequest)
+		}
 	}))
 	t.Cleanup(srv.Close)
 	c, err := api.NewClient(api.Config{Address: srv.URL, Client: srv.Client()})
@@ -187,7 +204,10 @@ func TestDryRunNeverScales(t *testing.T) {
 		rep, err := a.ctrl.Step(context.Background(), now.Add(time.Duration(i)*o.interval))
 		require.NoError(t, err)
 		assert.False(t, rep.Actuated)
-		assert.Contains(t, rep.Decision.Reason, "dry run, would scale_up")
+		assert.True(t, rep.Plan.ForecastOnly)
+		// Every pass decides from the observed two replicas, as a live
+		// controller would: no pass assumes the previous one scaled.
+		assert.Equal(t, policy.ScaleUp, rep.Decision.Action, rep.Decision.Reason)
 	}
 	assert.Equal(t, int32(2), replicasOf(t, c))
 }

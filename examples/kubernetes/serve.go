@@ -101,7 +101,6 @@ func build(o options, client kubernetes.Interface, prom prometheus.QueryAPI, log
 		return nil, fmt.Errorf("forecaster: %w", err)
 	}
 	pcfg := policy.DefaultPredictiveConfig()
-	pcfg.DryRun = o.dryRun
 	pol, err := policy.Predictive(pcfg)
 	if err != nil {
 		return nil, fmt.Errorf("policy: %w", err)
@@ -114,8 +113,10 @@ func build(o options, client kubernetes.Interface, prom prometheus.QueryAPI, log
 		TargetUtilization: o.target,
 		MinReplicas:       o.min,
 		MaxReplicas:       o.max,
+		ForecastOnly:      o.dryRun,
 	}, shadow.Deps{Source: src, Forecaster: fc, Policy: pol, Production: w},
 		shadow.WithLogger(log),
+		stateStore(o),
 		shadow.WithReportHandler(func(r shadow.Report, err error) { logReport(log, r, err) }),
 	)
 	if err != nil {
@@ -159,4 +160,13 @@ func logReport(log *slog.Logger, r shadow.Report, err error) {
 		return
 	}
 	log.Info("pass", attrs...)
+}
+
+// stateStore keeps the Controller's state in -state FILE, named after the
+// workload, or nothing without the flag.
+func stateStore(o options) shadow.Option {
+	if o.stateFile == "" {
+		return nil
+	}
+	return shadow.WithStateStore(shadow.FileStore{Path: o.stateFile}, o.namespace+"/"+o.deployment)
 }

@@ -38,6 +38,9 @@ func (k *kubeStub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	const base = "/apis/apps/v1/namespaces/default/deployments/web"
 	switch {
+	case r.Method == http.MethodGet && r.URL.Path == "/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers":
+		// No HPA scales the workload.
+		fmt.Fprint(w, `{"apiVersion":"autoscaling/v2","kind":"HorizontalPodAutoscalerList","metadata":{"resourceVersion":"1"},"items":[]}`)
 	case r.Method == http.MethodGet && r.URL.Path == base:
 		n := k.replicas
 		_ = json.NewEncoder(w).Encode(appsv1.Deployment{
@@ -108,6 +111,10 @@ func TestServeScalesThroughRealClients(t *testing.T) {
 	defer kubeSrv.Close()
 	promSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Path == "/api/v1/query_range" { // the start-up backfill: no history yet
+			fmt.Fprint(w, `{"status":"success","data":{"resultType":"matrix","result":[]}}`)
+			return
+		}
 		fmt.Fprint(w, `{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[0,"1000"]}]}}`)
 	}))
 	defer promSrv.Close()
