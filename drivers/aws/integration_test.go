@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
 	"github.com/shadowscale/shadowscale/actuator"
 	"github.com/shadowscale/shadowscale/drivers/aws"
@@ -60,7 +61,6 @@ func run(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "aws integration tests: %v\n%s", err, logs())
 		return 1
 	}
-	defer stop()
 	for k, v := range map[string]string{
 		"AWS_ENDPOINT_URL":            endpoint,
 		"AWS_ACCESS_KEY_ID":           "testing",
@@ -75,6 +75,7 @@ func run(m *testing.M) int {
 	}
 	cfg, err := config.LoadDefaultConfig(context.Background())
 	if err != nil {
+		stop()
 		fmt.Fprintf(os.Stderr, "aws integration tests: load config: %v\n", err)
 		return 1
 	}
@@ -82,6 +83,12 @@ func run(m *testing.M) int {
 	code := m.Run()
 	if code != 0 {
 		fmt.Fprintf(os.Stderr, "moto_server log:\n%s", logs())
+	}
+	stop()
+	http.DefaultClient.CloseIdleConnections()
+	if err := goleak.Find(); err != nil {
+		fmt.Fprintf(os.Stderr, "aws integration tests: %v\n", err)
+		return 1
 	}
 	return code
 }

@@ -23,6 +23,7 @@ import (
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
 	"github.com/shadowscale/shadowscale/drivers/prometheus"
 	"github.com/shadowscale/shadowscale/shadow"
@@ -94,10 +95,19 @@ func run(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "prometheus integration tests: %v\n%s", err, logs())
 		return 1
 	}
-	defer stop()
 	code := m.Run()
 	if code != 0 {
 		fmt.Fprintf(os.Stderr, "prometheus log:\n%s", logs())
+	}
+	stop()
+	exporter.Close()
+	http.DefaultClient.CloseIdleConnections()
+	if t, ok := api.DefaultRoundTripper.(*http.Transport); ok {
+		t.CloseIdleConnections()
+	}
+	if err := goleak.Find(); err != nil {
+		fmt.Fprintf(os.Stderr, "prometheus integration tests: %v\n", err)
+		return 1
 	}
 	return code
 }
