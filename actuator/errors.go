@@ -13,6 +13,7 @@ var (
 
 // PermanentError marks an error that retrying cannot fix.
 type PermanentError struct {
+	// Err is the error retrying cannot fix.
 	Err error
 }
 

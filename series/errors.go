@@ -30,6 +30,7 @@ type LineError struct {
 	Err error
 }
 
+// Error implements error.
 func (e *LineError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Msg) }
 
 // Unwrap returns ErrInvalid or ErrTooLarge.

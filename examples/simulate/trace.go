@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"math"
 	"time"
 
 	"github.com/shadowscale/shadowscale/series"
@@ -45,6 +46,9 @@ func readTrace(r io.Reader, step time.Duration) (Trace, error) {
 	if s.Times == nil {
 		if step == 0 {
 			step = defaultStep
+		}
+		if step > math.MaxInt64/time.Duration(s.Len()-1) {
+			return Trace{}, fmt.Errorf("-step %s: %d samples would span more than time can hold", step, s.Len())
 		}
 		tr.Step = step
 		tr.Times = make([]time.Time, s.Len())
