@@ -327,7 +327,7 @@ func TestSweepMode(t *testing.T) {
 			rows++
 		}
 	}
-	assert.Equal(t, 14, rows, "one row per reactive target")
+	assert.Equal(t, 3*14, rows, "one row per reactive target in each of the ready, paid and churn tables")
 	st, err := os.Stat(chart)
 	require.NoError(t, err)
 	assert.Positive(t, st.Size())
