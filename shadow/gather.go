@@ -44,6 +44,10 @@ type span struct {
 func (c *Controller) gather(ctx context.Context, now time.Time, win span) observations {
 	var o observations
 	var g errgroup.Group
+	// One deadline for the concurrent reads: each is bounded by
+	// CallTimeout, and the pass pays for one timer, not one per read.
+	ctx, cancel := withTimeout(ctx, c.cfg.CallTimeout)
+	defer cancel()
 	if hs, ok := c.deps.Source.(HistorySource); ok && win.ok {
 		g.Go(func() error {
 			o.backfill, o.backfillErr = c.readHistory(ctx, hs, win)
@@ -51,26 +55,24 @@ func (c *Controller) gather(ctx context.Context, now time.Time, win span) observ
 		})
 	}
 	g.Go(func() error {
-		o.sample, o.sampleErr = call(ctx, c.cfg.CallTimeout, "metrics source Sample", func(ctx context.Context) (Sample, error) {
+		o.sample, o.sampleErr = call(ctx, 0, "metrics source Sample", func(ctx context.Context) (Sample, error) {
 			return c.deps.Source.Sample(ctx, now)
 		})
-		return nil
-	})
-	g.Go(func() error {
-		o.state, o.stateErr = call(ctx, c.cfg.CallTimeout, "production actuator Current", c.deps.Production.Current)
 		return nil
 	})
 	if c.poolCfg != nil {
 		o.poolRead = true
 		g.Go(func() error {
-			o.pool, o.poolErr = call(ctx, c.cfg.CallTimeout, "shadow actuator Current", c.shadowAct.Current)
+			o.pool, o.poolErr = call(ctx, 0, "shadow actuator Current", c.shadowAct.Current)
 			return nil
 		})
 		g.Go(func() error {
-			o.stats, o.statsErr = call(ctx, c.cfg.CallTimeout, "mirror Stats", c.mirror.Stats)
+			o.stats, o.statsErr = call(ctx, 0, "mirror Stats", c.mirror.Stats)
 			return nil
 		})
 	}
+	// The production read runs on this goroutine.
+	o.state, o.stateErr = call(ctx, 0, "production actuator Current", c.deps.Production.Current)
 	_ = g.Wait()
 	return o
 }
@@ -106,10 +108,13 @@ func withTimeout(ctx context.Context, d time.Duration) (context.Context, context
 // call runs f under timeout (none when timeout ≤ 0) and turns a panic into
 // an error naming what panicked.
 func call[T any](ctx context.Context, timeout time.Duration, what string, f func(context.Context) (T, error)) (v T, err error) {
-	cctx, cancel := withTimeout(ctx, timeout)
-	defer cancel()
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
 	defer recoverInto(&err, what)
-	return f(cctx)
+	return f(ctx)
 }
 
 // recoverInto turns a panic into *err. Use as: defer recoverInto(&err, "x").

@@ -2,6 +2,7 @@ package shadow
 
 import (
 	"context"
+	"sync"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -18,13 +19,16 @@ type instruments struct {
 	shadowFraction, shadowCost, leadSec metric.Float64Gauge
 	shadowTriggered                     metric.Int64Counter
 	condition                           metric.Int64Gauge
+
+	mu    sync.Mutex
+	attrs map[[2]string]metric.AddOption
 }
 
 const meterName = "github.com/shadowscale/shadowscale/shadow"
 
 func newInstruments(mp metric.MeterProvider) (*instruments, error) {
 	m := mp.Meter(meterName)
-	var in instruments
+	in := instruments{attrs: map[[2]string]metric.AddOption{}}
 	var err error
 	fg := func(name, unit, desc string) metric.Float64Gauge {
 		if err != nil {
@@ -72,6 +76,15 @@ func newInstruments(mp metric.MeterProvider) (*instruments, error) {
 	return &in, err
 }
 
+// count adds one to c for the attribute key=val. The attribute options
+// are built once per pair.
 func (in *instruments) count(ctx context.Context, c metric.Int64Counter, key, val string) {
-	c.Add(ctx, 1, metric.WithAttributes(attribute.String(key, val)))
+	in.mu.Lock()
+	o, ok := in.attrs[[2]string{key, val}]
+	if !ok {
+		o = metric.WithAttributeSet(attribute.NewSet(attribute.String(key, val)))
+		in.attrs[[2]string{key, val}] = o
+	}
+	in.mu.Unlock()
+	c.Add(ctx, 1, o)
 }

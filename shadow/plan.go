@@ -152,7 +152,7 @@ func (s *state) conditions(rep *Report, v *verdict, o observations, fc, sh, lim 
 	case s.cfg.ForecastOnly:
 		able = Condition{Type: AbleToScale, Status: true, Reason: ReasonForecastOnly, Message: "forecast-only mode: decisions are reported, not applied"}
 	}
-	active := Condition{Type: ScalingActive, Status: true, Reason: ReasonValidMetric, Message: fmt.Sprintf("%s = %.4g", s.cfg.Metric, rep.Load)}
+	active := Condition{Type: ScalingActive, Status: true, Reason: ReasonValidMetric, Message: "every scaled metric was read"}
 	switch v.holdReason {
 	case ReasonMetricsUnavailable, ReasonSuspectSample, ReasonClockJump, ReasonDuplicatePass:
 		active = Condition{Type: ScalingActive, Reason: v.holdReason, Message: v.holdMsg}
