@@ -200,7 +200,7 @@ func (w *Workload) checkHPA(ctx context.Context) error {
 // (or unset, which the HPA controller does not accept but a reader should
 // not ignore).
 func refIsApps(apiVersion string) bool {
-	return apiVersion == "" || apiVersion == "apps/v1" || strings.HasPrefix(apiVersion, "apps/")
+	return apiVersion == "" || strings.HasPrefix(apiVersion, "apps/")
 }
 
 // Current reports spec.replicas (1 when unset, as the API server defaults it)
