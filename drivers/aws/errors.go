@@ -55,6 +55,11 @@ func (e *LimitedError) Error() string {
 // Unwrap returns ErrOutsideLimits.
 func (e *LimitedError) Unwrap() error { return ErrOutsideLimits }
 
+// ScalingLimited returns the target asked for and the one applied. Code
+// that must not import this driver (the core's Controller) can detect a
+// limited scaling with errors.As against an interface with this method.
+func (e *LimitedError) ScalingLimited() (requested, applied int) { return e.Requested, e.Applied }
+
 // permanentCodes are API error codes that retrying cannot fix: bad input,
 // an unknown group (the service reports it as ValidationError) and missing
 // or refused credentials.

@@ -48,6 +48,11 @@ func (e *LimitedError) Error() string {
 // Unwrap returns ErrOutsideLimits.
 func (e *LimitedError) Unwrap() error { return ErrOutsideLimits }
 
+// ScalingLimited returns the target asked for and the one applied. Code
+// that must not import this driver (the core's Controller) can detect a
+// limited scaling with errors.As against an interface with this method.
+func (e *LimitedError) ScalingLimited() (requested, applied int) { return e.Requested, e.Applied }
+
 // OperationError is a resize operation that came back with errors.
 type OperationError struct {
 	// Operation is the operation's name.

@@ -326,3 +326,11 @@ func TestConfigValidateLimits(t *testing.T) {
 	regional := Config{Project: "p", Region: "r", Name: "web", MaxSize: 2000}
 	require.NoError(t, regional.Validate())
 }
+
+func TestLimitedErrorIsDetectableWithoutTheDriver(t *testing.T) {
+	var err error = actuator.Permanent(fmt.Errorf("wrapped: %w", &LimitedError{Requested: 50, Applied: 10, Max: 10}))
+	var lim interface{ ScalingLimited() (requested, applied int) }
+	require.ErrorAs(t, err, &lim)
+	req, applied := lim.ScalingLimited()
+	assert.Equal(t, [2]int{50, 10}, [2]int{req, applied})
+}
