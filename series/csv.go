@@ -14,7 +14,9 @@ import (
 
 const (
 	// DefaultMaxRows is Reader.MaxRows when zero: about 9.5 years at one
-	// sample a minute, 160 MB of parsed series.
+	// sample a minute. The parsed series takes 32 bytes a row with
+	// timestamps, 160 MB at the limit; growing slices and garbage take the
+	// peak of a read that hits the limit to about 0.5 GB.
 	DefaultMaxRows = 5_000_000
 	// DefaultMaxValue is Reader.MaxValue when zero. It keeps sums and
 	// squares of a long series finite and exact enough; no load measured

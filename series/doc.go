@@ -32,8 +32,8 @@
 //   - Size: the reader streams the input and keeps only the parsed series
 //     (32 bytes a row with timestamps). It refuses more than
 //     [Reader.MaxRows] rows (default [DefaultMaxRows]) and lines longer
-//     than [MaxLineBytes], with an error wrapping [ErrTooLarge], before
-//     reading further.
+//     than [MaxLineBytes] with an error wrapping [ErrTooLarge], and reads
+//     no further.
 //   - Errors: the first problem ends the read. It is a *[LineError] naming
 //     the line and the problem and wrapping [ErrInvalid] or [ErrTooLarge];
 //     a cell quoted in a message is cut to [MaxQuotedBytes] bytes.
