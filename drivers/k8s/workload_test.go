@@ -284,3 +284,21 @@ func TestCurrentRefusesAStaleStatus(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, actuator.State{Desired: 8, Ready: 4}, st)
 }
+
+func TestScaleWithoutPermissionToListHPAsIsPermanent(t *testing.T) {
+	c := fake.NewClientset(deployment("shop", "web", ptr(2), 2))
+	k8stest.ServeScale(c)
+	c.PrependReactor("list", "horizontalpodautoscalers", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, apierrors.NewForbidden(schema.GroupResource{Group: "autoscaling", Resource: "horizontalpodautoscalers"}, "", errors.New("RBAC: no list"))
+	})
+	w, err := NewWorkload(c, Config{Namespace: "shop", Name: "web"})
+	require.NoError(t, err)
+	err = w.Scale(context.Background(), 5)
+	require.Error(t, err)
+	assert.True(t, apierrors.IsForbidden(err))
+	assert.True(t, actuator.IsPermanent(err))
+	assert.Contains(t, err.Error(), "k8s: scale Deployment shop/web to 5: list horizontal pod autoscalers: ")
+	st, err := w.Current(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, 2, st.Desired, "left alone")
+}
