@@ -210,7 +210,7 @@ func (pl *Planner) bootSteps(in Input) (int, time.Duration) {
 	step := in.Forecast.Step
 	if pl.cfg.Boot > 0 {
 		if step > 0 {
-			return int(math.Ceil(float64(pl.cfg.Boot) / float64(step))), pl.cfg.Boot
+			return int(min(math.Ceil(float64(pl.cfg.Boot)/float64(step)), maxReplicas)), pl.cfg.Boot
 		}
 		return max(in.LeadSteps-1, 1), pl.cfg.Boot
 	}
@@ -232,13 +232,13 @@ func (pl *Planner) makePlan(in Input, factor float64, boot int) (plan, bool) {
 	}
 	n := in.Forecast.Len()
 	lead := min(max(in.LeadSteps, 1), n)
-	horiz := min(n, lead+boot)
+	horiz := min(n, lead+min(max(boot, 0), n))
 	p := plan{stepD: in.Forecast.Step, lead: lead, horiz: horiz, source: "forecast"}
 	seen := false
 	for i := 0; i < horiz; i++ {
 		m := in.Forecast.Mean[i]
 		if !finite(m) {
-			p.want, p.load, p.what = append(p.want, 0), append(p.load, 0), append(p.what, "")
+			p.want, p.load, p.what = append(p.want, 0), append(p.load, 0), append(p.what, "no finite forecast")
 			continue
 		}
 		seen = true

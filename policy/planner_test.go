@@ -331,3 +331,21 @@ func FuzzPlanner(f *testing.F) {
 		}
 	})
 }
+
+// TestPlannerExtremeHorizons: a boot of many forecast steps or a lead of
+// any size reads the forecast it has and no further.
+func TestPlannerExtremeHorizons(t *testing.T) {
+	for _, lead := range []int{math.MinInt, -1, 0, 1, math.MaxInt} {
+		p := mustPlanner(t, policy.PlannerConfig{Boot: math.MaxInt64})
+		in := input(0, 3, 700)
+		in.LeadSteps = lead
+		in.Forecast = policytest.Forecast(at(60), time.Nanosecond, 0.01, 700, math.NaN(), 1400)
+		d, err := p.Decide(in)
+		require.NoError(t, err)
+		want := 10 // 700 / 70: a lead window of one step
+		if lead == math.MaxInt {
+			want = 20 // the whole forecast: 1400 / 70
+		}
+		assert.Equal(t, want, d.Target, "lead %d: %s", lead, d.Reason)
+	}
+}
