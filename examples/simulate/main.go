@@ -13,8 +13,13 @@
 //	    -policy predictive|reactive [-target-utilization 0.7] [-min 1] [-max 10000] \
 //	    -out steps.csv [-chart chart.svg]
 //
-// steps.csv has the header timestamp,demand,forecast,desired,ready and one
-// row per trace step; the last line of stdout is a JSON summary. -sweep runs
+// The trace is read by package series: timestamp,value rows on a regular
+// grid, or a single value column laid on -step (default one minute), with
+// or without a header. steps.csv has the header
+// timestamp,demand,forecast,desired,ready and one row per trace step; the
+// last line of stdout is a JSON summary. -help lists every flag; a flag out
+// of range, an output path that cannot be written and a positional argument
+// are errors (exit status 2) found before any replay. -sweep runs
 // both policies over target utilizations and draws both trade-off
 // frontiers; -scenario regression drops per-replica capacity by 30% part-way
 // through and compares the predictive stack with and without shadows.
