@@ -36,8 +36,14 @@ func (c *Controller) apply(ctx context.Context, now time.Time, from int, p Plan)
 		if err := c.retryCall(ctx, "production actuator Scale", func(ctx context.Context) error {
 			return c.deps.Production.Scale(ctx, p.Target)
 		}); err != nil {
-			fail(fmt.Errorf("scale from %d to %d: %w", from, p.Target, err))
-			a.Undrained = c.undrain(ctx, a.Drained, fail)
+			if l, ok := actuator.AsLimited(err); ok {
+				// Carried out, to the group's own bound.
+				_, a.LimitedTo = l.ScalingLimited()
+				a.Scaled, a.Limit = true, l.Error()
+			} else {
+				fail(fmt.Errorf("scale from %d to %d: %w", from, p.Target, err))
+				a.Undrained = c.undrain(ctx, a.Drained, fail)
+			}
 		} else {
 			a.Scaled = true
 		}

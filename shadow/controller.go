@@ -271,12 +271,20 @@ func (c *Controller) report(ctx context.Context, rep *Report, v verdict) error {
 	rep.Actuated = a.Scaled
 	rep.Transition = a.Transition
 	for i, cd := range rep.Conditions {
+		if cd.Type == ScalingLimited && a.Limit != "" {
+			rep.Conditions[i] = Condition{Type: ScalingLimited, Status: true, Reason: ReasonLimitedByActuator, Message: a.Limit}
+		}
 		if cd.Type != AbleToScale || !rep.Plan.Scale {
 			continue
 		}
 		if a.Scaled {
+			to := rep.Plan.Target
+			if a.Limit != "" {
+				to = a.LimitedTo
+				c.log.LogAttrs(ctx, slog.LevelWarn, "scale limited by the group's bounds", slog.Int("asked", rep.Plan.Target), slog.Int("applied", to), slog.String("reason", a.Limit))
+			}
 			rep.Conditions[i] = Condition{Type: AbleToScale, Status: true, Reason: ReasonSucceededRescale,
-				Message: fmt.Sprintf("scaled from %d to %d", rep.State.Desired, rep.Plan.Target)}
+				Message: fmt.Sprintf("scaled from %d to %d", rep.State.Desired, to)}
 		} else {
 			rep.Conditions[i] = Condition{Type: AbleToScale, Reason: ReasonFailedScale, Message: errors.Join(a.Errors...).Error()}
 		}

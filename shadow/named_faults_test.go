@@ -3,6 +3,7 @@ package shadow_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -484,4 +485,49 @@ func TestForecastOverChosenHorizon(t *testing.T) {
 	assert.Equal(t, 48*60, f.Len())
 	_, err = c.Forecast(0)
 	assert.Error(t, err)
+}
+
+// limitError is what a cloud driver returns when the group's own bounds
+// clamped the target.
+type limitError struct{ asked, applied int }
+
+func (e limitError) Error() string {
+	return fmt.Sprintf("target %d limited to %d by MaxSize", e.asked, e.applied)
+}
+func (e limitError) ScalingLimited() (int, int) { return e.asked, e.applied }
+
+// clampingGroup applies at most max replicas and says so.
+type clampingGroup struct {
+	*actuatortest.Group
+	max int
+}
+
+func (g clampingGroup) Scale(ctx context.Context, n int) error {
+	if n <= g.max {
+		return g.Group.Scale(ctx, n)
+	}
+	if err := g.Group.Scale(ctx, g.max); err != nil {
+		return err
+	}
+	return actuator.Permanent(limitError{n, g.max})
+}
+
+// A scale the group clamps to its own maximum was carried out: no failure,
+// no alert, and the ScalingLimited condition says so.
+func TestScaleLimitedByTheGroup(t *testing.T) {
+	now := t0
+	grp := actuatortest.NewGroup(2, 0, func() time.Time { return now })
+	c, err := shadow.New(shadow.Config{PerReplica: 10, ActuationFailureAlert: 1},
+		shadow.Deps{Source: shadowtest.NewSource(200), Forecaster: &driftForecaster{k: 3, step: time.Minute}, Policy: peakPolicy, Production: clampingGroup{grp, 8}},
+		shadow.WithLogger(testLogger(&syncBuffer{})), shadow.WithRetry(actuator.RetryConfig{After: instant}))
+	require.NoError(t, err)
+	r, err := c.Step(context.Background(), now)
+	require.NoError(t, err)
+	assert.True(t, r.Actuated)
+	assert.Equal(t, 8, r.Applied.LimitedTo)
+	assert.Empty(t, r.Alerts)
+	lim, _ := r.Condition(shadow.ScalingLimited)
+	assert.Equal(t, shadow.ReasonLimitedByActuator, lim.Reason)
+	assert.Contains(t, lim.Message, "limited to 8")
+	assert.Len(t, grp.Calls(), 1, "one call: a limited scale is not retried")
 }

@@ -110,8 +110,14 @@ type Applied struct {
 	// Drained is how many replicas were drained; Undrained how many of
 	// them were returned to service because the scale-down failed.
 	Drained, Undrained int
-	// Scaled is true when production accepted Plan.Target.
+	// Scaled is true when production accepted Plan.Target, or scaled to
+	// LimitedTo instead.
 	Scaled bool
+	// LimitedTo, when Limit is not empty, is the target production applied
+	// instead of Plan.Target (an actuator.Limited error: the group's own
+	// bounds clamped it); Limit says why.
+	LimitedTo int
+	Limit     string
 	// PoolScaled is true when the shadow pool accepted Plan.PoolTarget.
 	PoolScaled bool
 	// FractionSet is true when the mirror accepted Plan.Fraction.
@@ -174,6 +180,7 @@ const (
 	ReasonTooManyReplicas    = "TooManyReplicas"
 	ReasonTooFewReplicas     = "TooFewReplicas"
 	ReasonNoScaleDown        = "ScaleDownWhileMetricMissing"
+	ReasonLimitedByActuator  = "LimitedByActuator"
 	ReasonForecastValid      = "ForecastValid"
 	ReasonWarmingUp          = "WarmingUp"
 	ReasonForecastInvalid    = "ForecastInvalid"
