@@ -132,7 +132,7 @@ func (s *state) observe(t time.Time, sample Sample, rep *Report, v *verdict) {
 	dirs := make([]int, len(s.metrics))
 	valid := make([]bool, len(s.metrics))
 	for i, m := range s.metrics {
-		m.ok = false
+		m.ok, m.suspectUp = false, false
 		x, present := sample.Values[m.Metric]
 		switch {
 		case !present:
@@ -158,10 +158,22 @@ func (s *state) observe(t time.Time, sample Sample, rep *Report, v *verdict) {
 			m.pending, m.pendingV, m.pendingT, m.pendingDir = true, m.value, t, dir
 			rep.Suspect = append(rep.Suspect, m.Metric)
 			med, _, _ := m.rob.stats()
-			msg := fmt.Sprintf("%s = %.4g lies far %s its recent median %.4g: not acted on until the next pass or another metric confirms it",
-				m.Metric, m.value, map[int]string{1: "above", -1: "below"}[dir], med)
+			if dir < 0 {
+				msg := fmt.Sprintf("%s = %.4g lies far below its recent median %.4g: not acted on until the next pass or another metric confirms it", m.Metric, m.value, med)
+				v.alerts = append(v.alerts, Alert{Kind: AlertSuspectSample, Time: t, Message: msg})
+				v.hold(ReasonSuspectSample, msg)
+				continue
+			}
+			// Far above: the pass may add at most half the capacity (a real
+			// surge gets a head start, a glitch costs little) and may not
+			// remove any; the sample reaches the history and the
+			// forecaster only once confirmed.
+			msg := fmt.Sprintf("%s = %.4g lies far above its recent median %.4g: unconfirmed, so at most ×1.5 this pass", m.Metric, m.value, med)
 			v.alerts = append(v.alerts, Alert{Kind: AlertSuspectSample, Time: t, Message: msg})
-			v.hold(ReasonSuspectSample, msg)
+			m.suspectUp = true
+			if v.suspectUp == "" {
+				v.suspectUp = msg
+			}
 			continue
 		}
 		if m.pending && dir != 0 {

@@ -26,9 +26,11 @@
 //
 //   - a sample far outside its metric's recent distribution (beyond doubling
 //     or halving plus six robust deviations of the last 32 values) is
-//     suspect: alerted (AlertSuspectSample), held, and used only when the
-//     next pass or another metric confirms it, so a real step change is
-//     followed on the second pass;
+//     suspect: alerted (AlertSuspectSample) and kept out of the history and
+//     the forecaster until the next pass or another metric confirms it;
+//     meanwhile a sample far above lets the pass add at most half the
+//     capacity and remove none (a real surge gets a head start, a glitch
+//     costs little), a sample far below holds the pass;
 //   - a pass time that goes backwards or jumps forward by more than ten
 //     intervals is held; the next pass either returns to the old timeline
 //     or confirms the new one, which re-anchors the observation grid (a

@@ -82,18 +82,21 @@ func TestSpikeIsSuspectNotActedOn(t *testing.T) {
 			s.src.Set(shadow.RequestRate, spike)
 			r := s.step(t, s.now)
 			assert.Equal(t, []shadow.Metric{shadow.RequestRate}, r.Suspect)
-			assert.True(t, r.Held)
-			held, _ := r.Condition(shadow.Held)
-			assert.Equal(t, shadow.ReasonSuspectSample, held.Reason)
+			lim, _ := r.Condition(shadow.ScalingLimited)
+			assert.Equal(t, shadow.ReasonSuspectSample, lim.Reason, lim.Message)
 			require.NotEmpty(t, r.Alerts)
 			assert.Equal(t, shadow.AlertSuspectSample, r.Alerts[0].Kind)
-			assert.Equal(t, before, s.desired(t), "no scale on the spike")
+			assert.LessOrEqual(t, s.desired(t), before*3/2, "at most ×1.5 on an unconfirmed spike (was %d)", before)
 			for range 30 {
 				s.src.Set(shadow.RequestRate, s.noisy(100))
 				r = s.step(t, s.now)
 				require.False(t, r.Held, r.Decision.Reason)
+				require.Empty(t, r.Suspect)
 			}
-			assert.LessOrEqual(t, s.desired(t), before+2, "capacity stays near %d", before)
+			assert.LessOrEqual(t, s.desired(t), before+2, "capacity back near %d", before)
+			for _, o := range s.c.History() {
+				require.Less(t, o.Value, 1000.0, "the unconfirmed spike never reaches the history")
+			}
 		})
 	}
 }
@@ -103,7 +106,9 @@ func TestStepChangeFollowedWithinTwoPasses(t *testing.T) {
 	before := s.desired(t)
 	s.src.Set(shadow.RequestRate, 400)
 	r1 := s.step(t, s.now)
-	assert.True(t, r1.Held, "the first sample of a ×4 step is suspect")
+	assert.Equal(t, []shadow.Metric{shadow.RequestRate}, r1.Suspect, "the first sample of a ×4 step is suspect")
+	assert.Greater(t, s.desired(t), before, "a head start")
+	assert.LessOrEqual(t, s.desired(t), before*3/2)
 	r2 := s.step(t, s.now)
 	assert.False(t, r2.Held, r2.Decision.Reason)
 	assert.GreaterOrEqual(t, s.desired(t), policy.Replicas(400, 10, 0.7), "followed on the confirming pass (was %d)", before)

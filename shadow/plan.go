@@ -17,9 +17,13 @@ func (s *state) decidePolicy(t time.Time, st actuator.State, rep *Report, fc for
 	if v.holdReason != "" {
 		return policy.NewDecision(st.Desired, st.Desired, "holding: "+v.holdMsg)
 	}
-	load, best := rep.Load, -1.0
+	load, best, valid := rep.Load, -1.0, rep.LoadValid
+	if s.metrics[0].suspectUp {
+		// Bounded by the final bound to ×1.5 this pass.
+		load, valid = s.metrics[0].value, true
+	}
 	for _, m := range s.metrics {
-		if m.ok {
+		if m.ok || m.suspectUp {
 			load = max(load, m.weight*m.value)
 			if rep.Forecast.Len() == 0 && m.weight*m.value > best {
 				best, rep.Metric = m.weight*m.value, m.Metric
@@ -28,7 +32,7 @@ func (s *state) decidePolicy(t time.Time, st actuator.State, rep *Report, fc for
 	}
 	in := policy.Input{
 		Now: t, Current: st.Desired, Ready: st.Ready,
-		Load: load, LoadValid: rep.LoadValid,
+		Load: load, LoadValid: valid,
 		Forecast: fc, LeadSteps: steps, Shadow: rep.Shadow,
 		PerReplica: s.cfg.PerReplica, TargetUtilization: s.cfg.TargetUtilization,
 		Min: s.cfg.MinReplicas, Max: s.cfg.MaxReplicas,
@@ -63,6 +67,16 @@ func (s *state) bound(st actuator.State, dec policy.Decision, v *verdict) (polic
 		cond = Condition{Type: ScalingLimited, Status: true, Reason: ReasonTooManyReplicas, Message: fmt.Sprintf("desired %d above the maximum %d", dec.Target, hi)}
 		if t == lo {
 			cond.Reason, cond.Message = ReasonTooFewReplicas, fmt.Sprintf("desired %d below the minimum %d", dec.Target, lo)
+		}
+	}
+	if v.suspectUp != "" {
+		if limit := max(st.Desired, int(1.5*float64(st.Desired))); t > limit {
+			reason = fmt.Sprintf("%s; limited to %d: %s", reason, limit, v.suspectUp)
+			t = limit
+			cond = Condition{Type: ScalingLimited, Status: true, Reason: ReasonSuspectSample, Message: v.suspectUp}
+		}
+		if v.noScaleIn == "" {
+			v.noScaleIn = "an unconfirmed sample lies far above the recent load"
 		}
 	}
 	if v.noScaleIn != "" && t < st.Desired {

@@ -99,8 +99,9 @@ func (r *robust) judge(v, slack float64) int {
 }
 
 // high is the plausibility reference: the second largest of the recent
-// block maxima (so that no single value, however confirmed, sets it alone)
-// or the current median, whichever is larger; 0 before any value.
+// block maxima (so that no single old value sets it alone), the median, or
+// the largest of the last three accepted values (so that a confirmed surge
+// raises it at once), whichever is largest; 0 before any value.
 func (r *robust) high() float64 {
 	first, second := r.cur, 0.0
 	if r.curN == 0 {
@@ -117,6 +118,9 @@ func (r *robust) high() float64 {
 	ref := second
 	if r.nb == 0 {
 		ref = first // a single block so far
+	}
+	for i := 1; i <= min(3, r.n); i++ {
+		ref = math.Max(ref, r.win[(r.next-i+robustWindow)%robustWindow])
 	}
 	if r.n >= robustMin {
 		// The median as of the last judgement (at most one value old):

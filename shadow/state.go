@@ -51,9 +51,10 @@ type metricState struct {
 	pendingT   time.Time
 	pendingDir int
 	// This pass.
-	value float64
-	ok    bool // value accepted this pass
-	fcst  forecast.Forecast
+	value     float64
+	ok        bool // value accepted this pass
+	suspectUp bool // value far above the recent distribution, unconfirmed
+	fcst      forecast.Forecast
 }
 
 // state is everything the decide phase reads and updates. It is owned by
@@ -114,6 +115,7 @@ type verdict struct {
 	holdReason string // first hold cause (a Reason* code); "" when not held
 	holdMsg    string
 	noScaleIn  string // why a scale-down is refused this pass; "" when allowed
+	suspectUp  string // an unconfirmed sample far above: at most ×1.5, no scale-down
 }
 
 func (v *verdict) fail(dep string, err error) { v.faults = append(v.faults, fault{dep, err}) }
