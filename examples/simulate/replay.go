@@ -84,6 +84,9 @@ type summary struct {
 	ShadowHours    float64 `json:"-"`
 	WorstShortfall float64 `json:"-"` // largest demand − ready capacity, in replicas
 	ShadowScaleUps int     `json:"-"`
+	// PassErrors counts passes that reported a failure (a held pass, an
+	// implausible forecast): the replay goes on, as Run does.
+	PassErrors int `json:"pass_errors"`
 }
 
 // shadowCatalog is the instance catalog the replay's shadow pool chooses
@@ -201,7 +204,10 @@ func replay(ctx context.Context, tr Trace, o options) (*result, error) {
 		}
 		rep, err := ctrl.Step(ctx, now)
 		if err != nil {
-			return nil, fmt.Errorf("step %d (%s): %w", i, now.Format(time.RFC3339), err)
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("step %d (%s): %w", i, now.Format(time.RFC3339), err)
+			}
+			res.Summary.PassErrors++
 		}
 		st, err := prod.Current(ctx)
 		if err != nil {
