@@ -184,7 +184,7 @@ func replay(ctx context.Context, tr Trace, o options) (*result, error) {
 	}
 	ctrl, err := shadow.New(shadow.Config{
 		Interval: step, LeadTime: o.ReadyDelay, PerReplica: o.PerReplica, TargetUtilization: o.Target,
-		MinReplicas: o.Min, MaxReplicas: o.Max, DisableLeadTimeLearning: true,
+		MinReplicas: o.Min, MaxReplicas: o.Max, DisableLeadTimeLearning: true, Level: level(o),
 	}, shadow.Deps{Source: src, Forecaster: fc, Policy: pol, Production: prod}, opts...)
 	if err != nil {
 		return nil, err
@@ -274,4 +274,16 @@ func summarize(rows []row, o options, step time.Duration, events int) summary {
 		s.PaidCapacityRatio = paidSum / demSum
 	}
 	return s
+}
+
+// level is the interval level whose upper bound is the quantile the
+// predictive stack provisions for (0.8 for the 90th percentile), so that the
+// policy reads the forecaster's calibrated quantile rather than one
+// converted from a 95% interval under a normal assumption.
+func level(o options) float64 {
+	q := o.Quantile
+	if q <= 0 {
+		q = policy.DefaultQuantile
+	}
+	return 2*q - 1
 }
