@@ -306,7 +306,9 @@ func TestClassify(t *testing.T) {
 
 func TestLimitedErrorIsDetectableWithoutTheDriver(t *testing.T) {
 	var err error = actuator.Permanent(fmt.Errorf("wrapped: %w", &LimitedError{Requested: 50, Applied: 10, Max: 10}))
-	var lim interface{ ScalingLimited() (requested, applied int) }
+	var lim interface {
+		ScalingLimited() (requested, applied int)
+	}
 	require.ErrorAs(t, err, &lim)
 	req, applied := lim.ScalingLimited()
 	assert.Equal(t, [2]int{50, 10}, [2]int{req, applied})
