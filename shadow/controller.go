@@ -142,6 +142,9 @@ func New(cfg Config, deps Deps, opts ...Option) (*Controller, error) {
 	if c.retry.After == nil {
 		c.retry.After = c.clock.After
 	}
+	if c.retry.Now == nil {
+		c.retry.Now = c.clock.Now
+	}
 	if err := c.checkMetrics(); err != nil {
 		return nil, err
 	}

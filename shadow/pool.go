@@ -13,11 +13,16 @@ import (
 // InstanceType is one entry of a caller-supplied catalog of machine types
 // shadows may run on.
 type InstanceType struct {
-	Name        string
-	VCPU        float64
-	MemoryGiB   float64
+	// Name is the provider's name of the type (e.g. "c6g.large").
+	Name string
+	// VCPU is the number of virtual CPUs.
+	VCPU float64
+	// MemoryGiB is the memory in GiB.
+	MemoryGiB float64
+	// HourlyPrice is the price of one instance-hour, in any currency.
 	HourlyPrice float64
-	Spot        bool
+	// Spot marks a spot (preemptible) type.
+	Spot bool
 }
 
 // PoolConfig tunes the shadow pool. The zero value of each field selects

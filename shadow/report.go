@@ -90,13 +90,13 @@ type Plan struct {
 	Scale bool
 	// Drain is how many serving replicas to drain before a scale-down.
 	Drain int
-	// PoolTarget is the shadow replica count decided; ScalePool is true
-	// when the pool is to be scaled to it.
+	// PoolTarget is the shadow replica count decided.
 	PoolTarget int
-	ScalePool  bool
-	// Fraction is the mirrored fraction decided; SetFraction is true when
-	// it is to be set.
-	Fraction    float64
+	// ScalePool is true when the pool is to be scaled to PoolTarget.
+	ScalePool bool
+	// Fraction is the mirrored fraction decided.
+	Fraction float64
+	// SetFraction is true when Fraction is to be set on the mirror.
 	SetFraction bool
 	// Transition, when not nil, is the traffic move to advance.
 	Transition *transition.Plan
@@ -115,9 +115,10 @@ type Applied struct {
 	Scaled bool
 	// LimitedTo, when Limit is not empty, is the target production applied
 	// instead of Plan.Target (an actuator.Limited error: the group's own
-	// bounds clamped it); Limit says why.
+	// bounds clamped it).
 	LimitedTo int
-	Limit     string
+	// Limit says why the target was limited; empty when it was not.
+	Limit string
 	// PoolScaled is true when the shadow pool accepted Plan.PoolTarget.
 	PoolScaled bool
 	// FractionSet is true when the mirror accepted Plan.Fraction.
