@@ -114,6 +114,10 @@ func build(o options, client kubernetes.Interface, prom prometheus.QueryAPI, log
 		MinReplicas:       o.min,
 		MaxReplicas:       o.max,
 		ForecastOnly:      o.dryRun,
+		// The interval whose upper bound is the quantile the stack
+		// provisions for: the forecaster's calibrated quantile, not one
+		// converted from another level.
+		Level: 2*pcfg.Quantile - 1,
 	}, shadow.Deps{Source: src, Forecaster: fc, Policy: pol, Production: w},
 		shadow.WithLogger(log),
 		stateStore(o),
