@@ -10,8 +10,9 @@ type AlertKind int
 
 // Alert kinds.
 const (
-	// AlertAnomaly: the observed load fell outside the previous pass's
-	// one-step forecast interval.
+	// AlertAnomaly: the observed load fell outside the 99% band of the
+	// previous pass's one-step forecast (or the configured detector said
+	// so).
 	AlertAnomaly AlertKind = iota + 1
 	// AlertShadowDivergence: shadow latency or errors departed from their
 	// baseline while the forecast saw enough capacity.

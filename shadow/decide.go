@@ -228,9 +228,9 @@ func (s *state) anomaly(t time.Time, x float64, rep *Report, v *verdict) {
 			s.fcErr = 0.95*s.fcErr + 0.05*ape
 		}
 		s.fcErrN++
-		if s.detector == nil && (x < f.Lower[0] || x > f.Upper[0]) {
+		if lo, hi := anomalyBand(f); s.detector == nil && (x < lo || x > hi) {
 			v.alerts = append(v.alerts, Alert{Kind: AlertAnomaly, Time: t,
-				Message: fmt.Sprintf("load %.4g outside the %.0f%% forecast interval [%.4g, %.4g] (%s)", x, 100*f.Level, f.Lower[0], f.Upper[0], f.Model)})
+				Message: fmt.Sprintf("load %.4g outside the %.0f%% band [%.4g, %.4g] of the one-step forecast (%s)", x, 100*anomalyLevel, lo, hi, f.Model)})
 		}
 	}
 	if s.detector == nil {
@@ -360,3 +360,23 @@ func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
 		}
 	}
 }
+
+// anomalyLevel is the coverage of the band outside which an observation
+// raises AlertAnomaly, whatever Config.Level the forecasts are read at (a
+// Level set to the provisioned quantile, 0.8 say, would otherwise flag one
+// observation in five).
+const anomalyLevel = 0.99
+
+// anomalyBand widens (or narrows) the first step of f from its Level to
+// anomalyLevel, scaling each side by the ratio of the normal quantiles.
+func anomalyBand(f forecast.Forecast) (lo, hi float64) {
+	m, lo, hi := f.Mean[0], f.Lower[0], f.Upper[0]
+	if !(f.Level > 0 && f.Level < 1) {
+		return lo, hi
+	}
+	k := normalQuantile((1+anomalyLevel)/2) / normalQuantile((1+f.Level)/2)
+	return m - k*(m-lo), m + k*(hi-m)
+}
+
+// normalQuantile is the standard normal quantile function.
+func normalQuantile(p float64) float64 { return math.Sqrt2 * math.Erfinv(2*p-1) }

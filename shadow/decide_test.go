@@ -179,3 +179,15 @@ func TestRobustHighIgnoresOneBlock(t *testing.T) {
 	assert.Equal(t, -1, r.judge(0, 10))
 	assert.Equal(t, 0, r.judge(180, 10))
 }
+
+// The anomaly band is the 99% band whatever level the forecast was read at.
+func TestAnomalyBandIndependentOfLevel(t *testing.T) {
+	f := forecast.Forecast{Mean: []float64{100}, Lower: []float64{90}, Upper: []float64{110}, Level: 0.8}
+	lo, hi := anomalyBand(f)
+	assert.InDelta(t, 100-10*2.5758/1.2816, lo, 0.01)
+	assert.InDelta(t, 100+10*2.5758/1.2816, hi, 0.01)
+	f.Level = 0.99
+	lo, hi = anomalyBand(f)
+	assert.InDelta(t, 90, lo, 1e-9)
+	assert.InDelta(t, 110, hi, 1e-9)
+}

@@ -92,7 +92,8 @@ func WithAlertHandler(h func(Alert)) Option {
 // WithAnomalyDetector feeds every observation to d and raises AlertAnomaly
 // when d reports an alarm (for example forecast.NewBrutlag over a
 // forecaster of its own). nil keeps the default: an alert whenever an
-// observation falls outside the previous pass's one-step forecast interval.
+// observation falls outside the 99% band of the previous pass's one-step
+// forecast (its interval rescaled from Config.Level to 99%).
 func WithAnomalyDetector(d forecast.AnomalyDetector) Option {
 	return optionFunc(func(c *Controller) { c.detector = d })
 }
