@@ -14,8 +14,9 @@ const (
 	// previous pass's one-step forecast (or the configured detector said
 	// so).
 	AlertAnomaly AlertKind = iota + 1
-	// AlertShadowDivergence: shadow latency or errors departed from their
-	// baseline while the forecast saw enough capacity.
+	// AlertShadowDivergence: the shadows' p95 latency exceeded
+	// PoolConfig.DivergenceFactor × its baseline (error rates are not
+	// compared).
 	AlertShadowDivergence
 	// AlertActuationFailures: Config.ActuationFailureAlert actuations in a
 	// row failed.

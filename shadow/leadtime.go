@@ -17,7 +17,7 @@ type leadTimer struct {
 
 func newLeadTimer(size int) *leadTimer { return &leadTimer{size: size} }
 
-// observe updates from one pass: desired and ready before (prev) and after.
+// requestedAt records n replicas requested at now.
 func (l *leadTimer) requestedAt(now time.Time, n int) {
 	for i := 0; i < n; i++ {
 		l.requested = append(l.requested, now)
