@@ -62,8 +62,6 @@ func (h *history) lastTime() time.Time {
 	return r.t.Add(time.Duration(h.total-1-r.idx) * h.step)
 }
 
-func (h *history) len() int { return h.n }
-
 // snapshot copies the history, oldest first.
 func (h *history) snapshot() []Observation {
 	out := make([]Observation, h.n)
