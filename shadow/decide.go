@@ -81,6 +81,13 @@ func (s *state) decide(now time.Time, o observations) (Report, verdict) {
 // as a clock jump that must be confirmed by a third.
 func (s *state) maxPassGap() time.Duration { return 10 * s.cfg.Interval }
 
+// steady reports whether a pass at now follows one at from as passes
+// normally do: later, by at most maxPassGap.
+func (s *state) steady(from, now time.Time) bool {
+	d := now.Sub(from)
+	return d > 0 && d <= s.maxPassGap()
+}
+
 // gridTime maps the pass time onto the observation grid, which only moves
 // forward. A pass that jumps backwards, or forwards by more than
 // maxPassGap, is not observed: the next pass either returns to the old
@@ -94,16 +101,15 @@ func (s *state) gridTime(now time.Time, v *verdict) (time.Time, bool) {
 	}
 	prev := s.lastPass
 	s.lastPass = now
-	normal := func(from time.Time) bool { d := now.Sub(from); return d > 0 && d <= s.maxPassGap() }
 	switch {
-	case s.jumpActive && normal(s.jumpFrom):
+	case s.jumpActive && s.steady(s.jumpFrom, now):
 		s.jumpActive = false // the jump was a glitch: back on the old timeline
-	case s.jumpActive && normal(prev):
+	case s.jumpActive && s.steady(prev, now):
 		s.jumpActive = false // the new timeline holds: re-anchor
 		if !s.lastGrid.IsZero() && !now.Add(s.offset).After(s.lastGrid) {
 			s.offset = s.lastGrid.Add(s.cfg.Interval).Sub(now)
 		}
-	case s.jumpActive || !normal(prev):
+	case s.jumpActive || !s.steady(prev, now):
 		if !s.jumpActive {
 			s.jumpFrom = prev
 		}
@@ -299,7 +305,7 @@ var errForecastInvalid = errors.New("invalid forecast")
 // missed points after a gap of more than two intervals, and nothing
 // otherwise, nor for a pass whose time jumped.
 func (s *state) backfillSpan(now time.Time) span {
-	if s.jumpActive || (s.started && (now.Sub(s.lastPass) <= 0 || now.Sub(s.lastPass) > s.maxPassGap())) {
+	if s.jumpActive || (s.started && !s.steady(s.lastPass, now)) {
 		return span{}
 	}
 	iv := s.cfg.Interval

@@ -21,7 +21,6 @@ type observations struct {
 	stateErr  error
 	// The shadow pool's group and the mirror's stats, read only when the
 	// Controller has a pool.
-	poolRead bool
 	pool     actuator.State
 	poolErr  error
 	stats    mirror.Stats
@@ -61,7 +60,6 @@ func (c *Controller) gather(ctx context.Context, now time.Time, win span) observ
 		return nil
 	})
 	if c.poolCfg != nil {
-		o.poolRead = true
 		g.Go(func() error {
 			o.pool, o.poolErr = call(ctx, 0, "shadow actuator Current", c.shadowAct.Current)
 			return nil
