@@ -290,19 +290,11 @@ func (p *pool) plan(in poolInput) (int, float64, PoolStatus) {
 			frac = math.Min(1, float64(p.ready)*in.perReplica*p.cfg.ProbeUtilization/in.next)
 		}
 	}
-	s := PoolStatus{
-		Enabled:       true,
-		Active:        p.active,
-		Reason:        why,
-		Desired:       target,
-		Ready:         p.ready,
-		Fraction:      frac,
-		ForecastError: in.fcErr,
-		Triggered:     p.trig,
-	}
+	// Desired, Fraction, cost and Triggered are the ones in force after
+	// the pass: the Controller fills them in once the plan is applied.
+	s := PoolStatus{Enabled: true, Active: p.active, Reason: why, Ready: p.ready, ForecastError: in.fcErr}
 	if p.hasType {
 		s.InstanceType = p.itype.Name
-		s.CostPerHour = float64(target) * p.itype.HourlyPrice
 	}
 	return target, frac, s
 }
