@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/shadowscale/shadowscale/internal/mathx"
 )
 
 // AutoConfig configures [NewAuto]. The zero value of each field selects its
@@ -261,7 +263,7 @@ func (a *Auto) PeakUpper(lead int, level float64) (float64, error) {
 	if a.a.multiplicative() {
 		v = peak * (1 + q*sigma)
 	}
-	return finite(math.Max(v, 0), upper), nil
+	return mathx.FiniteOr(math.Max(v, 0), upper), nil
 }
 
 // Selection reports which model Auto chose and why.
@@ -348,7 +350,7 @@ func (a *autoModel) zQuantiles(level float64, step int) (lo, hi float64, ok bool
 	if !ok {
 		return 0, 0, false
 	}
-	z := normalQuantile((1 + level) / 2)
+	z := mathx.NormalQuantile((1 + level) / 2)
 	r := a.scaleRatio
 	if !(r > 0) || math.IsInf(r, 0) {
 		r = 1

@@ -5,6 +5,8 @@ import (
 	"math"
 	"slices"
 	"time"
+
+	"github.com/shadowscale/shadowscale/internal/mathx"
 )
 
 // model is the numerical part of a forecaster: parameters and state on a
@@ -355,22 +357,14 @@ func (f *Model) Forecast(h int, level float64) (Forecast, error) {
 		if f.m.multiplicative() {
 			lo, hi = m*(1+zlo*w), m*(1+zhi*w)
 		}
-		fc.Lower[i] = finite(math.Max(math.Min(lo, m), 0), 0)
-		fc.Upper[i] = finite(math.Max(hi, m), math.MaxFloat64)
+		fc.Lower[i] = mathx.FiniteOr(math.Max(math.Min(lo, m), 0), 0)
+		fc.Upper[i] = mathx.FiniteOr(math.Max(hi, m), math.MaxFloat64)
 	}
 	return fc, nil
 }
 
 // sq is x² capped so that sums and averages stay finite.
 func sq(x float64) float64 { return math.Min(x*x, math.MaxFloat64/4) }
-
-// finite returns v, or def when v is NaN or infinite.
-func finite(v, def float64) float64 {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return def
-	}
-	return v
-}
 
 func checkForecastArgs(h int, level float64) error {
 	if h < 1 {
@@ -401,10 +395,10 @@ func (f *Model) quantiles(level float64) (lo, hi float64) {
 	pl, ph := (1-level)/2, (1+level)/2
 	if f.cfg.Interval == IntervalEmpirical && len(f.zs) >= 50 {
 		lo, hi = quantileSorted(f.zs, pl), quantileSorted(f.zs, ph)
-		z := normalQuantile(ph)
+		z := mathx.NormalQuantile(ph)
 		return clampZ(lo, -z), clampZ(hi, z)
 	}
-	z := normalQuantile(ph)
+	z := mathx.NormalQuantile(ph)
 	return -z, z
 }
 
@@ -423,11 +417,6 @@ func clampZ(q, z float64) float64 {
 // (Auto, from its backtest errors).
 type zQuantiler interface {
 	zQuantiles(level float64, step int) (lo, hi float64, ok bool)
-}
-
-// normalQuantile is the standard normal quantile function.
-func normalQuantile(p float64) float64 {
-	return math.Sqrt2 * math.Erfinv(2*p-1)
 }
 
 // maxQuantilePoints bounds the sorted standardized errors a Model keeps.

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/shadowscale/shadowscale/internal/mathx"
 )
 
 // PolicyKind is the unit of a ScalingPolicy's Value.
@@ -172,7 +174,7 @@ func (r *rateLimiter) upLimit(now time.Time, current int) int {
 			proposed = start + p.Value
 		} else {
 			// Rounded up so a small group can always grow (HPA does the same).
-			proposed = ceilRatio(float64(start) * (1 + float64(p.Value)/100))
+			proposed = mathx.CeilInt(float64(start) * (1 + float64(p.Value)/100))
 		}
 		if r.up.Select == SelectMin {
 			result = min(result, proposed)

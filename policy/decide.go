@@ -5,6 +5,8 @@ import (
 	"math"
 	"strconv"
 	"time"
+
+	"github.com/shadowscale/shadowscale/internal/mathx"
 )
 
 // finish bounds target to [in.Min, in.Max], notes a clamp in the reason and
@@ -62,8 +64,13 @@ func num(v float64) string {
 	}
 }
 
-// finite reports whether v is neither NaN nor infinite.
-func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+// observed reports whether in.Load holds a usable observation (finite and
+// not negative), fresh or, when LoadValid is false, the last one seen.
+func (in Input) observed() bool { return mathx.Finite(in.Load) && in.Load >= 0 }
+
+// loadOK reports whether this pass observed a usable load: the metric was
+// read (LoadValid) and its value is finite and not negative.
+func (in Input) loadOK() bool { return in.LoadValid && in.observed() }
 
 // clock tracks the last decision time of a stateful policy so that state
 // can be discarded when time runs backwards (a replay restarted).
@@ -78,16 +85,4 @@ func (c *clock) advance(now time.Time) (rewound bool) {
 	rewound = c.set && now.Before(c.last)
 	c.last, c.set = now, true
 	return rewound
-}
-
-// ceilRatio returns ceil(x) for a non-negative finite x, guarding against
-// rounding noise and capping huge values like Replicas does.
-func ceilRatio(x float64) int {
-	if !(x > 0) {
-		return 0
-	}
-	if x >= maxReplicas {
-		return maxReplicas
-	}
-	return int(math.Ceil(x - 1e-9))
 }

@@ -2,9 +2,10 @@ package policy
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/shadowscale/shadowscale/forecast"
+
+	"github.com/shadowscale/shadowscale/internal/mathx"
 )
 
 // DefaultQuantile is the forecast quantile Headroom provisions for when
@@ -18,13 +19,10 @@ type HeadroomConfig struct {
 	Quantile float64
 }
 
-// z returns the standard normal quantile at p.
-func z(p float64) float64 { return math.Sqrt2 * math.Erfinv(2*p-1) }
-
 // QuantileForecast returns f with Mean replaced by the q-quantile of each
 // step's predictive distribution, read as normal: the interval [Lower,
-// Upper] at Level gives σ = (Upper − Mean) / z((1 + Level) / 2), and the
-// quantile is Mean + z(q) × σ (never below 0). Steps whose Mean or Upper is
+// Upper] at Level gives σ = (Upper − Mean) / Φ⁻¹((1 + Level) / 2), and the
+// quantile is Mean + Φ⁻¹(q) × σ (never below 0). Steps whose Mean or Upper is
 // not finite keep their Mean; a negative spread counts as 0. ok is false,
 // and f is returned unchanged, when f has no usable interval (Level outside
 // (0, 1), or Upper shorter than Mean).
@@ -32,12 +30,12 @@ func QuantileForecast(f forecast.Forecast, q float64) (out forecast.Forecast, ok
 	if !(f.Level > 0 && f.Level < 1) || len(f.Upper) < len(f.Mean) || !(q > 0 && q < 1) {
 		return f, false
 	}
-	zl, zq := z((1+f.Level)/2), z(q)
+	zl, zq := mathx.NormalQuantile((1+f.Level)/2), mathx.NormalQuantile(q)
 	mean := make([]float64, len(f.Mean))
 	for i, m := range f.Mean {
 		mean[i] = m
 		u := f.Upper[i]
-		if !finite(m) || !finite(u) {
+		if !mathx.Finite(m) || !mathx.Finite(u) {
 			continue
 		}
 		sigma := max(0, (u-m)/zl)
@@ -64,7 +62,7 @@ func Headroom(p Policy, cfg HeadroomConfig) (Policy, error) {
 		return nil, fmt.Errorf("policy: Headroom: Quantile (%v) must be in (0, 1)", cfg.Quantile)
 	}
 	label := fmt.Sprintf("P%s", num(q*100))
-	return Func(func(in Input) (Decision, error) {
+	return wrap("headroom", func(in Input) (Decision, error) {
 		if err := in.Validate(); err != nil {
 			return Decision{}, err
 		}
@@ -83,5 +81,5 @@ func Headroom(p Policy, cfg HeadroomConfig) (Policy, error) {
 		}
 		d.Reason = prefix + d.Reason
 		return d, nil
-	}), nil
+	}, p), nil
 }

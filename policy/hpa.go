@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/shadowscale/shadowscale/internal/mathx"
 )
 
 // HPARules are one direction of HPA's behavior field
@@ -155,7 +157,7 @@ func (h *HPA) Decide(in Input) (Decision, error) {
 		return h.commit(in, in.Max, fmt.Sprintf("HPA: current %d above max %d", in.Current, in.Max)), nil
 	case in.Current < in.Min || in.Current == 0:
 		return h.commit(in, max(in.Min, 1), fmt.Sprintf("HPA: current %d below min %d", in.Current, in.Min)), nil
-	case !in.LoadValid || !finite(in.Load) || in.Load < 0:
+	case !in.loadOK():
 		return hold(in, fmt.Sprintf("HPA: metric missing (load %s, valid %t): holding %d", num(in.Load), in.LoadValid, in.Current)), nil
 	case in.Ready == 0:
 		return hold(in, fmt.Sprintf("HPA: no ready replica reports the metric: holding %d", in.Current)), nil
@@ -183,7 +185,7 @@ func (h *HPA) proposal(in Input) (int, string) {
 		if withinTolerance(ratio, h.cfg.Tolerance) {
 			return in.Current, fmt.Sprintf("%s within tolerance %s: %d", head, num(h.cfg.Tolerance), in.Current)
 		}
-		n := ceilRatio(ratio * float64(in.Ready))
+		n := mathx.CeilInt(ratio * float64(in.Ready))
 		return n, fmt.Sprintf("%s: ceil(%s × %d) = %d", head, num(ratio), in.Ready, n)
 	}
 	// Unready replicas count as using nothing on a scale-up.
@@ -191,7 +193,7 @@ func (h *HPA) proposal(in Input) (int, string) {
 	if withinTolerance(newRatio, h.cfg.Tolerance) || newRatio < 1 {
 		return in.Current, fmt.Sprintf("%s; with %d unready at 0 the ratio is %s: %d", head, unready, num(newRatio), in.Current)
 	}
-	n := max(ceilRatio(newRatio*float64(in.Current)), in.Current)
+	n := max(mathx.CeilInt(newRatio*float64(in.Current)), in.Current)
 	return n, fmt.Sprintf("%s; with %d unready at 0: ceil(%s × %d) = %d", head, unready, num(newRatio), in.Current, n)
 }
 

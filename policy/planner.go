@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/shadowscale/shadowscale/internal/mathx"
 )
 
 // PlannerConfig configures the Planner. Start from DefaultPlannerConfig;
@@ -226,9 +228,9 @@ func (pl *Planner) makePlan(in Input, factor float64, boot int) (plan, bool) {
 	q := pl.cfg.Quantile
 	qLabel := "P" + num(q*100)
 	usable := in.Forecast.Level > 0 && in.Forecast.Level < 1 && len(in.Forecast.Upper) >= in.Forecast.Len()
-	zl, zq := 0.0, z(q)
+	zl, zq := 0.0, mathx.NormalQuantile(q)
 	if usable {
-		zl = z((1 + in.Forecast.Level) / 2)
+		zl = mathx.NormalQuantile((1 + in.Forecast.Level) / 2)
 	}
 	n := in.Forecast.Len()
 	lead := min(max(in.LeadSteps, 1), n)
@@ -237,27 +239,27 @@ func (pl *Planner) makePlan(in Input, factor float64, boot int) (plan, bool) {
 	seen := false
 	for i := 0; i < horiz; i++ {
 		m := in.Forecast.Mean[i]
-		if !finite(m) {
+		if !mathx.Finite(m) {
 			p.want, p.load, p.what = append(p.want, 0), append(p.load, 0), append(p.what, "no finite forecast")
 			continue
 		}
 		seen = true
 		m = max(m, 0) * factor
 		load, what, w := m, "mean", m/in.TargetUtilization
-		if usable && finite(in.Forecast.Upper[i]) && zl > 0 {
+		if usable && mathx.Finite(in.Forecast.Upper[i]) && zl > 0 {
 			sigma := max(0, in.Forecast.Upper[i]*factor-m) / zl
 			if qv := max(0, m+zq*sigma); qv/pl.cfg.MaxUtilization > w {
 				load, what, w = qv, qLabel, qv/pl.cfg.MaxUtilization
 			}
 		}
-		p.want = append(p.want, ceilRatio(w/in.PerReplica))
+		p.want = append(p.want, mathx.CeilInt(w/in.PerReplica))
 		p.load = append(p.load, load)
 		p.what = append(p.what, what)
 	}
 	if seen {
 		return p, true
 	}
-	if !finite(in.Load) || in.Load < 0 {
+	if !in.observed() {
 		return plan{}, false
 	}
 	l := in.Load * factor

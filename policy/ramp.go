@@ -5,6 +5,8 @@ import (
 	"slices"
 
 	"github.com/shadowscale/shadowscale/forecast"
+
+	"github.com/shadowscale/shadowscale/internal/mathx"
 )
 
 // RampConfig configures Ramp.
@@ -59,7 +61,7 @@ func (r *ramp) Decide(in Input) (Decision, error) {
 	if r.clk.advance(in.Now) {
 		r.loads = r.loads[:0]
 	}
-	if in.LoadValid && finite(in.Load) && in.Load >= 0 {
+	if in.loadOK() {
 		r.loads = append(r.loads, in.Load)
 		if len(r.loads) > r.cfg.Window {
 			r.loads = r.loads[len(r.loads)-r.cfg.Window:]
@@ -118,7 +120,7 @@ func (r *ramp) slope() (float64, bool) {
 	}
 	b := (fn*sxy - sx*sy) / den
 	mean := sy / fn
-	if !(b > 0) || !finite(b) || b*float64(n-1) < r.cfg.MinRise*mean {
+	if !(b > 0) || !mathx.Finite(b) || b*float64(n-1) < r.cfg.MinRise*mean {
 		return 0, false
 	}
 	return b, true

@@ -3,10 +3,12 @@ package policy
 import (
 	"fmt"
 	"math"
+
+	"github.com/shadowscale/shadowscale/internal/mathx"
 )
 
 // maxReplicas caps conversions so a huge or infinite load cannot overflow int.
-const maxReplicas = 1 << 30
+const maxReplicas = mathx.MaxInt
 
 // Replicas converts load into the replicas that serve it at the target
 // utilization: ceil(load / (perReplica × target)). It returns 0 for a
@@ -16,11 +18,10 @@ func Replicas(load, perReplica, target float64) int {
 		return 0
 	}
 	r := load / (perReplica * target)
-	if math.IsNaN(r) || r >= maxReplicas {
+	if math.IsNaN(r) {
 		return maxReplicas
 	}
-	// Guard against 3.0000000001 from rounding noise.
-	return int(math.Ceil(r - 1e-9))
+	return mathx.CeilInt(r)
 }
 
 // Clamp returns n bounded to [min, max].

@@ -20,7 +20,7 @@ func NoScaleInOnForecast(p, reactive Policy) (Policy, error) {
 	if err := needPolicy("NoScaleInOnForecast", "policy", p); err != nil {
 		return nil, err
 	}
-	return Func(func(in Input) (Decision, error) {
+	return wrap("no_scale_in_on_forecast", func(in Input) (Decision, error) {
 		if err := in.Validate(); err != nil {
 			return Decision{}, err
 		}
@@ -37,7 +37,7 @@ func NoScaleInOnForecast(p, reactive Policy) (Policy, error) {
 			}
 			floor, who = r.Target, fmt.Sprintf("reactive asks %d", r.Target)
 		} else {
-			if !in.LoadValid || !finite(in.Load) || in.Load < 0 {
+			if !in.loadOK() {
 				if d.Action == ScaleDown && in.Current <= in.Max {
 					return hold(in, fmt.Sprintf("no scale-in on forecast while the load metric is missing: holding %d (would %s)", in.Current, d)), nil
 				}
@@ -56,5 +56,5 @@ func NoScaleInOnForecast(p, reactive Policy) (Policy, error) {
 			return finish(in, floor, fmt.Sprintf("scale-in limited to %d: %s (would %s)", floor, who, d)), nil
 		}
 		return d, nil
-	}), nil
+	}, p, reactive), nil
 }

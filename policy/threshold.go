@@ -6,6 +6,8 @@ import (
 	"math"
 	"sync"
 	"time"
+
+	"github.com/shadowscale/shadowscale/internal/mathx"
 )
 
 // ThresholdConfig configures the Threshold policy. Start from
@@ -170,7 +172,7 @@ func PredictedLoad(in Input) Predicted {
 		lead := min(max(in.LeadSteps, 1), n)
 		peak, seen := 0.0, false
 		for _, v := range in.Forecast.Mean[:lead] {
-			if finite(v) {
+			if mathx.Finite(v) {
 				peak, seen = max(peak, v), true
 			}
 		}
@@ -178,7 +180,7 @@ func PredictedLoad(in Input) Predicted {
 			return Predicted{Load: peak, Source: fmt.Sprintf("forecast peak over %d steps", lead), OK: true, FromForecast: true}
 		}
 	}
-	if !finite(in.Load) || in.Load < 0 {
+	if !in.observed() {
 		return Predicted{Source: "no load and no forecast"}
 	}
 	if !in.LoadValid {

@@ -10,6 +10,8 @@ import (
 
 	"github.com/shadowscale/shadowscale/actuator"
 	"github.com/shadowscale/shadowscale/transition"
+
+	"github.com/shadowscale/shadowscale/internal/mathx"
 )
 
 // decide is the decision phase: a function of the pass time, the gathered
@@ -345,7 +347,7 @@ func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
 		fed := 0
 		for _, ob := range o.backfill[i] {
 			x := ob.Value
-			if (!last.IsZero() && !ob.Time.After(last)) || !ob.Time.Before(t) || !finite(x) || x < 0 {
+			if (!last.IsZero() && !ob.Time.After(last)) || !ob.Time.Before(t) || !mathx.Finite(x) || x < 0 {
 				continue
 			}
 			if safeObserve(m.fc, ob.Time, x) != nil {
@@ -380,9 +382,6 @@ func anomalyBand(f forecast.Forecast) (lo, hi float64) {
 	if !(f.Level > 0 && f.Level < 1) {
 		return lo, hi
 	}
-	k := normalQuantile((1+anomalyLevel)/2) / normalQuantile((1+f.Level)/2)
+	k := mathx.NormalQuantile((1+anomalyLevel)/2) / mathx.NormalQuantile((1+f.Level)/2)
 	return m - k*(m-lo), m + k*(hi-m)
 }
-
-// normalQuantile is the standard normal quantile function.
-func normalQuantile(p float64) float64 { return math.Sqrt2 * math.Erfinv(2*p-1) }

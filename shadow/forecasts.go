@@ -8,6 +8,8 @@ import (
 
 	"github.com/shadowscale/shadowscale/forecast"
 	"github.com/shadowscale/shadowscale/policy"
+
+	"github.com/shadowscale/shadowscale/internal/mathx"
 )
 
 // maxPlausible bounds a forecast: an upper bound above this multiple of the
@@ -130,7 +132,7 @@ func (s *state) checkForecast(m *metricState, f forecast.Forecast, steps int) er
 	}
 	for i := range n {
 		lo, mid, hi := f.Lower[i], f.Mean[i], f.Upper[i]
-		if !finite(lo) || !finite(mid) || !finite(hi) {
+		if !mathx.Finite(lo) || !mathx.Finite(mid) || !mathx.Finite(hi) {
 			return bad("step %d is not finite (%v, %v, %v)", i, lo, mid, hi)
 		}
 		if tol := 1e-9 * math.Max(1, math.Abs(mid)); lo > mid+tol || mid > hi+tol {
@@ -151,7 +153,8 @@ func (s *state) checkForecast(m *metricState, f forecast.Forecast, steps int) er
 	return nil
 }
 
-func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+// finite reports whether x is neither NaN nor infinite.
+func finite(x float64) bool { return mathx.Finite(x) }
 
 // name names a plug-in: its Name when it has one, else its type.
 func name(x any) string {

@@ -1,0 +1,39 @@
+// Package mathx holds the numeric helpers several packages of the module
+// share: the standard normal quantile, a finiteness test and a rounding-safe
+// ceiling. No user imports it.
+package mathx
+
+import "math"
+
+// MaxInt caps float-to-int conversions so that a huge or infinite value
+// cannot overflow an int: 2^30.
+const MaxInt = 1 << 30
+
+// NormalQuantile returns the p-quantile of the standard normal distribution
+// (the probit): NormalQuantile(0.975) ≈ 1.96. It returns −Inf at 0, +Inf at
+// 1 and NaN outside [0, 1].
+func NormalQuantile(p float64) float64 { return math.Sqrt2 * math.Erfinv(2*p-1) }
+
+// Finite reports whether v is neither NaN nor infinite.
+func Finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// FiniteOr returns v when it is finite and def otherwise.
+func FiniteOr(v, def float64) float64 {
+	if Finite(v) {
+		return v
+	}
+	return def
+}
+
+// CeilInt returns ceil(x) as an int for x > 0, ignoring rounding noise of
+// up to 1e-9 above a whole number (3.0000000001 gives 3). It returns 0 for
+// x ≤ 0 or NaN and caps x ≥ MaxInt (+Inf included) at MaxInt.
+func CeilInt(x float64) int {
+	if !(x > 0) {
+		return 0
+	}
+	if x >= MaxInt {
+		return MaxInt
+	}
+	return int(math.Ceil(x - 1e-9))
+}
