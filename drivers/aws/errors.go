@@ -3,7 +3,6 @@ package aws
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
@@ -31,34 +30,16 @@ var (
 )
 
 // LimitedError reports that Scale set the group to the nearest of its
-// limits instead of the target asked for: the scaling was limited, as the
-// Kubernetes HPA's ScalingLimited condition says. errors.Is(err,
-// ErrOutsideLimits) holds. Scale returns it wrapped in an
+// limits instead of the target asked for. It is the core's
+// [actuator.LimitedError]: Driver "aws", Group the Auto Scaling group's
+// name, Min and Max its MinSize and MaxSize, Err ErrOutsideLimits (so
+// errors.Is(err, ErrOutsideLimits) holds). Scale returns it wrapped in an
 // [actuator.PermanentError], since asking again gives the same answer.
-type LimitedError struct {
-	// Group is the Auto Scaling group's name.
-	Group string
-	// Requested is the target Scale was asked for.
-	Requested int
-	// Applied is the desired capacity the group was set to (or already
-	// had): MinSize or MaxSize.
-	Applied int
-	// Min and Max are the group's MinSize and MaxSize.
-	Min, Max int
+type LimitedError = actuator.LimitedError
+
+func limitedError(group string, requested, applied, lo, hi int) error {
+	return actuator.Permanent(&LimitedError{Driver: "aws", Group: group, Requested: requested, Applied: applied, Min: lo, Max: hi, Err: ErrOutsideLimits})
 }
-
-// Error implements error.
-func (e *LimitedError) Error() string {
-	return fmt.Sprintf("aws: group %q: target %d limited to %d [min %d, max %d]", e.Group, e.Requested, e.Applied, e.Min, e.Max)
-}
-
-// Unwrap returns ErrOutsideLimits.
-func (e *LimitedError) Unwrap() error { return ErrOutsideLimits }
-
-// ScalingLimited returns the target asked for and the one applied. Code
-// that must not import this driver (the core's Controller) can detect a
-// limited scaling with errors.As against an interface with this method.
-func (e *LimitedError) ScalingLimited() (requested, applied int) { return e.Requested, e.Applied }
 
 // permanentCodes are API error codes that retrying cannot fix: bad input,
 // an unknown group (the service reports it as ValidationError) and missing

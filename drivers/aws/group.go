@@ -97,7 +97,7 @@ func (g *Group) Scale(ctx context.Context, target int) error {
 		}
 	}
 	if applied != target {
-		return actuator.Permanent(&LimitedError{Group: g.name, Requested: target, Applied: applied, Min: lo, Max: hi})
+		return limitedError(g.name, target, applied, lo, hi)
 	}
 	return nil
 }

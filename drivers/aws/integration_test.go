@@ -226,7 +226,7 @@ func TestIntegrationClampsToTheLimits(t *testing.T) {
 	err = g.Scale(ctx, 50)
 	var lim *aws.LimitedError
 	require.ErrorAs(t, err, &lim)
-	assert.Equal(t, aws.LimitedError{Group: name, Requested: 50, Applied: 5, Min: 2, Max: 5}, *lim)
+	assert.Equal(t, aws.LimitedError{Driver: "aws", Group: name, Requested: 50, Applied: 5, Min: 2, Max: 5, Err: aws.ErrOutsideLimits}, *lim)
 	assert.True(t, actuator.IsPermanent(err))
 	assert.Equal(t, int32(5), awssdk.ToInt32(describe(t, name).DesiredCapacity))
 

@@ -26,32 +26,16 @@ var (
 )
 
 // LimitedError reports that Scale resized the group to the nearest of its
-// limits instead of the target asked for (the scaling was limited).
-// errors.Is(err, ErrOutsideLimits) holds. Scale returns it wrapped in an
+// limits instead of the target asked for. It is the core's
+// [actuator.LimitedError]: Driver "gcp", Group the group's resource path,
+// Min and Max the limits in force, Err ErrOutsideLimits (so errors.Is(err,
+// ErrOutsideLimits) holds). Scale returns it wrapped in an
 // [actuator.PermanentError], since asking again gives the same answer.
-type LimitedError struct {
-	// Group is the group's resource path.
-	Group string
-	// Requested is the target Scale was asked for.
-	Requested int
-	// Applied is the size the group was resized to (or already had).
-	Applied int
-	// Min and Max are the limits in force.
-	Min, Max int
+type LimitedError = actuator.LimitedError
+
+func limitedError(group string, requested, applied, lo, hi int) error {
+	return actuator.Permanent(&LimitedError{Driver: "gcp", Group: group, Requested: requested, Applied: applied, Min: lo, Max: hi, Err: ErrOutsideLimits})
 }
-
-// Error implements error.
-func (e *LimitedError) Error() string {
-	return fmt.Sprintf("gcp: %s: target %d limited to %d [min %d, max %d]", e.Group, e.Requested, e.Applied, e.Min, e.Max)
-}
-
-// Unwrap returns ErrOutsideLimits.
-func (e *LimitedError) Unwrap() error { return ErrOutsideLimits }
-
-// ScalingLimited returns the target asked for and the one applied. Code
-// that must not import this driver (the core's Controller) can detect a
-// limited scaling with errors.As against an interface with this method.
-func (e *LimitedError) ScalingLimited() (requested, applied int) { return e.Requested, e.Applied }
 
 // OperationError is a resize operation that came back with errors.
 type OperationError struct {

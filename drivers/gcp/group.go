@@ -145,7 +145,7 @@ func (g *Group) Scale(ctx context.Context, target int) error {
 		}
 	}
 	if applied != target {
-		return actuator.Permanent(&LimitedError{Group: g.cfg.String(), Requested: target, Applied: applied, Min: lo, Max: hi})
+		return limitedError(g.cfg.String(), target, applied, lo, hi)
 	}
 	return nil
 }

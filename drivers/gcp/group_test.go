@@ -293,6 +293,8 @@ func TestScaleClampsToTheLimitsAndReportsIt(t *testing.T) {
 		assert.True(t, actuator.IsPermanent(err))
 		var lim *LimitedError
 		require.ErrorAs(t, err, &lim)
+		_, limited := actuator.AsLimited(err)
+		assert.True(t, limited, "detectable without importing the driver")
 		assert.Equal(t, c.applied, lim.Applied)
 		assert.Equal(t, c.target, lim.Requested)
 		assert.Contains(t, err.Error(), fmt.Sprintf("target %d limited to %d", c.target, c.applied))
@@ -325,14 +327,4 @@ func TestConfigValidateLimits(t *testing.T) {
 	}
 	regional := Config{Project: "p", Region: "r", Name: "web", MaxSize: 2000}
 	require.NoError(t, regional.Validate())
-}
-
-func TestLimitedErrorIsDetectableWithoutTheDriver(t *testing.T) {
-	var err error = actuator.Permanent(fmt.Errorf("wrapped: %w", &LimitedError{Requested: 50, Applied: 10, Max: 10}))
-	var lim interface {
-		ScalingLimited() (requested, applied int)
-	}
-	require.ErrorAs(t, err, &lim)
-	req, applied := lim.ScalingLimited()
-	assert.Equal(t, [2]int{50, 10}, [2]int{req, applied})
 }
