@@ -31,7 +31,7 @@ func Bounds(p Policy, cfg BoundsConfig) (Policy, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return Func(func(in Input) (Decision, error) {
+	return wrap("bounds", func(in Input) (Decision, error) {
 		if err := in.Validate(); err != nil {
 			return Decision{}, err
 		}
@@ -47,5 +47,5 @@ func Bounds(p Policy, cfg BoundsConfig) (Policy, error) {
 			return Decision{}, err
 		}
 		return d, nil
-	}), nil
+	}, p), nil
 }

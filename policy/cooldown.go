@@ -39,7 +39,7 @@ func Cooldown(p Policy, cfg CooldownConfig) (Policy, error) {
 		prevHas       bool
 		pendingTarget int
 	)
-	return Func(func(in Input) (Decision, error) {
+	w := wrap("cooldown", func(in Input) (Decision, error) {
 		if err := in.Validate(); err != nil {
 			return Decision{}, err
 		}
@@ -70,5 +70,31 @@ func Cooldown(p Policy, cfg CooldownConfig) (Policy, error) {
 			last, has = in.Now, true
 		}
 		return d, nil
-	}), nil
+	}, p)
+	type own struct {
+		Clock         clockState `json:"clock"`
+		Last          time.Time  `json:"last"`
+		Has           bool       `json:"has"`
+		Pending       bool       `json:"pending"`
+		PrevLast      time.Time  `json:"prev_last"`
+		PrevHas       bool       `json:"prev_has"`
+		PendingTarget int        `json:"pending_target"`
+	}
+	w.save = func() any {
+		return own{c.state(), last, has, pending, prevLast, prevHas, pendingTarget}
+	}
+	w.load = func() (any, func() error, func()) {
+		var st own
+		check := func() error {
+			if st.PendingTarget < 0 {
+				return fmt.Errorf("pending target %d", st.PendingTarget)
+			}
+			return nil
+		}
+		return &st, check, func() {
+			c, last, has, pending = st.Clock.clock(), st.Last, st.Has, st.Pending
+			prevLast, prevHas, pendingTarget = st.PrevLast, st.PrevHas, st.PendingTarget
+		}
+	}
+	return w, nil
 }

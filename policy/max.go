@@ -21,7 +21,7 @@ func Max(policies ...Policy) (Policy, error) {
 			return nil, err
 		}
 	}
-	return Func(func(in Input) (Decision, error) {
+	return wrap("max", func(in Input) (Decision, error) {
 		if err := in.Validate(); err != nil {
 			return Decision{}, err
 		}
@@ -49,5 +49,5 @@ func Max(policies ...Policy) (Policy, error) {
 		}
 		best.Reason = fmt.Sprintf("max of [%s]: %s", strings.Join(targets, " "), best.Reason)
 		return best, nil
-	}), nil
+	}, policies...), nil
 }

@@ -57,7 +57,7 @@ func MaxCapacity(p Policy, cfg MaxCapacityConfig) (Policy, error) {
 	if cfg.BufferPercent < 0 || cfg.BufferPercent > 100 {
 		return nil, fmt.Errorf("policy: MaxCapacity: BufferPercent (%d) must be in [0, 100]", cfg.BufferPercent)
 	}
-	return Func(func(in Input) (Decision, error) {
+	return wrap("max_capacity", func(in Input) (Decision, error) {
 		if err := in.Validate(); err != nil {
 			return Decision{}, err
 		}
@@ -81,5 +81,5 @@ func MaxCapacity(p Policy, cfg MaxCapacityConfig) (Policy, error) {
 		}
 		d.Ceiling = ceiling
 		return d, nil
-	}), nil
+	}, p), nil
 }

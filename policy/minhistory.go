@@ -37,7 +37,7 @@ func MinHistory(p, fallback Policy, cfg MinHistoryConfig) (Policy, error) {
 		count   int
 		counted time.Time
 	)
-	return Func(func(in Input) (Decision, error) {
+	w := wrap("min_history", func(in Input) (Decision, error) {
 		if err := in.Validate(); err != nil {
 			return Decision{}, err
 		}
@@ -65,5 +65,22 @@ func MinHistory(p, fallback Policy, cfg MinHistoryConfig) (Policy, error) {
 		}
 		d.Reason = fmt.Sprintf("%s, falling back: %s", why, d.Reason)
 		return d, nil
-	}), nil
+	}, p, fallback)
+	type own struct {
+		Clock   clockState `json:"clock"`
+		Count   int        `json:"count"`
+		Counted time.Time  `json:"counted"`
+	}
+	w.save = func() any { return own{c.state(), count, counted} }
+	w.load = func() (any, func() error, func()) {
+		var st own
+		check := func() error {
+			if st.Count < 0 {
+				return fmt.Errorf("forecast count %d", st.Count)
+			}
+			return nil
+		}
+		return &st, check, func() { c, count, counted = st.Clock.clock(), st.Count, st.Counted }
+	}
+	return w, nil
 }

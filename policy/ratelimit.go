@@ -39,7 +39,7 @@ func RateLimit(p Policy, cfg RateLimitConfig) (Policy, error) {
 	}
 	r := &rateLimiter{up: cfg.Up, down: cfg.Down}
 	var c clock
-	return Func(func(in Input) (Decision, error) {
+	w := wrap("rate_limit", func(in Input) (Decision, error) {
 		if err := in.Validate(); err != nil {
 			return Decision{}, err
 		}
@@ -57,5 +57,15 @@ func RateLimit(p Policy, cfg RateLimitConfig) (Policy, error) {
 		}
 		r.record(in.Now, in.Current, d.Target)
 		return d, nil
-	}), nil
+	}, p)
+	type own struct {
+		Clock clockState `json:"clock"`
+		rateState
+	}
+	w.save = func() any { return own{c.state(), r.state()} }
+	w.load = func() (any, func() error, func()) {
+		var st own
+		return &st, func() error { return st.check() }, func() { c = st.Clock.clock(); st.apply(r) }
+	}
+	return w, nil
 }

@@ -29,7 +29,7 @@ func Stabilize(p Policy, cfg StabilizeConfig) (Policy, error) {
 	}
 	s := &stabilizer{up: cfg.Up, down: cfg.Down}
 	var c clock
-	return Func(func(in Input) (Decision, error) {
+	w := wrap("stabilize", func(in Input) (Decision, error) {
 		if err := in.Validate(); err != nil {
 			return Decision{}, err
 		}
@@ -45,5 +45,15 @@ func Stabilize(p Policy, cfg StabilizeConfig) (Policy, error) {
 			return d, nil
 		}
 		return finishUpTo(in, n, d.Ceiling, fmt.Sprintf("%s; %s: %d", d.Reason, why, n)), nil
-	}), nil
+	}, p)
+	type own struct {
+		Clock clockState `json:"clock"`
+		stabState
+	}
+	w.save = func() any { return own{c.state(), s.state()} }
+	w.load = func() (any, func() error, func()) {
+		var st own
+		return &st, func() error { return st.check() }, func() { c, s.recs = st.Clock.clock(), st.recs() }
+	}
+	return w, nil
 }

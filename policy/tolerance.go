@@ -27,7 +27,7 @@ func Tolerance(p Policy, cfg ToleranceConfig) (Policy, error) {
 	if !(cfg.Up >= 0 && cfg.Up < 1) || !(cfg.Down >= 0 && cfg.Down < 1) {
 		return nil, fmt.Errorf("policy: Tolerance: Up (%v) and Down (%v) must be in [0, 1)", cfg.Up, cfg.Down)
 	}
-	return Func(func(in Input) (Decision, error) {
+	return wrap("tolerance", func(in Input) (Decision, error) {
 		if err := in.Validate(); err != nil {
 			return Decision{}, err
 		}
@@ -45,5 +45,5 @@ func Tolerance(p Policy, cfg ToleranceConfig) (Policy, error) {
 				num(change), d.Action, num(band), in.Current, d)), nil
 		}
 		return d, nil
-	}), nil
+	}, p), nil
 }
