@@ -771,7 +771,7 @@ func (a *autoModel) ewmaScale(c model, y []float64) float64 {
 	c.reset(y)
 	var num, den float64
 	for _, v := range y {
-		e := relErr(c, v, c.next())
+		e := oneStepError(c, v, c.next())
 		if !math.IsNaN(e) && !math.IsInf(e, 0) {
 			num = (1-a.lambda)*num + a.lambda*sq(e)
 			den = (1-a.lambda)*den + a.lambda
@@ -805,7 +805,7 @@ func (a *autoModel) calibrate(c model, y []float64, h, split int, fitted bool) {
 	c.reset(y[:n0])
 	var num, den float64 // bias-corrected EWMA of squared one-step errors
 	track := func(v float64) {
-		e := relErr(c, v, c.next())
+		e := oneStepError(c, v, c.next())
 		if !math.IsNaN(e) && !math.IsInf(e, 0) {
 			num = (1-a.lambda)*num + a.lambda*sq(e)
 			den = (1-a.lambda)*den + a.lambda
@@ -842,8 +842,8 @@ func (a *autoModel) calibrate(c model, y []float64, h, split int, fitted bool) {
 			for i, p := range buf[:min(h, n-t)] {
 				p = max(p, 0)
 				maxY, maxP = max(maxY, y[t+i]), max(maxP, p)
-				z := relErr(c, y[t+i], p) / math.Sqrt(s2*a.kv[i])
-				zp := relErr(c, maxY, maxP) / math.Sqrt(s2)
+				z := oneStepError(c, y[t+i], p) / math.Sqrt(s2*a.kv[i])
+				zp := oneStepError(c, maxY, maxP) / math.Sqrt(s2)
 				if !math.IsNaN(z) && !math.IsInf(z, 0) && !math.IsNaN(zp) && !math.IsInf(zp, 0) {
 					a.zsBest = append(a.zsBest, z)
 					a.pkBest = append(a.pkBest, zp)
@@ -853,13 +853,4 @@ func (a *autoModel) calibrate(c model, y []float64, h, split int, fitted bool) {
 		}
 		track(y[t])
 	}
-}
-
-// relErr is the one-step error of forecast p for v, relative to p for
-// multiplicative models.
-func relErr(m model, v, p float64) float64 {
-	if m.multiplicative() {
-		return (v - p) / math.Max(p, 1e-9)
-	}
-	return v - p
 }

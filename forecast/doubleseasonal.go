@@ -214,15 +214,8 @@ func (m *dshw) sse(y []float64, p *[5]float64) float64 {
 }
 
 func (m *dshw) estimate(y []float64) error {
-	if len(y) < m.minHistory() {
-		return fmt.Errorf("%w: %s has %d observations, needs %d", ErrInsufficientHistory, m.name(), len(y), m.minHistory())
-	}
-	if m.mult {
-		for i, v := range y {
-			if v <= 0 {
-				return fmt.Errorf("%w: multiplicative seasonality needs positive values, got %v at index %d", ErrInvalidArgument, v, i)
-			}
-		}
+	if err := checkFitInput(y, m.name(), m.minHistory(), m.mult, "multiplicative seasonality"); err != nil {
+		return err
 	}
 	m.initial(y)
 	all := m.p
@@ -238,37 +231,18 @@ func (m *dshw) estimate(y []float64) error {
 		}
 		free = append(free, i)
 	}
-	if len(free) > 0 {
-		startVals := [][5]float64{
-			{0.3, 0.01, 0.1, 0.1, 0.5}, {0.8, 0.001, 0.05, 0.05, 0.2}, {0.1, 0.01, 0.2, 0.2, 0.8},
-			{0.05, 0.001, 0.01, 0.01, 0.9}, {0.5, 0.05, 0.3, 0.3, 0.1},
-		}
-		bs := make([]bound, len(free))
-		for k := range free {
-			bs[k] = bound{0, 1}
-		}
-		var starts [][]float64
-		if m.fitted && warm(m.fitN, len(y)) {
-			startVals = [][5]float64{m.p}
-		}
-		for _, sv := range startVals {
-			st := make([]float64, len(free))
-			for k, i := range free {
-				st[k] = sv[i]
-			}
-			starts = append(starts, st)
-		}
-		p := all
-		best, _ := minimizeBoxed(func(x []float64) float64 {
-			for k, i := range free {
-				p[i] = x[k]
-			}
-			return m.sse(y, &p)
-		}, bs, starts, 120*len(free))
-		for k, i := range free {
-			all[i] = best[k]
-		}
+	starts := [][]float64{
+		{0.3, 0.01, 0.1, 0.1, 0.5}, {0.8, 0.001, 0.05, 0.05, 0.2}, {0.1, 0.01, 0.2, 0.2, 0.8},
+		{0.05, 0.001, 0.01, 0.01, 0.9}, {0.5, 0.05, 0.3, 0.3, 0.1},
 	}
+	if m.fitted && warm(m.fitN, len(y)) {
+		starts = [][]float64{m.p[:]}
+	}
+	bs := make([]bound, len(free))
+	for k := range free {
+		bs[k] = bound{0, 1}
+	}
+	fitFree(all[:], free, bs, starts, 120, func(p []float64) float64 { return m.sse(y, (*[5]float64)(p)) })
 	m.p = all
 	m.fitted = true
 	m.fitN = len(y)

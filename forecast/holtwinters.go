@@ -375,15 +375,8 @@ func (h *hw) nParams() int {
 func (h *hw) relErrors() bool { return h.errMult }
 
 func (h *hw) estimate(y []float64) error {
-	if len(y) < h.minHistory() {
-		return fmt.Errorf("%w: %s has %d observations, needs %d", ErrInsufficientHistory, h.name(), len(y), h.minHistory())
-	}
-	if h.mult || h.errMult {
-		for i, v := range y {
-			if v <= 0 {
-				return fmt.Errorf("%w: multiplicative seasonality or errors need positive values, got %v at index %d", ErrInvalidArgument, v, i)
-			}
-		}
+	if err := checkFitInput(y, h.name(), h.minHistory(), h.mult || h.errMult, "multiplicative seasonality or errors"); err != nil {
+		return err
 	}
 	h.initial(y)
 	// Parameter layout: alpha, beta, gamma, phi; used[i] marks the free ones.
@@ -410,40 +403,21 @@ func (h *hw) estimate(y []float64) error {
 	if h.trend == TrendDamped && h.fixed[3] != nil {
 		all[3] = *h.fixed[3]
 	}
-	if len(free) > 0 {
-		startVals := [][4]float64{
-			{0.5, 0.05, 0.1, 0.95}, {0.9, 0.01, 0.02, 0.9}, {0.2, 0.2, 0.3, 0.85},
-			{0.1, 0.01, 0.05, 0.95}, {0.7, 0.1, 0.3, 0.9}, {0.3, 0.001, 0.5, 0.98},
-		}
-		var starts [][]float64
-		var bs []bound
-		for _, i := range free {
-			bs = append(bs, bounds[i])
-		}
-		if h.fitted && warm(h.fitN, len(y)) {
-			// A refit on a window of about the same length (online use)
-			// starts from the current parameters only: they are usually
-			// close, and the search is then about twice as cheap.
-			startVals = [][4]float64{{h.alpha, h.beta, h.gamma, h.phi}}
-		}
-		for _, sv := range startVals {
-			st := make([]float64, len(free))
-			for k, i := range free {
-				st[k] = sv[i]
-			}
-			starts = append(starts, st)
-		}
-		p := all
-		best, _ := minimizeBoxed(func(x []float64) float64 {
-			for k, i := range free {
-				p[i] = x[k]
-			}
-			return h.sse(y, p[0], p[1], p[2], p[3])
-		}, bs, starts, 150*len(free))
-		for k, i := range free {
-			all[i] = best[k]
-		}
+	starts := [][]float64{
+		{0.5, 0.05, 0.1, 0.95}, {0.9, 0.01, 0.02, 0.9}, {0.2, 0.2, 0.3, 0.85},
+		{0.1, 0.01, 0.05, 0.95}, {0.7, 0.1, 0.3, 0.9}, {0.3, 0.001, 0.5, 0.98},
 	}
+	if h.fitted && warm(h.fitN, len(y)) {
+		// A refit on a window of about the same length (online use)
+		// starts from the current parameters only: they are usually
+		// close, and the search is then about twice as cheap.
+		starts = [][]float64{{h.alpha, h.beta, h.gamma, h.phi}}
+	}
+	var bs []bound
+	for _, i := range free {
+		bs = append(bs, bounds[i])
+	}
+	fitFree(all[:], free, bs, starts, 150, func(p []float64) float64 { return h.sse(y, p[0], p[1], p[2], p[3]) })
 	h.alpha, h.beta, h.gamma, h.phi = all[0], all[1], all[2], all[3]
 	h.fitted = true
 	h.fitN = len(y)

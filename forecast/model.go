@@ -83,6 +83,9 @@ type Model struct {
 	zs []float64
 	// Cumulative variance factors: kh[h-1] = 1 + Σ_{j<h} c_j².
 	kh []float64
+
+	// rs, after UnmarshalState, tracks the refill of the window.
+	rs *restored
 }
 
 func newModel(k kind, cfg Config, m model) *Model {
@@ -117,6 +120,9 @@ func checkValue(v float64) error {
 // when it triggers a fit (first fit, Config.RefitEvery).
 func (f *Model) Observe(t time.Time, v float64) error {
 	if err := checkValue(v); err != nil {
+		return err
+	}
+	if took, err := f.refillObserve(t, v); took {
 		return err
 	}
 	if !f.started {
@@ -167,6 +173,7 @@ func (f *Model) restart(t time.Time) {
 	f.hist.clear()
 	f.fitted, f.failed = false, false
 	f.sinceFit = 0
+	f.rs = nil
 }
 
 // observe folds a real observation into the state and the error scale.
@@ -195,10 +202,12 @@ func (f *Model) add(v float64) {
 // many orders of magnitude.
 const maxRelError = 4
 
-// oneStepError is v − p, relative to p for multiplicative models and then
-// bounded to [−1, maxRelError].
-func (f *Model) oneStepError(v, p float64) float64 {
-	if !f.m.multiplicative() {
+// oneStepError is the one-step error of forecast p for the observation v
+// on m's scale: v − p, relative to p for multiplicative models and then
+// bounded to [−1, maxRelError]. The online error scale and Auto's
+// calibration both read it.
+func oneStepError(m model, v, p float64) float64 {
+	if !m.multiplicative() {
 		return v - p
 	}
 	return math.Max(-1, math.Min((v-p)/math.Max(p, 1e-9), maxRelError))
@@ -207,7 +216,7 @@ func (f *Model) oneStepError(v, p float64) float64 {
 // trackError updates the error scale with the one-step error of forecast p
 // for the observation v; it appends the standardized error to zs if not nil.
 func (f *Model) trackError(v, p float64, zs *[]float64) {
-	e := f.oneStepError(v, p)
+	e := oneStepError(f.m, v, p)
 	if math.IsNaN(e) || math.IsInf(e, 0) {
 		return
 	}
@@ -259,6 +268,9 @@ type upgrader interface {
 // set the state and the error scale. It returns an error wrapping
 // [ErrInsufficientHistory] when the history is too short.
 func (f *Model) Refit() error {
+	if f.keepRestored() {
+		return nil
+	}
 	n := f.hist.len()
 	if need := f.m.minHistory(); n < need {
 		return fmt.Errorf("%w: %s has %d observations, needs %d", ErrInsufficientHistory, f.m.name(), n, need)
@@ -291,7 +303,7 @@ func (f *Model) replay(y []float64) {
 	for i, v := range y {
 		p := f.m.next()
 		if i >= burn {
-			e := f.oneStepError(v, p)
+			e := oneStepError(f.m, v, p)
 			if !math.IsNaN(e) && !math.IsInf(e, 0) {
 				sum += sq(e) / float64(len(y))
 				cnt++

@@ -1,7 +1,9 @@
 package forecast
 
 import (
+	"fmt"
 	"math"
+	"slices"
 	"sort"
 
 	"gonum.org/v1/gonum/optimize"
@@ -85,4 +87,49 @@ func minimizeBoxed(obj func(p []float64) float64, bounds []bound, starts [][]flo
 		}
 	}
 	return best, bestF
+}
+
+// fitFree minimizes loss over the entries of all listed in free, the others
+// held as they are, and writes the optimum into all. bs holds one bound per
+// free entry; each start gives a value for every entry of all, of which the
+// free ones are read; the search gets evalsPerParam evaluations per free
+// parameter. With no free entry it does nothing.
+func fitFree(all []float64, free []int, bs []bound, starts [][]float64, evalsPerParam int, loss func(p []float64) float64) {
+	if len(free) == 0 {
+		return
+	}
+	st := make([][]float64, len(starts))
+	for j, sv := range starts {
+		st[j] = make([]float64, len(free))
+		for k, i := range free {
+			st[j][k] = sv[i]
+		}
+	}
+	p := slices.Clone(all)
+	best, _ := minimizeBoxed(func(x []float64) float64 {
+		for k, i := range free {
+			p[i] = x[k]
+		}
+		return loss(p)
+	}, bs, st, evalsPerParam*len(free))
+	for k, i := range free {
+		all[i] = best[k]
+	}
+}
+
+// checkFitInput reports a window shorter than minHistory observations and,
+// when positive is set, the first value that is not positive (what names
+// the model part that needs them).
+func checkFitInput(y []float64, name string, minHistory int, positive bool, what string) error {
+	if len(y) < minHistory {
+		return fmt.Errorf("%w: %s has %d observations, needs %d", ErrInsufficientHistory, name, len(y), minHistory)
+	}
+	if positive {
+		for i, v := range y {
+			if v <= 0 {
+				return fmt.Errorf("%w: %s: positive values needed, got %v at index %d", ErrInvalidArgument, what, v, i)
+			}
+		}
+	}
+	return nil
 }
