@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/shadowscale/shadowscale/forecast"
-
 	"github.com/shadowscale/shadowscale/internal/mathx"
 )
 

@@ -5,7 +5,6 @@ import (
 	"slices"
 
 	"github.com/shadowscale/shadowscale/forecast"
-
 	"github.com/shadowscale/shadowscale/internal/mathx"
 )
 

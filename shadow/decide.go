@@ -9,9 +9,8 @@ import (
 	"github.com/shadowscale/shadowscale/forecast"
 
 	"github.com/shadowscale/shadowscale/actuator"
-	"github.com/shadowscale/shadowscale/transition"
-
 	"github.com/shadowscale/shadowscale/internal/mathx"
+	"github.com/shadowscale/shadowscale/transition"
 )
 
 // decide is the decision phase: a function of the pass time, the gathered

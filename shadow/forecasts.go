@@ -7,9 +7,8 @@ import (
 	"time"
 
 	"github.com/shadowscale/shadowscale/forecast"
-	"github.com/shadowscale/shadowscale/policy"
-
 	"github.com/shadowscale/shadowscale/internal/mathx"
+	"github.com/shadowscale/shadowscale/policy"
 )
 
 // maxPlausible bounds a forecast: an upper bound above this multiple of the
