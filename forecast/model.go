@@ -266,7 +266,9 @@ type upgrader interface {
 
 // Refit estimates the parameters on the history window and replays it to
 // set the state and the error scale. It returns an error wrapping
-// [ErrInsufficientHistory] when the history is too short.
+// [ErrInsufficientHistory] when the history is too short. After
+// UnmarshalState it keeps the restored fit, and returns nil, until the
+// window is as long as when the state was saved (see [Stateful]).
 func (f *Model) Refit() error {
 	if f.keepRestored() {
 		return nil

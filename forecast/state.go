@@ -1,0 +1,700 @@
+package forecast
+
+import (
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Stateful is an optional capability of a Forecaster: MarshalState
+// captures what it learned — the fitted parameters, the level, trend and
+// seasonal states, the error scale, and for [Auto] the outcome of the last
+// selection and the calibration of its intervals — and UnmarshalState
+// restores it into a forecaster built with the same configuration, so that
+// a restarted process forecasts as the old one would have. The Controller
+// detects it with a type assertion. [Model] and [Auto] implement it.
+//
+// The state does not hold the history window: after UnmarshalState the
+// forecaster takes its history back from the caller, who observes the
+// window again, oldest first (a metrics source's history, say).
+// Observations at or before the last one the state had seen go into the
+// window only, not into the restored state; gaps among them are filled by
+// linear interpolation, and values older than the window the state had
+// are dropped. The first later observation continues as usual. Until the
+// window is as long again as when the state was saved, Refit keeps the
+// restored fit (a fit on a shorter window would throw away a good model),
+// so that a restart without the history forecasts well at once too.
+//
+// With the whole window observed again, values equal to those first seen
+// and no gap filled in it, the restored forecaster forecasts, refits and
+// reselects exactly as the one that saved the state. Gap fills are the
+// exception: a fitted forecaster filled a gap with its own forecasts,
+// which the restored one cannot know, and interpolates instead.
+//
+// UnmarshalState checks the version, the configuration the state was saved
+// under and every value before it changes anything: on an error wrapping
+// [ErrBadState] the forecaster is as it was.
+type Stateful interface {
+	MarshalState() ([]byte, error)
+	UnmarshalState(data []byte) error
+}
+
+// ErrBadState reports a state UnmarshalState cannot use: corrupt, of
+// another version, or saved by a forecaster of another configuration.
+var ErrBadState = errors.New("forecast: unusable state")
+
+// stateVersion is the version of the state format.
+const stateVersion = 1
+
+var (
+	_ Stateful = (*Model)(nil)
+	_ Stateful = (*Auto)(nil)
+)
+
+// floats is a float64 slice encoded exactly, NaN and infinities included,
+// as base64 of its little-endian bits.
+type floats []float64
+
+func (v floats) MarshalJSON() ([]byte, error) {
+	b := make([]byte, 8*len(v))
+	for i, x := range v {
+		binary.LittleEndian.PutUint64(b[8*i:], math.Float64bits(x))
+	}
+	return json.Marshal(base64.StdEncoding.EncodeToString(b))
+}
+
+func (v *floats) UnmarshalJSON(data []byte) error {
+	b, err := decodeBase64(data, 8)
+	if err != nil {
+		return err
+	}
+	out := make([]float64, len(b)/8)
+	for i := range out {
+		out[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
+	}
+	*v = out
+	return nil
+}
+
+// floats32 is a float32 slice encoded as floats is.
+type floats32 []float32
+
+func (v floats32) MarshalJSON() ([]byte, error) {
+	b := make([]byte, 4*len(v))
+	for i, x := range v {
+		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
+	}
+	return json.Marshal(base64.StdEncoding.EncodeToString(b))
+}
+
+func (v *floats32) UnmarshalJSON(data []byte) error {
+	b, err := decodeBase64(data, 4)
+	if err != nil {
+		return err
+	}
+	out := make([]float32, len(b)/4)
+	for i := range out {
+		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+	}
+	*v = out
+	return nil
+}
+
+func decodeBase64(data []byte, size int) ([]byte, error) {
+	var s string
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, err
+	}
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return nil, err
+	}
+	if len(b)%size != 0 {
+		return nil, fmt.Errorf("%d bytes is not a whole number of %d-byte values", len(b), size)
+	}
+	return b, nil
+}
+
+// modelDoc is the state of a Model.
+type modelDoc struct {
+	Version int       `json:"version"`
+	Config  string    `json:"config"`
+	Started bool      `json:"started"`
+	T0      time.Time `json:"t0"`
+	Slot    int64     `json:"slot"`
+	Fitted  bool      `json:"fitted"`
+	Failed  bool      `json:"failed"`
+	Total   int64     `json:"total"`
+	// SinceFit and HistLen count observations since the last fit and in
+	// the window.
+	SinceFit int `json:"since_fit"`
+	HistLen  int `json:"window_len"`
+	// Vals holds the last value and the error scale s².
+	Vals floats  `json:"values"`
+	Zs   floats  `json:"standardized_errors"`
+	M    mState  `json:"model"`
+	Auto *autoSt `json:"auto,omitempty"`
+}
+
+// mState is the state of one model: its parameters and, when Full, its
+// level, trend and seasonal states.
+type mState struct {
+	ID      string   `json:"id"`
+	Fitted  bool     `json:"fitted,omitempty"`
+	FitN    int      `json:"fit_n,omitempty"`
+	Label   string   `json:"label,omitempty"`
+	Params  floats   `json:"params,omitempty"`
+	Full    bool     `json:"full,omitempty"`
+	Vals    floats   `json:"values,omitempty"`
+	N       int      `json:"n,omitempty"`
+	Pos     []int    `json:"pos,omitempty"`
+	Seasons []floats `json:"seasons,omitempty"`
+}
+
+// autoSt is the state of Auto's selection.
+type autoSt struct {
+	Cands    []mState   `json:"candidates"`
+	Chosen   []int      `json:"chosen"` // one index, or a combination's parts
+	Combined bool       `json:"combined,omitempty"`
+	HB       int        `json:"backtest_horizon"`
+	Total    int64      `json:"total"`
+	SelTotal int64      `json:"selected_at"`
+	Selected bool       `json:"selected"`
+	N        int        `json:"n"`
+	Label    string     `json:"label"`
+	Sel      selState   `json:"selection"`
+	Buckets  []floats32 `json:"buckets"`
+	Peaks    []floats32 `json:"peak_buckets"`
+	// Vals holds scaleRatio and s2Cal.
+	Vals floats `json:"values"`
+}
+
+type selState struct {
+	Model    string   `json:"model"`
+	Reason   string   `json:"reason"`
+	Fallback bool     `json:"fallback"`
+	Horizon  int      `json:"horizon"`
+	Origins  int      `json:"origins"`
+	Names    []string `json:"names"`
+	MASE     floats   `json:"mase"`
+	Skipped  []string `json:"skipped"`
+}
+
+// stater is a model whose state can be saved and restored.
+type stater interface {
+	// id names the model and the configuration its state depends on.
+	id() string
+	// save returns the parameters and, with full, the dynamic state.
+	save(full bool) mState
+	// load checks st and returns the function that applies it.
+	load(st mState) (func(), error)
+}
+
+// restored is a Model's progress in taking back its history after
+// UnmarshalState.
+type restored struct {
+	refilling bool
+	have      bool    // a value went into the window
+	slot      int64   // grid slot of the last value put into the window
+	v         float64 // that value
+	n         int     // window length when the state was saved
+}
+
+// fingerprint names the configuration a Model's state depends on.
+func (f *Model) fingerprint() string {
+	c := f.cfg
+	fixed := func(p *float64) string {
+		if p == nil {
+			return "-"
+		}
+		return fmt.Sprint(*p)
+	}
+	id := "?"
+	if s, ok := f.m.(stater); ok {
+		id = s.id()
+	}
+	return fmt.Sprintf("%s step=%s period=%d,%d window=%d refit=%d maxgap=%d interval=%d residuals=%d fixed=%s,%s,%s,%s,%s model=%s",
+		f.kind, c.Step, c.Period, c.Period2, c.Window, c.RefitEvery, c.MaxGap, c.Interval, c.ResidualWindow,
+		fixed(c.Alpha), fixed(c.Beta), fixed(c.Gamma), fixed(c.Delta), fixed(c.Phi), id)
+}
+
+// MarshalState implements [Stateful].
+func (f *Model) MarshalState() ([]byte, error) {
+	s, ok := f.m.(stater)
+	if !ok {
+		return nil, fmt.Errorf("forecast: %s keeps no state", f.m.name())
+	}
+	doc := modelDoc{
+		Version: stateVersion, Config: f.fingerprint(), Started: f.started, T0: f.t0, Slot: f.slot,
+		Fitted: f.fitted, Failed: f.failed, Total: f.total, SinceFit: f.sinceFit, HistLen: f.hist.len(),
+		Vals: floats{f.lastV, f.s2}, Zs: f.zs, M: s.save(f.fitted),
+	}
+	if f.rs != nil && f.rs.n > doc.HistLen {
+		// Still taking the history back: the window the state stands for.
+		doc.HistLen = f.rs.n
+	}
+	if a, ok := f.m.(*autoModel); ok {
+		doc.Auto = a.saveAuto(f.fitted)
+	}
+	return json.Marshal(doc)
+}
+
+// UnmarshalState implements [Stateful].
+func (f *Model) UnmarshalState(data []byte) error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: %s", ErrBadState, fmt.Sprintf(format, args...))
+	}
+	var doc modelDoc
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return bad("%v", err)
+	}
+	s, ok := f.m.(stater)
+	switch {
+	case doc.Version != stateVersion:
+		return bad("version %d, this forecaster reads %d", doc.Version, stateVersion)
+	case !ok:
+		return bad("%s keeps no state", f.m.name())
+	case doc.Config != f.fingerprint():
+		return bad("saved by %q, this is %q", doc.Config, f.fingerprint())
+	case doc.Slot < 0 || doc.Total < 0 || doc.SinceFit < 0 || doc.HistLen < 0 || doc.HistLen > f.cfg.Window:
+		return bad("slot %d, total %d, %d since the fit, window of %d", doc.Slot, doc.Total, doc.SinceFit, doc.HistLen)
+	case len(doc.Vals) != 2 || !(doc.Vals[0] >= 0) || !(doc.Vals[1] >= 0) || math.IsInf(doc.Vals[0], 0) || math.IsInf(doc.Vals[1], 0):
+		return bad("last value and error scale %v", doc.Vals)
+	case len(doc.Zs) > maxQuantilePoints || !sortedFinite(doc.Zs):
+		return bad("%d standardized errors, sorted and finite: %t", len(doc.Zs), sortedFinite(doc.Zs))
+	case doc.Fitted && !doc.M.Full:
+		return bad("fitted, but without the model's state")
+	case doc.Fitted && !doc.Started:
+		return bad("fitted, but never observed")
+	}
+	apply, err := s.load(doc.M)
+	if err != nil {
+		return bad("%v", err)
+	}
+	a, isAuto := f.m.(*autoModel)
+	if isAuto != (doc.Auto != nil) {
+		return bad("selection state present %t, forecaster selects %t", doc.Auto != nil, isAuto)
+	}
+	if isAuto {
+		applyAuto, err := a.loadAuto(doc.Auto, doc.Fitted)
+		if err != nil {
+			return bad("%v", err)
+		}
+		apply = applyAuto
+	}
+	apply()
+	f.started, f.t0, f.slot = doc.Started, doc.T0, doc.Slot
+	f.fitted, f.failed, f.total, f.sinceFit = doc.Fitted, doc.Failed, doc.Total, doc.SinceFit
+	f.lastV, f.s2 = doc.Vals[0], doc.Vals[1]
+	f.zs = append(f.zs[:0], doc.Zs...)
+	f.kh = f.kh[:0]
+	f.hist.clear()
+	f.rs = nil
+	if doc.Started {
+		f.rs = &restored{refilling: true, n: doc.HistLen}
+	}
+	return nil
+}
+
+func sortedFinite(v []float64) bool {
+	for i, x := range v {
+		if math.IsNaN(x) || math.IsInf(x, 0) || i > 0 && x < v[i-1] {
+			return false
+		}
+	}
+	return true
+}
+
+// refillObserve puts v at t into the window if t is not after the last
+// observation the restored state had seen; it reports whether it took v.
+func (f *Model) refillObserve(t time.Time, v float64) (bool, error) {
+	r := f.rs
+	if r == nil || !r.refilling {
+		return false, nil
+	}
+	k := gridSlot(f.t0, t, f.cfg.Step)
+	if k > f.slot {
+		f.endRefill()
+		return false, nil
+	}
+	if r.have && k <= r.slot {
+		return true, fmt.Errorf("%w: time %s is not after the last history value %s on the %s grid",
+			ErrInvalidArgument, t.Format(time.RFC3339Nano), f.t0.Add(time.Duration(r.slot)*f.cfg.Step).Format(time.RFC3339Nano), f.cfg.Step)
+	}
+	if k <= f.slot-int64(r.n) {
+		return true, nil // older than the window the state stands for
+	}
+	f.refillTo(k, v)
+	return true, nil
+}
+
+// refillTo puts v at slot k into the window, interpolating from the last
+// value put there.
+func (f *Model) refillTo(k int64, v float64) {
+	r := f.rs
+	if r.have {
+		gap := k - r.slot
+		for i := max(int64(1), gap-int64(f.cfg.Window)); i < gap; i++ {
+			f.hist.push(r.v + (v-r.v)*float64(i)/float64(gap))
+		}
+	}
+	f.hist.push(v)
+	r.slot, r.v, r.have = k, v, true
+}
+
+// endRefill closes the window's refill: the slots between the last value
+// put there and the state's last observation are interpolated.
+func (f *Model) endRefill() {
+	r := f.rs
+	if r == nil || !r.refilling {
+		return
+	}
+	r.refilling = false
+	if r.have && r.slot < f.slot {
+		f.refillTo(f.slot, f.lastV)
+	}
+}
+
+// keepRestored ends a refill and reports whether Refit must keep the
+// restored fit because the window is still shorter than when the state was
+// saved.
+func (f *Model) keepRestored() bool {
+	if f.rs == nil {
+		return false
+	}
+	f.endRefill()
+	if f.fitted && f.hist.len() < f.rs.n {
+		return true
+	}
+	f.rs = nil
+	return false
+}
+
+// Models.
+
+func fixedID(ps ...*float64) string {
+	var b strings.Builder
+	for _, p := range ps {
+		if p == nil {
+			b.WriteString("-,")
+		} else {
+			fmt.Fprintf(&b, "%v,", *p)
+		}
+	}
+	return b.String()
+}
+
+func checkFinite(what string, v []float64) error {
+	for i, x := range v {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return fmt.Errorf("%s[%d] is %v", what, i, x)
+		}
+	}
+	return nil
+}
+
+// checkShape checks the parameters, values, positions and seasons of st
+// against the counts a model expects (seasons by length) when st is Full.
+func checkShape(st mState, params, vals int, pos []int, seasons []int) error {
+	if len(st.Params) != params {
+		return fmt.Errorf("%s: %d parameters, want %d", st.ID, len(st.Params), params)
+	}
+	if err := checkFinite(st.ID+" parameters", st.Params); err != nil {
+		return err
+	}
+	if st.FitN < 0 {
+		return fmt.Errorf("%s: fitted on %d values", st.ID, st.FitN)
+	}
+	if !st.Full {
+		return nil
+	}
+	if len(st.Vals) != vals || len(st.Pos) != len(pos) || len(st.Seasons) != len(seasons) {
+		return fmt.Errorf("%s: %d values, %d positions, %d seasons; want %d, %d, %d", st.ID, len(st.Vals), len(st.Pos), len(st.Seasons), vals, len(pos), len(seasons))
+	}
+	if err := checkFinite(st.ID+" state", st.Vals); err != nil {
+		return err
+	}
+	for i, p := range st.Pos {
+		if p < 0 || p >= pos[i] {
+			return fmt.Errorf("%s: position %d outside [0, %d)", st.ID, p, pos[i])
+		}
+	}
+	for i, s := range st.Seasons {
+		if len(s) != seasons[i] {
+			return fmt.Errorf("%s: season %d of %d terms, want %d", st.ID, i, len(s), seasons[i])
+		}
+		if err := checkFinite(st.ID+" season", s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (n *naive) id() string { return "naive" }
+func (n *naive) save(full bool) mState {
+	st := mState{ID: n.id(), Full: full}
+	if full {
+		st.Vals = floats{n.last}
+	}
+	return st
+}
+func (n *naive) load(st mState) (func(), error) {
+	if err := checkShape(st, 0, 1, nil, nil); err != nil {
+		return nil, err
+	}
+	return func() {
+		if st.Full {
+			n.last = st.Vals[0]
+		}
+	}, nil
+}
+
+func (d *drift) id() string { return "drift" }
+func (d *drift) save(full bool) mState {
+	st := mState{ID: d.id(), Full: full}
+	if full {
+		st.Vals, st.N = floats{d.first, d.last}, d.n
+	}
+	return st
+}
+func (d *drift) load(st mState) (func(), error) {
+	if err := checkShape(st, 0, 2, nil, nil); err != nil {
+		return nil, err
+	}
+	if st.N < 0 {
+		return nil, fmt.Errorf("drift: %d observations", st.N)
+	}
+	return func() {
+		if st.Full {
+			d.first, d.last, d.n = st.Vals[0], st.Vals[1], st.N
+		}
+	}, nil
+}
+
+func (e *ewma) id() string { return "ewma fixed=" + fixedID(e.fixed) }
+func (e *ewma) save(full bool) mState {
+	st := mState{ID: e.id(), Fitted: e.fitted, Label: e.label, Params: floats{e.alpha}, Full: full}
+	if full {
+		st.Vals = floats{e.level}
+	}
+	return st
+}
+func (e *ewma) load(st mState) (func(), error) {
+	if err := checkShape(st, 1, 1, nil, nil); err != nil {
+		return nil, err
+	}
+	return func() {
+		e.alpha, e.fitted, e.label = st.Params[0], st.Fitted, st.Label
+		if st.Full {
+			e.level = st.Vals[0]
+		}
+	}, nil
+}
+
+func (s *seasonalNaive) id() string { return fmt.Sprintf("seasonal-naive m=%d", s.m) }
+func (s *seasonalNaive) save(full bool) mState {
+	st := mState{ID: s.id(), Full: full && s.buf != nil}
+	if st.Full {
+		st.Pos, st.Seasons = []int{s.pos}, []floats{slices.Clone(s.buf)}
+	}
+	return st
+}
+func (s *seasonalNaive) load(st mState) (func(), error) {
+	if err := checkShape(st, 0, 0, []int{s.m}, []int{s.m}); err != nil {
+		return nil, err
+	}
+	return func() {
+		if st.Full {
+			s.buf, s.pos = slices.Clone(st.Seasons[0]), st.Pos[0]
+		}
+	}, nil
+}
+
+func (h *hw) id() string {
+	return fmt.Sprintf("hw m=%d mult=%t trend=%d relerr=%t fixed=%s", h.m, h.mult, h.trend, h.errMult, fixedID(h.fixed[:]...))
+}
+func (h *hw) save(full bool) mState {
+	st := mState{ID: h.id(), Fitted: h.fitted, FitN: h.fitN, Label: h.label,
+		Params: floats{h.alpha, h.beta, h.gamma, h.phi}, Full: full && h.season != nil}
+	if st.Full {
+		st.Vals, st.Pos, st.Seasons = floats{h.level, h.b}, []int{h.pos}, []floats{slices.Clone(h.season)}
+	}
+	return st
+}
+func (h *hw) load(st mState) (func(), error) {
+	if err := checkShape(st, 4, 2, []int{h.m}, []int{h.m}); err != nil {
+		return nil, err
+	}
+	return func() {
+		h.alpha, h.beta, h.gamma, h.phi = st.Params[0], st.Params[1], st.Params[2], st.Params[3]
+		h.fitted, h.fitN, h.label = st.Fitted, st.FitN, st.Label
+		if st.Full {
+			h.season, h.s0, h.work = slices.Clone(st.Seasons[0]), make([]float64, h.m), make([]float64, h.m)
+			h.level, h.b, h.pos = st.Vals[0], st.Vals[1], st.Pos[0]
+		}
+	}, nil
+}
+
+func (m *dshw) id() string {
+	return fmt.Sprintf("dshw m=%d,%d mult=%t trend=%t fixed=%s", m.m1, m.m2, m.mult, m.trend, fixedID(m.fixed[:]...))
+}
+func (m *dshw) save(full bool) mState {
+	st := mState{ID: m.id(), Fitted: m.fitted, FitN: m.fitN, Label: m.label, Params: slices.Clone(m.p[:]), Full: full && m.d != nil}
+	if st.Full {
+		st.Vals, st.Pos = floats{m.l, m.b, m.e}, []int{m.pos1, m.pos2}
+		st.Seasons = []floats{slices.Clone(m.d), slices.Clone(m.w)}
+	}
+	return st
+}
+func (m *dshw) load(st mState) (func(), error) {
+	if err := checkShape(st, 5, 3, []int{m.m1, m.m2}, []int{m.m1, m.m2}); err != nil {
+		return nil, err
+	}
+	return func() {
+		copy(m.p[:], st.Params)
+		m.fitted, m.fitN, m.label = st.Fitted, st.FitN, st.Label
+		if st.Full {
+			m.d, m.w = slices.Clone(st.Seasons[0]), slices.Clone(st.Seasons[1])
+			m.d0, m.dw = make([]float64, m.m1), make([]float64, m.m1)
+			m.w0, m.ww = make([]float64, m.m2), make([]float64, m.m2)
+			m.l, m.b, m.e = st.Vals[0], st.Vals[1], st.Vals[2]
+			m.pos1, m.pos2 = st.Pos[0], st.Pos[1]
+		}
+	}, nil
+}
+
+// Auto.
+
+func (a *autoModel) id() string {
+	ids := make([]string, len(a.cands))
+	for i, c := range a.cands {
+		if s, ok := c.(stater); ok {
+			ids[i] = s.id()
+		}
+	}
+	return fmt.Sprintf("auto periods=%v horizon=%d origins=%d window=%d reselect=%d select=%s candidates=[%s]",
+		a.periods, a.horizon, a.maxOrigins, a.window, a.reselect, a.method, strings.Join(ids, "; "))
+}
+
+// save is the chosen model's state; saveAuto holds the rest.
+func (a *autoModel) save(full bool) mState { return mState{ID: "auto", Full: full} }
+
+func (a *autoModel) load(st mState) (func(), error) {
+	if st.ID != "auto" {
+		return nil, fmt.Errorf("model %q, want auto", st.ID)
+	}
+	return func() {}, nil
+}
+
+// chosenParts returns the indexes of the chosen model, or of its parts.
+func (a *autoModel) chosenParts() (idx []int, combined bool) {
+	parts := []model{a.chosen}
+	if c, ok := a.chosen.(*combination); ok {
+		parts, combined = c.parts, true
+	}
+	for _, p := range parts {
+		idx = append(idx, slices.Index(a.cands, p))
+	}
+	return idx, combined
+}
+
+func (a *autoModel) saveAuto(fitted bool) *autoSt {
+	chosen, combined := a.chosenParts()
+	st := &autoSt{Chosen: chosen, Combined: combined, HB: a.hb, Total: a.total, SelTotal: a.selTotal,
+		Selected: a.selected, N: a.n, Label: a.label, Vals: floats{a.scaleRatio, a.s2Cal},
+		Sel: selState{Model: a.sel.Model, Reason: a.sel.Reason, Fallback: a.sel.Fallback, Horizon: a.sel.Horizon, Origins: a.sel.Origins}}
+	for i, c := range a.cands {
+		st.Cands = append(st.Cands, c.(stater).save(fitted && slices.Contains(chosen, i)))
+	}
+	for _, s := range a.sel.Scores {
+		st.Sel.Names = append(st.Sel.Names, s.Model)
+		st.Sel.MASE = append(st.Sel.MASE, s.MASE)
+		st.Sel.Skipped = append(st.Sel.Skipped, s.Skipped)
+	}
+	for _, b := range a.buckets {
+		st.Buckets = append(st.Buckets, slices.Clone(b))
+	}
+	for _, b := range a.peakBuckets {
+		st.Peaks = append(st.Peaks, slices.Clone(b))
+	}
+	return st
+}
+
+func (a *autoModel) loadAuto(st *autoSt, fitted bool) (func(), error) {
+	switch {
+	case len(st.Cands) != len(a.cands):
+		return nil, fmt.Errorf("%d candidates saved, %d configured", len(st.Cands), len(a.cands))
+	case len(st.Chosen) == 0 || (!st.Combined && len(st.Chosen) != 1):
+		return nil, fmt.Errorf("chosen %v (combined %t)", st.Chosen, st.Combined)
+	case st.HB < 0 || st.HB > a.horizon || st.N < 0 || st.Total < 0 || st.SelTotal < 0 || st.SelTotal > st.Total:
+		return nil, fmt.Errorf("backtest horizon %d, %d observations, total %d, selected at %d", st.HB, st.N, st.Total, st.SelTotal)
+	case len(st.Vals) != 2:
+		return nil, fmt.Errorf("%d scale values, want 2", len(st.Vals))
+	case len(st.Sel.MASE) != len(st.Sel.Names) || len(st.Sel.Skipped) != len(st.Sel.Names):
+		return nil, fmt.Errorf("selection scores of %d names, %d MASEs, %d skip reasons", len(st.Sel.Names), len(st.Sel.MASE), len(st.Sel.Skipped))
+	case len(st.Buckets) != len(st.Peaks) || len(st.Buckets) > max(a.horizon, 8):
+		return nil, fmt.Errorf("%d interval groups and %d peak groups", len(st.Buckets), len(st.Peaks))
+	}
+	for _, i := range st.Chosen {
+		if i < 0 || i >= len(a.cands) {
+			return nil, fmt.Errorf("chosen candidate %d of %d", i, len(a.cands))
+		}
+		if fitted && !st.Cands[i].Full {
+			return nil, fmt.Errorf("chosen candidate %d without its state", i)
+		}
+	}
+	for k, g := range [2][]floats32{st.Buckets, st.Peaks} {
+		for i, b := range g {
+			if len(b) > a.window*max(a.horizon, 1) || !slices.IsSorted(b) || slices.ContainsFunc(b, func(x float32) bool { return math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) }) {
+				return nil, fmt.Errorf("score group %d.%d: %d scores, not sorted or not finite", k, i, len(b))
+			}
+		}
+	}
+	applies := make([]func(), len(a.cands))
+	for i, c := range a.cands {
+		s := c.(stater)
+		if st.Cands[i].ID != s.id() {
+			return nil, fmt.Errorf("candidate %d is %q, saved %q", i, s.id(), st.Cands[i].ID)
+		}
+		apply, err := s.load(st.Cands[i])
+		if err != nil {
+			return nil, fmt.Errorf("candidate %d: %w", i, err)
+		}
+		applies[i] = apply
+	}
+	return func() {
+		for _, apply := range applies {
+			apply()
+		}
+		if st.Combined {
+			parts := make([]model, len(st.Chosen))
+			for k, i := range st.Chosen {
+				parts[k] = a.cands[i]
+			}
+			a.chosen = newCombination(parts)
+		} else {
+			a.chosen = a.cands[st.Chosen[0]]
+		}
+		a.hb, a.total, a.selTotal, a.selected, a.n, a.label = st.HB, st.Total, st.SelTotal, st.Selected, st.N, st.Label
+		a.scaleRatio, a.s2Cal = st.Vals[0], st.Vals[1]
+		a.sel = Selection{Model: st.Sel.Model, Reason: st.Sel.Reason, Fallback: st.Sel.Fallback, Horizon: st.Sel.Horizon, Origins: st.Sel.Origins}
+		for i, name := range st.Sel.Names {
+			a.sel.Scores = append(a.sel.Scores, CandidateScore{Model: name, MASE: st.Sel.MASE[i], Skipped: st.Sel.Skipped[i]})
+		}
+		a.buckets, a.peakBuckets = nil, nil
+		for _, b := range st.Buckets {
+			a.buckets = append(a.buckets, slices.Clone([]float32(b)))
+		}
+		for _, b := range st.Peaks {
+			a.peakBuckets = append(a.peakBuckets, slices.Clone([]float32(b)))
+		}
+		a.zsBest, a.zsStepBest, a.pkBest = nil, nil, nil
+		a.releaseOthers()
+	}, nil
+}

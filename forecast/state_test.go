@@ -1,0 +1,159 @@
+package forecast
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// statefulForecaster is a Forecaster with state, to build afresh.
+type statefulForecaster interface {
+	Forecaster
+	Refitter
+	Stateful
+}
+
+// restartCases build forecasters of each family that keeps state.
+var restartCases = map[string]func() (statefulForecaster, error){
+	"auto": func() (statefulForecaster, error) {
+		return NewAuto(AutoConfig{Periods: []int{24}, Horizon: 6, MaxOrigins: 60, Window: 240, ReselectEvery: 90})
+	},
+	"auto-two-periods": func() (statefulForecaster, error) {
+		return NewAuto(AutoConfig{Periods: []int{12, 48}, Horizon: 6, MaxOrigins: 40, Window: 200, ReselectEvery: 70})
+	},
+	"auto-combined": func() (statefulForecaster, error) {
+		return NewAuto(AutoConfig{Periods: []int{24}, Horizon: 6, MaxOrigins: 60, Window: 240, Select: SelectCombined})
+	},
+	"holt-winters": func() (statefulForecaster, error) {
+		return NewHoltWinters(Config{Period: 24, Trend: TrendDamped, Window: 200, RefitEvery: 50})
+	},
+	"double-seasonal": func() (statefulForecaster, error) {
+		return NewDoubleSeasonal(Config{Period: 12, Period2: 48, Seasonality: Multiplicative, Trend: TrendNone, RefitEvery: 60})
+	},
+	"ewma":   func() (statefulForecaster, error) { return NewEWMA(Config{RefitEvery: 30}) },
+	"drift":  func() (statefulForecaster, error) { return NewDrift(Config{}) },
+	"snaive": func() (statefulForecaster, error) { return NewSeasonalNaive(Config{Period: 24}) },
+}
+
+// forecasts observes y[from:to] and returns the forecast after each
+// observation, refitting every 17 observations as a controller would.
+func forecasts(t *testing.T, f statefulForecaster, y []float64, from, to int) []Forecast {
+	t.Helper()
+	var out []Forecast
+	for i := from; i < to; i++ {
+		require.NoError(t, f.Observe(t0.Add(time.Duration(i)*time.Minute), y[i]))
+		if i%17 == 0 {
+			require.NoError(t, f.Refit())
+		}
+		fc, err := f.Forecast(8, 0.8)
+		require.NoError(t, err)
+		out = append(out, fc)
+	}
+	return out
+}
+
+// A forecaster restored from state and given its history window again
+// forecasts exactly as the one that saved the state, through refits and
+// reselections.
+func TestStateRestoresForecasts(t *testing.T) {
+	const n, k = 700, 400
+	y := seasonal(n, 24, 100, 0.02, 30, 4, 7)
+	for name, mk := range restartCases {
+		t.Run(name, func(t *testing.T) {
+			a, err := mk()
+			require.NoError(t, err)
+			feed(t, a, y[:100], 0)
+			want := forecasts(t, a, y, 100, n)
+
+			b, err := mk()
+			require.NoError(t, err)
+			feed(t, b, y[:100], 0)
+			forecasts(t, b, y, 100, k)
+			data, err := b.MarshalState()
+			require.NoError(t, err)
+
+			c, err := mk()
+			require.NoError(t, err)
+			require.NoError(t, c.UnmarshalState(data))
+			// The whole series again: the part older than the window
+			// is dropped, the rest refills it.
+			feed(t, c, y[:k], 0)
+			got := forecasts(t, c, y, k, n)
+			require.Equal(t, want[k-100:], got)
+			if ac, ok := c.(*Auto); ok {
+				assert.Equal(t, a.(*Auto).Selection(), ac.Selection())
+			}
+			again, err := c.MarshalState()
+			require.NoError(t, err)
+			assert.NotEqual(t, data, again, "the state moved on")
+		})
+	}
+}
+
+// Without the history, a restored Auto forecasts as before the restart at
+// once and keeps its fit when asked to refit on the short window.
+func TestStateWithoutHistory(t *testing.T) {
+	y := seasonal(500, 24, 100, 0, 30, 4, 9)
+	mk := restartCases["auto"]
+	a, err := mk()
+	require.NoError(t, err)
+	feed(t, a, y, 0)
+	want, err := a.Forecast(8, 0.9)
+	require.NoError(t, err)
+	data, err := a.MarshalState()
+	require.NoError(t, err)
+
+	c, err := mk()
+	require.NoError(t, err)
+	require.NoError(t, c.UnmarshalState(data))
+	got, err := c.Forecast(8, 0.9)
+	require.NoError(t, err)
+	assert.Equal(t, want, got)
+	require.NoError(t, c.Observe(t0.Add(500*time.Minute), y[499]))
+	require.NoError(t, c.Refit())
+	fc, err := c.Forecast(8, 0.9)
+	require.NoError(t, err)
+	assert.Equal(t, a.(*Auto).Selection().Model, c.(*Auto).Selection().Model, "the restored fit is kept")
+	assert.Equal(t, want.Model, fc.Model)
+	assert.Equal(t, t0.Add(501*time.Minute), fc.Start)
+}
+
+func TestBadStateRejected(t *testing.T) {
+	y := seasonal(400, 24, 100, 0, 30, 4, 3)
+	a, err := restartCases["auto"]()
+	require.NoError(t, err)
+	feed(t, a, y, 0)
+	good, err := a.MarshalState()
+	require.NoError(t, err)
+	other, err := NewAuto(AutoConfig{Periods: []int{12}, Horizon: 6, MaxOrigins: 60, Window: 240, ReselectEvery: 90})
+	require.NoError(t, err)
+	cases := map[string]struct {
+		into statefulForecaster
+		data []byte
+		want string
+	}{
+		"empty":            {nil, nil, "unexpected end of JSON input"},
+		"truncated":        {nil, good[:len(good)-30], "unexpected end"},
+		"other version":    {nil, bytes.Replace(good, []byte(`"version":1`), []byte(`"version":3`), 1), "version 3"},
+		"other periods":    {other, good, "saved by"},
+		"negative slot":    {nil, bytes.Replace(good, []byte(`"slot":`), []byte(`"slot":-`), 1), "slot -"},
+		"bad chosen index": {nil, bytes.Replace(good, []byte(`"chosen":[`), []byte(`"chosen":[99`), 1), "chosen"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			c := tc.into
+			if c == nil {
+				c, err = restartCases["auto"]()
+				require.NoError(t, err)
+			}
+			err := c.UnmarshalState(tc.data)
+			require.ErrorIs(t, err, ErrBadState)
+			assert.Contains(t, err.Error(), tc.want)
+			_, err = c.Forecast(4, 0.9)
+			assert.ErrorIs(t, err, ErrInsufficientHistory, "nothing was restored")
+		})
+	}
+}
