@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 )
 
 // InFlightDrainer is a Drainer over a Router: Drain marks n backends
@@ -46,19 +47,11 @@ func NewInFlightDrainer(r *Router, cfg InFlightDrainerConfig, opts ...Option) (*
 // ends first it marks them serving again, since they were not removed, and
 // returns ctx's error. With InFlightDrainerConfig.Remove the drained backends
 // are then removed from the Router. n = 0 returns nil at once.
-func (d *InFlightDrainer) Drain(ctx context.Context, n int) (err error) {
-	if n < 0 {
-		return fmt.Errorf("%w: drain n = %d, want >= 0", ErrInvalidCount, n)
-	}
-	if n == 0 {
-		return nil
-	}
-	start := d.clock.Now()
-	defer func() { d.ins.record(n, d.clock.Now().Sub(start).Seconds(), err) }()
-	if err := ctx.Err(); err != nil {
-		return err
-	}
+func (d *InFlightDrainer) Drain(ctx context.Context, n int) error {
+	return instrumentedDrain(ctx, n, d.clock, d.ins, func(time.Time) error { return d.drain(ctx, n) })
+}
 
+func (d *InFlightDrainer) drain(ctx context.Context, n int) (err error) {
 	var bs []*backend
 	if d.cfg.Choose == nil {
 		bs, err = d.router.markNewest(n)
@@ -187,18 +180,11 @@ func NewHealthDrainer(cfg HealthDrainerConfig, opts ...Option) (*HealthDrainer, 
 // Drain implements Drainer. It returns nil when Check reports the n
 // replicas drained, Begin's or Check's error, or ctx's error when ctx ends
 // first. n = 0 returns nil at once.
-func (d *HealthDrainer) Drain(ctx context.Context, n int) (err error) {
-	if n < 0 {
-		return fmt.Errorf("%w: drain n = %d, want >= 0", ErrInvalidCount, n)
-	}
-	if n == 0 {
-		return nil
-	}
-	start := d.clock.Now()
-	defer func() { d.ins.record(n, d.clock.Now().Sub(start).Seconds(), err) }()
-	if err := ctx.Err(); err != nil {
-		return err
-	}
+func (d *HealthDrainer) Drain(ctx context.Context, n int) error {
+	return instrumentedDrain(ctx, n, d.clock, d.ins, func(start time.Time) error { return d.drain(ctx, n, start) })
+}
+
+func (d *HealthDrainer) drain(ctx context.Context, n int, start time.Time) error {
 	if d.cfg.Begin != nil {
 		if err := d.cfg.Begin(ctx, DrainStart{N: n, Now: start}); err != nil {
 			return fmt.Errorf("transition: begin drain of %d replicas: %w", n, err)
@@ -224,6 +210,25 @@ func (d *HealthDrainer) Drain(ctx context.Context, n int) (err error) {
 			return ctx.Err()
 		}
 	}
+}
+
+// instrumentedDrain runs drain with what both drainers share: a negative n
+// is an error, n = 0 returns nil at once, an ended ctx returns its error
+// before drain starts, and the outcome and duration of every drain of at
+// least one replica are recorded.
+func instrumentedDrain(ctx context.Context, n int, clock Clock, ins drainInstruments, drain func(start time.Time) error) (err error) {
+	if n < 0 {
+		return fmt.Errorf("%w: drain n = %d, want >= 0", ErrInvalidCount, n)
+	}
+	if n == 0 {
+		return nil
+	}
+	start := clock.Now()
+	defer func() { ins.record(n, clock.Now().Sub(start).Seconds(), err) }()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return drain(start)
 }
 
 func isContextErr(err error) bool {
