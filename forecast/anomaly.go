@@ -18,8 +18,9 @@ type AnomalyDetector interface {
 
 // Anomaly is the verdict on one observation.
 type Anomaly struct {
-	// Time and Value are the observation.
-	Time  time.Time
+	// Time is when the observation was made.
+	Time time.Time
+	// Value is the observed value.
 	Value float64
 	// Expected is the one-step forecast; Lower and Upper bound the band.
 	// All three are 0 while the detector warms up.

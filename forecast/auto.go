@@ -36,9 +36,14 @@ type AutoConfig struct {
 	// the Controller stay cheap). A selection that fell back on a short
 	// history is always redone. Default Window: a selection per turnover of the window.
 	ReselectEvery int
-	// MaxGap, Interval and ResidualWindow are as in [Config].
-	MaxGap         int
-	Interval       IntervalMethod
+	// MaxGap is the longest gap, in steps, that is filled, as in
+	// [Config.MaxGap].
+	MaxGap int
+	// Interval selects the interval method, as in [Config.Interval].
+	Interval IntervalMethod
+	// ResidualWindow is the time constant, in steps, of the one-step
+	// error variance that scales the intervals, as in
+	// [Config.ResidualWindow].
 	ResidualWindow int
 	// Select is the selection method. Default [SelectDefault].
 	Select SelectMethod

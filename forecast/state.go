@@ -41,7 +41,9 @@ import (
 // under and every value before it changes anything: on an error wrapping
 // [ErrBadState] the forecaster is as it was.
 type Stateful interface {
+	// MarshalState returns the forecaster's state.
 	MarshalState() ([]byte, error)
+	// UnmarshalState replaces the forecaster's state with data.
 	UnmarshalState(data []byte) error
 }
 

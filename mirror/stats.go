@@ -196,9 +196,10 @@ type ShadowStats struct {
 	// (Config.Compare); StatusMismatches and BodyMismatches count
 	// differences.
 	Compared, StatusMismatches, BodyMismatches int64
-	// Breaker is the shadow's breaker state now, and BreakerPause its
-	// current pause (0 while closed after a recovery).
-	Breaker      BreakerState
+	// Breaker is the shadow's breaker state now.
+	Breaker BreakerState
+	// BreakerPause is the breaker's current pause: how long it stays open
+	// after tripping (0 while closed after a recovery).
 	BreakerPause time.Duration
 }
 

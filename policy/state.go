@@ -26,7 +26,9 @@ import (
 // another package inside a chain is restored through its own
 // UnmarshalState, which should be as careful.
 type Stateful interface {
+	// MarshalState returns the policy's state.
 	MarshalState() ([]byte, error)
+	// UnmarshalState replaces the policy's state with data.
 	UnmarshalState(data []byte) error
 }
 

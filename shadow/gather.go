@@ -133,4 +133,5 @@ type PanicError struct {
 	Stack string
 }
 
+// Error implements error: "<What> panicked: <Value>".
 func (e *PanicError) Error() string { return fmt.Sprintf("%s panicked: %v", e.What, e.Value) }

@@ -15,8 +15,9 @@ var (
 
 // Observation is one call to Observe recorded by a Fake.
 type Observation struct {
-	// T and V are the arguments of the call.
+	// T is the time Observe was called with.
 	T time.Time
+	// V is the value Observe was called with.
 	V float64
 }
 
