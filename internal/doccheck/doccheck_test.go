@@ -31,7 +31,7 @@ func repoRoot(t *testing.T) string {
 // TestEveryExportedNameIsDocumented runs the check over every module of the
 // repository.
 func TestEveryExportedNameIsDocumented(t *testing.T) {
-	missing, err := Dir(repoRoot(t), "operator", "scripts")
+	missing, err := Dir(repoRoot(t))
 	if err != nil {
 		t.Fatal(err)
 	}
