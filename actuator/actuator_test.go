@@ -84,9 +84,21 @@ func TestDoHonoursContext(t *testing.T) {
 }
 
 func TestRetryConfigValidate(t *testing.T) {
-	for _, c := range []actuator.RetryConfig{{InitialInterval: -1}, {MaxInterval: -1}, {MaxElapsedTime: -1}, {MaxRetries: -1}} {
+	for _, c := range []actuator.RetryConfig{{InitialInterval: -1}, {MaxInterval: -1}, {MaxElapsedTime: -1}} {
 		assert.Error(t, c.Validate())
 		assert.Error(t, actuator.Do(context.Background(), c, func(context.Context) error { return nil }))
+	}
+}
+
+func TestRetryCountZeroDefaultNegativeNone(t *testing.T) {
+	for _, c := range []struct{ maxRetries, calls int }{{0, 5}, {-1, 1}, {2, 3}} {
+		calls := 0
+		err := actuator.Do(context.Background(), actuator.RetryConfig{MaxRetries: c.maxRetries, After: instant}, func(context.Context) error {
+			calls++
+			return errors.New("503")
+		})
+		require.Error(t, err)
+		assert.Equal(t, c.calls, calls, "MaxRetries %d", c.maxRetries)
 	}
 }
 

@@ -45,8 +45,11 @@ func FuzzDo(f *testing.F) {
 			return
 		}
 		maxRetries := retries
-		if maxRetries == 0 {
+		switch {
+		case maxRetries == 0:
 			maxRetries = 4
+		case maxRetries < 0:
+			maxRetries = 0
 		}
 		budget := cfg.MaxElapsedTime
 		if budget == 0 {

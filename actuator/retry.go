@@ -9,8 +9,9 @@ import (
 )
 
 // RetryConfig tunes how transient actuation errors are retried with
-// exponential backoff and jitter. The zero value of each field selects its
-// default.
+// exponential backoff and jitter. The zero value of each field selects the
+// default documented on it; where zero itself is a useful setting (no
+// retry), a negative value selects it.
 type RetryConfig struct {
 	// InitialInterval is the first wait. Default 200ms.
 	InitialInterval time.Duration
@@ -20,7 +21,7 @@ type RetryConfig struct {
 	// measured by Now. Default 30s.
 	MaxElapsedTime time.Duration
 	// MaxRetries bounds the number of retries after the first attempt.
-	// Default 4.
+	// Default 4; negative: no retry, op runs once.
 	MaxRetries int
 	// After returns a channel that fires after d; nil uses time.After.
 	// Tests and simulations supply a mock clock's After, and that clock's
@@ -35,7 +36,7 @@ type RetryConfig struct {
 	OnRetry func(err error, wait time.Duration)
 }
 
-// Validate reports a negative duration or retry count.
+// Validate reports a negative duration.
 func (c RetryConfig) Validate() error {
 	switch {
 	case c.InitialInterval < 0:
@@ -44,8 +45,6 @@ func (c RetryConfig) Validate() error {
 		return fmt.Errorf("actuator: RetryConfig.MaxInterval (%s) must not be negative", c.MaxInterval)
 	case c.MaxElapsedTime < 0:
 		return fmt.Errorf("actuator: RetryConfig.MaxElapsedTime (%s) must not be negative", c.MaxElapsedTime)
-	case c.MaxRetries < 0:
-		return fmt.Errorf("actuator: RetryConfig.MaxRetries (%d) must not be negative", c.MaxRetries)
 	}
 	return nil
 }
@@ -60,8 +59,11 @@ func (c RetryConfig) withDefaults() RetryConfig {
 	if c.MaxElapsedTime == 0 {
 		c.MaxElapsedTime = 30 * time.Second
 	}
-	if c.MaxRetries == 0 {
+	switch {
+	case c.MaxRetries == 0:
 		c.MaxRetries = 4
+	case c.MaxRetries < 0:
+		c.MaxRetries = 0
 	}
 	if c.After == nil {
 		c.After = time.After

@@ -383,7 +383,7 @@ func TestNewValidates(t *testing.T) {
 		{"nil forecaster", shadow.Config{PerReplica: 1}, shadow.Deps{Source: deps.Source, Policy: deps.Policy, Production: deps.Production}, nil, "Deps.Forecaster is nil"},
 		{"nil policy", shadow.Config{PerReplica: 1}, shadow.Deps{Source: deps.Source, Forecaster: deps.Forecaster, Production: deps.Production}, nil, "Deps.Policy is nil"},
 		{"nil production", shadow.Config{PerReplica: 1}, shadow.Deps{Source: deps.Source, Forecaster: deps.Forecaster, Policy: deps.Policy}, nil, "Deps.Production is nil"},
-		{"retry", shadow.Config{PerReplica: 1}, deps, []shadow.Option{shadow.WithRetry(actuator.RetryConfig{MaxRetries: -1})}, "MaxRetries (-1)"},
+		{"retry", shadow.Config{PerReplica: 1}, deps, []shadow.Option{shadow.WithRetry(actuator.RetryConfig{InitialInterval: -1})}, "InitialInterval (-1ns)"},
 		{"pool scale", shadow.Config{PerReplica: 1}, deps, []shadow.Option{shadow.WithShadowPool(&fakeMirror{}, actuatortest.NewGroup(0, 0, nil), shadow.PoolConfig{Scale: 2})}, "PoolConfig.Scale (2)"},
 		{"pool min > max", shadow.Config{PerReplica: 1}, deps, []shadow.Option{shadow.WithShadowPool(&fakeMirror{}, actuatortest.NewGroup(0, 0, nil), shadow.PoolConfig{MinReplicas: 3, MaxReplicas: 2})}, "PoolConfig.MinReplicas (3) must not exceed MaxReplicas (2)"},
 		{"catalog too small", shadow.Config{PerReplica: 1}, deps, []shadow.Option{shadow.WithShadowPool(&fakeMirror{}, actuatortest.NewGroup(0, 0, nil),
