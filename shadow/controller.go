@@ -233,9 +233,7 @@ func (c *Controller) Step(ctx context.Context, now time.Time) (Report, error) {
 	if c.store != nil && !c.loaded {
 		c.loaded = true
 		var r Report
-		if err := c.loadState(ctx, now, &r); err != nil {
-			stateErrs = append(stateErrs, err)
-		}
+		stateErrs = append(stateErrs, c.loadState(ctx, now, &r)...)
 		restored = r.Restored
 	}
 

@@ -302,17 +302,24 @@ func (s *state) planTransition(t time.Time, st actuator.State) *transition.Plan 
 var errForecastInvalid = errors.New("invalid forecast")
 
 // backfillSpan is the span of grid times to read from a HistorySource
-// before the pass at now: the whole history window on the first pass, the
-// missed points after a gap of more than two intervals, and nothing
+// before the pass at now: the whole history window on the first pass and
+// on the first after a restore, the missed points after a gap of more
+// than two intervals or a confirmed forward clock jump, and nothing
 // otherwise, nor for a pass whose time jumped.
 func (s *state) backfillSpan(now time.Time) span {
-	if s.jumpActive || (s.started && !s.steady(s.lastPass, now)) {
-		return span{}
-	}
 	iv := s.cfg.Interval
 	t := now.Add(s.offset)
 	from, to := t.Add(-time.Duration(s.cfg.HistorySize)*iv), t.Add(-iv)
 	switch {
+	case s.jumpActive && !s.steady(s.jumpFrom, now) && s.steady(s.lastPass, now) && now.After(s.jumpFrom):
+		// This pass confirms a forward jump (see gridTime): the grid
+		// keeps its offset and the points skipped are read back.
+	case s.jumpActive || (s.started && !s.steady(s.lastPass, now)):
+		return span{}
+	}
+	switch {
+	case s.refill:
+		// After a restore: the whole window refills the history.
 	case s.lastGrid.IsZero() && s.backfilled:
 		return span{}
 	case !s.lastGrid.IsZero():
@@ -330,7 +337,16 @@ func (s *state) backfillSpan(now time.Time) span {
 // observation and the pass, to each metric's forecaster, robust statistics
 // and (for Config.Metric) the history, then refits the forecasters so that
 // the first pass after a start or a gap forecasts with a fitted model.
+//
+// After a restore it takes the whole window: values up to the saving pass
+// refill the history and go to the forecasters (a restored one puts them
+// into its window only, see forecast.Stateful), not to the restored
+// robust statistics; a restored forecaster is not refitted. A failed read
+// is not retried: a restored forecaster then keeps its fit until its
+// window has grown back.
 func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
+	refill, seen := s.refill, s.restoredAt
+	s.refill = false
 	if o.backfillErr != nil {
 		v.fail("metrics", o.backfillErr)
 	}
@@ -339,10 +355,15 @@ func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
 	}
 	s.backfilled = true
 	last := s.lastGrid
+	if refill {
+		last = time.Time{}
+	}
 	for i, m := range s.metrics {
 		if i >= len(o.backfill) {
 			break
 		}
+		keep := refill && m.restored
+		m.restored = false
 		fed := 0
 		for _, ob := range o.backfill[i] {
 			x := ob.Value
@@ -352,15 +373,21 @@ func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
 			if safeObserve(m.fc, ob.Time, x) != nil {
 				continue
 			}
-			m.rob.push(x)
+			if !refill || ob.Time.After(seen) {
+				m.rob.push(x)
+			}
 			fed++
 			if i == 0 {
-				s.hist.add(Observation{Time: ob.Time, Value: x})
-				s.lastGrid, s.lastLoad = ob.Time, x
+				if s.hist.n == 0 || ob.Time.After(s.hist.lastTime()) {
+					s.hist.add(Observation{Time: ob.Time, Value: x})
+				}
+				if ob.Time.After(s.lastGrid) {
+					s.lastGrid, s.lastLoad = ob.Time, x
+				}
 				rep.Backfilled++
 			}
 		}
-		if fed > 0 {
+		if fed > 0 && !keep {
 			if err := safeRefit(m.fc); err != nil && !errors.Is(err, forecast.ErrInsufficientHistory) {
 				v.fail("forecast", fmt.Errorf("%s refit after backfill: %w", name(m.fc), err))
 			}

@@ -123,8 +123,12 @@ func WithMetric(target MetricTarget, f forecast.Forecaster) Option {
 // corrupt, truncated, foreign-version, foreign-service, future or stale
 // snapshot (older than the history window) is reported as a "state"
 // failure and ignored: the Controller starts clean. Loading and saving run
-// under Config.CallTimeout, outside the decision. Forecasters are brought
-// back by backfill (a HistorySource), policies start afresh.
+// under Config.CallTimeout, outside the decision. A forecaster that
+// implements forecast.Stateful and a policy that implements
+// policy.Stateful are saved and restored with the rest (a state that does
+// not fit them is reported and that plug-in starts clean); the history is
+// read back from a HistorySource. With both, the restarted Controller
+// decides as the one that saved would have.
 func WithStateStore(store StateStore, service string) Option {
 	return optionFunc(func(c *Controller) { c.store, c.service = store, service })
 }

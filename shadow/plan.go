@@ -153,7 +153,7 @@ func (s *state) planPool(o observations, fc forecast.Forecast, steps int, rep *R
 	target, frac, status := s.pool.plan(in)
 	p.PoolTarget, p.Fraction = target, frac
 	p.ScalePool = o.poolErr == nil && target != s.pool.desired
-	p.SetFraction = frac != s.pool.fraction
+	p.SetFraction = frac != s.pool.fraction || s.resendFraction
 	rep.Pool = status
 }
 

@@ -11,14 +11,24 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/shadowscale/shadowscale/forecast"
+	"github.com/shadowscale/shadowscale/policy"
+	"github.com/shadowscale/shadowscale/transition"
 )
 
 // StateStore keeps a Controller's snapshot across restarts: what no
 // metrics source knows (the learned lead time, the robust statistics, the
-// shadow pool's state, the observation grid). Load returns ErrNoSnapshot
+// shadow pool's state, the observation grid, the production and transition
+// bookkeeping, the state of each forecaster that implements
+// forecast.Stateful and of a policy that implements policy.Stateful). The
+// history itself is not in it: a restored Controller reads it back from a
+// MetricsSource that implements HistorySource. Load returns ErrNoSnapshot
 // when there is none. Implementations must be safe for concurrent use.
 type StateStore interface {
+	// Load returns the snapshot saved last.
 	Load(ctx context.Context) ([]byte, error)
+	// Save stores data as the snapshot, replacing the one before.
 	Save(ctx context.Context, data []byte) error
 }
 
@@ -31,7 +41,7 @@ var ErrNoSnapshot = errors.New("shadow: no snapshot")
 var ErrBadSnapshot = errors.New("shadow: unusable snapshot")
 
 // snapshotVersion is the schema version of the snapshot payload.
-const snapshotVersion = 1
+const snapshotVersion = 2
 
 // snapshotMagic starts every encoded snapshot.
 const snapshotMagic = "shadowscale-snapshot"
@@ -49,6 +59,28 @@ type snapshot struct {
 	FcErrN   int              `json:"forecast_error_n"`
 	ActFails int              `json:"actuation_failures"`
 	Pool     *poolSnapshot    `json:"pool,omitempty"`
+
+	// The pass that saved: its grid time, the last observation, the pass
+	// count (the refit cadence) and the production it saw.
+	PassT      time.Time          `json:"pass_grid_time"`
+	LastGrid   time.Time          `json:"last_grid_time"`
+	LastLoad   float64            `json:"last_load"`
+	Passes     int                `json:"passes"`
+	Production *prodSnapshot      `json:"production,omitempty"`
+	PrevFc     *forecast.Forecast `json:"previous_forecast,omitempty"`
+	Mirrored   []float64          `json:"mirrored,omitempty"`
+	// Forecasters holds one state per scaled metric (null for a
+	// forecaster without forecast.Stateful); Policy the policy's.
+	Forecasters []json.RawMessage `json:"forecasters,omitempty"`
+	Policy      json.RawMessage   `json:"policy,omitempty"`
+}
+
+type prodSnapshot struct {
+	Desired      int              `json:"desired"`
+	Ready        int              `json:"ready"`
+	Serving      int              `json:"serving"`
+	ServingKnown bool             `json:"serving_known"`
+	Move         *transition.Plan `json:"transition,omitempty"`
 }
 
 type leadSnapshot struct {
@@ -63,6 +95,11 @@ type robustSnapshot struct {
 	Maxima []float64 `json:"block_maxima"`
 	Cur    float64   `json:"block_max"`
 	CurN   int       `json:"block_n"`
+	// A suspect sample waiting for confirmation.
+	Pending    bool      `json:"pending,omitempty"`
+	PendingV   float64   `json:"pending_value,omitempty"`
+	PendingT   time.Time `json:"pending_time,omitempty"`
+	PendingDir int       `json:"pending_direction,omitempty"`
 }
 
 type poolSnapshot struct {
@@ -71,6 +108,7 @@ type poolSnapshot struct {
 	Unwanted int     `json:"unwanted"`
 	Baseline float64 `json:"baseline"`
 	Trig     int     `json:"triggered"`
+	Fraction float64 `json:"fraction"`
 }
 
 // encodeSnapshot frames a payload: a header line with the magic, the
@@ -170,20 +208,32 @@ func (f FileStore) Save(ctx context.Context, data []byte) error {
 	return nil
 }
 
-// snapshot captures the state a restart would lose.
-func (s *state) snapshot(service string, now time.Time) snapshot {
+// snapshot captures the state a restart would lose. A forecaster or a
+// policy whose state cannot be encoded is left out of it (a null entry)
+// and named in the error; the rest is still worth saving.
+func (s *state) snapshot(service string, now time.Time) (snapshot, error) {
 	out := snapshot{
 		Version: snapshotVersion, Service: service, SavedAt: now, Offset: s.offset, LeadTime: s.leadTime,
 		Lead:   leadSnapshot{Requested: s.lead.requested, Window: s.lead.window, Next: s.lead.next},
 		FcErrN: s.fcErrN, ActFails: s.actFails,
+		PassT: s.passT, LastGrid: s.lastGrid, LastLoad: s.lastLoad, Passes: s.passes,
 	}
 	if finite(s.fcErr) {
 		e := s.fcErr
 		out.FcErr = &e
 	}
-	for _, m := range s.metrics {
+	if s.haveState {
+		out.Production = &prodSnapshot{Desired: s.lastDes, Ready: s.lastReady, Serving: s.serving, ServingKnown: s.servingKnown, Move: s.move}
+	}
+	if s.prevFc.Len() > 0 {
+		f := s.prevFc
+		out.PrevFc = &f
+	}
+	var errs []error
+	for i, m := range s.metrics {
 		r := &m.rob
-		rs := robustSnapshot{Metric: m.Metric, Cur: r.cur, CurN: r.curN}
+		rs := robustSnapshot{Metric: m.Metric, Cur: r.cur, CurN: r.curN,
+			Pending: m.pending, PendingV: m.pendingV, PendingT: m.pendingT, PendingDir: m.pendingDir}
 		for i := range r.n {
 			rs.Recent = append(rs.Recent, r.win[(r.next-r.n+i+robustWindow)%robustWindow])
 		}
@@ -191,40 +241,131 @@ func (s *state) snapshot(service string, now time.Time) snapshot {
 			rs.Maxima = append(rs.Maxima, r.maxima[(r.nextB-r.nb+i+blocks)%blocks])
 		}
 		out.Metrics = append(out.Metrics, rs)
+		fs := json.RawMessage("null")
+		if st, ok := m.fc.(forecast.Stateful); ok {
+			b, err := safeMarshal("forecaster "+name(m.fc), st.MarshalState)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("forecaster of %s left out: %w", s.metrics[i].Metric, err))
+			} else {
+				fs = b
+			}
+		}
+		out.Forecasters = append(out.Forecasters, fs)
+	}
+	if st, ok := s.policy.(policy.Stateful); ok {
+		b, err := safeMarshal("policy", st.MarshalState)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("policy left out: %w", err))
+		} else {
+			out.Policy = b
+		}
 	}
 	if p := s.pool; p != nil {
-		out.Pool = &poolSnapshot{Active: p.active, Want: p.want, Unwanted: p.unwanted, Baseline: p.baseline, Trig: p.trig}
+		out.Pool = &poolSnapshot{Active: p.active, Want: p.want, Unwanted: p.unwanted, Baseline: p.baseline, Trig: p.trig, Fraction: p.fraction}
+		for i := range s.mirrored.n {
+			out.Mirrored = append(out.Mirrored, s.mirrored.buf[(s.mirrored.next-s.mirrored.n+i+len(s.mirrored.buf))%len(s.mirrored.buf)])
+		}
 	}
-	return out
+	return out, errors.Join(errs...)
+}
+
+// safeMarshal calls a plug-in's MarshalState, recovering a panic, and
+// checks that it returned JSON.
+func safeMarshal(what string, f func() ([]byte, error)) (b []byte, err error) {
+	defer recoverInto(&err, what+" MarshalState")
+	b, err = f()
+	if err == nil && !json.Valid(b) {
+		err = fmt.Errorf("%s MarshalState returned %d bytes that are not JSON", what, len(b))
+	}
+	return b, err
+}
+
+// safeUnmarshal calls a plug-in's UnmarshalState, recovering a panic.
+func safeUnmarshal(what string, f func([]byte) error, data []byte) (err error) {
+	defer recoverInto(&err, what+" UnmarshalState")
+	return f(data)
 }
 
 // restore applies a decoded snapshot after checking that it belongs to
 // this service, is not from the future and not older than the history
-// window; it changes nothing when it returns an error.
-func (s *state) restore(sn snapshot, service string, now time.Time) error {
+// window; it changes nothing when it returns an error. The state of a
+// forecaster or of the policy that does not fit them (their
+// configuration changed, say) is reported in parts and ignored: that
+// plug-in starts clean, the rest is restored.
+func (s *state) restore(sn snapshot, service string, now time.Time) (parts []error, err error) {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: %s", ErrBadSnapshot, fmt.Sprintf(format, args...))
 	}
 	maxAge := time.Duration(s.cfg.HistorySize) * s.cfg.Interval
 	switch {
 	case sn.Service != service:
-		return bad("saved by service %q, this is %q", sn.Service, service)
+		return nil, bad("saved by service %q, this is %q", sn.Service, service)
 	case sn.SavedAt.After(now.Add(s.cfg.Interval)):
-		return bad("saved at %s, after the pass at %s", sn.SavedAt.Format(time.RFC3339), now.Format(time.RFC3339))
+		return nil, bad("saved at %s, after the pass at %s", sn.SavedAt.Format(time.RFC3339), now.Format(time.RFC3339))
 	case now.Sub(sn.SavedAt) > maxAge:
-		return bad("saved at %s, older than the history window %s", sn.SavedAt.Format(time.RFC3339), maxAge)
+		return nil, bad("saved at %s, older than the history window %s", sn.SavedAt.Format(time.RFC3339), maxAge)
 	case len(sn.Metrics) != len(s.metrics):
-		return bad("%d metrics, this Controller scales on %d", len(sn.Metrics), len(s.metrics))
+		return nil, bad("%d metrics, this Controller scales on %d", len(sn.Metrics), len(s.metrics))
+	case len(sn.Forecasters) != len(s.metrics):
+		return nil, bad("%d forecaster states for %d metrics", len(sn.Forecasters), len(s.metrics))
 	case len(sn.Lead.Window) > s.lead.size || sn.Lead.Next < 0 || sn.Lead.Next >= max(1, len(sn.Lead.Window)) || sn.LeadTime < 0:
-		return bad("lead-time window of %d samples (next %d)", len(sn.Lead.Window), sn.Lead.Next)
+		return nil, bad("lead-time window of %d samples (next %d)", len(sn.Lead.Window), sn.Lead.Next)
 	case (sn.Pool != nil) != (s.pool != nil):
-		return bad("shadow pool present %t, configured %t", sn.Pool != nil, s.pool != nil)
+		return nil, bad("shadow pool present %t, configured %t", sn.Pool != nil, s.pool != nil)
+	case sn.Passes < 0 || sn.ActFails < 0 || sn.FcErrN < 0 || !finite(sn.LastLoad) || sn.LastLoad < 0:
+		return nil, bad("%d passes, %d actuation failures, %d forecast errors, last load %v", sn.Passes, sn.ActFails, sn.FcErrN, sn.LastLoad)
+	case sn.LastGrid.After(sn.PassT) || sn.PassT.After(sn.SavedAt.Add(sn.Offset).Add(s.cfg.Interval)):
+		return nil, bad("last observation %s, pass %s, saved %s", sn.LastGrid.Format(time.RFC3339), sn.PassT.Format(time.RFC3339), sn.SavedAt.Format(time.RFC3339))
+	case len(sn.Mirrored) > len(s.mirrored.buf):
+		return nil, bad("%d mirrored loads, at most %d", len(sn.Mirrored), len(s.mirrored.buf))
+	}
+	if p := sn.Production; p != nil && (p.Desired < 0 || p.Ready < 0 || p.Serving < 0 || p.Move != nil && (p.Move.From < 0 || p.Move.To < p.Move.From)) {
+		return nil, bad("production desired %d, ready %d, serving %d", p.Desired, p.Ready, p.Serving)
+	}
+	if p := sn.Pool; p != nil && (!(p.Fraction >= 0 && p.Fraction <= 1) || p.Want < 0 || p.Unwanted < 0 || p.Trig < 0 || !finite(p.Baseline)) {
+		return nil, bad("shadow pool fraction %v, baseline %v", p.Fraction, p.Baseline)
+	}
+	if f := sn.PrevFc; f != nil && (len(f.Lower) != f.Len() || len(f.Upper) != f.Len()) {
+		return nil, bad("previous forecast of %d means, %d lower and %d upper bounds", f.Len(), len(f.Lower), len(f.Upper))
 	}
 	for i, rs := range sn.Metrics {
-		if rs.Metric != s.metrics[i].Metric || len(rs.Recent) > robustWindow || len(rs.Maxima) > blocks || rs.CurN < 0 || rs.CurN >= blockLen {
-			return bad("statistics of metric %d (%q) do not fit %q", i, rs.Metric, s.metrics[i].Metric)
+		if rs.Metric != s.metrics[i].Metric || len(rs.Recent) > robustWindow || len(rs.Maxima) > blocks || rs.CurN < 0 || rs.CurN >= blockLen ||
+			rs.Pending && (rs.PendingDir != 1 && rs.PendingDir != -1 || !finite(rs.PendingV) || rs.PendingV < 0) {
+			return nil, bad("statistics of metric %d (%q) do not fit %q", i, rs.Metric, s.metrics[i].Metric)
+		}
+		if rs.Pending && (rs.PendingT.After(sn.PassT) || rs.PendingT.IsZero()) {
+			return nil, bad("metric %q: pending sample at %s", rs.Metric, rs.PendingT.Format(time.RFC3339))
 		}
 	}
+
+	// The plug-ins, each as a whole or not at all.
+	restored := make([]bool, len(s.metrics))
+	for i, m := range s.metrics {
+		raw := sn.Forecasters[i]
+		st, ok := m.fc.(forecast.Stateful)
+		switch {
+		case string(raw) == "null" || len(raw) == 0:
+			if ok {
+				parts = append(parts, bad("no forecaster state for %s: its forecaster starts clean", m.Metric))
+			}
+		case !ok:
+			parts = append(parts, bad("forecaster state for %s, but forecaster %s keeps none: ignored", m.Metric, name(m.fc)))
+		default:
+			if err := safeUnmarshal("forecaster "+name(m.fc), st.UnmarshalState, raw); err != nil {
+				parts = append(parts, bad("forecaster of %s starts clean: %v", m.Metric, err))
+			} else {
+				restored[i] = true
+			}
+		}
+	}
+	if st, ok := s.policy.(policy.Stateful); ok {
+		if len(sn.Policy) == 0 {
+			parts = append(parts, bad("no policy state: the policy starts clean"))
+		} else if err := safeUnmarshal("policy", st.UnmarshalState, sn.Policy); err != nil {
+			parts = append(parts, bad("the policy starts clean: %v", err))
+		}
+	}
+
 	for i, rs := range sn.Metrics {
 		var r robust
 		for _, v := range rs.Recent {
@@ -238,7 +379,10 @@ func (s *state) restore(sn snapshot, service string, now time.Time) error {
 			r.nb++
 		}
 		r.cur, r.curN = rs.Cur, rs.CurN
-		s.metrics[i].rob = r
+		m := s.metrics[i]
+		m.rob = r
+		m.pending, m.pendingV, m.pendingT, m.pendingDir = rs.Pending, rs.PendingV, rs.PendingT, rs.PendingDir
+		m.restored = restored[i]
 	}
 	s.offset = sn.Offset
 	if !s.cfg.DisableLeadTimeLearning && sn.LeadTime > 0 {
@@ -249,50 +393,66 @@ func (s *state) restore(sn snapshot, service string, now time.Time) error {
 	if sn.FcErr != nil {
 		s.fcErr = *sn.FcErr
 	}
+	s.passT, s.lastGrid, s.lastLoad, s.passes = sn.PassT, sn.LastGrid, sn.LastLoad, sn.Passes
+	s.refill, s.restoredAt = true, sn.PassT
+	if p := sn.Production; p != nil {
+		s.lastDes, s.lastReady, s.haveState = p.Desired, p.Ready, true
+		s.serving, s.servingKnown, s.move = p.Serving, p.ServingKnown, p.Move
+	}
+	if sn.PrevFc != nil {
+		s.prevFc = *sn.PrevFc
+	}
 	if p := sn.Pool; p != nil {
 		s.pool.active, s.pool.want, s.pool.unwanted = p.Active, p.Want, p.Unwanted
-		// The fraction in force is not restored: the mirror may have
-		// restarted too, and the next pass sets it again.
 		s.pool.baseline, s.pool.trig = p.Baseline, p.Trig
+		// The fraction in force is sent to the mirror again on the first
+		// pass: the mirror may have restarted too.
+		s.pool.fraction, s.resendFraction = p.Fraction, true
+		for _, v := range sn.Mirrored {
+			s.mirrored.push(v)
+		}
 	}
-	return nil
+	return parts, nil
 }
 
 // loadState restores the snapshot on the Controller's first pass. A
-// missing snapshot is no error; an unusable one is reported and ignored.
-func (c *Controller) loadState(ctx context.Context, now time.Time, rep *Report) error {
+// missing snapshot is no error; an unusable one is reported and ignored,
+// and so is the unusable state of a forecaster or of the policy.
+func (c *Controller) loadState(ctx context.Context, now time.Time, rep *Report) []error {
 	data, err := call(ctx, c.cfg.CallTimeout, "state store Load", c.store.Load)
 	switch {
 	case errors.Is(err, ErrNoSnapshot):
 		return nil
 	case err != nil:
-		return fmt.Errorf("load snapshot: %w", err)
+		return []error{fmt.Errorf("load snapshot: %w", err)}
 	}
 	sn, err := decodeSnapshot(data)
+	var parts []error
 	if err == nil {
 		c.mu.Lock()
-		err = c.st.restore(sn, c.service, now)
+		parts, err = c.st.restore(sn, c.service, now)
 		c.mu.Unlock()
 	}
 	if err != nil {
-		return err
+		return []error{err}
 	}
 	rep.Restored = true
-	return nil
+	return parts
 }
 
 // saveState saves the state after a pass, under CallTimeout.
 func (c *Controller) saveState(ctx context.Context, now time.Time) error {
 	c.mu.Lock()
-	data, err := encodeSnapshot(c.st.snapshot(c.service, now))
+	sn, partErr := c.st.snapshot(c.service, now)
 	c.mu.Unlock()
+	data, err := encodeSnapshot(sn)
 	if err != nil {
 		return fmt.Errorf("encode snapshot: %w", err)
 	}
 	if _, err := call(ctx, c.cfg.CallTimeout, "state store Save", func(ctx context.Context) (struct{}, error) {
 		return struct{}{}, c.store.Save(ctx, data)
 	}); err != nil {
-		return fmt.Errorf("save snapshot: %w", err)
+		return errors.Join(partErr, fmt.Errorf("save snapshot: %w", err))
 	}
-	return nil
+	return partErr
 }

@@ -75,7 +75,7 @@ func TestBadSnapshotsIgnored(t *testing.T) {
 		{"truncated", data[:len(data)-40], "checkout", t0.Add(61 * time.Minute), "checksum mismatch"},
 		{"empty", []byte{}, "checkout", t0.Add(61 * time.Minute), "no header line"},
 		{"not a snapshot", []byte("{}\n{}"), "checkout", t0.Add(61 * time.Minute), "not a snapshot header"},
-		{"other version", bytes.Replace(data, []byte("snapshot v1 "), []byte("snapshot v9 "), 1), "checkout", t0.Add(61 * time.Minute), "schema version 9"},
+		{"other version", bytes.Replace(data, []byte("snapshot v2 "), []byte("snapshot v9 "), 1), "checkout", t0.Add(61 * time.Minute), "schema version 9"},
 		{"another service", data, "payments", t0.Add(61 * time.Minute), `saved by service "checkout"`},
 		{"from the future", data, "checkout", t0.Add(-time.Hour), "after the pass"},
 		{"stale", data, "checkout", t0.Add(30 * 24 * time.Hour), "older than the history window"},

@@ -41,6 +41,9 @@ type metricState struct {
 	MetricTarget
 	fc  forecast.Forecaster
 	rob robust
+	// restored: the forecaster's state came from a snapshot; the
+	// backfill that follows refills its window and does not refit it.
+	restored bool
 	// weight converts the metric into replicas' worth of the primary
 	// metric: value × weight needs as many replicas as the same value of
 	// Config.Metric.
@@ -76,7 +79,11 @@ type state struct {
 	lastGrid   time.Time     // grid time of the last observation
 	jumpFrom   time.Time     // last pass before an unconfirmed jump
 	jumpActive bool
-	backfilled bool      // the start-up backfill was done
+	backfilled bool // the start-up backfill was done
+	// After a restore: the next backfill takes the whole window, and
+	// values at or before restoredAt (the saving pass) were seen already.
+	refill     bool
+	restoredAt time.Time
 	passT      time.Time // grid time of the current pass
 	prevT      time.Time // grid time of the previous pass
 
@@ -99,6 +106,9 @@ type state struct {
 
 	pool     *pool
 	mirrored window // mirrored load (fraction in force × load) of recent passes
+	// resendFraction: the fraction was restored from a snapshot and is
+	// sent to the mirror again.
+	resendFraction bool
 }
 
 // fault is a dependency failure found by a phase, logged and counted by
@@ -169,6 +179,7 @@ func (s *state) settle(p Plan, a Applied, rep *Report) {
 		}
 		if a.FractionSet {
 			s.pool.fraction = p.Fraction
+			s.resendFraction = false
 		}
 		rep.Pool.Triggered = s.pool.trig
 		rep.Pool.Desired, rep.Pool.Fraction = s.pool.desired, s.pool.fraction

@@ -1,0 +1,181 @@
+package shadow_test
+
+import (
+	"context"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/shadowscale/shadowscale/actuator/actuatortest"
+	"github.com/shadowscale/shadowscale/forecast"
+	"github.com/shadowscale/shadowscale/policy"
+	"github.com/shadowscale/shadowscale/shadow"
+	"github.com/shadowscale/shadowscale/shadow/shadowtest"
+)
+
+// restartable builds the Controller of the restart tests: Auto on a daily
+// cycle, the predictive stack with a scale-down stabilization window (so
+// that the policy keeps state worth saving) and lead-time learning on.
+func restartable(t *testing.T, src shadow.MetricsSource, grp *actuatortest.Group, opts ...shadow.Option) *shadow.Controller {
+	t.Helper()
+	fc, err := forecast.NewAuto(forecast.AutoConfig{Step: 5 * time.Minute, Periods: forecast.SeasonalPeriods(5 * time.Minute)})
+	require.NoError(t, err)
+	cfg := policy.DefaultPredictiveConfig()
+	cfg.ScaleDownStabilization = 30 * time.Minute
+	pol, err := policy.Predictive(cfg)
+	require.NoError(t, err)
+	opts = append(opts, shadow.WithLogger(testLogger(&syncBuffer{})))
+	c, err := shadow.New(shadow.Config{Interval: 5 * time.Minute, PerReplica: 10, MaxReplicas: 60},
+		shadow.Deps{Source: src, Forecaster: fc, Policy: pol, Production: grp}, opts...)
+	require.NoError(t, err)
+	return c
+}
+
+// A Controller stopped after a seeded random pass and restarted from its
+// snapshot and the source's history decides, pass for pass, exactly as
+// the uninterrupted one: the same targets, the same forecasts, the same
+// lead time; on its first pass it forecasts with the fitted seasonal
+// model.
+func TestRestartEquivalence(t *testing.T) {
+	const n = 3*288 + 60
+	k := 2*288 + 40 + rand.New(rand.NewPCG(10, 1)).IntN(n-2*288-60)
+	t.Logf("restart at pass %d of %d", k, n)
+	series := &shadowtest.Series{Fn: daily, Start: t0}
+	var now time.Time
+	clock := func() time.Time { return now }
+	at := func(i int) time.Time { return t0.Add(time.Duration(i) * 5 * time.Minute) }
+
+	grpA := actuatortest.NewGroup(10, 10*time.Minute, clock)
+	a := restartable(t, series, grpA)
+	var want []shadow.Report
+	for i := range n {
+		now = at(i)
+		r, err := a.Step(context.Background(), now)
+		require.NoError(t, err, "pass %d", i)
+		want = append(want, r)
+	}
+
+	store := &memStore{}
+	grpB := actuatortest.NewGroup(10, 10*time.Minute, clock)
+	b := restartable(t, series, grpB, shadow.WithStateStore(store, "checkout"))
+	for i := range k {
+		now = at(i)
+		_, err := b.Step(context.Background(), now)
+		require.NoError(t, err, "pass %d", i)
+	}
+	// The process restarts: a new Controller, forecaster and policy; the
+	// production group lives on.
+	c := restartable(t, series, grpB, shadow.WithStateStore(store, "checkout"))
+	for i := k; i < n; i++ {
+		now = at(i)
+		r, err := c.Step(context.Background(), now)
+		require.NoError(t, err, "pass %d", i)
+		w := want[i]
+		if i == k {
+			assert.True(t, r.Restored)
+			assert.Positive(t, r.Backfilled)
+			assert.True(t, strings.HasPrefix(r.Forecast.Model, "auto:hw-"), "the fitted seasonal model at once, got %q", r.Forecast.Model)
+		}
+		require.Equal(t, w.Plan, r.Plan, "pass %d", i)
+		require.Equal(t, w.Decision, r.Decision, "pass %d", i)
+		require.Equal(t, w.Forecast.Model, r.Forecast.Model, "pass %d", i)
+		require.Equal(t, w.Forecast.Len(), r.Forecast.Len(), "pass %d", i)
+		for j := range w.Forecast.Mean {
+			require.InDelta(t, w.Forecast.Mean[j], r.Forecast.Mean[j], 1e-9, "pass %d step %d", i, j)
+			require.InDelta(t, w.Forecast.Upper[j], r.Forecast.Upper[j], 1e-9, "pass %d step %d", i, j)
+		}
+		require.Equal(t, w.LeadSteps, r.LeadSteps, "pass %d", i)
+	}
+	assert.Equal(t, a.LeadTime(), c.LeadTime())
+	assert.Equal(t, a.History()[len(a.History())-288:], c.History()[len(c.History())-288:])
+}
+
+// memStore is a StateStore in memory.
+type memStore struct {
+	mu    sync.Mutex
+	data  []byte
+	saves int
+}
+
+func (m *memStore) Load(context.Context) ([]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.data == nil {
+		return nil, shadow.ErrNoSnapshot
+	}
+	return m.data, nil
+}
+
+func (m *memStore) Save(_ context.Context, data []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.data, m.saves = data, m.saves+1
+	return nil
+}
+
+// A snapshot whose forecaster state does not fit the new forecaster (its
+// configuration changed) restores the rest; the forecaster starts clean,
+// refitted on the backfilled history, and the mismatch is reported.
+func TestRestartForecasterReconfigured(t *testing.T) {
+	series := &shadowtest.Series{Fn: daily, Start: t0}
+	var now time.Time
+	grp := actuatortest.NewGroup(10, 10*time.Minute, func() time.Time { return now })
+	store := &memStore{}
+	b := restartable(t, series, grp, shadow.WithStateStore(store, "checkout"))
+	const k = 2*288 + 30
+	for i := range k {
+		now = t0.Add(time.Duration(i) * 5 * time.Minute)
+		_, err := b.Step(context.Background(), now)
+		require.NoError(t, err)
+	}
+	fc, err := forecast.NewAuto(forecast.AutoConfig{Step: 5 * time.Minute, Periods: []int{288}})
+	require.NoError(t, err)
+	pol, err := policy.Predictive(policy.DefaultPredictiveConfig())
+	require.NoError(t, err)
+	c, err := shadow.New(shadow.Config{Interval: 5 * time.Minute, PerReplica: 10, MaxReplicas: 60},
+		shadow.Deps{Source: series, Forecaster: fc, Policy: pol, Production: grp},
+		shadow.WithStateStore(store, "checkout"), shadow.WithLogger(testLogger(&syncBuffer{})))
+	require.NoError(t, err)
+	now = t0.Add(k * 5 * time.Minute)
+	r, err := c.Step(context.Background(), now)
+	require.ErrorIs(t, err, shadow.ErrBadSnapshot)
+	assert.Contains(t, err.Error(), "forecaster of request_rate starts clean")
+	assert.Contains(t, err.Error(), "the policy starts clean", "the stabilization window is not in this stack")
+	assert.True(t, r.Restored, "the rest of the snapshot is used")
+	assert.Equal(t, b.LeadTime(), c.LeadTime())
+	assert.True(t, strings.HasPrefix(r.Forecast.Model, "auto:hw-"), "refitted on the backfill, got %q", r.Forecast.Model)
+}
+
+// A forward clock jump, once the next pass confirms it, leaves a gap that
+// is read back from the source.
+func TestConfirmedJumpBackfilled(t *testing.T) {
+	series := &shadowtest.Series{Fn: daily, Start: t0}
+	var now time.Time
+	grp := actuatortest.NewGroup(10, 0, func() time.Time { return now })
+	c := newDailyController(t, series, grp)
+	for i := range 20 {
+		now = t0.Add(time.Duration(i) * 5 * time.Minute)
+		_, err := c.Step(context.Background(), now)
+		require.NoError(t, err)
+	}
+	last := now
+	now = last.Add(2 * time.Hour) // a jump: held, not observed
+	r, err := c.Step(context.Background(), now)
+	require.Error(t, err)
+	assert.True(t, r.Held)
+	assert.Zero(t, r.Backfilled)
+	now = now.Add(5 * time.Minute) // confirms the new time
+	r, err = c.Step(context.Background(), now)
+	require.NoError(t, err)
+	assert.Equal(t, int((2*time.Hour+5*time.Minute)/(5*time.Minute))-1, r.Backfilled, "every point of the gap")
+	h := c.History()
+	require.Len(t, h, 20+r.Backfilled+1)
+	for i := 1; i < len(h); i++ {
+		require.Equal(t, 5*time.Minute, h[i].Time.Sub(h[i-1].Time), "index %d", i)
+	}
+}
