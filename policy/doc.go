@@ -92,6 +92,18 @@
 // between two wrappers of the same stack unless only one of them calls it
 // on a pass (as Predictive does with its reactive policy).
 //
+// # Configuration
+//
+// In every configuration struct of this package, as in shadow.Config, the
+// zero value of a field selects the default documented on it:
+// ThresholdConfig{}, HPAConfig{}, PlannerConfig{} and PredictiveConfig{}
+// behave as their Default… functions return. Where zero itself is a useful
+// setting — no HPA tolerance or stabilization, a Threshold test disabled,
+// no Planner tolerance, a forecast trusted at once — a negative value
+// selects it, and the field's comment says so. A wrapper whose natural
+// default is "none" (Stabilize, Cooldown, Tolerance, RateLimit, Bounds)
+// documents that its zero value adds nothing.
+//
 // # Errors
 //
 // An invalid Input (see Input.Validate) gives an error wrapping

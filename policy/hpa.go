@@ -10,34 +10,70 @@ import (
 )
 
 // HPARules are one direction of HPA's behavior field
-// (autoscaling/v2 HPAScalingRules).
+// (autoscaling/v2 HPAScalingRules). As in Kubernetes, what is left unset
+// takes the direction's default (see HPAConfig).
 type HPARules struct {
 	// StabilizationWindow is how far back recommendations are considered:
 	// a scale-down goes no lower than the highest recommendation within the
-	// window, a scale-up no higher than the lowest. Zero disables it.
+	// window, a scale-up no higher than the lowest. Zero selects the
+	// direction's default (300 s down, none up); negative disables it.
 	StabilizationWindow time.Duration
-	// RateRules limit how fast replicas change.
+	// RateRules limit how fast replicas change. No Policies selects the
+	// direction's default policies. To leave a direction unlimited, give
+	// one policy no sync can reach, such as {Kind: Percent, Value:
+	// math.MaxInt32, Period: time.Second}.
 	RateRules
 }
 
-// HPAConfig configures the HPA policy. Start from DefaultHPAConfig: the zero
-// value means no tolerance, no stabilization and no rate limits.
+// HPAConfig configures the HPA policy. The zero value of each field
+// selects the Kubernetes default documented on it, so HPAConfig{} behaves
+// as DefaultHPAConfig(); where zero itself is a useful setting (no
+// tolerance, no stabilization), a negative value selects it.
 type HPAConfig struct {
 	// Tolerance is the band around a usage ratio of 1 within which HPA
-	// does not scale (inclusive). Kubernetes default: 0.1
-	// (--horizontal-pod-autoscaler-tolerance).
+	// does not scale (inclusive), below 1. Default 0.1, as Kubernetes'
+	// --horizontal-pod-autoscaler-tolerance. Negative means 0: no band.
 	Tolerance float64
-	// ScaleUp are the scale-up rules. Kubernetes default: no stabilization,
-	// policies {4 pods, 100%} per 15 s, SelectMax.
+	// ScaleUp are the scale-up rules. Default, as Kubernetes: no
+	// stabilization, policies {4 pods, 100%} per 15 s, SelectMax.
 	ScaleUp HPARules
-	// ScaleDown are the scale-down rules. Kubernetes default: 300 s
-	// stabilization, policy {100%} per 15 s.
+	// ScaleDown are the scale-down rules. Default, as Kubernetes: 300 s
+	// stabilization, policy {100%} per 15 s, SelectMax.
 	ScaleDown HPARules
+}
+
+// withDefaults fills in the zero fields and reads negative values as the
+// zero they stand for.
+func (c HPAConfig) withDefaults() HPAConfig {
+	d := DefaultHPAConfig()
+	switch {
+	case c.Tolerance == 0:
+		c.Tolerance = d.Tolerance
+	case c.Tolerance < 0:
+		c.Tolerance = 0
+	}
+	c.ScaleUp = c.ScaleUp.withDefaults(d.ScaleUp)
+	c.ScaleDown = c.ScaleDown.withDefaults(d.ScaleDown)
+	return c
+}
+
+func (r HPARules) withDefaults(d HPARules) HPARules {
+	switch {
+	case r.StabilizationWindow == 0:
+		r.StabilizationWindow = d.StabilizationWindow
+	case r.StabilizationWindow < 0:
+		r.StabilizationWindow = 0
+	}
+	if len(r.Policies) == 0 {
+		r.Policies = d.Policies
+	}
+	return r
 }
 
 // DefaultHPAConfig returns the autoscaling/v2 defaults (the behavior
 // defaults documented in "Horizontal Pod Autoscaling", section "Default
-// Behavior", and the controller's default tolerance).
+// Behavior", and the controller's default tolerance): the values
+// HPAConfig's zero fields select.
 func DefaultHPAConfig() HPAConfig {
 	return HPAConfig{
 		Tolerance: 0.1,
@@ -51,17 +87,13 @@ func DefaultHPAConfig() HPAConfig {
 	}
 }
 
-// Validate reports the first invalid field, naming it and its value.
+// Validate reports every invalid field, naming it and its value, after
+// the defaults are filled in.
 func (c HPAConfig) Validate() error {
+	c = c.withDefaults()
 	var errs []error
-	if !(c.Tolerance >= 0 && c.Tolerance < 1) {
-		errs = append(errs, fmt.Errorf("Tolerance (%v) must be in [0, 1)", c.Tolerance))
-	}
-	if c.ScaleUp.StabilizationWindow < 0 {
-		errs = append(errs, fmt.Errorf("ScaleUp.StabilizationWindow (%s) must not be negative", c.ScaleUp.StabilizationWindow))
-	}
-	if c.ScaleDown.StabilizationWindow < 0 {
-		errs = append(errs, fmt.Errorf("ScaleDown.StabilizationWindow (%s) must not be negative", c.ScaleDown.StabilizationWindow))
+	if !(c.Tolerance < 1) {
+		errs = append(errs, fmt.Errorf("Tolerance (%v) must be a number below 1", c.Tolerance))
 	}
 	if err := c.ScaleUp.validate("ScaleUp"); err != nil {
 		errs = append(errs, err)
@@ -127,11 +159,13 @@ type HPA struct {
 
 var _ Policy = (*HPA)(nil)
 
-// NewHPA returns the HPA policy; it validates cfg.
+// NewHPA returns the HPA policy; it fills in the defaults and validates
+// cfg.
 func NewHPA(cfg HPAConfig) (*HPA, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	cfg = cfg.withDefaults()
 	return &HPA{
 		cfg:  cfg,
 		stab: stabilizer{up: cfg.ScaleUp.StabilizationWindow, down: cfg.ScaleDown.StabilizationWindow},

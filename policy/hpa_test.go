@@ -112,7 +112,7 @@ func TestHPAScaleUpRateLimitPerPeriod(t *testing.T) {
 
 func TestHPAScaleDownRateLimit(t *testing.T) {
 	cfg := policy.DefaultHPAConfig()
-	cfg.ScaleDown = policy.HPARules{RateRules: policy.RateRules{Policies: []policy.ScalingPolicy{
+	cfg.ScaleDown = policy.HPARules{StabilizationWindow: -1, RateRules: policy.RateRules{Policies: []policy.ScalingPolicy{
 		{Kind: policy.Percent, Value: 50, Period: time.Minute},
 	}}}
 	h, err := policy.NewHPA(cfg)
@@ -162,11 +162,11 @@ func TestHPATimeGoingBackwardsResets(t *testing.T) {
 
 func TestHPAConfigValidate(t *testing.T) {
 	cfg := policy.DefaultHPAConfig()
-	cfg.Tolerance = -0.1
+	cfg.Tolerance = 1
 	cfg.ScaleUp.Policies[0].Value = 0
 	_, err := policy.NewHPA(cfg)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "Tolerance (-0.1)")
+	assert.Contains(t, err.Error(), "Tolerance (1)")
 	assert.Contains(t, err.Error(), "ScaleUp.Policies[0].Value (0)")
 	require.NoError(t, policy.DefaultHPAConfig().Validate())
 }

@@ -9,8 +9,9 @@ import (
 	"github.com/shadowscale/shadowscale/internal/mathx"
 )
 
-// PlannerConfig configures the Planner. Start from DefaultPlannerConfig;
-// zero fields select the defaults documented on each.
+// PlannerConfig configures the Planner. The zero value of each field
+// selects the default documented on it; where zero itself is a useful
+// setting, a negative value selects it.
 type PlannerConfig struct {
 	// Quantile is the quantile of each step's predictive distribution
 	// that capacity must carry at MaxUtilization, in (0, 1). Default
@@ -37,9 +38,9 @@ type PlannerConfig struct {
 	// Tolerance is the fraction of Current the plan must be able to
 	// release before it scales down, in [0, 1): noise in the forecast
 	// moves the need by a replica or two from pass to pass, and releasing
-	// them only to start them again pays boots for nothing.
-	// DefaultPlannerConfig sets 0.1, the Kubernetes HPA's tolerance; 0
-	// releases every replica the plan does not need.
+	// them only to start them again pays boots for nothing. Default 0.1,
+	// the Kubernetes HPA's tolerance. Negative means 0: release every
+	// replica the plan does not need.
 	Tolerance float64
 	// MinLifetime is the shortest time a replica is billed for (AWS and
 	// GCP bill at least 60 s; some providers an hour). The planner never
@@ -52,8 +53,8 @@ type PlannerConfig struct {
 	// Shadow configures the shadow rule, as Threshold's rule 1
 	// (LatencyThreshold, ErrorRateThreshold, ScaleFactor, the
 	// shadow-load-ratio band, ShadowHold) and the load unit in reasons;
-	// its capacity thresholds are not used. The zero value selects
-	// DefaultThresholdConfig.
+	// its capacity thresholds are not used. Its zero fields select
+	// ThresholdConfig's defaults.
 	Shadow ThresholdConfig
 }
 
@@ -82,8 +83,8 @@ func (c PlannerConfig) Validate() error {
 	if c.Boot < 0 {
 		add("Boot (%s) must not be negative", c.Boot)
 	}
-	if !(c.Tolerance >= 0 && c.Tolerance < 1) {
-		add("Tolerance (%v) must be in [0, 1)", c.Tolerance)
+	if !(c.Tolerance < 1) {
+		add("Tolerance (%v) must be a number below 1", c.Tolerance)
 	}
 	if c.Settle < 0 {
 		add("Settle (%s) must not be negative", c.Settle)
@@ -176,13 +177,17 @@ func NewPlanner(cfg PlannerConfig) (*Planner, error) {
 	if cfg.MaxUtilization == 0 {
 		cfg.MaxUtilization = 1
 	}
-	if cfg.Shadow == (ThresholdConfig{}) {
-		cfg.Shadow = DefaultThresholdConfig()
+	switch {
+	case cfg.Tolerance == 0:
+		cfg.Tolerance = DefaultPlannerConfig().Tolerance
+	case cfg.Tolerance < 0:
+		cfg.Tolerance = 0
 	}
 	sh, err := NewThreshold(cfg.Shadow)
 	if err != nil {
 		return nil, fmt.Errorf("policy: Planner: Shadow: %w", err)
 	}
+	cfg.Shadow = sh.cfg
 	return &Planner{cfg: cfg, shadow: sh}, nil
 }
 

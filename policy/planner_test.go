@@ -275,8 +275,10 @@ func TestPlannerConfigErrors(t *testing.T) {
 	for _, want := range []string{"Quantile (1)", "MaxUtilization (2)", "Boot (-1ns)", "Settle (-1ns)", "MinLifetime (-1ns)", "MinScaleDownInterval (-1ns)"} {
 		assert.ErrorContains(t, err, want)
 	}
-	_, err = policy.NewPlanner(policy.PlannerConfig{Shadow: policy.ThresholdConfig{Unit: "x"}})
+	_, err = policy.NewPlanner(policy.PlannerConfig{Shadow: policy.ThresholdConfig{ScaleFactor: 0.5}})
 	assert.ErrorContains(t, err, "Shadow")
+	_, err = policy.NewPlanner(policy.PlannerConfig{Tolerance: math.NaN()})
+	assert.ErrorContains(t, err, "Tolerance (NaN)")
 	_, err = mustPlanner(t, policy.PlannerConfig{}).Decide(policy.Input{})
 	assert.ErrorIs(t, err, policy.ErrInvalidInput)
 }

@@ -34,7 +34,10 @@ func (r Rule) String() string {
 	return fmt.Sprintf("unknown rule: %d", int(r))
 }
 
-// PredictiveConfig configures Predictive. Start from DefaultPredictiveConfig.
+// PredictiveConfig configures Predictive. The zero value of each field
+// selects the default documented on it, so PredictiveConfig{} is
+// DefaultPredictiveConfig(); where zero itself is a useful setting, a
+// negative value selects it.
 type PredictiveConfig struct {
 	// Rule selects the forecast rule. Default RuleThreshold.
 	Rule Rule
@@ -50,7 +53,8 @@ type PredictiveConfig struct {
 	// band is narrow because the lead-window peak, the reactive floor and
 	// NoScaleInOnForecast already keep the capacity the next lead time
 	// needs; a wider band only holds capacity nobody uses. A shadow breach
-	// is held for 15 minutes (ShadowHold).
+	// is held for 15 minutes (ShadowHold). A Threshold with any field set
+	// takes ThresholdConfig's defaults for the others.
 	Threshold ThresholdConfig
 	// Quantile is the forecast quantile provisioned for: by the Planner at
 	// its MaxUtilization, by Threshold at the target (Headroom). Default
@@ -60,7 +64,7 @@ type PredictiveConfig struct {
 	// is not trusted. Nil means NewHPA(DefaultHPAConfig()).
 	Reactive Policy
 	// MinForecasts is how many passes with a forecast come before it is
-	// trusted (MinHistory). Default 3.
+	// trusted (MinHistory). Default 3. Negative means 0: trust the first.
 	MinForecasts int
 	// Trusted, if not nil, decides when the forecast is trusted instead of
 	// MinForecasts.
@@ -119,8 +123,18 @@ func DefaultPredictiveConfig() PredictiveConfig {
 // removal is immediate but re-adding takes the lead time. Reactive is called
 // once per pass. The returned policy is not safe for concurrent use.
 func Predictive(cfg PredictiveConfig) (Policy, error) {
+	d := DefaultPredictiveConfig()
 	if cfg.Quantile == 0 {
-		cfg.Quantile = DefaultQuantile
+		cfg.Quantile = d.Quantile
+	}
+	if cfg.Threshold == (ThresholdConfig{}) {
+		cfg.Threshold = d.Threshold
+	}
+	switch {
+	case cfg.MinForecasts == 0:
+		cfg.MinForecasts = d.MinForecasts
+	case cfg.MinForecasts < 0:
+		cfg.MinForecasts = 0
 	}
 	th, err := NewThreshold(cfg.Threshold)
 	if err != nil {

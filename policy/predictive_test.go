@@ -96,10 +96,6 @@ func TestPredictiveConfigErrors(t *testing.T) {
 	_, err := policy.Predictive(cfg)
 	assert.ErrorContains(t, err, "DownscaleThreshold (2)")
 	cfg = policy.DefaultPredictiveConfig()
-	cfg.MinForecasts = -1
-	_, err = policy.Predictive(cfg)
-	assert.ErrorContains(t, err, "Forecasts (-1)")
-	cfg = policy.DefaultPredictiveConfig()
 	cfg.Rule = policy.RulePlanner
 	cfg.Planner.Tolerance = 1
 	_, err = policy.Predictive(cfg)
@@ -112,7 +108,7 @@ func TestPredictiveConfigErrors(t *testing.T) {
 
 func TestPredictiveKeepsCapacityForTheLeadWindowPeak(t *testing.T) {
 	cfg := policy.DefaultPredictiveConfig()
-	cfg.MinForecasts = 0
+	cfg.MinForecasts = -1 // trust the first forecast
 	cfg.Reactive = policy.Func(func(in policy.Input) (policy.Decision, error) {
 		return policy.NewDecision(in.Current, in.Min, "reactive wants min"), nil
 	})
@@ -138,7 +134,7 @@ func TestPredictivePlannerKeepsCapacityForLeadAndBoot(t *testing.T) {
 	decide := func(lead int) policy.Decision {
 		cfg := policy.DefaultPredictiveConfig()
 		cfg.Rule = policy.RulePlanner
-		cfg.MinForecasts = 0
+		cfg.MinForecasts = -1 // trust the first forecast
 		cfg.Planner.Boot = 2 * time.Minute
 		cfg.Reactive = policy.Func(func(in policy.Input) (policy.Decision, error) {
 			return policy.NewDecision(in.Current, in.Min, "reactive wants min"), nil

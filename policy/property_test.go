@@ -49,7 +49,7 @@ func subjects(r *rand.Rand) []subject {
 	th := must(policy.NewThreshold(policy.DefaultThresholdConfig()))
 	rel := policy.DefaultPredictiveConfig().Threshold
 	predScaleIn := policy.DefaultPredictiveConfig()
-	predScaleIn.ForecastScaleIn, predScaleIn.ScaleDownStabilization, predScaleIn.MinForecasts = true, 5*time.Minute, 0
+	predScaleIn.ForecastScaleIn, predScaleIn.ScaleDownStabilization, predScaleIn.MinForecasts = true, 5*time.Minute, -1
 	predPlanner := policy.DefaultPredictiveConfig()
 	predPlanner.Rule = policy.RulePlanner
 	predMax := policy.DefaultPredictiveConfig()

@@ -10,16 +10,18 @@ import (
 	"github.com/shadowscale/shadowscale/internal/mathx"
 )
 
-// ThresholdConfig configures the Threshold policy. Start from
-// DefaultThresholdConfig.
+// ThresholdConfig configures the Threshold policy. The zero value of each
+// field selects the default documented on it (DefaultThresholdConfig spells
+// them out); where zero itself is a useful setting, a negative value
+// selects it.
 type ThresholdConfig struct {
-	// LatencyThreshold is the normalized shadow p95 latency above which
-	// production is scaled up by ScaleFactor; zero disables the latency
-	// test. Default 500 ms: set it to the service's latency objective.
+	// LatencyThreshold is the shadow p95 latency above which production
+	// is scaled up by ScaleFactor. Default 500 ms: set it to the service's
+	// latency objective. Negative disables the latency test.
 	LatencyThreshold time.Duration
-	// ErrorRateThreshold is the normalized shadow error rate above which
-	// production is scaled up by ScaleFactor, in [0, 1]; zero disables the
-	// error test. Default 0.01.
+	// ErrorRateThreshold is the shadow error rate above which production
+	// is scaled up by ScaleFactor, at most 1. Default 0.01. Negative
+	// disables the error test.
 	ErrorRateThreshold float64
 	// ScaleFactor multiplies the predicted load when the shadows show
 	// distress, at least 1. Default 1.5.
@@ -29,7 +31,8 @@ type ThresholdConfig struct {
 	CapacityThreshold float64
 	// DownscaleThreshold: production scales down to the predicted load
 	// when the predicted load is below DownscaleThreshold × capacity; it
-	// must be below CapacityThreshold. Default 0.5.
+	// must be below CapacityThreshold. Default 0.5. Negative means 0:
+	// this rule never scales down.
 	DownscaleThreshold float64
 	// RelativeToTarget makes both thresholds multiples of
 	// Input.TargetUtilization instead of fractions of capacity: with
@@ -61,18 +64,57 @@ func DefaultThresholdConfig() ThresholdConfig {
 	}
 }
 
-// Validate reports every invalid field, naming it and its value.
+// withDefaults fills in the zero fields and reads negative values as the
+// zero they stand for.
+func (c ThresholdConfig) withDefaults() ThresholdConfig {
+	d := DefaultThresholdConfig()
+	switch {
+	case c.LatencyThreshold == 0:
+		c.LatencyThreshold = d.LatencyThreshold
+	case c.LatencyThreshold < 0:
+		c.LatencyThreshold = 0
+	}
+	switch {
+	case c.ErrorRateThreshold == 0:
+		c.ErrorRateThreshold = d.ErrorRateThreshold
+	case c.ErrorRateThreshold < 0:
+		c.ErrorRateThreshold = 0
+	}
+	if c.ScaleFactor == 0 {
+		c.ScaleFactor = d.ScaleFactor
+	}
+	if c.CapacityThreshold == 0 {
+		c.CapacityThreshold = d.CapacityThreshold
+	}
+	switch {
+	case c.DownscaleThreshold == 0:
+		c.DownscaleThreshold = d.DownscaleThreshold
+	case c.DownscaleThreshold < 0:
+		c.DownscaleThreshold = 0
+	}
+	if c.MinShadowLoadRatio == 0 {
+		c.MinShadowLoadRatio = d.MinShadowLoadRatio
+	}
+	if c.MaxShadowLoadRatio == 0 {
+		c.MaxShadowLoadRatio = d.MaxShadowLoadRatio
+	}
+	if c.Unit == "" {
+		c.Unit = d.Unit
+	}
+	return c
+}
+
+// Validate reports every invalid field, naming it and its value, after
+// the defaults are filled in.
 func (c ThresholdConfig) Validate() error {
+	c = c.withDefaults()
 	var errs []error
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	if c.LatencyThreshold < 0 {
-		add("LatencyThreshold (%s) must not be negative", c.LatencyThreshold)
-	}
 	if c.ShadowHold < 0 {
 		add("ShadowHold (%s) must not be negative", c.ShadowHold)
 	}
-	if !(c.ErrorRateThreshold >= 0 && c.ErrorRateThreshold <= 1) {
-		add("ErrorRateThreshold (%v) must be in [0, 1]", c.ErrorRateThreshold)
+	if !(c.ErrorRateThreshold <= 1) {
+		add("ErrorRateThreshold (%v) must be a number ≤ 1", c.ErrorRateThreshold)
 	}
 	if !(c.ScaleFactor >= 1) || math.IsInf(c.ScaleFactor, 0) {
 		add("ScaleFactor (%v) must be a number ≥ 1", c.ScaleFactor)
@@ -84,14 +126,11 @@ func (c ThresholdConfig) Validate() error {
 	if !(c.CapacityThreshold > 0 && c.CapacityThreshold <= hi) {
 		add("CapacityThreshold (%v) must be in (0, %v]", c.CapacityThreshold, hi)
 	}
-	if !(c.DownscaleThreshold >= 0 && c.DownscaleThreshold < c.CapacityThreshold) {
-		add("DownscaleThreshold (%v) must be in [0, CapacityThreshold %v)", c.DownscaleThreshold, c.CapacityThreshold)
+	if !(c.DownscaleThreshold < c.CapacityThreshold) {
+		add("DownscaleThreshold (%v) must be a number below CapacityThreshold (%v)", c.DownscaleThreshold, c.CapacityThreshold)
 	}
 	if !(c.MinShadowLoadRatio > 0) || !(c.MaxShadowLoadRatio >= c.MinShadowLoadRatio) || math.IsInf(c.MaxShadowLoadRatio, 0) {
 		add("MinShadowLoadRatio (%v) and MaxShadowLoadRatio (%v) must satisfy 0 < min ≤ max < +Inf", c.MinShadowLoadRatio, c.MaxShadowLoadRatio)
-	}
-	if c.Unit == "" {
-		add("Unit is empty")
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("policy: Threshold config: %w", err)
@@ -138,12 +177,13 @@ type Threshold struct {
 
 var _ Policy = (*Threshold)(nil)
 
-// NewThreshold returns the Threshold policy; it validates cfg.
+// NewThreshold returns the Threshold policy; it fills in the defaults and
+// validates cfg.
 func NewThreshold(cfg ThresholdConfig) (*Threshold, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Threshold{cfg: cfg}, nil
+	return &Threshold{cfg: cfg.withDefaults()}, nil
 }
 
 // Predicted is the load a policy provisions for and where it came from.

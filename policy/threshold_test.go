@@ -115,9 +115,9 @@ func TestThresholdConfigValidate(t *testing.T) {
 		{"capacity threshold", func(c *policy.ThresholdConfig) { c.CapacityThreshold = 1.5 }, "CapacityThreshold (1.5) must be in (0, 1]"},
 		{"downscale above capacity", func(c *policy.ThresholdConfig) { c.DownscaleThreshold = 0.9 }, "DownscaleThreshold (0.9)"},
 		{"error rate", func(c *policy.ThresholdConfig) { c.ErrorRateThreshold = math.NaN() }, "ErrorRateThreshold (NaN)"},
-		{"latency", func(c *policy.ThresholdConfig) { c.LatencyThreshold = -time.Second }, "LatencyThreshold (-1s)"},
-		{"shadow band", func(c *policy.ThresholdConfig) { c.MinShadowLoadRatio = 0 }, "MinShadowLoadRatio (0)"},
-		{"unit", func(c *policy.ThresholdConfig) { c.Unit = "" }, "Unit is empty"},
+		{"downscale NaN", func(c *policy.ThresholdConfig) { c.DownscaleThreshold = math.NaN() }, "DownscaleThreshold (NaN)"},
+		{"shadow band", func(c *policy.ThresholdConfig) { c.MinShadowLoadRatio = -1 }, "MinShadowLoadRatio (-1)"},
+		{"shadow band order", func(c *policy.ThresholdConfig) { c.MaxShadowLoadRatio = 0.4 }, "MaxShadowLoadRatio (0.4)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
