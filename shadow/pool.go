@@ -26,7 +26,8 @@ type InstanceType struct {
 }
 
 // PoolConfig tunes the shadow pool. The zero value of each field selects
-// its default.
+// its default; where zero itself is a useful setting (no minimum load), a
+// negative value selects it.
 type PoolConfig struct {
 	// Scale is the shadow capacity as a fraction of the production
 	// replicas needed for the predicted peak load, in (0, 1]. Default 0.05.
@@ -47,8 +48,8 @@ type PoolConfig struct {
 	// Default 0.5.
 	MaxForecastError float64
 	// MinLoad is the predicted load below which shadows are removed (too
-	// little traffic to learn from). Default 0: half a replica's capacity,
-	// 0.5 × Config.PerReplica.
+	// little traffic to learn from). Default: half a replica's capacity,
+	// 0.5 × Config.PerReplica. Negative means 0: no minimum.
 	MinLoad float64
 	// ProvisionAfter and DeprovisionAfter are how many passes in a row the
 	// conditions must hold before the pool is created or removed; they
@@ -97,8 +98,11 @@ func (p PoolConfig) withDefaults(perReplica, target float64) PoolConfig {
 	if p.MaxForecastError == 0 {
 		p.MaxForecastError = 0.5
 	}
-	if p.MinLoad == 0 {
+	switch {
+	case p.MinLoad == 0:
 		p.MinLoad = 0.5 * perReplica
+	case p.MinLoad < 0:
+		p.MinLoad = 0
 	}
 	if p.ProvisionAfter == 0 {
 		p.ProvisionAfter = 3

@@ -154,3 +154,24 @@ func TestShadowSignalTriggersScaleUp(t *testing.T) {
 	require.NotEmpty(t, rep.Alerts)
 	assert.Equal(t, shadow.AlertShadowDivergence, rep.Alerts[0].Kind)
 }
+
+// TestPoolMinLoadZeroDefaultNegativeNone: with a load below half a
+// replica's capacity the default MinLoad keeps the pool away, and a
+// negative MinLoad (no minimum) lets it appear.
+func TestPoolMinLoadZeroDefaultNegativeNone(t *testing.T) {
+	for _, c := range []struct {
+		minLoad float64
+		active  bool
+	}{{0, false}, {-1, true}} {
+		r := newPoolRig(t, shadow.PoolConfig{MinHistory: 3, ProvisionAfter: 1, MinLoad: c.minLoad}, peakPolicy)
+		r.src.Set(shadow.RequestRate, 2) // PerReplica 10: the default minimum is 5
+		var rep shadow.Report
+		for range 10 {
+			rep = r.step(t)
+		}
+		assert.Equal(t, c.active, rep.Pool.Active, "MinLoad %v: %s", c.minLoad, rep.Pool.Reason)
+		if !c.active {
+			assert.Contains(t, rep.Pool.Reason, "< minimum 5")
+		}
+	}
+}
