@@ -169,10 +169,11 @@ type PredictiveScalerSpec struct {
 	// +kubebuilder:default="10m"
 	// +optional
 	LeadTime *metav1.Duration `json:"leadTime,omitempty"`
-	// SeasonalPeriods are the cycles the forecaster looks for (each a
-	// whole number of intervals). Default: a day and a week, as fit the
-	// interval.
-	// +kubebuilder:validation:MaxItems=4
+	// SeasonalPeriods are the cycles the forecaster looks for, at most
+	// two, shortest first, each a whole number of at least 2 intervals.
+	// Default: a day when the interval divides it, and a week too when
+	// a week is at most 2016 intervals (an interval of 5m or longer).
+	// +kubebuilder:validation:MaxItems=2
 	// +optional
 	SeasonalPeriods []metav1.Duration `json:"seasonalPeriods,omitempty"`
 	// Mode is ForecastOnly (the default: decide and report, never scale)

@@ -1,0 +1,173 @@
+package operator
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/shadowscale/shadowscale/drivers/k8s"
+	"github.com/shadowscale/shadowscale/operator/api/v1alpha1"
+	"github.com/shadowscale/shadowscale/shadow"
+)
+
+// maxMessage bounds a condition message (the API allows 32768 bytes).
+const maxMessage = 1024
+
+// passOutcome is what one pass gives the status and the Events.
+type passOutcome struct {
+	gen      int64
+	interval time.Duration
+	report   shadow.Report
+	err      error
+	// conflict names the HorizontalPodAutoscaler that targets the workload
+	// of a ForecastAndScale object; empty when there is none.
+	conflict string
+}
+
+// applyOutcome writes a pass's outcome into st: the replicas, the forecast
+// peak over the lead time, the metrics' values, the times, and one
+// condition per Controller condition type plus Ready; an HPA conflict
+// turns AbleToScale False with reason HPAConflict.
+func applyOutcome(st *v1alpha1.PredictiveScalerStatus, o passOutcome) {
+	r := o.report
+	st.ObservedGeneration = o.gen
+	st.CurrentReplicas = int32(r.State.Desired)
+	st.ReadyReplicas = int32(r.State.Ready)
+	st.DesiredReplicas = int32(r.Plan.Target)
+	if r.Applied.Limit != "" {
+		st.DesiredReplicas = int32(r.Applied.LimitedTo)
+	}
+	if r.Plan.Target == 0 && r.State.Desired > 0 {
+		// A pass that could not decide keeps what runs.
+		st.DesiredReplicas = int32(r.State.Desired)
+	}
+	st.ForecastPeak, st.ForecastUpper, st.Model = "", "", ""
+	if r.Forecast.Len() > 0 {
+		mean, upper := r.Forecast.Peak(r.LeadSteps)
+		st.ForecastPeak, st.ForecastUpper = formatLoad(mean), formatLoad(upper)
+		st.Model = r.Forecast.Model
+	}
+	if r.LeadSteps > 0 && o.interval > 0 {
+		st.LeadTime = &metav1.Duration{Duration: time.Duration(r.LeadSteps) * o.interval}
+	}
+	st.Metrics = st.Metrics[:0]
+	names := make([]string, 0, len(r.Sample.Values))
+	for m := range r.Sample.Values {
+		names = append(names, string(m))
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		st.Metrics = append(st.Metrics, v1alpha1.MetricStatus{Name: n, Current: formatLoad(r.Sample.Values[shadow.Metric(n)])})
+	}
+	if !r.Time.IsZero() {
+		t := metav1.NewTime(r.Time)
+		st.LastPassTime = &t
+		if r.Applied.Scaled {
+			st.LastScaleTime = &t
+		}
+	}
+	for _, c := range r.Conditions {
+		setCondition(st, o.gen, string(c.Type), c.Status, c.Reason, c.Message)
+	}
+	switch {
+	case o.conflict != "":
+		setCondition(st, o.gen, string(shadow.AbleToScale), false, v1alpha1.ReasonHPAConflict,
+			fmt.Sprintf("HorizontalPodAutoscaler %s targets the workload: the operator will not scale it", o.conflict))
+	case slices.ContainsFunc(r.Applied.Errors, isHPAConflict):
+		setCondition(st, o.gen, string(shadow.AbleToScale), false, v1alpha1.ReasonHPAConflict,
+			"a HorizontalPodAutoscaler targets the workload: the operator will not scale it")
+	}
+	msg := "the Controller runs its passes"
+	if o.err != nil {
+		msg = "last pass: " + o.err.Error()
+	}
+	setCondition(st, o.gen, v1alpha1.ConditionReady, true, v1alpha1.ReasonRunning, msg)
+}
+
+// applyFailure records that the object's Controller could not be built.
+func applyFailure(st *v1alpha1.PredictiveScalerStatus, gen int64, err error) {
+	st.ObservedGeneration = gen
+	reason := v1alpha1.ReasonSetupFailed
+	if errors.Is(err, ErrInvalidSpec) {
+		reason = v1alpha1.ReasonInvalidSpec
+	}
+	setCondition(st, gen, v1alpha1.ConditionReady, false, reason, err.Error())
+}
+
+func setCondition(st *v1alpha1.PredictiveScalerStatus, gen int64, typ string, status bool, reason, msg string) {
+	s := metav1.ConditionFalse
+	if status {
+		s = metav1.ConditionTrue
+	}
+	if reason == "" {
+		reason = "Unknown"
+	}
+	if len(msg) > maxMessage {
+		msg = msg[:maxMessage]
+	}
+	meta.SetStatusCondition(&st.Conditions, metav1.Condition{
+		Type: typ, Status: s, Reason: reason, Message: msg, ObservedGeneration: gen,
+	})
+}
+
+// formatLoad prints a load with at most three decimals.
+func formatLoad(v float64) string {
+	return strconv.FormatFloat(math.Round(v*1000)/1000, 'f', -1, 64)
+}
+
+// event is one Kubernetes Event about the workload.
+type event struct {
+	typ, reason, action, note string
+}
+
+// Event reasons on the workload.
+const (
+	EventSuccessfulRescale = "SuccessfulRescale"
+	EventFailedRescale     = "FailedRescale"
+	EventHPAConflict       = v1alpha1.ReasonHPAConflict
+	EventInvalidSpec       = v1alpha1.ReasonInvalidSpec
+	EventSetupFailed       = v1alpha1.ReasonSetupFailed
+)
+
+// eventsFor returns the Events a pass's outcome makes on the workload:
+// one for a scale carried out, one for each refusal — an HPA conflict,
+// a scale the workload refused.
+func eventsFor(o passOutcome) []event {
+	var out []event
+	r := o.report
+	if r.Applied.Scaled {
+		to := r.Plan.Target
+		note := fmt.Sprintf("New size: %d; reason: %s", to, r.Decision.Reason)
+		if r.Applied.Limit != "" {
+			to = r.Applied.LimitedTo
+			note = fmt.Sprintf("New size: %d (asked %d, limited: %s); reason: %s", to, r.Plan.Target, r.Applied.Limit, r.Decision.Reason)
+		}
+		out = append(out, event{corev1.EventTypeNormal, EventSuccessfulRescale, "Scale", note})
+	}
+	if o.conflict != "" {
+		out = append(out, event{corev1.EventTypeWarning, EventHPAConflict, "Refuse",
+			fmt.Sprintf("refusing to scale: HorizontalPodAutoscaler %s targets this workload", o.conflict)})
+	}
+	for _, err := range r.Applied.Errors {
+		if isHPAConflict(err) {
+			if o.conflict == "" {
+				out = append(out, event{corev1.EventTypeWarning, EventHPAConflict, "Refuse", "refusing to scale: " + err.Error()})
+			}
+			continue
+		}
+		if r.Plan.Scale {
+			out = append(out, event{corev1.EventTypeWarning, EventFailedRescale, "Scale",
+				fmt.Sprintf("scale to %d failed: %v", r.Plan.Target, err)})
+		}
+	}
+	return out
+}
+
+func isHPAConflict(err error) bool { return errors.Is(err, k8s.ErrHPAConflict) }
