@@ -105,7 +105,7 @@ func TestBreakerPurgesQueueProbesAndRecovers(t *testing.T) {
 	cfg.BreakerPause = time.Second
 	cfg.Window = time.Hour
 	cfg.Transport = shadow
-	tee := newTee(t, cfg, WithClock(clk.Now))
+	tee := newTee(t, cfg, WithClock(clk))
 	h := tee.Wrap(okHandler)
 	serve := func(n int) {
 		for range n {
@@ -180,7 +180,7 @@ func TestBreakerCancelsInFlightSends(t *testing.T) {
 	cfg.BreakerFailures = 1
 	cfg.Window = time.Hour
 	cfg.Transport = shadow
-	tee := newTee(t, cfg, WithClock(clk.Now))
+	tee := newTee(t, cfg, WithClock(clk))
 	h := tee.Wrap(okHandler)
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/hang", nil))
 	assert.Equal(t, "/hang", <-shadow.entered)

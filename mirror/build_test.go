@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/benbjohnson/clock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -44,7 +45,7 @@ func TestCopyURLHostAndForwarding(t *testing.T) {
 	assert.True(t, hasUA, "User-Agent present (nil) so Go adds none")
 	assert.Empty(t, r.Header.Get("User-Agent"))
 	// The shadow sees the request as sent: it verifies.
-	v, err := NewVerifier(VerifierConfig{Key: testKey}, WithClock(tee.now))
+	v, err := NewVerifier(VerifierConfig{Key: testKey}, WithClock(clock.New()))
 	require.NoError(t, err)
 	in := httptest.NewRequest(r.Method, r.URL.RequestURI(), http.NoBody)
 	in.Host = r.Host

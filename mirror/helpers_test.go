@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/benbjohnson/clock"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 )
@@ -74,8 +75,13 @@ func (rt *recordingRT) RoundTrip(r *http.Request) (*http.Response, error) {
 	return okResponse(r, http.StatusOK, "ok"), nil
 }
 
-// fakeClock is a settable clock.
-type fakeClock struct{ ns atomic.Int64 }
+// fakeClock is a settable clock, safe for concurrent use and free of the
+// mock's real sleeps. Only Now is implemented: the package reads no other
+// method of a clock.Clock (the embedded nil interface panics if it did).
+type fakeClock struct {
+	clock.Clock
+	ns atomic.Int64
+}
 
 func newFakeClock(t time.Time) *fakeClock {
 	c := &fakeClock{}

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/benbjohnson/clock"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/metric"
 )
@@ -43,11 +44,13 @@ func WithMeterProvider(mp metric.MeterProvider) Option {
 }
 
 // WithClock sets the time source of sampling windows, the rate cap, Stats
-// and signatures. Nil keeps time.Now.
-func WithClock(now func() time.Time) Option {
+// and signatures: the github.com/benbjohnson/clock Clock that
+// shadow.WithClock takes, such as a *clock.Mock. Only its Now is read. Nil
+// keeps the real clock.
+func WithClock(clk clock.Clock) Option {
 	return optionFunc(func(o *options) {
-		if now != nil {
-			o.now = now
+		if clk != nil {
+			o.now = clk.Now
 		}
 	})
 }

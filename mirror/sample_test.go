@@ -139,7 +139,7 @@ func TestPerRouteRates(t *testing.T) {
 func TestRateCapWithExplicitClock(t *testing.T) {
 	clk := newFakeClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	cfg := Config{Fraction: 1, MaxRate: 10}
-	tee, rt := countingTee(t, cfg, WithClock(clk.Now))
+	tee, rt := countingTee(t, cfg, WithClock(clk))
 	h := tee.Wrap(okHandler)
 	serve := func(n int) {
 		for range n {
@@ -183,7 +183,7 @@ func TestStratifiedSampleReachesRareRoutes(t *testing.T) {
 	clk := newFakeClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	run := func(stratify bool) map[string]StratumMix {
 		cfg := Config{Fraction: 0.01, Stratify: stratify, Window: time.Minute, MaxRate: 50, Burst: 50}
-		tee, _ := countingTee(t, cfg, WithClock(clk.Now), WithSeed(3))
+		tee, _ := countingTee(t, cfg, WithClock(clk), WithSeed(3))
 		h := tee.Wrap(okHandler)
 		for minute := range 5 {
 			for i := range 2000 {

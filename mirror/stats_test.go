@@ -46,7 +46,7 @@ func TestStatsSlidingWindow(t *testing.T) {
 		}
 		return okResponse(r, http.StatusOK, ""), nil
 	})
-	tee := newTee(t, cfg, WithClock(clk.Now))
+	tee := newTee(t, cfg, WithClock(clk))
 	h := tee.Wrap(okHandler)
 	send := func(path string, n int) {
 		for range n {

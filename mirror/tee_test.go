@@ -613,7 +613,7 @@ func TestProxyErrorLogIsRateLimited(t *testing.T) {
 	}), nil))
 	cfg := baseConfig("http://shadow.internal")
 	cfg.Fraction = 0
-	tee := newTee(t, cfg, WithClock(clk.Now), WithLogger(logger))
+	tee := newTee(t, cfg, WithClock(clk), WithLogger(logger))
 	proxy, err := tee.ReverseProxy(dead)
 	require.NoError(t, err)
 	get := func(n int) {

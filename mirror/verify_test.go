@@ -47,7 +47,7 @@ func newTestVerifier(t *testing.T, cfg VerifierConfig) http.Handler {
 	if cfg.Key == nil {
 		cfg.Key = testKey
 	}
-	v, err := NewVerifier(cfg, WithClock(func() time.Time { return testNow.Add(time.Second) }))
+	v, err := NewVerifier(cfg, WithClock(newFakeClock(testNow.Add(time.Second))))
 	require.NoError(t, err)
 	return v.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
@@ -200,7 +200,7 @@ func TestVerifierMiddlewareOptions(t *testing.T) {
 	strict, err := NewVerifier(VerifierConfig{Key: testKey, MirrorOnly: true, OnReject: func(w http.ResponseWriter, _ *http.Request, err error) {
 		assert.ErrorIs(t, err, ErrBadSignature)
 		w.WriteHeader(http.StatusTeapot)
-	}}, WithClock(func() time.Time { return testNow }))
+	}}, WithClock(newFakeClock(testNow)))
 	require.NoError(t, err)
 	h := strict.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	code, _ := serveCode(h, httptest.NewRequest(http.MethodGet, "/", nil))

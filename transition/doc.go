@@ -21,8 +21,9 @@
 //   - [InFlightDrainer] marks backends of a Router draining and returns
 //     when their in-flight requests have completed.
 //   - [HealthDrainer] stops traffic through a hook and polls a health
-//     check until it reports the replicas drained, on an injectable
-//     [Clock] (the real clock by default, which testing/synctest fakes).
+//     check until it reports the replicas drained, on the clock of
+//     [WithClock] (the real clock by default, which testing/synctest
+//     fakes).
 //
 // Package transitiontest has fakes of both interfaces for tests.
 //

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/benbjohnson/clock"
 )
 
 // InFlightDrainer is a Drainer over a Router: Drain marks n backends
@@ -16,7 +18,7 @@ import (
 type InFlightDrainer struct {
 	router *Router
 	cfg    InFlightDrainerConfig
-	clock  Clock
+	clock  clock.Clock
 	ins    drainInstruments
 
 	mu      sync.Mutex
@@ -154,7 +156,7 @@ func (r *Router) removeAll(bs []*backend) {
 // replicas drained. It is safe for concurrent use if its hooks are.
 type HealthDrainer struct {
 	cfg   HealthDrainerConfig
-	clock Clock
+	clock clock.Clock
 	ins   drainInstruments
 }
 
@@ -191,7 +193,7 @@ func (d *HealthDrainer) drain(ctx context.Context, n int, start time.Time) error
 		}
 	}
 
-	var ticker Ticker
+	var ticker *clock.Ticker
 	for attempt := 1; ; attempt++ {
 		drained, err := d.cfg.Check(ctx, DrainCheck{N: n, Started: start, Now: d.clock.Now(), Attempt: attempt})
 		if err != nil {
@@ -201,11 +203,11 @@ func (d *HealthDrainer) drain(ctx context.Context, n int, start time.Time) error
 			return nil
 		}
 		if ticker == nil {
-			ticker = d.clock.NewTicker(d.cfg.Interval)
+			ticker = d.clock.Ticker(d.cfg.Interval)
 			defer ticker.Stop()
 		}
 		select {
-		case <-ticker.C():
+		case <-ticker.C:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -216,15 +218,15 @@ func (d *HealthDrainer) drain(ctx context.Context, n int, start time.Time) error
 // is an error, n = 0 returns nil at once, an ended ctx returns its error
 // before drain starts, and the outcome and duration of every drain of at
 // least one replica are recorded.
-func instrumentedDrain(ctx context.Context, n int, clock Clock, ins drainInstruments, drain func(start time.Time) error) (err error) {
+func instrumentedDrain(ctx context.Context, n int, clk clock.Clock, ins drainInstruments, drain func(start time.Time) error) (err error) {
 	if n < 0 {
 		return fmt.Errorf("%w: drain n = %d, want >= 0", ErrInvalidCount, n)
 	}
 	if n == 0 {
 		return nil
 	}
-	start := clock.Now()
-	defer func() { ins.record(n, clock.Now().Sub(start).Seconds(), err) }()
+	start := clk.Now()
+	defer func() { ins.record(n, clk.Now().Sub(start).Seconds(), err) }()
 	if err := ctx.Err(); err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package transition
 
 import (
+	"github.com/benbjohnson/clock"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/metric"
 )
@@ -13,7 +14,7 @@ type Option interface {
 
 type options struct {
 	meterProvider metric.MeterProvider
-	clock         Clock
+	clock         clock.Clock
 }
 
 type optionFunc func(*options)
@@ -31,10 +32,12 @@ func WithMeterProvider(mp metric.MeterProvider) Option {
 	})
 }
 
-// WithClock sets the clock drainers read time and poll intervals from. Nil
-// keeps the default, the real clock (which testing/synctest also fakes).
-// Steps ignores it: it takes the time of each pass as an argument.
-func WithClock(c Clock) Option {
+// WithClock sets the clock drainers read time and poll intervals from: the
+// github.com/benbjohnson/clock Clock that shadow.WithClock takes, such as
+// the *clock.Mock a Controller runs on. Nil keeps the default, the real
+// clock (which testing/synctest also fakes). Steps ignores it: it takes
+// the time of each pass as an argument.
+func WithClock(c clock.Clock) Option {
 	return optionFunc(func(o *options) {
 		if c != nil {
 			o.clock = c
@@ -43,7 +46,7 @@ func WithClock(c Clock) Option {
 }
 
 func newOptions(opts []Option) options {
-	o := options{meterProvider: otel.GetMeterProvider(), clock: realClock{}}
+	o := options{meterProvider: otel.GetMeterProvider(), clock: clock.New()}
 	for _, opt := range opts {
 		if opt != nil {
 			opt.apply(&o)
