@@ -42,7 +42,8 @@ func WithLogger(l *slog.Logger) Option {
 
 // WithClock drives Run and retry waits with clk. nil keeps the default, the
 // real clock. Tests pass clock.NewMock(); replays call Step directly
-// instead.
+// instead. mirror.WithClock and transition.WithClock take the same clock,
+// so one mock can drive a Controller, its Tee and its drainers.
 func WithClock(clk clock.Clock) Option {
 	return optionFunc(func(c *Controller) {
 		if clk != nil {
