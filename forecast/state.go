@@ -63,16 +63,16 @@ var (
 // as base64 of its little-endian bits.
 type floats []float64
 
-func (v floats) MarshalJSON() ([]byte, error) {
+func (v floats) MarshalText() ([]byte, error) {
 	b := make([]byte, 8*len(v))
 	for i, x := range v {
 		binary.LittleEndian.PutUint64(b[8*i:], math.Float64bits(x))
 	}
-	return json.Marshal(base64.StdEncoding.EncodeToString(b))
+	return base64.StdEncoding.AppendEncode(nil, b), nil
 }
 
-func (v *floats) UnmarshalJSON(data []byte) error {
-	b, err := decodeBase64(data, 8)
+func (v *floats) UnmarshalText(text []byte) error {
+	b, err := decodeBase64(text, 8)
 	if err != nil {
 		return err
 	}
@@ -87,16 +87,16 @@ func (v *floats) UnmarshalJSON(data []byte) error {
 // floats32 is a float32 slice encoded as floats is.
 type floats32 []float32
 
-func (v floats32) MarshalJSON() ([]byte, error) {
+func (v floats32) MarshalText() ([]byte, error) {
 	b := make([]byte, 4*len(v))
 	for i, x := range v {
 		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
 	}
-	return json.Marshal(base64.StdEncoding.EncodeToString(b))
+	return base64.StdEncoding.AppendEncode(nil, b), nil
 }
 
-func (v *floats32) UnmarshalJSON(data []byte) error {
-	b, err := decodeBase64(data, 4)
+func (v *floats32) UnmarshalText(text []byte) error {
+	b, err := decodeBase64(text, 4)
 	if err != nil {
 		return err
 	}
@@ -108,12 +108,8 @@ func (v *floats32) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-func decodeBase64(data []byte, size int) ([]byte, error) {
-	var s string
-	if err := json.Unmarshal(data, &s); err != nil {
-		return nil, err
-	}
-	b, err := base64.StdEncoding.DecodeString(s)
+func decodeBase64(text []byte, size int) ([]byte, error) {
+	b, err := base64.StdEncoding.AppendDecode(nil, text)
 	if err != nil {
 		return nil, err
 	}
@@ -192,7 +188,8 @@ type selState struct {
 type stater interface {
 	// id names the model and the configuration its state depends on.
 	id() string
-	// save returns the parameters and, with full, the dynamic state.
+	// save returns the parameters and, with full, the dynamic state; the
+	// result shares the model's slices and is encoded at once.
 	save(full bool) mState
 	// load checks st and returns the function that applies it.
 	load(st mState) (func(), error)
@@ -503,7 +500,7 @@ func (s *seasonalNaive) id() string { return fmt.Sprintf("seasonal-naive m=%d", 
 func (s *seasonalNaive) save(full bool) mState {
 	st := mState{ID: s.id(), Full: full && s.buf != nil}
 	if st.Full {
-		st.Pos, st.Seasons = []int{s.pos}, []floats{slices.Clone(s.buf)}
+		st.Pos, st.Seasons = []int{s.pos}, []floats{s.buf}
 	}
 	return st
 }
@@ -525,7 +522,7 @@ func (h *hw) save(full bool) mState {
 	st := mState{ID: h.id(), Fitted: h.fitted, FitN: h.fitN, Label: h.label,
 		Params: floats{h.alpha, h.beta, h.gamma, h.phi}, Full: full && h.season != nil}
 	if st.Full {
-		st.Vals, st.Pos, st.Seasons = floats{h.level, h.b}, []int{h.pos}, []floats{slices.Clone(h.season)}
+		st.Vals, st.Pos, st.Seasons = floats{h.level, h.b}, []int{h.pos}, []floats{h.season}
 	}
 	return st
 }
@@ -547,10 +544,10 @@ func (m *dshw) id() string {
 	return fmt.Sprintf("dshw m=%d,%d mult=%t trend=%t fixed=%s", m.m1, m.m2, m.mult, m.trend, fixedID(m.fixed[:]...))
 }
 func (m *dshw) save(full bool) mState {
-	st := mState{ID: m.id(), Fitted: m.fitted, FitN: m.fitN, Label: m.label, Params: slices.Clone(m.p[:]), Full: full && m.d != nil}
+	st := mState{ID: m.id(), Fitted: m.fitted, FitN: m.fitN, Label: m.label, Params: m.p[:], Full: full && m.d != nil}
 	if st.Full {
 		st.Vals, st.Pos = floats{m.l, m.b, m.e}, []int{m.pos1, m.pos2}
-		st.Seasons = []floats{slices.Clone(m.d), slices.Clone(m.w)}
+		st.Seasons = []floats{m.d, m.w}
 	}
 	return st
 }
@@ -620,10 +617,10 @@ func (a *autoModel) saveAuto(fitted bool) *autoSt {
 		st.Sel.Skipped = append(st.Sel.Skipped, s.Skipped)
 	}
 	for _, b := range a.buckets {
-		st.Buckets = append(st.Buckets, slices.Clone(b))
+		st.Buckets = append(st.Buckets, b)
 	}
 	for _, b := range a.peakBuckets {
-		st.Peaks = append(st.Peaks, slices.Clone(b))
+		st.Peaks = append(st.Peaks, b)
 	}
 	return st
 }

@@ -62,30 +62,56 @@ func badState(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrBadState, fmt.Sprintf(format, args...))
 }
 
-// marshalDoc encodes a policy's own state and that of the policies it
-// wraps; own may be nil.
-func marshalDoc(kind string, own any, inner []Policy) ([]byte, error) {
-	doc := stateDoc{Version: stateVersion, Kind: kind}
-	if own != nil {
-		b, err := json.Marshal(own)
-		if err != nil {
-			return nil, fmt.Errorf("policy: %s: marshal state: %w", kind, err)
-		}
-		doc.Own = b
-	}
+// stateTree is a policy's state before encoding: the states of a chain
+// are encoded once, as one document.
+type stateTree struct {
+	Version int    `json:"version"`
+	Kind    string `json:"kind"`
+	Own     any    `json:"own,omitempty"`
+	Inner   []any  `json:"inner,omitempty"`
+}
+
+// treer is implemented by this package's stateful policies.
+type treer interface {
+	tree() (*stateTree, error)
+}
+
+// treeOf builds the state of a policy of kind with its own state (nil
+// when none) around inner policies.
+func treeOf(kind string, own any, inner []Policy) (*stateTree, error) {
+	t := &stateTree{Version: stateVersion, Kind: kind, Own: own, Inner: make([]any, len(inner))}
 	for i, p := range inner {
-		s, ok := p.(Stateful)
-		if !ok {
-			doc.Inner = append(doc.Inner, json.RawMessage("null"))
-			continue
+		switch q := p.(type) {
+		case treer:
+			sub, err := q.tree()
+			if err != nil {
+				return nil, err
+			}
+			t.Inner[i] = sub
+		case Stateful:
+			b, err := q.MarshalState()
+			if err != nil {
+				return nil, fmt.Errorf("policy: %s: inner policy %d: %w", kind, i, err)
+			}
+			if !json.Valid(b) {
+				return nil, fmt.Errorf("policy: %s: inner policy %d: MarshalState returned %d bytes that are not JSON", kind, i, len(b))
+			}
+			t.Inner[i] = json.RawMessage(b)
 		}
-		b, err := s.MarshalState()
-		if err != nil {
-			return nil, fmt.Errorf("policy: %s: inner policy %d: %w", kind, i, err)
-		}
-		doc.Inner = append(doc.Inner, b)
 	}
-	return json.Marshal(doc)
+	return t, nil
+}
+
+// marshalTree encodes a state tree.
+func marshalTree(t *stateTree, err error) ([]byte, error) {
+	if err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(t)
+	if err != nil {
+		return nil, fmt.Errorf("policy: %s: marshal state: %w", t.Kind, err)
+	}
+	return b, nil
 }
 
 // prepareDoc decodes data as a state of kind wrapping inner, checks it and
@@ -185,12 +211,14 @@ var (
 func (w *wrapper) Decide(in Input) (Decision, error) { return w.decide(in) }
 
 // MarshalState implements Stateful.
-func (w *wrapper) MarshalState() ([]byte, error) {
+func (w *wrapper) MarshalState() ([]byte, error) { return marshalTree(w.tree()) }
+
+func (w *wrapper) tree() (*stateTree, error) {
 	var own any
 	if w.save != nil {
 		own = w.save()
 	}
-	return marshalDoc(w.kind, own, w.inner)
+	return treeOf(w.kind, own, w.inner)
 }
 
 // UnmarshalState implements Stateful.
@@ -338,8 +366,10 @@ var _ Stateful = (*HPA)(nil)
 // MarshalState implements Stateful: the recommendations within the
 // stabilization windows and the scale events within the rate-limit
 // periods.
-func (h *HPA) MarshalState() ([]byte, error) {
-	return marshalDoc("hpa", hpaState{h.clock.state(), h.stab.state(), h.rate.state()}, nil)
+func (h *HPA) MarshalState() ([]byte, error) { return marshalTree(h.tree()) }
+
+func (h *HPA) tree() (*stateTree, error) {
+	return treeOf("hpa", hpaState{h.clock.state(), h.stab.state(), h.rate.state()}, nil)
 }
 
 // UnmarshalState implements Stateful.
@@ -368,8 +398,10 @@ type rampState struct {
 var _ Stateful = (*ramp)(nil)
 
 // MarshalState implements Stateful.
-func (r *ramp) MarshalState() ([]byte, error) {
-	return marshalDoc("ramp", rampState{r.clk.state(), r.loads}, []Policy{r.p})
+func (r *ramp) MarshalState() ([]byte, error) { return marshalTree(r.tree()) }
+
+func (r *ramp) tree() (*stateTree, error) {
+	return treeOf("ramp", rampState{r.clk.state(), r.loads}, []Policy{r.p})
 }
 
 // UnmarshalState implements Stateful.
@@ -411,11 +443,13 @@ var _ Stateful = (*Threshold)(nil)
 
 // MarshalState implements Stateful: the last shadow breach, which
 // ThresholdConfig.ShadowHold keeps in force.
-func (t *Threshold) MarshalState() ([]byte, error) {
+func (t *Threshold) MarshalState() ([]byte, error) { return marshalTree(t.tree()) }
+
+func (t *Threshold) tree() (*stateTree, error) {
 	t.mu.Lock()
 	st := thresholdState{t.breachAt, t.breach}
 	t.mu.Unlock()
-	return marshalDoc("threshold", st, nil)
+	return treeOf("threshold", st, nil)
 }
 
 // UnmarshalState implements Stateful.
@@ -450,7 +484,9 @@ var _ Stateful = (*Planner)(nil)
 
 // MarshalState implements Stateful: the recent needs and replica starts,
 // and the state of its shadow Threshold.
-func (pl *Planner) MarshalState() ([]byte, error) {
+func (pl *Planner) MarshalState() ([]byte, error) { return marshalTree(pl.tree()) }
+
+func (pl *Planner) tree() (*stateTree, error) {
 	conv := func(s []stamped) []stampState {
 		out := make([]stampState, len(s))
 		for i, e := range s {
@@ -459,7 +495,7 @@ func (pl *Planner) MarshalState() ([]byte, error) {
 		return out
 	}
 	st := plannerState{pl.clk.state(), pl.prevNow, pl.prevCur, pl.havePrev, conv(pl.needs), conv(pl.starts), pl.lastDown}
-	return marshalDoc("planner", st, []Policy{pl.shadow})
+	return treeOf("planner", st, []Policy{pl.shadow})
 }
 
 // UnmarshalState implements Stateful.
@@ -498,9 +534,9 @@ var _ Stateful = (*DryRunPolicy)(nil)
 
 // MarshalState implements Stateful: the state of the inner policy (the
 // would-be decision of the last pass is not kept).
-func (d *DryRunPolicy) MarshalState() ([]byte, error) {
-	return marshalDoc("dry_run", nil, []Policy{d.p})
-}
+func (d *DryRunPolicy) MarshalState() ([]byte, error) { return marshalTree(d.tree()) }
+
+func (d *DryRunPolicy) tree() (*stateTree, error) { return treeOf("dry_run", nil, []Policy{d.p}) }
 
 // UnmarshalState implements Stateful.
 func (d *DryRunPolicy) UnmarshalState(data []byte) error { return unmarshalWith(d, data) }

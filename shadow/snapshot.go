@@ -69,10 +69,10 @@ type snapshot struct {
 	Production *prodSnapshot      `json:"production,omitempty"`
 	PrevFc     *forecast.Forecast `json:"previous_forecast,omitempty"`
 	Mirrored   []float64          `json:"mirrored,omitempty"`
-	// Forecasters holds one state per scaled metric (null for a
+	// Forecasters holds one state per scaled metric (empty for a
 	// forecaster without forecast.Stateful); Policy the policy's.
-	Forecasters []json.RawMessage `json:"forecasters,omitempty"`
-	Policy      json.RawMessage   `json:"policy,omitempty"`
+	Forecasters [][]byte        `json:"forecasters,omitempty"`
+	Policy      json.RawMessage `json:"policy,omitempty"`
 }
 
 type prodSnapshot struct {
@@ -241,7 +241,7 @@ func (s *state) snapshot(service string, now time.Time) (snapshot, error) {
 			rs.Maxima = append(rs.Maxima, r.maxima[(r.nextB-r.nb+i+blocks)%blocks])
 		}
 		out.Metrics = append(out.Metrics, rs)
-		fs := json.RawMessage("null")
+		var fs []byte
 		if st, ok := m.fc.(forecast.Stateful); ok {
 			b, err := safeMarshal("forecaster "+name(m.fc), st.MarshalState)
 			if err != nil {
@@ -254,6 +254,9 @@ func (s *state) snapshot(service string, now time.Time) (snapshot, error) {
 	}
 	if st, ok := s.policy.(policy.Stateful); ok {
 		b, err := safeMarshal("policy", st.MarshalState)
+		if err == nil && !json.Valid(b) {
+			err = fmt.Errorf("policy MarshalState returned %d bytes that are not JSON", len(b))
+		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("policy left out: %w", err))
 		} else {
@@ -269,15 +272,10 @@ func (s *state) snapshot(service string, now time.Time) (snapshot, error) {
 	return out, errors.Join(errs...)
 }
 
-// safeMarshal calls a plug-in's MarshalState, recovering a panic, and
-// checks that it returned JSON.
+// safeMarshal calls a plug-in's MarshalState, recovering a panic.
 func safeMarshal(what string, f func() ([]byte, error)) (b []byte, err error) {
 	defer recoverInto(&err, what+" MarshalState")
-	b, err = f()
-	if err == nil && !json.Valid(b) {
-		err = fmt.Errorf("%s MarshalState returned %d bytes that are not JSON", what, len(b))
-	}
-	return b, err
+	return f()
 }
 
 // safeUnmarshal calls a plug-in's UnmarshalState, recovering a panic.
@@ -344,7 +342,7 @@ func (s *state) restore(sn snapshot, service string, now time.Time) (parts []err
 		raw := sn.Forecasters[i]
 		st, ok := m.fc.(forecast.Stateful)
 		switch {
-		case string(raw) == "null" || len(raw) == 0:
+		case len(raw) == 0:
 			if ok {
 				parts = append(parts, bad("no forecaster state for %s: its forecaster starts clean", m.Metric))
 			}
