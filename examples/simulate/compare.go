@@ -54,11 +54,20 @@ func (c *config) runCompare(ctx context.Context, tr Trace, name string, base opt
 	p, r := base, base
 	p.Policy, p.Label = "predictive", "predictive"
 	r.Policy, r.Label = "reactive", "reactive"
-	res, err := replayAll(ctx, tr, []options{p, r})
+	opts := []options{p, r}
+	if c.restartAt > 0 {
+		q := p
+		q.RestartAt, q.Label = c.restartAt, "predictive (restarted)"
+		opts = append(opts, q)
+	}
+	res, err := replayAll(ctx, tr, opts)
 	if err != nil {
 		return err
 	}
 	pred, reac := res[0], res[1]
+	if c.restartAt > 0 {
+		pred.Summary.Restart = compareRestart(pred, res[2])
+	}
 	header(stdout, name, tr, base)
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "\tpredictive + shadows\treactive (HPA)\tperfect foresight\t\n")
@@ -74,6 +83,9 @@ func (c *config) runCompare(ctx context.Context, tr Trace, name string, base opt
 	fmt.Fprintf(tw, "scale-ups triggered by shadows\t%d\t-\t\t\n", pred.Summary.ShadowScaleUps)
 	fmt.Fprintf(tw, "forecast model (last selection)\t%s\t-\t\t\n", pred.Model)
 	tw.Flush()
+	if r := pred.Summary.Restart; r != nil {
+		restartLine(stdout, tr, r)
+	}
 	chart := c.chart
 	if chart == "" {
 		chart = "simulate.svg"

@@ -23,6 +23,18 @@
 // both policies over target utilizations and draws both trade-off
 // frontiers; -scenario regression drops per-replica capacity by 30% part-way
 // through and compares the predictive stack with and without shadows.
+//
+// -restart-at STEP restarts the Controller before that trace step, as a
+// deploy or an OOM kill would: the first Controller saves a snapshot after
+// every pass (shadow.WithStateStore), and a new Controller, forecaster and
+// policy restore it and read the history back from the trace (a
+// shadow.HistorySource); the production and shadow groups and the mirror
+// live on. The restarted replay runs next to the uninterrupted one: the
+// table gains a line and the JSON summary a "restart" field with the step,
+// whether the snapshot was restored, how many steps' requested or ready
+// replicas differ (0 when the restart changes nothing) and the restarted
+// replay's own summary. Encoding a snapshot on every pass makes that
+// replay several times slower than a plain one.
 package main
 
 import (
@@ -75,6 +87,7 @@ type config struct {
 	step       time.Duration
 	set        map[string]bool // flags given on the command line
 	rule       string
+	restartAt  int
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -106,6 +119,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&c.scaleIn, "forecast-scale-in", false, "predictive: let the forecast scale in below what the observed load needs")
 	fs.BoolVar(&c.ramp, "ramp", true, "predictive: lift the forecast along the load's recent slope when it climbs (policy.Ramp)")
 	fs.IntVar(&c.rampWindow, "ramp-window", 10, "predictive: passes the ramp slope is fitted on, at least 3")
+	fs.IntVar(&c.restartAt, "restart-at", 0, "restart the Controller before this trace `step`: a new Controller restores the snapshot the first saved and reads the history back from the trace; the restarted replay is reported next to the uninterrupted one (0: no restart)")
 	fs.StringVar(&c.rule, "rule", "threshold", "predictive: forecast rule, threshold (follows the lead-window peak) or planner (plans over the lead window and beyond, as a bill counts)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -127,6 +141,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if err := c.run(ctx, stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "simulate: %v\n", err)
+		if errors.As(err, new(flagError)) {
+			return 2
+		}
 		return 1
 	}
 	return 0
@@ -176,6 +193,10 @@ func (c *config) validate() error {
 		return errors.New("-scenario regression runs every policy: it takes no -policy")
 	case c.rule != "planner" && c.rule != "threshold":
 		return fmt.Errorf("-rule %q: want planner or threshold", c.rule)
+	case c.restartAt < 0:
+		return fmt.Errorf("-restart-at %d must not be negative", c.restartAt)
+	case c.restartAt > 0 && (c.sweep || c.scenario != ""):
+		return errors.New("-restart-at compares one replay with its restarted twin: it takes neither -sweep nor -scenario")
 	}
 	if c.chart == "" {
 		switch {
@@ -233,6 +254,9 @@ func (c *config) run(ctx context.Context, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if c.restartAt >= tr.Len() {
+		return flagError{fmt.Errorf("-restart-at %d: the trace has %d steps", c.restartAt, tr.Len())}
+	}
 	if c.perReplica == 0 {
 		mx := 0.0
 		for _, v := range tr.Values {
@@ -262,7 +286,7 @@ func (c *config) run(ctx context.Context, stdout, stderr io.Writer) error {
 	}
 	o := base
 	o.Policy, o.Label = c.policy, c.policy
-	res, err := replay(ctx, tr, o)
+	res, err := replayWithRestart(ctx, tr, o, c.restartAt)
 	if err != nil {
 		return err
 	}
@@ -277,6 +301,44 @@ func (c *config) run(ctx context.Context, stdout, stderr io.Writer) error {
 		}
 	}
 	return writeJSON(stdout, res.Summary)
+}
+
+// flagError is a flag found out of range once the trace is read, before
+// any replay: exit status 2, as for the other flag errors.
+type flagError struct{ error }
+
+// replayWithRestart replays o and, with restartAt > 0, the same replay
+// restarted before step restartAt, which it reports in the Summary.
+func replayWithRestart(ctx context.Context, tr Trace, o options, restartAt int) (*result, error) {
+	if restartAt <= 0 {
+		return replay(ctx, tr, o)
+	}
+	r := o
+	r.RestartAt, r.Label = restartAt, o.Label+" (restarted)"
+	res, err := replayAll(ctx, tr, []options{o, r})
+	if err != nil {
+		return nil, err
+	}
+	res[0].Summary.Restart = compareRestart(res[0], res[1])
+	return res[0], nil
+}
+
+// compareRestart counts the steps where the restarted replay's replicas
+// differ from the uninterrupted one's.
+func compareRestart(whole, restarted *result) *restartResult {
+	out := &restartResult{At: restarted.Opts.RestartAt, Restored: restarted.restored, Summary: restarted.Summary}
+	for i, r := range whole.Rows {
+		if q := restarted.Rows[i]; q.Desired != r.Desired || q.Ready != r.Ready {
+			out.DifferingSteps++
+		}
+	}
+	return out
+}
+
+// restartLine says how the restarted replay compares.
+func restartLine(w io.Writer, tr Trace, r *restartResult) {
+	fmt.Fprintf(w, "\nrestart before step %d (%s): snapshot restored %t; %d of %d steps differ from the uninterrupted replay; restarted: under-provisioned %.2f%%, capacity ratio %.3f, scale events %d\n",
+		r.At, tr.Times[r.At].Format(time.RFC3339), r.Restored, r.DifferingSteps, tr.Len(), 100*r.Summary.Under, r.Summary.CapacityRatio, r.Summary.ScaleEvents)
 }
 
 func writeJSON(w io.Writer, s summary) error {

@@ -369,3 +369,28 @@ func pct(t *testing.T, s string) float64 {
 }
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// A replay whose Controller restarts part-way, from its snapshot and the
+// trace's history, decides exactly as the uninterrupted replay.
+func TestRestartAt(t *testing.T) {
+	tr := synthetic(t, 4, 5, 0)
+	r := simulate(t, "-trace", tr, "-per-replica", "100", "-policy", "predictive", "-restart-at", "700")
+	require.Zero(t, r.code, r.stderr)
+	require.NotNil(t, r.sum.Restart)
+	assert.Equal(t, 700, r.sum.Restart.At)
+	assert.True(t, r.sum.Restart.Restored)
+	assert.Zero(t, r.sum.Restart.DifferingSteps)
+	whole := r.sum
+	whole.Restart = nil
+	assert.Equal(t, whole, r.sum.Restart.Summary)
+
+	c := simulate(t, "-trace", tr, "-per-replica", "100", "-restart-at", "700", "-chart", filepath.Join(t.TempDir(), "c.svg"))
+	require.Zero(t, c.code, c.stderr)
+	assert.Contains(t, c.stdout, "restart before step 700 (2026-03-04T10:20:00Z): snapshot restored true; 0 of 1152 steps differ")
+
+	for _, args := range [][]string{{"-restart-at", "-1"}, {"-restart-at", "1152"}, {"-restart-at", "5", "-sweep"}} {
+		bad := simulate(t, append([]string{"-trace", tr, "-per-replica", "100"}, args...)...)
+		assert.Equal(t, 2, bad.code, "%v: %s", args, bad.stderr)
+		assert.Contains(t, bad.stderr, "-restart-at")
+	}
+}

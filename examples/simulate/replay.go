@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/shadowscale/shadowscale/actuator/actuatortest"
@@ -37,6 +39,11 @@ type options struct {
 	// Rule is the predictive stack's forecast rule: "threshold" (or
 	// empty) or "planner".
 	Rule string
+	// RestartAt, when positive, restarts the Controller before that trace
+	// step: it saves a snapshot after every pass, and a new Controller,
+	// forecaster and policy restore it and read the history back from the
+	// trace; the groups and the mirror live on, as they would.
+	RestartAt int
 	// Progress, if not nil, receives a progress line every 10%.
 	Progress io.Writer
 	Label    string
@@ -58,10 +65,11 @@ type row struct {
 
 // result is a replay's rows and summary.
 type result struct {
-	Opts    options
-	Rows    []row
-	Summary summary
-	Model   string
+	Opts     options
+	Rows     []row
+	Summary  summary
+	Model    string
+	restored bool // the restarted Controller restored its snapshot
 }
 
 // summary holds the judged metrics and the operator's view.
@@ -87,6 +95,71 @@ type summary struct {
 	// PassErrors counts passes that reported a failure (a held pass, an
 	// implausible forecast): the replay goes on, as Run does.
 	PassErrors int `json:"pass_errors"`
+	// Restart, with -restart-at, compares this replay with the same one
+	// whose Controller restarted.
+	Restart *restartResult `json:"restart,omitempty"`
+}
+
+// restartResult is a restarted replay next to the uninterrupted one.
+type restartResult struct {
+	// At is the trace step before which the Controller restarted.
+	At int `json:"at_step"`
+	// DifferingSteps counts the steps whose requested or ready replicas
+	// differ from the uninterrupted replay's.
+	DifferingSteps int `json:"differing_steps"`
+	// Restored is false when the restarted Controller found no usable
+	// snapshot.
+	Restored bool `json:"restored"`
+	// Summary is the restarted replay's.
+	Summary summary `json:"summary"`
+}
+
+// traceSource is the replay's metrics source: the trace value of the
+// current step, and the trace's past as a shadow.HistorySource.
+type traceSource struct {
+	tr  Trace
+	cur func() int // the current step
+}
+
+func (s traceSource) Sample(context.Context, time.Time) (shadow.Sample, error) {
+	i := s.cur()
+	return shadow.Sample{Time: s.tr.Times[i], Values: map[shadow.Metric]float64{shadow.RequestRate: s.tr.Values[i]}}, nil
+}
+
+// History returns the trace's values from from to to, never past the
+// current step.
+func (s traceSource) History(_ context.Context, m shadow.Metric, from, to time.Time, _ time.Duration) ([]shadow.Observation, error) {
+	if m != shadow.RequestRate {
+		return nil, fmt.Errorf("trace has no metric %q", m)
+	}
+	lo, _ := slices.BinarySearchFunc(s.tr.Times, from, func(t, x time.Time) int { return t.Compare(x) })
+	var out []shadow.Observation
+	for i := lo; i < s.cur() && !s.tr.Times[i].After(to); i++ {
+		out = append(out, shadow.Observation{Time: s.tr.Times[i], Value: s.tr.Values[i]})
+	}
+	return out, nil
+}
+
+// memStore is the replay's shadow.StateStore.
+type memStore struct {
+	mu   sync.Mutex
+	data []byte
+}
+
+func (m *memStore) Load(context.Context) ([]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.data == nil {
+		return nil, shadow.ErrNoSnapshot
+	}
+	return m.data, nil
+}
+
+func (m *memStore) Save(_ context.Context, data []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.data = data
+	return nil
 }
 
 // shadowCatalog is the instance catalog the replay's shadow pool chooses
@@ -143,21 +216,6 @@ func replay(ctx context.Context, tr Trace, o options) (*result, error) {
 	initial = min(initial, o.Max)
 	prod := actuatortest.NewGroup(initial, o.ReadyDelay, clk)
 
-	var fc forecast.Forecaster
-	var err error
-	if o.Policy == "predictive" {
-		fc, err = newForecaster(step)
-	} else {
-		fc, err = forecast.NewNaive(forecast.Config{Step: step})
-	}
-	if err != nil {
-		return nil, err
-	}
-	pol, err := newPolicy(o, step)
-	if err != nil {
-		return nil, err
-	}
-
 	i := 0
 	capacityAt := func(i int) float64 {
 		if o.RegressionAt > 0 && i >= int(o.RegressionAt*float64(tr.Len())) {
@@ -165,9 +223,7 @@ func replay(ctx context.Context, tr Trace, o options) (*result, error) {
 		}
 		return o.PerReplica
 	}
-	src := shadow.SourceFunc(func(context.Context, time.Time) (shadow.Sample, error) {
-		return shadow.Sample{Time: now, Values: map[shadow.Metric]float64{shadow.RequestRate: tr.Values[i]}}, nil
-	})
+	src := traceSource{tr: tr, cur: func() int { return i }}
 	opts := []shadow.Option{shadow.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}
 	var sm *simMirror
 	var shadows *actuatortest.Group
@@ -182,10 +238,35 @@ func replay(ctx context.Context, tr Trace, o options) (*result, error) {
 			Catalog: shadowCatalog, MinVCPU: 2, MinMemoryGiB: 4,
 		}))
 	}
-	ctrl, err := shadow.New(shadow.Config{
-		Interval: step, LeadTime: o.ReadyDelay, PerReplica: o.PerReplica, TargetUtilization: o.Target,
-		MinReplicas: o.Min, MaxReplicas: o.Max, DisableLeadTimeLearning: true, Level: level(o),
-	}, shadow.Deps{Source: src, Forecaster: fc, Policy: pol, Production: prod}, opts...)
+	var store *memStore
+	if o.RestartAt > 0 {
+		store = &memStore{}
+		opts = append(opts, shadow.WithStateStore(store, "simulate"))
+	}
+	// build makes the Controller with its own forecaster and policy; the
+	// first replay pass has no history to read back, so the first
+	// Controller reads the current sample only.
+	var fc forecast.Forecaster
+	build := func(src shadow.MetricsSource) (*shadow.Controller, error) {
+		var err error
+		if o.Policy == "predictive" {
+			fc, err = newForecaster(step)
+		} else {
+			fc, err = forecast.NewNaive(forecast.Config{Step: step})
+		}
+		if err != nil {
+			return nil, err
+		}
+		pol, err := newPolicy(o, step)
+		if err != nil {
+			return nil, err
+		}
+		return shadow.New(shadow.Config{
+			Interval: step, LeadTime: o.ReadyDelay, PerReplica: o.PerReplica, TargetUtilization: o.Target,
+			MinReplicas: o.Min, MaxReplicas: o.Max, DisableLeadTimeLearning: true, Level: level(o),
+		}, shadow.Deps{Source: src, Forecaster: fc, Policy: pol, Production: prod}, opts...)
+	}
+	ctrl, err := build(shadow.SourceFunc(src.Sample))
 	if err != nil {
 		return nil, err
 	}
@@ -198,11 +279,19 @@ func replay(ctx context.Context, tr Trace, o options) (*result, error) {
 			return nil, err
 		}
 		now = tr.Times[i]
+		if i == o.RestartAt && i > 0 {
+			if ctrl, err = build(src); err != nil {
+				return nil, err
+			}
+		}
 		c := capacityAt(i)
 		if sm != nil {
 			sm.observe(now, tr.Values[i], c)
 		}
 		rep, err := ctrl.Step(ctx, now)
+		if i == o.RestartAt && i > 0 {
+			res.restored = rep.Restored
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, fmt.Errorf("step %d (%s): %w", i, now.Format(time.RFC3339), err)
