@@ -404,8 +404,10 @@ func checkShape(st mState, params, vals int, pos []int, seasons []int) error {
 	if len(st.Params) != params {
 		return fmt.Errorf("%s: %d parameters, want %d", st.ID, len(st.Params), params)
 	}
-	if err := checkFinite(st.ID+" parameters", st.Params); err != nil {
-		return err
+	for i, x := range st.Params {
+		if !(x >= 0 && x <= 1) {
+			return fmt.Errorf("%s: parameter %d is %v, outside [0, 1]", st.ID, i, x)
+		}
 	}
 	if st.FitN < 0 {
 		return fmt.Errorf("%s: fitted on %d values", st.ID, st.FitN)

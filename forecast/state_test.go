@@ -157,3 +157,35 @@ func TestBadStateRejected(t *testing.T) {
 		})
 	}
 }
+
+// FuzzUnmarshalState: no state, however mangled, makes UnmarshalState or
+// the forecaster after it panic.
+func FuzzUnmarshalState(f *testing.F) {
+	y := seasonal(300, 24, 100, 0, 30, 4, 5)
+	for _, name := range []string{"auto", "holt-winters", "double-seasonal"} {
+		a, err := restartCases[name]()
+		require.NoError(f, err)
+		feed(f, a, y, 0)
+		data, err := a.MarshalState()
+		require.NoError(f, err)
+		f.Add(name, data)
+	}
+	f.Fuzz(func(t *testing.T, name string, data []byte) {
+		mk, ok := restartCases[name]
+		if !ok {
+			return
+		}
+		c, err := mk()
+		require.NoError(t, err)
+		if err := c.UnmarshalState(data); err != nil {
+			require.ErrorIs(t, err, ErrBadState)
+			return
+		}
+		for i := 280; i < 300; i++ {
+			_ = c.Observe(t0.Add(time.Duration(i)*time.Minute), y[i])
+		}
+		_ = c.Refit()
+		_, _ = c.Forecast(8, 0.9)
+		_, _ = c.MarshalState()
+	})
+}

@@ -53,7 +53,7 @@ var stacks = map[string]func() (policy.Policy, error){
 // drive runs p over passes [from, to) of a scripted service whose replicas
 // follow each decision one pass later, starting from current, and returns
 // the targets and the replica count after the last pass.
-func drive(t *testing.T, p policy.Policy, from, to, current int) ([]int, int) {
+func drive(t testing.TB, p policy.Policy, from, to, current int) ([]int, int) {
 	t.Helper()
 	var out []int
 	for i := from; i < to; i++ {
@@ -161,4 +161,36 @@ func TestBadStateRejected(t *testing.T) {
 			assert.Equal(t, want, got)
 		})
 	}
+}
+
+// FuzzUnmarshalState: no state, however mangled, makes UnmarshalState or
+// the policy after it panic.
+func FuzzUnmarshalState(f *testing.F) {
+	for _, name := range []string{"predictive-planner", "cooldown-ratelimit-stabilize-bounds", "predictive-threshold"} {
+		p, err := stacks[name]()
+		require.NoError(f, err)
+		drive(f, p, 0, 120, 10)
+		data, err := p.(policy.Stateful).MarshalState()
+		require.NoError(f, err)
+		f.Add(name, data)
+	}
+	f.Fuzz(func(t *testing.T, name string, data []byte) {
+		mk, ok := stacks[name]
+		if !ok {
+			return
+		}
+		p, err := mk()
+		require.NoError(t, err)
+		if err := p.(policy.Stateful).UnmarshalState(data); err != nil {
+			require.ErrorIs(t, err, policy.ErrBadState)
+			return
+		}
+		for i := 120; i < 130; i++ {
+			in := input(15*i, 10, 700)
+			in.Forecast = policytest.Forecast(at(15*i+15), 15*time.Second, 0.1, 700, 720, 740, 760)
+			in.LeadSteps, in.Max = 4, 100
+			_, _ = p.Decide(in)
+		}
+		_, _ = p.(policy.Stateful).MarshalState()
+	})
 }
