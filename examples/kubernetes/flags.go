@@ -34,9 +34,10 @@ type options struct {
 }
 
 // parse turns the arguments into options, or an error naming the flag and
-// its value. Only -h prints (the usage, on stderr); every other problem is
-// the returned error, for the caller to print on one line.
-func parse(args []string, stderr io.Writer) (options, error) {
+// its value. Only -h prints (the usage, on help) and returns flag.ErrHelp;
+// every other problem is the returned error, for the caller to print on
+// one line.
+func parse(args []string, help io.Writer) (options, error) {
 	fs := flag.NewFlagSet("kubernetes", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var o options
@@ -57,8 +58,8 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.stateFile, "state", "", "file that keeps the learned state across restarts (default: none)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stderr)
-			fmt.Fprintln(stderr, "usage: kubernetes -deployment NAME -prometheus URL -per-replica C [flags]")
+			fs.SetOutput(help)
+			fmt.Fprintln(help, "usage: kubernetes -deployment NAME -prometheus URL -per-replica C [flags]")
 			fs.PrintDefaults()
 		}
 		return options{}, err

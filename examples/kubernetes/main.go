@@ -41,12 +41,14 @@ import (
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stderr))
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// run is main without the process: it returns the exit status.
-func run(args []string, stderr io.Writer) int {
-	o, err := parse(args, stderr)
+// run is main without the process: it returns the exit status. -help
+// writes the usage to stdout and returns 0, as the other example commands
+// do; everything else goes to stderr.
+func run(args []string, stdout, stderr io.Writer) int {
+	o, err := parse(args, stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}

@@ -101,23 +101,27 @@ func TestParseRejectsBadFlags(t *testing.T) {
 func TestRunBadFlagsPrintsOneLineAndExits2(t *testing.T) {
 	for _, args := range [][]string{with("-per-replica", "0"), with("-bogus"), nil} {
 		var stderr bytes.Buffer
-		assert.Equal(t, 2, run(args, &stderr))
+		assert.Equal(t, 2, run(args, io.Discard, &stderr))
 		out := stderr.String()
 		assert.True(t, strings.HasPrefix(out, "kubernetes: "), out)
 		assert.Equal(t, 1, strings.Count(out, "\n"), "one line: %q", out)
 	}
 }
 
-func TestRunHelpExits0(t *testing.T) {
-	var stderr bytes.Buffer
-	assert.Equal(t, 0, run([]string{"-h"}, &stderr))
-	assert.Contains(t, stderr.String(), "-per-replica")
+func TestRunHelpPrintsUsageOnStdoutAndExits0(t *testing.T) {
+	for _, arg := range []string{"-h", "-help", "--help"} {
+		var stdout, stderr bytes.Buffer
+		assert.Equal(t, 0, run([]string{arg}, &stdout, &stderr), arg)
+		assert.True(t, strings.HasPrefix(stdout.String(), "usage: kubernetes "), "%s: %q", arg, stdout.String())
+		assert.Contains(t, stdout.String(), "-per-replica")
+		assert.Empty(t, stderr.String(), arg)
+	}
 }
 
 func TestRunUnreachableClusterExits1(t *testing.T) {
 	var stderr bytes.Buffer
 	args := with("-kubeconfig", t.TempDir()+"/missing")
-	assert.Equal(t, 1, run(args, &stderr))
+	assert.Equal(t, 1, run(args, io.Discard, &stderr))
 	assert.Contains(t, stderr.String(), "kubernetes: kubeconfig:")
 }
 
