@@ -100,12 +100,6 @@ func ExampleNewBrutlag() {
 	// Output: true true
 }
 
-func ExampleReadCSV() {
-	s, err := forecast.ReadCSV(strings.NewReader("timestamp,value\n2026-03-02T00:00:00Z,12\n2026-03-02T00:01:00Z,oops\n"))
-	fmt.Println(len(s.Values), err)
-	// Output: 1 line 3: value "oops" is not a number
-}
-
 // noisyDaily returns n hourly points with a daily cycle and deterministic
 // pseudo-random noise.
 func noisyDaily(n int) []float64 {
