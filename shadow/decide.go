@@ -97,8 +97,11 @@ func (s *state) steady(from, now time.Time) bool {
 // reports whether the pass may be observed.
 func (s *state) gridTime(now time.Time, v *verdict) (time.Time, bool) {
 	if !s.started {
+		// The first pass, or the first after a restore: the restored grid
+		// offset holds, and a pass too close to the last observation
+		// saved is not observed.
 		s.started, s.lastPass = true, now
-		return now, true
+		return s.onGrid(now.Add(s.offset), v)
 	}
 	prev := s.lastPass
 	s.lastPass = now
@@ -124,7 +127,12 @@ func (s *state) gridTime(now time.Time, v *verdict) (time.Time, bool) {
 		v.hold(ReasonClockJump, err.Error())
 		return now.Add(s.offset), false
 	}
-	t := now.Add(s.offset)
+	return s.onGrid(now.Add(s.offset), v)
+}
+
+// onGrid reports whether grid time t may be observed: not within half an
+// interval of the last observation (nor before it).
+func (s *state) onGrid(t time.Time, v *verdict) (time.Time, bool) {
 	if !s.lastGrid.IsZero() && t.Sub(s.lastGrid) < s.cfg.Interval/2 {
 		v.hold(ReasonDuplicatePass, fmt.Sprintf("pass at %s is within half an interval of the last observation at %s: not observed", t.Format(time.RFC3339), s.lastGrid.Format(time.RFC3339)))
 		return t, false

@@ -179,3 +179,35 @@ func TestConfirmedJumpBackfilled(t *testing.T) {
 		require.Equal(t, 5*time.Minute, h[i].Time.Sub(h[i-1].Time), "index %d", i)
 	}
 }
+
+// A Controller restarted within the interval of its last pass does not
+// observe the same point twice: the first pass is held as a duplicate and
+// the next carries on with the restored model.
+func TestRestartWithinInterval(t *testing.T) {
+	series := &shadowtest.Series{Fn: daily, Start: t0}
+	var now time.Time
+	grp := actuatortest.NewGroup(10, 10*time.Minute, func() time.Time { return now })
+	store := &memStore{}
+	b := restartable(t, series, grp, shadow.WithStateStore(store, "checkout"))
+	const k = 2*288 + 30
+	at := func(i int) time.Time { return t0.Add(time.Duration(i) * 5 * time.Minute) }
+	for i := range k {
+		now = at(i)
+		_, err := b.Step(context.Background(), now)
+		require.NoError(t, err)
+	}
+	c := restartable(t, series, grp, shadow.WithStateStore(store, "checkout"))
+	now = at(k - 1).Add(time.Minute)
+	r, err := c.Step(context.Background(), now)
+	require.NoError(t, err)
+	assert.True(t, r.Restored)
+	assert.True(t, r.Held)
+	assert.Contains(t, r.Conditions[len(r.Conditions)-1].Reason, shadow.ReasonDuplicatePass)
+	now = at(k)
+	r, err = c.Step(context.Background(), now)
+	require.NoError(t, err)
+	assert.False(t, r.Held)
+	assert.Positive(t, r.Backfilled)
+	assert.True(t, strings.HasPrefix(r.Forecast.Model, "auto:hw-"), "got %q", r.Forecast.Model)
+	assert.Len(t, c.History(), k+1)
+}
