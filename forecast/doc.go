@@ -59,6 +59,11 @@
 // two long seasons); Auto falls back to naive, drift, EWMA and seasonal
 // naive meanwhile.
 //
+// Model and Auto implement [Stateful]: their fitted parameters, states,
+// error scale and (Auto) selection and interval calibration survive a
+// restart; the history window is observed again, and the restored
+// forecaster then forecasts exactly as before.
+//
 // # Prediction intervals
 //
 // The h-step interval is mean ± q·σ·√(1 + Σ_{j<h} c_j²): σ is an

@@ -92,6 +92,12 @@
 // between two wrappers of the same stack unless only one of them calls it
 // on a pass (as Predictive does with its reactive policy).
 //
+// Every stateful policy and every wrapper implements Stateful: a process
+// that restarts saves MarshalState and restores it with UnmarshalState
+// into a policy built alike, which then decides as the old one would have;
+// a state of another version or shape is refused with ErrBadState and
+// changes nothing.
+//
 // # Configuration
 //
 // In every configuration struct of this package, as in shadow.Config, the
