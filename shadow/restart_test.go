@@ -2,6 +2,7 @@ package shadow_test
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"sync"
@@ -36,15 +37,13 @@ func restartable(t *testing.T, src shadow.MetricsSource, grp *actuatortest.Group
 	return c
 }
 
-// A Controller stopped after a seeded random pass and restarted from its
-// snapshot and the source's history decides, pass for pass, exactly as
-// the uninterrupted one: the same targets, the same forecasts, the same
-// lead time; on its first pass it forecasts with the fitted seasonal
-// model.
+// A Controller stopped after a seeded random pass (and after the pass
+// before a daily refit) and restarted from its snapshot and the source's
+// history decides, pass for pass, exactly as the uninterrupted one: the
+// same plans, decisions, forecasts and lead time; on its first pass it
+// forecasts with the fitted seasonal model.
 func TestRestartEquivalence(t *testing.T) {
 	const n = 3*288 + 60
-	k := 2*288 + 40 + rand.New(rand.NewPCG(10, 1)).IntN(n-2*288-60)
-	t.Logf("restart at pass %d of %d", k, n)
 	series := &shadowtest.Series{Fn: daily, Start: t0}
 	var now time.Time
 	clock := func() time.Time { return now }
@@ -60,39 +59,44 @@ func TestRestartEquivalence(t *testing.T) {
 		want = append(want, r)
 	}
 
-	store := &memStore{}
-	grpB := actuatortest.NewGroup(10, 10*time.Minute, clock)
-	b := restartable(t, series, grpB, shadow.WithStateStore(store, "checkout"))
-	for i := range k {
-		now = at(i)
-		_, err := b.Step(context.Background(), now)
-		require.NoError(t, err, "pass %d", i)
+	random := 2*288 + 40 + rand.New(rand.NewPCG(10, 1)).IntN(n-2*288-60)
+	for _, k := range []int{random, 3*288 - 1} {
+		t.Run(fmt.Sprintf("restart at pass %d", k), func(t *testing.T) {
+			store := &memStore{}
+			grpB := actuatortest.NewGroup(10, 10*time.Minute, clock)
+			b := restartable(t, series, grpB, shadow.WithStateStore(store, "checkout"))
+			for i := range k {
+				now = at(i)
+				_, err := b.Step(context.Background(), now)
+				require.NoError(t, err, "pass %d", i)
+			}
+			// The process restarts: a new Controller, forecaster and
+			// policy; the production group lives on.
+			c := restartable(t, series, grpB, shadow.WithStateStore(store, "checkout"))
+			for i := k; i < n; i++ {
+				now = at(i)
+				r, err := c.Step(context.Background(), now)
+				require.NoError(t, err, "pass %d", i)
+				w := want[i]
+				if i == k {
+					assert.True(t, r.Restored)
+					assert.Positive(t, r.Backfilled)
+					assert.True(t, strings.HasPrefix(r.Forecast.Model, "auto:hw-"), "the fitted seasonal model at once, got %q", r.Forecast.Model)
+				}
+				require.Equal(t, w.Plan, r.Plan, "pass %d", i)
+				require.Equal(t, w.Decision, r.Decision, "pass %d", i)
+				require.Equal(t, w.Forecast.Model, r.Forecast.Model, "pass %d", i)
+				require.Equal(t, w.Forecast.Len(), r.Forecast.Len(), "pass %d", i)
+				for j := range w.Forecast.Mean {
+					require.InDelta(t, w.Forecast.Mean[j], r.Forecast.Mean[j], 1e-9, "pass %d step %d", i, j)
+					require.InDelta(t, w.Forecast.Upper[j], r.Forecast.Upper[j], 1e-9, "pass %d step %d", i, j)
+				}
+				require.Equal(t, w.LeadSteps, r.LeadSteps, "pass %d", i)
+			}
+			assert.Equal(t, a.LeadTime(), c.LeadTime())
+			assert.Equal(t, a.History()[len(a.History())-288:], c.History()[len(c.History())-288:])
+		})
 	}
-	// The process restarts: a new Controller, forecaster and policy; the
-	// production group lives on.
-	c := restartable(t, series, grpB, shadow.WithStateStore(store, "checkout"))
-	for i := k; i < n; i++ {
-		now = at(i)
-		r, err := c.Step(context.Background(), now)
-		require.NoError(t, err, "pass %d", i)
-		w := want[i]
-		if i == k {
-			assert.True(t, r.Restored)
-			assert.Positive(t, r.Backfilled)
-			assert.True(t, strings.HasPrefix(r.Forecast.Model, "auto:hw-"), "the fitted seasonal model at once, got %q", r.Forecast.Model)
-		}
-		require.Equal(t, w.Plan, r.Plan, "pass %d", i)
-		require.Equal(t, w.Decision, r.Decision, "pass %d", i)
-		require.Equal(t, w.Forecast.Model, r.Forecast.Model, "pass %d", i)
-		require.Equal(t, w.Forecast.Len(), r.Forecast.Len(), "pass %d", i)
-		for j := range w.Forecast.Mean {
-			require.InDelta(t, w.Forecast.Mean[j], r.Forecast.Mean[j], 1e-9, "pass %d step %d", i, j)
-			require.InDelta(t, w.Forecast.Upper[j], r.Forecast.Upper[j], 1e-9, "pass %d step %d", i, j)
-		}
-		require.Equal(t, w.LeadSteps, r.LeadSteps, "pass %d", i)
-	}
-	assert.Equal(t, a.LeadTime(), c.LeadTime())
-	assert.Equal(t, a.History()[len(a.History())-288:], c.History()[len(c.History())-288:])
 }
 
 // memStore is a StateStore in memory.
