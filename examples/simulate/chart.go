@@ -25,6 +25,31 @@ var palette = []color.Color{
 
 var grey = color.RGBA{R: 0x55, G: 0x55, B: 0x55, A: 0xff}
 
+// runColor gives each stack the same colour on every chart: predictive
+// blue, reactive red, predictive without shadows (the regression
+// scenario's third stack) green.
+func runColor(o options) color.Color {
+	switch {
+	case o.Policy == "reactive":
+		return palette[1]
+	case o.Label == "predictive without shadows":
+		return palette[2]
+	}
+	return palette[0]
+}
+
+// regressionWindow picks three days around the step at which the
+// capacity regression starts: one before it, two after.
+func regressionWindow(tr Trace, at int) (int, int) {
+	n := tr.Len()
+	span := int(72 * time.Hour / tr.Step)
+	if span >= n {
+		return 0, n
+	}
+	lo := min(max(0, at-span/3), n-span)
+	return lo, lo + span
+}
+
 // window picks the three days around the trace's peak demand (the whole
 // trace when shorter), where the policies differ most visibly.
 func window(tr Trace) (int, int) {
@@ -60,9 +85,18 @@ func bucketMax(lo, hi, n int, x func(i int) float64, y func(i int) float64) plot
 }
 
 // drawReplay draws demand, the one-step forecast band and each run's ready
-// capacity over a window, with scale events and the shadow pool below.
+// capacity over the three days around the peak, with scale events and the
+// shadow pool below.
 func drawReplay(path, name string, tr Trace, runs []*result) error {
 	lo, hi := window(tr)
+	return drawReplayWindow(path, name, tr, runs, lo, hi, -1)
+}
+
+// drawReplayWindow is drawReplay over the steps [lo, hi); a mark in the
+// window draws a vertical line there, labelled as the capacity regression.
+// A run without shadows is drawn dashed, over the others, so that it stays
+// visible where it follows the same capacity as the run with shadows.
+func drawReplayWindow(path, name string, tr Trace, runs []*result, lo, hi, mark int) error {
 	t0 := tr.Times[lo]
 	hours := func(i int) float64 { return tr.Times[i].Sub(t0).Hours() }
 	const pts = 900
@@ -98,14 +132,31 @@ func drawReplay(path, name string, tr Trace, runs []*result) error {
 	dem.Color = grey
 	top.Add(dem)
 	top.Legend.Add("demand", dem)
-	for k, r := range runs {
+	// Runs without shadows last, dashed: they coincide with the run with
+	// shadows until the shadows see something.
+	order := make([]*result, 0, len(runs))
+	for _, r := range runs {
+		if r.Opts.Shadows || r.Opts.Policy == "reactive" {
+			order = append(order, r)
+		}
+	}
+	for _, r := range runs {
+		if !r.Opts.Shadows && r.Opts.Policy != "reactive" {
+			order = append(order, r)
+		}
+	}
+	dashed := len(runs) > 2
+	for _, r := range order {
 		cap := bucketMax(lo, hi, pts, hours, func(i int) float64 { return float64(r.Rows[i].Ready) * r.Rows[i].Capacity })
 		l, err := plotter.NewLine(cap)
 		if err != nil {
 			return err
 		}
-		l.Color = palette[k%len(palette)]
+		l.Color = runColor(r.Opts)
 		l.Width = vg.Points(1.2)
+		if dashed && !r.Opts.Shadows && r.Opts.Policy != "reactive" {
+			l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+		}
 		top.Add(l)
 		top.Legend.Add(fmt.Sprintf("ready capacity, %s (under %.2f%%, cap %.2f)", r.Opts.Label, 100*r.Summary.UnderEffective, r.Summary.CapacityRatio), l)
 		var ev plotter.XYs
@@ -119,18 +170,31 @@ func drawReplay(path, name string, tr Trace, runs []*result) error {
 			if err != nil {
 				return err
 			}
-			s.GlyphStyle.Color = palette[k%len(palette)]
+			s.GlyphStyle.Color = runColor(r.Opts)
 			s.GlyphStyle.Radius = vg.Points(1.5)
 			s.GlyphStyle.Shape = draw.TriangleGlyph{}
 			top.Add(s)
 		}
 	}
 
+	if mark >= lo && mark < hi {
+		// After every line, so that it spans the whole height.
+		m, err := plotter.NewLine(plotter.XYs{{X: hours(mark), Y: top.Y.Min}, {X: hours(mark), Y: top.Y.Max}})
+		if err != nil {
+			return err
+		}
+		m.Color = grey
+		m.Width = vg.Points(1)
+		m.Dashes = []vg.Length{vg.Points(1), vg.Points(2)}
+		top.Add(m)
+		top.Legend.Add(fmt.Sprintf("capacity regression from %s", tr.Times[mark].Format("01-02 15:04")), m)
+	}
+
 	bottom := plot.New()
 	bottom.X.Label.Text = "hours"
 	bottom.Y.Label.Text = "shadow replicas"
 	bottom.Y.Min = 0
-	for k, r := range runs {
+	for _, r := range runs {
 		if !r.Opts.Shadows || r.Opts.Policy != "predictive" {
 			continue
 		}
@@ -138,7 +202,7 @@ func drawReplay(path, name string, tr Trace, runs []*result) error {
 		if err != nil {
 			return err
 		}
-		l.Color = palette[k%len(palette)]
+		l.Color = runColor(r.Opts)
 		bottom.Add(l)
 	}
 	return save(path, 11*vg.Inch, 7*vg.Inch, [][]*plot.Plot{{top}, {bottom}}, []float64{0.75, 0.25})
@@ -151,10 +215,11 @@ func drawFrontier(path, name string, reac, pred []point, perfectCap float64) err
 	p.X.Label.Text = "capacity ratio (Σ ready × C / Σ demand)"
 	p.Y.Label.Text = "under-provisioned steps (%)"
 	p.Legend.Top = true
-	for k, s := range []struct {
-		name string
-		pts  []point
-	}{{"reactive HPA, targets 0.30–0.95", reac}, {"predictive + shadows, targets 0.50–0.95", pred}} {
+	for _, s := range []struct {
+		name  string
+		pts   []point
+		color color.Color
+	}{{"reactive HPA, targets 0.30–0.95", reac, runColor(options{Policy: "reactive"})}, {"predictive + shadows, targets 0.50–0.95", pred, runColor(options{Policy: "predictive"})}} {
 		var xy plotter.XYs
 		for _, q := range s.pts {
 			xy = append(xy, plotter.XY{X: q.Cap, Y: 100 * q.Under})
@@ -163,7 +228,7 @@ func drawFrontier(path, name string, reac, pred []point, perfectCap float64) err
 		if err != nil {
 			return err
 		}
-		l.Color, sc.Color = palette[k], palette[k]
+		l.Color, sc.Color = s.color, s.color
 		p.Add(l, sc)
 		p.Legend.Add(s.name, l, sc)
 	}

@@ -342,7 +342,9 @@ func (c *config) runRegression(ctx context.Context, tr Trace, name string, base 
 	if chart == "" {
 		chart = "regression.svg"
 	}
-	if err := drawReplay(chart, name+", capacity regression", tr, res); err != nil {
+	drop := int(base.RegressionAt * float64(tr.Len()))
+	lo, hi := regressionWindow(tr, drop)
+	if err := drawReplayWindow(chart, name+", capacity regression", tr, res, lo, hi, drop); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "\nchart: %s\n", chart)
