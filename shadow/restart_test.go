@@ -3,6 +3,7 @@ package shadow_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"sync"
@@ -214,4 +215,47 @@ func TestRestartWithinInterval(t *testing.T) {
 	assert.Positive(t, r.Backfilled)
 	assert.True(t, strings.HasPrefix(r.Forecast.Model, "auto:hw-"), "got %q", r.Forecast.Model)
 	assert.Len(t, c.History(), k+1)
+}
+
+// With a second metric (its own forecaster) a restart changes nothing
+// either.
+func TestRestartEquivalenceTwoMetrics(t *testing.T) {
+	const n, k = 2*288 + 80, 2*288 + 31
+	two := func(at time.Time) map[shadow.Metric]float64 {
+		m := daily(at)
+		m[shadow.CPU] = 0.02*m[shadow.RequestRate] + 0.3*math.Sin(at.Sub(t0).Minutes()/97)
+		return m
+	}
+	series := &shadowtest.Series{Fn: two, Start: t0}
+	var now time.Time
+	clock := func() time.Time { return now }
+	at := func(i int) time.Time { return t0.Add(time.Duration(i) * 5 * time.Minute) }
+	cpu := func(t *testing.T) shadow.Option {
+		fc, err := forecast.NewAuto(forecast.AutoConfig{Step: 5 * time.Minute, Periods: []int{288}})
+		require.NoError(t, err)
+		return shadow.WithMetric(shadow.MetricTarget{Metric: shadow.CPU, PerReplica: 0.25, TargetUtilization: 0.6}, fc)
+	}
+	run := func(c *shadow.Controller, from, to int) []shadow.Plan {
+		var out []shadow.Plan
+		for i := from; i < to; i++ {
+			now = at(i)
+			r, err := c.Step(context.Background(), now)
+			require.NoError(t, err, "pass %d", i)
+			out = append(out, r.Plan)
+		}
+		return out
+	}
+	want := run(restartable(t, series, actuatortest.NewGroup(10, 10*time.Minute, clock), cpu(t)), 0, n)
+	store := &memStore{}
+	grp := actuatortest.NewGroup(10, 10*time.Minute, clock)
+	run(restartable(t, series, grp, cpu(t), shadow.WithStateStore(store, "checkout")), 0, k)
+	got := run(restartable(t, series, grp, cpu(t), shadow.WithStateStore(store, "checkout")), k, n)
+	assert.Equal(t, want[k:], got)
+	drives := 0
+	for _, p := range want[k:] {
+		if p.Scale {
+			drives++
+		}
+	}
+	assert.Positive(t, drives, "the replay scales after the restart")
 }
