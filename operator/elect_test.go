@@ -1,0 +1,216 @@
+package operator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	coordinationv1 "k8s.io/api/coordination/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
+)
+
+// journal is the order of what the replicas and the API server did.
+type journal struct {
+	mu    sync.Mutex
+	lines []string
+	times []time.Time
+}
+
+func (j *journal) add(format string, args ...any) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.lines = append(j.lines, fmt.Sprintf(format, args...))
+	j.times = append(j.times, time.Now())
+}
+
+func (j *journal) index(line string) int {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for i, l := range j.lines {
+		if l == line {
+			return i
+		}
+	}
+	return -1
+}
+
+func (j *journal) time(line string) time.Time {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for i, l := range j.lines {
+		if l == line {
+			return j.times[i]
+		}
+	}
+	return time.Time{}
+}
+
+// sinkRecorder is a replica's fleet as the elections see it.
+type sinkRecorder struct {
+	id   string
+	j    *journal
+	mu   sync.Mutex
+	held map[int]bool
+}
+
+func (s *sinkRecorder) gain(term context.Context, shard int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if term.Err() != nil || s.held[shard] {
+		return
+	}
+	s.held[shard] = true
+	s.j.add("%s gain %d", s.id, shard)
+}
+
+func (s *sinkRecorder) lose(shard int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.held[shard] {
+		return
+	}
+	delete(s.held, shard)
+	s.j.add("%s lose %d", s.id, shard)
+}
+
+func (s *sinkRecorder) shards() map[int]bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[int]bool{}
+	for k := range s.held {
+		out[k] = true
+	}
+	return out
+}
+
+const (
+	testLease = 3 * time.Second
+	testRenew = 2 * time.Second
+	testRetry = 400 * time.Millisecond
+)
+
+// leaseServer is a fake API server for Leases with optimistic concurrency;
+// it journals every release (an update that clears the holder).
+func leaseServer(j *journal) *fake.Clientset {
+	cs := fake.NewClientset()
+	versioned(cs, "leases")
+	cs.PrependReactor("update", "leases", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		l := a.(k8stesting.UpdateAction).GetObject().(*coordinationv1.Lease)
+		if l.Spec.HolderIdentity == nil || *l.Spec.HolderIdentity == "" {
+			j.add("release %s", l.Name)
+		}
+		return false, nil, nil
+	})
+	return cs
+}
+
+func electCfg(cs *fake.Clientset, id string) electionConfig {
+	return electionConfig{client: cs, namespace: "ops", identity: id,
+		leaseDuration: testLease, renewDeadline: testRenew, retryPeriod: testRetry, log: quietLog()}
+}
+
+// startElect runs a replica's elections until the returned stop.
+func startElect(cs *fake.Clientset, id string, shards int, sink shardSink) (stop func() error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- elect(ctx, electCfg(cs, id), shards, sink) }()
+	return func() error { cancel(); return <-done }
+}
+
+func TestElectionSharesShardsAndHandsThemOverOnStop(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		j := &journal{}
+		cs := leaseServer(j)
+		a := &sinkRecorder{id: "a", j: j, held: map[int]bool{}}
+		b := &sinkRecorder{id: "b", j: j, held: map[int]bool{}}
+		stopA := startElect(cs, "a", 4, a)
+		time.Sleep(time.Second)
+		stopB := startElect(cs, "b", 4, b)
+		time.Sleep(10 * time.Second)
+		synctest.Wait()
+		assert.Len(t, a.shards(), 4, "the first replica took every shard")
+		assert.Empty(t, b.shards(), "no shard is held twice")
+
+		// A graceful stop: a stops each shard before it releases its
+		// Lease, and b takes them over within the lease duration.
+		stopped := time.Now()
+		require.NoError(t, stopA())
+		assert.Empty(t, a.shards())
+		for i := range 4 {
+			lose, release := j.index(fmt.Sprintf("a lose %d", i)), j.index("release "+LeaseName(i))
+			require.GreaterOrEqual(t, lose, 0)
+			require.GreaterOrEqual(t, release, 0, "shard %d's Lease was released", i)
+			assert.Less(t, lose, release, "shard %d stopped before its Lease was released", i)
+		}
+		time.Sleep(testLease)
+		synctest.Wait()
+		assert.Len(t, b.shards(), 4, "the other replica took every shard over")
+		for i := range 4 {
+			took := j.time(fmt.Sprintf("b gain %d", i)).Sub(stopped)
+			assert.Less(t, took, testLease, "shard %d moved within the lease duration after a release", i)
+		}
+		require.NoError(t, stopB())
+	})
+}
+
+func TestElectionStopsTheShardBeforeTheLeaseExpires(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		j := &journal{}
+		cs := leaseServer(j)
+		// a's writes start failing (a partition) once it holds the shard.
+		var mu sync.Mutex
+		partitioned := false
+		var lastOK time.Time
+		cs.PrependReactor("*", "leases", func(act k8stesting.Action) (bool, runtime.Object, error) {
+			u, ok := act.(k8stesting.UpdateAction)
+			if !ok {
+				return false, nil, nil
+			}
+			l := u.GetObject().(*coordinationv1.Lease)
+			mu.Lock()
+			defer mu.Unlock()
+			if l.Spec.HolderIdentity != nil && *l.Spec.HolderIdentity == "a" {
+				if partitioned {
+					return true, nil, errors.New("connection refused")
+				}
+				lastOK = time.Now()
+			}
+			return false, nil, nil
+		})
+		a := &sinkRecorder{id: "a", j: j, held: map[int]bool{}}
+		b := &sinkRecorder{id: "b", j: j, held: map[int]bool{}}
+		stopA := startElect(cs, "a", 1, a)
+		time.Sleep(time.Second)
+		stopB := startElect(cs, "b", 1, b)
+		time.Sleep(5 * time.Second)
+		synctest.Wait()
+		require.True(t, a.shards()[0])
+		mu.Lock()
+		partitioned = true
+		mu.Unlock()
+		time.Sleep(4 * testLease)
+		synctest.Wait()
+
+		mu.Lock()
+		renewed := lastOK
+		mu.Unlock()
+		lost := j.time("a lose 0")
+		require.False(t, lost.IsZero(), "a stopped the shard")
+		assert.LessOrEqual(t, lost.Sub(renewed), testRenew+testRetry, "a stopped within the renew deadline of its last renewal")
+		assert.Less(t, lost.Sub(renewed), testLease, "…before its Lease could expire")
+		gained := j.time("b gain 0")
+		require.False(t, gained.IsZero(), "b took the shard over")
+		assert.True(t, gained.After(lost), "never both at once")
+		assert.LessOrEqual(t, gained.Sub(renewed), testLease+2*testRetry, "b took over once the Lease expired")
+		require.NoError(t, stopA())
+		require.NoError(t, stopB())
+	})
+}
