@@ -104,7 +104,9 @@ func TestParseSpecRefuses(t *testing.T) {
 		{"bad prometheus", func(s *v1alpha1.PredictiveScalerSpec) {
 			s.Prometheus = &v1alpha1.PrometheusSpec{Address: "prom:9090"}
 		}, `prometheus.address "prom:9090"`},
-		{"interval", func(s *v1alpha1.PredictiveScalerSpec) { s.Interval = &metav1.Duration{Duration: 500 * time.Millisecond} }, "interval 500ms"},
+		{"interval", func(s *v1alpha1.PredictiveScalerSpec) {
+			s.Interval = &metav1.Duration{Duration: 500 * time.Millisecond}
+		}, "interval 500ms"},
 		{"lead time", func(s *v1alpha1.PredictiveScalerSpec) { s.LeadTime = &metav1.Duration{Duration: -time.Second} }, "leadTime -1s"},
 		{"period not whole", func(s *v1alpha1.PredictiveScalerSpec) {
 			s.SeasonalPeriods = []metav1.Duration{{Duration: 90 * time.Second}}

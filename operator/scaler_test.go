@@ -31,7 +31,7 @@ import (
 
 // recorded is one Event a fakeRecorder received.
 type recorded struct {
-	regarding, related    *corev1.ObjectReference
+	regarding, related  *corev1.ObjectReference
 	typ, reason, action string
 	note                string
 }
