@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Reproduces the README's evaluation from the repository alone.
+#
+#   scripts/reproduce-readme.sh score      the sim_score table: the predictive
+#                                          stack against an independent HPA model
+#                                          on the six traces (about 2 minutes on
+#                                          2 cores); exits 1 when a trace falls
+#                                          short of the goal, as sim_score.py does
+#   scripts/reproduce-readme.sh frontiers  the trade-off frontier charts,
+#                                          docs/frontier-*.svg (-sweep per trace)
+#
+# The World Cup traces are built first when they are missing (see
+# traces/README.md); every trace is checked against traces/SHA256SUMS.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+what=${1:-score}
+case "$what" in score | frontiers) ;; *)
+	echo "usage: $0 [score|frontiers]" >&2
+	exit 2
+	;;
+esac
+
+if [ ! -f traces/worldcup98-5min.csv ] || [ ! -f traces/worldcup98-1min.csv ]; then
+	python3 scripts/traces/worldcup98.py traces
+fi
+(cd traces && sha256sum --quiet -c SHA256SUMS)
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+go build -o "$tmp/simulate" ./examples/simulate
+
+# name on the charts: file
+traces=(
+	"nasa-jul95:traces/nasa-ksc-jul95-1min.csv"
+	"nasa-aug95:traces/nasa-ksc-aug95-1min.csv"
+	"worldcup98-5min:traces/worldcup98-5min.csv"
+	"worldcup98-1min:traces/worldcup98-1min.csv"
+	"azure2019:traces/azure-vm2019-cpu-5min.csv"
+	"google2019:traces/google2019-cpu-5min.csv"
+)
+
+case "$what" in
+score)
+	files=()
+	for t in "${traces[@]}"; do files+=("${t#*:}"); done
+	python3 scripts/sim_score.py "$tmp/simulate" "${files[@]}"
+	;;
+frontiers)
+	for t in "${traces[@]}"; do
+		name=${t%%:*} file=${t#*:}
+		"$tmp/simulate" -sweep -trace "$file" -ready-delay 10m -chart "docs/frontier-$name.svg"
+	done
+	;;
+esac
