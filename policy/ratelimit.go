@@ -14,7 +14,7 @@ type RateLimitConfig struct {
 	Down RateRules
 }
 
-// Validate names the first invalid rule.
+// Validate names the invalid rule of each direction (Up, Down).
 func (c RateLimitConfig) Validate() error {
 	if err := errors.Join(c.Up.validate("Up"), c.Down.validate("Down")); err != nil {
 		return fmt.Errorf("policy: RateLimit: %w", err)
