@@ -173,6 +173,16 @@ func ParseFlags(args []string, stderr io.Writer) (Options, error) {
 	if fs.NArg() > 0 {
 		return Options{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
+	// Zero selects the default in Options; on the command line it is a
+	// value, and a wrong one.
+	switch {
+	case o.Shards == 0:
+		return Options{}, errors.New("-shards 0: must be in [1, 1024]")
+	case o.Workers == 0:
+		return Options{}, errors.New("-workers 0: must be at least 1")
+	case o.LeaseDuration == 0:
+		return Options{}, errors.New("-lease-duration 0s: must be positive")
+	}
 	o = o.withDefaults()
 	if err := o.Validate(); err != nil {
 		return Options{}, flagError(err)

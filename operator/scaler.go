@@ -28,9 +28,11 @@ type EventRecorder interface {
 	Eventf(regarding, related runtime.Object, eventtype, reason, action, note string, args ...any)
 }
 
-// stepper runs a Controller pass; *shadow.Controller is one.
+// stepper runs a Controller pass and reports the lead time it learned;
+// *shadow.Controller is one.
 type stepper interface {
 	Step(ctx context.Context, now time.Time) (shadow.Report, error)
+	LeadTime() time.Duration
 }
 
 // writer writes what passes give: the PredictiveScaler's status, and Events
@@ -60,11 +62,12 @@ func (s *objScaler) interval() time.Duration { return s.every }
 // ended meanwhile: then the shard may be another replica's, and it writes
 // nothing.
 func (s *objScaler) pass(ctx context.Context, now time.Time) {
-	o := passOutcome{gen: s.gen, interval: s.every}
+	o := passOutcome{gen: s.gen}
 	if s.scaleOn {
 		o.conflict = s.w.hpaConflict(ctx, s.key.Namespace, s.ref)
 	}
 	o.report, o.err = s.ctrl.Step(ctx, now)
+	o.leadTime = s.ctrl.LeadTime()
 	if ctx.Err() != nil {
 		return
 	}

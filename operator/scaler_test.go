@@ -163,6 +163,7 @@ func TestPassForecastOnlyChangesNothing(t *testing.T) {
 	assert.Greater(t, st.DesiredReplicas, int32(2), "it reports what it would do")
 	assert.Equal(t, []v1alpha1.MetricStatus{{Name: "request_rate", Current: "300"}}, st.Metrics)
 	assert.Nil(t, st.LastScaleTime)
+	assert.Equal(t, &metav1.Duration{Duration: 10 * time.Minute}, st.LeadTime)
 	c := meta.FindStatusCondition(st.Conditions, "AbleToScale")
 	require.NotNil(t, c)
 	assert.Equal(t, "ForecastOnly", c.Reason)

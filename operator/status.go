@@ -22,8 +22,9 @@ const maxMessage = 1024
 
 // passOutcome is what one pass gives the status and the Events.
 type passOutcome struct {
-	gen      int64
-	interval time.Duration
+	gen int64
+	// leadTime is the Controller's lead time after the pass (learned).
+	leadTime time.Duration
 	report   shadow.Report
 	err      error
 	// conflict names the HorizontalPodAutoscaler that targets the workload
@@ -54,8 +55,8 @@ func applyOutcome(st *v1alpha1.PredictiveScalerStatus, o passOutcome) {
 		st.ForecastPeak, st.ForecastUpper = formatLoad(mean), formatLoad(upper)
 		st.Model = r.Forecast.Model
 	}
-	if r.LeadSteps > 0 && o.interval > 0 {
-		st.LeadTime = &metav1.Duration{Duration: time.Duration(r.LeadSteps) * o.interval}
+	if o.leadTime > 0 {
+		st.LeadTime = &metav1.Duration{Duration: o.leadTime}
 	}
 	st.Metrics = st.Metrics[:0]
 	names := make([]string, 0, len(r.Sample.Values))

@@ -44,7 +44,7 @@ func scaledReport() shadow.Report {
 
 func TestApplyOutcomeWritesTheReport(t *testing.T) {
 	var st v1alpha1.PredictiveScalerStatus
-	applyOutcome(&st, passOutcome{gen: 3, interval: time.Minute, report: scaledReport()})
+	applyOutcome(&st, passOutcome{gen: 3, leadTime: 3 * time.Minute, report: scaledReport()})
 	assert.Equal(t, int64(3), st.ObservedGeneration)
 	assert.Equal(t, int32(4), st.CurrentReplicas)
 	assert.Equal(t, int32(3), st.ReadyReplicas)
@@ -72,7 +72,7 @@ func TestApplyOutcomeWritesTheReport(t *testing.T) {
 	r := scaledReport()
 	r.Time = t0.Add(time.Minute)
 	r.Applied.Scaled, r.Plan.Scale = false, false
-	applyOutcome(&st, passOutcome{gen: 3, interval: time.Minute, report: r})
+	applyOutcome(&st, passOutcome{gen: 3, leadTime: 3 * time.Minute, report: r})
 	assert.True(t, st.LastScaleTime.Time.Equal(t0))
 	assert.True(t, st.LastPassTime.Time.Equal(t0.Add(time.Minute)))
 	assert.Equal(t, first, meta.FindStatusCondition(st.Conditions, "ForecastTrusted").LastTransitionTime)

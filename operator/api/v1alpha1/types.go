@@ -221,7 +221,8 @@ type PredictiveScalerStatus struct {
 	// Model names the forecasting model that made the forecast.
 	// +optional
 	Model string `json:"model,omitempty"`
-	// LeadTime is the lead time the last pass forecast over (learned).
+	// LeadTime is the provisioning lead time in use: spec.leadTime at
+	// first, then as the operator learns it from the workload.
 	// +optional
 	LeadTime *metav1.Duration `json:"leadTime,omitempty"`
 	// Metrics are the values of every metric at the last pass.

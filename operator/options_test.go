@@ -1,0 +1,60 @@
+package operator
+
+import (
+	"bytes"
+	"flag"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestParseFlagsDefaults(t *testing.T) {
+	o, err := ParseFlags([]string{"-identity", "pod-1", "-lease-namespace", "ops"}, nil)
+	require.NoError(t, err)
+	assert.Equal(t, ":8080", o.MetricsAddr)
+	assert.Equal(t, ":8081", o.HealthAddr)
+	assert.Equal(t, 8, o.Shards)
+	assert.Equal(t, 15*time.Second, o.LeaseDuration)
+	assert.Equal(t, 10*time.Second, o.RenewDeadline)
+	assert.Equal(t, 2*time.Second, o.RetryPeriod)
+	assert.Equal(t, 4, o.Workers)
+	assert.Equal(t, "pod-1", o.Identity)
+	assert.Equal(t, "ops", o.LeaseNamespace)
+	assert.Empty(t, o.Namespace, "all namespaces")
+	assert.NotNil(t, o.Logger)
+}
+
+func TestParseFlagsShortLease(t *testing.T) {
+	o, err := ParseFlags([]string{"-lease-duration", "3s", "-prometheus", "http://prom:9090", "-shards", "2", "-workers", "1", "-namespace", "shop"}, nil)
+	require.NoError(t, err)
+	assert.Equal(t, 2*time.Second, o.RenewDeadline)
+	assert.Equal(t, 400*time.Millisecond, o.RetryPeriod)
+	assert.Equal(t, "http://prom:9090", o.Prometheus)
+	assert.Equal(t, "shop", o.Namespace)
+	assert.NotEmpty(t, o.Identity, "the host name")
+}
+
+func TestParseFlagsErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-shards", "0"}, "-shards 0"},
+		{[]string{"-workers", "0"}, "-workers 0"},
+		{[]string{"-prometheus", "prom:9090"}, `-prometheus "prom:9090"`},
+		{[]string{"-lease-duration", "-1s"}, "-lease-duration -1s"},
+		{[]string{"-lease-duration", "3s", "-renew-deadline", "3s"}, "-renew-deadline 3s"},
+		{[]string{"-lease-duration", "3s", "-renew-deadline", "2s", "-retry-period", "2s"}, "-retry-period 2s"},
+		{[]string{"extra"}, `unexpected argument "extra"`},
+		{[]string{"-nope"}, "flag provided but not defined: -nope"},
+	} {
+		_, err := ParseFlags(tc.args, nil)
+		assert.ErrorContains(t, err, tc.want, "%v", tc.args)
+	}
+	var help bytes.Buffer
+	_, err := ParseFlags([]string{"-h"}, &help)
+	assert.ErrorIs(t, err, flag.ErrHelp)
+	assert.Contains(t, help.String(), "-lease-duration")
+}
