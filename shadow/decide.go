@@ -355,6 +355,14 @@ func (s *state) backfillSpan(now time.Time) span {
 func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
 	refill, seen := s.refill, s.restoredAt
 	s.refill = false
+	seenAdded := int64(0) // values read back into the history that the saved Controller had seen
+	if refill {
+		// The history counts what the saved Controller had seen, and
+		// what is read back after it.
+		defer func(before int64) {
+			s.hist.rebase(s.savedTotal + s.hist.total - before - seenAdded)
+		}(s.hist.total)
+	}
 	if o.backfillErr != nil {
 		v.fail("metrics", o.backfillErr)
 	}
@@ -381,13 +389,17 @@ func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
 			if safeObserve(m.fc, ob.Time, x) != nil {
 				continue
 			}
-			if !refill || ob.Time.After(seen) {
+			old := refill && !ob.Time.After(seen)
+			if !old {
 				m.rob.push(x)
 			}
 			fed++
 			if i == 0 {
 				if s.hist.n == 0 || ob.Time.After(s.hist.lastTime()) {
 					s.hist.add(Observation{Time: ob.Time, Value: x})
+					if old {
+						seenAdded++
+					}
 				}
 				if ob.Time.After(s.lastGrid) {
 					s.lastGrid, s.lastLoad = ob.Time, x

@@ -77,3 +77,16 @@ func (h *history) snapshot() []Observation {
 	}
 	return out
 }
+
+// rebase sets the count of values ever added to total (at least the
+// values held), keeping the values and their times: after a restore the
+// history counts what the saved Controller had seen, not only what was
+// read back.
+func (h *history) rebase(total int64) {
+	total = max(total, int64(h.n))
+	d := total - h.total
+	for i := range h.runs {
+		h.runs[i].idx += d
+	}
+	h.total = total
+}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/shadowscale/shadowscale/actuator/actuatortest"
 	"github.com/shadowscale/shadowscale/forecast"
+	"github.com/shadowscale/shadowscale/mirror"
 	"github.com/shadowscale/shadowscale/policy"
 	"github.com/shadowscale/shadowscale/shadow"
 	"github.com/shadowscale/shadowscale/shadow/shadowtest"
@@ -258,4 +259,88 @@ func TestRestartEquivalenceTwoMetrics(t *testing.T) {
 		}
 	}
 	assert.Positive(t, drives, "the replay scales after the restart")
+}
+
+// The restored shadow pool keeps its fraction and sends it to the mirror
+// again on the first pass: the mirror may have restarted too.
+func TestRestartResendsFraction(t *testing.T) {
+	now := t0
+	clk := func() time.Time { return now }
+	src := &shadowtest.Series{Start: t0, Fn: func(time.Time) map[shadow.Metric]float64 {
+		return map[shadow.Metric]float64{shadow.RequestRate: 200}
+	}}
+	shadows := actuatortest.NewGroup(0, 0, clk)
+	prod := actuatortest.NewGroup(40, 0, clk)
+	store := &memStore{}
+	pc := shadow.PoolConfig{Scale: 0.1, MinHistory: 3, ProvisionAfter: 1, MaxReplicas: 4}
+	build := func(mir *fakeMirror) *shadow.Controller {
+		c, err := shadow.New(shadow.Config{PerReplica: 10, TargetUtilization: 0.5, MaxReplicas: 200},
+			shadow.Deps{Source: src, Forecaster: &driftForecaster{k: 5, step: time.Minute}, Policy: peakPolicy, Production: prod},
+			shadow.WithLogger(testLogger(&syncBuffer{})), shadow.WithShadowPool(mir, shadows, pc), shadow.WithStateStore(store, "checkout"))
+		require.NoError(t, err)
+		return c
+	}
+	step := func(c *shadow.Controller, mir *fakeMirror) shadow.Report {
+		mir.set(mirror.Stats{At: now, Requests: 50, P95: 40 * time.Millisecond}, nil)
+		r, err := c.Step(context.Background(), now)
+		require.NoError(t, err)
+		now = now.Add(time.Minute)
+		return r
+	}
+	first := &fakeMirror{}
+	b := build(first)
+	var r shadow.Report
+	for range 12 {
+		r = step(b, first)
+	}
+	require.True(t, r.Pool.Active)
+	fraction := r.Pool.Fraction
+	require.Positive(t, fraction)
+	sets := len(first.sets)
+
+	again := &fakeMirror{} // restarted: mirrors nothing
+	c := build(again)
+	r = step(c, again)
+	assert.True(t, r.Restored)
+	assert.True(t, r.Plan.SetFraction)
+	assert.Equal(t, []float64{fraction}, again.sets)
+	assert.Equal(t, fraction, r.Pool.Fraction)
+	r = step(c, again)
+	assert.False(t, r.Plan.SetFraction, "sent once")
+	assert.Len(t, first.sets, sets, "the old mirror saw nothing more")
+}
+
+// Without a HistorySource the restored history still counts what the
+// saved Controller had seen, for the pool's minimum history.
+func TestRestartCountsSavedHistory(t *testing.T) {
+	now := t0
+	clk := func() time.Time { return now }
+	src := shadowtest.NewSource(200) // no History
+	store := &memStore{}
+	mir := &fakeMirror{}
+	pc := shadow.PoolConfig{Scale: 0.1, MinHistory: 10, ProvisionAfter: 1, MaxReplicas: 4}
+	build := func() *shadow.Controller {
+		c, err := shadow.New(shadow.Config{PerReplica: 10, TargetUtilization: 0.5, MaxReplicas: 200},
+			shadow.Deps{Source: src, Forecaster: &driftForecaster{k: 5, step: time.Minute}, Policy: peakPolicy, Production: actuatortest.NewGroup(40, 0, clk)},
+			shadow.WithLogger(testLogger(&syncBuffer{})), shadow.WithShadowPool(mir, actuatortest.NewGroup(0, 0, clk), pc),
+			shadow.WithStateStore(store, "checkout"))
+		require.NoError(t, err)
+		return c
+	}
+	step := func(c *shadow.Controller) shadow.Report {
+		mir.set(mirror.Stats{At: now, Requests: 50, P95: 40 * time.Millisecond}, nil)
+		r, err := c.Step(context.Background(), now)
+		require.NoError(t, err)
+		now = now.Add(time.Minute)
+		return r
+	}
+	b := build()
+	for range 12 {
+		step(b)
+	}
+	c := build()
+	r := step(c)
+	require.True(t, r.Restored)
+	assert.NotContains(t, r.Pool.Reason, "history", "13 observations seen, not 1")
+	assert.Len(t, c.History(), 1, "the values themselves are not in the snapshot")
 }

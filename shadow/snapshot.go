@@ -66,6 +66,7 @@ type snapshot struct {
 	LastGrid   time.Time          `json:"last_grid_time"`
 	LastLoad   float64            `json:"last_load"`
 	Passes     int                `json:"passes"`
+	HistTotal  int64              `json:"history_total"`
 	Production *prodSnapshot      `json:"production,omitempty"`
 	PrevFc     *forecast.Forecast `json:"previous_forecast,omitempty"`
 	Mirrored   []float64          `json:"mirrored,omitempty"`
@@ -216,7 +217,7 @@ func (s *state) snapshot(service string, now time.Time) (snapshot, error) {
 		Version: snapshotVersion, Service: service, SavedAt: now, Offset: s.offset, LeadTime: s.leadTime,
 		Lead:   leadSnapshot{Requested: s.lead.requested, Window: s.lead.window, Next: s.lead.next},
 		FcErrN: s.fcErrN, ActFails: s.actFails,
-		PassT: s.passT, LastGrid: s.lastGrid, LastLoad: s.lastLoad, Passes: s.passes,
+		PassT: s.passT, LastGrid: s.lastGrid, LastLoad: s.lastLoad, Passes: s.passes, HistTotal: s.hist.total,
 	}
 	if finite(s.fcErr) {
 		e := s.fcErr
@@ -310,7 +311,7 @@ func (s *state) restore(sn snapshot, service string, now time.Time) (parts []err
 		return nil, bad("lead-time window of %d samples (next %d)", len(sn.Lead.Window), sn.Lead.Next)
 	case (sn.Pool != nil) != (s.pool != nil):
 		return nil, bad("shadow pool present %t, configured %t", sn.Pool != nil, s.pool != nil)
-	case sn.Passes < 0 || sn.ActFails < 0 || sn.FcErrN < 0 || !finite(sn.LastLoad) || sn.LastLoad < 0:
+	case sn.Passes < 0 || sn.HistTotal < 0 || sn.ActFails < 0 || sn.FcErrN < 0 || !finite(sn.LastLoad) || sn.LastLoad < 0:
 		return nil, bad("%d passes, %d actuation failures, %d forecast errors, last load %v", sn.Passes, sn.ActFails, sn.FcErrN, sn.LastLoad)
 	case sn.LastGrid.After(sn.PassT) || sn.PassT.After(sn.SavedAt.Add(sn.Offset).Add(s.cfg.Interval)):
 		return nil, bad("last observation %s, pass %s, saved %s", sn.LastGrid.Format(time.RFC3339), sn.PassT.Format(time.RFC3339), sn.SavedAt.Format(time.RFC3339))
@@ -392,7 +393,7 @@ func (s *state) restore(sn snapshot, service string, now time.Time) (parts []err
 		s.fcErr = *sn.FcErr
 	}
 	s.passT, s.lastGrid, s.lastLoad, s.passes = sn.PassT, sn.LastGrid, sn.LastLoad, sn.Passes
-	s.refill, s.restoredAt = true, sn.PassT
+	s.refill, s.restoredAt, s.savedTotal = true, sn.PassT, sn.HistTotal
 	if p := sn.Production; p != nil {
 		s.lastDes, s.lastReady, s.haveState = p.Desired, p.Ready, true
 		s.serving, s.servingKnown, s.move = p.Serving, p.ServingKnown, p.Move
