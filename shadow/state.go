@@ -84,7 +84,7 @@ type state struct {
 	// values at or before restoredAt (the saving pass) were seen already.
 	refill     bool
 	restoredAt time.Time
-	savedTotal int64 // values the saved history had ever held
+	savedTotal int64     // values the saved history had ever held
 	passT      time.Time // grid time of the current pass
 	prevT      time.Time // grid time of the previous pass
 
