@@ -17,6 +17,9 @@ func noLeaks(t *testing.T) {
 		goleak.VerifyNone(t,
 			before,
 			goleak.IgnoreTopFunction("k8s.io/klog/v2.(*flushDaemon).run.func1"),
+			// Idle keep-alive connections of HTTP clients the test made.
+			goleak.IgnoreTopFunction("net/http.(*persistConn).readLoop"),
+			goleak.IgnoreTopFunction("net/http.(*persistConn).writeLoop"),
 		)
 	})
 }

@@ -111,6 +111,7 @@ type passEnv struct {
 }
 
 func newPassEnv(t *testing.T, mode v1alpha1.Mode, withHPA bool) *passEnv {
+	noLeaks(t)
 	prom := fakeProm(t, 300)
 	kubeObjs := []runtime.Object{webDeployment(2)}
 	var crObjs []client.Object

@@ -33,13 +33,13 @@ func versioned(cs *fake.Clientset, resource string) {
 	cs.PrependReactor("*", resource, func(a k8stesting.Action) (bool, runtime.Object, error) {
 		mu.Lock()
 		defer mu.Unlock()
-		switch a := a.(type) {
-		case k8stesting.CreateAction:
-			m, _ := meta.Accessor(a.GetObject())
+		switch a.GetVerb() {
+		case "create":
+			m, _ := meta.Accessor(a.(k8stesting.CreateAction).GetObject())
 			rv++
 			m.SetResourceVersion(fmt.Sprint(rv))
-		case k8stesting.UpdateAction:
-			m, _ := meta.Accessor(a.GetObject())
+		case "update":
+			m, _ := meta.Accessor(a.(k8stesting.UpdateAction).GetObject())
 			cur, err := cs.Tracker().Get(a.GetResource(), a.GetNamespace(), m.GetName())
 			if err != nil {
 				return true, nil, err
