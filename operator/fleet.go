@@ -195,8 +195,8 @@ func (f *fleet) lose(shard int) {
 	f.log.Info("shard lost", "shard", shard, "stopped", len(stops))
 }
 
-// running reports which objects have a scaler running, for tests and the
-// readiness of callers.
+// runningKeys reports the objects whose scaler runs, with the generation
+// it runs.
 func (f *fleet) runningKeys() map[types.NamespacedName]int64 {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -112,8 +112,8 @@ func (o Options) Validate() error {
 	if o.Shards < 1 || o.Shards > 1024 {
 		return fmt.Errorf("shards %d: must be in [1, 1024]", o.Shards)
 	}
-	if o.LeaseDuration <= 0 {
-		return fmt.Errorf("lease-duration %s: must be positive", o.LeaseDuration)
+	if o.LeaseDuration < time.Second || o.LeaseDuration%time.Second != 0 {
+		return fmt.Errorf("lease-duration %s: must be a whole number of seconds, at least 1s (a Lease counts seconds)", o.LeaseDuration)
 	}
 	// client-go's own rules, checked here so the message names the flags.
 	if o.RenewDeadline <= 0 || o.RenewDeadline >= o.LeaseDuration {

@@ -45,6 +45,7 @@ func TestParseFlagsErrors(t *testing.T) {
 		{[]string{"-workers", "0"}, "-workers 0"},
 		{[]string{"-prometheus", "prom:9090"}, `-prometheus "prom:9090"`},
 		{[]string{"-lease-duration", "-1s"}, "-lease-duration -1s"},
+		{[]string{"-lease-duration", "1500ms"}, "-lease-duration 1.5s: must be a whole number of seconds"},
 		{[]string{"-lease-duration", "3s", "-renew-deadline", "3s"}, "-renew-deadline 3s"},
 		{[]string{"-lease-duration", "3s", "-renew-deadline", "2s", "-retry-period", "2s"}, "-retry-period 2s"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
