@@ -22,8 +22,10 @@ test-pkgs:
 fuzz:
 	bash scripts/fuzz.sh
 
-# The drivers against real servers the tests start themselves (Prometheus,
-# moto_server); scripts/integration-deps.sh installs them.
+# The drivers and the operator against real servers the tests start
+# themselves (Prometheus, moto_server, etcd + kube-apiserver +
+# kube-controller-manager); scripts/integration-deps.sh installs and builds
+# them.
 integration:
 	bash scripts/integration.sh
 

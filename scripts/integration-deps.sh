@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Installs what the drivers' integration tests start: Prometheus and promtool
-# (Debian package prometheus) and moto_server (Python package moto[server]).
-# Idempotent: installs only what is missing. Needs root for apt-get.
+# Installs what the integration tests start: Prometheus and promtool
+# (Debian package prometheus), moto_server (Python package moto[server]),
+# and etcd, kube-apiserver and kube-controller-manager (built from the Go
+# module proxy by scripts/kube-binaries.sh into a cache directory).
+# Idempotent: installs and builds only what is missing. Needs root for
+# apt-get.
 # The tests start the servers themselves; the systemd service the Debian
 # package ships is neither needed nor started.
 set -euo pipefail
@@ -28,3 +31,5 @@ if [ -z "${MOTO_SERVER:-}" ]; then
 	. "$(dirname "$0")/integration-env.sh"
 fi
 echo "moto_server: $MOTO_SERVER"
+
+bash "$(dirname "$0")/kube-binaries.sh"

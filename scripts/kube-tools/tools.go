@@ -1,0 +1,11 @@
+//go:build tools
+
+// Package tools pins the Kubernetes control-plane binaries the integration
+// tests start: kube-apiserver and kube-controller-manager, built by
+// scripts/kube-binaries.sh from the Go module proxy.
+package tools
+
+import (
+	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+)
