@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
+
+	"github.com/shadowscale/shadowscale/internal/defaults"
 )
 
 // RetryConfig tunes how transient actuation errors are retried with
@@ -59,12 +61,7 @@ func (c RetryConfig) withDefaults() RetryConfig {
 	if c.MaxElapsedTime == 0 {
 		c.MaxElapsedTime = 30 * time.Second
 	}
-	switch {
-	case c.MaxRetries == 0:
-		c.MaxRetries = 4
-	case c.MaxRetries < 0:
-		c.MaxRetries = 0
-	}
+	c.MaxRetries = defaults.Or(c.MaxRetries, 4)
 	if c.After == nil {
 		c.After = time.After
 	}

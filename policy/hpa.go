@@ -6,6 +6,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/shadowscale/shadowscale/internal/defaults"
 	"github.com/shadowscale/shadowscale/internal/mathx"
 )
 
@@ -46,24 +47,14 @@ type HPAConfig struct {
 // zero they stand for.
 func (c HPAConfig) withDefaults() HPAConfig {
 	d := DefaultHPAConfig()
-	switch {
-	case c.Tolerance == 0:
-		c.Tolerance = d.Tolerance
-	case c.Tolerance < 0:
-		c.Tolerance = 0
-	}
+	c.Tolerance = defaults.Or(c.Tolerance, d.Tolerance)
 	c.ScaleUp = c.ScaleUp.withDefaults(d.ScaleUp)
 	c.ScaleDown = c.ScaleDown.withDefaults(d.ScaleDown)
 	return c
 }
 
 func (r HPARules) withDefaults(d HPARules) HPARules {
-	switch {
-	case r.StabilizationWindow == 0:
-		r.StabilizationWindow = d.StabilizationWindow
-	case r.StabilizationWindow < 0:
-		r.StabilizationWindow = 0
-	}
+	r.StabilizationWindow = defaults.Or(r.StabilizationWindow, d.StabilizationWindow)
 	if len(r.Policies) == 0 {
 		r.Policies = d.Policies
 	}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/shadowscale/shadowscale/internal/defaults"
 	"github.com/shadowscale/shadowscale/internal/mathx"
 )
 
@@ -177,12 +178,7 @@ func NewPlanner(cfg PlannerConfig) (*Planner, error) {
 	if cfg.MaxUtilization == 0 {
 		cfg.MaxUtilization = 1
 	}
-	switch {
-	case cfg.Tolerance == 0:
-		cfg.Tolerance = DefaultPlannerConfig().Tolerance
-	case cfg.Tolerance < 0:
-		cfg.Tolerance = 0
-	}
+	cfg.Tolerance = defaults.Or(cfg.Tolerance, DefaultPlannerConfig().Tolerance)
 	sh, err := NewThreshold(cfg.Shadow)
 	if err != nil {
 		return nil, fmt.Errorf("policy: Planner: Shadow: %w", err)

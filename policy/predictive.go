@@ -3,6 +3,8 @@ package policy
 import (
 	"fmt"
 	"time"
+
+	"github.com/shadowscale/shadowscale/internal/defaults"
 )
 
 // Rule selects the forecast rule at the heart of Predictive.
@@ -130,12 +132,7 @@ func Predictive(cfg PredictiveConfig) (Policy, error) {
 	if cfg.Threshold == (ThresholdConfig{}) {
 		cfg.Threshold = d.Threshold
 	}
-	switch {
-	case cfg.MinForecasts == 0:
-		cfg.MinForecasts = d.MinForecasts
-	case cfg.MinForecasts < 0:
-		cfg.MinForecasts = 0
-	}
+	cfg.MinForecasts = defaults.Or(cfg.MinForecasts, d.MinForecasts)
 	th, err := NewThreshold(cfg.Threshold)
 	if err != nil {
 		return nil, fmt.Errorf("policy: Predictive: %w", err)

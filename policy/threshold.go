@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/shadowscale/shadowscale/internal/defaults"
 	"github.com/shadowscale/shadowscale/internal/mathx"
 )
 
@@ -68,30 +69,15 @@ func DefaultThresholdConfig() ThresholdConfig {
 // zero they stand for.
 func (c ThresholdConfig) withDefaults() ThresholdConfig {
 	d := DefaultThresholdConfig()
-	switch {
-	case c.LatencyThreshold == 0:
-		c.LatencyThreshold = d.LatencyThreshold
-	case c.LatencyThreshold < 0:
-		c.LatencyThreshold = 0
-	}
-	switch {
-	case c.ErrorRateThreshold == 0:
-		c.ErrorRateThreshold = d.ErrorRateThreshold
-	case c.ErrorRateThreshold < 0:
-		c.ErrorRateThreshold = 0
-	}
+	c.LatencyThreshold = defaults.Or(c.LatencyThreshold, d.LatencyThreshold)
+	c.ErrorRateThreshold = defaults.Or(c.ErrorRateThreshold, d.ErrorRateThreshold)
 	if c.ScaleFactor == 0 {
 		c.ScaleFactor = d.ScaleFactor
 	}
 	if c.CapacityThreshold == 0 {
 		c.CapacityThreshold = d.CapacityThreshold
 	}
-	switch {
-	case c.DownscaleThreshold == 0:
-		c.DownscaleThreshold = d.DownscaleThreshold
-	case c.DownscaleThreshold < 0:
-		c.DownscaleThreshold = 0
-	}
+	c.DownscaleThreshold = defaults.Or(c.DownscaleThreshold, d.DownscaleThreshold)
 	if c.MinShadowLoadRatio == 0 {
 		c.MinShadowLoadRatio = d.MinShadowLoadRatio
 	}

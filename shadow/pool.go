@@ -7,6 +7,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/shadowscale/shadowscale/internal/defaults"
 	"github.com/shadowscale/shadowscale/policy"
 )
 
@@ -98,12 +99,7 @@ func (p PoolConfig) withDefaults(perReplica, target float64) PoolConfig {
 	if p.MaxForecastError == 0 {
 		p.MaxForecastError = 0.5
 	}
-	switch {
-	case p.MinLoad == 0:
-		p.MinLoad = 0.5 * perReplica
-	case p.MinLoad < 0:
-		p.MinLoad = 0
-	}
+	p.MinLoad = defaults.Or(p.MinLoad, 0.5*perReplica)
 	if p.ProvisionAfter == 0 {
 		p.ProvisionAfter = 3
 	}
