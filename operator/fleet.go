@@ -60,6 +60,7 @@ type entry struct {
 
 // running is a started scaler (or the report of its failure).
 type running struct {
+	uid    types.UID
 	gen    int64
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -121,8 +122,9 @@ func (f *fleet) shardOf(key types.NamespacedName) int {
 	return ShardOf(key.Namespace, key.Name, f.shards)
 }
 
-// upsert records obj (the cache's current copy; the fleet keeps it, so the
-// caller must not modify it) and starts, keeps or restarts its scaler.
+// upsert records obj (the fleet keeps it: the caller must not modify it)
+// and starts, keeps or restarts its scaler: a new generation, or an object
+// deleted and made again under the same name, gets a new one.
 func (f *fleet) upsert(obj *v1alpha1.PredictiveScaler) {
 	key := types.NamespacedName{Namespace: obj.Namespace, Name: obj.Name}
 	f.mu.Lock()
@@ -136,7 +138,7 @@ func (f *fleet) upsert(obj *v1alpha1.PredictiveScaler) {
 	if !f.held[f.shardOf(key)] || f.ctx == nil {
 		return
 	}
-	if e.run != nil && e.run.gen == obj.Generation {
+	if e.run != nil && e.run.gen == obj.Generation && e.run.uid == obj.UID {
 		return
 	}
 	if e.run != nil {
@@ -222,7 +224,7 @@ func (f *fleet) startShardLocked(shard int) {
 // one is not retried until the spec changes.
 func (f *fleet) startLocked(e *entry) {
 	ctx, cancel := context.WithCancel(f.ctx)
-	r := &running{gen: e.obj.Generation, cancel: cancel, done: make(chan struct{})}
+	r := &running{uid: e.obj.UID, gen: e.obj.Generation, cancel: cancel, done: make(chan struct{})}
 	e.run = r
 	obj := e.obj
 	sc, err := f.factory.newScaler(obj)

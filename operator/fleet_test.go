@@ -212,10 +212,16 @@ func TestFleetRestartsOnNewGeneration(t *testing.T) {
 		key := types.NamespacedName{Namespace: "ns", Name: "a"}
 		assert.Equal(t, map[types.NamespacedName]int64{key: 2}, f.runningKeys())
 
+		again := obj("a", 2)
+		again.UID = "recreated"
+		f.upsert(again)
+		synctest.Wait()
+		assert.Equal(t, 3, ff.count("a"), "the same name made again: a new scaler")
+
 		f.remove(key)
 		assert.Empty(t, f.runningKeys())
 		ff.mu.Lock()
-		assert.Equal(t, 2, ff.canceled["a"], "remove stopped it")
+		assert.Equal(t, 3, ff.canceled["a"], "remove stopped it")
 		ff.mu.Unlock()
 	})
 }

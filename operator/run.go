@@ -23,11 +23,13 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
+	ctrlbuilder "sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	"github.com/shadowscale/shadowscale/operator/api/v1alpha1"
 )
@@ -99,7 +101,8 @@ func Run(ctx context.Context, o Options) error {
 	fl := newFleet(o.Shards, o.Workers, &factory{b: b, w: w}, log)
 
 	err = ctrl.NewControllerManagedBy(mgr).
-		For(&v1alpha1.PredictiveScaler{}).
+		// Status writes (every pass) change no generation: no reconcile.
+		For(&v1alpha1.PredictiveScaler{}, ctrlbuilder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Named("predictivescaler").
 		WithOptions(controller.Options{SkipNameValidation: ptr.To(true)}).
 		Complete(&reconciler{client: mgr.GetClient(), sink: fl})

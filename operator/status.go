@@ -56,7 +56,7 @@ func applyOutcome(st *v1alpha1.PredictiveScalerStatus, o passOutcome) {
 		st.Model = r.Forecast.Model
 	}
 	if o.leadTime > 0 {
-		st.LeadTime = &metav1.Duration{Duration: o.leadTime}
+		st.LeadTime = &metav1.Duration{Duration: o.leadTime.Round(time.Millisecond)}
 	}
 	st.Metrics = st.Metrics[:0]
 	names := make([]string, 0, len(r.Sample.Values))
