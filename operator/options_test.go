@@ -59,3 +59,10 @@ func TestParseFlagsErrors(t *testing.T) {
 	assert.ErrorIs(t, err, flag.ErrHelp)
 	assert.Contains(t, help.String(), "-lease-duration")
 }
+
+func TestRunRefusesBadOptions(t *testing.T) {
+	err := Run(t.Context(), Options{Shards: -1, Identity: "a"})
+	assert.ErrorContains(t, err, "shards -1")
+	err = Run(t.Context(), Options{Identity: "a", Kubeconfig: "/nonexistent/kubeconfig"})
+	assert.ErrorContains(t, err, "kubeconfig")
+}
