@@ -39,15 +39,19 @@ type passOutcome struct {
 func applyOutcome(st *v1alpha1.PredictiveScalerStatus, o passOutcome) {
 	r := o.report
 	st.ObservedGeneration = o.gen
-	st.CurrentReplicas = int32(r.State.Desired)
-	st.ReadyReplicas = int32(r.State.Ready)
-	st.DesiredReplicas = int32(r.Plan.Target)
-	if r.Applied.Limit != "" {
-		st.DesiredReplicas = int32(r.Applied.LimitedTo)
-	}
-	if r.Plan.Target == 0 && r.State.Desired > 0 {
-		// A pass that could not decide keeps what runs.
-		st.DesiredReplicas = int32(r.State.Desired)
+	// A pass that could not read the workload leaves the replicas as the
+	// last one that could saw them, rather than zeros.
+	if able, ok := r.Condition(shadow.AbleToScale); !ok || able.Reason != shadow.ReasonFailedGetState {
+		st.CurrentReplicas = int32(r.State.Desired)
+		st.ReadyReplicas = int32(r.State.Ready)
+		st.DesiredReplicas = int32(r.Plan.Target)
+		if r.Applied.Limit != "" {
+			st.DesiredReplicas = int32(r.Applied.LimitedTo)
+		}
+		if r.Plan.Target == 0 {
+			// A pass that could not decide keeps what runs.
+			st.DesiredReplicas = int32(r.State.Desired)
+		}
 	}
 	st.ForecastPeak, st.ForecastUpper, st.Model = "", "", ""
 	if r.Forecast.Len() > 0 {

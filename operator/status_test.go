@@ -166,3 +166,17 @@ func TestEventsFor(t *testing.T) {
 	r.Applied, r.Plan.Scale, r.Plan.ForecastOnly = shadow.Applied{}, true, true
 	assert.Empty(t, eventsFor(passOutcome{report: r}), "ForecastOnly: nothing scaled, nothing refused")
 }
+
+func TestApplyOutcomeKeepsReplicasWhenTheWorkloadWasUnreadable(t *testing.T) {
+	var st v1alpha1.PredictiveScalerStatus
+	applyOutcome(&st, passOutcome{report: scaledReport()})
+	r := shadow.Report{Time: t0.Add(time.Minute), Conditions: []shadow.Condition{
+		{Type: shadow.AbleToScale, Status: false, Reason: shadow.ReasonFailedGetState, Message: "status not yet observed"},
+	}}
+	applyOutcome(&st, passOutcome{report: r, err: errors.New("actuator: stale")})
+	assert.Equal(t, int32(4), st.CurrentReplicas, "not zeroed")
+	assert.Equal(t, int32(3), st.ReadyReplicas)
+	assert.Equal(t, int32(9), st.DesiredReplicas)
+	assert.Equal(t, "FailedGetState", meta.FindStatusCondition(st.Conditions, "AbleToScale").Reason)
+	assert.True(t, st.LastPassTime.Time.Equal(t0.Add(time.Minute)))
+}
