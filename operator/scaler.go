@@ -62,6 +62,11 @@ func (s *objScaler) interval() time.Duration { return s.every }
 // ended meanwhile: then the shard may be another replica's, and it writes
 // nothing.
 func (s *objScaler) pass(ctx context.Context, now time.Time) {
+	// Prometheus stamps samples at millisecond precision: a pass time of
+	// the same precision puts the history read back from it and the live
+	// samples on one grid (a backfilled point a fraction of a millisecond
+	// before the pass would otherwise take the pass's own grid slot).
+	now = now.Truncate(time.Millisecond)
 	o := passOutcome{gen: s.gen}
 	if s.scaleOn {
 		o.conflict = s.w.hpaConflict(ctx, s.key.Namespace, s.ref)
