@@ -69,7 +69,7 @@ func Headroom(p Policy, cfg HeadroomConfig) (Policy, error) {
 			return decideInner(p, in)
 		}
 		f, ok := QuantileForecast(in.Forecast, q)
-		prefix := fmt.Sprintf("headroom %s of the %s%% interval: ", label, num(in.Forecast.Level*100))
+		prefix := "headroom " + label + " of the " + num(in.Forecast.Level*100) + "% interval: "
 		if !ok {
 			prefix = fmt.Sprintf("headroom %s unavailable (forecast has no interval), using the mean: ", label)
 		}

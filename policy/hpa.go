@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"time"
 
 	"github.com/shadowscale/shadowscale/internal/defaults"
@@ -203,15 +204,15 @@ func (h *HPA) Decide(in Input) (Decision, error) {
 func (h *HPA) proposal(in Input) (int, string) {
 	ratio := in.Load / (float64(in.Ready) * in.PerReplica) / in.TargetUtilization
 	util := in.Load / (float64(in.Ready) * in.PerReplica)
-	head := fmt.Sprintf("utilization %s%% of %d ready vs target %s%% (ratio %s)",
-		num(util*100), in.Ready, num(in.TargetUtilization*100), num(ratio))
+	head := "utilization " + num(util*100) + "% of " + strconv.Itoa(in.Ready) + " ready vs target " +
+		num(in.TargetUtilization*100) + "% (ratio " + num(ratio) + ")"
 	unready := in.Current - in.Ready
 	if unready <= 0 || ratio <= 1 {
 		if withinTolerance(ratio, h.cfg.Tolerance) {
-			return in.Current, fmt.Sprintf("%s within tolerance %s: %d", head, num(h.cfg.Tolerance), in.Current)
+			return in.Current, head + " within tolerance " + num(h.cfg.Tolerance) + ": " + strconv.Itoa(in.Current)
 		}
 		n := mathx.CeilInt(ratio * float64(in.Ready))
-		return n, fmt.Sprintf("%s: ceil(%s × %d) = %d", head, num(ratio), in.Ready, n)
+		return n, head + ": ceil(" + num(ratio) + " × " + strconv.Itoa(in.Ready) + ") = " + strconv.Itoa(n)
 	}
 	// Unready replicas count as using nothing on a scale-up.
 	newRatio := in.Load / (float64(in.Current) * in.PerReplica) / in.TargetUtilization

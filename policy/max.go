@@ -3,6 +3,7 @@ package policy
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -36,7 +37,7 @@ func Max(policies ...Policy) (Policy, error) {
 				errs = append(errs, fmt.Errorf("policies[%d]: %w", i, err))
 				continue
 			}
-			targets[i] = fmt.Sprint(d.Target)
+			targets[i] = strconv.Itoa(d.Target)
 			if i == 0 || d.Target > best.Target {
 				best = d
 			}
@@ -47,7 +48,7 @@ func Max(policies ...Policy) (Policy, error) {
 		if len(policies) == 1 {
 			return best, nil
 		}
-		best.Reason = fmt.Sprintf("max of [%s]: %s", strings.Join(targets, " "), best.Reason)
+		best.Reason = "max of [" + strings.Join(targets, " ") + "]: " + best.Reason
 		return best, nil
 	}, policies...), nil
 }

@@ -29,13 +29,13 @@ func NoScaleInOnForecast(p, reactive Policy) (Policy, error) {
 			return Decision{}, err
 		}
 		var floor int
-		var who string
+		var who func() string // built only for a reason that names it
 		if reactive != nil {
 			r, err := decideInner(reactive, in)
 			if err != nil {
 				return Decision{}, fmt.Errorf("policy: NoScaleInOnForecast: reactive: %w", err)
 			}
-			floor, who = r.Target, fmt.Sprintf("reactive asks %d", r.Target)
+			floor, who = r.Target, func() string { return fmt.Sprintf("reactive asks %d", r.Target) }
 		} else {
 			if !in.loadOK() {
 				if d.Action == ScaleDown && in.Current <= in.Max {
@@ -44,16 +44,16 @@ func NoScaleInOnForecast(p, reactive Policy) (Policy, error) {
 				return d, nil
 			}
 			floor = Replicas(in.Load, in.PerReplica, in.TargetUtilization)
-			who = fmt.Sprintf("observed load %s needs %d", num(in.Load), floor)
+			who = func() string { return fmt.Sprintf("observed load %s needs %d", num(in.Load), floor) }
 		}
 		if d.Action != ScaleDown || in.Current > in.Max {
 			return d, nil
 		}
 		if floor >= in.Current {
-			return hold(in, fmt.Sprintf("no scale-in on forecast: %s ≥ current %d: holding (would %s)", who, in.Current, d)), nil
+			return hold(in, fmt.Sprintf("no scale-in on forecast: %s ≥ current %d: holding (would %s)", who(), in.Current, d)), nil
 		}
 		if floor > d.Target {
-			return finish(in, floor, fmt.Sprintf("scale-in limited to %d: %s (would %s)", floor, who, d)), nil
+			return finish(in, floor, fmt.Sprintf("scale-in limited to %d: %s (would %s)", floor, who(), d)), nil
 		}
 		return d, nil
 	}, p, reactive), nil

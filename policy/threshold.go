@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"sync"
 	"time"
 
@@ -225,7 +226,7 @@ func (t *Threshold) Decide(in Input) (Decision, error) {
 		return hold(in, "holding: no load and no forecast"), nil
 	}
 	u := t.cfg.Unit
-	pred := fmt.Sprintf("predicted %s %s (%s)", num(p.Load), u, p.Source)
+	pred := "predicted " + num(p.Load) + " " + u + " (" + p.Source + ")"
 	if fired, why := t.shadowHeld(in); fired {
 		n := Replicas(p.Load*t.cfg.ScaleFactor, in.PerReplica, in.TargetUtilization)
 		if n > in.Current {
@@ -242,30 +243,31 @@ func (t *Threshold) Decide(in Input) (Decision, error) {
 	capacity := float64(in.Current) * in.PerReplica
 	up, down, rel := t.cfg.CapacityThreshold, t.cfg.DownscaleThreshold, ""
 	if t.cfg.RelativeToTarget {
-		rel = fmt.Sprintf(" × target %s", num(in.TargetUtilization))
+		rel = " × target " + num(in.TargetUtilization)
 		up *= in.TargetUtilization
 		down *= in.TargetUtilization
 	}
 	want := Replicas(p.Load, in.PerReplica, in.TargetUtilization)
 	switch {
 	case p.Load > up*capacity:
-		rule := fmt.Sprintf("%s > %s%s × capacity %s %s", pred, num(t.cfg.CapacityThreshold), rel, num(capacity), u)
+		rule := pred + " > " + num(t.cfg.CapacityThreshold) + rel + " × capacity " + num(capacity) + " " + u
 		if want <= in.Current {
-			return hold(in, fmt.Sprintf("%s, but %d replicas serve it at target %s: holding", rule, in.Current, num(in.TargetUtilization))), nil
+			return hold(in, rule+", but "+strconv.Itoa(in.Current)+" replicas serve it at target "+num(in.TargetUtilization)+": holding"), nil
 		}
-		return finish(in, want, fmt.Sprintf("%s: scale up to %d replicas", rule, want)), nil
+		return finish(in, want, rule+": scale up to "+strconv.Itoa(want)+" replicas"), nil
 	case p.Load < down*capacity && p.Stale:
 		return hold(in, fmt.Sprintf("%s < %s%s × capacity %s %s, but no scale-down on a stale metric: holding %d",
 			pred, num(t.cfg.DownscaleThreshold), rel, num(capacity), u, in.Current)), nil
 	case p.Load < down*capacity:
-		rule := fmt.Sprintf("%s < %s%s × capacity %s %s", pred, num(t.cfg.DownscaleThreshold), rel, num(capacity), u)
+		rule := pred + " < " + num(t.cfg.DownscaleThreshold) + rel + " × capacity " + num(capacity) + " " + u
 		if want >= in.Current {
-			return hold(in, fmt.Sprintf("%s, but it needs %d replicas at target %s: holding %d", rule, want, num(in.TargetUtilization), in.Current)), nil
+			return hold(in, rule+", but it needs "+strconv.Itoa(want)+" replicas at target "+num(in.TargetUtilization)+": holding "+strconv.Itoa(in.Current)), nil
 		}
-		return finish(in, want, fmt.Sprintf("%s: scale down to %d replicas", rule, want)), nil
+		return finish(in, want, rule+": scale down to "+strconv.Itoa(want)+" replicas"), nil
 	}
-	return hold(in, fmt.Sprintf("%s within [%s, %s]%s × capacity %s %s: holding %d",
-		pred, num(t.cfg.DownscaleThreshold), num(t.cfg.CapacityThreshold), rel, num(capacity), u, in.Current)), nil
+	// Concatenation, not fmt: this is the reason of most passes.
+	return hold(in, pred+" within ["+num(t.cfg.DownscaleThreshold)+", "+num(t.cfg.CapacityThreshold)+"]"+rel+
+		" × capacity "+num(capacity)+" "+u+": holding "+strconv.Itoa(in.Current)), nil
 }
 
 // shadowHeld applies shadowRule and the ShadowHold latch.

@@ -94,7 +94,7 @@ type Controller struct {
 	inst *instruments
 
 	pass      sync.Mutex // serializes passes
-	condAttrs map[[2]string]metric.RecordOption
+	condAttrs map[[2]string][]metric.RecordOption
 	mu        sync.Mutex // guards st
 	st        *state
 }
@@ -129,7 +129,7 @@ func New(cfg Config, deps Deps, opts ...Option) (*Controller, error) {
 		log:   slog.Default(),
 		clock: clock.New(),
 
-		condAttrs: map[[2]string]metric.RecordOption{},
+		condAttrs: map[[2]string][]metric.RecordOption{},
 	}
 	for _, o := range opts {
 		if o != nil {
@@ -394,17 +394,18 @@ func (c *Controller) record(ctx context.Context, rep *Report) {
 		if cd.Status {
 			v = 1
 		}
-		in.condition.Record(ctx, v, c.conditionAttrs(cd))
+		in.condition.Record(ctx, v, c.conditionAttrs(cd)...)
 	}
 }
 
-// conditionAttrs returns the cached attribute option of a condition's type
-// and reason. Called with c.pass held.
-func (c *Controller) conditionAttrs(cd Condition) metric.RecordOption {
+// conditionAttrs returns the cached attribute options of a condition's type
+// and reason; cached as a slice, so that recording allocates no variadic
+// argument. Called with c.pass held.
+func (c *Controller) conditionAttrs(cd Condition) []metric.RecordOption {
 	k := [2]string{string(cd.Type), cd.Reason}
 	o, ok := c.condAttrs[k]
 	if !ok {
-		o = metric.WithAttributeSet(attribute.NewSet(attribute.String("type", string(cd.Type)), attribute.String("reason", cd.Reason)))
+		o = []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(attribute.String("type", string(cd.Type)), attribute.String("reason", cd.Reason)))}
 		c.condAttrs[k] = o
 	}
 	return o

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime/debug"
 	"time"
 
 	"github.com/shadowscale/shadowscale/forecast"
@@ -180,7 +181,12 @@ func safeObserve(f forecast.Forecaster, t time.Time, x float64) (err error) {
 }
 
 func safeForecast(f forecast.Forecaster, h int, level float64) (fc forecast.Forecast, err error) {
-	defer recoverInto(&err, "forecaster "+name(f)+" Forecast")
+	// The plug-in's name is looked up only if it panics: not on every pass.
+	defer func() {
+		if r := recover(); r != nil {
+			err = &PanicError{What: "forecaster " + name(f) + " Forecast", Value: r, Stack: string(debug.Stack())}
+		}
+	}()
 	return f.Forecast(h, level)
 }
 

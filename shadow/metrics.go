@@ -21,14 +21,14 @@ type instruments struct {
 	condition                           metric.Int64Gauge
 
 	mu    sync.Mutex
-	attrs map[[2]string]metric.AddOption
+	attrs map[[2]string][]metric.AddOption
 }
 
 const meterName = "github.com/shadowscale/shadowscale/shadow"
 
 func newInstruments(mp metric.MeterProvider) (*instruments, error) {
 	m := mp.Meter(meterName)
-	in := instruments{attrs: map[[2]string]metric.AddOption{}}
+	in := instruments{attrs: map[[2]string][]metric.AddOption{}}
 	var err error
 	fg := func(name, unit, desc string) metric.Float64Gauge {
 		if err != nil {
@@ -82,9 +82,9 @@ func (in *instruments) count(ctx context.Context, c metric.Int64Counter, key, va
 	in.mu.Lock()
 	o, ok := in.attrs[[2]string{key, val}]
 	if !ok {
-		o = metric.WithAttributeSet(attribute.NewSet(attribute.String(key, val)))
+		o = []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(attribute.String(key, val)))}
 		in.attrs[[2]string{key, val}] = o
 	}
 	in.mu.Unlock()
-	c.Add(ctx, 1, o)
+	c.Add(ctx, 1, o...)
 }
