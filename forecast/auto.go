@@ -330,6 +330,9 @@ type autoModel struct {
 	// are drawn in units of the latter.
 	scaleRatio float64
 	s2Cal      float64
+	// zLevel and zNorm cache the normal quantile of the last level
+	// asked, so that a forecast computes it once, not once per step.
+	zLevel, zNorm float64
 }
 
 // defaultSelect is the selection method of SelectDefault.
@@ -355,7 +358,10 @@ func (a *autoModel) zQuantiles(level float64, step int) (lo, hi float64, ok bool
 	if !ok {
 		return 0, 0, false
 	}
-	z := mathx.NormalQuantile((1 + level) / 2)
+	if a.zLevel != level || a.zNorm == 0 {
+		a.zLevel, a.zNorm = level, mathx.NormalQuantile((1+level)/2)
+	}
+	z := a.zNorm
 	r := a.scaleRatio
 	if !(r > 0) || math.IsInf(r, 0) {
 		r = 1
