@@ -326,7 +326,7 @@ func (e *Env) stop(t testing.TB) {
 	}
 	if t.Failed() {
 		for _, p := range e.procs {
-			t.Logf("kubetest: %s (%s), last lines of its log:\n%s", p.Name, p.ExitReport(), p.Tail(40))
+			t.Logf("kubetest: %s (%s), last lines of its log:\n%s", p.Name, p.ExitReport(), p.Tail(15))
 		}
 	}
 }
@@ -379,7 +379,7 @@ func waitReady(p *Process, client *http.Client, url string, header map[string]st
 		}
 		select {
 		case <-p.done:
-			return fmt.Errorf("%s exited before it was ready (%s); last lines of its log:\n%s", p.Name, p.ExitReport(), p.Tail(40))
+			return fmt.Errorf("%s exited before it was ready (%s); last lines of its log:\n%s", p.Name, p.ExitReport(), p.Tail(15))
 		case <-deadline.C:
 			return fmt.Errorf("%s not ready after %v (last answer from %s: %s); last lines of its log:\n%s", p.Name, startTimeout, url, last, p.Tail(40))
 		case <-tick.C:
