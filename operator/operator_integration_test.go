@@ -261,13 +261,13 @@ func (f *fixture) startOperator(t *testing.T, identity, kubeconfig string, extra
 		extra = append(extra, "-shards=1")
 	}
 	p, err := kubetest.Exec(operatorBinary(t), filepath.Join(f.env.Dir, "operator-"+identity+".log"), nil, append([]string{
-		"-kubeconfig="+kubeconfig,
-		"-prometheus="+f.promURL,
-		"-metrics-addr="+freeAddr(t),
-		"-health-addr="+health,
-		"-identity="+identity,
-		"-lease-namespace="+operatorNS,
-		"-lease-duration="+leaseDuration.String(),
+		"-kubeconfig=" + kubeconfig,
+		"-prometheus=" + f.promURL,
+		"-metrics-addr=" + freeAddr(t),
+		"-health-addr=" + health,
+		"-identity=" + identity,
+		"-lease-namespace=" + operatorNS,
+		"-lease-duration=" + leaseDuration.String(),
 	}, extra...)...)
 	require.NoError(t, err)
 	t.Cleanup(func() {
