@@ -3,6 +3,8 @@ package shadow
 import (
 	"math"
 	"slices"
+
+	"github.com/shadowscale/shadowscale/internal/mathx"
 )
 
 const (
@@ -31,6 +33,10 @@ type robust struct {
 	cur       float64 // maximum of the block being filled
 	curN      int
 	scratch   [robustWindow]float64
+	// sorted holds the window's values in ascending order while sortedOK:
+	// kept up to date on each push, so that no pass sorts the window.
+	sorted   [robustWindow]float64
+	sortedOK bool
 	// The window's median and robust deviation, computed once per push.
 	med, sigma float64
 	fresh      bool
@@ -39,6 +45,7 @@ type robust struct {
 // push adds an accepted value.
 func (r *robust) push(v float64) {
 	r.fresh = false
+	r.pushSorted(v)
 	r.win[r.next] = v
 	r.next = (r.next + 1) % robustWindow
 	r.n = min(r.n+1, robustWindow)
@@ -59,17 +66,85 @@ func (r *robust) stats() (med, sigma float64, ok bool) {
 		return 0, 0, false
 	}
 	if !r.fresh {
-		s := r.scratch[:r.n]
-		copy(s, r.win[:r.n])
-		slices.Sort(s)
-		r.med = median(s)
-		for i, v := range s {
-			s[i] = math.Abs(v - r.med)
+		if !r.sortedOK {
+			copy(r.sorted[:r.n], r.win[:r.n])
+			slices.Sort(r.sorted[:r.n])
+			r.sortedOK = true
 		}
-		slices.Sort(s)
-		r.sigma, r.fresh = 1.4826*median(s), true
+		s := r.sorted[:r.n]
+		r.med = median(s)
+		if mathx.Finite(s[0]) && mathx.Finite(s[len(s)-1]) {
+			r.sigma = 1.4826 * medianDeviation(s, r.med)
+		} else {
+			// Not reached with the finite values accepted today; kept
+			// exact for any other: sort the deviations.
+			d := r.scratch[:r.n]
+			for i, v := range s {
+				d[i] = math.Abs(v - r.med)
+			}
+			slices.Sort(d)
+			r.sigma = 1.4826 * median(d)
+		}
+		r.fresh = true
 	}
 	return r.med, r.sigma, true
+}
+
+// pushSorted updates the sorted copy of the window for v entering it (and,
+// when the window is full, the oldest value leaving it). A NaN on either
+// side leaves the copy to be rebuilt by sorting.
+func (r *robust) pushSorted(v float64) {
+	if !r.sortedOK {
+		return
+	}
+	n := r.n
+	if n == robustWindow {
+		old := r.win[r.next]
+		i := slices.Index(r.sorted[:n], old)
+		if i < 0 || math.IsNaN(v) {
+			r.sortedOK = false
+			return
+		}
+		copy(r.sorted[i:], r.sorted[i+1:n])
+		n--
+	} else if math.IsNaN(v) {
+		r.sortedOK = false
+		return
+	}
+	j, _ := slices.BinarySearch(r.sorted[:n], v)
+	copy(r.sorted[j+1:n+1], r.sorted[j:n])
+	r.sorted[j] = v
+}
+
+// medianDeviation is the median of |v − med| over sorted, finite values,
+// without sorting the deviations: they grow from med outwards on either
+// side, so the middle order statistics are found by merging the two sides.
+func medianDeviation(sorted []float64, med float64) float64 {
+	n := len(sorted)
+	j, _ := slices.BinarySearch(sorted, med) // first value ≥ med
+	i := j - 1
+	k1, k2 := (n-1)/2, n/2
+	var d1, d2 float64
+	for c := 0; c <= k2; c++ {
+		var d float64
+		if j < n && (i < 0 || math.Abs(sorted[j]-med) <= math.Abs(sorted[i]-med)) {
+			d = math.Abs(sorted[j] - med)
+			j++
+		} else {
+			d = math.Abs(sorted[i] - med)
+			i--
+		}
+		if c == k1 {
+			d1 = d
+		}
+		if c == k2 {
+			d2 = d
+		}
+	}
+	if n%2 == 1 {
+		return d2
+	}
+	return (d1 + d2) / 2
 }
 
 func median(sorted []float64) float64 {

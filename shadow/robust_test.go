@@ -1,0 +1,68 @@
+package shadow
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// referenceStats is the window's median and 1.4826 × MAD by sorting the
+// values and then their deviations.
+func referenceStats(vals []float64) (med, sigma float64) {
+	s := slices.Clone(vals)
+	slices.Sort(s)
+	med = median(s)
+	for i, v := range s {
+		s[i] = math.Abs(v - med)
+	}
+	slices.Sort(s)
+	return med, 1.4826 * median(s)
+}
+
+// TestRobustStatsMatchSorting checks that the sorted window kept across
+// pushes gives bit for bit the median and MAD of sorting the window on
+// every pass, with ties, zeros, odd and even counts, and a restore that
+// fills the window without pushes.
+func TestRobustStatsMatchSorting(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	gens := map[string]func() float64{
+		"continuous": func() float64 { return 100 + 30*rng.NormFloat64() },
+		"ties":       func() float64 { return float64(rng.IntN(5)) },
+		"zeros":      func() float64 { return float64(rng.IntN(2)) * rng.Float64() },
+		"spread":     func() float64 { return math.Exp(20 * rng.Float64()) },
+	}
+	for name, gen := range gens {
+		t.Run(name, func(t *testing.T) {
+			var r robust
+			var all []float64
+			for k := range 500 {
+				v := gen()
+				r.push(v)
+				all = append(all, v)
+				if k == 250 {
+					// A restored window: values set directly, nothing sorted.
+					var rr robust
+					for _, v := range all[len(all)-min(len(all), robustWindow):] {
+						rr.win[rr.next] = v
+						rr.next = (rr.next + 1) % robustWindow
+						rr.n++
+					}
+					r = rr
+				}
+				med, sigma, ok := r.stats()
+				win := all[max(0, len(all)-robustWindow):]
+				if ok != (len(win) >= robustMin) {
+					t.Fatalf("push %d: ok = %v with %d values", k, ok, len(win))
+				}
+				if !ok {
+					continue
+				}
+				wm, ws := referenceStats(win)
+				if math.Float64bits(med) != math.Float64bits(wm) && med != wm || math.Float64bits(sigma) != math.Float64bits(ws) {
+					t.Fatalf("push %d: stats = %v, %v; sorting gives %v, %v", k, med, sigma, wm, ws)
+				}
+			}
+		})
+	}
+}
