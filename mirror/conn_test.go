@@ -1,7 +1,10 @@
 package mirror
 
 import (
+	"bufio"
 	"context"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -65,4 +68,139 @@ func TestShadowConnectionsAreReused(t *testing.T) {
 	assert.LessOrEqual(t, maxOpen, cfg.Workers, "connections open at once")
 	assert.Less(t, dials, n/2, "connections are reused")
 	shadow.CloseClientConnections()
+}
+
+// rawShadow is a loopback HTTP/1.1 server written on raw TCP, to act as a
+// shadow that misbehaves at the connection level. Each connection is given
+// to serve; the number of connections accepted is counted.
+type rawShadow struct {
+	ln    net.Listener
+	conns atomic.Int64
+	wg    sync.WaitGroup
+}
+
+func newRawShadow(t *testing.T, serve func(c net.Conn)) *rawShadow {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	s := &rawShadow{ln: ln}
+	s.wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s.conns.Add(1)
+			s.wg.Go(func() { defer c.Close(); serve(c) })
+		}
+	})
+	t.Cleanup(func() { ln.Close(); s.wg.Wait() })
+	return s
+}
+
+func (s *rawShadow) url() string { return "http://" + s.ln.Addr().String() }
+
+// TestDirectConnRetriesWhenShadowClosedIdleConn: a shadow that closes
+// every connection after one answer, without saying so, makes each reused
+// connection fail before any answer; an idempotent copy is sent again on a
+// new connection and arrives.
+func TestDirectConnRetriesWhenShadowClosedIdleConn(t *testing.T) {
+	var served atomic.Int64
+	shadow := newRawShadow(t, func(c net.Conn) {
+		req, err := http.ReadRequest(bufio.NewReader(c))
+		if err != nil {
+			return
+		}
+		_, _ = io.Copy(io.Discard, req.Body)
+		served.Add(1)
+		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+	})
+	cfg := baseConfig(shadow.url())
+	cfg.Workers = 1
+	tee := newTee(t, cfg)
+	h := tee.Wrap(okHandler)
+	const n = 5
+	for range n {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/", nil))
+		waitIdle(tee) // one at a time: each finds the previous, closed connection
+	}
+	st, err := tee.Stats(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, int64(n), st.Requests)
+	assert.Zero(t, st.Errors)
+	assert.Equal(t, int64(n), served.Load())
+	assert.Equal(t, int64(n), shadow.conns.Load(), "one connection per copy")
+}
+
+// TestDirectConnNotRetriedForPost: a POST copy that meets a connection the
+// shadow closed is counted as a transport error, never sent twice.
+func TestDirectConnNotRetriedForPost(t *testing.T) {
+	var served atomic.Int64
+	shadow := newRawShadow(t, func(c net.Conn) {
+		req, err := http.ReadRequest(bufio.NewReader(c))
+		if err != nil {
+			return
+		}
+		_, _ = io.Copy(io.Discard, req.Body)
+		served.Add(1)
+		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+	})
+	cfg := baseConfig(shadow.url())
+	cfg.Workers = 1
+	cfg.Methods = []string{http.MethodPost}
+	cfg.BreakerFailures = -1
+	tee := newTee(t, cfg)
+	h := tee.Wrap(okHandler)
+	for range 2 {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/", stringsReader("a=1")))
+		waitIdle(tee)
+	}
+	st, err := tee.Stats(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, int64(2), st.Requests)
+	assert.Equal(t, int64(1), st.Errors, "the second copy met the closed connection")
+	assert.Equal(t, int64(1), served.Load())
+}
+
+// TestDirectConnOversizedAnswerIsNotDrained: an answer longer than
+// MaxResponseBytes is read up to the limit and its connection closed, not
+// drained; the next copy dials again.
+func TestDirectConnOversizedAnswerIsNotDrained(t *testing.T) {
+	const big = 8 << 20
+	var written atomic.Int64
+	shadow := newRawShadow(t, func(c net.Conn) {
+		br := bufio.NewReader(c)
+		for {
+			if _, err := http.ReadRequest(br); err != nil {
+				return
+			}
+			_, _ = fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n", big)
+			chunk := make([]byte, 64<<10)
+			for range big / len(chunk) {
+				m, err := c.Write(chunk)
+				written.Add(int64(m))
+				if err != nil {
+					return
+				}
+			}
+		}
+	})
+	cfg := baseConfig(shadow.url())
+	cfg.Workers = 1
+	cfg.MaxResponseBytes = 1 << 10
+	tee := newTee(t, cfg)
+	h := tee.Wrap(okHandler)
+	for range 2 {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/", nil))
+		waitIdle(tee)
+	}
+	st, err := tee.Stats(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, int64(2), st.Requests)
+	assert.Zero(t, st.Errors)
+	assert.Equal(t, int64(2), shadow.conns.Load(), "the connection of an oversized answer is not reused")
+	require.NoError(t, tee.Close(context.Background()))
+	shadow.ln.Close()
+	shadow.wg.Wait()
+	assert.Less(t, written.Load(), int64(2*big), "the answers were not read to their end")
 }

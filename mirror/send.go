@@ -15,6 +15,7 @@ import (
 
 func (t *Tee) work(l *lane) {
 	w := newWorker(t.cfg.SigningKey, t.cfg.MaxResponseBytes)
+	w.direct = t.ownRT != nil && l.target.Scheme == "http"
 	defer w.stop()
 	for {
 		select {
@@ -35,10 +36,14 @@ type worker struct {
 	timer *time.Timer
 	fired chan struct{}
 
-	mu     sync.Mutex // guards cancel against the timer's goroutine
+	mu     sync.Mutex // guards cancel and dc.conn against the timer's and the watcher's goroutines
 	parent context.Context
 	ctx    context.Context
 	cancel context.CancelFunc
+
+	direct    bool       // sends over dc, not through the transport
+	dc        directConn // see conn.go
+	stopWatch func() bool
 }
 
 func newWorker(key []byte, maxResponse int64) *worker {
@@ -63,6 +68,9 @@ func (w *worker) arm(lctx context.Context, timeout time.Duration) context.Contex
 		}
 		w.parent = lctx
 		w.ctx, w.cancel = context.WithCancel(lctx)
+		if w.direct {
+			w.watch(w.ctx)
+		}
 	}
 	ctx := w.ctx
 	w.mu.Unlock()
@@ -83,10 +91,14 @@ func (w *worker) disarm() (timedOut bool) {
 func (w *worker) stop() {
 	w.timer.Stop()
 	w.mu.Lock()
+	if w.stopWatch != nil {
+		w.stopWatch()
+	}
 	if w.cancel != nil {
 		w.cancel()
 	}
 	w.mu.Unlock()
+	w.closeConn()
 }
 
 // sendState holds what one outgoing copy needs beyond the request itself,
@@ -121,7 +133,7 @@ func (t *Tee) send(l *lane, c *copyReq, w *worker) {
 		return
 	}
 	start := t.now()
-	res, o := t.roundTrip(req, c.compare, w.buf)
+	res, o := t.roundTrip(ctx, l, w, req, c.compare)
 	timedOut := w.disarm()
 	end := t.now()
 	if o != outcomeOK && o != outcome5xx {
@@ -168,19 +180,38 @@ func (t *Tee) send(l *lane, c *copyReq, w *worker) {
 }
 
 // roundTrip sends req and reads (and, to compare, hashes) up to
-// MaxResponseBytes of the answer into buf.
-func (t *Tee) roundTrip(req *http.Request, compare bool, buf []byte) (res result, o outcome) {
+// MaxResponseBytes of the answer into the worker's buffer.
+func (t *Tee) roundTrip(ctx context.Context, l *lane, w *worker, req *http.Request, compare bool) (res result, o outcome) {
 	defer func() {
 		if p := recover(); p != nil {
 			t.log.Error("mirror: shadow transport panicked", "panic", p, "url", req.URL.String())
 			res, o = result{}, outcomePanic
 		}
 	}()
-	resp, err := t.rt.RoundTrip(req)
+	var resp *http.Response
+	var err error
+	if w.direct {
+		resp, err = t.directRoundTrip(ctx, l, w, req)
+	} else {
+		resp, err = t.rt.RoundTrip(req)
+	}
 	if err != nil {
 		return result{}, classify(err)
 	}
-	defer resp.Body.Close()
+	res, o, clean := t.readAnswer(resp, compare, w.buf)
+	if w.direct && (!clean || resp.Close) {
+		// Not at a message boundary (or the shadow asked): the connection
+		// cannot carry another copy, and closing it first keeps Body.Close
+		// from draining an oversized answer.
+		w.closeConn()
+	}
+	resp.Body.Close()
+	return res, o
+}
+
+// readAnswer reads up to MaxResponseBytes of resp's body; clean reports
+// that it was read to its end.
+func (t *Tee) readAnswer(resp *http.Response, compare bool, buf []byte) (res result, o outcome, clean bool) {
 	res.status = resp.StatusCode
 	var h maphash.Hash
 	if compare {
@@ -194,18 +225,19 @@ func (t *Tee) roundTrip(req *http.Request, compare bool, buf []byte) (res result
 		}
 		n += int64(m)
 		if err == io.EOF {
+			clean = n <= t.cfg.MaxResponseBytes
 			break
 		}
 		if err != nil {
-			return res, classify(err)
+			return res, classify(err), false
 		}
 	}
 	res.ok = n <= t.cfg.MaxResponseBytes
 	res.hash = h.Sum64()
 	if resp.StatusCode >= 500 {
-		return res, outcome5xx
+		return res, outcome5xx, clean
 	}
-	return res, outcomeOK
+	return res, outcomeOK, clean
 }
 
 func classify(err error) outcome {

@@ -16,7 +16,8 @@
 // cannot verify); -timeout, -workers, -queue, -max-body, -memory-budget,
 // -methods, -strip-header, -forward-header (allow-list mode),
 // -redact-query and -rewrite-host tune the tee (see mirror.Config and
-// README.md next to this file).
+// README.md next to this file); -cpuprofile FILE writes a CPU profile of
+// the whole run.
 //
 // -help prints the usage on stdout and exits 0. Bad flags print the
 // problem on stderr and exit with status 2; an unusable listen address
@@ -38,6 +39,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"syscall"
@@ -79,6 +81,7 @@ type options struct {
 	cfg           mirror.Config
 	statsInterval time.Duration
 	randomKey     bool
+	cpuProfile    string
 }
 
 const usageHead = `Usage: httptee -listen host:port -primary URL -shadow URL [flags]
@@ -113,6 +116,7 @@ func parse(args []string, stdout io.Writer) (options, error) {
 	fs.Var(&redactQuery, "redact-query", "extra query parameter whose value is redacted in copies; repeatable")
 	budget := fs.Int64("memory-budget", mirror.DefaultMemoryBudget, "bytes held for copies (captured, queued and in-flight bodies)")
 	rewriteHost := fs.Bool("rewrite-host", false, `append "-shadow" to the copy's Host`)
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile (go tool pprof) of the whole run to this file")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stdout, usageHead)
@@ -157,7 +161,7 @@ func parse(args []string, stdout io.Writer) (options, error) {
 	if *interval <= 0 {
 		return options{}, fmt.Errorf("-stats-interval %s: must be > 0", *interval)
 	}
-	o := options{listen: *listen, primary: pu, statsInterval: *interval}
+	o := options{listen: *listen, primary: pu, statsInterval: *interval, cpuProfile: *cpuProfile}
 	k := []byte(*key)
 	if len(k) == 0 {
 		k = make([]byte, 32)
@@ -213,6 +217,19 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 		fmt.Fprintf(stderr, "httptee: cannot listen on -listen %s: %v\n", o.listen, err)
 		return 1
 	}
+	if o.cpuProfile != "" {
+		stopProfile, err := startCPUProfile(o.cpuProfile)
+		if err != nil {
+			ln.Close()
+			fmt.Fprintf(stderr, "httptee: -cpuprofile %s: %v\n", o.cpuProfile, err)
+			return 1
+		}
+		defer func() {
+			if err := stopProfile(); err != nil {
+				fmt.Fprintf(stderr, "httptee: -cpuprofile %s: %v\n", o.cpuProfile, err)
+			}
+		}()
+	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	tee, err := mirror.New(o.cfg, mirror.WithLogger(logger))
 	if err != nil {
@@ -264,6 +281,23 @@ loop:
 	}
 	printStats(context.Background(), tee, stdout)
 	return status
+}
+
+// startCPUProfile starts profiling the process into path; the returned
+// function stops the profile and closes the file.
+func startCPUProfile(path string) (func() error, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		return f.Close()
+	}, nil
 }
 
 // lockedWriter serializes writes from several goroutines.

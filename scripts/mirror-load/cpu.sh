@@ -10,14 +10,19 @@
 # second instead of wrk at saturation: both proxies then serve the same
 # offered load, so scheduling and batching effects of different
 # throughputs do not enter the ratio.
+# With BASE_TEE set to another httptee binary (an older build), that
+# binary at the same -sample replaces the plain proxy as the baseline, to
+# compare two builds of the tee; SAMPLE=1 then shows the cost of a copy
+# ten times larger than at 10%.
 # Needs wrk (Debian: apt-get install -y wrk) and Go. Loopback only.
-# Usage: [ROUNDS=7] [SAMPLE=0.1] [RATE=2000] scripts/mirror-load/cpu.sh [DURATION] [CONNECTIONS]
+# Usage: [ROUNDS=7] [SAMPLE=0.1] [RATE=2000] [BASE_TEE=path] scripts/mirror-load/cpu.sh [DURATION] [CONNECTIONS]
 set -euo pipefail
 DURATION=${1:-5s}
 CONNS=${2:-16}
 ROUNDS=${ROUNDS:-7}
 SAMPLE=${SAMPLE:-0.1}
 RATE=${RATE:-}
+BASE_TEE=${BASE_TEE:-}
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 WORK=$(mktemp -d)
@@ -42,7 +47,14 @@ wait_port 127.0.0.1:19001; wait_port 127.0.0.1:19002
 start "$WORK/httptee" -listen 127.0.0.1:18080 -primary http://127.0.0.1:19001 \
   -shadow http://127.0.0.1:19002 -sample "$SAMPLE" -stats-interval 1h -key cpu-load-test-key-0123456789
 TEE_PID=${PIDS[-1]}
-start "$WORK/plainproxy" -listen 127.0.0.1:18081 -primary http://127.0.0.1:19001
+if [ -n "$BASE_TEE" ]; then
+  start "$BASE_TEE" -listen 127.0.0.1:18081 -primary http://127.0.0.1:19001 \
+    -shadow http://127.0.0.1:19002 -sample "$SAMPLE" -stats-interval 1h -key cpu-load-test-key-0123456789
+  BASE_NAME="base tee"
+else
+  start "$WORK/plainproxy" -listen 127.0.0.1:18081 -primary http://127.0.0.1:19001
+  BASE_NAME="plain ReverseProxy"
+fi
 PLAIN_PID=${PIDS[-1]}
 wait_port 127.0.0.1:18080; wait_port 127.0.0.1:18081
 
@@ -70,7 +82,7 @@ run "$TEE_PID" http://127.0.0.1:18080/ >/dev/null
 run "$PLAIN_PID" http://127.0.0.1:18081/ >/dev/null
 
 if [ -n "$RATE" ]; then LOAD="rate.go -rate $RATE -conns $CONNS -duration $DURATION"; else LOAD="wrk -t1 -c$CONNS -d$DURATION"; fi
-echo "$LOAD, httptee -sample $SAMPLE vs plain ReverseProxy, $ROUNDS rounds; $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "$LOAD, httptee -sample $SAMPLE vs $BASE_NAME, $ROUNDS rounds; $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
 RATIOS=()
 for round in $(seq "$ROUNDS"); do
   # Alternate which proxy goes first, so that drifts in machine load hit both alike.
@@ -84,9 +96,9 @@ for round in $(seq "$ROUNDS"); do
   ut=$(us_per_req "$rt" "$ct"); up=$(us_per_req "$rp" "$cp")
   ratio=$(awk -v a="$ut" -v b="$up" 'BEGIN { printf "%.3f", a / b }')
   RATIOS+=("$ratio")
-  printf "round %d: tee %s us/req (%s req), plain %s us/req (%s req), ratio %s\n" "$round" "$ut" "$rt" "$up" "$rp" "$ratio"
+  printf "round %d: tee %s us/req (%s req), base %s us/req (%s req), ratio %s\n" "$round" "$ut" "$rt" "$up" "$rp" "$ratio"
 done
-printf "%s\n" "${RATIOS[@]}" | sort -n | awk '{ a[NR] = $1 } END { m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; printf "median CPU per request, tee/plain: %.3f (min %.3f, max %.3f)\n", m, a[1], a[NR] }'
+printf "%s\n" "${RATIOS[@]}" | sort -n | awk '{ a[NR] = $1 } END { m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; printf "median CPU per request, tee/base: %.3f (min %.3f, max %.3f)\n", m, a[1], a[NR] }'
 # The tee prints its shadow stats on shutdown: proof that copies were sent.
 kill -TERM "$TEE_PID"; wait "$TEE_PID" 2>/dev/null || true
 grep '^stats ' "$WORK/procs.log" | tail -1
