@@ -15,10 +15,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/integration-env.sh
 echo "prometheus: ${PROMETHEUS:-missing}  promtool: ${PROMTOOL:-missing}  moto_server: ${MOTO_SERVER:-missing}  kube binaries: ${KUBE_BIN_DIR:-missing}"
-# The modules that have integration tests.
+# The modules that have integration tests (a module's directory holds the
+# modules nested in it too: their files are theirs).
+all=$(go list -f '{{.Dir}}' -m)
 mods=()
-for d in $(go list -f '{{.Dir}}' -m); do
-	if grep -rqs --include='*_test.go' '^//go:build integration' "$d"; then mods+=("$d"); fi
+for d in $all; do
+	files=$(grep -rls --include='*_test.go' '^//go:build integration' "$d" || true)
+	for o in $all; do
+		if [[ $o != "$d" && $o == "$d"/* ]]; then files=$(grep -v "^$o/" <<<"$files" || true); fi
+	done
+	if [ -n "$files" ]; then mods+=("$d"); fi
 done
 plain=() race=()
 for d in "${mods[@]}"; do
