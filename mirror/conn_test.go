@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -203,4 +204,40 @@ func TestDirectConnOversizedAnswerIsNotDrained(t *testing.T) {
 	shadow.ln.Close()
 	shadow.wg.Wait()
 	assert.Less(t, written.Load(), int64(2*big), "the answers were not read to their end")
+}
+
+// TestDirectConnBreakerCancelsInFlightSend: a copy hanging on its own
+// connection is interrupted when another copy opens the breaker, and
+// counted as a shadow_down drop.
+func TestDirectConnBreakerCancelsInFlightSend(t *testing.T) {
+	entered := make(chan string, 2)
+	shadow := newRawShadow(t, func(c net.Conn) {
+		br := bufio.NewReader(c)
+		req, err := http.ReadRequest(br)
+		if err != nil {
+			return
+		}
+		entered <- req.URL.Path
+		if req.URL.Path == "/hang" {
+			_, _ = br.ReadByte() // until the Tee closes the connection
+		}
+		// "/fail": closed without an answer, a transport error.
+	})
+	cfg := baseConfig(shadow.url())
+	cfg.Workers = 2
+	cfg.BreakerFailures = 1
+	cfg.Window = time.Hour
+	tee := newTee(t, cfg)
+	h := tee.Wrap(okHandler)
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/hang", nil))
+	assert.Equal(t, "/hang", <-entered)
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/fail", nil))
+	assert.Equal(t, "/fail", <-entered)
+	waitIdle(tee)
+	rep, err := tee.Report(context.Background())
+	require.NoError(t, err)
+	s := rep.Shadows[0]
+	assert.Equal(t, int64(1), s.TransportErrors)
+	assert.Equal(t, int64(1), s.Drops["shadow_down"], "the hanging send was cancelled")
+	assert.Equal(t, BreakerOpen, s.Breaker)
 }
