@@ -1,9 +1,6 @@
 package forecast
 
-import (
-	"fmt"
-	"math"
-)
+import "fmt"
 
 // NewDoubleSeasonal returns double-seasonal Holt-Winters (Taylor, 2003) for
 // load with two cycles, such as daily (Config.Period) and weekly
@@ -148,10 +145,10 @@ func dshwStep(y, l, b float64, d, w []float64, i, j int, p *[5]float64, mult, tr
 	a, beta, g, dl := p[0], p[1], p[2], p[3]
 	di, wj := d[i], w[j]
 	if mult {
-		di, wj = math.Max(di, 1e-9), math.Max(wj, 1e-9)
+		di, wj = atLeastTiny(di), atLeastTiny(wj)
 		e = y - (l+b)*di*wj
 		nl = a*(y/(di*wj)) + (1-a)*(l+b)
-		sl := math.Max(nl, 1e-9)
+		sl := atLeastTiny(nl)
 		d[i] = g*(y/(sl*wj)) + (1-g)*di
 		w[j] = dl*(y/(sl*di)) + (1-dl)*wj
 	} else {

@@ -359,10 +359,10 @@ func hwPass(y, s []float64, l, b, a, beta, g, phi float64, trend, mult, rel bool
 		base := l + phi*b
 		var f, nl float64
 		if mult {
-			si = math.Max(si, 1e-9)
+			si = atLeastTiny(si)
 			f = base * si
 			nl = a*(v/si) + (1-a)*base
-			s[pos] = g*(v/math.Max(nl, 1e-9)) + (1-g)*si
+			s[pos] = g*(v/atLeastTiny(nl)) + (1-g)*si
 		} else {
 			f = base + si
 			nl = base + a*(v-f)
@@ -370,7 +370,7 @@ func hwPass(y, s []float64, l, b, a, beta, g, phi float64, trend, mult, rel bool
 		}
 		e := v - f
 		if rel {
-			f = math.Max(f, 1e-9)
+			f = atLeastTiny(f)
 			e /= f
 			lsum += math.Log(f)
 		}
@@ -382,6 +382,18 @@ func hwPass(y, s []float64, l, b, a, beta, g, phi float64, trend, mult, rel bool
 		}
 	}
 	return sum, lsum
+}
+
+// atLeastTiny is math.Max(x, 1e-9), the same value for every x (NaN
+// included), inlined: the recursions call it on every step.
+func atLeastTiny(x float64) float64 {
+	if x > 1e-9 {
+		return x
+	}
+	if x != x {
+		return math.NaN()
+	}
+	return 1e-9
 }
 
 // release frees the state arrays until the next reset or estimate.

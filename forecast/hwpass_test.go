@@ -39,3 +39,15 @@ func TestHWPassLevelMatchesHWPass(t *testing.T) {
 		t.Fatal("hwPassLevel accepted a pass whose level change overflowed")
 	}
 }
+
+// TestAtLeastTinyIsMathMax checks the inlined bound against math.Max on
+// the values where they could part: zeros, infinities, NaN, the bound
+// itself and its neighbours.
+func TestAtLeastTinyIsMathMax(t *testing.T) {
+	for _, x := range []float64{0, math.Copysign(0, -1), 1e-9, math.Nextafter(1e-9, 0), math.Nextafter(1e-9, 1),
+		-1, 1, math.Inf(1), math.Inf(-1), math.NaN(), math.MaxFloat64, math.SmallestNonzeroFloat64} {
+		if got, want := atLeastTiny(x), math.Max(x, 1e-9); math.Float64bits(got) != math.Float64bits(want) {
+			t.Errorf("atLeastTiny(%v) = %v, math.Max gives %v", x, got, want)
+		}
+	}
+}
