@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"sync/atomic"
 
 	"github.com/shadowscale/shadowscale/forecast"
 	"github.com/shadowscale/shadowscale/internal/mathx"
@@ -61,6 +62,7 @@ func Headroom(p Policy, cfg HeadroomConfig) (Policy, error) {
 		return nil, fmt.Errorf("policy: Headroom: Quantile (%v) must be in (0, 1)", cfg.Quantile)
 	}
 	label := fmt.Sprintf("P%s", num(q*100))
+	var last atomic.Pointer[headroomPrefix]
 	return wrap("headroom", func(in Input) (Decision, error) {
 		if err := in.Validate(); err != nil {
 			return Decision{}, err
@@ -69,7 +71,7 @@ func Headroom(p Policy, cfg HeadroomConfig) (Policy, error) {
 			return decideInner(p, in)
 		}
 		f, ok := QuantileForecast(in.Forecast, q)
-		prefix := "headroom " + label + " of the " + num(in.Forecast.Level*100) + "% interval: "
+		prefix := levelPrefix(&last, label, in.Forecast.Level)
 		if !ok {
 			prefix = fmt.Sprintf("headroom %s unavailable (forecast has no interval), using the mean: ", label)
 		}
@@ -81,4 +83,21 @@ func Headroom(p Policy, cfg HeadroomConfig) (Policy, error) {
 		d.Reason = prefix + d.Reason
 		return d, nil
 	}, p), nil
+}
+
+// headroomPrefix is the reason prefix of one interval level.
+type headroomPrefix struct {
+	level  float64
+	prefix string
+}
+
+// levelPrefix returns the reason prefix for level, formatted only when the
+// level differs from the last pass's (it rarely changes).
+func levelPrefix(last *atomic.Pointer[headroomPrefix], label string, level float64) string {
+	if p := last.Load(); p != nil && p.level == level {
+		return p.prefix
+	}
+	p := &headroomPrefix{level: level, prefix: "headroom " + label + " of the " + num(level*100) + "% interval: "}
+	last.Store(p)
+	return p.prefix
 }

@@ -156,6 +156,8 @@ func (c ThresholdConfig) Validate() error {
 // Threshold is safe for concurrent use.
 type Threshold struct {
 	cfg ThresholdConfig
+	// The thresholds as reasons print them, formatted once.
+	downNum, capNum string
 
 	mu       sync.Mutex
 	breachAt time.Time // last pass whose shadow signal breached a threshold
@@ -170,7 +172,8 @@ func NewThreshold(cfg ThresholdConfig) (*Threshold, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Threshold{cfg: cfg.withDefaults()}, nil
+	c := cfg.withDefaults()
+	return &Threshold{cfg: c, downNum: num(c.DownscaleThreshold), capNum: num(c.CapacityThreshold)}, nil
 }
 
 // Predicted is the load a policy provisions for and where it came from.
@@ -204,7 +207,7 @@ func PredictedLoad(in Input) Predicted {
 			}
 		}
 		if seen {
-			return Predicted{Load: peak, Source: fmt.Sprintf("forecast peak over %d steps", lead), OK: true, FromForecast: true}
+			return Predicted{Load: peak, Source: "forecast peak over " + strconv.Itoa(lead) + " steps", OK: true, FromForecast: true}
 		}
 	}
 	if !in.observed() {
@@ -250,23 +253,23 @@ func (t *Threshold) Decide(in Input) (Decision, error) {
 	want := Replicas(p.Load, in.PerReplica, in.TargetUtilization)
 	switch {
 	case p.Load > up*capacity:
-		rule := pred + " > " + num(t.cfg.CapacityThreshold) + rel + " × capacity " + num(capacity) + " " + u
+		rule := pred + " > " + t.capNum + rel + " × capacity " + num(capacity) + " " + u
 		if want <= in.Current {
 			return hold(in, rule+", but "+strconv.Itoa(in.Current)+" replicas serve it at target "+num(in.TargetUtilization)+": holding"), nil
 		}
 		return finish(in, want, rule+": scale up to "+strconv.Itoa(want)+" replicas"), nil
 	case p.Load < down*capacity && p.Stale:
 		return hold(in, fmt.Sprintf("%s < %s%s × capacity %s %s, but no scale-down on a stale metric: holding %d",
-			pred, num(t.cfg.DownscaleThreshold), rel, num(capacity), u, in.Current)), nil
+			pred, t.downNum, rel, num(capacity), u, in.Current)), nil
 	case p.Load < down*capacity:
-		rule := pred + " < " + num(t.cfg.DownscaleThreshold) + rel + " × capacity " + num(capacity) + " " + u
+		rule := pred + " < " + t.downNum + rel + " × capacity " + num(capacity) + " " + u
 		if want >= in.Current {
 			return hold(in, rule+", but it needs "+strconv.Itoa(want)+" replicas at target "+num(in.TargetUtilization)+": holding "+strconv.Itoa(in.Current)), nil
 		}
 		return finish(in, want, rule+": scale down to "+strconv.Itoa(want)+" replicas"), nil
 	}
 	// Concatenation, not fmt: this is the reason of most passes.
-	return hold(in, pred+" within ["+num(t.cfg.DownscaleThreshold)+", "+num(t.cfg.CapacityThreshold)+"]"+rel+
+	return hold(in, pred+" within ["+t.downNum+", "+t.capNum+"]"+rel+
 		" × capacity "+num(capacity)+" "+u+": holding "+strconv.Itoa(in.Current)), nil
 }
 
