@@ -202,8 +202,9 @@ type Config struct {
 	BreakerFailures int
 	// BreakerPause is the first pause. 0 means DefaultBreakerPause.
 	BreakerPause time.Duration
-	// Transport sends copies. Nil means a pooled keep-alive http.Transport
-	// sized to Workers.
+	// Transport sends copies. Nil means the Tee's own: each worker keeps
+	// one keep-alive HTTP/1.1 connection to an http shadow, and https
+	// shadows share a pooled keep-alive http.Transport sized to Workers.
 	Transport http.RoundTripper
 
 	// Compare records the primary's status and body hash and compares them

@@ -31,9 +31,10 @@
 //     [HeaderOriginTraceparent]), optionally rewrites the Host with Envoy's
 //     "-shadow" suffix, adds the marker, an RFC 9530 [HeaderContentDigest]
 //     and an HMAC-SHA256 signature over method, Host, path, query, body
-//     digest, time and a unique nonce ([SignedRequest]), and sends it over
-//     a pooled keep-alive transport with a deadline (Config.Timeout)
-//     independent of the primary's context.
+//     digest, time and a unique nonce ([SignedRequest]), and sends it with
+//     a deadline (Config.Timeout) independent of the primary's context:
+//     to an http shadow over the worker's own keep-alive HTTP/1.1
+//     connection, to an https one over a pooled keep-alive transport.
 //
 // A panicking transport or Redact hook is recovered and counted; a hanging
 // one holds only its own worker. After Config.BreakerFailures consecutive

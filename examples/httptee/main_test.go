@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -176,4 +178,31 @@ func TestProxiesAndMirrors(t *testing.T) {
 	assert.Contains(t, lines[len(lines)-1], "requests=2", "final stats after shutdown")
 	assert.Contains(t, stderr.String(), "listening on")
 	shadow.CloseClientConnections()
+}
+
+// TestCPUProfile: -cpuprofile writes a gzip-compressed pprof profile when
+// httptee stops; an unwritable path exits 1 and names the flag.
+func TestCPUProfile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cpu.pprof")
+	ctx, cancel := context.WithCancel(context.Background())
+	addr := make(chan string, 1)
+	done := make(chan int, 1)
+	go func() {
+		done <- serve(ctx, []string{"-listen", "127.0.0.1:0", "-primary", "http://127.0.0.1:1", "-shadow", "http://127.0.0.1:2",
+			"-sample", "0", "-stats-interval", "1h", "-key", "0123456789abcdef0123", "-cpuprofile", path}, io.Discard, io.Discard,
+			func(a string) { addr <- a })
+	}()
+	<-addr
+	cancel()
+	require.Equal(t, 0, <-done)
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Greater(t, len(b), 2)
+	assert.Equal(t, []byte{0x1f, 0x8b}, b[:2], "gzip-compressed pprof")
+
+	var stderr bytes.Buffer
+	code := serve(context.Background(), []string{"-listen", "127.0.0.1:0", "-primary", "http://127.0.0.1:1", "-shadow", "http://127.0.0.1:2",
+		"-key", "0123456789abcdef0123", "-cpuprofile", filepath.Join(t.TempDir(), "missing", "cpu.pprof")}, io.Discard, &stderr, nil)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr.String(), "-cpuprofile")
 }
