@@ -21,7 +21,6 @@ import (
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
@@ -35,25 +34,6 @@ import (
 )
 
 const waitFor = 30 * time.Second
-
-func podTemplate(labels map[string]string) corev1.PodTemplateSpec {
-	return corev1.PodTemplateSpec{
-		ObjectMeta: metav1.ObjectMeta{Labels: labels},
-		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "registry.invalid/app:1"}}},
-	}
-}
-
-func newDeployment(ns, name string, replicas int32) *appsv1.Deployment {
-	labels := map[string]string{"app": name}
-	return &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: ptr.To(replicas),
-			Selector: &metav1.LabelSelector{MatchLabels: labels},
-			Template: podTemplate(labels),
-		},
-	}
-}
 
 // newHPA is a HorizontalPodAutoscaler of the Deployment name.
 func newHPA(name string) *autoscalingv2.HorizontalPodAutoscaler {
@@ -77,19 +57,19 @@ func createWorkload(t *testing.T, client kubernetes.Interface, ns, name string, 
 	var err error
 	switch kind {
 	case k8s.Deployment:
-		_, err = client.AppsV1().Deployments(ns).Create(ctx, newDeployment(ns, name, replicas), metav1.CreateOptions{})
+		_, err = client.AppsV1().Deployments(ns).Create(ctx, kubetest.Deployment(ns, name, replicas), metav1.CreateOptions{})
 	case k8s.StatefulSet:
 		_, err = client.AppsV1().StatefulSets(ns).Create(ctx, &appsv1.StatefulSet{
 			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
 			Spec: appsv1.StatefulSetSpec{
-				Replicas: ptr.To(replicas), Selector: sel, Template: podTemplate(labels), ServiceName: name,
+				Replicas: ptr.To(replicas), Selector: sel, Template: kubetest.PodTemplate(labels), ServiceName: name,
 				PodManagementPolicy: appsv1.ParallelPodManagement,
 			},
 		}, metav1.CreateOptions{})
 	case k8s.ReplicaSet:
 		_, err = client.AppsV1().ReplicaSets(ns).Create(ctx, &appsv1.ReplicaSet{
 			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
-			Spec:       appsv1.ReplicaSetSpec{Replicas: ptr.To(replicas), Selector: sel, Template: podTemplate(labels)},
+			Spec:       appsv1.ReplicaSetSpec{Replicas: ptr.To(replicas), Selector: sel, Template: kubetest.PodTemplate(labels)},
 		}, metav1.CreateOptions{})
 	}
 	require.NoError(t, err)

@@ -394,7 +394,7 @@ func (f *fixture) getScaler(t require.TestingT, ns, name string) *v1alpha1.Predi
 
 func (f *fixture) createWorkloadAndScaler(t *testing.T, ns, name string, mode v1alpha1.Mode) {
 	t.Helper()
-	_, err := f.env.Client.AppsV1().Deployments(ns).Create(t.Context(), newDeployment(ns, name, 1), metav1.CreateOptions{})
+	_, err := f.env.Client.AppsV1().Deployments(ns).Create(t.Context(), kubetest.Deployment(ns, name, 1), metav1.CreateOptions{})
 	require.NoError(t, err)
 	require.NoError(t, f.crd.Create(t.Context(), scaler(ns, name, mode)))
 }
@@ -517,7 +517,7 @@ func TestIntegrationOperatorHPAConflict(t *testing.T) {
 	f := setup(t, 0)
 	ns := f.env.Namespace(t, "hpa")
 	ctx := t.Context()
-	_, err := f.env.Client.AppsV1().Deployments(ns).Create(ctx, newDeployment(ns, "web", 1), metav1.CreateOptions{})
+	_, err := f.env.Client.AppsV1().Deployments(ns).Create(ctx, kubetest.Deployment(ns, "web", 1), metav1.CreateOptions{})
 	require.NoError(t, err)
 	_, err = f.env.Client.AutoscalingV2().HorizontalPodAutoscalers(ns).Create(ctx, newHPA("web"), metav1.CreateOptions{})
 	require.NoError(t, err)

@@ -9,13 +9,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/utils/ptr"
 
 	"github.com/shadowscale/shadowscale/operator/internal/kubetest"
 )
@@ -25,21 +23,6 @@ func TestMain(m *testing.M) {
 		// klog's flush daemon, started by client-go's init.
 		goleak.IgnoreTopFunction("k8s.io/klog/v2.(*flushDaemon).run.func1"),
 	)
-}
-
-func deployment(ns, name string, replicas int32) *appsv1.Deployment {
-	labels := map[string]string{"app": name}
-	return &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: ptr.To(replicas),
-			Selector: &metav1.LabelSelector{MatchLabels: labels},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "registry.invalid/app:1"}}},
-			},
-		},
-	}
 }
 
 // TestIntegrationControlPlane: a Deployment gets real pods from the
@@ -54,7 +37,7 @@ func TestIntegrationControlPlane(t *testing.T) {
 	deps := env.Client.AppsV1().Deployments(ns)
 
 	created := time.Now()
-	_, err := deps.Create(ctx, deployment(ns, "web", 2), metav1.CreateOptions{})
+	_, err := deps.Create(ctx, kubetest.Deployment(ns, "web", 2), metav1.CreateOptions{})
 	require.NoError(t, err)
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		d, err := deps.Get(ctx, "web", metav1.GetOptions{})
