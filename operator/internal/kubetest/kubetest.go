@@ -64,6 +64,9 @@ type Env struct {
 	host   string
 	caFile string
 	procs  []*Process
+	// etcdReady and apiReady are how long etcd and then the API server
+	// took to become ready.
+	etcdReady, apiReady time.Duration
 }
 
 // Binaries returns the directory holding etcd, kube-apiserver and
@@ -130,7 +133,8 @@ func Start(t testing.TB, opts Options) *Env {
 		e.Kubelet = k
 	}
 	e.StartTime = time.Since(begin)
-	t.Logf("kubetest: control plane %s (etcd %s) ready in %v, logs in %s", KubeVersion, EtcdVersion, e.StartTime.Round(time.Millisecond), e.Dir)
+	t.Logf("kubetest: control plane %s (etcd %s) ready in %v (etcd %v, then kube-apiserver %v), logs in %s", KubeVersion, EtcdVersion,
+		e.StartTime.Round(time.Millisecond), e.etcdReady.Round(time.Millisecond), e.apiReady.Round(time.Millisecond), e.Dir)
 	return e
 }
 
@@ -162,9 +166,12 @@ func (e *Env) start(bin string) error {
 	if err != nil {
 		return err
 	}
+	began := time.Now()
 	if err := waitReady(etcd, http.DefaultClient, etcdURL+"/health", nil); err != nil {
 		return err
 	}
+	e.etcdReady = time.Since(began)
+	began = time.Now()
 
 	files, err := e.writeFiles()
 	if err != nil {
@@ -203,6 +210,7 @@ func (e *Env) start(bin string) error {
 	if err := waitReady(apiserver, probe, e.host+"/readyz", map[string]string{"Authorization": "Bearer " + adminToken}); err != nil {
 		return err
 	}
+	e.apiReady = time.Since(began)
 	e.caFile = filepath.Join(e.Dir, "certs", "apiserver.crt")
 	e.Config = &rest.Config{
 		Host:            e.host,
