@@ -51,7 +51,8 @@ type Deps struct {
 //
 //  1. gather: read the metrics, the production group, the shadow pool and
 //     the mirror's stats, concurrently, each under Config.CallTimeout, with
-//     no lock held;
+//     no lock held; the groups' Current calls retry transient errors (a
+//     status not yet observed) with the retry policy, within that timeout;
 //  2. decide: a function of the pass time, those values and the
 //     Controller's state, with no I/O: validate and robustly screen the
 //     samples, update the history, forecast each metric over the lead time

@@ -12,7 +12,8 @@
 // Step(ctx, now) runs one reconcile pass and is what trace replays and tests
 // call; Run(ctx) calls Step on each tick of the clock until ctx ends. A pass
 // has three phases: gather (every read, concurrently, each under
-// Config.CallTimeout, no lock held), decide (no I/O: the Plan, from the
+// Config.CallTimeout, no lock held; the actuators' Current retried on
+// transient errors within it), decide (no I/O: the Plan, from the
 // observed values and the Controller's state) and apply (the Plan's calls,
 // with retries, compensating a failed scale-down). The Report carries the
 // Plan, what apply achieved and typed Conditions (AbleToScale,

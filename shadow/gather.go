@@ -2,6 +2,7 @@ package shadow
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"time"
@@ -38,8 +39,10 @@ type span struct {
 }
 
 // gather reads every dependency the decision needs, concurrently, each
-// under Config.CallTimeout and with panics turned into errors. It holds no
-// lock: a slow dependency delays only its own pass.
+// under Config.CallTimeout and with panics turned into errors. The
+// actuators' Current calls retry transient errors with the retry policy
+// Scale uses, within that same deadline. It holds no lock: a slow
+// dependency delays only its own pass.
 func (c *Controller) gather(ctx context.Context, now time.Time, win span) observations {
 	var o observations
 	var g errgroup.Group
@@ -61,7 +64,7 @@ func (c *Controller) gather(ctx context.Context, now time.Time, win span) observ
 	})
 	if c.poolCfg != nil {
 		g.Go(func() error {
-			o.pool, o.poolErr = call(ctx, 0, "shadow actuator Current", c.shadowAct.Current)
+			o.pool, o.poolErr = c.readState(ctx, "shadow actuator Current", c.shadowAct)
 			return nil
 		})
 		g.Go(func() error {
@@ -70,9 +73,39 @@ func (c *Controller) gather(ctx context.Context, now time.Time, win span) observ
 		})
 	}
 	// The production read runs on this goroutine.
-	o.state, o.stateErr = call(ctx, 0, "production actuator Current", c.deps.Production.Current)
+	o.state, o.stateErr = c.readState(ctx, "production actuator Current", c.deps.Production)
 	_ = g.Wait()
 	return o
+}
+
+// readState calls a.Current with the retry policy until it succeeds,
+// returns a permanent error or panics, the policy's budget is spent, or ctx
+// (the gather's deadline of CallTimeout) ends. A status the workload's
+// controller has not observed yet (the k8s driver's ErrStatusStale) is
+// transient and usually clears within a retry or two. It returns the last
+// error Current returned, unchanged; when ctx ended during a wait, that
+// error joined with ctx's, so the reason for the retries is not lost.
+func (c *Controller) readState(ctx context.Context, what string, a actuator.Actuator) (actuator.State, error) {
+	var (
+		st   actuator.State
+		last error
+	)
+	err := actuator.Do(ctx, c.retry, func(ctx context.Context) error {
+		st, last = call(ctx, 0, what, a.Current)
+		if _, panicked := last.(*PanicError); panicked {
+			return actuator.Permanent(last)
+		}
+		return last
+	})
+	switch {
+	case err == nil:
+		return st, nil
+	case last == nil:
+		return actuator.State{}, err
+	case ctx.Err() != nil && errors.Is(err, ctx.Err()) && !errors.Is(last, ctx.Err()):
+		return actuator.State{}, fmt.Errorf("%w; retries stopped: %w", last, err)
+	}
+	return actuator.State{}, last
 }
 
 // readHistory reads the span of every scaled metric; on any error it

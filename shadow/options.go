@@ -52,8 +52,10 @@ func WithClock(clk clock.Clock) Option {
 	})
 }
 
-// WithRetry sets how transient actuation errors are retried. The zero
-// RetryConfig selects the defaults of actuator.RetryConfig.
+// WithRetry sets how transient actuation errors are retried: those of
+// Scale, each attempt under Config.CallTimeout, and those of Current, all
+// attempts within the gather phase's CallTimeout. The zero RetryConfig
+// selects the defaults of actuator.RetryConfig.
 func WithRetry(rc actuator.RetryConfig) Option {
 	return optionFunc(func(c *Controller) { c.retry = rc })
 }
