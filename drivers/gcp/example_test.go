@@ -4,40 +4,28 @@ import (
 	"context"
 	"fmt"
 	"log"
-	"net/http"
-	"net/http/httptest"
+	"time"
 
 	compute "google.golang.org/api/compute/v1"
 	"google.golang.org/api/option"
 
 	"github.com/shadowscale/shadowscale/drivers/gcp"
+	"github.com/shadowscale/shadowscale/drivers/gcp/gcptest"
 )
 
-// A Group against a local stand-in of the Compute Engine API: the same
+// A Group against gcptest's fake Compute Engine API, which checks every
+// request and answer against the Compute discovery document: the same
 // options point the client at any endpoint.
 func ExampleGroup() {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		switch r.URL.Path {
-		case "/projects/my-project/zones/europe-west1-b/instanceGroupManagers/web":
-			fmt.Fprint(w, `{"name":"web","targetSize":3}`)
-		case "/projects/my-project/zones/europe-west1-b/instanceGroupManagers/web/listManagedInstances":
-			fmt.Fprint(w, `{"managedInstances":[
-				{"instanceStatus":"RUNNING","currentAction":"NONE"},
-				{"instanceStatus":"RUNNING","currentAction":"NONE"},
-				{"instanceStatus":"PROVISIONING","currentAction":"CREATING"}]}`)
-		default:
-			w.WriteHeader(http.StatusNotFound)
-			fmt.Fprint(w, `{"error":{"code":404,"message":"not found"}}`)
-		}
-	}))
-	defer srv.Close()
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	fake := gcptest.NewServer(gcptest.Config{Project: "my-project", Now: func() time.Time { return now }})
+	defer fake.Close()
+	fake.AddGroup(gcptest.Group{Zone: "europe-west1-b", Name: "web", TargetSize: 2})
 
 	ctx := context.Background()
 	svc, err := compute.NewService(ctx,
-		option.WithEndpoint(srv.URL+"/"),
-		option.WithoutAuthentication(),
-		option.WithHTTPClient(srv.Client()))
+		option.WithEndpoint(fake.Endpoint()),
+		option.WithoutAuthentication())
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -45,13 +33,20 @@ func ExampleGroup() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	if err := g.Scale(ctx, 3); err != nil {
+		log.Fatal(err)
+	}
 	st, err := g.Current(ctx)
 	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Printf("desired %d, ready %d\n", st.Desired, st.Ready)
+	now = now.Add(time.Minute) // the new instance is provisioned and running
+	st, _ = g.Current(ctx)
+	fmt.Printf("desired %d, ready %d; conforming: %v\n", st.Desired, st.Ready, fake.Err() == nil)
 	// Output:
 	// desired 3, ready 2
+	// desired 3, ready 3; conforming: true
 }
 
 // In production the client uses Application Default Credentials.

@@ -2,103 +2,73 @@ package gcp
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	compute "google.golang.org/api/compute/v1"
 	"google.golang.org/api/googleapi"
-	"google.golang.org/api/option"
 
 	"github.com/shadowscale/shadowscale/actuator"
+	"github.com/shadowscale/shadowscale/drivers/gcp/gcptest"
 )
 
-// migServer is a Compute Engine API stand-in for one managed instance group
-// at scope (zones/Z or regions/R) in project p.
-type migServer struct {
-	t     *testing.T
-	scope string
-
-	mu        sync.Mutex
-	size      int64
-	instances []*compute.ManagedInstance
-	resizes   []int64
-	// errStatus, when set, answers every request with that status.
-	errStatus int
-	errReason string
-	// autoscaler, when set, is the URL of an autoscaler attached.
-	autoscaler string
+// clock is the fake's settable clock, safe to read from its goroutines.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
 }
 
-func (s *migServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	w.Header().Set("Content-Type", "application/json")
-	if s.errStatus != 0 {
-		w.WriteHeader(s.errStatus)
-		_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{
-			"code": s.errStatus, "message": "refused by test",
-			"errors": []map[string]string{{"reason": s.errReason, "message": "refused by test"}},
-		}})
-		return
-	}
-	base := "/compute/v1/projects/p/" + s.scope + "/instanceGroupManagers/web"
-	switch {
-	case r.Method == http.MethodGet && r.URL.Path == base:
-		_ = json.NewEncoder(w).Encode(compute.InstanceGroupManager{Name: "web", TargetSize: s.size,
-			Status: &compute.InstanceGroupManagerStatus{Autoscaler: s.autoscaler}})
-	case r.Method == http.MethodPost && r.URL.Path == base+"/resize":
-		n, err := strconv.ParseInt(r.URL.Query().Get("size"), 10, 64)
-		if !assert.NoError(s.t, err, "size parameter") {
-			w.WriteHeader(http.StatusBadRequest)
-			return
-		}
-		s.resizes = append(s.resizes, n)
-		s.size = n
-		_ = json.NewEncoder(w).Encode(compute.Operation{Name: "op-1", Status: "RUNNING", OperationType: "compute.instanceGroupManagers.resize"})
-	case r.Method == http.MethodPost && r.URL.Path == base+"/listManagedInstances":
-		// Two instances per page, to exercise paging.
-		start := 0
-		if tok := r.URL.Query().Get("pageToken"); tok != "" {
-			start, _ = strconv.Atoi(tok)
-		}
-		end := min(start+2, len(s.instances))
-		resp := compute.InstanceGroupManagersListManagedInstancesResponse{ManagedInstances: s.instances[start:end]}
-		if end < len(s.instances) {
-			resp.NextPageToken = strconv.Itoa(end)
-		}
-		_ = json.NewEncoder(w).Encode(resp)
-	default:
-		w.WriteHeader(http.StatusNotFound)
-		_, _ = fmt.Fprintf(w, `{"error":{"code":404,"message":"no route %s %s"}}`, r.Method, r.URL.Path)
-	}
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
 }
 
-func newServer(t *testing.T, scope string) (*migServer, *compute.Service) {
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// fake serves the group "web" of project "p" at scope ("zones/Z" or
+// "regions/R") with size running instances, on a fake that checks every
+// request and answer against the Compute discovery document and fails the
+// test on any drift.
+func fake(t *testing.T, scope string, size int, cfg gcptest.Config) (*gcptest.Server, *clock, *compute.Service) {
 	t.Helper()
-	s := &migServer{t: t, scope: scope, size: 4, instances: []*compute.ManagedInstance{
-		{Name: "a", InstanceStatus: "RUNNING", CurrentAction: "NONE"},
-		{Name: "b", InstanceStatus: "RUNNING", CurrentAction: "NONE"},
-		{Name: "c", InstanceStatus: "RUNNING", CurrentAction: "VERIFYING"},
-		{Name: "d", InstanceStatus: "STAGING", CurrentAction: "CREATING"},
-		{Name: "e", InstanceStatus: "RUNNING", CurrentAction: "NONE"},
-	}}
-	srv := httptest.NewServer(s)
-	t.Cleanup(srv.Close)
-	svc, err := compute.NewService(context.Background(),
-		option.WithEndpoint(srv.URL+"/compute/v1/"),
-		option.WithoutAuthentication(),
-		option.WithHTTPClient(srv.Client()))
+	clk := &clock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	cfg.Project, cfg.Now = "p", clk.Now
+	s := gcptest.Start(t, cfg)
+	g := gcptest.Group{Name: "web", TargetSize: size}
+	if z, ok := strings.CutPrefix(scope, "zones/"); ok {
+		g.Zone = z
+	} else {
+		g.Region = strings.TrimPrefix(scope, "regions/")
+	}
+	s.AddGroup(g)
+	svc, err := s.Service(context.Background())
 	require.NoError(t, err)
-	return s, svc
+	return s, clk, svc
+}
+
+// resizes returns the sizes the fake was asked to resize to.
+func resizes(s *gcptest.Server) []int64 {
+	var out []int64
+	for _, c := range s.Calls() {
+		if c.Method.ID == "compute.instanceGroupManagers.resize" || c.Method.ID == "compute.regionInstanceGroupManagers.resize" {
+			n, _ := strconv.ParseInt(c.Params["size"], 10, 64)
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 func TestConfigValidate(t *testing.T) {
@@ -119,50 +89,82 @@ func TestConfigValidate(t *testing.T) {
 	require.ErrorContains(t, err, "service is nil")
 }
 
+// TestZonalGroup: Current reports targetSize and the instances RUNNING
+// with no current action; a scale-up shows at once in Desired and in Ready
+// as the new instances go through CREATING and VERIFYING.
 func TestZonalGroup(t *testing.T) {
-	s, svc := newServer(t, "zones/europe-west1-b")
+	s, clk, svc := fake(t, "zones/europe-west1-b", 3, gcptest.Config{Lifecycle: gcptest.Lifecycle{Verifying: 30 * time.Second}})
 	g, err := NewGroup(svc, Config{Project: "p", Zone: "europe-west1-b", Name: "web"})
 	require.NoError(t, err)
 	ctx := context.Background()
 
 	st, err := g.Current(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, actuator.State{Desired: 4, Ready: 3}, st)
+	assert.Equal(t, actuator.State{Desired: 3, Ready: 3}, st)
 
 	require.NoError(t, g.Scale(ctx, 7))
+	assert.Equal(t, []int64{7}, resizes(s))
+	for _, step := range []struct {
+		after time.Duration
+		ready int
+	}{
+		{0, 3},                // CREATING, PROVISIONING
+		{30 * time.Second, 3}, // CREATING, STAGING
+		{15 * time.Second, 3}, // RUNNING, VERIFYING: not yet ready
+		{30 * time.Second, 7}, // RUNNING, NONE
+	} {
+		clk.Add(step.after)
+		st, err = g.Current(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, actuator.State{Desired: 7, Ready: step.ready}, st, "after %s more", step.after)
+	}
+
+	require.NoError(t, g.Scale(ctx, 7))
+	assert.Equal(t, []int64{7}, resizes(s), "already at the target: no resize")
+	require.NoError(t, g.Scale(ctx, 2))
 	st, err = g.Current(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, 7, st.Desired)
-	s.mu.Lock()
-	assert.Equal(t, []int64{7}, s.resizes)
-	s.mu.Unlock()
+	assert.Equal(t, actuator.State{Desired: 2, Ready: 2}, st, "instances being deleted are not ready")
 }
 
+// TestRegionalGroup: the regional methods, with listManagedInstances
+// paged.
 func TestRegionalGroup(t *testing.T) {
-	s, svc := newServer(t, "regions/europe-west1")
+	s, clk, svc := fake(t, "regions/europe-west1", 5, gcptest.Config{})
+	s.AddGroup(gcptest.Group{Region: "europe-west1", Name: "paged", TargetSize: 5, Paginated: true, PageSize: 2})
+	ctx := context.Background()
 	g, err := NewGroup(svc, Config{Project: "p", Region: "europe-west1", Name: "web"})
 	require.NoError(t, err)
-	ctx := context.Background()
 
 	require.NoError(t, g.Scale(ctx, 2))
+	clk.Add(time.Minute)
 	st, err := g.Current(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, actuator.State{Desired: 2, Ready: 3}, st)
-	s.mu.Lock()
-	assert.Equal(t, []int64{2}, s.resizes)
-	s.mu.Unlock()
+	assert.Equal(t, actuator.State{Desired: 2, Ready: 2}, st)
+	assert.Equal(t, []int64{2}, resizes(s))
+
+	paged, err := NewGroup(svc, Config{Project: "p", Region: "europe-west1", Name: "paged"})
+	require.NoError(t, err)
+	st, err = paged.Current(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, actuator.State{Desired: 5, Ready: 5}, st)
+	var lists int
+	for _, c := range s.Calls() {
+		if c.Method.ID == "compute.regionInstanceGroupManagers.listManagedInstances" && c.Params["instanceGroupManager"] == "paged" {
+			lists++
+		}
+	}
+	assert.Equal(t, 3, lists, "five instances in pages of two")
 }
 
 func TestScaleRejectsNegativeTarget(t *testing.T) {
-	s, svc := newServer(t, "zones/z")
+	s, _, svc := fake(t, "zones/z", 4, gcptest.Config{})
 	g, err := NewGroup(svc, Config{Project: "p", Zone: "z", Name: "web"})
 	require.NoError(t, err)
 	err = g.Scale(context.Background(), -2)
 	require.ErrorIs(t, err, actuator.ErrInvalidTarget)
 	assert.True(t, actuator.IsPermanent(err))
-	s.mu.Lock()
-	assert.Empty(t, s.resizes)
-	s.mu.Unlock()
+	assert.Empty(t, s.Calls(), "refused before any call")
 }
 
 func TestErrorsAreClassified(t *testing.T) {
@@ -186,8 +188,9 @@ func TestErrorsAreClassified(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(fmt.Sprintf("%d-%s", c.status, c.reason), func(t *testing.T) {
-			s, svc := newServer(t, "zones/z")
-			s.errStatus, s.errReason = c.status, c.reason
+			s, _, svc := fake(t, "zones/z", 4, gcptest.Config{Fault: func(gcptest.Call) *gcptest.Fault {
+				return &gcptest.Fault{Status: c.status, Reason: c.reason, Message: "refused by test"}
+			}})
 			g, err := NewGroup(svc, Config{Project: "p", Zone: "z", Name: "web"})
 			require.NoError(t, err)
 
@@ -204,8 +207,21 @@ func TestErrorsAreClassified(t *testing.T) {
 			require.Error(t, err)
 			assert.Equal(t, c.permanent, actuator.IsPermanent(err))
 			assert.Contains(t, err.Error(), "gcp: read projects/p/zones/z/instanceGroupManagers/web: get: ")
+			assert.Empty(t, resizes(s))
 		})
 	}
+}
+
+// TestUnknownGroupIsPermanent: the fake's own 404 for a group that does not
+// exist.
+func TestUnknownGroupIsPermanent(t *testing.T) {
+	_, _, svc := fake(t, "zones/z", 1, gcptest.Config{})
+	g, err := NewGroup(svc, Config{Project: "p", Zone: "z", Name: "api"})
+	require.NoError(t, err)
+	_, err = g.Current(context.Background())
+	require.Error(t, err)
+	assert.True(t, actuator.IsPermanent(err))
+	assert.Contains(t, err.Error(), "The resource 'projects/p/zones/z/instanceGroupManagers/api' was not found")
 }
 
 func TestClassifyNonAPIErrors(t *testing.T) {
@@ -232,18 +248,12 @@ func TestFailedOperationIsClassified(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.code, func(t *testing.T) {
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Content-Type", "application/json")
-				if r.Method == http.MethodGet {
-					_, _ = fmt.Fprint(w, `{"name":"web","targetSize":4}`)
-					return
+			s, _, svc := fake(t, "zones/z", 4, gcptest.Config{Fault: func(call gcptest.Call) *gcptest.Fault {
+				if call.Method.ID == "compute.instanceGroupManagers.resize" {
+					return &gcptest.Fault{OperationError: c.code, Message: "refused by test"}
 				}
-				_, _ = fmt.Fprintf(w, `{"name":"op-9","status":"DONE","error":{"errors":[{"code":%q,"message":"refused by test"}]}}`, c.code)
-			}))
-			t.Cleanup(srv.Close)
-			svc, err := compute.NewService(context.Background(), option.WithEndpoint(srv.URL+"/"),
-				option.WithoutAuthentication(), option.WithHTTPClient(srv.Client()))
-			require.NoError(t, err)
+				return nil
+			}})
 			g, err := NewGroup(svc, Config{Project: "p", Zone: "z", Name: "web"})
 			require.NoError(t, err)
 			err = g.Scale(context.Background(), 50)
@@ -252,24 +262,47 @@ func TestFailedOperationIsClassified(t *testing.T) {
 			var op *OperationError
 			require.ErrorAs(t, err, &op)
 			assert.Equal(t, []string{c.code}, op.Codes)
+			assert.True(t, strings.HasPrefix(op.Operation, "operation-"), op.Operation)
 			assert.Contains(t, err.Error(), "gcp: scale projects/p/zones/z/instanceGroupManagers/web to 50: ")
-			assert.Contains(t, err.Error(), "operation op-9 failed: "+c.code+": refused by test")
+			assert.Contains(t, err.Error(), "operation "+op.Operation+" failed: "+c.code+": refused by test")
+			assert.Equal(t, []int64{50}, resizes(s))
+			st, err := g.Current(context.Background())
+			require.NoError(t, err)
+			assert.Equal(t, 4, st.Desired, "the failed resize changed nothing")
 		})
 	}
 }
 
+// TestOperationThatFailsLaterIsNotSeenByScale: Scale returns once the
+// resize is accepted, so an operation that fails after that (a stockout
+// found while creating) leaves Scale's error nil; the group keeps its size,
+// which is what Current reports.
+func TestOperationThatFailsLaterIsNotSeenByScale(t *testing.T) {
+	_, clk, svc := fake(t, "zones/z", 4, gcptest.Config{Fault: func(call gcptest.Call) *gcptest.Fault {
+		if call.Method.ID == "compute.instanceGroupManagers.resize" {
+			return &gcptest.Fault{OperationError: "ZONE_RESOURCE_POOL_EXHAUSTED", Delayed: true}
+		}
+		return nil
+	}})
+	g, err := NewGroup(svc, Config{Project: "p", Zone: "z", Name: "web"})
+	require.NoError(t, err)
+	require.NoError(t, g.Scale(context.Background(), 9))
+	clk.Add(time.Minute)
+	st, err := g.Current(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, actuator.State{Desired: 4, Ready: 4}, st)
+}
+
 func TestScaleRefusesAGroupWithAnAutoscaler(t *testing.T) {
-	s, svc := newServer(t, "zones/z")
-	s.autoscaler = "https://www.googleapis.com/compute/v1/projects/p/zones/z/autoscalers/web-as"
+	s, _, svc := fake(t, "zones/z", 4, gcptest.Config{})
+	s.SetAutoscaler("zones/z", "web", "https://www.googleapis.com/compute/v1/projects/p/zones/z/autoscalers/web-as")
 	g, err := NewGroup(svc, Config{Project: "p", Zone: "z", Name: "web"})
 	require.NoError(t, err)
 	err = g.Scale(context.Background(), 6)
 	require.ErrorIs(t, err, ErrAutoscalerAttached)
 	assert.True(t, actuator.IsPermanent(err))
 	assert.Contains(t, err.Error(), "autoscalers/web-as")
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	assert.Empty(t, s.resizes)
+	assert.Empty(t, resizes(s))
 }
 
 func TestScaleClampsToTheLimitsAndReportsIt(t *testing.T) {
@@ -284,7 +317,7 @@ func TestScaleClampsToTheLimitsAndReportsIt(t *testing.T) {
 		{Config{}, 5000, 1000, []int64{1000}},       // Compute Engine's zonal limit
 	}
 	for _, c := range cases {
-		s, svc := newServer(t, "zones/z")
+		s, _, svc := fake(t, "zones/z", 4, gcptest.Config{})
 		c.cfg.Project, c.cfg.Zone, c.cfg.Name = "p", "z", "web"
 		g, err := NewGroup(svc, c.cfg)
 		require.NoError(t, err)
@@ -298,9 +331,7 @@ func TestScaleClampsToTheLimitsAndReportsIt(t *testing.T) {
 		assert.Equal(t, c.applied, lim.Applied)
 		assert.Equal(t, c.target, lim.Requested)
 		assert.Contains(t, err.Error(), fmt.Sprintf("target %d limited to %d", c.target, c.applied))
-		s.mu.Lock()
-		assert.Equal(t, c.resizes, s.resizes)
-		s.mu.Unlock()
+		assert.Equal(t, c.resizes, resizes(s))
 	}
 }
 

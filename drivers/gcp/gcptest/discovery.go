@@ -79,7 +79,9 @@ func (e *ConformanceError) Unwrap() error { return ErrNotConformant }
 // Spec is a parsed discovery document: its methods, their parameters and
 // the schemas of their bodies. It is immutable and safe for concurrent use.
 type Spec struct {
-	Revision    string
+	// Revision is the document's revision: "20261106".
+	Revision string
+	// ServicePath is the path the API is served under: "compute/v1/".
 	ServicePath string
 
 	params  map[string]*param // the standard parameters every method takes
@@ -110,9 +112,10 @@ type Method struct {
 	literals int
 }
 
-// Request and Response name the schemas of the method's body and answer;
-// empty for none.
-func (m *Method) Request() string  { return m.request }
+// Request names the schema of the method's request body; empty for none.
+func (m *Method) Request() string { return m.request }
+
+// Response names the schema of the method's answer; empty for none.
 func (m *Method) Response() string { return m.response }
 
 type param struct {

@@ -409,7 +409,10 @@ func TestEveryModelledMethodConforms(t *testing.T) {
 	require.NoError(t, err)
 	calls := []func() error{
 		func() error { _, err := svc.InstanceGroupManagers.Get("test-project", "z", "web").Do(); return err },
-		func() error { _, err := svc.RegionInstanceGroupManagers.Get("test-project", "r", "web").Do(); return err },
+		func() error {
+			_, err := svc.RegionInstanceGroupManagers.Get("test-project", "r", "web").Do()
+			return err
+		},
 		func() error {
 			_, err := svc.InstanceGroupManagers.ListManagedInstances("test-project", "z", "web").Do()
 			return err
