@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -443,4 +444,28 @@ func TestSpecParseErrors(t *testing.T) {
 	require.Error(t, err)
 	_, err = gcptest.ParseSpec([]byte(`{"resources":{}}`))
 	assert.ErrorContains(t, err, "no methods")
+}
+
+// TestSpecCheckRequestDirectly: the validator on its own, for a header the
+// SDK sets and a raw http.Request.
+func TestSpecCheckRequestDirectly(t *testing.T) {
+	spec, err := gcptest.Compute()
+	require.NoError(t, err)
+	req := httptest.NewRequest("POST", "/compute/v1/projects/p/zones/z/instanceGroupManagers/web/resize?size=3&alt=json&prettyPrint=false", nil)
+	call, err := spec.CheckRequest(req, nil)
+	require.NoError(t, err)
+	assert.Equal(t, "compute.instanceGroupManagers.resize", call.Method.ID)
+	assert.Equal(t, map[string]string{"project": "p", "zone": "z", "instanceGroupManager": "web", "size": "3", "alt": "json", "prettyPrint": "false"}, call.Params)
+
+	req.Header.Set("X-Goog-Api-Version", "2019-01-01")
+	_, err = spec.CheckRequest(req, nil)
+	require.ErrorIs(t, err, gcptest.ErrNotConformant)
+	assert.Contains(t, err.Error(), "x-goog-api-version 2019-01-01, the method's is "+call.Method.APIVersion)
+
+	assert.NoError(t, spec.CheckResponse("compute.instanceGroupManagers.get", []byte(`{"name":"web","targetSize":3,"id":"17","fingerprint":"AAE="}`)))
+	err = spec.CheckResponse("compute.instanceGroupManagers.get", []byte(`{"fingerprint":"not base64!"}`))
+	assert.ErrorContains(t, err, `InstanceGroupManager.fingerprint: "not base64!" is not base64`)
+	err = spec.CheckResponse("compute.instanceGroupManagers.get", []byte(`{"id":"-1"}`))
+	assert.ErrorContains(t, err, `InstanceGroupManager.id: "-1" not a uint64`)
+	assert.ErrorContains(t, spec.CheckResponse("compute.nope", nil), "no such method")
 }
