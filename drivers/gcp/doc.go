@@ -10,7 +10,9 @@
 // The driver calls the official google.golang.org/api/compute/v1 client; pass
 // a *compute.Service built with the usual options (default credentials in
 // production; option.WithEndpoint, option.WithoutAuthentication and
-// option.WithHTTPClient against a test server).
+// option.WithHTTPClient against a test server such as gcptest's, a fake
+// whose every request and answer is checked against the Compute discovery
+// document).
 //
 // Scale refuses a group with an autoscaler attached ([ErrAutoscalerAttached])
 // and clamps a target outside Config.MinSize/MaxSize, reporting it with a
