@@ -297,6 +297,7 @@ func TestRequestDrift(t *testing.T) {
 		{"field of the wrong type", "POST", base, `{"name":"web","targetSize":"3"}`, `InstanceGroupManager.targetSize: string "3", want an integer`},
 		{"nested unknown field", "POST", base, `{"name":"web","targetSize":3,"autoHealingPolicies":[{"initialDelay":30}]}`, `InstanceGroupManager.autoHealingPolicies[0]: unknown field "initialDelay"`},
 		{"field required by the method", "POST", base, `{"targetSize":3}`, `field "name" is required by compute.instanceGroupManagers.insert`},
+		{"field against its pattern", "POST", base, `{"name":"Web_1","targetSize":3}`, `InstanceGroupManager.name: "Web_1" does not match the pattern`},
 		{"field outside its enum", "POST", base, `{"name":"web","targetSize":3,"listManagedInstancesResults":"PAGED"}`, "not one of PAGELESS, PAGINATED"},
 		{"not JSON", "POST", base, `{"name":`, "body is not JSON"},
 	}
