@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/shadowscale/shadowscale/internal/defaults"
 )
 
 // Config tunes a Controller. The zero value of each field selects the
@@ -15,7 +17,8 @@ type Config struct {
 	// LeadTime is the provisioning lead time: how long a requested
 	// replica takes to serve. It is the starting point; the Controller
 	// learns the real value from the actuator (the rolling P90 of
-	// request→ready times) unless DisableLeadTimeLearning. Default 10m.
+	// request→ready times) unless DisableLeadTimeLearning. Default 10m;
+	// a negative value selects none (replicas serve as soon as requested).
 	LeadTime time.Duration
 	// DisableLeadTimeLearning keeps LeadTime fixed.
 	DisableLeadTimeLearning bool
@@ -62,9 +65,7 @@ func (c Config) withDefaults() Config {
 	if c.Interval == 0 {
 		c.Interval = time.Minute
 	}
-	if c.LeadTime == 0 {
-		c.LeadTime = 10 * time.Minute
-	}
+	c.LeadTime = defaults.Or(c.LeadTime, 10*time.Minute)
 	if c.Metric == "" {
 		c.Metric = RequestRate
 	}
@@ -105,8 +106,6 @@ func (c Config) Validate() error {
 	switch {
 	case c.Interval <= 0:
 		return fmt.Errorf("shadow: Config.Interval (%s) must be positive", c.Interval)
-	case c.LeadTime < 0:
-		return fmt.Errorf("shadow: Config.LeadTime (%s) must not be negative", c.LeadTime)
 	case !(c.PerReplica > 0) || math.IsInf(c.PerReplica, 0):
 		return fmt.Errorf("shadow: Config.PerReplica (%v) must be a positive number", c.PerReplica)
 	case !(c.TargetUtilization > 0 && c.TargetUtilization <= 1):

@@ -317,6 +317,19 @@ func TestLeadTimeLearned(t *testing.T) {
 	assert.Equal(t, 5, last.LeadSteps, "lead time plus one interval")
 }
 
+func TestNegativeLeadTimeMeansNone(t *testing.T) {
+	now := t0
+	grp := actuatortest.NewGroup(1, 0, func() time.Time { return now })
+	c, err := shadow.New(shadow.Config{PerReplica: 10, LeadTime: -1, DisableLeadTimeLearning: true},
+		shadow.Deps{Source: shadowtest.NewSource(10), Forecaster: &driftForecaster{k: 3, step: time.Minute}, Policy: peakPolicy, Production: grp},
+		shadow.WithLogger(testLogger(&syncBuffer{})))
+	require.NoError(t, err)
+	assert.Equal(t, time.Duration(0), c.LeadTime(), "a negative LeadTime selects none, not the 10m default")
+	r, err := c.Step(context.Background(), now)
+	require.NoError(t, err)
+	assert.Equal(t, 1, r.LeadSteps, "no lead time: the horizon is the next interval")
+}
+
 func TestHistoryBounded(t *testing.T) {
 	now := t0
 	c, err := shadow.New(shadow.Config{PerReplica: 10, HistorySize: 5},
@@ -371,7 +384,6 @@ func TestNewValidates(t *testing.T) {
 		want string
 	}{
 		{"negative interval", shadow.Config{Interval: -time.Second, PerReplica: 1}, deps, nil, "Config.Interval (-1s) must be positive"},
-		{"negative lead", shadow.Config{LeadTime: -time.Minute, PerReplica: 1}, deps, nil, "Config.LeadTime (-1m0s)"},
 		{"no per-replica", shadow.Config{}, deps, nil, "Config.PerReplica (0)"},
 		{"NaN per-replica", shadow.Config{PerReplica: math.NaN()}, deps, nil, "Config.PerReplica (NaN)"},
 		{"target above 1", shadow.Config{PerReplica: 1, TargetUtilization: 1.5}, deps, nil, "Config.TargetUtilization (1.5)"},

@@ -152,6 +152,17 @@ func parse(args []string, stdout io.Writer) (options, error) {
 	if *timeout <= 0 {
 		return options{}, fmt.Errorf("-timeout %s: must be > 0", *timeout)
 	}
+	// The mirror reads a zero as "default": here every count the user
+	// gives is taken literally, so a zero is out of range.
+	if *workers < 1 {
+		return options{}, fmt.Errorf("-workers %d: must be at least 1", *workers)
+	}
+	if *queue < 1 {
+		return options{}, fmt.Errorf("-queue %d: must be at least 1", *queue)
+	}
+	if *maxBody < 1 {
+		return options{}, fmt.Errorf("-max-body %d: must be at least 1", *maxBody)
+	}
 	if *budget <= 0 {
 		return options{}, fmt.Errorf("-memory-budget %d: must be > 0", *budget)
 	}

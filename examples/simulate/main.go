@@ -102,7 +102,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&c.trace, "trace", "", "trace CSV `file` read by package series (timestamp,value or value only); empty: the embedded NASA July 1995 trace")
 	fs.DurationVar(&c.step, "step", time.Minute, "interval between the samples of a trace without timestamps")
 	fs.Float64Var(&c.perReplica, "per-replica", 0, "demand one replica serves at 100% utilization, in (0, 1e15] (default: trace maximum / 40)")
-	fs.DurationVar(&c.readyDelay, "ready-delay", 10*time.Minute, "time from a replica request until it serves")
+	fs.DurationVar(&c.readyDelay, "ready-delay", 10*time.Minute, "time from a replica request until it serves, shorter than the trace; 0: at once")
 	fs.StringVar(&c.policy, "policy", "", "predictive or reactive (empty: both, side by side)")
 	fs.Float64Var(&c.target, "target-utilization", 0.7, "utilization both policies aim for, in (0, 1]")
 	fs.IntVar(&c.min, "min", 1, "minimum replicas")
@@ -253,6 +253,11 @@ func (c *config) run(ctx context.Context, stdout, stderr io.Writer) error {
 	tr, name, err := c.loadTrace()
 	if err != nil {
 		return err
+	}
+	// The forecast horizon is the ready delay: one as long as the trace
+	// would forecast past its end on every pass.
+	if span := time.Duration(tr.Len()) * tr.Step; c.readyDelay >= span {
+		return flagError{fmt.Errorf("-ready-delay %s must be shorter than the trace (%d steps of %s)", c.readyDelay, tr.Len(), tr.Step)}
 	}
 	if c.restartAt >= tr.Len() {
 		return flagError{fmt.Errorf("-restart-at %d: the trace has %d steps", c.restartAt, tr.Len())}

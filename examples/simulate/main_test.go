@@ -192,6 +192,7 @@ func TestBadInput(t *testing.T) {
 		{"backwards", []string{"-trace", write("back.csv", "timestamp,value\n60,1\n0,1\n")}, "line 3: timestamp 1970-01-01T00:00:00Z is not after the previous one"},
 		{"step with timestamps", []string{"-trace", good, "-step", "5m"}, "-step 5m0s: the trace has timestamps with a step of 5m0s"},
 		{"bad scenario", []string{"-trace", good, "-scenario", "x"}, `-scenario "x"`},
+		{"ready delay as long as the trace", []string{"-trace", good, "-ready-delay", "24h"}, "-ready-delay 24h0m0s must be shorter than the trace (288 steps of 5m0s)"},
 		{"bad chart", []string{"-trace", good, "-policy", "reactive", "-per-replica", "100", "-chart", filepath.Join(dir, "c.gif")}, "want a .svg or .png"},
 	}
 	for _, tc := range cases {
@@ -393,4 +394,11 @@ func TestRestartAt(t *testing.T) {
 		assert.Equal(t, 2, bad.code, "%v: %s", args, bad.stderr)
 		assert.Contains(t, bad.stderr, "-restart-at")
 	}
+}
+
+// TestZeroReadyDelayIsNoLeadTime: -ready-delay 0 gives the Controller no
+// lead time, not shadow.Config's 10-minute default.
+func TestZeroReadyDelayIsNoLeadTime(t *testing.T) {
+	assert.Less(t, leadTime(0), time.Duration(0), "a negative LeadTime selects none")
+	assert.Equal(t, 3*time.Minute, leadTime(3*time.Minute))
 }

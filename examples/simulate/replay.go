@@ -262,7 +262,7 @@ func replay(ctx context.Context, tr Trace, o options) (*result, error) {
 			return nil, err
 		}
 		return shadow.New(shadow.Config{
-			Interval: step, LeadTime: o.ReadyDelay, PerReplica: o.PerReplica, TargetUtilization: o.Target,
+			Interval: step, LeadTime: leadTime(o.ReadyDelay), PerReplica: o.PerReplica, TargetUtilization: o.Target,
 			MinReplicas: o.Min, MaxReplicas: o.Max, DisableLeadTimeLearning: true, Level: level(o),
 		}, shadow.Deps{Source: src, Forecaster: fc, Policy: pol, Production: prod}, opts...)
 	}
@@ -375,4 +375,14 @@ func level(o options) float64 {
 		q = policy.DefaultQuantile
 	}
 	return 2*q - 1
+}
+
+// leadTime is the Controller's LeadTime for a ready delay: shadow.Config
+// reads a zero as its 10-minute default, so an instant start is passed as
+// a negative value, which selects none.
+func leadTime(readyDelay time.Duration) time.Duration {
+	if readyDelay == 0 {
+		return -1
+	}
+	return readyDelay
 }
