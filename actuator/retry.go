@@ -52,15 +52,9 @@ func (c RetryConfig) Validate() error {
 }
 
 func (c RetryConfig) withDefaults() RetryConfig {
-	if c.InitialInterval == 0 {
-		c.InitialInterval = 200 * time.Millisecond
-	}
-	if c.MaxInterval == 0 {
-		c.MaxInterval = 5 * time.Second
-	}
-	if c.MaxElapsedTime == 0 {
-		c.MaxElapsedTime = 30 * time.Second
-	}
+	c.InitialInterval = defaults.IfZero(c.InitialInterval, 200*time.Millisecond)
+	c.MaxInterval = defaults.IfZero(c.MaxInterval, 5*time.Second)
+	c.MaxElapsedTime = defaults.IfZero(c.MaxElapsedTime, 30*time.Second)
 	c.MaxRetries = defaults.Or(c.MaxRetries, 4)
 	if c.After == nil {
 		c.After = time.After

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/shadowscale/shadowscale/internal/defaults"
 )
 
 // AnomalyDetector judges each observation against what was expected from the
@@ -89,21 +91,11 @@ func NewBrutlag(f Forecaster, cfg BrutlagConfig) (*Brutlag, error) {
 	if f == nil {
 		return nil, fmt.Errorf("%w: nil Forecaster", ErrInvalidArgument)
 	}
-	if cfg.Period == 0 {
-		cfg.Period = 1
-	}
-	if cfg.Gamma == 0 {
-		cfg.Gamma = 0.1
-	}
-	if cfg.Delta == 0 {
-		cfg.Delta = 3
-	}
-	if cfg.Window == 0 {
-		cfg.Window = 5
-	}
-	if cfg.Threshold == 0 {
-		cfg.Threshold = min(3, cfg.Window)
-	}
+	cfg.Period = defaults.IfZero(cfg.Period, 1)
+	cfg.Gamma = defaults.IfZero(cfg.Gamma, 0.1)
+	cfg.Delta = defaults.IfZero(cfg.Delta, 3)
+	cfg.Window = defaults.IfZero(cfg.Window, 5)
+	cfg.Threshold = defaults.IfZero(cfg.Threshold, min(3, cfg.Window))
 	switch {
 	case cfg.Period < 1:
 		return nil, fmt.Errorf("%w: Period %d must be ≥ 1", ErrInvalidArgument, cfg.Period)

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/shadowscale/shadowscale/internal/mathx"
+
+	"github.com/shadowscale/shadowscale/internal/defaults"
 )
 
 // AutoConfig configures [NewAuto]. The zero value of each field selects its
@@ -151,12 +153,8 @@ func NewAuto(cfg AutoConfig) (*Auto, error) {
 	if cfg.Select == SelectDefault {
 		cfg.Select = defaultSelect
 	}
-	if cfg.Horizon == 0 {
-		cfg.Horizon = 15
-	}
-	if cfg.MaxOrigins == 0 {
-		cfg.MaxOrigins = 200
-	}
+	cfg.Horizon = defaults.IfZero(cfg.Horizon, 15)
+	cfg.MaxOrigins = defaults.IfZero(cfg.MaxOrigins, 200)
 	base := Config{
 		Step: cfg.Step, Window: cfg.Window, RefitEvery: cfg.RefitEvery, MaxGap: cfg.MaxGap,
 		Interval: cfg.Interval, ResidualWindow: cfg.ResidualWindow,
@@ -172,9 +170,7 @@ func NewAuto(cfg AutoConfig) (*Auto, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.ReselectEvery == 0 {
-		cfg.ReselectEvery = valid.Window
-	}
+	cfg.ReselectEvery = defaults.IfZero(cfg.ReselectEvery, valid.Window)
 	a := &autoModel{horizon: cfg.Horizon, window: valid.Window, maxOrigins: cfg.MaxOrigins, periods: cfg.Periods,
 		lambda: 2 / (float64(valid.ResidualWindow) + 1), reselect: int64(cfg.ReselectEvery), method: cfg.Select}
 	add := func(m *Model, err error) error {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/shadowscale/shadowscale/internal/defaults"
 )
 
 // BacktestOptions tunes [Backtest]. The zero value selects the defaults.
@@ -55,12 +57,8 @@ func Backtest(newForecaster func() (Forecaster, error), y []float64, horizon, or
 	if horizon < 1 || origins < 1 {
 		return Accuracy{}, fmt.Errorf("%w: horizon %d and origins %d must be ≥ 1", ErrInvalidArgument, horizon, origins)
 	}
-	if opt.Step == 0 {
-		opt.Step = time.Minute
-	}
-	if opt.Level == 0 {
-		opt.Level = 0.95
-	}
+	opt.Step = defaults.IfZero(opt.Step, time.Minute)
+	opt.Level = defaults.IfZero(opt.Level, 0.95)
 	if opt.Stride <= 0 {
 		opt.Stride = horizon
 	}

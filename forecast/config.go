@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/shadowscale/shadowscale/internal/defaults"
 )
 
 // Seasonality selects how a seasonal component combines with the level.
@@ -165,9 +167,7 @@ func (c Config) validate(k kind) (Config, error) {
 	if c.Step < 0 {
 		return c, fmt.Errorf("%w: Step %s must be positive", ErrInvalidArgument, c.Step)
 	}
-	if c.Step == 0 {
-		c.Step = time.Minute
-	}
+	c.Step = defaults.IfZero(c.Step, time.Minute)
 	seasonal := k == kindSeasonalNaive || k == kindHoltWinters || k == kindDoubleSeasonal
 	if seasonal && c.Period < 2 {
 		return c, fmt.Errorf("%w: %s needs Period ≥ 2, got %d", ErrInvalidArgument, k, c.Period)
@@ -216,12 +216,8 @@ func (c Config) validate(k kind) (Config, error) {
 			c.Window = 1000
 		}
 	}
-	if c.MaxGap == 0 {
-		c.MaxGap = max(2*c.Period2, 2*c.Period, 1440)
-	}
-	if c.ResidualWindow == 0 {
-		c.ResidualWindow = 120
-	}
+	c.MaxGap = defaults.IfZero(c.MaxGap, max(2*c.Period2, 2*c.Period, 1440))
+	c.ResidualWindow = defaults.IfZero(c.ResidualWindow, 120)
 	if c.Interval == IntervalDefault {
 		c.Interval = IntervalEmpirical
 	}

@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/shadowscale/shadowscale/internal/defaults"
 )
 
 // Defaults applied by New to zero-valued Config fields.
@@ -224,42 +226,18 @@ func (c Config) withDefaults() Config {
 	if c.TraceHeaders == nil {
 		c.TraceHeaders = DefaultTraceHeaders
 	}
-	if c.MaxStrata == 0 {
-		c.MaxStrata = DefaultMaxStrata
-	}
-	if c.QueueSize == 0 {
-		c.QueueSize = DefaultQueueSize
-	}
-	if c.Workers == 0 {
-		c.Workers = DefaultWorkers
-	}
-	if c.MaxBodyBytes == 0 {
-		c.MaxBodyBytes = DefaultMaxBodyBytes
-	}
-	if c.MaxResponseBytes == 0 {
-		c.MaxResponseBytes = DefaultMaxResponseBytes
-	}
-	if c.Timeout == 0 {
-		c.Timeout = DefaultTimeout
-	}
-	if c.Window == 0 {
-		c.Window = DefaultWindow
-	}
-	if c.WindowBuckets == 0 {
-		c.WindowBuckets = DefaultWindowBuckets
-	}
-	if c.BreakerFailures == 0 {
-		c.BreakerFailures = DefaultBreakerFailures
-	}
-	if c.BreakerPause == 0 {
-		c.BreakerPause = DefaultBreakerPause
-	}
-	if c.MemoryBudget == 0 {
-		c.MemoryBudget = DefaultMemoryBudget
-	}
-	if c.DrainTimeout == 0 {
-		c.DrainTimeout = DefaultDrainTimeout
-	}
+	c.MaxStrata = defaults.IfZero(c.MaxStrata, DefaultMaxStrata)
+	c.QueueSize = defaults.IfZero(c.QueueSize, DefaultQueueSize)
+	c.Workers = defaults.IfZero(c.Workers, DefaultWorkers)
+	c.MaxBodyBytes = defaults.IfZero(c.MaxBodyBytes, DefaultMaxBodyBytes)
+	c.MaxResponseBytes = defaults.IfZero(c.MaxResponseBytes, DefaultMaxResponseBytes)
+	c.Timeout = defaults.IfZero(c.Timeout, DefaultTimeout)
+	c.Window = defaults.IfZero(c.Window, DefaultWindow)
+	c.WindowBuckets = defaults.IfZero(c.WindowBuckets, DefaultWindowBuckets)
+	c.BreakerFailures = defaults.IfZero(c.BreakerFailures, DefaultBreakerFailures)
+	c.BreakerPause = defaults.IfZero(c.BreakerPause, DefaultBreakerPause)
+	c.MemoryBudget = defaults.IfZero(c.MemoryBudget, DefaultMemoryBudget)
+	c.DrainTimeout = defaults.IfZero(c.DrainTimeout, DefaultDrainTimeout)
 	if c.Burst == 0 && c.MaxRate > 0 {
 		c.Burst = max(1, int(math.Ceil(c.MaxRate)))
 	}

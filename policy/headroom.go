@@ -6,6 +6,8 @@ import (
 
 	"github.com/shadowscale/shadowscale/forecast"
 	"github.com/shadowscale/shadowscale/internal/mathx"
+
+	"github.com/shadowscale/shadowscale/internal/defaults"
 )
 
 // DefaultQuantile is the forecast quantile Headroom provisions for when
@@ -55,9 +57,7 @@ func Headroom(p Policy, cfg HeadroomConfig) (Policy, error) {
 		return nil, err
 	}
 	q := cfg.Quantile
-	if q == 0 {
-		q = DefaultQuantile
-	}
+	q = defaults.IfZero(q, DefaultQuantile)
 	if !(q > 0 && q < 1) {
 		return nil, fmt.Errorf("policy: Headroom: Quantile (%v) must be in (0, 1)", cfg.Quantile)
 	}

@@ -172,12 +172,8 @@ func NewPlanner(cfg PlannerConfig) (*Planner, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if cfg.Quantile == 0 {
-		cfg.Quantile = DefaultQuantile
-	}
-	if cfg.MaxUtilization == 0 {
-		cfg.MaxUtilization = 1
-	}
+	cfg.Quantile = defaults.IfZero(cfg.Quantile, DefaultQuantile)
+	cfg.MaxUtilization = defaults.IfZero(cfg.MaxUtilization, 1)
 	cfg.Tolerance = defaults.Or(cfg.Tolerance, DefaultPlannerConfig().Tolerance)
 	sh, err := NewThreshold(cfg.Shadow)
 	if err != nil {

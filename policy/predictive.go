@@ -126,9 +126,7 @@ func DefaultPredictiveConfig() PredictiveConfig {
 // once per pass. The returned policy is not safe for concurrent use.
 func Predictive(cfg PredictiveConfig) (Policy, error) {
 	d := DefaultPredictiveConfig()
-	if cfg.Quantile == 0 {
-		cfg.Quantile = d.Quantile
-	}
+	cfg.Quantile = defaults.IfZero(cfg.Quantile, d.Quantile)
 	if cfg.Threshold == (ThresholdConfig{}) {
 		cfg.Threshold = d.Threshold
 	}
@@ -143,9 +141,7 @@ func Predictive(cfg PredictiveConfig) (Policy, error) {
 		rule = th
 	case RulePlanner:
 		pc := cfg.Planner
-		if pc.Quantile == 0 {
-			pc.Quantile = cfg.Quantile
-		}
+		pc.Quantile = defaults.IfZero(pc.Quantile, cfg.Quantile)
 		if pc.Shadow == (ThresholdConfig{}) {
 			pc.Shadow = cfg.Threshold
 		}

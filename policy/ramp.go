@@ -6,6 +6,8 @@ import (
 
 	"github.com/shadowscale/shadowscale/forecast"
 	"github.com/shadowscale/shadowscale/internal/mathx"
+
+	"github.com/shadowscale/shadowscale/internal/defaults"
 )
 
 // RampConfig configures Ramp.
@@ -31,12 +33,8 @@ func Ramp(p Policy, cfg RampConfig) (Policy, error) {
 	if err := needPolicy("Ramp", "p", p); err != nil {
 		return nil, err
 	}
-	if cfg.Window == 0 {
-		cfg.Window = 10
-	}
-	if cfg.MinRise == 0 {
-		cfg.MinRise = 0.1
-	}
+	cfg.Window = defaults.IfZero(cfg.Window, 10)
+	cfg.MinRise = defaults.IfZero(cfg.MinRise, 0.1)
 	if cfg.Window < 3 {
 		return nil, fmt.Errorf("policy: Ramp: Window (%d) must be at least 3", cfg.Window)
 	}

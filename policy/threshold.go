@@ -72,19 +72,11 @@ func (c ThresholdConfig) withDefaults() ThresholdConfig {
 	d := DefaultThresholdConfig()
 	c.LatencyThreshold = defaults.Or(c.LatencyThreshold, d.LatencyThreshold)
 	c.ErrorRateThreshold = defaults.Or(c.ErrorRateThreshold, d.ErrorRateThreshold)
-	if c.ScaleFactor == 0 {
-		c.ScaleFactor = d.ScaleFactor
-	}
-	if c.CapacityThreshold == 0 {
-		c.CapacityThreshold = d.CapacityThreshold
-	}
+	c.ScaleFactor = defaults.IfZero(c.ScaleFactor, d.ScaleFactor)
+	c.CapacityThreshold = defaults.IfZero(c.CapacityThreshold, d.CapacityThreshold)
 	c.DownscaleThreshold = defaults.Or(c.DownscaleThreshold, d.DownscaleThreshold)
-	if c.MinShadowLoadRatio == 0 {
-		c.MinShadowLoadRatio = d.MinShadowLoadRatio
-	}
-	if c.MaxShadowLoadRatio == 0 {
-		c.MaxShadowLoadRatio = d.MaxShadowLoadRatio
-	}
+	c.MinShadowLoadRatio = defaults.IfZero(c.MinShadowLoadRatio, d.MinShadowLoadRatio)
+	c.MaxShadowLoadRatio = defaults.IfZero(c.MaxShadowLoadRatio, d.MaxShadowLoadRatio)
 	if c.Unit == "" {
 		c.Unit = d.Unit
 	}
@@ -298,9 +290,7 @@ func (t *Threshold) shadowRule(s Shadow) (bool, string) {
 		return false, ""
 	}
 	ratio := s.LoadRatio
-	if ratio == 0 {
-		ratio = 1
-	}
+	ratio = defaults.IfZero(ratio, 1)
 	if !(ratio >= t.cfg.MinShadowLoadRatio && ratio <= t.cfg.MaxShadowLoadRatio) {
 		return false, ""
 	}

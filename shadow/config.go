@@ -62,42 +62,28 @@ type Config struct {
 }
 
 func (c Config) withDefaults() Config {
-	if c.Interval == 0 {
-		c.Interval = time.Minute
-	}
+	c.Interval = defaults.IfZero(c.Interval, time.Minute)
 	c.LeadTime = defaults.Or(c.LeadTime, 10*time.Minute)
 	if c.Metric == "" {
 		c.Metric = RequestRate
 	}
-	if c.TargetUtilization == 0 {
-		c.TargetUtilization = 0.7
-	}
+	c.TargetUtilization = defaults.IfZero(c.TargetUtilization, 0.7)
 	if c.MinReplicas == 0 && c.MaxReplicas == 0 {
 		c.MinReplicas, c.MaxReplicas = 1, 100
 	} else if c.MaxReplicas == 0 {
 		c.MaxReplicas = max(100, c.MinReplicas)
 	}
-	if c.HistorySize == 0 {
-		c.HistorySize = 10080
-	}
-	if c.Level == 0 {
-		c.Level = 0.95
-	}
+	c.HistorySize = defaults.IfZero(c.HistorySize, 10080)
+	c.Level = defaults.IfZero(c.Level, 0.95)
 	if c.RefitEvery == 0 && c.Interval > 0 {
 		c.RefitEvery = max(1, int(24*time.Hour/c.Interval))
 	}
-	if c.ShadowStaleAfter == 0 {
-		c.ShadowStaleAfter = 3 * c.Interval
-	}
+	c.ShadowStaleAfter = defaults.IfZero(c.ShadowStaleAfter, 3*c.Interval)
 	if c.CallTimeout == 0 {
 		c.CallTimeout = c.Interval / 2
 	}
-	if c.DrainTimeout == 0 {
-		c.DrainTimeout = c.Interval
-	}
-	if c.ActuationFailureAlert == 0 {
-		c.ActuationFailureAlert = 3
-	}
+	c.DrainTimeout = defaults.IfZero(c.DrainTimeout, c.Interval)
+	c.ActuationFailureAlert = defaults.IfZero(c.ActuationFailureAlert, 3)
 	return c
 }
 

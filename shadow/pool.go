@@ -78,37 +78,17 @@ type PoolConfig struct {
 }
 
 func (p PoolConfig) withDefaults(perReplica, target float64) PoolConfig {
-	if p.ProbeUtilization == 0 {
-		p.ProbeUtilization = min(target, 0.7)
-	}
-	if p.Scale == 0 {
-		p.Scale = 0.05
-	}
-	if p.MinReplicas == 0 {
-		p.MinReplicas = 1
-	}
-	if p.MaxReplicas == 0 {
-		p.MaxReplicas = max(10, p.MinReplicas)
-	}
-	if p.MaxStepUp == 0 {
-		p.MaxStepUp = 1
-	}
-	if p.MinHistory == 0 {
-		p.MinHistory = 30
-	}
-	if p.MaxForecastError == 0 {
-		p.MaxForecastError = 0.5
-	}
+	p.ProbeUtilization = defaults.IfZero(p.ProbeUtilization, min(target, 0.7))
+	p.Scale = defaults.IfZero(p.Scale, 0.05)
+	p.MinReplicas = defaults.IfZero(p.MinReplicas, 1)
+	p.MaxReplicas = defaults.IfZero(p.MaxReplicas, max(10, p.MinReplicas))
+	p.MaxStepUp = defaults.IfZero(p.MaxStepUp, 1)
+	p.MinHistory = defaults.IfZero(p.MinHistory, 30)
+	p.MaxForecastError = defaults.IfZero(p.MaxForecastError, 0.5)
 	p.MinLoad = defaults.Or(p.MinLoad, 0.5*perReplica)
-	if p.ProvisionAfter == 0 {
-		p.ProvisionAfter = 3
-	}
-	if p.DeprovisionAfter == 0 {
-		p.DeprovisionAfter = 10
-	}
-	if p.DivergenceFactor == 0 {
-		p.DivergenceFactor = 2
-	}
+	p.ProvisionAfter = defaults.IfZero(p.ProvisionAfter, 3)
+	p.DeprovisionAfter = defaults.IfZero(p.DeprovisionAfter, 10)
+	p.DivergenceFactor = defaults.IfZero(p.DivergenceFactor, 2)
 	return p
 }
 

@@ -6,6 +6,8 @@ import (
 	"math"
 	"net/http"
 	"time"
+
+	"github.com/shadowscale/shadowscale/internal/defaults"
 )
 
 // Defaults a zero Config field takes.
@@ -116,12 +118,8 @@ func (c StepsConfig) withDefaults() StepsConfig {
 	} else {
 		c.Weights = append([]float64(nil), c.Weights...)
 	}
-	if c.Dwell == 0 {
-		c.Dwell = DefaultDwell
-	}
-	if c.MaxFailures == 0 {
-		c.MaxFailures = DefaultMaxFailures
-	}
+	c.Dwell = defaults.IfZero(c.Dwell, DefaultDwell)
+	c.MaxFailures = defaults.IfZero(c.MaxFailures, DefaultMaxFailures)
 	return c
 }
 

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/benbjohnson/clock"
+
+	"github.com/shadowscale/shadowscale/internal/defaults"
 )
 
 // InFlightDrainer is a Drainer over a Router: Drain marks n backends
@@ -168,9 +170,7 @@ func NewHealthDrainer(cfg HealthDrainerConfig, opts ...Option) (*HealthDrainer, 
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if cfg.Interval == 0 {
-		cfg.Interval = DefaultPollInterval
-	}
+	cfg.Interval = defaults.IfZero(cfg.Interval, DefaultPollInterval)
 	o := newOptions(opts)
 	ins, err := newDrainInstruments(o.meterProvider, "health")
 	if err != nil {

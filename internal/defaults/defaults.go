@@ -20,3 +20,13 @@ func Or[T Number](v, def T) T {
 	}
 	return v
 }
+
+// IfZero returns def when v is zero and v otherwise, for fields whose zero
+// selects a default and whose negative values are left for validation to
+// report.
+func IfZero[T Number](v, def T) T {
+	if v == 0 {
+		return def
+	}
+	return v
+}
