@@ -319,19 +319,21 @@ func (c Config) Validate() error {
 	if c.BreakerFailures < -1 {
 		return invalid("BreakerFailures %d must be >= -1 (-1 disables the breaker)", c.BreakerFailures)
 	}
+	// Durations are named with their unit ("Timeout -1s"), counts as numbers.
 	checks := []struct {
 		name string
-		v    int64
+		neg  bool
+		v    any
 	}{
-		{"Burst", int64(c.Burst)}, {"MaxStrata", int64(c.MaxStrata)}, {"QueueSize", int64(c.QueueSize)},
-		{"Workers", int64(c.Workers)}, {"MaxBodyBytes", c.MaxBodyBytes},
-		{"MaxResponseBytes", c.MaxResponseBytes}, {"Timeout", int64(c.Timeout)},
-		{"Window", int64(c.Window)}, {"BreakerPause", int64(c.BreakerPause)}, {"WindowBuckets", int64(c.WindowBuckets)},
-		{"MemoryBudget", c.MemoryBudget},
+		{"Burst", c.Burst < 0, c.Burst}, {"MaxStrata", c.MaxStrata < 0, c.MaxStrata}, {"QueueSize", c.QueueSize < 0, c.QueueSize},
+		{"Workers", c.Workers < 0, c.Workers}, {"MaxBodyBytes", c.MaxBodyBytes < 0, c.MaxBodyBytes},
+		{"MaxResponseBytes", c.MaxResponseBytes < 0, c.MaxResponseBytes}, {"Timeout", c.Timeout < 0, c.Timeout},
+		{"Window", c.Window < 0, c.Window}, {"BreakerPause", c.BreakerPause < 0, c.BreakerPause}, {"WindowBuckets", c.WindowBuckets < 0, c.WindowBuckets},
+		{"MemoryBudget", c.MemoryBudget < 0, c.MemoryBudget},
 	}
 	for _, ch := range checks {
-		if ch.v < 0 {
-			return invalid("%s %d must be >= 0", ch.name, ch.v)
+		if ch.neg {
+			return invalid("%s %v must be >= 0", ch.name, ch.v)
 		}
 	}
 	if c.Window > 0 && c.WindowBuckets > 0 && c.Window/time.Duration(c.WindowBuckets) <= 0 {

@@ -101,13 +101,12 @@ func newRawShadow(t *testing.T, serve func(c net.Conn)) *rawShadow {
 
 func (s *rawShadow) url() string { return "http://" + s.ln.Addr().String() }
 
-// TestDirectConnRetriesWhenShadowClosedIdleConn: a shadow that closes
-// every connection after one answer, without saying so, makes each reused
-// connection fail before any answer; an idempotent copy is sent again on a
-// new connection and arrives.
-func TestDirectConnRetriesWhenShadowClosedIdleConn(t *testing.T) {
-	var served atomic.Int64
-	shadow := newRawShadow(t, func(c net.Conn) {
+// newOneAnswerShadow starts a rawShadow that answers one request per
+// connection and then closes it without saying so; served counts the
+// requests answered.
+func newOneAnswerShadow(t *testing.T) (shadow *rawShadow, served *atomic.Int64) {
+	served = new(atomic.Int64)
+	shadow = newRawShadow(t, func(c net.Conn) {
 		req, err := http.ReadRequest(bufio.NewReader(c))
 		if err != nil {
 			return
@@ -116,6 +115,15 @@ func TestDirectConnRetriesWhenShadowClosedIdleConn(t *testing.T) {
 		served.Add(1)
 		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
 	})
+	return shadow, served
+}
+
+// TestDirectConnRetriesWhenShadowClosedIdleConn: a shadow that closes
+// every connection after one answer, without saying so, makes each reused
+// connection fail before any answer; an idempotent copy is sent again on a
+// new connection and arrives.
+func TestDirectConnRetriesWhenShadowClosedIdleConn(t *testing.T) {
+	shadow, served := newOneAnswerShadow(t)
 	cfg := baseConfig(shadow.url())
 	cfg.Workers = 1
 	tee := newTee(t, cfg)
@@ -136,16 +144,7 @@ func TestDirectConnRetriesWhenShadowClosedIdleConn(t *testing.T) {
 // TestDirectConnNotRetriedForPost: a POST copy that meets a connection the
 // shadow closed is counted as a transport error, never sent twice.
 func TestDirectConnNotRetriedForPost(t *testing.T) {
-	var served atomic.Int64
-	shadow := newRawShadow(t, func(c net.Conn) {
-		req, err := http.ReadRequest(bufio.NewReader(c))
-		if err != nil {
-			return
-		}
-		_, _ = io.Copy(io.Discard, req.Body)
-		served.Add(1)
-		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-	})
+	shadow, served := newOneAnswerShadow(t)
 	cfg := baseConfig(shadow.url())
 	cfg.Workers = 1
 	cfg.Methods = []string{http.MethodPost}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -35,6 +37,18 @@ func newTee(t *testing.T, cfg Config, opts ...Option) *Tee {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = tee.Close(context.Background()) })
 	return tee
+}
+
+// newFront serves tee's reverse proxy to primaryURL until the test ends.
+func newFront(t *testing.T, tee *Tee, primaryURL string) *httptest.Server {
+	t.Helper()
+	pu, err := url.Parse(primaryURL)
+	require.NoError(t, err)
+	proxy, err := tee.ReverseProxy(pu)
+	require.NoError(t, err)
+	front := httptest.NewServer(proxy)
+	t.Cleanup(front.Close)
+	return front
 }
 
 // drain waits until every copy taken so far is sent or dropped, then

@@ -40,8 +40,10 @@ func TestConfigValidateNamesField(t *testing.T) {
 		{"route fraction", func(c *Config) { c.Routes = []Route{{PathPrefix: "/", Fraction: -1}} }, "Routes[0].Fraction -1"},
 		{"rate", func(c *Config) { c.MaxRate = -2 }, "MaxRate -2"},
 		{"workers", func(c *Config) { c.Workers = -1 }, "Workers -1"},
-		{"timeout", func(c *Config) { c.Timeout = -time.Second }, "Timeout -1000000000"},
+		{"timeout", func(c *Config) { c.Timeout = -time.Second }, "Timeout -1s must be >= 0"},
 		{"breaker", func(c *Config) { c.BreakerFailures = -2 }, "BreakerFailures -2"},
+		{"pause", func(c *Config) { c.BreakerPause = -time.Minute }, "BreakerPause -1m0s must be >= 0"},
+		{"queue", func(c *Config) { c.QueueSize = -3 }, "QueueSize -3 must be >= 0"},
 		{"window", func(c *Config) { c.Window = 5; c.WindowBuckets = 10 }, "Window 5ns is too short"},
 	}
 	for _, tc := range cases {
@@ -249,11 +251,7 @@ func TestSlowAndDeadShadowsDoNotHurtPrimary(t *testing.T) {
 	cfg.QueueSize = 4
 	cfg.Timeout = 5 * time.Second
 	tee := newTee(t, cfg)
-	pu, _ := url.Parse(primary.URL)
-	proxy, err := tee.ReverseProxy(pu)
-	require.NoError(t, err)
-	front := httptest.NewServer(proxy)
-	defer front.Close()
+	front := newFront(t, tee, primary.URL)
 
 	const clients, perClient = 8, 50
 	var wg sync.WaitGroup
@@ -464,11 +462,7 @@ func TestConcurrentLoadIsRaceFree(t *testing.T) {
 	cfg.Compare = true
 	cfg.Fraction = 0.5
 	tee := newTee(t, cfg)
-	pu, _ := url.Parse(primary.URL)
-	proxy, err := tee.ReverseProxy(pu)
-	require.NoError(t, err)
-	front := httptest.NewServer(proxy)
-	defer front.Close()
+	front := newFront(t, tee, primary.URL)
 
 	stop := make(chan struct{})
 	var bg sync.WaitGroup
