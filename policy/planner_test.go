@@ -173,15 +173,22 @@ func TestPlannerReleasesOnlyAfterTheNeedStayedAwayForSettle(t *testing.T) {
 	assert.Contains(t, d.Reason, "scale down to 6")
 }
 
-func TestPlannerMinLifetime(t *testing.T) {
-	p := mustPlanner(t, policy.PlannerConfig{Boot: time.Minute, Settle: time.Minute, MinLifetime: 30 * time.Minute})
-	step := func(s, current int, load float64) policy.Decision {
+// flatStepper decides with p at s seconds, with current replicas and a
+// one-step flat forecast of load.
+func flatStepper(t *testing.T, p policy.Policy) func(s, current int, load float64) policy.Decision {
+	return func(s, current int, load float64) policy.Decision {
+		t.Helper()
 		in := input(s, current, load)
 		in.Forecast = flat(s, 1, 0.01, load)
 		d, err := p.Decide(in)
 		require.NoError(t, err)
 		return d
 	}
+}
+
+func TestPlannerMinLifetime(t *testing.T) {
+	p := mustPlanner(t, policy.PlannerConfig{Boot: time.Minute, Settle: time.Minute, MinLifetime: 30 * time.Minute})
+	step := flatStepper(t, p)
 	require.Equal(t, 20, step(0, 10, 1400).Target)
 	// Ten replicas were started at 0 s; the load falls at once.
 	d := step(60, 20, 100)
@@ -196,13 +203,7 @@ func TestPlannerMinLifetime(t *testing.T) {
 
 func TestPlannerMinScaleDownInterval(t *testing.T) {
 	p := mustPlanner(t, policy.PlannerConfig{Boot: time.Minute, Settle: time.Minute, MinScaleDownInterval: 10 * time.Minute})
-	step := func(s, current int, load float64) policy.Decision {
-		in := input(s, current, load)
-		in.Forecast = flat(s, 1, 0.01, load)
-		d, err := p.Decide(in)
-		require.NoError(t, err)
-		return d
-	}
+	step := flatStepper(t, p)
 	assert.Equal(t, 15, step(0, 20, 1000).Target)
 	d := step(60, 15, 300) // the count fell after the pass at 0 s
 	assert.Equal(t, 15, d.Target, d.Reason)

@@ -77,19 +77,27 @@ func drive(t testing.TB, p policy.Policy, from, to, current int) ([]int, int) {
 	return out, current
 }
 
+// interrupted drives one policy of mk over passes [0, n) for the targets
+// it wants, and a second one over [0, k), returned with its last count:
+// the predecessor of a restart at pass k.
+func interrupted(t *testing.T, mk func() (policy.Policy, error), k, n int) (want []int, b policy.Policy, current int) {
+	t.Helper()
+	a, err := mk()
+	require.NoError(t, err)
+	want, _ = drive(t, a, 0, n, 10)
+	b, err = mk()
+	require.NoError(t, err)
+	_, current = drive(t, b, 0, k, 10)
+	return want, b, current
+}
+
 // A policy restored from the state its predecessor saved decides, pass for
 // pass, as the predecessor would have.
 func TestStateRestoresDecisions(t *testing.T) {
 	const n, k = 400, 160
 	for name, mk := range stacks {
 		t.Run(name, func(t *testing.T) {
-			a, err := mk()
-			require.NoError(t, err)
-			want, _ := drive(t, a, 0, n, 10)
-
-			b, err := mk()
-			require.NoError(t, err)
-			_, current := drive(t, b, 0, k, 10)
+			want, b, current := interrupted(t, mk, k, n)
 			data, err := b.(policy.Stateful).MarshalState()
 			require.NoError(t, err)
 
@@ -110,12 +118,7 @@ func TestStateRestoresDecisions(t *testing.T) {
 func TestStateMatters(t *testing.T) {
 	const n, k = 400, 160
 	mk := stacks["cooldown-ratelimit-stabilize-bounds"]
-	a, err := mk()
-	require.NoError(t, err)
-	want, _ := drive(t, a, 0, n, 10)
-	b, err := mk()
-	require.NoError(t, err)
-	_, current := drive(t, b, 0, k, 10)
+	want, _, current := interrupted(t, mk, k, n)
 	c, err := mk()
 	require.NoError(t, err)
 	fresh, _ := drive(t, c, k, n, current)

@@ -113,6 +113,21 @@ func newMeter() (*sdkmetric.ManualReader, *sdkmetric.MeterProvider) {
 // counter sums the int64 counter name for points whose attribute key has val.
 func counter(t *testing.T, r *sdkmetric.ManualReader, name, key, val string) int64 {
 	t.Helper()
+	return sumPoints(t, r, name, func(p metricdata.DataPoint[int64]) bool {
+		v, ok := p.Attributes.Value(attribute.Key(key))
+		return ok && v.AsString() == val
+	})
+}
+
+// total sums every point of the int64 counter name.
+func total(t *testing.T, r *sdkmetric.ManualReader, name string) int64 {
+	t.Helper()
+	return sumPoints(t, r, name, func(metricdata.DataPoint[int64]) bool { return true })
+}
+
+// sumPoints sums the points of the int64 counter name that keep accepts.
+func sumPoints(t *testing.T, r *sdkmetric.ManualReader, name string, keep func(metricdata.DataPoint[int64]) bool) int64 {
+	t.Helper()
 	var rm metricdata.ResourceMetrics
 	require.NoError(t, r.Collect(context.Background(), &rm))
 	var n int64
@@ -124,7 +139,7 @@ func counter(t *testing.T, r *sdkmetric.ManualReader, name, key, val string) int
 			sum, ok := m.Data.(metricdata.Sum[int64])
 			require.True(t, ok, "%s is %T", name, m.Data)
 			for _, p := range sum.DataPoints {
-				if v, ok := p.Attributes.Value(attribute.Key(key)); ok && v.AsString() == val {
+				if keep(p) {
 					n += p.Value
 				}
 			}

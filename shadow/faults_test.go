@@ -13,7 +13,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 
@@ -161,24 +160,6 @@ func (d *countingDrainer) Undrain(_ context.Context, n int) (int, error) {
 	defer d.mu.Unlock()
 	d.undrained += n
 	return n, nil
-}
-
-// total sums every point of the int64 counter name.
-func total(t *testing.T, r *sdkmetric.ManualReader, name string) int64 {
-	t.Helper()
-	var rm metricdata.ResourceMetrics
-	require.NoError(t, r.Collect(context.Background(), &rm))
-	var n int64
-	for _, sm := range rm.ScopeMetrics {
-		for _, m := range sm.Metrics {
-			if s, ok := m.Data.(metricdata.Sum[int64]); ok && m.Name == name {
-				for _, p := range s.DataPoints {
-					n += p.Value
-				}
-			}
-		}
-	}
-	return n
 }
 
 // TestFaultWeek runs a week of one-minute passes of the default Predictive
