@@ -158,9 +158,9 @@ func (f *headerFilter) keep(k string) bool {
 }
 
 // filter returns the copy's headers from the client's: credentials,
-// hop-by-hop, trace, forwarding and X-Shadow-* headers removed, the rest
-// cloned into scratch (or one allocation of values if it is too short)
-// with extra spare slots, returned in spare. The map has room for extra +
+// hop-by-hop, trace, forwarding and the Tee's own X-Shadow-* headers
+// removed, the rest cloned into scratch (or one allocation of values if it
+// is too short) with extra spare slots, returned in spare. The map has room for extra +
 // laneHeaders more entries. It also returns the client's W3C traceparent
 // if it was valid, so that the copy can link to it.
 func (f *headerFilter) filter(in http.Header, extra int, scratch []string) (out http.Header, traceparent string, spare []string) {
