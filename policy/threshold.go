@@ -283,14 +283,14 @@ func (t *Threshold) shadowHeld(in Input) (bool, string) {
 	return false, ""
 }
 
-// shadowRule reports whether the normalized shadow signal breaches a
-// threshold, and the numbers.
+// shadowRule reports whether the shadow signal, taken as it is when the
+// shadows ran near their planned load, breaches a threshold, and the
+// numbers.
 func (t *Threshold) shadowRule(s Shadow) (bool, string) {
 	if !s.Valid {
 		return false, ""
 	}
-	ratio := s.LoadRatio
-	ratio = defaults.IfZero(ratio, 1)
+	ratio := defaults.IfZero(s.LoadRatio, 1)
 	if !(ratio >= t.cfg.MinShadowLoadRatio && ratio <= t.cfg.MaxShadowLoadRatio) {
 		return false, ""
 	}

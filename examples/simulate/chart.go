@@ -107,6 +107,11 @@ func drawReplayWindow(path, name string, tr Trace, runs []*result, lo, hi, mark 
 	top.Y.Label.Text = "load per step"
 	top.Legend.Top = true
 	top.Legend.Left = true
+	entries := 0
+	addLegend := func(name string, th ...plot.Thumbnailer) {
+		top.Legend.Add(name, th...)
+		entries++
+	}
 
 	var pred *result
 	for _, r := range runs {
@@ -114,16 +119,17 @@ func drawReplayWindow(path, name string, tr Trace, runs []*result, lo, hi, mark 
 			pred = r
 		}
 	}
+	var band *plotter.Line // drawn over the capacity lines, which mostly cover it
 	if pred != nil {
 		upper := bucketMax(lo, hi, pts, hours, func(i int) float64 { return pred.Rows[i].Upper })
-		band, err := plotter.NewLine(upper)
-		if err != nil {
+		var err error
+		if band, err = plotter.NewLine(upper); err != nil {
 			return err
 		}
-		band.Color = color.RGBA{R: 0xbb, G: 0xbb, B: 0xbb, A: 0xff}
+		band.Color = color.RGBA{R: 0xe6, G: 0x9f, B: 0x00, A: 0xff} // orange: no stack uses it
+		band.Width = vg.Points(0.8)
 		band.Dashes = []vg.Length{vg.Points(2), vg.Points(2)}
-		top.Add(band)
-		top.Legend.Add("forecast upper bound (1 step)", band)
+		addLegend("forecast upper bound (1 step)", band)
 	}
 	dem, err := plotter.NewLine(bucketMax(lo, hi, pts, hours, func(i int) float64 { return tr.Values[i] }))
 	if err != nil {
@@ -131,7 +137,7 @@ func drawReplayWindow(path, name string, tr Trace, runs []*result, lo, hi, mark 
 	}
 	dem.Color = grey
 	top.Add(dem)
-	top.Legend.Add("demand", dem)
+	addLegend("demand", dem)
 	// Runs without shadows last, dashed: they coincide with the run with
 	// shadows until the shadows see something.
 	order := make([]*result, 0, len(runs))
@@ -158,7 +164,7 @@ func drawReplayWindow(path, name string, tr Trace, runs []*result, lo, hi, mark 
 			l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
 		}
 		top.Add(l)
-		top.Legend.Add(fmt.Sprintf("ready capacity, %s (under %.2f%%, cap %.2f)", r.Opts.Label, 100*r.Summary.UnderEffective, r.Summary.CapacityRatio), l)
+		addLegend(fmt.Sprintf("ready capacity, %s (under %.2f%%, cap %.2f)", r.Opts.Label, 100*r.Summary.UnderEffective, r.Summary.CapacityRatio), l)
 		var ev plotter.XYs
 		for i := lo; i < hi; i++ {
 			if i > 0 && r.Rows[i].Desired > r.Rows[i-1].Desired {
@@ -177,6 +183,12 @@ func drawReplayWindow(path, name string, tr Trace, runs []*result, lo, hi, mark 
 		}
 	}
 
+	if band != nil {
+		top.Add(band)
+	}
+	// The legend's lines sit above the data.
+	top.Y.Max *= 1 + 0.06*float64(entries+1)
+
 	if mark >= lo && mark < hi {
 		// After every line, so that it spans the whole height.
 		m, err := plotter.NewLine(plotter.XYs{{X: hours(mark), Y: top.Y.Min}, {X: hours(mark), Y: top.Y.Max}})
@@ -187,13 +199,14 @@ func drawReplayWindow(path, name string, tr Trace, runs []*result, lo, hi, mark 
 		m.Width = vg.Points(1)
 		m.Dashes = []vg.Length{vg.Points(1), vg.Points(2)}
 		top.Add(m)
-		top.Legend.Add(fmt.Sprintf("capacity regression from %s", tr.Times[mark].Format("01-02 15:04")), m)
+		addLegend(fmt.Sprintf("capacity regression from %s", tr.Times[mark].Format("01-02 15:04")), m)
 	}
 
 	bottom := plot.New()
 	bottom.X.Label.Text = "hours"
 	bottom.Y.Label.Text = "shadow replicas"
 	bottom.Y.Min = 0
+	bottom.X.Min, bottom.X.Max = top.X.Min, top.X.Max
 	for _, r := range runs {
 		if !r.Opts.Shadows || r.Opts.Policy != "predictive" {
 			continue
@@ -210,6 +223,15 @@ func drawReplayWindow(path, name string, tr Trace, runs []*result, lo, hi, mark 
 
 // drawFrontier draws both policies' trade-off curves.
 func drawFrontier(path, name string, reac, pred []point, perfectCap float64) error {
+	p, err := frontierPlot(name, reac, pred, perfectCap)
+	if err != nil {
+		return err
+	}
+	return save(path, 8*vg.Inch, 5.5*vg.Inch, [][]*plot.Plot{{p}}, []float64{1})
+}
+
+// frontierPlot is the plot drawFrontier saves.
+func frontierPlot(name string, reac, pred []point, perfectCap float64) (*plot.Plot, error) {
 	p := plot.New()
 	p.Title.Text = "trade-off: " + filepath.Base(name)
 	p.X.Label.Text = "capacity ratio (Σ ready × C / Σ demand)"
@@ -226,29 +248,24 @@ func drawFrontier(path, name string, reac, pred []point, perfectCap float64) err
 		}
 		l, sc, err := plotter.NewLinePoints(xy)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		l.Color, sc.Color = s.color, s.color
 		p.Add(l, sc)
 		p.Legend.Add(s.name, l, sc)
 	}
-	// Zoom on the predictive curve's neighbourhood: far to the right both
-	// curves sit at zero, far up only the reactive one climbs.
-	maxCap, maxUnder := perfectCap, 0.0
-	for _, q := range pred {
-		maxCap, maxUnder = math.Max(maxCap, q.Cap), math.Max(maxUnder, 100*q.Under)
-	}
-	p.X.Min, p.X.Max = perfectCap-0.05*(maxCap-perfectCap), perfectCap+1.3*(maxCap-perfectCap)
-	p.Y.Min, p.Y.Max = 0, math.Max(0.5, 3*maxUnder)
+	// Every point of both curves is shown: a zoom on the predictive curve
+	// clipped the reactive one's cheapest and most generous targets.
+	p.Y.Min = 0
 	pf, err := plotter.NewScatter(plotter.XYs{{X: perfectCap, Y: 0}})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	pf.GlyphStyle.Shape = draw.BoxGlyph{}
 	pf.GlyphStyle.Color = grey
 	p.Add(pf)
 	p.Legend.Add("perfect foresight", pf)
-	return save(path, 8*vg.Inch, 5.5*vg.Inch, [][]*plot.Plot{{p}}, []float64{1})
+	return p, nil
 }
 
 // save renders rows of plots, with relative heights, to SVG or PNG by the
@@ -265,12 +282,24 @@ func save(path string, w, h vg.Length, rows [][]*plot.Plot, heights []float64) e
 		return fmt.Errorf("-chart %s: want a .svg or .png file", path)
 	}
 	dc := draw.New(canvas)
-	y := dc.Max.Y
-	for i, row := range rows {
-		rh := vg.Length(heights[i]) * (dc.Max.Y - dc.Min.Y)
-		sub := draw.Canvas{Canvas: dc.Canvas, Rectangle: vg.Rectangle{Min: vg.Point{X: dc.Min.X, Y: y - rh}, Max: vg.Point{X: dc.Max.X, Y: y}}}
-		row[0].Draw(sub)
-		y -= rh
+	for i, sub := range layout(dc, rows, heights) {
+		rows[i][0].Draw(sub)
 	}
 	return writeFile(path, canvas)
+}
+
+// layout stacks rows of one plot each in dc, with relative heights.
+// plot.Align lines the panels' data areas up (their Y axes differ in
+// width); its horizontal extents are kept, the heights are ours.
+func layout(dc draw.Canvas, rows [][]*plot.Plot, heights []float64) []draw.Canvas {
+	aligned := plot.Align(rows, draw.Tiles{Rows: len(rows), Cols: 1}, dc)
+	out := make([]draw.Canvas, len(rows))
+	y := dc.Max.Y
+	for i := range rows {
+		rh := vg.Length(heights[i]) * (dc.Max.Y - dc.Min.Y)
+		x := aligned[i][0].Rectangle
+		out[i] = draw.Canvas{Canvas: dc.Canvas, Rectangle: vg.Rectangle{Min: vg.Point{X: x.Min.X, Y: y - rh}, Max: vg.Point{X: x.Max.X, Y: y}}}
+		y -= rh
+	}
+	return out
 }
