@@ -11,16 +11,25 @@ import (
 	"github.com/shadowscale/shadowscale/policy"
 )
 
+// hpaFirstPass returns a default HPA after its first pass over load with
+// two replicas, the pass's input and its decision.
+func hpaFirstPass(t *testing.T, load float64) (policy.Policy, policy.Input, policy.Decision) {
+	t.Helper()
+	h, err := policy.NewHPA(policy.DefaultHPAConfig())
+	require.NoError(t, err)
+	t0 := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	in := policy.Input{Now: t0, Current: 2, Ready: 2, Load: load, LoadValid: true, PerReplica: 10, TargetUtilization: 0.7, Min: 1, Max: 100}
+	first, err := h.Decide(in)
+	require.NoError(t, err)
+	return h, in, first
+}
+
 // A change that is not carried out (a dry run, a refused actuation) must not
 // count in the HPA's rate limits: the next decision from the same observed
 // state is the same.
 func TestHPAUnappliedChangeLeavesNoTrace(t *testing.T) {
-	h, err := policy.NewHPA(policy.DefaultHPAConfig())
-	require.NoError(t, err)
-	t0 := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
-	in := policy.Input{Now: t0, Current: 2, Ready: 2, Load: 42, LoadValid: true, PerReplica: 10, TargetUtilization: 0.7, Min: 1, Max: 100}
-	first, err := h.Decide(in)
-	require.NoError(t, err)
+	h, in, first := hpaFirstPass(t, 42)
+	t0 := in.Now
 	require.Equal(t, policy.ScaleUp, first.Action)
 	in.Now = t0.Add(time.Minute) // Current still 2: the change did not happen
 	second, err := h.Decide(in)
@@ -32,12 +41,8 @@ func TestHPAUnappliedChangeLeavesNoTrace(t *testing.T) {
 // A carried-out change does count: within the 15 s period the HPA's default
 // rate limit (+4 pods or +100%) measures from the count before it.
 func TestHPAAppliedChangeCounts(t *testing.T) {
-	h, err := policy.NewHPA(policy.DefaultHPAConfig())
-	require.NoError(t, err)
-	t0 := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
-	in := policy.Input{Now: t0, Current: 2, Ready: 2, Load: 420, LoadValid: true, PerReplica: 10, TargetUtilization: 0.7, Min: 1, Max: 100}
-	first, err := h.Decide(in)
-	require.NoError(t, err)
+	h, in, first := hpaFirstPass(t, 420)
+	t0 := in.Now
 	require.Equal(t, 6, first.Target, first.Reason) // max(2+4, 2×2)
 	in.Now, in.Current = t0.Add(5*time.Second), first.Target
 	second, err := h.Decide(in)
