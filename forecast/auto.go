@@ -10,6 +10,8 @@ import (
 	"github.com/shadowscale/shadowscale/internal/mathx"
 
 	"github.com/shadowscale/shadowscale/internal/defaults"
+
+	"github.com/shadowscale/shadowscale/internal/enum"
 )
 
 // AutoConfig configures [NewAuto]. The zero value of each field selects its
@@ -76,19 +78,10 @@ const (
 
 // String returns "default", "backtest", "aicc" or "combined".
 func (m SelectMethod) String() string {
-	switch m {
-	case SelectDefault:
-		return "default"
-	case SelectBacktest:
-		return "backtest"
-	case SelectAICc:
-		return "aicc"
-	case SelectCombined:
-		return "combined"
-	default:
-		return fmt.Sprintf("unknown selection method: %d", int(m))
-	}
+	return enum.Name(m, "selection method", selectMethodNames)
 }
+
+var selectMethodNames = []string{SelectDefault: "default", SelectBacktest: "backtest", SelectAICc: "aicc", SelectCombined: "combined"}
 
 // Auto selects, at every fit, the model with the lowest rolling-origin
 // backtest MASE on the history among the candidates, and forecasts with it

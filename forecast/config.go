@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/shadowscale/shadowscale/internal/defaults"
+
+	"github.com/shadowscale/shadowscale/internal/enum"
 )
 
 // Seasonality selects how a seasonal component combines with the level.
@@ -21,15 +23,10 @@ const (
 
 // String returns "additive" or "multiplicative".
 func (s Seasonality) String() string {
-	switch s {
-	case Additive:
-		return "additive"
-	case Multiplicative:
-		return "multiplicative"
-	default:
-		return fmt.Sprintf("unknown seasonality: %d", int(s))
-	}
+	return enum.Name(s, "seasonality", seasonalityNames)
 }
+
+var seasonalityNames = []string{Additive: "additive", Multiplicative: "multiplicative"}
 
 // Trend selects the trend component of Holt-Winters models.
 type Trend int
@@ -45,17 +42,10 @@ const (
 
 // String returns "additive", "damped" or "none".
 func (t Trend) String() string {
-	switch t {
-	case TrendAdditive:
-		return "additive"
-	case TrendDamped:
-		return "damped"
-	case TrendNone:
-		return "none"
-	default:
-		return fmt.Sprintf("unknown trend: %d", int(t))
-	}
+	return enum.Name(t, "trend", trendNames)
 }
+
+var trendNames = []string{TrendAdditive: "additive", TrendDamped: "damped", TrendNone: "none"}
 
 // IntervalMethod selects how prediction intervals are computed.
 type IntervalMethod int
@@ -74,17 +64,10 @@ const (
 
 // String returns "default", "normal" or "empirical".
 func (m IntervalMethod) String() string {
-	switch m {
-	case IntervalDefault:
-		return "default"
-	case IntervalNormal:
-		return "normal"
-	case IntervalEmpirical:
-		return "empirical"
-	default:
-		return fmt.Sprintf("unknown interval method: %d", int(m))
-	}
+	return enum.Name(m, "interval method", intervalMethodNames)
 }
+
+var intervalMethodNames = []string{IntervalDefault: "default", IntervalNormal: "normal", IntervalEmpirical: "empirical"}
 
 // Config configures the single models (Holt-Winters, double-seasonal
 // Holt-Winters and the baselines). The zero value of every field except

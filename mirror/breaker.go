@@ -1,11 +1,12 @@
 package mirror
 
 import (
-	"fmt"
 	"math"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/shadowscale/shadowscale/internal/enum"
 )
 
 // BreakerState is the state of a shadow's circuit breaker.
@@ -25,10 +26,7 @@ var breakerNames = [...]string{"closed", "open", "half-open"}
 
 // String returns "closed", "open" or "half-open".
 func (s BreakerState) String() string {
-	if s >= 0 && int(s) < len(breakerNames) {
-		return breakerNames[s]
-	}
-	return fmt.Sprintf("unknown breaker state: %d", int(s))
+	return enum.Name(s, "breaker state", breakerNames[:])
 }
 
 // breaker is one shadow's circuit breaker. Each state change starts a new

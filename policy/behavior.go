@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/shadowscale/shadowscale/internal/mathx"
+
+	"github.com/shadowscale/shadowscale/internal/enum"
 )
 
 // PolicyKind is the unit of a ScalingPolicy's Value.
@@ -23,14 +25,10 @@ const (
 
 // String returns the kind's name.
 func (k PolicyKind) String() string {
-	switch k {
-	case Pods:
-		return "pods"
-	case Percent:
-		return "percent"
-	}
-	return fmt.Sprintf("unknown policy kind: %d", int(k))
+	return enum.Name(k, "policy kind", policyKindNames)
 }
+
+var policyKindNames = []string{Pods: "pods", Percent: "percent"}
 
 // ScalingPolicy limits how much the replica count may change within a
 // sliding Period, like one entry of HPA's behavior.scaleUp.policies.
@@ -58,16 +56,10 @@ const (
 
 // String returns the selection's name as HPA spells it.
 func (s Select) String() string {
-	switch s {
-	case SelectMax:
-		return "Max"
-	case SelectMin:
-		return "Min"
-	case SelectDisabled:
-		return "Disabled"
-	}
-	return fmt.Sprintf("unknown select policy: %d", int(s))
+	return enum.Name(s, "select policy", selectNames)
 }
+
+var selectNames = []string{SelectMax: "Max", SelectMin: "Min", SelectDisabled: "Disabled"}
 
 // RateRules limit the rate of change in one direction.
 type RateRules struct {

@@ -3,6 +3,8 @@ package policy
 import (
 	"fmt"
 	"math"
+
+	"github.com/shadowscale/shadowscale/internal/enum"
 )
 
 // Breach is what happens when a policy asks for more than Input.Max (AWS
@@ -20,14 +22,10 @@ const (
 
 // String returns the behavior's name.
 func (b Breach) String() string {
-	switch b {
-	case HonorMax:
-		return "honor_max"
-	case IncreaseMax:
-		return "increase_max"
-	}
-	return fmt.Sprintf("unknown breach behavior: %d", int(b))
+	return enum.Name(b, "breach behavior", breachNames)
 }
+
+var breachNames = []string{HonorMax: "honor_max", IncreaseMax: "increase_max"}
 
 // MaxCapacityConfig configures MaxCapacity.
 type MaxCapacityConfig struct {

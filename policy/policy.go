@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/shadowscale/shadowscale/forecast"
+
+	"github.com/shadowscale/shadowscale/internal/enum"
 )
 
 // Policy turns the Controller's view of production into a scaling Decision.
@@ -84,16 +86,10 @@ const (
 
 // String returns the action's name.
 func (a Action) String() string {
-	switch a {
-	case NoChange:
-		return "no_change"
-	case ScaleUp:
-		return "scale_up"
-	case ScaleDown:
-		return "scale_down"
-	}
-	return fmt.Sprintf("unknown action: %d", int(a))
+	return enum.Name(a, "action", actionNames)
 }
+
+var actionNames = []string{NoChange: "no_change", ScaleUp: "scale_up", ScaleDown: "scale_down"}
 
 // Decision is a policy's answer: the action, the target replicas and why.
 type Decision struct {

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/shadowscale/shadowscale/internal/defaults"
+
+	"github.com/shadowscale/shadowscale/internal/enum"
 )
 
 // Rule selects the forecast rule at the heart of Predictive.
@@ -27,14 +29,10 @@ const (
 
 // String returns the rule's name.
 func (r Rule) String() string {
-	switch r {
-	case RulePlanner:
-		return "planner"
-	case RuleThreshold:
-		return "threshold"
-	}
-	return fmt.Sprintf("unknown rule: %d", int(r))
+	return enum.Name(r, "rule", ruleNames)
 }
+
+var ruleNames = []string{RulePlanner: "planner", RuleThreshold: "threshold"}
 
 // PredictiveConfig configures Predictive. The zero value of each field
 // selects the default documented on it, so PredictiveConfig{} is

@@ -1,8 +1,9 @@
 package shadow
 
 import (
-	"fmt"
 	"time"
+
+	"github.com/shadowscale/shadowscale/internal/enum"
 )
 
 // AlertKind classifies alerts.
@@ -28,18 +29,10 @@ const (
 
 // String returns the kind's name.
 func (k AlertKind) String() string {
-	switch k {
-	case AlertAnomaly:
-		return "anomaly"
-	case AlertShadowDivergence:
-		return "shadow_divergence"
-	case AlertActuationFailures:
-		return "actuation_failures"
-	case AlertSuspectSample:
-		return "suspect_sample"
-	}
-	return fmt.Sprintf("unknown alert: %d", int(k))
+	return enum.Name(k, "alert", alertKindNames)
 }
+
+var alertKindNames = []string{AlertAnomaly: "anomaly", AlertShadowDivergence: "shadow_divergence", AlertActuationFailures: "actuation_failures", AlertSuspectSample: "suspect_sample"}
 
 // Alert is raised by a pass that saw something an operator should know.
 type Alert struct {

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/shadowscale/shadowscale/internal/defaults"
+
+	"github.com/shadowscale/shadowscale/internal/enum"
 )
 
 // Defaults a zero Config field takes.
@@ -137,15 +139,10 @@ const (
 
 // String returns the name of b.
 func (b Balance) String() string {
-	switch b {
-	case SmoothRoundRobin:
-		return "smooth-round-robin"
-	case WeightedRandom:
-		return "weighted-random"
-	default:
-		return fmt.Sprintf("unknown balance: %d", int(b))
-	}
+	return enum.Name(b, "balance", balanceNames)
 }
+
+var balanceNames = []string{SmoothRoundRobin: "smooth-round-robin", WeightedRandom: "weighted-random"}
 
 // RouterConfig configures a Router. The zero value is valid.
 type RouterConfig struct {
