@@ -66,6 +66,10 @@ type BrutlagConfig struct {
 // Controller's forecaster and detector: Observe runs Detect and keeps the
 // verdict for [Brutlag.Last]. No observation is flagged until the
 // forecaster forecasts and every seasonal position has a deviation.
+//
+// Brutlag implements [Stateful] when its forecaster does: the deviations,
+// the alarm window and the last verdict are saved with the forecaster's
+// own state.
 type Brutlag struct {
 	f     Forecaster
 	cfg   BrutlagConfig
@@ -79,6 +83,9 @@ type Brutlag struct {
 	step  time.Duration
 	start bool
 	last  Anomaly
+	// refill: restored by UnmarshalState, and no observation after the
+	// last one the state had judged has come yet.
+	refill bool
 }
 
 var (
@@ -120,6 +127,13 @@ func NewBrutlag(f Forecaster, cfg BrutlagConfig) (*Brutlag, error) {
 func (b *Brutlag) Detect(t time.Time, v float64) (Anomaly, error) {
 	if err := checkValue(v); err != nil {
 		return Anomaly{}, err
+	}
+	if b.refill {
+		if !t.After(b.last.Time) {
+			// History taken back after a restore (see UnmarshalState).
+			return Anomaly{Time: t, Value: v, Reason: "history before the restored state: not judged"}, b.f.Observe(t, v)
+		}
+		b.refill = false
 	}
 	a := Anomaly{Time: t, Value: v, Reason: "warming up"}
 	k := 1
