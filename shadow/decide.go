@@ -349,7 +349,10 @@ func (s *state) backfillSpan(now time.Time) span {
 // After a restore it takes the whole window: values up to the saving pass
 // refill the history and go to the forecasters (a restored one puts them
 // into its window only, see forecast.Stateful), not to the restored
-// robust statistics; a restored forecaster is not refitted. A failed read
+// robust statistics; a restored forecaster is not refitted. The anomaly
+// detector is fed Config.Metric's values as its forecaster is (a restored
+// forecast.Brutlag puts the values it had seen into its forecaster's
+// window only), and raises no alert for them. A failed read
 // is not retried: a restored forecaster then keeps its fit until its
 // window has grown back.
 func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
@@ -370,6 +373,12 @@ func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
 		return
 	}
 	s.backfilled = true
+	var detErr error
+	defer func() {
+		if detErr != nil {
+			v.fail("anomaly", fmt.Errorf("backfill: %w", detErr))
+		}
+	}()
 	last := s.lastGrid
 	if refill {
 		last = time.Time{}
@@ -395,6 +404,13 @@ func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
 			}
 			fed++
 			if i == 0 {
+				if s.detector != nil {
+					// The detector learns the history too; what it
+					// finds in the past raises no alert.
+					if _, err := safeDetect(s.detector, ob.Time, x); err != nil && detErr == nil {
+						detErr = err
+					}
+				}
 				if s.hist.n == 0 || ob.Time.After(s.hist.lastTime()) {
 					s.hist.add(Observation{Time: ob.Time, Value: x})
 					if old {

@@ -23,7 +23,8 @@ import (
 
 // restartable builds the Controller of the restart tests: Auto on a daily
 // cycle, the predictive stack with a scale-down stabilization window (so
-// that the policy keeps state worth saving) and lead-time learning on.
+// that the policy keeps state worth saving), lead-time learning on and a
+// Brutlag anomaly detector over a Holt-Winters forecaster of its own.
 func restartable(t *testing.T, src shadow.MetricsSource, grp *actuatortest.Group, opts ...shadow.Option) *shadow.Controller {
 	t.Helper()
 	fc, err := forecast.NewAuto(forecast.AutoConfig{Step: 5 * time.Minute, Periods: forecast.SeasonalPeriods(5 * time.Minute)})
@@ -32,21 +33,42 @@ func restartable(t *testing.T, src shadow.MetricsSource, grp *actuatortest.Group
 	cfg.ScaleDownStabilization = 30 * time.Minute
 	pol, err := policy.Predictive(cfg)
 	require.NoError(t, err)
-	opts = append(opts, shadow.WithLogger(testLogger(&syncBuffer{})))
+	opts = append([]shadow.Option{shadow.WithAnomalyDetector(newDetector(t)), shadow.WithLogger(testLogger(&syncBuffer{}))}, opts...)
 	c, err := shadow.New(shadow.Config{Interval: 5 * time.Minute, PerReplica: 10, MaxReplicas: 60},
 		shadow.Deps{Source: src, Forecaster: fc, Policy: pol, Production: grp}, opts...)
 	require.NoError(t, err)
 	return c
 }
 
+// newDetector is a Brutlag detector over a daily Holt-Winters model.
+func newDetector(t *testing.T) *forecast.Brutlag {
+	t.Helper()
+	hw, err := forecast.NewHoltWinters(forecast.Config{Step: 5 * time.Minute, Period: 288, Trend: forecast.TrendNone, RefitEvery: 100})
+	require.NoError(t, err)
+	d, err := forecast.NewBrutlag(hw, forecast.BrutlagConfig{Window: 3, Threshold: 2})
+	require.NoError(t, err)
+	return d
+}
+
+// bursty is daily with bursts of two passes every 53 passes from pass
+// 600 on: anomalies, not suspect samples.
+func bursty(at time.Time) map[shadow.Metric]float64 {
+	m := daily(at)
+	if i := int(at.Sub(t0) / (5 * time.Minute)); i > 600 && i%53 < 2 {
+		m[shadow.RequestRate] += 45
+	}
+	return m
+}
+
 // A Controller stopped after a seeded random pass (and after the pass
 // before a daily refit) and restarted from its snapshot and the source's
 // history decides, pass for pass, exactly as the uninterrupted one: the
-// same plans, decisions, forecasts and lead time; on its first pass it
-// forecasts with the fitted seasonal model.
+// same plans, decisions, forecasts, alerts (its anomaly detector's
+// included) and lead time; on its first pass it forecasts with the fitted
+// seasonal model.
 func TestRestartEquivalence(t *testing.T) {
 	const n = 3*288 + 60
-	series := &shadowtest.Series{Fn: daily, Start: t0}
+	series := &shadowtest.Series{Fn: bursty, Start: t0}
 	var now time.Time
 	clock := func() time.Time { return now }
 	at := func(i int) time.Time { return t0.Add(time.Duration(i) * 5 * time.Minute) }
@@ -60,6 +82,16 @@ func TestRestartEquivalence(t *testing.T) {
 		require.NoError(t, err, "pass %d", i)
 		want = append(want, r)
 	}
+
+	anomalies := 0
+	for _, r := range want[2*288+40:] {
+		for _, a := range r.Alerts {
+			if a.Kind == shadow.AlertAnomaly {
+				anomalies++
+			}
+		}
+	}
+	require.Positive(t, anomalies, "the detector raises alerts after the restart points")
 
 	random := 2*288 + 40 + rand.New(rand.NewPCG(10, 1)).IntN(n-2*288-60)
 	for _, k := range []int{random, 3*288 - 1} {
@@ -94,6 +126,7 @@ func TestRestartEquivalence(t *testing.T) {
 					require.InDelta(t, w.Forecast.Upper[j], r.Forecast.Upper[j], 1e-9, "pass %d step %d", i, j)
 				}
 				require.Equal(t, w.LeadSteps, r.LeadSteps, "pass %d", i)
+				require.Equal(t, w.Alerts, r.Alerts, "pass %d", i)
 			}
 			assert.Equal(t, a.LeadTime(), c.LeadTime())
 			assert.Equal(t, a.History()[len(a.History())-288:], c.History()[len(c.History())-288:])
@@ -343,4 +376,60 @@ func TestRestartCountsSavedHistory(t *testing.T) {
 	require.True(t, r.Restored)
 	assert.NotContains(t, r.Pool.Reason, "history", "13 observations seen, not 1")
 	assert.Len(t, c.History(), 1, "the values themselves are not in the snapshot")
+}
+
+// A restart keeps what the anomaly detector learned before the history
+// window: with a window of 120 passes and a detector that had judged 400,
+// the restarted Controller raises exactly the alerts of the uninterrupted
+// one, pass for pass.
+func TestRestartKeepsAnomalyDetector(t *testing.T) {
+	const n, k = 700, 400
+	hourly := func(at time.Time) map[shadow.Metric]float64 {
+		i := int(at.Sub(t0) / (5 * time.Minute))
+		v := 100 + 30*math.Sin(2*math.Pi*float64(i)/12) + 3*math.Sin(float64(i)*0.37)
+		if i > 200 && i%41 < 2 {
+			v += 25 + float64(i%7)
+		}
+		return map[shadow.Metric]float64{shadow.RequestRate: v}
+	}
+	series := &shadowtest.Series{Fn: hourly, Start: t0}
+	var now time.Time
+	clock := func() time.Time { return now }
+	at := func(i int) time.Time { return t0.Add(time.Duration(i) * 5 * time.Minute) }
+	build := func(grp *actuatortest.Group, opts ...shadow.Option) *shadow.Controller {
+		hw, err := forecast.NewHoltWinters(forecast.Config{Step: 5 * time.Minute, Period: 12, Trend: forecast.TrendNone, Window: 96, RefitEvery: 48})
+		require.NoError(t, err)
+		det, err := forecast.NewBrutlag(hw, forecast.BrutlagConfig{Period: 12, Window: 3, Threshold: 2})
+		require.NoError(t, err)
+		opts = append(opts, shadow.WithAnomalyDetector(det), shadow.WithLogger(testLogger(&syncBuffer{})))
+		c, err := shadow.New(shadow.Config{Interval: 5 * time.Minute, PerReplica: 10, MaxReplicas: 60, HistorySize: 120},
+			shadow.Deps{Source: series, Forecaster: &driftForecaster{k: 5, step: 5 * time.Minute}, Policy: peakPolicy, Production: grp}, opts...)
+		require.NoError(t, err)
+		return c
+	}
+	alerts := func(c *shadow.Controller, from, to int) [][]shadow.Alert {
+		var out [][]shadow.Alert
+		for i := from; i < to; i++ {
+			now = at(i)
+			r, err := c.Step(context.Background(), now)
+			require.NoError(t, err, "pass %d", i)
+			out = append(out, r.Alerts)
+		}
+		return out
+	}
+	want := alerts(build(actuatortest.NewGroup(10, 10*time.Minute, clock)), 0, n)
+	anomalies := 0
+	for _, as := range want[k:] {
+		for _, a := range as {
+			if a.Kind == shadow.AlertAnomaly {
+				anomalies++
+			}
+		}
+	}
+	require.Positive(t, anomalies)
+	store := &memStore{}
+	grp := actuatortest.NewGroup(10, 10*time.Minute, clock)
+	alerts(build(grp, shadow.WithStateStore(store, "checkout")), 0, k)
+	got := alerts(build(grp, shadow.WithStateStore(store, "checkout")), k, n)
+	assert.Equal(t, want[k:], got)
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
@@ -40,8 +41,16 @@ var ErrNoSnapshot = errors.New("shadow: no snapshot")
 // Controller logs it, counts it and starts clean.
 var ErrBadSnapshot = errors.New("shadow: unusable snapshot")
 
-// snapshotVersion is the schema version of the snapshot payload.
-const snapshotVersion = 2
+// snapshotVersion is the schema version of the snapshot payload. Version
+// 1 held the lead time, the robust statistics and the pool's state;
+// version 2 added the pass bookkeeping, samples awaiting confirmation,
+// the pool's fraction and the forecasters' and the policy's states;
+// version 3 the anomaly detector's state. A snapshot of an older version
+// is upgraded when it is read (see upgrade); a newer one is refused.
+const snapshotVersion = 3
+
+// oldestSnapshot is the oldest schema version that is still read.
+const oldestSnapshot = 1
 
 // snapshotMagic starts every encoded snapshot.
 const snapshotMagic = "shadowscale-snapshot"
@@ -74,6 +83,14 @@ type snapshot struct {
 	// forecaster without forecast.Stateful); Policy the policy's.
 	Forecasters [][]byte        `json:"forecasters,omitempty"`
 	Policy      json.RawMessage `json:"policy,omitempty"`
+	// Detector holds the anomaly detector's state (version 3), when it
+	// implements forecast.Stateful.
+	Detector []byte `json:"anomaly_detector,omitempty"`
+
+	// from is the schema version the snapshot was read in, when older
+	// than snapshotVersion: what that version did not save is not
+	// reported missing.
+	from int
 }
 
 type prodSnapshot struct {
@@ -142,8 +159,8 @@ func decodeSnapshot(data []byte) (snapshot, error) {
 	if _, err := fmt.Sscanf(string(head), snapshotMagic+" v%d sha256=%s", &version, &sum); err != nil {
 		return s, bad("header %.60q is not a snapshot header", head)
 	}
-	if version != snapshotVersion {
-		return s, bad("schema version %d, this Controller reads %d", version, snapshotVersion)
+	if version < oldestSnapshot || version > snapshotVersion {
+		return s, bad("schema version %d, this Controller reads %d to %d", version, oldestSnapshot, snapshotVersion)
 	}
 	got := sha256.Sum256(payload)
 	if hex.EncodeToString(got[:]) != sum {
@@ -152,10 +169,35 @@ func decodeSnapshot(data []byte) (snapshot, error) {
 	if err := json.Unmarshal(payload, &s); err != nil {
 		return s, bad("payload: %v", err)
 	}
-	if s.Version != snapshotVersion {
-		return s, bad("payload version %d, want %d", s.Version, snapshotVersion)
+	if s.Version != version {
+		return s, bad("payload version %d, header version %d", s.Version, version)
 	}
-	return s, nil
+	return upgrade(s), nil
+}
+
+// upgrade brings a snapshot of an older schema version to the current one,
+// one version at a time, and records the version it was read in.
+func upgrade(s snapshot) snapshot {
+	if s.Version == snapshotVersion {
+		return s
+	}
+	s.from = s.Version
+	if s.Version == 1 {
+		// Version 1 knew neither the pass bookkeeping nor the plug-ins'
+		// states: the saving pass was observed at its grid time, and each
+		// forecaster starts clean. The count of values seen is unknown
+		// (0: the restored history counts what is read back after the
+		// saving pass), and so is the pool's fraction (none is sent
+		// again; the pool sets its own).
+		s.PassT = s.SavedAt.Add(s.Offset)
+		s.LastGrid = s.PassT
+		s.Forecasters = make([][]byte, len(s.Metrics))
+		s.Version = 2
+	}
+	// Version 2 → 3: the anomaly detector's state was not saved; the
+	// detector starts clean.
+	s.Version = 3
+	return s
 }
 
 // FileStore is a StateStore in one file. Save writes a temporary file in
@@ -264,6 +306,14 @@ func (s *state) snapshot(service string, now time.Time) (snapshot, error) {
 			out.Policy = b
 		}
 	}
+	if st, ok := s.detector.(forecast.Stateful); ok {
+		b, err := safeMarshal("anomaly detector", st.MarshalState)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("anomaly detector left out: %w", err))
+		} else {
+			out.Detector = b
+		}
+	}
 	if p := s.pool; p != nil {
 		out.Pool = &poolSnapshot{Active: p.active, Want: p.want, Unwanted: p.unwanted, Baseline: p.baseline, Trig: p.trig, Fraction: p.fraction}
 		for i := range s.mirrored.n {
@@ -344,7 +394,7 @@ func (s *state) restore(sn snapshot, service string, now time.Time) (parts []err
 		st, ok := m.fc.(forecast.Stateful)
 		switch {
 		case len(raw) == 0:
-			if ok {
+			if ok && (sn.from == 0 || sn.from >= 2) {
 				parts = append(parts, bad("no forecaster state for %s: its forecaster starts clean", m.Metric))
 			}
 		case !ok:
@@ -358,10 +408,30 @@ func (s *state) restore(sn snapshot, service string, now time.Time) (parts []err
 		}
 	}
 	if st, ok := s.policy.(policy.Stateful); ok {
-		if len(sn.Policy) == 0 {
-			parts = append(parts, bad("no policy state: the policy starts clean"))
-		} else if err := safeUnmarshal("policy", st.UnmarshalState, sn.Policy); err != nil {
-			parts = append(parts, bad("the policy starts clean: %v", err))
+		switch {
+		case len(sn.Policy) == 0:
+			if sn.from == 0 || sn.from >= 2 {
+				parts = append(parts, bad("no policy state: the policy starts clean"))
+			}
+		default:
+			if err := safeUnmarshal("policy", st.UnmarshalState, sn.Policy); err != nil {
+				parts = append(parts, bad("the policy starts clean: %v", err))
+			}
+		}
+	}
+	st, ok := s.detector.(forecast.Stateful)
+	switch {
+	case len(sn.Detector) == 0:
+		if ok && sn.from == 0 {
+			parts = append(parts, bad("no anomaly detector state: the detector starts clean"))
+		}
+	case s.detector == nil:
+		parts = append(parts, bad("anomaly detector state, but no detector is configured: ignored"))
+	case !ok:
+		parts = append(parts, bad("anomaly detector state, but detector %s keeps none: ignored", name(s.detector)))
+	default:
+		if err := safeUnmarshal("anomaly detector", st.UnmarshalState, sn.Detector); err != nil {
+			parts = append(parts, bad("the anomaly detector starts clean: %v", err))
 		}
 	}
 
@@ -405,8 +475,9 @@ func (s *state) restore(sn snapshot, service string, now time.Time) (parts []err
 		s.pool.active, s.pool.want, s.pool.unwanted = p.Active, p.Want, p.Unwanted
 		s.pool.baseline, s.pool.trig = p.Baseline, p.Trig
 		// The fraction in force is sent to the mirror again on the first
-		// pass: the mirror may have restarted too.
-		s.pool.fraction, s.resendFraction = p.Fraction, true
+		// pass: the mirror may have restarted too. Version 1 did not
+		// save it.
+		s.pool.fraction, s.resendFraction = p.Fraction, sn.from != 1
 		for _, v := range sn.Mirrored {
 			s.mirrored.push(v)
 		}
@@ -435,8 +506,23 @@ func (c *Controller) loadState(ctx context.Context, now time.Time, rep *Report) 
 	if err != nil {
 		return []error{err}
 	}
+	if sn.from != 0 {
+		c.log.LogAttrs(ctx, slog.LevelInfo, "snapshot upgraded", slog.Int("from_version", sn.from), slog.Int("to_version", snapshotVersion),
+			slog.String("starts_clean", upgradeLosses(sn.from)))
+	}
 	rep.Restored = true
 	return parts
+}
+
+// upgradeLosses says what a snapshot of version from did not save.
+func upgradeLosses(from int) string {
+	switch from {
+	case 1:
+		return "forecasters, policy, anomaly detector, pass count, pool fraction"
+	case 2:
+		return "anomaly detector"
+	}
+	return "nothing"
 }
 
 // saveState saves the state after a pass, under CallTimeout.

@@ -1,0 +1,76 @@
+package shadow
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/shadowscale/shadowscale/forecast"
+	"github.com/shadowscale/shadowscale/policy"
+)
+
+// FuzzDecodeSnapshot: no snapshot, however mangled, makes decoding or
+// restoring panic; a refused one wraps ErrBadSnapshot, and one whose
+// restore fails changes nothing. The seeds are a version 2 snapshot, its
+// upgrade saved as version 3 with an anomaly detector's state, and a
+// version 1 frame.
+func FuzzDecodeSnapshot(f *testing.F) {
+	v2, err := os.ReadFile("testdata/snapshot-v2")
+	require.NoError(f, err)
+	f.Add(v2)
+	sn, err := decodeSnapshot(v2)
+	require.NoError(f, err)
+	s := fuzzState(f)
+	at := sn.SavedAt.Add(5 * time.Minute)
+	_, err = s.restore(sn, "checkout", at)
+	require.NoError(f, err)
+	v3, err := s.snapshot("checkout", sn.SavedAt)
+	require.NoError(f, err)
+	require.NotEmpty(f, v3.Detector)
+	b, err := encodeSnapshot(v3)
+	require.NoError(f, err)
+	f.Add(b)
+	v1 := []byte(`{"version":1,"service":"checkout","saved_at":"2026-01-07T02:25:00Z","metrics":[{"metric":"request_rate","recent":[1,2]}]}`)
+	sum := sha256.Sum256(v1)
+	frame := append([]byte("shadowscale-snapshot v1 sha256="+hex.EncodeToString(sum[:])+"\n"), v1...)
+	up, err := decodeSnapshot(frame)
+	require.NoError(f, err)
+	require.Equal(f, 1, up.from)
+	f.Add(frame)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		sn, err := decodeSnapshot(data)
+		if err != nil {
+			require.ErrorIs(t, err, ErrBadSnapshot)
+			return
+		}
+		s := fuzzState(t)
+		if _, err := s.restore(sn, "checkout", at); err != nil {
+			require.ErrorIs(t, err, ErrBadSnapshot)
+			require.False(t, s.refill, "nothing restored")
+			return
+		}
+		_, _ = s.snapshot("checkout", at)
+	})
+}
+
+// fuzzState is the state of restartable's Controller (shadow_test).
+func fuzzState(t testing.TB) *state {
+	fc, err := forecast.NewAuto(forecast.AutoConfig{Step: 5 * time.Minute, Periods: forecast.SeasonalPeriods(5 * time.Minute)})
+	require.NoError(t, err)
+	cfg := policy.DefaultPredictiveConfig()
+	cfg.ScaleDownStabilization = 30 * time.Minute
+	pol, err := policy.Predictive(cfg)
+	require.NoError(t, err)
+	hw, err := forecast.NewHoltWinters(forecast.Config{Step: 5 * time.Minute, Period: 288, Trend: forecast.TrendNone, RefitEvery: 100})
+	require.NoError(t, err)
+	det, err := forecast.NewBrutlag(hw, forecast.BrutlagConfig{Window: 3, Threshold: 2})
+	require.NoError(t, err)
+	c := Config{Interval: 5 * time.Minute, PerReplica: 10, MaxReplicas: 60}.withDefaults()
+	s := newState(c, Deps{Forecaster: fc, Policy: pol}, nil)
+	s.detector = det
+	return s
+}

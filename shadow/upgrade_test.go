@@ -1,0 +1,123 @@
+package shadow_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/shadowscale/shadowscale/actuator/actuatortest"
+	"github.com/shadowscale/shadowscale/shadow"
+	"github.com/shadowscale/shadowscale/shadow/shadowtest"
+)
+
+// testdata/snapshot-v2 was saved by the version 2 Controller of
+// restartable (without an anomaly detector) on the daily series, after
+// pass v2Pass.
+const v2Pass = 2*288 + 30
+
+// A version 2 snapshot is read and upgraded, not refused: the restarted
+// Controller decides exactly as the uninterrupted one, its anomaly
+// detector starts clean without an error, and the next save is version 3.
+func TestSnapshotUpgradeFromV2(t *testing.T) {
+	data, err := os.ReadFile("testdata/snapshot-v2")
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(string(data), "shadowscale-snapshot v2 "))
+	const n = v2Pass + 100
+	series := &shadowtest.Series{Fn: daily, Start: t0}
+	var now time.Time
+	clock := func() time.Time { return now }
+	at := func(i int) time.Time { return t0.Add(time.Duration(i) * 5 * time.Minute) }
+	grpA := actuatortest.NewGroup(10, 10*time.Minute, clock)
+	a := restartable(t, series, grpA)
+	var want []shadow.Report
+	var grpB *actuatortest.Group
+	for i := range n {
+		now = at(i)
+		r, err := a.Step(context.Background(), now)
+		require.NoError(t, err)
+		want = append(want, r)
+		if i == v2Pass-1 {
+			st, _ := grpA.Current(context.Background())
+			grpB = actuatortest.NewGroup(st.Ready, 10*time.Minute, clock)
+			require.NoError(t, grpB.Scale(context.Background(), st.Desired))
+		}
+	}
+	store := &memStore{data: data}
+	logs := &syncBuffer{}
+	c := restartable(t, series, grpB, shadow.WithStateStore(store, "checkout"), shadow.WithLogger(testLogger(logs)))
+	for i := v2Pass; i < n; i++ {
+		now = at(i)
+		r, err := c.Step(context.Background(), now)
+		require.NoError(t, err, "pass %d", i)
+		if i == v2Pass {
+			assert.True(t, r.Restored)
+			assert.Contains(t, logs.String(), "snapshot upgraded")
+			assert.Contains(t, logs.String(), "from_version=2")
+			assert.True(t, strings.HasPrefix(string(store.data), "shadowscale-snapshot v3 "), "saved in the current version")
+		}
+		w := want[i]
+		require.Equal(t, w.Decision, r.Decision, "pass %d", i)
+		require.Equal(t, w.Forecast.Model, r.Forecast.Model, "pass %d", i)
+		for j := range w.Forecast.Mean {
+			require.InDelta(t, w.Forecast.Mean[j], r.Forecast.Mean[j], 1e-9, "pass %d step %d", i, j)
+		}
+	}
+	assert.Equal(t, a.LeadTime(), c.LeadTime())
+}
+
+// A version 1 snapshot (the lead time, the robust statistics and the
+// pool's state only) is upgraded too: the lead time is restored, the
+// forecaster and the policy start clean without an error, and the
+// forecaster is refitted on the backfill at once.
+func TestSnapshotUpgradeFromV1(t *testing.T) {
+	data, err := os.ReadFile("testdata/snapshot-v2")
+	require.NoError(t, err)
+	_, payload, _ := strings.Cut(string(data), "\n")
+	var doc map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal([]byte(payload), &doc))
+	v1 := map[string]json.RawMessage{"version": json.RawMessage("1")}
+	for _, k := range []string{"service", "saved_at", "grid_offset", "lead_time", "lead", "forecast_error", "forecast_error_n", "actuation_failures"} {
+		if v, ok := doc[k]; ok {
+			v1[k] = v
+		}
+	}
+	v1["lead_time"] = json.RawMessage("420000000000") // 7m: not the default
+	var metrics []map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal(doc["metrics"], &metrics))
+	for _, m := range metrics {
+		for k := range m {
+			if !strings.HasPrefix(k, "block") && k != "metric" && k != "recent" {
+				delete(m, k)
+			}
+		}
+	}
+	v1["metrics"], err = json.Marshal(metrics)
+	require.NoError(t, err)
+	body, err := json.Marshal(v1)
+	require.NoError(t, err)
+	sum := sha256.Sum256(body)
+	old := fmt.Appendf(nil, "shadowscale-snapshot v1 sha256=%s\n%s", hex.EncodeToString(sum[:]), body)
+
+	series := &shadowtest.Series{Fn: daily, Start: t0}
+	now := t0.Add(v2Pass * 5 * time.Minute)
+	logs := &syncBuffer{}
+	store := &memStore{data: old}
+	c := restartable(t, series, actuatortest.NewGroup(10, 10*time.Minute, func() time.Time { return now }),
+		shadow.WithStateStore(store, "checkout"), shadow.WithLogger(testLogger(logs)))
+	r, err := c.Step(context.Background(), now)
+	require.NoError(t, err)
+	assert.True(t, r.Restored)
+	assert.Contains(t, logs.String(), "from_version=1")
+	assert.Equal(t, v2Pass, r.Backfilled, "the whole history read back")
+	assert.True(t, strings.HasPrefix(r.Forecast.Model, "auto:hw-"), "refitted on the backfill, got %q", r.Forecast.Model)
+	assert.Equal(t, 7*time.Minute, c.LeadTime())
+}
