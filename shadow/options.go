@@ -96,7 +96,10 @@ func WithAlertHandler(h func(Alert)) Option {
 // when d reports an alarm (for example forecast.NewBrutlag over a
 // forecaster of its own). nil keeps the default: an alert whenever an
 // observation falls outside the 99% band of the previous pass's one-step
-// forecast (its interval rescaled from Config.Level to 99%).
+// forecast (its interval rescaled from Config.Level to 99%). d also learns
+// the history read back from a HistorySource (no alert is raised for it),
+// and a d that implements forecast.Stateful (forecast.Brutlag does) is
+// saved and restored with a StateStore.
 func WithAnomalyDetector(d forecast.AnomalyDetector) Option {
 	return optionFunc(func(c *Controller) { c.detector = d })
 }
@@ -127,9 +130,10 @@ func WithMetric(target MetricTarget, f forecast.Forecaster) Option {
 // snapshot (older than the history window) is reported as a "state"
 // failure and ignored: the Controller starts clean. Loading and saving run
 // under Config.CallTimeout, outside the decision. A forecaster that
-// implements forecast.Stateful and a policy that implements
-// policy.Stateful are saved and restored with the rest (a state that does
-// not fit them is reported and that plug-in starts clean); the history is
+// implements forecast.Stateful, a policy that implements policy.Stateful
+// and an anomaly detector that implements forecast.Stateful are saved and
+// restored with the rest (a state that does not fit them is reported and
+// that plug-in starts clean); the history is
 // read back from a HistorySource. With both, the restarted Controller
 // decides as the one that saved would have.
 func WithStateStore(store StateStore, service string) Option {

@@ -22,7 +22,8 @@ import (
 // metrics source knows (the learned lead time, the robust statistics, the
 // shadow pool's state, the observation grid, the production and transition
 // bookkeeping, the state of each forecaster that implements
-// forecast.Stateful and of a policy that implements policy.Stateful). The
+// forecast.Stateful, of a policy that implements policy.Stateful and of an
+// anomaly detector that implements forecast.Stateful). The
 // history itself is not in it: a restored Controller reads it back from a
 // MetricsSource that implements HistorySource. Load returns ErrNoSnapshot
 // when there is none. Implementations must be safe for concurrent use.
@@ -37,7 +38,9 @@ type StateStore interface {
 var ErrNoSnapshot = errors.New("shadow: no snapshot")
 
 // ErrBadSnapshot reports a snapshot that cannot be used: corrupt,
-// truncated, of another schema version or service, or stale. The
+// truncated, of a newer (or unknown) schema version, of another service,
+// or stale. A snapshot of an older schema version is upgraded, not
+// refused. The
 // Controller logs it, counts it and starts clean.
 var ErrBadSnapshot = errors.New("shadow: unusable snapshot")
 
