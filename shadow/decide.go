@@ -325,6 +325,10 @@ func (s *state) backfillSpan(now time.Time) span {
 	case s.jumpActive || (s.started && !s.steady(s.lastPass, now)):
 		return span{}
 	}
+	if r := s.retry; r != nil && !s.refill && !now.Before(r.next) {
+		// A start-up backfill that failed, due again: the whole window.
+		return span{from: from, to: to, ok: true, retry: true}
+	}
 	switch {
 	case s.refill:
 		// After a restore: the whole window refills the history.
@@ -352,11 +356,22 @@ func (s *state) backfillSpan(now time.Time) span {
 // robust statistics; a restored forecaster is not refitted. The anomaly
 // detector is fed Config.Metric's values as its forecaster is (a restored
 // forecast.Brutlag puts the values it had seen into its forecaster's
-// window only), and raises no alert for them. A failed read
-// is not retried: a restored forecaster then keeps its fit until its
-// window has grown back.
+// window only), and raises no alert for them. A start-up backfill (the
+// first pass's, or the refill after a restore) that fails is retried on
+// later passes (see refillRetry); meanwhile a restored forecaster keeps
+// its fit.
 func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
+	if s.retry != nil && s.hist.n >= s.cfg.HistorySize {
+		s.retry = nil // the passes since the start fill the window
+	}
+	if o.backfillRetry && s.retry != nil {
+		s.retryBackfill(t, o, rep, v)
+		return
+	}
 	refill, seen := s.refill, s.restoredAt
+	if o.backfillErr != nil && (refill || s.lastGrid.IsZero() && !s.backfilled) {
+		s.retry = s.newRetry(seen)
+	}
 	s.refill = false
 	seenAdded := int64(0) // values read back into the history that the saved Controller had seen
 	if refill {

@@ -30,12 +30,15 @@ type observations struct {
 	// scaled metric (Config.Metric first), when the span asked for one.
 	backfill    [][]Observation
 	backfillErr error
+	// backfillRetry: the span retries a start-up backfill that failed.
+	backfillRetry bool
 }
 
 // span is a span of grid times to backfill.
 type span struct {
 	from, to time.Time
 	ok       bool
+	retry    bool // retries a start-up backfill that failed (see refillRetry)
 }
 
 // gather reads every dependency the decision needs, concurrently, each
@@ -51,6 +54,7 @@ func (c *Controller) gather(ctx context.Context, now time.Time, win span) observ
 	ctx, cancel := withTimeout(ctx, c.cfg.CallTimeout)
 	defer cancel()
 	if hs, ok := c.deps.Source.(HistorySource); ok && win.ok {
+		o.backfillRetry = win.retry
 		g.Go(func() error {
 			o.backfill, o.backfillErr = c.readHistory(ctx, hs, win)
 			return nil

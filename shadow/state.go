@@ -84,9 +84,11 @@ type state struct {
 	// values at or before restoredAt (the saving pass) were seen already.
 	refill     bool
 	restoredAt time.Time
-	savedTotal int64     // values the saved history had ever held
-	passT      time.Time // grid time of the current pass
-	prevT      time.Time // grid time of the previous pass
+	savedTotal int64 // values the saved history had ever held
+	// retry: the start-up backfill failed and is retried on later passes.
+	retry *refillRetry
+	passT time.Time // grid time of the current pass
+	prevT time.Time // grid time of the previous pass
 
 	// Production.
 	lastLoad     float64

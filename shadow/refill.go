@@ -1,0 +1,154 @@
+package shadow
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/shadowscale/shadowscale/forecast"
+	"github.com/shadowscale/shadowscale/internal/mathx"
+)
+
+// maxRefillBackoff bounds the wait between two retries of a failed
+// start-up backfill, in intervals: the gap after which a pass counts as
+// late (maxPassGap).
+const maxRefillBackoff = 10
+
+// refillRetry is a start-up backfill (the first pass's, or the refill after
+// a restore) that failed. It is retried on later passes, at most one read
+// per pass, the k-th retry 2^(k-1) intervals after the failure before it
+// (at most maxRefillBackoff intervals); each failure is a "metrics"
+// dependency failure, logged and counted. It is given up once the passes
+// since the start fill the history window by themselves.
+//
+// The passes in between observe as usual. So that a late backfill leaves
+// the Controller as an early one would have, the failed pass kept what it
+// had started from: each forecaster's and the anomaly detector's state
+// (those that implement forecast.Stateful) and the robust statistics. When
+// the read succeeds they are put back and fed the whole window read, which
+// includes the values observed since (a restored forecaster puts the
+// values it had seen into its window only); a forecaster that was not
+// restored from a snapshot is then refitted, and the history gains the
+// values before its first observation. A forecaster without
+// forecast.Stateful cannot be taken back: it keeps what it observed and is
+// refitted.
+type refillRetry struct {
+	fails int
+	next  time.Time // pass time of the next read
+	// What the failed pass started from.
+	seen       time.Time // values at or before it were seen by the saved Controller
+	savedTotal int64
+	fcs        [][]byte // per metric; nil: not forecast.Stateful
+	restored   []bool   // per metric: its state came from a snapshot
+	rob        []robust
+	det        []byte
+}
+
+// newRetry keeps what the pass whose start-up backfill failed starts
+// from; seen is the saving pass's grid time after a restore, else zero.
+func (s *state) newRetry(seen time.Time) *refillRetry {
+	r := &refillRetry{fails: 1, next: s.lastPass.Add(s.cfg.Interval), seen: seen, savedTotal: s.savedTotal}
+	for _, m := range s.metrics {
+		var b []byte
+		if st, ok := m.fc.(forecast.Stateful); ok {
+			b, _ = safeMarshal("forecaster "+name(m.fc), st.MarshalState)
+		}
+		r.fcs = append(r.fcs, b)
+		r.restored = append(r.restored, m.restored)
+		r.rob = append(r.rob, m.rob)
+		m.restored = false
+	}
+	if st, ok := s.detector.(forecast.Stateful); ok {
+		r.det, _ = safeMarshal("anomaly detector", st.MarshalState)
+	}
+	return r
+}
+
+// retryBackfill handles a retried start-up backfill: on failure it
+// reports it and backs off; on success it rebuilds what an early backfill
+// would have built (see refillRetry).
+func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdict) {
+	r := s.retry
+	if o.backfillErr != nil {
+		r.fails++
+		wait := s.cfg.Interval << min(r.fails-1, 30)
+		wait = min(wait, maxRefillBackoff*s.cfg.Interval)
+		r.next = s.lastPass.Add(wait)
+		v.fail("metrics", fmt.Errorf("retry %d of the start-up backfill, next in %s: %w", r.fails-1, wait, o.backfillErr))
+		return
+	}
+	s.retry = nil
+	s.backfilled = true
+	usable := func(ob Observation) bool { return ob.Time.Before(t) && mathx.Finite(ob.Value) && ob.Value >= 0 }
+	for i, m := range s.metrics {
+		if i >= len(o.backfill) {
+			break
+		}
+		m.rob = r.rob[i]
+		for _, ob := range o.backfill[i] {
+			if usable(ob) && ob.Time.After(r.seen) {
+				m.rob.push(ob.Value)
+			}
+		}
+		if raw := r.fcs[i]; raw != nil {
+			st := m.fc.(forecast.Stateful)
+			if err := safeUnmarshal("forecaster "+name(m.fc), st.UnmarshalState, raw); err != nil {
+				v.fail("forecast", fmt.Errorf("%s: taking back the state before the failed backfill: %w", name(m.fc), err))
+				continue
+			}
+			for _, ob := range o.backfill[i] {
+				if usable(ob) {
+					_ = safeObserve(m.fc, ob.Time, ob.Value)
+				}
+			}
+		}
+		if r.fcs[i] == nil || !r.restored[i] {
+			if err := safeRefit(m.fc); err != nil && !errors.Is(err, forecast.ErrInsufficientHistory) {
+				v.fail("forecast", fmt.Errorf("%s refit after the retried backfill: %w", name(m.fc), err))
+			}
+		}
+	}
+	if r.det != nil && len(o.backfill) > 0 {
+		st := s.detector.(forecast.Stateful)
+		if err := safeUnmarshal("anomaly detector", st.UnmarshalState, r.det); err != nil {
+			v.fail("anomaly", fmt.Errorf("taking back the state before the failed backfill: %w", err))
+		} else {
+			var detErr error
+			for _, ob := range o.backfill[0] {
+				if usable(ob) {
+					if _, err := safeDetect(s.detector, ob.Time, ob.Value); err != nil && detErr == nil {
+						detErr = err
+					}
+				}
+			}
+			if detErr != nil {
+				v.fail("anomaly", fmt.Errorf("backfill: %w", detErr))
+			}
+		}
+	}
+	if len(o.backfill) == 0 {
+		return
+	}
+	// The history: the values read before its first observation, then
+	// its own.
+	live := s.hist.snapshot()
+	h := newHistory(s.cfg.HistorySize, s.cfg.Interval)
+	after := int64(0) // values held that the saved Controller had not seen
+	add := func(ob Observation) {
+		h.add(ob)
+		if ob.Time.After(r.seen) {
+			after++
+		}
+	}
+	for _, ob := range o.backfill[0] {
+		if usable(ob) && (len(live) == 0 || ob.Time.Before(live[0].Time)) && (h.n == 0 || ob.Time.After(h.lastTime())) {
+			add(ob)
+			rep.Backfilled++
+		}
+	}
+	for _, ob := range live {
+		add(ob)
+	}
+	h.rebase(r.savedTotal + after)
+	s.hist = h
+}
