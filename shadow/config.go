@@ -53,6 +53,18 @@ type Config struct {
 	// ActuationFailureAlert is how many consecutive failed actuations
 	// raise an alert. Default 3.
 	ActuationFailureAlert int
+	// SaveEvery is how many passes pass between two snapshots when a
+	// StateStore is configured (WithStateStore). 0 selects the default,
+	// 1: every pass saves, and a restart at any point changes nothing. A
+	// larger value divides the cost of saving by it (BenchmarkSavedDay:
+	// about 0.6 ms of CPU and 86 KiB per snapshot of the one-minute Auto
+	// forecaster and the Predictive stack); a Controller killed between
+	// two saves resumes from the older snapshot: the passes since are read
+	// back from the HistorySource as after a downtime, but what the
+	// policy and the lead-time learning saw in them is lost. Run saves
+	// once more when it stops, and Save saves on demand, so that a
+	// graceful restart loses nothing.
+	SaveEvery int
 	// ForecastOnly runs the whole Controller in forecast-only mode (AWS
 	// predictive scaling's ForecastOnly): every pass observes, forecasts
 	// and decides exactly as a live Controller would from the same
@@ -84,6 +96,7 @@ func (c Config) withDefaults() Config {
 	}
 	c.DrainTimeout = defaults.IfZero(c.DrainTimeout, c.Interval)
 	c.ActuationFailureAlert = defaults.IfZero(c.ActuationFailureAlert, 3)
+	c.SaveEvery = defaults.IfZero(c.SaveEvery, 1)
 	return c
 }
 
@@ -112,6 +125,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("shadow: Config.DrainTimeout (%s) must not be negative", c.DrainTimeout)
 	case c.ActuationFailureAlert < 0:
 		return fmt.Errorf("shadow: Config.ActuationFailureAlert (%d) must not be negative", c.ActuationFailureAlert)
+	case c.SaveEvery < 0:
+		return fmt.Errorf("shadow: Config.SaveEvery (%d) must not be negative", c.SaveEvery)
 	}
 	return nil
 }

@@ -91,6 +91,11 @@ type Controller struct {
 	store        StateStore
 	service      string
 	loaded       bool // the snapshot was looked for; guarded by pass
+	// Saving, guarded by pass: passes since the last save, and the end of
+	// a Save that outlived its pass's CallTimeout (nil when none runs).
+	unsaved  int
+	inflight chan struct{}
+	saves    sync.WaitGroup // the goroutines that run Save
 
 	inst *instruments
 
@@ -256,8 +261,11 @@ func (c *Controller) Step(ctx context.Context, now time.Time) (Report, error) {
 
 	rep.Restored = restored
 	if c.store != nil {
-		if err := c.saveState(ctx, now); err != nil {
-			stateErrs = append(stateErrs, err)
+		c.unsaved++
+		if c.unsaved >= c.cfg.SaveEvery {
+			if err := c.saveState(ctx, now); err != nil {
+				stateErrs = append(stateErrs, err)
+			}
 		}
 	}
 	for _, err := range stateErrs {
@@ -413,25 +421,42 @@ func (c *Controller) conditionAttrs(cd Condition) []metric.RecordOption {
 }
 
 // Run calls Step on each tick of the clock, the first at once, until ctx
-// ends; then it returns nil after every goroutine it started has finished.
-// Pass errors are logged and counted, never fatal, and a panic that
-// escapes a pass (in the report handler, say) is recovered and logged.
+// ends; then, with a StateStore and passes not yet saved (Config.SaveEvery
+// > 1), it saves once more, under CallTimeout, and it returns nil after
+// every goroutine it started has finished (a Save that outlived its pass
+// included). Pass errors are logged and counted, never fatal, and a panic
+// that escapes a pass (in the report handler, say) is recovered and
+// logged.
 func (c *Controller) Run(ctx context.Context) error {
-	g, ctx := errgroup.WithContext(ctx)
+	defer c.saves.Wait()
+	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		t := c.clock.Ticker(c.cfg.Interval)
 		defer t.Stop()
-		c.runOnce(ctx, c.clock.Now())
+		c.runOnce(gctx, c.clock.Now())
 		for {
 			select {
-			case <-ctx.Done():
+			case <-gctx.Done():
 				return nil
 			case now := <-t.C:
-				c.runOnce(ctx, now)
+				c.runOnce(gctx, now)
 			}
 		}
 	})
-	return g.Wait()
+	err := g.Wait()
+	if c.store != nil {
+		c.pass.Lock()
+		unsaved := c.unsaved > 0 && c.loaded
+		c.pass.Unlock()
+		if unsaved {
+			sctx, cancel := withTimeout(context.WithoutCancel(ctx), c.cfg.CallTimeout)
+			defer cancel()
+			if err := c.Save(sctx); err != nil {
+				c.log.LogAttrs(ctx, slog.LevelWarn, "final save failed", slog.String("error", err.Error()))
+			}
+		}
+	}
+	return err
 }
 
 func (c *Controller) runOnce(ctx context.Context, now time.Time) {

@@ -528,19 +528,88 @@ func upgradeLosses(from int) string {
 	return "nothing"
 }
 
-// saveState saves the state after a pass, under CallTimeout.
+// errSaveRunning reports a save skipped because the one before it has
+// not returned yet.
+var errSaveRunning = errors.New("the previous Save has not returned yet: not saved")
+
+// saveState saves the state after the pass at now. It runs after the
+// pass's decision and apply, never inside decide: the state is captured
+// under the state lock, encoded, and handed to the store's Save on a
+// goroutine of its own, which the pass waits for at most CallTimeout. A
+// Save that does not return by then (a store that ignores ctx) keeps
+// running; until it returns, later saves are skipped and reported. Called
+// with c.pass held.
 func (c *Controller) saveState(ctx context.Context, now time.Time) error {
+	if c.inflight != nil {
+		select {
+		case <-c.inflight:
+			c.inflight = nil
+		default:
+			return fmt.Errorf("save snapshot: %w", errSaveRunning)
+		}
+	}
+	c.unsaved = 0
 	c.mu.Lock()
 	sn, partErr := c.st.snapshot(c.service, now)
 	c.mu.Unlock()
 	data, err := encodeSnapshot(sn)
 	if err != nil {
-		return fmt.Errorf("encode snapshot: %w", err)
+		return errors.Join(partErr, fmt.Errorf("encode snapshot: %w", err))
 	}
-	if _, err := call(ctx, c.cfg.CallTimeout, "state store Save", func(ctx context.Context) (struct{}, error) {
-		return struct{}{}, c.store.Save(ctx, data)
-	}); err != nil {
+	sctx, cancel := withTimeout(ctx, c.cfg.CallTimeout)
+	done := make(chan error, 1)
+	fin := make(chan struct{})
+	c.saves.Add(1)
+	go func() {
+		defer c.saves.Done()
+		defer close(fin)
+		defer cancel()
+		_, err := call(sctx, 0, "state store Save", func(ctx context.Context) (struct{}, error) {
+			return struct{}{}, c.store.Save(ctx, data)
+		})
+		done <- err
+	}()
+	select {
+	case err = <-done:
+	case <-sctx.Done():
+		select {
+		case err = <-done:
+		default:
+			c.inflight = fin
+			err = fmt.Errorf("no answer within CallTimeout (%s), still running: %w", c.cfg.CallTimeout, sctx.Err())
+		}
+	}
+	if err != nil {
 		return errors.Join(partErr, fmt.Errorf("save snapshot: %w", err))
 	}
 	return partErr
+}
+
+// Save saves the Controller's state to its StateStore now, as a pass does
+// every Config.SaveEvery passes, under Config.CallTimeout: for a graceful
+// shutdown of a Controller driven by Step (Run saves by itself when it
+// stops). It waits for the pass in progress and for a Save still running
+// (or ctx's end). It does nothing without a StateStore, and before the
+// first pass, which has not restored the saved state yet.
+func (c *Controller) Save(ctx context.Context) error {
+	c.pass.Lock()
+	defer c.pass.Unlock()
+	if c.store == nil || !c.loaded {
+		return nil
+	}
+	if c.inflight != nil {
+		select {
+		case <-c.inflight:
+			c.inflight = nil
+		case <-ctx.Done():
+			return fmt.Errorf("shadow: save snapshot: %w", ctx.Err())
+		}
+	}
+	c.mu.Lock()
+	last := c.st.lastPass
+	c.mu.Unlock()
+	if err := c.saveState(ctx, last); err != nil {
+		return fmt.Errorf("shadow: %w", err)
+	}
+	return nil
 }
