@@ -4,13 +4,17 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/shadowscale/shadowscale/forecast"
@@ -132,18 +136,27 @@ type poolSnapshot struct {
 	Fraction float64 `json:"fraction"`
 }
 
+// crc32c is the Castagnoli table: CRC-32C is computed in hardware on
+// amd64 and arm64, about ten times faster than SHA-256, and detects
+// corruption as well (the checksum guards against torn and flipped
+// writes, not against forgery).
+var crc32c = crc32.MakeTable(crc32.Castagnoli)
+
 // encodeSnapshot frames a payload: a header line with the magic, the
-// version and the payload's SHA-256, then the JSON payload.
+// version and the payload's CRC-32C, then the JSON payload. (Versions 1
+// and 2 carried a SHA-256; decodeSnapshot reads either.)
 func encodeSnapshot(s snapshot) ([]byte, error) {
 	payload, err := json.Marshal(s)
 	if err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256(payload)
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "%s v%d sha256=%s\n", snapshotMagic, snapshotVersion, hex.EncodeToString(sum[:]))
-	b.Write(payload)
-	return b.Bytes(), nil
+	out := make([]byte, 0, len(snapshotMagic)+24+len(payload))
+	out = append(out, snapshotMagic+" v"...)
+	out = strconv.AppendInt(out, snapshotVersion, 10)
+	out = append(out, " crc32c="...)
+	out = hex.AppendEncode(out, binary.BigEndian.AppendUint32(nil, crc32.Checksum(payload, crc32c)))
+	out = append(out, '\n')
+	return append(out, payload...), nil
 }
 
 // decodeSnapshot checks the frame and the checksum and decodes the
@@ -158,15 +171,25 @@ func decodeSnapshot(data []byte) (snapshot, error) {
 		return s, bad("no header line (%d bytes)", len(data))
 	}
 	var version int
-	var sum string
-	if _, err := fmt.Sscanf(string(head), snapshotMagic+" v%d sha256=%s", &version, &sum); err != nil {
+	var check string
+	if _, err := fmt.Sscanf(string(head), snapshotMagic+" v%d %s", &version, &check); err != nil {
 		return s, bad("header %.60q is not a snapshot header", head)
 	}
 	if version < oldestSnapshot || version > snapshotVersion {
 		return s, bad("schema version %d, this Controller reads %d to %d", version, oldestSnapshot, snapshotVersion)
 	}
-	got := sha256.Sum256(payload)
-	if hex.EncodeToString(got[:]) != sum {
+	alg, sum, _ := strings.Cut(check, "=")
+	var got []byte
+	switch alg {
+	case "crc32c":
+		got = binary.BigEndian.AppendUint32(nil, crc32.Checksum(payload, crc32c))
+	case "sha256":
+		h := sha256.Sum256(payload)
+		got = h[:]
+	default:
+		return s, bad("header %.60q names no known checksum", head)
+	}
+	if hex.EncodeToString(got) != sum {
 		return s, bad("checksum mismatch: the payload is corrupt or truncated")
 	}
 	if err := json.Unmarshal(payload, &s); err != nil {

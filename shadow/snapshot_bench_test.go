@@ -14,10 +14,15 @@ import (
 )
 
 // BenchmarkSavedDay is BenchmarkStepDay's service with a StateStore (in
-// memory): one day of one-minute passes, each saving a snapshot. It
-// reports the cost per pass, to compare with BenchmarkStepDay's, and the
-// size of the snapshot.
-func BenchmarkSavedDay(b *testing.B) {
+// memory): one day of one-minute passes, each saving a snapshot (the
+// default Config.SaveEvery). It reports the cost per pass, to compare with
+// BenchmarkStepDay's, and the size of the snapshot.
+func BenchmarkSavedDay(b *testing.B) { savedDay(b, 1) }
+
+// BenchmarkSavedDayEvery10 is BenchmarkSavedDay with Config.SaveEvery 10.
+func BenchmarkSavedDayEvery10(b *testing.B) { savedDay(b, 10) }
+
+func savedDay(b *testing.B, every int) {
 	i, now, load := 0, t0, 0.0
 	src := shadow.SourceFunc(func(context.Context, time.Time) (shadow.Sample, error) {
 		return shadow.Sample{Values: map[shadow.Metric]float64{shadow.RequestRate: load}}, nil
@@ -32,7 +37,7 @@ func BenchmarkSavedDay(b *testing.B) {
 	}
 	store := &memStore{}
 	grp := actuatortest.NewGroup(15, 5*time.Minute, func() time.Time { return now })
-	c, err := shadow.New(shadow.Config{PerReplica: 10}, shadow.Deps{Source: src, Forecaster: fc, Policy: pol, Production: grp},
+	c, err := shadow.New(shadow.Config{PerReplica: 10, SaveEvery: every}, shadow.Deps{Source: src, Forecaster: fc, Policy: pol, Production: grp},
 		shadow.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))), shadow.WithStateStore(store, "bench"))
 	if err != nil {
 		b.Fatal(err)

@@ -76,6 +76,7 @@ func TestBadSnapshotsIgnored(t *testing.T) {
 		{"empty", []byte{}, "checkout", t0.Add(61 * time.Minute), "no header line"},
 		{"not a snapshot", []byte("{}\n{}"), "checkout", t0.Add(61 * time.Minute), "not a snapshot header"},
 		{"newer version", bytes.Replace(data, []byte("snapshot v3 "), []byte("snapshot v9 "), 1), "checkout", t0.Add(61 * time.Minute), "schema version 9, this Controller reads 1 to 3"},
+		{"unknown checksum", bytes.Replace(data, []byte(" crc32c="), []byte(" md5="), 1), "checkout", t0.Add(61 * time.Minute), "names no known checksum"},
 		{"version 0", bytes.Replace(data, []byte("snapshot v3 "), []byte("snapshot v0 "), 1), "checkout", t0.Add(61 * time.Minute), "schema version 0"},
 		{"header and payload disagree", bytes.Replace(data, []byte("snapshot v3 "), []byte("snapshot v2 "), 1), "checkout", t0.Add(61 * time.Minute), "payload version 3, header version 2"},
 		{"another service", data, "payments", t0.Add(61 * time.Minute), `saved by service "checkout"`},
