@@ -31,10 +31,12 @@
 // shadow.HistorySource); the production and shadow groups and the mirror
 // live on. The restarted replay runs next to the uninterrupted one: the
 // table gains a line and the JSON summary a "restart" field with the step,
-// whether the snapshot was restored, how many steps' requested or ready
-// replicas differ (0 when the restart changes nothing) and the restarted
-// replay's own summary. Encoding a snapshot on every pass makes that
-// replay several times slower than a plain one.
+// whether the snapshot was restored, how many steps differ (requested,
+// ready or shadow replicas, action, shadow trigger, or the one-step
+// forecast and its upper bound beyond 1e-9 relative; 0 when the restart
+// changes nothing) and the restarted replay's own summary. Encoding a
+// snapshot on every pass makes that replay several times slower than a
+// plain one.
 package main
 
 import (
@@ -46,6 +48,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -328,12 +331,17 @@ func replayWithRestart(ctx context.Context, tr Trace, o options, restartAt int) 
 	return res[0], nil
 }
 
-// compareRestart counts the steps where the restarted replay's replicas
-// differ from the uninterrupted one's.
+// compareRestart counts the steps where the restarted replay's row (its
+// requested, ready and shadow replicas, its action, the shadow trigger and
+// the forecast and its upper bound, to 1e-9 relative) differs from the
+// uninterrupted one's.
 func compareRestart(whole, restarted *result) *restartResult {
 	out := &restartResult{At: restarted.Opts.RestartAt, Restored: restarted.restored, Summary: restarted.Summary}
+	near := func(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Max(math.Abs(a), math.Abs(b))) }
 	for i, r := range whole.Rows {
-		if q := restarted.Rows[i]; q.Desired != r.Desired || q.Ready != r.Ready {
+		q := restarted.Rows[i]
+		if q.Desired != r.Desired || q.Ready != r.Ready || q.Shadows != r.Shadows || q.Action != r.Action || q.ShadowUp != r.ShadowUp ||
+			!near(q.Forecast, r.Forecast) || !near(q.Upper, r.Upper) {
 			out.DifferingSteps++
 		}
 	}

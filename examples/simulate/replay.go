@@ -104,8 +104,10 @@ type summary struct {
 type restartResult struct {
 	// At is the trace step before which the Controller restarted.
 	At int `json:"at_step"`
-	// DifferingSteps counts the steps whose requested or ready replicas
-	// differ from the uninterrupted replay's.
+	// DifferingSteps counts the steps whose requested, ready or shadow
+	// replicas, action, shadow trigger or one-step forecast (mean and
+	// upper bound, to 1e-9 relative) differ from the uninterrupted
+	// replay's.
 	DifferingSteps int `json:"differing_steps"`
 	// Restored is false when the restarted Controller found no usable
 	// snapshot.
