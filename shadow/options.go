@@ -122,20 +122,22 @@ func WithMetric(target MetricTarget, f forecast.Forecaster) Option {
 	return optionFunc(func(c *Controller) { c.extra = append(c.extra, metricOption{target, f}) })
 }
 
-// WithStateStore saves the Controller's state to store after every pass
-// and restores it on the first pass, so that a restarted Controller keeps
-// its learned lead time, robust statistics and shadow pool state. service
-// names the workload: a snapshot saved under another name is refused. A
-// corrupt, truncated, foreign-version, foreign-service, future or stale
-// snapshot (older than the history window) is reported as a "state"
-// failure and ignored: the Controller starts clean. Loading and saving run
-// under Config.CallTimeout, outside the decision. A forecaster that
-// implements forecast.Stateful, a policy that implements policy.Stateful
-// and an anomaly detector that implements forecast.Stateful are saved and
+// WithStateStore saves the Controller's state to store after every
+// Config.SaveEvery passes (default: every pass) and restores it on the
+// first pass, so that a restarted Controller keeps its learned lead time,
+// robust statistics and shadow pool state. service names the workload: a
+// snapshot saved under another name is refused. A corrupt, truncated,
+// newer-version, foreign-service, future or stale snapshot (older than
+// the history window) is reported as a "state" failure and ignored: the
+// Controller starts clean; one of an older schema version is upgraded.
+// Loading and saving run outside the decision, and a save never holds a
+// pass longer than Config.CallTimeout. A forecaster that implements
+// forecast.Stateful, a policy that implements policy.Stateful and an
+// anomaly detector that implements forecast.Stateful are saved and
 // restored with the rest (a state that does not fit them is reported and
-// that plug-in starts clean); the history is
-// read back from a HistorySource. With both, the restarted Controller
-// decides as the one that saved would have.
+// that plug-in starts clean); the history is read back from a
+// HistorySource. With both, the restarted Controller decides as the one
+// that saved would have.
 func WithStateStore(store StateStore, service string) Option {
 	return optionFunc(func(c *Controller) { c.store, c.service = store, service })
 }

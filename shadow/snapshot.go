@@ -137,7 +137,7 @@ type poolSnapshot struct {
 }
 
 // crc32c is the Castagnoli table: CRC-32C is computed in hardware on
-// amd64 and arm64, about ten times faster than SHA-256, and detects
+// amd64 and arm64, several times faster than SHA-256, and detects
 // corruption as well (the checksum guards against torn and flipped
 // writes, not against forgery).
 var crc32c = crc32.MakeTable(crc32.Castagnoli)
