@@ -45,9 +45,10 @@ func (f *flakyHistory) calls() []time.Time {
 // A refill that fails on the first pass after a restart is retried on
 // later passes, after one, two and four intervals, each failure logged and
 // counted as a metrics failure; once it succeeds the Controller forecasts
-// exactly as the uninterrupted one and holds the same history.
+// exactly as the uninterrupted one, through the daily refit that follows
+// (on the whole window, taken back), and holds the same history.
 func TestRefillRetried(t *testing.T) {
-	const k, n = 2*288 + 40, 2*288 + 80
+	const k, n = 3*288 - 20, 3*288 + 30 // a daily refit at pass 864, after the retry
 	series := &shadowtest.Series{Fn: daily, Start: t0}
 	var now time.Time
 	clock := func() time.Time { return now }
