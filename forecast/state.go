@@ -225,9 +225,19 @@ func (f *Model) fingerprint() string {
 
 // MarshalState implements [Stateful].
 func (f *Model) MarshalState() ([]byte, error) {
+	doc, err := f.stateDoc()
+	if err != nil {
+		return nil, err
+	}
+	return doc.appendJSON(make([]byte, 0, doc.size()))
+}
+
+// stateDoc captures the Model's state; the document shares the Model's
+// slices and is encoded at once.
+func (f *Model) stateDoc() (modelDoc, error) {
 	s, ok := f.m.(stater)
 	if !ok {
-		return nil, fmt.Errorf("forecast: %s keeps no state", f.m.name())
+		return modelDoc{}, fmt.Errorf("forecast: %s keeps no state", f.m.name())
 	}
 	doc := modelDoc{
 		Version: stateVersion, Config: f.fingerprint(), Started: f.started, T0: f.t0, Slot: f.slot,
@@ -241,7 +251,7 @@ func (f *Model) MarshalState() ([]byte, error) {
 	if a, ok := f.m.(*autoModel); ok {
 		doc.Auto = a.saveAuto(f.fitted)
 	}
-	return json.Marshal(doc)
+	return doc, nil
 }
 
 // UnmarshalState implements [Stateful].

@@ -2,6 +2,8 @@ package forecast
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -188,4 +190,73 @@ func FuzzUnmarshalState(f *testing.F) {
 		_, _ = c.Forecast(8, 0.9)
 		_, _ = c.MarshalState()
 	})
+}
+
+// The hand-written encoding of a Model's state is byte for byte what
+// encoding/json makes of it, for every family, fresh, warming up, fitted
+// and restored, and for strings that need escaping.
+func TestStateJSONMatchesEncodingJSON(t *testing.T) {
+	y := seasonal(400, 24, 100, 0, 30, 4, 9)
+	check := func(t *testing.T, f statefulForecaster, what string) {
+		t.Helper()
+		doc, err := modelOf(f).stateDoc()
+		require.NoError(t, err)
+		want, err := json.Marshal(doc)
+		require.NoError(t, err)
+		got, err := doc.appendJSON(nil)
+		require.NoError(t, err)
+		require.Equal(t, string(want), string(got), what)
+		require.LessOrEqual(t, len(got), doc.size(), "%s: one allocation", what)
+		data, err := f.MarshalState()
+		require.NoError(t, err)
+		require.Equal(t, string(want), string(data), what)
+	}
+	for name, mk := range restartCases {
+		t.Run(name, func(t *testing.T) {
+			f, err := mk()
+			require.NoError(t, err)
+			check(t, f, "fresh")
+			for i, v := range y {
+				require.NoError(t, f.Observe(t0.Add(time.Duration(i)*time.Minute), v))
+				if i%37 == 0 || i < 5 {
+					check(t, f, fmt.Sprintf("after %d", i))
+				}
+			}
+			data, err := f.MarshalState()
+			require.NoError(t, err)
+			g, err := mk()
+			require.NoError(t, err)
+			require.NoError(t, g.UnmarshalState(data))
+			check(t, g, "restored")
+		})
+	}
+	for _, s := range []string{"", "plain", `q"uote`, `back\slash`, "<tag>&amp;", "tab\there", "é ünïcode", "\x00\x1f", "\u2028"} {
+		want, err := json.Marshal(s)
+		require.NoError(t, err)
+		assert.Equal(t, string(want), string(appendJSONString(nil, s)), "%q", s)
+	}
+	long := make(floats, 1000)
+	long32 := make(floats32, 1000)
+	for i := range long {
+		long[i], long32[i] = float64(i)*1.1, float32(i)*1.1
+	}
+	for _, n := range []int{0, 1, 2, 3, 95, 96, 97, 191, 192, 193, 1000} {
+		want, err := json.Marshal(long[:n])
+		require.NoError(t, err)
+		assert.Equal(t, string(want), string(long[:n].appendJSON(nil)), "%d floats", n)
+		want, err = json.Marshal(long32[:n])
+		require.NoError(t, err)
+		assert.Equal(t, string(want), string(long32[:n].appendJSON(nil)), "%d floats32", n)
+	}
+	assert.Equal(t, "null", string(appendJSONInts(nil, nil)))
+	assert.Equal(t, "null", string(appendJSONStrings(nil, nil)))
+	assert.Equal(t, "null", string(appendJSONFloats32s(nil, nil)))
+}
+
+// modelOf is the Model behind a stateful forecaster.
+func modelOf(f statefulForecaster) *Model {
+	if a, ok := f.(*Auto); ok {
+		return a.Model
+	}
+	return f.(*Model)
 }
