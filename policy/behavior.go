@@ -147,6 +147,13 @@ func changeInPeriod(now time.Time, period time.Duration, events []scaleEvent) in
 	return n
 }
 
+// periodStart is the replica count at the start of a policy's period: the
+// current count without the changes made within it, from which the
+// policy's allowance is measured.
+func (r *rateLimiter) periodStart(now time.Time, current int, period time.Duration) int {
+	return current - changeInPeriod(now, period, r.ups) + changeInPeriod(now, period, r.dwns)
+}
+
 // upLimit is the most replicas a scale-up may reach now.
 func (r *rateLimiter) upLimit(now time.Time, current int) int {
 	switch {
@@ -160,13 +167,12 @@ func (r *rateLimiter) upLimit(now time.Time, current int) int {
 		result = math.MaxInt
 	}
 	for _, p := range r.up.Policies {
-		start := current - changeInPeriod(now, p.Period, r.ups) + changeInPeriod(now, p.Period, r.dwns)
-		var proposed int
+		proposed := r.periodStart(now, current, p.Period)
 		if p.Kind == Pods {
-			proposed = start + p.Value
+			proposed += p.Value
 		} else {
 			// Rounded up so a small group can always grow (HPA does the same).
-			proposed = mathx.CeilInt(float64(start) * (1 + float64(p.Value)/100))
+			proposed = mathx.CeilInt(float64(proposed) * (1 + float64(p.Value)/100))
 		}
 		if r.up.Select == SelectMin {
 			result = min(result, proposed)
@@ -190,13 +196,12 @@ func (r *rateLimiter) downLimit(now time.Time, current int) int {
 		result = math.MinInt
 	}
 	for _, p := range r.down.Policies {
-		start := current - changeInPeriod(now, p.Period, r.ups) + changeInPeriod(now, p.Period, r.dwns)
-		var proposed int
+		proposed := r.periodStart(now, current, p.Period)
 		if p.Kind == Pods {
-			proposed = start - p.Value
+			proposed -= p.Value
 		} else {
 			// Truncated toward zero, as HPA's int32 conversion does.
-			proposed = int(float64(start) * (1 - float64(p.Value)/100))
+			proposed = int(float64(proposed) * (1 - float64(p.Value)/100))
 		}
 		if r.down.Select == SelectMin {
 			result = max(result, proposed)
