@@ -2,7 +2,6 @@ package policy
 
 import (
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/shadowscale/shadowscale/internal/mathx"
@@ -162,25 +161,7 @@ func (r *rateLimiter) upLimit(now time.Time, current int) int {
 	case len(r.up.Policies) == 0:
 		return maxReplicas
 	}
-	result := math.MinInt
-	if r.up.Select == SelectMin {
-		result = math.MaxInt
-	}
-	for _, p := range r.up.Policies {
-		proposed := r.periodStart(now, current, p.Period)
-		if p.Kind == Pods {
-			proposed += p.Value
-		} else {
-			// Rounded up so a small group can always grow (HPA does the same).
-			proposed = mathx.CeilInt(float64(proposed) * (1 + float64(p.Value)/100))
-		}
-		if r.up.Select == SelectMin {
-			result = min(result, proposed)
-		} else {
-			result = max(result, proposed)
-		}
-	}
-	return min(result, maxReplicas)
+	return min(r.reach(now, current, r.up, true), maxReplicas)
 }
 
 // downLimit is the fewest replicas a scale-down may reach now.
@@ -191,22 +172,33 @@ func (r *rateLimiter) downLimit(now time.Time, current int) int {
 	case len(r.down.Policies) == 0:
 		return 0
 	}
-	result := math.MaxInt
-	if r.down.Select == SelectMin {
-		result = math.MinInt
-	}
-	for _, p := range r.down.Policies {
+	return r.reach(now, current, r.down, false)
+}
+
+// reach is how far rules, which have at least one policy, let the count go
+// from current, up or down: each policy's allowance from the count at the
+// start of its period, the widest of them (SelectMax) or the narrowest
+// (SelectMin).
+func (r *rateLimiter) reach(now time.Time, current int, rules RateRules, up bool) int {
+	// Up, a wider change is a higher count; down, a lower one.
+	widest := rules.Select != SelectMin
+	var result int
+	for i, p := range rules.Policies {
 		proposed := r.periodStart(now, current, p.Period)
-		if p.Kind == Pods {
+		switch {
+		case p.Kind == Pods && up:
+			proposed += p.Value
+		case p.Kind == Pods:
 			proposed -= p.Value
-		} else {
+		case up:
+			// Rounded up so a small group can always grow (HPA does the same).
+			proposed = mathx.CeilInt(float64(proposed) * (1 + float64(p.Value)/100))
+		default:
 			// Truncated toward zero, as HPA's int32 conversion does.
 			proposed = int(float64(proposed) * (1 - float64(p.Value)/100))
 		}
-		if r.down.Select == SelectMin {
-			result = max(result, proposed)
-		} else {
-			result = min(result, proposed)
+		if i == 0 || (proposed > result) == (up == widest) {
+			result = proposed
 		}
 	}
 	return result

@@ -115,6 +115,14 @@ func TestRateLimit(t *testing.T) {
 			{Kind: policy.Pods, Value: 4, Period: time.Minute}, {Kind: policy.Percent, Value: 10, Period: time.Minute}}}}, []pass{
 			{0, 10, 30, 11, "ScaleUpLimit: 11"},
 		}},
+		{"select min down picks the smaller change", policy.RateLimitConfig{Down: policy.RateRules{Select: policy.SelectMin, Policies: []policy.ScalingPolicy{
+			{Kind: policy.Pods, Value: 4, Period: time.Minute}, {Kind: policy.Percent, Value: 10, Period: time.Minute}}}}, []pass{
+			{0, 20, 1, 18, "ScaleDownLimit: 18"},
+		}},
+		{"select max down picks the larger change", policy.RateLimitConfig{Down: policy.RateRules{Policies: []policy.ScalingPolicy{
+			{Kind: policy.Pods, Value: 4, Period: time.Minute}, {Kind: policy.Percent, Value: 10, Period: time.Minute}}}}, []pass{
+			{0, 20, 1, 16, "ScaleDownLimit: 16"},
+		}},
 		{"no policies, no limit", policy.RateLimitConfig{}, []pass{{0, 10, 90, 90, "target 90"}}},
 		{"disabled direction", policy.RateLimitConfig{Down: policy.RateRules{Select: policy.SelectDisabled}}, []pass{{0, 10, 2, 10, "ScaleDownLimit: 10"}}},
 	}
