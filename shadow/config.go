@@ -33,7 +33,9 @@ type Config struct {
 	// MinReplicas and MaxReplicas bound production. Defaults 1 and 100.
 	MinReplicas, MaxReplicas int
 	// HistorySize is how many observations the Controller keeps. Default
-	// 10080 (one week of minutes).
+	// 10080 (one week of minutes); at most 4,194,304 (eight years of
+	// minutes, 32 MiB of float64 per metric), since the history is
+	// allocated when the Controller is built.
 	HistorySize int
 	// Level is the nominal coverage of forecast intervals, in (0, 1).
 	// Default 0.95.
@@ -113,8 +115,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("shadow: Config.MinReplicas (%d) must not be negative", c.MinReplicas)
 	case c.MinReplicas > c.MaxReplicas:
 		return fmt.Errorf("shadow: Config.MinReplicas (%d) must not exceed MaxReplicas (%d)", c.MinReplicas, c.MaxReplicas)
-	case c.HistorySize < 2:
-		return fmt.Errorf("shadow: Config.HistorySize (%d) must be at least 2", c.HistorySize)
+	case c.HistorySize < 2 || c.HistorySize > maxHistorySize:
+		return fmt.Errorf("shadow: Config.HistorySize (%d) must be in [2, %d]", c.HistorySize, maxHistorySize)
 	case !(c.Level > 0 && c.Level < 1):
 		return fmt.Errorf("shadow: Config.Level (%v) must be in (0, 1)", c.Level)
 	case c.ShadowStaleAfter < 0:
@@ -130,6 +132,10 @@ func (c Config) Validate() error {
 	}
 	return nil
 }
+
+// maxHistorySize bounds Config.HistorySize: a larger one would be
+// allocated at once, and an absurd one would end the process.
+const maxHistorySize = 1 << 22
 
 // leadSteps is the forecast horizon in steps: the lead time plus one
 // interval, rounded up.

@@ -406,6 +406,7 @@ func TestNewValidates(t *testing.T) {
 		{"negative min", shadow.Config{PerReplica: 1, MinReplicas: -1, MaxReplicas: 2}, deps, nil, "Config.MinReplicas (-1)"},
 		{"level", shadow.Config{PerReplica: 1, Level: 1}, deps, nil, "Config.Level (1)"},
 		{"history", shadow.Config{PerReplica: 1, HistorySize: 1}, deps, nil, "Config.HistorySize (1)"},
+		{"history too large to allocate", shadow.Config{PerReplica: 1, HistorySize: 1 << 40}, deps, nil, "Config.HistorySize (1099511627776) must be in [2, 4194304]"},
 		{"nil source", shadow.Config{PerReplica: 1}, shadow.Deps{Forecaster: deps.Forecaster, Policy: deps.Policy, Production: deps.Production}, nil, "Deps.Source is nil"},
 		{"nil forecaster", shadow.Config{PerReplica: 1}, shadow.Deps{Source: deps.Source, Policy: deps.Policy, Production: deps.Production}, nil, "Deps.Forecaster is nil"},
 		{"nil policy", shadow.Config{PerReplica: 1}, shadow.Deps{Source: deps.Source, Forecaster: deps.Forecaster, Production: deps.Production}, nil, "Deps.Policy is nil"},
