@@ -12,6 +12,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	coordinationv1 "k8s.io/api/coordination/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
@@ -125,7 +127,7 @@ func startElect(cs *fake.Clientset, id string, shards int, sink shardSink) (stop
 	return func() error { cancel(); return <-done }
 }
 
-func TestElectionSharesShardsAndHandsThemOverOnStop(t *testing.T) {
+func TestElectionBalancesShardsAndHandsThemOverOnStop(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		j := &journal{}
 		cs := leaseServer(j)
@@ -133,18 +135,32 @@ func TestElectionSharesShardsAndHandsThemOverOnStop(t *testing.T) {
 		b := &sinkRecorder{id: "b", j: j, held: map[int]bool{}}
 		stopA := startElect(cs, "a", 4, a)
 		time.Sleep(time.Second)
+		synctest.Wait()
+		assert.Len(t, a.shards(), 4, "alone, the first replica took every shard")
+
+		// b joins: a releases the shards above its share, 2 of 4, and b
+		// takes them as soon as its watch shows them released.
+		joined := time.Now()
 		stopB := startElect(cs, "b", 4, b)
 		time.Sleep(10 * time.Second)
 		synctest.Wait()
-		assert.Len(t, a.shards(), 4, "the first replica took every shard")
-		assert.Empty(t, b.shards(), "no shard is held twice")
+		assert.Equal(t, map[int]bool{0: true, 1: true}, a.shards(), "a keeps its lowest shards")
+		assert.Equal(t, map[int]bool{2: true, 3: true}, b.shards(), "b holds the others")
+		for _, i := range []int{2, 3} {
+			lose, release, gain := j.index(fmt.Sprintf("a lose %d", i)), j.index("release "+LeaseName(i)), j.index(fmt.Sprintf("b gain %d", i))
+			require.GreaterOrEqual(t, lose, 0)
+			assert.Less(t, lose, release, "shard %d stopped before its Lease was released", i)
+			assert.Less(t, release, gain, "shard %d released before b gained it", i)
+			took := j.time(fmt.Sprintf("b gain %d", i)).Sub(joined)
+			assert.Less(t, took, testRetry, "shard %d balanced %v after b joined, without waiting for a poll", i, took)
+		}
 
 		// A graceful stop: a stops each shard before it releases its
-		// Lease, and b takes them over within the lease duration.
+		// Lease, and b takes each at once, not at its next poll.
 		stopped := time.Now()
 		require.NoError(t, stopA())
 		assert.Empty(t, a.shards())
-		for i := range 4 {
+		for _, i := range []int{0, 1} {
 			lose, release := j.index(fmt.Sprintf("a lose %d", i)), j.index("release "+LeaseName(i))
 			require.GreaterOrEqual(t, lose, 0)
 			require.GreaterOrEqual(t, release, 0, "shard %d's Lease was released", i)
@@ -153,11 +169,13 @@ func TestElectionSharesShardsAndHandsThemOverOnStop(t *testing.T) {
 		time.Sleep(testLease)
 		synctest.Wait()
 		assert.Len(t, b.shards(), 4, "the other replica took every shard over")
-		for i := range 4 {
+		for _, i := range []int{0, 1} {
 			took := j.time(fmt.Sprintf("b gain %d", i)).Sub(stopped)
-			assert.Less(t, took, testLease, "shard %d moved within the lease duration after a release", i)
+			assert.Less(t, took, testRetry/2, "shard %d moved %v after the release, without waiting for a poll", i, took)
 		}
 		require.NoError(t, stopB())
+		_, err := cs.CoordinationV1().Leases("ops").Get(t.Context(), MemberLeaseName("a"), metav1.GetOptions{})
+		assert.True(t, apierrors.IsNotFound(err), "a stopped gracefully and deleted its membership Lease: %v", err)
 	})
 }
 
@@ -208,7 +226,7 @@ func TestElectionStopsTheShardBeforeTheLeaseExpires(t *testing.T) {
 		assert.Less(t, lost.Sub(renewed), testLease, "…before its Lease could expire")
 		gained := j.time("b gain 0")
 		require.False(t, gained.IsZero(), "b took the shard over")
-		assert.True(t, gained.After(lost), "never both at once")
+		assert.Less(t, j.index("a lose 0"), j.index("b gain 0"), "never both at once")
 		assert.LessOrEqual(t, gained.Sub(renewed), testLease+2*testRetry, "b took over once the Lease expired")
 		require.NoError(t, stopA())
 		require.NoError(t, stopB())

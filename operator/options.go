@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/url"
 	"os"
 	"time"
@@ -51,6 +52,18 @@ type Options struct {
 	LeaseNamespace string
 	// Workers bounds the passes that run at once. Default 4.
 	Workers int
+	// KubeAPIQPS is the client-side rate limit, in requests per second,
+	// of the operator's calls to the API server for its objects and
+	// workloads (the caches, status writes, Events, scales, state
+	// ConfigMaps), all of which share one limiter. Default 20,
+	// controller-runtime's default (client-go's own, 5, throttles a few
+	// dozen objects passing every few seconds). The shard and membership
+	// Leases have a client and a limiter of their own, sized from Shards
+	// and RetryPeriod, so that a renewal never waits behind the passes.
+	KubeAPIQPS float32
+	// KubeAPIBurst is how many requests above KubeAPIQPS may go at once.
+	// Default 30.
+	KubeAPIBurst int
 	// Logger receives the operator's log. Nil logs text to stderr.
 	Logger *slog.Logger
 }
@@ -85,6 +98,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Workers == 0 {
 		o.Workers = 4
+	}
+	if o.KubeAPIQPS == 0 {
+		o.KubeAPIQPS = 20
+	}
+	if o.KubeAPIBurst == 0 {
+		o.KubeAPIBurst = 30
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
@@ -128,6 +147,12 @@ func (o Options) Validate() error {
 	if o.Workers < 1 {
 		return fmt.Errorf("workers %d: must be at least 1", o.Workers)
 	}
+	if !(o.KubeAPIQPS > 0) || math.IsInf(float64(o.KubeAPIQPS), 0) {
+		return fmt.Errorf("kube-api-qps %g: must be positive", o.KubeAPIQPS)
+	}
+	if o.KubeAPIBurst < 1 {
+		return fmt.Errorf("kube-api-burst %d: must be at least 1", o.KubeAPIBurst)
+	}
 	return nil
 }
 
@@ -162,6 +187,9 @@ func ParseFlags(args []string, stderr io.Writer) (Options, error) {
 	fs.StringVar(&o.Identity, "identity", "", "name of this replica in the Leases (default: host name)")
 	fs.StringVar(&o.LeaseNamespace, "lease-namespace", "", "namespace of the shard Leases (default: the operator's own)")
 	fs.IntVar(&o.Workers, "workers", 4, "passes that may run at once")
+	var qps float64
+	fs.Float64Var(&qps, "kube-api-qps", 20, "requests per second to the API server for objects and workloads (the Leases have their own limit)")
+	fs.IntVar(&o.KubeAPIBurst, "kube-api-burst", 30, "bursts of requests to the API server above -kube-api-qps")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(stderr)
@@ -170,6 +198,7 @@ func ParseFlags(args []string, stderr io.Writer) (Options, error) {
 		}
 		return Options{}, err
 	}
+	o.KubeAPIQPS = float32(qps)
 	if fs.NArg() > 0 {
 		return Options{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
@@ -182,6 +211,10 @@ func ParseFlags(args []string, stderr io.Writer) (Options, error) {
 		return Options{}, errors.New("-workers 0: must be at least 1")
 	case o.LeaseDuration == 0:
 		return Options{}, errors.New("-lease-duration 0s: must be positive")
+	case o.KubeAPIQPS == 0:
+		return Options{}, errors.New("-kube-api-qps 0: must be positive")
+	case o.KubeAPIBurst == 0:
+		return Options{}, errors.New("-kube-api-burst 0: must be at least 1")
 	}
 	o = o.withDefaults()
 	if err := o.Validate(); err != nil {

@@ -20,6 +20,8 @@ func TestParseFlagsDefaults(t *testing.T) {
 	assert.Equal(t, 10*time.Second, o.RenewDeadline)
 	assert.Equal(t, 2*time.Second, o.RetryPeriod)
 	assert.Equal(t, 4, o.Workers)
+	assert.Equal(t, float32(20), o.KubeAPIQPS)
+	assert.Equal(t, 30, o.KubeAPIBurst)
 	assert.Equal(t, "pod-1", o.Identity)
 	assert.Equal(t, "ops", o.LeaseNamespace)
 	assert.Empty(t, o.Namespace, "all namespaces")
@@ -33,6 +35,11 @@ func TestParseFlagsShortLease(t *testing.T) {
 	assert.Equal(t, 400*time.Millisecond, o.RetryPeriod)
 	assert.Equal(t, "http://prom:9090", o.Prometheus)
 	assert.Equal(t, "shop", o.Namespace)
+
+	o, err = ParseFlags([]string{"-kube-api-qps", "50.5", "-kube-api-burst", "80"}, nil)
+	require.NoError(t, err)
+	assert.Equal(t, float32(50.5), o.KubeAPIQPS)
+	assert.Equal(t, 80, o.KubeAPIBurst)
 	assert.NotEmpty(t, o.Identity, "the host name")
 }
 
@@ -48,6 +55,10 @@ func TestParseFlagsErrors(t *testing.T) {
 		{[]string{"-lease-duration", "1500ms"}, "-lease-duration 1.5s: must be a whole number of seconds"},
 		{[]string{"-lease-duration", "3s", "-renew-deadline", "3s"}, "-renew-deadline 3s"},
 		{[]string{"-lease-duration", "3s", "-renew-deadline", "2s", "-retry-period", "2s"}, "-retry-period 2s"},
+		{[]string{"-kube-api-qps", "0"}, "-kube-api-qps 0: must be positive"},
+		{[]string{"-kube-api-qps", "-3"}, "-kube-api-qps -3: must be positive"},
+		{[]string{"-kube-api-burst", "0"}, "-kube-api-burst 0"},
+		{[]string{"-kube-api-burst", "-1"}, "-kube-api-burst -1: must be at least 1"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 		{[]string{"-nope"}, "flag provided but not defined: -nope"},
 	} {

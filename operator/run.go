@@ -55,6 +55,7 @@ func Run(ctx context.Context, o Options) error {
 			return err
 		}
 	}
+	cfg, electCfg := clientConfigs(cfg, o)
 	log := o.Logger
 	scheme := runtime.NewScheme()
 	if err := clientgoscheme.AddToScheme(scheme); err != nil {
@@ -81,6 +82,10 @@ func Run(ctx context.Context, o Options) error {
 	kube, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return fmt.Errorf("operator: kubernetes client: %w", err)
+	}
+	electKube, err := kubernetes.NewForConfig(electCfg)
+	if err != nil {
+		return fmt.Errorf("operator: kubernetes client for the Leases: %w", err)
 	}
 
 	reg := promclient.NewRegistry()
@@ -130,7 +135,7 @@ func Run(ctx context.Context, o Options) error {
 		return fmt.Errorf("operator: %w", err)
 	}
 	ecfg := electionConfig{
-		client: kube, namespace: o.LeaseNamespace, identity: o.Identity,
+		client: electKube, namespace: o.LeaseNamespace, identity: o.Identity,
 		leaseDuration: o.LeaseDuration, renewDeadline: o.RenewDeadline, retryPeriod: o.RetryPeriod,
 		log: log,
 	}
@@ -152,7 +157,8 @@ func Run(ctx context.Context, o Options) error {
 		}
 	}
 	log.Info("starting", "identity", o.Identity, "shards", o.Shards, "lease_namespace", o.LeaseNamespace,
-		"namespace", o.Namespace, "workers", o.Workers, "lease_duration", o.LeaseDuration)
+		"namespace", o.Namespace, "workers", o.Workers, "lease_duration", o.LeaseDuration,
+		"kube_api_qps", o.KubeAPIQPS, "kube_api_burst", o.KubeAPIBurst, "lease_api_qps", electCfg.QPS, "lease_api_burst", electCfg.Burst)
 	return mgr.Start(ctx)
 }
 

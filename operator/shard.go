@@ -20,7 +20,10 @@ func ShardOf(namespace, name string, shards int) int {
 	return int(h.Sum32() % uint32(shards))
 }
 
+// shardPrefix starts the name of every shard Lease.
+const shardPrefix = "shadowscale-shard-"
+
 // LeaseName is the name of shard i's Lease.
 func LeaseName(shard int) string {
-	return fmt.Sprintf("shadowscale-shard-%d", shard)
+	return fmt.Sprintf("%s%d", shardPrefix, shard)
 }
