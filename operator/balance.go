@@ -10,6 +10,8 @@ import (
 	"time"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/cache"
 )
 
@@ -131,6 +133,22 @@ func nextExpiry(in balanceInput) time.Time {
 	return next
 }
 
+// staleMembers names the membership Leases, of replicas other than self,
+// that expired more than grace before now: replicas killed without
+// deleting theirs. Deleted, they no longer count for a replica that
+// starts and sees them for the first time (which would otherwise count
+// them live for a lease duration).
+func staleMembers(now time.Time, self string, grace time.Duration, members map[string]leaseView) []string {
+	var out []string
+	for name, m := range members {
+		if m.holder != self && !m.expires.Add(grace).After(now) {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // balancer keeps this replica at its share of the shards. It watches the
 // shard and membership Leases of the lease namespace, plans on every
 // change (and when a Lease it saw may expire), releases the shards above
@@ -148,6 +166,9 @@ type balancer struct {
 	members map[string]leaseView // by Lease name
 	seen    map[string]string    // resourceVersion observed, by Lease name
 	claimed map[int]bool         // held or being acquired
+	// collected are the stale membership Leases deleted (or tried), by
+	// name, with their resourceVersion: each is tried once.
+	collected map[string]string
 }
 
 func newBalancer(cfg electionConfig, shards int, sink shardSink) *balancer {
@@ -158,6 +179,8 @@ func newBalancer(cfg electionConfig, shards int, sink shardSink) *balancer {
 		members: map[string]leaseView{},
 		seen:    map[string]string{},
 		claimed: map[int]bool{},
+
+		collected: map[string]string{},
 	}
 	for i := range shards {
 		b.elections = append(b.elections, &shardElection{cfg: cfg, shard: i, b: b})
@@ -320,7 +343,22 @@ func (b *balancer) run(ctx context.Context) {
 		in := b.inputLocked(now)
 		p := planBalance(in)
 		next := nextExpiry(in)
+		stale := map[string]string{}
+		for _, name := range staleMembers(now, b.cfg.identity, b.cfg.leaseDuration, b.members) {
+			if rv := b.seen[name]; b.collected[name] != rv {
+				b.collected[name] = rv
+				stale[name] = rv
+			}
+		}
+		for _, m := range b.members {
+			if gc := m.expires.Add(b.cfg.leaseDuration); gc.After(now) && (next.IsZero() || gc.Before(next)) {
+				next = gc
+			}
+		}
 		b.mu.Unlock()
+		for name, rv := range stale {
+			b.collect(ctx, name, rv)
+		}
 		if p.reason != last {
 			last = p.reason
 			b.cfg.log.Info("shard balance", "identity", b.cfg.identity, "plan", p.reason)
@@ -348,4 +386,17 @@ func (b *balancer) run(ctx context.Context) {
 		case <-timer.C:
 		}
 	}
+}
+
+// collect deletes the stale membership Lease name, unless it changed
+// since the watch showed it at resourceVersion rv.
+func (b *balancer) collect(ctx context.Context, name, rv string) {
+	ctx, cancel := context.WithTimeout(ctx, b.cfg.renewDeadline)
+	defer cancel()
+	err := b.cfg.client.CoordinationV1().Leases(b.cfg.namespace).Delete(ctx, name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{ResourceVersion: &rv}})
+	if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+		b.cfg.log.Warn("stale membership lease not deleted", "lease", name, "error", err.Error())
+		return
+	}
+	b.cfg.log.Info("stale membership lease deleted", "lease", name)
 }

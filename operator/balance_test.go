@@ -170,3 +170,15 @@ func TestMemberLeaseName(t *testing.T) {
 	assert.Regexp(t, `^shadowscale-replica-[0-9a-f]{8}$`, n, "not a valid name: hashed")
 	assert.NotEqual(t, n, MemberLeaseName("Host_Name:2"))
 }
+
+func TestStaleMembers(t *testing.T) {
+	grace := 3 * time.Second
+	members := map[string]leaseView{
+		"shadowscale-replica-a":    held("a", bt0.Add(-time.Hour)),              // self: never
+		"shadowscale-replica-b":    held("b", bt0.Add(-grace)),                  // expired a grace ago
+		"shadowscale-replica-c":    held("c", bt0.Add(-grace+time.Millisecond)), // not yet
+		"shadowscale-replica-d":    held("d", bt0.Add(time.Second)),             // live
+		"shadowscale-replica-gone": held("", bt0.Add(-time.Hour)),               // released long ago
+	}
+	assert.Equal(t, []string{"shadowscale-replica-b", "shadowscale-replica-gone"}, staleMembers(bt0, "a", grace, members))
+}

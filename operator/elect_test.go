@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
+	"k8s.io/utils/ptr"
 )
 
 // journal is the order of what the replicas and the API server did.
@@ -230,5 +231,34 @@ func TestElectionStopsTheShardBeforeTheLeaseExpires(t *testing.T) {
 		assert.LessOrEqual(t, gained.Sub(renewed), testLease+2*testRetry, "b took over once the Lease expired")
 		require.NoError(t, stopA())
 		require.NoError(t, stopB())
+	})
+}
+
+func TestElectionCountsOutAndDeletesAKilledReplicasMembership(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		j := &journal{}
+		cs := leaseServer(j)
+		// z was killed: its membership Lease stays, never renewed again.
+		now := metav1.NewMicroTime(time.Now())
+		_, err := cs.CoordinationV1().Leases("ops").Create(t.Context(), &coordinationv1.Lease{
+			ObjectMeta: metav1.ObjectMeta{Namespace: "ops", Name: MemberLeaseName("z")},
+			Spec: coordinationv1.LeaseSpec{HolderIdentity: ptr.To("z"), LeaseDurationSeconds: ptr.To(int32(3)),
+				RenewTime: &now, AcquireTime: &now},
+		}, metav1.CreateOptions{})
+		require.NoError(t, err)
+		a := &sinkRecorder{id: "a", j: j, held: map[int]bool{}}
+		stopA := startElect(cs, "a", 4, a)
+		synctest.Wait()
+		assert.Len(t, a.shards(), 2, "first seen, z counts for a lease duration: a takes half")
+		time.Sleep(testLease + testRetry)
+		synctest.Wait()
+		assert.Len(t, a.shards(), 4, "z's membership expired: a takes the rest")
+		time.Sleep(testLease)
+		synctest.Wait()
+		_, err = cs.CoordinationV1().Leases("ops").Get(t.Context(), MemberLeaseName("z"), metav1.GetOptions{})
+		assert.True(t, apierrors.IsNotFound(err), "z's membership Lease deleted a lease duration after it expired: %v", err)
+		_, err = cs.CoordinationV1().Leases("ops").Get(t.Context(), MemberLeaseName("a"), metav1.GetOptions{})
+		assert.NoError(t, err, "a's own stays")
+		require.NoError(t, stopA())
 	})
 }

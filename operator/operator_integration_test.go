@@ -15,6 +15,7 @@ package operator_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -72,6 +73,8 @@ const (
 	operatorNS = "shadowscale-system"
 	// leaseDuration is the operator's -lease-duration in these tests.
 	leaseDuration = 3 * time.Second
+	// shards is the operator's default -shards.
+	shards = 8
 )
 
 var (
@@ -248,18 +251,11 @@ func freeAddr(t *testing.T) string {
 }
 
 // startOperator runs the operator binary as identity with kubeconfig and
-// waits until it is ready; it stops gracefully in t's cleanup.
-//
-// The binary's Kubernetes client keeps client-go's default rate limit (5
-// requests/s, bursts of 10), which the shard Lease renewals share with the
-// passes: extra narrows the shards (default -shards=1) so that the
-// renewals fit in it.
+// waits until it is ready; it stops gracefully in t's cleanup. It runs
+// with the default shards (8) and API rate limits.
 func (f *fixture) startOperator(t *testing.T, identity, kubeconfig string, extra ...string) *kubetest.Process {
 	t.Helper()
 	health := freeAddr(t)
-	if !slices.ContainsFunc(extra, func(a string) bool { return strings.HasPrefix(a, "-shards=") }) {
-		extra = append(extra, "-shards=1")
-	}
 	p, err := kubetest.Exec(operatorBinary(t), filepath.Join(f.env.Dir, "operator-"+identity+".log"), nil, append([]string{
 		"-kubeconfig=" + kubeconfig,
 		"-prometheus=" + f.promURL,
@@ -565,6 +561,15 @@ func (f *fixture) leaseHolders(t require.TestingT) map[string]string {
 // from (and not released), and returns when a watch saw it.
 func (f *fixture) holderChange(t *testing.T, name, from string, within time.Duration) (time.Time, string) {
 	t.Helper()
+	_, took, holder := f.handover(t, name, from, within)
+	return took, holder
+}
+
+// handover waits until the Lease name is held by someone other than from
+// (and not released), and returns when a watch saw the Lease released
+// (zero if it never was: it expired) and when it saw the new holder.
+func (f *fixture) handover(t *testing.T, name, from string, within time.Duration) (released, took time.Time, holder string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), within)
 	defer cancel()
 	w, err := f.env.Client.CoordinationV1().Leases(operatorNS).Watch(ctx, metav1.ListOptions{FieldSelector: fields.OneTermEqualSelector("metadata.name", name).String()})
@@ -572,58 +577,72 @@ func (f *fixture) holderChange(t *testing.T, name, from string, within time.Dura
 	defer w.Stop()
 	for ev := range w.ResultChan() {
 		l, ok := ev.Object.(*coordinationv1.Lease)
-		if !ok || l.Spec.HolderIdentity == nil {
+		if !ok {
 			continue
 		}
-		if h := *l.Spec.HolderIdentity; h != "" && h != from {
-			return time.Now(), h
+		h := ptr.Deref(l.Spec.HolderIdentity, "")
+		switch {
+		case h == "" && released.IsZero():
+			released = time.Now()
+		case h != "" && h != from:
+			return released, time.Now(), h
 		}
 	}
 	require.FailNow(t, "no new holder", "Lease %s still held by %s after %v", name, from, within)
-	return time.Time{}, ""
+	return
 }
 
-// TestIntegrationOperatorTwoReplicas: with two replicas sharing two
-// shards, each workload is written by exactly one of them, the holder of
-// its shard (the audit log names the writer).
-//
-// The operator does not balance shards: a replica takes every free one.
-// So that each replica holds one, the Leases are made held by op-a and
-// op-b (as if they held them before a restart) just before both start.
+// waitSplit waits until the shard Leases are held by exactly the
+// identities given, each holding its fair share, and returns how long
+// that took and the holders.
+func (f *fixture) waitSplit(t *testing.T, within time.Duration, identities ...string) (time.Duration, map[string]string) {
+	t.Helper()
+	start := time.Now()
+	share := (shards + len(identities) - 1) / len(identities)
+	var holders map[string]string
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		holders = f.leaseHolders(c)
+		count := map[string]int{}
+		for _, h := range holders {
+			count[h]++
+		}
+		require.Len(c, holders, shards, "holders: %v", holders)
+		for _, id := range identities {
+			assert.GreaterOrEqual(c, count[id], shards-share*(len(identities)-1), "%s's shards; holders: %v", id, holders)
+			assert.LessOrEqual(c, count[id], share, "%s's shards; holders: %v", id, holders)
+		}
+		assert.Len(c, count, len(identities), "holders: %v", holders)
+	}, within, 20*time.Millisecond)
+	return time.Since(start), holders
+}
+
+// TestIntegrationOperatorTwoReplicas: two replicas started together split
+// the 8 shards 4/4 by themselves, and each workload (one in each of four
+// shards) is written by exactly one of them, the holder of its shard (the
+// audit log names the writer).
 func TestIntegrationOperatorTwoReplicas(t *testing.T) {
 	f := setup(t, 0)
 	ns := f.env.Namespace(t, "two")
-	// One workload in each shard.
-	var names []string
-	for i := 0; len(names) < 2; i++ {
+	// One workload in each of shards 0, 3, 4 and 7: whichever way the
+	// replicas split, both are likely to drive some.
+	want := []int{0, 3, 4, 7}
+	names := map[int]string{}
+	for i := 0; len(names) < len(want); i++ {
 		n := fmt.Sprintf("app-%d", i)
-		if operator.ShardOf(ns, n, 2) == len(names) {
-			names = append(names, n)
+		if s := operator.ShardOf(ns, n, shards); slices.Contains(want, s) && names[s] == "" {
+			names[s] = n
 		}
 	}
 	for _, n := range names {
 		f.createWorkloadAndScaler(t, ns, n, v1alpha1.ForecastAndScale)
 	}
 	kcA, kcB := f.serviceAccount(t, "shadowscale-operator"), f.serviceAccount(t, "shadowscale-operator-b")
-	now := metav1.NewMicroTime(time.Now())
-	for shard, holder := range []string{"op-a", "op-b"} {
-		_, err := f.env.Client.CoordinationV1().Leases(operatorNS).Create(t.Context(), &coordinationv1.Lease{
-			ObjectMeta: metav1.ObjectMeta{Name: operator.LeaseName(shard)},
-			Spec: coordinationv1.LeaseSpec{
-				HolderIdentity: ptr.To(holder), LeaseDurationSeconds: ptr.To(int32(leaseDuration / time.Second)),
-				AcquireTime: &now, RenewTime: &now,
-			},
-		}, metav1.CreateOptions{})
-		require.NoError(t, err)
-	}
 	var wg sync.WaitGroup
-	// Two shards, renewed every second.
-	wg.Go(func() { f.startOperator(t, "op-a", kcA, "-shards=2", "-retry-period=1s") })
-	wg.Go(func() { f.startOperator(t, "op-b", kcB, "-shards=2", "-retry-period=1s") })
+	wg.Go(func() { f.startOperator(t, "op-a", kcA) })
+	wg.Go(func() { f.startOperator(t, "op-b", kcB) })
 	wg.Wait()
-	require.EventuallyWithT(t, func(c *assert.CollectT) {
-		assert.Equal(c, map[string]string{operator.LeaseName(0): "op-a", operator.LeaseName(1): "op-b"}, f.leaseHolders(c))
-	}, waitFor, 100*time.Millisecond)
+	took, holders := f.waitSplit(t, 10*time.Second, "op-a", "op-b")
+	t.Logf("shards split %v after both replicas were ready: %v", took.Round(time.Millisecond), holders)
 
 	ramp := f.load.nextRamp(f.load.t0)
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
@@ -642,51 +661,81 @@ func TestIntegrationOperatorTwoReplicas(t *testing.T) {
 		writers[w.Name][w.User]++
 	}
 	t.Logf("scale writes by workload and writer: %v", writers)
-	sa := "system:serviceaccount:" + operatorNS + ":"
-	assert.Equal(t, map[string]map[string]int{
-		names[0]: {sa + "shadowscale-operator": writers[names[0]][sa+"shadowscale-operator"]},
-		names[1]: {sa + "shadowscale-operator-b": writers[names[1]][sa+"shadowscale-operator-b"]},
-	}, writers, "each workload written only by the holder of its shard")
-	assert.Equal(t, map[string]string{operator.LeaseName(0): "op-a", operator.LeaseName(1): "op-b"}, f.leaseHolders(t), "no shard changed hands")
+	sa := map[string]string{
+		"op-a": "system:serviceaccount:" + operatorNS + ":shadowscale-operator",
+		"op-b": "system:serviceaccount:" + operatorNS + ":shadowscale-operator-b",
+	}
+	final := f.leaseHolders(t)
+	assert.Equal(t, holders, final, "no shard changed hands after the split")
+	for s, n := range names {
+		holder := final[operator.LeaseName(s)]
+		assert.Equal(t, map[string]int{sa[holder]: writers[n][sa[holder]]}, writers[n], "%s (shard %d) written only by %s, the holder of its shard", n, s, holder)
+		assert.Positive(t, writers[n][sa[holder]], "%s scaled", n)
+	}
 }
 
 // seasonalModel matches the names of the forecasting models that use the
 // seasonal periods.
 var seasonalModel = regexp.MustCompile(`(^|:)(hw-|dshw-|seasonal-naive)`)
 
-// TestIntegrationOperatorFailover: two replicas; the leader scales the
-// Deployment up ahead of the ramp and is killed (SIGKILL) in the high
-// phase; the other takes its shard over within the 3 s lease, runs the
-// object's passes from there, and neither loses the scale-up nor applies it
-// again. Then a graceful stop hands the shard over at once.
+// TestIntegrationOperatorFailover: two replicas split the shards; the
+// holder of the Deployment's shard scales it up ahead of the ramp and is
+// killed (SIGKILL) in the high phase; the other takes the shard over within
+// the 3 s lease, runs the object's passes from there, and neither loses
+// the scale-up nor applies it again. Then, three times, a new replica
+// joins, takes its share, and the holder of the Deployment's shard stops
+// gracefully: the shard moves at once (under 0.5 s).
 func TestIntegrationOperatorFailover(t *testing.T) {
 	f := setup(t, 500*time.Millisecond)
 	ns := f.env.Namespace(t, "failover")
 	scaled := watchReplicas(t, f.env.Client, ns, "web")
+	lease := operator.LeaseName(operator.ShardOf(ns, "web", shards))
+	kc := map[string]string{
+		"op-a": f.serviceAccount(t, "shadowscale-operator"),
+		"op-b": f.serviceAccount(t, "shadowscale-operator-b"),
+	}
+	sa := map[string]string{
+		"op-a": "system:serviceaccount:" + operatorNS + ":shadowscale-operator",
+		"op-b": "system:serviceaccount:" + operatorNS + ":shadowscale-operator-b",
+	}
+	procs := map[string]*kubetest.Process{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, id := range []string{"op-a", "op-b"} {
+		wg.Go(func() {
+			p := f.startOperator(t, id, kc[id])
+			mu.Lock()
+			procs[id] = p
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	split, holders := f.waitSplit(t, 10*time.Second, "op-a", "op-b")
+	leader := holders[lease]
+	other := map[string]string{"op-a": "op-b", "op-b": "op-a"}[leader]
+	t.Logf("shards split %v after both were ready; %s holds %s", split.Round(time.Millisecond), leader, lease)
+	// The object comes once its shard has its holder for good.
 	f.createWorkloadAndScaler(t, ns, "web", v1alpha1.ForecastAndScale)
-	lease := operator.LeaseName(0) // the only shard
-	kcA, kcB := f.serviceAccount(t, "shadowscale-operator"), f.serviceAccount(t, "shadowscale-operator-b")
-	opA := f.startOperator(t, "op-a", kcA)
-	require.EventuallyWithT(t, func(c *assert.CollectT) {
-		assert.Equal(c, "op-a", f.leaseHolders(c)[lease])
-	}, waitFor, 50*time.Millisecond)
-	opB := f.startOperator(t, "op-b", kcB)
 
-	ramp := f.load.nextRamp(f.load.t0)
+	ramp := f.load.nextRamp(time.Now())
+	if time.Until(ramp) <= leadTime+3*interval {
+		ramp = ramp.Add(period)
+	}
 	rampEnd := ramp.Add(period - rampAt)
 	f.requireEarly(t, ramp)
 	up := waitScaledTo(t, scaled, highNeed, ramp)
 	require.True(t, time.Now().Before(rampEnd.Add(-2*leaseDuration)), "too late in the high phase to kill the leader")
 
 	killed := time.Now()
-	opA.Kill()
-	took, holder := f.holderChange(t, lease, "op-a", 3*leaseDuration)
+	procs[leader].Kill()
+	took, holder := f.holderChange(t, lease, leader, 3*leaseDuration)
 	replaced := took.Sub(killed)
-	t.Logf("leader SIGKILLed after its scale-up, %v before the load's ramp; %s holds %s %v later", ramp.Sub(killed).Round(time.Millisecond), holder, lease, replaced.Round(time.Millisecond))
-	assert.Equal(t, "op-b", holder)
+	t.Logf("leader %s SIGKILLed after its scale-up, %v before the load's ramp; %s holds %s %v later", leader, ramp.Sub(killed).Round(time.Millisecond), holder, lease, replaced.Round(time.Millisecond))
+	assert.Equal(t, other, holder)
 	assert.Less(t, replaced, 5*time.Second, "takeover after SIGKILL")
 
-	// op-b runs the object's passes through the rest of the high phase.
+	// The survivor runs the object's passes through the rest of the high
+	// phase.
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		ps := f.getScaler(c, ns, "web")
 		require.NotNil(c, ps.Status.LastPassTime)
@@ -703,31 +752,44 @@ func TestIntegrationOperatorFailover(t *testing.T) {
 			assert.GreaterOrEqual(t, c.replicas, up.replicas, "spec.replicas fell in the high phase after the takeover: %v", scaled())
 		}
 	}
-	var byA, byB int
+	var byFirst, byNew int
 	for _, w := range f.operatorScaleWrites(t, ns) {
 		switch {
 		case !w.Time.Before(rampEnd):
-		case w.User == "system:serviceaccount:"+operatorNS+":shadowscale-operator":
-			byA++
+		case w.User == sa[leader]:
+			byFirst++
 		default:
-			byB++
+			byNew++
 		}
 	}
-	t.Logf("scale writes in the high phase: %d by the first leader, %d by the new one; spec.replicas changes after the kill: %v", byA, byB, after)
-	assert.Positive(t, byA, "the first leader's scale writes")
-	assert.Equal(t, len(after), byB, "the new leader wrote a scale that changed nothing")
+	t.Logf("scale writes in the high phase: %d by the first leader, %d by the new one; spec.replicas changes after the kill: %v", byFirst, byNew, after)
+	assert.Positive(t, byFirst, "the first leader's scale writes")
+	assert.Equal(t, len(after), byNew, "the new leader wrote a scale that changed nothing")
 
-	// A graceful stop releases the Lease, and the waiting replica takes it
-	// at its next retry.
-	f.startOperator(t, "op-a2", kcA)
-	stopped := time.Now()
-	done := make(chan struct{})
-	go func() { opB.Stop(); close(done) }()
-	took, holder = f.holderChange(t, lease, "op-b", 3*leaseDuration)
-	<-done
-	t.Logf("op-b sent SIGTERM; %s holds %s %v later", holder, lease, took.Sub(stopped).Round(time.Millisecond))
-	assert.Equal(t, "op-a2", holder)
-	assert.Less(t, took.Sub(stopped), leaseDuration, "a released Lease is taken before it could expire")
+	// Graceful handovers: a replica joins and takes its share; the holder
+	// of web's shard stops, having stopped its Controllers and released
+	// its Leases, and the other replica takes the shard as soon as its
+	// watch shows the release.
+	live := map[string]*kubetest.Process{other: procs[other]}
+	for round := range 3 {
+		joiner := fmt.Sprintf("op-%d", round+2)
+		live[joiner] = f.startOperator(t, joiner, kc["op-a"])
+		split, holders := f.waitSplit(t, 10*time.Second, slices.Collect(maps.Keys(live))...)
+		from := holders[lease]
+		stopped := time.Now()
+		done := make(chan struct{})
+		go func() { live[from].Stop(); close(done) }()
+		released, took, holder := f.handover(t, lease, from, 3*leaseDuration)
+		<-done
+		delete(live, from)
+		require.False(t, released.IsZero(), "%s released %s", from, lease)
+		t.Logf("handover %d: shards split %v after %s joined; %s sent SIGTERM; %s released %v later, %s held it %v after the release (%v after the SIGTERM)",
+			round+1, split.Round(time.Millisecond), joiner, from, lease, released.Sub(stopped).Round(time.Millisecond),
+			holder, took.Sub(released).Round(time.Millisecond), took.Sub(stopped).Round(time.Millisecond))
+		assert.NotEqual(t, from, holder)
+		assert.Less(t, took.Sub(released), 500*time.Millisecond, "a released Lease is taken at once")
+		assert.Less(t, took.Sub(stopped), time.Second, "from SIGTERM to the new holder")
+	}
 }
 
 // TestIntegrationOperatorRestart: an operator that ran passes is stopped
