@@ -268,6 +268,8 @@ type built struct {
 	ctrl     *shadow.Controller
 	settings settings
 	workload *k8s.Workload
+	// passes starts each pass of the object's log (see passLog).
+	passes *passLogState
 }
 
 // build validates obj's spec and wires its Controller: a drivers/prometheus
@@ -287,7 +289,8 @@ func (b *builder) build(obj *v1alpha1.PredictiveScaler) (*built, error) {
 	if err != nil {
 		return nil, err
 	}
-	log := b.log.With("predictivescaler", obj.Namespace+"/"+obj.Name)
+	pl := newPassLog(b.log.Handler())
+	log := slog.New(pl).With("predictivescaler", obj.Namespace+"/"+obj.Name)
 	src, err := prometheus.NewSource(q, prometheus.Config{
 		Queries: s.queries,
 		OnWarnings: func(w prometheus.Warnings) {
@@ -336,7 +339,7 @@ func (b *builder) build(obj *v1alpha1.PredictiveScaler) (*built, error) {
 	if err != nil {
 		return nil, invalid("%v", err)
 	}
-	return &built{ctrl: ctrl, settings: s, workload: w}, nil
+	return &built{ctrl: ctrl, settings: s, workload: w, passes: pl.st}, nil
 }
 
 // ownerRef makes obj the owner of what the operator creates for it.

@@ -18,6 +18,8 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 	"k8s.io/utils/ptr"
+
+	"github.com/shadowscale/shadowscale/operator/api/v1alpha1"
 )
 
 // journal is the order of what the replicas and the API server did.
@@ -261,4 +263,82 @@ func TestElectionCountsOutAndDeletesAKilledReplicasMembership(t *testing.T) {
 		assert.NoError(t, err, "a's own stays")
 		require.NoError(t, stopA())
 	})
+}
+
+// journalFactory makes scalers whose passes block until their context
+// ends, journaling when each ends.
+type journalFactory struct{ j *journal }
+
+func (f journalFactory) newScaler(*v1alpha1.PredictiveScaler) (scaler, error) {
+	return journalScaler(f), nil
+}
+
+func (journalFactory) fail(context.Context, *v1alpha1.PredictiveScaler, error) {}
+
+type journalScaler struct{ j *journal }
+
+func (journalScaler) interval() time.Duration { return time.Second }
+
+func (s journalScaler) pass(ctx context.Context, _ time.Time) {
+	s.j.add("pass started")
+	<-ctx.Done()
+	s.j.add("pass ended")
+}
+
+// TestElectionCancelsAPassInFlightBeforeTheShardCanMove: a pass in flight
+// (a scale on its way) is cancelled, and has returned, before the shard's
+// Lease is released on a graceful stop, and before the Lease can expire
+// when renewals fail: it can never apply after another replica may hold
+// the shard.
+func TestElectionCancelsAPassInFlightBeforeTheShardCanMove(t *testing.T) {
+	run := func(t *testing.T, partition bool) {
+		j := &journal{}
+		cs := leaseServer(j)
+		var mu sync.Mutex
+		partitioned := false
+		var lastOK time.Time
+		cs.PrependReactor("update", "leases", func(act k8stesting.Action) (bool, runtime.Object, error) {
+			l := act.(k8stesting.UpdateAction).GetObject().(*coordinationv1.Lease)
+			mu.Lock()
+			defer mu.Unlock()
+			if l.Name == LeaseName(0) && ptr.Deref(l.Spec.HolderIdentity, "") == "a" {
+				if partitioned {
+					return true, nil, errors.New("connection refused")
+				}
+				lastOK = time.Now()
+			}
+			return false, nil, nil
+		})
+		fl := newFleet(1, 1, journalFactory{j}, quietLog())
+		fl.jitter = func(time.Duration) time.Duration { return 0 }
+		stopFleet := startFleet(t, fl)
+		defer stopFleet()
+		fl.upsert(obj("a", 1))
+		stop := startElect(cs, "a", 1, fl)
+		time.Sleep(time.Second)
+		synctest.Wait()
+		require.Equal(t, 0, j.index("pass started"), "a pass is in flight")
+		if partition {
+			mu.Lock()
+			partitioned = true
+			mu.Unlock()
+			time.Sleep(2 * testLease)
+			synctest.Wait()
+			mu.Lock()
+			expires := lastOK.Add(testLease)
+			mu.Unlock()
+			ended := j.time("pass ended")
+			require.False(t, ended.IsZero(), "the pass was cancelled")
+			assert.True(t, ended.Before(expires), "the pass returned %v before the Lease could expire", expires.Sub(ended))
+		} else {
+			require.NoError(t, stop())
+			ended, released := j.index("pass ended"), j.index("release "+LeaseName(0))
+			require.GreaterOrEqual(t, released, 0)
+			assert.Less(t, ended, released, "the pass returned before the Lease was released: %v", j.lines)
+			return
+		}
+		require.NoError(t, stop())
+	}
+	t.Run("graceful", func(t *testing.T) { synctest.Test(t, func(t *testing.T) { run(t, false) }) })
+	t.Run("partition", func(t *testing.T) { synctest.Test(t, func(t *testing.T) { run(t, true) }) })
 }

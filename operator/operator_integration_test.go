@@ -508,16 +508,21 @@ func TestIntegrationOperatorScalesAhead(t *testing.T) {
 
 // TestIntegrationOperatorHPAConflict: a ForecastAndScale scaler of a
 // Deployment that an HPA also targets refuses: AbleToScale=False with
-// reason HPAConflict, a Warning Event on the Deployment, no write.
+// reason HPAConflict, a Warning Event on the Deployment, no write. A
+// ForecastOnly scaler of another such Deployment reports the same
+// condition, with no Event.
 func TestIntegrationOperatorHPAConflict(t *testing.T) {
 	f := setup(t, 0)
 	ns := f.env.Namespace(t, "hpa")
 	ctx := t.Context()
-	_, err := f.env.Client.AppsV1().Deployments(ns).Create(ctx, kubetest.Deployment(ns, "web", 1), metav1.CreateOptions{})
-	require.NoError(t, err)
-	_, err = f.env.Client.AutoscalingV2().HorizontalPodAutoscalers(ns).Create(ctx, newHPA("web"), metav1.CreateOptions{})
-	require.NoError(t, err)
+	for _, n := range []string{"web", "observed"} {
+		_, err := f.env.Client.AppsV1().Deployments(ns).Create(ctx, kubetest.Deployment(ns, n, 1), metav1.CreateOptions{})
+		require.NoError(t, err)
+		_, err = f.env.Client.AutoscalingV2().HorizontalPodAutoscalers(ns).Create(ctx, newHPA(n), metav1.CreateOptions{})
+		require.NoError(t, err)
+	}
 	require.NoError(t, f.crd.Create(ctx, scaler(ns, "web", v1alpha1.ForecastAndScale)))
+	require.NoError(t, f.crd.Create(ctx, scaler(ns, "observed", v1alpha1.ForecastOnly)))
 	f.startOperator(t, "op-a", f.serviceAccount(t, "shadowscale-operator"))
 
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
@@ -542,6 +547,13 @@ func TestIntegrationOperatorHPAConflict(t *testing.T) {
 	d, err := f.env.Client.AppsV1().Deployments(ns).Get(ctx, "web", metav1.GetOptions{})
 	require.NoError(t, err)
 	assert.EqualValues(t, 1, *d.Spec.Replicas)
+
+	ps := f.getScaler(t, ns, "observed")
+	cond := meta.FindStatusCondition(ps.Status.Conditions, "AbleToScale")
+	require.NotNil(t, cond, "conditions: %+v", ps.Status.Conditions)
+	assert.Equal(t, metav1.ConditionFalse, cond.Status)
+	assert.Equal(t, v1alpha1.ReasonHPAConflict, cond.Reason, "ForecastOnly reports the HPA it would meet")
+	assert.Empty(t, f.events(t, ns, "observed", operator.EventHPAConflict), "ForecastOnly refuses nothing: no Event")
 }
 
 // leaseHolders returns the holder of every shard Lease.

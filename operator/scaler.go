@@ -53,24 +53,27 @@ type objScaler struct {
 	scaleOn bool // ForecastAndScale
 	ctrl    stepper
 	w       *writer
+	passes  *passLogState // nil: no per-pass log
 }
 
 func (s *objScaler) interval() time.Duration { return s.every }
 
-// pass looks for an HPA on the workload (ForecastAndScale only), runs the
-// Controller's pass, and writes the status and the Events — unless ctx
-// ended meanwhile: then the shard may be another replica's, and it writes
-// nothing.
+// pass looks for an HPA on the workload, runs the Controller's pass, and
+// writes the status and the Events — unless ctx ended meanwhile: then the
+// shard may be another replica's, and it writes nothing. A ForecastOnly
+// object reports an HPA too (its condition says what ForecastAndScale
+// would meet), with no Event: it refuses nothing.
 func (s *objScaler) pass(ctx context.Context, now time.Time) {
 	// Prometheus stamps samples at millisecond precision: a pass time of
 	// the same precision puts the history read back from it and the live
 	// samples on one grid (a backfilled point a fraction of a millisecond
 	// before the pass would otherwise take the pass's own grid slot).
 	now = now.Truncate(time.Millisecond)
-	o := passOutcome{gen: s.gen}
-	if s.scaleOn {
-		o.conflict = s.w.hpaConflict(ctx, s.key.Namespace, s.ref)
+	if s.passes != nil {
+		s.passes.nextPass()
 	}
+	o := passOutcome{gen: s.gen, forecastOnly: !s.scaleOn}
+	o.conflict = s.w.hpaConflict(ctx, s.key.Namespace, s.ref)
 	o.report, o.err = s.ctrl.Step(ctx, now)
 	o.leadTime = s.ctrl.LeadTime()
 	if ctx.Err() != nil {
@@ -181,6 +184,7 @@ func (f *factory) newScaler(obj *v1alpha1.PredictiveScaler) (scaler, error) {
 		scaleOn: !b.settings.forecastOnly,
 		ctrl:    b.ctrl,
 		w:       f.w,
+		passes:  b.passes,
 	}, nil
 }
 

@@ -1,8 +1,10 @@
 package operator
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -246,4 +248,57 @@ func TestAPIGroup(t *testing.T) {
 	assert.Equal(t, "apps", apiGroup("apps/v1"))
 	assert.Equal(t, "", apiGroup("v1"))
 	assert.Equal(t, "", apiGroup("a/b/c"))
+}
+
+func TestPassForecastOnlyReportsAnHPA(t *testing.T) {
+	e := newPassEnv(t, v1alpha1.ForecastOnly, true)
+	sc, err := e.f.newScaler(e.obj)
+	require.NoError(t, err)
+	sc.pass(context.Background(), time.Now())
+
+	assert.Equal(t, int32(2), e.replicas(t), "ForecastOnly never scales")
+	c := meta.FindStatusCondition(e.status(t).Conditions, "AbleToScale")
+	require.NotNil(t, c)
+	assert.Equal(t, metav1.ConditionFalse, c.Status)
+	assert.Equal(t, "HPAConflict", c.Reason, "what ForecastAndScale would meet")
+	assert.Contains(t, c.Message, "web-hpa")
+	assert.Contains(t, c.Message, "in ForecastAndScale the operator would not scale it")
+	assert.Empty(t, e.rec.all(), "no Event: ForecastOnly refuses nothing")
+}
+
+func TestPassLogsALastingHPAConflictOnce(t *testing.T) {
+	e := newPassEnv(t, v1alpha1.ForecastAndScale, true)
+	var buf syncBuffer
+	e.f.b.log = slog.New(slog.NewTextHandler(&buf, nil))
+	sc, err := e.f.newScaler(e.obj)
+	require.NoError(t, err)
+	for i := range 3 {
+		sc.pass(context.Background(), time.Now().Add(time.Duration(i)*time.Minute))
+	}
+	warnings := 0
+	for l := range strings.Lines(buf.String()) {
+		if strings.Contains(l, `msg="dependency failed"`) && strings.Contains(l, "HorizontalPodAutoscaler") {
+			warnings++
+		}
+	}
+	assert.Equal(t, 1, warnings, "the driver's refusal, logged once over three passes:\n%s", buf.String())
+	assert.Len(t, e.rec.all(), 3, "the Event every pass stays (the recorder folds repeats into a series)")
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -27,9 +27,12 @@ type passOutcome struct {
 	leadTime time.Duration
 	report   shadow.Report
 	err      error
-	// conflict names the HorizontalPodAutoscaler that targets the workload
-	// of a ForecastAndScale object; empty when there is none.
+	// conflict names the HorizontalPodAutoscaler that targets the
+	// workload; empty when there is none.
 	conflict string
+	// forecastOnly is the object's mode: it scales nothing, so a conflict
+	// is reported but refuses nothing.
+	forecastOnly bool
 }
 
 // applyOutcome writes a pass's outcome into st: the replicas, the forecast
@@ -82,6 +85,9 @@ func applyOutcome(st *v1alpha1.PredictiveScalerStatus, o passOutcome) {
 		setCondition(st, o.gen, string(c.Type), c.Status, c.Reason, c.Message)
 	}
 	switch {
+	case o.conflict != "" && o.forecastOnly:
+		setCondition(st, o.gen, string(shadow.AbleToScale), false, v1alpha1.ReasonHPAConflict,
+			fmt.Sprintf("HorizontalPodAutoscaler %s targets the workload: in ForecastAndScale the operator would not scale it", o.conflict))
 	case o.conflict != "":
 		setCondition(st, o.gen, string(shadow.AbleToScale), false, v1alpha1.ReasonHPAConflict,
 			fmt.Sprintf("HorizontalPodAutoscaler %s targets the workload: the operator will not scale it", o.conflict))
@@ -156,7 +162,7 @@ func eventsFor(o passOutcome) []event {
 		}
 		out = append(out, event{corev1.EventTypeNormal, EventSuccessfulRescale, "Scale", note})
 	}
-	if o.conflict != "" {
+	if o.conflict != "" && !o.forecastOnly {
 		out = append(out, event{corev1.EventTypeWarning, EventHPAConflict, "Refuse",
 			fmt.Sprintf("refusing to scale: HorizontalPodAutoscaler %s targets this workload", o.conflict)})
 	}
