@@ -27,7 +27,24 @@
 // shadowscale-shard-<i> that client-go leader election hands to one
 // replica at a time. A replica runs only the objects of the shards it
 // holds; it stops them before its Lease can expire when renewals fail, and
-// before it releases the Lease on a graceful stop.
+// before it releases the Lease on a graceful stop or a rebalance.
+//
+// The replicas balance the shards among themselves. Each renews a
+// membership Lease shadowscale-replica-<identity> and watches all the
+// Leases of the lease namespace; it holds at most its fair share,
+// ceil(shards / live replicas), releasing its highest shards above it and
+// reaching for free ones below it. A released shard is taken as soon as
+// the watch shows the release (tens of milliseconds), not at the next
+// poll; an expired one is taken over when client-go's election sees it
+// expire (about the lease duration), whatever the share, and the balance
+// evens out afterwards. A replica that stops gracefully deletes its
+// membership first, so that the others count it out before its shards
+// come free; the membership Leases of killed replicas are deleted a lease
+// duration after they expire.
+//
+// The Leases have a client and a rate limiter of their own, so that their
+// renewals never wait behind the passes' calls, which share the limiter of
+// Options.KubeAPIQPS and Options.KubeAPIBurst.
 //
 // Run serves /metrics (the Controllers' OpenTelemetry instruments through
 // the OpenTelemetry Prometheus exporter, each Controller's series labelled

@@ -9,6 +9,7 @@
 //	    [-metrics-addr :8080] [-health-addr :8081] [-shards 8] [-workers 4]
 //	    [-lease-duration 15s] [-renew-deadline 10s] [-retry-period 2s]
 //	    [-identity NAME] [-lease-namespace NS]
+//	    [-kube-api-qps 20] [-kube-api-burst 30]
 //
 // Bad flags print one line naming the problem and exit with status 2; an
 // operator that cannot start exits with status 1. SIGINT or SIGTERM stops
