@@ -406,16 +406,25 @@ func (a *autoModel) buildBuckets() {
 }
 
 // groupByStep sorts the scores zs into nb groups of neighbouring steps of a
-// horizon of h steps, reusing the slices of buckets.
+// horizon of h steps. The groups live until the next selection, so each is
+// sized exactly (a slice of the right size is reused).
 func groupByStep(buckets [][]float32, nb int, zs []float64, steps []int, h int) [][]float32 {
 	if len(buckets) != nb {
 		buckets = make([][]float32, nb)
 	}
-	for i := range buckets {
+	group := func(k int) int { return min(steps[k]*nb/max(h, 1), nb-1) }
+	counts := make([]int, nb)
+	for k := range zs {
+		counts[group(k)]++
+	}
+	for i, n := range counts {
+		if cap(buckets[i]) != n {
+			buckets[i] = make([]float32, 0, n)
+		}
 		buckets[i] = buckets[i][:0]
 	}
 	for k, z := range zs {
-		b := min(steps[k]*nb/max(h, 1), nb-1)
+		b := group(k)
 		buckets[b] = append(buckets[b], float32(z))
 	}
 	for _, b := range buckets {

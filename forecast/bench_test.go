@@ -44,8 +44,8 @@ func BenchmarkForecast15(b *testing.B) {
 
 func BenchmarkSSEPass(b *testing.B) {
 	y := weekOfMinutes()
-	h := &hw{m: 1440, trend: TrendAdditive, phi: 1, season: make([]float64, 1440), s0: make([]float64, 1440), work: make([]float64, 1440)}
-	h.initial(y)
+	h := &hw{m: 1440, trend: TrendAdditive, phi: 1, s0: make([]float64, 1440), work: make([]float64, 1440)}
+	h.initial(y, h.s0)
 	for b.Loop() {
 		h.sse(y, 0.3, 0.01, 0.1, 1)
 	}

@@ -74,7 +74,9 @@ type hw struct {
 	season   []float64 // season[i] is the term for positions ≡ i mod m
 	pos      int       // position of the next observation modulo m
 
-	// initial state of the last reset / estimate
+	// Initial state of the last reset or estimate. s0 and work (scratch
+	// for sse) live only while estimate runs: between fits the model
+	// holds one seasonal array, not three.
 	l0, b0 float64
 	s0     []float64
 	work   []float64
@@ -123,14 +125,9 @@ func (h *hw) combine(base, s float64) float64 {
 }
 
 // initial computes the initial level, trend and seasonal terms from the
-// first k = min(⌊n/m⌋, 4) seasons of y into h.l0, h.b0 and h.s0.
-func (h *hw) initial(y []float64) {
+// first k = min(⌊n/m⌋, 4) seasons of y into h.l0, h.b0 and s0.
+func (h *hw) initial(y, s0 []float64) {
 	m := h.m
-	if h.season == nil {
-		// Allocated on first use: Auto holds candidates whose history
-		// is still too short, and releases those it did not choose.
-		h.season, h.s0, h.work = make([]float64, m), make([]float64, m), make([]float64, m)
-	}
 	k := min(len(y)/m, maxInitSeasons)
 	means := seasonMeans(y, m, k)
 	b := 0.0
@@ -140,7 +137,7 @@ func (h *hw) initial(y []float64) {
 	m1 := means[0]
 	c := float64(m-1) / 2
 	base := func(t int) float64 { return m1 + (float64(t)-c)*b }
-	seasonalInit(h.s0, y, m, k, h.mult, func(t int) float64 { return base(t) }, nil)
+	seasonalInit(s0, y, m, k, h.mult, func(t int) float64 { return base(t) }, nil)
 	h.l0 = m1 - (c+1)*b
 	h.b0 = b
 }
@@ -235,9 +232,13 @@ func seasonalInit(s, y []float64, m, k int, mult bool, ref func(t int) float64, 
 }
 
 func (h *hw) reset(y []float64) {
-	h.initial(y)
+	if h.season == nil {
+		// Allocated on first use: Auto holds candidates whose history
+		// is still too short, and releases those it did not choose.
+		h.season = make([]float64, h.m)
+	}
+	h.initial(y, h.season)
 	h.level, h.b, h.pos = h.l0, h.b0, 0
-	copy(h.season, h.s0)
 }
 
 func (h *hw) update(y float64) {
@@ -396,8 +397,8 @@ func atLeastTiny(x float64) float64 {
 	return 1e-9
 }
 
-// release frees the state arrays until the next reset or estimate.
-func (h *hw) release() { h.season, h.s0, h.work = nil, nil, nil }
+// release frees the state array until the next reset.
+func (h *hw) release() { h.season = nil }
 
 // nParams is the number of estimated parameters and initial states, as
 // counted by the AICc of R's forecast::ets.
@@ -419,7 +420,9 @@ func (h *hw) estimate(y []float64) error {
 	if err := checkFitInput(y, h.name(), h.minHistory(), h.mult || h.errMult, "multiplicative seasonality or errors"); err != nil {
 		return err
 	}
-	h.initial(y)
+	h.s0, h.work = make([]float64, h.m), make([]float64, h.m)
+	defer func() { h.s0, h.work = nil, nil }()
+	h.initial(y, h.s0)
 	// Parameter layout: alpha, beta, gamma, phi; used[i] marks the free ones.
 	all := [4]float64{h.alpha, h.beta, h.gamma, h.phi}
 	bounds := [4]bound{{1e-4, 1}, {0, 1}, {0, 1}, {0.8, 0.98}}

@@ -546,7 +546,7 @@ func (h *hw) load(st mState) (func(), error) {
 		h.alpha, h.beta, h.gamma, h.phi = st.Params[0], st.Params[1], st.Params[2], st.Params[3]
 		h.fitted, h.fitN, h.label = st.Fitted, st.FitN, st.Label
 		if st.Full {
-			h.season, h.s0, h.work = slices.Clone(st.Seasons[0]), make([]float64, h.m), make([]float64, h.m)
+			h.season = slices.Clone(st.Seasons[0])
 			h.level, h.b, h.pos = st.Vals[0], st.Vals[1], st.Pos[0]
 		}
 	}, nil
