@@ -41,31 +41,47 @@ type span struct {
 	retry    bool // retries a start-up backfill that failed (see refillRetry)
 }
 
-// gather reads every dependency the decision needs, concurrently, each
-// under Config.CallTimeout and with panics turned into errors. The
-// actuators' Current calls retry transient errors with the retry policy
-// Scale uses, within that same deadline. It holds no lock: a slow
-// dependency delays only its own pass.
+// gather reads every dependency the decision needs, each under
+// Config.CallTimeout and with panics turned into errors. The actuators'
+// Current calls retry transient errors with the retry policy Scale uses,
+// within that same deadline. It holds no lock: a slow dependency delays only
+// its own pass.
+//
+// One deadline bounds all the reads, so that the pass pays for one timer and
+// a dependency that hangs holds it up by CallTimeout at most. The reads run
+// concurrently when there are more than the two every pass makes (the
+// metrics source and the production group): starting and waiting for a
+// goroutine costs a thread wake-up, as much as the rest of the loop, and two
+// reads that return promptly gain nothing from it. Those two run one after
+// the other, within the same deadline.
 func (c *Controller) gather(ctx context.Context, now time.Time, win span) observations {
 	var o observations
-	var g errgroup.Group
-	// One deadline for the concurrent reads: each is bounded by
-	// CallTimeout, and the pass pays for one timer, not one per read.
 	ctx, cancel := withTimeout(ctx, c.cfg.CallTimeout)
 	defer cancel()
-	if hs, ok := c.deps.Source.(HistorySource); ok && win.ok {
+	sample := func() {
+		o.sample, o.sampleErr = call(ctx, 0, "metrics source Sample", func(ctx context.Context) (Sample, error) {
+			return c.deps.Source.Sample(ctx, now)
+		})
+	}
+	production := func() {
+		o.state, o.stateErr = c.readState(ctx, "production actuator Current", c.deps.Production)
+	}
+	hs, backfill := c.deps.Source.(HistorySource)
+	backfill = backfill && win.ok
+	if !backfill && c.poolCfg == nil {
+		sample()
+		production()
+		return o
+	}
+	var g errgroup.Group
+	if backfill {
 		o.backfillRetry = win.retry
 		g.Go(func() error {
 			o.backfill, o.backfillErr = c.readHistory(ctx, hs, win)
 			return nil
 		})
 	}
-	g.Go(func() error {
-		o.sample, o.sampleErr = call(ctx, 0, "metrics source Sample", func(ctx context.Context) (Sample, error) {
-			return c.deps.Source.Sample(ctx, now)
-		})
-		return nil
-	})
+	g.Go(func() error { sample(); return nil })
 	if c.poolCfg != nil {
 		g.Go(func() error {
 			o.pool, o.poolErr = c.readState(ctx, "shadow actuator Current", c.shadowAct)
@@ -77,7 +93,7 @@ func (c *Controller) gather(ctx context.Context, now time.Time, win span) observ
 		})
 	}
 	// The production read runs on this goroutine.
-	o.state, o.stateErr = c.readState(ctx, "production actuator Current", c.deps.Production)
+	production()
 	_ = g.Wait()
 	return o
 }

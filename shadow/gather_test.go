@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -200,4 +201,72 @@ func TestShadowPoolCurrentRetried(t *testing.T) {
 	_, err = c.Step(context.Background(), now)
 	require.NoError(t, err)
 	assert.EqualValues(t, 2, counted.current.Load())
+}
+
+// hangingGroup's Current waits for its context to end.
+type hangingGroup struct {
+	*actuatortest.Group
+	seen *deadlines
+}
+
+func (g hangingGroup) Current(ctx context.Context) (actuator.State, error) {
+	g.seen.add(ctx)
+	<-ctx.Done()
+	return actuator.State{}, ctx.Err()
+}
+
+// deadlines records the deadline of each context a dependency was called with.
+type deadlines struct {
+	mu  sync.Mutex
+	all []time.Time
+}
+
+func (d *deadlines) add(ctx context.Context) {
+	dl, ok := ctx.Deadline()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if ok {
+		d.all = append(d.all, dl)
+	}
+}
+
+// A metrics source and a production group that both hang hold the pass up
+// by CallTimeout at most: the reads share one deadline, whether they run
+// one after the other or concurrently.
+func TestGatherHangingReadsShareOneDeadline(t *testing.T) {
+	const timeout = 20 * time.Millisecond
+	seen := &deadlines{}
+	src := shadow.SourceFunc(func(ctx context.Context, _ time.Time) (shadow.Sample, error) {
+		seen.add(ctx)
+		<-ctx.Done()
+		return shadow.Sample{}, ctx.Err()
+	})
+	grp := hangingGroup{Group: actuatortest.NewGroup(3, 0, nil), seen: seen}
+	c, err := shadow.New(shadow.Config{PerReplica: 10, CallTimeout: timeout},
+		shadow.Deps{Source: src, Forecaster: &driftForecaster{k: 5, step: time.Minute}, Policy: peakPolicy, Production: grp},
+		shadow.WithLogger(testLogger(&syncBuffer{})))
+	require.NoError(t, err)
+
+	start := time.Now()
+	rep, err := c.Step(context.Background(), t0)
+	end := time.Now()
+	require.Error(t, err)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.True(t, rep.Held)
+	assert.Equal(t, shadow.ReasonMetricsUnavailable, heldReason(rep))
+
+	require.Len(t, seen.all, 2, "both reads ran under a deadline")
+	assert.Equal(t, seen.all[0], seen.all[1], "one deadline for the pass")
+	assert.False(t, seen.all[0].Before(start.Add(timeout)), "the deadline is CallTimeout from the pass")
+	assert.False(t, seen.all[0].After(end), "the pass returned at the deadline")
+}
+
+// heldReason is the reason code of the Held condition.
+func heldReason(rep shadow.Report) string {
+	for _, cd := range rep.Conditions {
+		if cd.Type == shadow.Held {
+			return cd.Reason
+		}
+	}
+	return ""
 }
