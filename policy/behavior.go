@@ -275,7 +275,7 @@ func (s *stabilizer) reset() { s.recs = nil }
 
 // apply records desired at now and returns the stabilized target; it
 // reports whether the up or down window changed the answer.
-func (s *stabilizer) apply(now time.Time, current, desired int) (int, string) {
+func (s *stabilizer) apply(now time.Time, current, desired int) (int, reason) {
 	upRec, downRec := desired, desired
 	upCut, downCut := now.Add(-s.up), now.Add(-s.down)
 	kept := s.recs[:0]
@@ -301,13 +301,19 @@ func (s *stabilizer) apply(now time.Time, current, desired int) (int, string) {
 	if out > downRec {
 		out = downRec
 	}
-	why := ""
+	var why reason
 	switch {
 	case out == desired:
 	case desired >= current:
-		why = fmt.Sprintf("ScaleUpStabilized: lowest recommendation in the last %s is %d", s.up, upRec)
+		w := s.up
+		why = lazy(func(b []byte) []byte {
+			return fmt.Appendf(b, "ScaleUpStabilized: lowest recommendation in the last %s is %d", w, upRec)
+		})
 	default:
-		why = fmt.Sprintf("ScaleDownStabilized: highest recommendation in the last %s is %d", s.down, downRec)
+		w := s.down
+		why = lazy(func(b []byte) []byte {
+			return fmt.Appendf(b, "ScaleDownStabilized: highest recommendation in the last %s is %d", w, downRec)
+		})
 	}
 	return out, why
 }

@@ -31,9 +31,9 @@ func Bounds(p Policy, cfg BoundsConfig) (Policy, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return wrap("bounds", func(in Input) (Decision, error) {
+	return wrap("bounds", func(in Input) (decided, error) {
 		if err := in.Validate(); err != nil {
-			return Decision{}, err
+			return decided{}, err
 		}
 		lo, hi := max(in.Min, cfg.Min), in.Max
 		if cfg.Max > 0 {
@@ -44,7 +44,7 @@ func Bounds(p Policy, cfg BoundsConfig) (Policy, error) {
 		}
 		d, err := decideInner(p, in)
 		if err != nil {
-			return Decision{}, err
+			return decided{}, err
 		}
 		return d, nil
 	}, p), nil

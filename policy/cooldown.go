@@ -39,9 +39,9 @@ func Cooldown(p Policy, cfg CooldownConfig) (Policy, error) {
 		prevHas       bool
 		pendingTarget int
 	)
-	w := wrap("cooldown", func(in Input) (Decision, error) {
+	w := wrap("cooldown", func(in Input) (decided, error) {
 		if err := in.Validate(); err != nil {
-			return Decision{}, err
+			return decided{}, err
 		}
 		if c.advance(in.Now) {
 			has, pending = false, false
@@ -52,7 +52,7 @@ func Cooldown(p Policy, cfg CooldownConfig) (Policy, error) {
 		pending = false
 		d, err := decideInner(p, in)
 		if err != nil {
-			return Decision{}, err
+			return decided{}, err
 		}
 		wait := cfg.Up
 		if d.Action == ScaleDown {
@@ -60,8 +60,8 @@ func Cooldown(p Policy, cfg CooldownConfig) (Policy, error) {
 		}
 		if has && d.Action != NoChange && in.Current >= in.Min && in.Current <= in.Max {
 			if since := in.Now.Sub(last); since < wait {
-				d = hold(in, fmt.Sprintf("cooldown: last scaling %s ago < %s %s cooldown: holding %d (would %s)",
-					since, wait, d.Action, in.Current, d))
+				d = hold(in, text(fmt.Sprintf("cooldown: last scaling %s ago < %s %s cooldown: holding %d (would %s)",
+					since, wait, d.Action, in.Current, d.final())))
 			}
 		}
 		if d.Action != NoChange {

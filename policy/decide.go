@@ -11,23 +11,27 @@ import (
 
 // finish bounds target to [in.Min, in.Max], notes a clamp in the reason and
 // derives the action from in.Current.
-func finish(in Input, target int, reason string) Decision {
-	return finishUpTo(in, target, 0, reason)
+func finish(in Input, target int, r reason) decided {
+	return finishUpTo(in, target, 0, r)
 }
 
 // finishUpTo is finish with the upper bound raised to ceiling when ceiling
 // exceeds in.Max (MaxCapacity's IncreaseMax); the decision keeps the
 // ceiling for the wrappers around it.
-func finishUpTo(in Input, target, ceiling int, reason string) Decision {
-	if reason == "" {
-		reason = "no reason given"
+func finishUpTo(in Input, target, ceiling int, r reason) decided {
+	if r.empty() {
+		r = text("no reason given")
 	}
 	hi := max(in.Max, min(ceiling, maxReplicas))
 	t := Clamp(target, in.Min, hi)
 	if t != target {
-		reason = fmt.Sprintf("%s; clamped %d to [%d, %d]", reason, target, in.Min, hi)
+		inner, lo := r, in.Min
+		r = lazy(func(b []byte) []byte {
+			b = inner.appendTo(b)
+			return fmt.Appendf(b, "; clamped %d to [%d, %d]", target, lo, hi)
+		})
 	}
-	d := decision(in.Current, t, reason)
+	d := decided{Decision: decision(in.Current, t, ""), r: r}
 	if hi > in.Max {
 		d.Ceiling = hi
 	}
@@ -36,15 +40,15 @@ func finishUpTo(in Input, target, ceiling int, reason string) Decision {
 
 // hold returns NoChange at in.Current, or the nearest bound when Current
 // lies outside [Min, Max].
-func hold(in Input, reason string) Decision {
-	return finish(in, in.Current, reason)
+func hold(in Input, r reason) decided {
+	return finish(in, in.Current, r)
 }
 
 // sanitize repairs a Decision returned by an inner policy a wrapper does not
 // control: the target is bounded, the action recomputed and the reason
 // filled in.
-func sanitize(in Input, d Decision) Decision {
-	out := finishUpTo(in, d.Target, d.Ceiling, d.Reason)
+func sanitize(in Input, d decided) decided {
+	out := finishUpTo(in, d.Target, d.Ceiling, d.r)
 	out.ShadowTriggered = d.ShadowTriggered && out.Target == d.Target && out.Action == ScaleUp
 	return out
 }
@@ -52,15 +56,21 @@ func sanitize(in Input, d Decision) Decision {
 // num formats a load or ratio for a Reason: whole numbers from 100 up, two
 // decimals from 1 up, three significant digits below.
 func num(v float64) string {
+	var b [32]byte
+	return string(appendNum(b[:0], v))
+}
+
+// appendNum appends num(v) to b.
+func appendNum(b []byte, v float64) []byte {
 	switch {
 	case math.IsNaN(v) || math.IsInf(v, 0):
-		return strconv.FormatFloat(v, 'f', -1, 64)
+		return strconv.AppendFloat(b, v, 'f', -1, 64)
 	case math.Abs(v) >= 100:
-		return strconv.FormatFloat(math.Round(v), 'f', -1, 64)
+		return strconv.AppendFloat(b, math.Round(v), 'f', -1, 64)
 	case math.Abs(v) >= 1:
-		return strconv.FormatFloat(math.Round(v*100)/100, 'f', -1, 64)
+		return strconv.AppendFloat(b, math.Round(v*100)/100, 'f', -1, 64)
 	default:
-		return strconv.FormatFloat(v, 'g', 3, 64)
+		return strconv.AppendFloat(b, v, 'g', 3, 64)
 	}
 }
 

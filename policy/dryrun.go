@@ -32,10 +32,11 @@ func (d *DryRunPolicy) Decide(in Input) (Decision, error) {
 	if err := in.Validate(); err != nil {
 		return Decision{}, err
 	}
-	would, err := decideInner(d.p, in)
+	dw, err := decideInner(d.p, in)
 	if err != nil {
 		return Decision{}, err
 	}
+	would := dw.final()
 	d.mu.Lock()
 	d.last, d.has = would, true
 	d.mu.Unlock()

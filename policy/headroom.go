@@ -63,9 +63,9 @@ func Headroom(p Policy, cfg HeadroomConfig) (Policy, error) {
 	}
 	label := fmt.Sprintf("P%s", num(q*100))
 	var last atomic.Pointer[headroomPrefix]
-	return wrap("headroom", func(in Input) (Decision, error) {
+	return wrap("headroom", func(in Input) (decided, error) {
 		if err := in.Validate(); err != nil {
-			return Decision{}, err
+			return decided{}, err
 		}
 		if in.Forecast.Len() == 0 {
 			return decideInner(p, in)
@@ -78,9 +78,9 @@ func Headroom(p Policy, cfg HeadroomConfig) (Policy, error) {
 		in.Forecast = f
 		d, err := decideInner(p, in)
 		if err != nil {
-			return Decision{}, err
+			return decided{}, err
 		}
-		d.Reason = prefix + d.Reason
+		d.r = prefixed(prefix, d.r)
 		return d, nil
 	}, p), nil
 }

@@ -166,9 +166,11 @@ func NewHPA(cfg HPAConfig) (*HPA, error) {
 }
 
 // Decide runs one HPA sync.
-func (h *HPA) Decide(in Input) (Decision, error) {
+func (h *HPA) Decide(in Input) (Decision, error) { return finalize(h.decide(in)) }
+
+func (h *HPA) decide(in Input) (decided, error) {
 	if err := in.Validate(); err != nil {
-		return Decision{}, err
+		return decided{}, err
 	}
 	if h.clock.advance(in.Now) {
 		h.stab.reset()
@@ -180,47 +182,65 @@ func (h *HPA) Decide(in Input) (Decision, error) {
 	}
 	switch {
 	case in.Current > in.Max:
-		return h.commit(in, in.Max, fmt.Sprintf("HPA: current %d above max %d", in.Current, in.Max)), nil
+		return h.commit(in, in.Max, text(fmt.Sprintf("HPA: current %d above max %d", in.Current, in.Max))), nil
 	case in.Current < in.Min || in.Current == 0:
-		return h.commit(in, max(in.Min, 1), fmt.Sprintf("HPA: current %d below min %d", in.Current, in.Min)), nil
+		return h.commit(in, max(in.Min, 1), text(fmt.Sprintf("HPA: current %d below min %d", in.Current, in.Min))), nil
 	case !in.loadOK():
-		return hold(in, fmt.Sprintf("HPA: metric missing (load %s, valid %t): holding %d", num(in.Load), in.LoadValid, in.Current)), nil
+		return hold(in, text(fmt.Sprintf("HPA: metric missing (load %s, valid %t): holding %d", num(in.Load), in.LoadValid, in.Current))), nil
 	case in.Ready == 0:
-		return hold(in, fmt.Sprintf("HPA: no ready replica reports the metric: holding %d", in.Current)), nil
+		return hold(in, text(fmt.Sprintf("HPA: no ready replica reports the metric: holding %d", in.Current))), nil
 	}
 	proposal, why := h.proposal(in)
 	target, stabWhy := h.stab.apply(in.Now, in.Current, proposal)
-	if stabWhy != "" {
-		why += "; " + stabWhy
+	if !stabWhy.empty() {
+		prop := why
+		why = lazy(func(b []byte) []byte { return stabWhy.appendTo(append(prop.appendTo(b), "; "...)) })
 	}
 	target, limitWhy := h.rate.limit(in.Now, in.Current, target, in.Min, in.Max)
 	if limitWhy != "" {
-		why = fmt.Sprintf("%s; %s: %d", why, limitWhy, target)
+		why = suffixed(why, text(limitWhy), target)
 	}
-	return h.commit(in, target, "HPA: "+why), nil
+	return h.commit(in, target, prefixed("HPA: ", why)), nil
 }
 
 // proposal is the replica count the metric asks for (step 4 and 5).
-func (h *HPA) proposal(in Input) (int, string) {
+func (h *HPA) proposal(in Input) (int, reason) {
 	ratio := in.Load / (float64(in.Ready) * in.PerReplica) / in.TargetUtilization
 	util := in.Load / (float64(in.Ready) * in.PerReplica)
-	head := "utilization " + num(util*100) + "% of " + strconv.Itoa(in.Ready) + " ready vs target " +
-		num(in.TargetUtilization*100) + "% (ratio " + num(ratio) + ")"
-	unready := in.Current - in.Ready
+	ready, current, target, tol := in.Ready, in.Current, in.TargetUtilization, h.cfg.Tolerance
+	head := func(b []byte) []byte {
+		b = appendNum(append(b, "utilization "...), util*100)
+		b = strconv.AppendInt(append(b, "% of "...), int64(ready), 10)
+		b = appendNum(append(b, " ready vs target "...), target*100)
+		b = appendNum(append(b, "% (ratio "...), ratio)
+		return append(b, ')')
+	}
+	unready := current - ready
 	if unready <= 0 || ratio <= 1 {
-		if withinTolerance(ratio, h.cfg.Tolerance) {
-			return in.Current, head + " within tolerance " + num(h.cfg.Tolerance) + ": " + strconv.Itoa(in.Current)
+		if withinTolerance(ratio, tol) {
+			return current, lazy(func(b []byte) []byte {
+				b = appendNum(append(head(b), " within tolerance "...), tol)
+				return strconv.AppendInt(append(b, ": "...), int64(current), 10)
+			})
 		}
-		n := mathx.CeilInt(ratio * float64(in.Ready))
-		return n, head + ": ceil(" + num(ratio) + " × " + strconv.Itoa(in.Ready) + ") = " + strconv.Itoa(n)
+		n := mathx.CeilInt(ratio * float64(ready))
+		return n, lazy(func(b []byte) []byte {
+			b = appendNum(append(head(b), ": ceil("...), ratio)
+			b = strconv.AppendInt(append(b, " × "...), int64(ready), 10)
+			return strconv.AppendInt(append(b, ") = "...), int64(n), 10)
+		})
 	}
 	// Unready replicas count as using nothing on a scale-up.
-	newRatio := in.Load / (float64(in.Current) * in.PerReplica) / in.TargetUtilization
-	if withinTolerance(newRatio, h.cfg.Tolerance) || newRatio < 1 {
-		return in.Current, fmt.Sprintf("%s; with %d unready at 0 the ratio is %s: %d", head, unready, num(newRatio), in.Current)
+	newRatio := in.Load / (float64(current) * in.PerReplica) / target
+	if withinTolerance(newRatio, tol) || newRatio < 1 {
+		return current, lazy(func(b []byte) []byte {
+			return fmt.Appendf(head(b), "; with %d unready at 0 the ratio is %s: %d", unready, num(newRatio), current)
+		})
 	}
-	n := max(mathx.CeilInt(newRatio*float64(in.Current)), in.Current)
-	return n, fmt.Sprintf("%s; with %d unready at 0: ceil(%s × %d) = %d", head, unready, num(newRatio), in.Current, n)
+	n := max(mathx.CeilInt(newRatio*float64(current)), current)
+	return n, lazy(func(b []byte) []byte {
+		return fmt.Appendf(head(b), "; with %d unready at 0: ceil(%s × %d) = %d", unready, num(newRatio), current, n)
+	})
 }
 
 // withinTolerance is |1 − ratio| ≤ tol, with a 1e-9 slack so that a ratio
@@ -230,8 +250,8 @@ func withinTolerance(ratio, tol float64) bool { return math.Abs(1-ratio) <= tol+
 
 // commit bounds the target, records the change as a scale event and
 // returns the decision.
-func (h *HPA) commit(in Input, target int, reason string) Decision {
-	d := finish(in, target, reason)
+func (h *HPA) commit(in Input, target int, r reason) decided {
+	d := finish(in, target, r)
 	h.rate.record(in.Now, in.Current, d.Target)
 	return d
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 )
 
 // Max returns a policy asking for the largest target any of policies asks
@@ -22,13 +21,13 @@ func Max(policies ...Policy) (Policy, error) {
 			return nil, err
 		}
 	}
-	return wrap("max", func(in Input) (Decision, error) {
+	return wrap("max", func(in Input) (decided, error) {
 		if err := in.Validate(); err != nil {
-			return Decision{}, err
+			return decided{}, err
 		}
 		var (
-			best    Decision
-			targets = make([]string, len(policies))
+			best    decided
+			targets = make([]int, len(policies))
 			errs    []error
 		)
 		for i, p := range policies {
@@ -37,18 +36,28 @@ func Max(policies ...Policy) (Policy, error) {
 				errs = append(errs, fmt.Errorf("policies[%d]: %w", i, err))
 				continue
 			}
-			targets[i] = strconv.Itoa(d.Target)
+			targets[i] = d.Target
 			if i == 0 || d.Target > best.Target {
 				best = d
 			}
 		}
 		if len(errs) > 0 {
-			return Decision{}, fmt.Errorf("policy: Max: %w", errors.Join(errs...))
+			return decided{}, fmt.Errorf("policy: Max: %w", errors.Join(errs...))
 		}
 		if len(policies) == 1 {
 			return best, nil
 		}
-		best.Reason = "max of [" + strings.Join(targets, " ") + "]: " + best.Reason
+		winner := best.r
+		best.r = lazy(func(b []byte) []byte {
+			b = append(b, "max of ["...)
+			for i, t := range targets {
+				if i > 0 {
+					b = append(b, ' ')
+				}
+				b = strconv.AppendInt(b, int64(t), 10)
+			}
+			return winner.appendTo(append(b, "]: "...))
+		})
 		return best, nil
 	}, policies...), nil
 }

@@ -55,11 +55,11 @@ func MaxCapacity(p Policy, cfg MaxCapacityConfig) (Policy, error) {
 	if cfg.BufferPercent < 0 || cfg.BufferPercent > 100 {
 		return nil, fmt.Errorf("policy: MaxCapacity: BufferPercent (%d) must be in [0, 100]", cfg.BufferPercent)
 	}
-	return wrap("max_capacity", func(in Input) (Decision, error) {
+	return wrap("max_capacity", func(in Input) (decided, error) {
 		if err := in.Validate(); err != nil {
-			return Decision{}, err
+			return decided{}, err
 		}
-		pl := PredictedLoad(in)
+		pl, _ := predictedLoad(in)
 		if cfg.Behavior == HonorMax || !pl.FromForecast {
 			return decideInner(p, in)
 		}
@@ -72,10 +72,13 @@ func MaxCapacity(p Policy, cfg MaxCapacityConfig) (Policy, error) {
 		raised.Max = ceiling
 		d, err := decideInner(p, raised)
 		if err != nil {
-			return Decision{}, err
+			return decided{}, err
 		}
 		if d.Target > in.Max {
-			d.Reason = fmt.Sprintf("%s; max %d raised to %d (forecast capacity %d + %d%% buffer)", d.Reason, in.Max, ceiling, f, cfg.BufferPercent)
+			inner, max0 := d.r, in.Max
+			d.r = lazy(func(b []byte) []byte {
+				return fmt.Appendf(inner.appendTo(b), "; max %d raised to %d (forecast capacity %d + %d%% buffer)", max0, ceiling, f, cfg.BufferPercent)
+			})
 		}
 		d.Ceiling = ceiling
 		return d, nil

@@ -37,9 +37,9 @@ func MinHistory(p, fallback Policy, cfg MinHistoryConfig) (Policy, error) {
 		count   int
 		counted time.Time
 	)
-	w := wrap("min_history", func(in Input) (Decision, error) {
+	w := wrap("min_history", func(in Input) (decided, error) {
 		if err := in.Validate(); err != nil {
-			return Decision{}, err
+			return decided{}, err
 		}
 		if c.advance(in.Now) {
 			count = 0
@@ -61,9 +61,9 @@ func MinHistory(p, fallback Policy, cfg MinHistoryConfig) (Policy, error) {
 		}
 		d, err := decideInner(fallback, in)
 		if err != nil {
-			return Decision{}, err
+			return decided{}, err
 		}
-		d.Reason = fmt.Sprintf("%s, falling back: %s", why, d.Reason)
+		d.r = prefixed(why+", falling back: ", d.r)
 		return d, nil
 	}, p, fallback)
 	type own struct {

@@ -301,9 +301,11 @@ func trim(s []stamped, now time.Time, window time.Duration) []stamped {
 }
 
 // Decide plans the replica count for in.
-func (pl *Planner) Decide(in Input) (Decision, error) {
+func (pl *Planner) Decide(in Input) (Decision, error) { return finalize(pl.decide(in)) }
+
+func (pl *Planner) decide(in Input) (decided, error) {
 	if err := in.Validate(); err != nil {
-		return Decision{}, err
+		return decided{}, err
 	}
 	boot, bootD := pl.bootSteps(in)
 	settle := pl.cfg.Settle
@@ -319,14 +321,14 @@ func (pl *Planner) Decide(in Input) (Decision, error) {
 	}
 	p, ok := pl.makePlan(in, factor, boot)
 	if !ok {
-		return hold(in, "holding: no load and no forecast"), nil
+		return hold(in, text("holding: no load and no forecast")), nil
 	}
 	u := pl.cfg.Shadow.Unit
 	upAt := argmax(p.want[:p.lead])
 	up := p.want[upAt]
 	pl.needs = append(pl.needs, stamped{at: in.Now, n: up})
 	if up > in.Current {
-		d := finish(in, up, fmt.Sprintf("%sscale up to %d: %s %s %s in %s needs %d at target %s (%s)",
+		d := finish(in, up, textf("%sscale up to %d: %s %s %s in %s needs %d at target %s (%s)",
 			prefix, up, p.what[upAt], num(p.load[upAt]), u, p.ahead(upAt), up, num(in.TargetUtilization), p.source))
 		d.ShadowTriggered = fired && d.Action == ScaleUp
 		return d, nil
@@ -355,16 +357,16 @@ func (pl *Planner) Decide(in Input) (Decision, error) {
 	}
 	switch {
 	case keep >= in.Current:
-		return hold(in, fmt.Sprintf("%skeep %d: %s", prefix, in.Current, rule)), nil
+		return hold(in, textf("%skeep %d: %s", prefix, in.Current, rule)), nil
 	case float64(keep) > (1-pl.cfg.Tolerance)*float64(in.Current):
-		return hold(in, fmt.Sprintf("%skeep %d: %s would release %d, within the tolerance %s of %d", prefix, in.Current, rule, in.Current-keep, num(pl.cfg.Tolerance), in.Current)), nil
+		return hold(in, textf("%skeep %d: %s would release %d, within the tolerance %s of %d", prefix, in.Current, rule, in.Current-keep, num(pl.cfg.Tolerance), in.Current)), nil
 	case p.stale:
-		return hold(in, fmt.Sprintf("%skeep %d: %s would allow %d, but no scale-down on a stale metric", prefix, in.Current, rule, keep)), nil
+		return hold(in, textf("%skeep %d: %s would allow %d, but no scale-down on a stale metric", prefix, in.Current, rule, keep)), nil
 	case pl.cfg.MinScaleDownInterval > 0 && !pl.lastDown.IsZero() && in.Now.Sub(pl.lastDown) < pl.cfg.MinScaleDownInterval:
-		return hold(in, fmt.Sprintf("%skeep %d: last scale-down %s ago, less than the minimum interval %s (would keep %d: %s)",
+		return hold(in, textf("%skeep %d: last scale-down %s ago, less than the minimum interval %s (would keep %d: %s)",
 			prefix, in.Current, in.Now.Sub(pl.lastDown), pl.cfg.MinScaleDownInterval, keep, rule)), nil
 	}
-	return finish(in, keep, fmt.Sprintf("%sscale down to %d: %s; %d not needed within %s nor for the last boot",
+	return finish(in, keep, textf("%sscale down to %d: %s; %d not needed within %s nor for the last boot",
 		prefix, keep, rule, in.Current-keep, horizon)), nil
 }
 

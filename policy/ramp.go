@@ -51,9 +51,11 @@ type ramp struct {
 	loads []float64
 }
 
-func (r *ramp) Decide(in Input) (Decision, error) {
+func (r *ramp) Decide(in Input) (Decision, error) { return finalize(r.decide(in)) }
+
+func (r *ramp) decide(in Input) (decided, error) {
 	if err := in.Validate(); err != nil {
-		return Decision{}, err
+		return decided{}, err
 	}
 	if r.clk.advance(in.Now) {
 		r.loads = r.loads[:0]
@@ -92,9 +94,12 @@ func (r *ramp) Decide(in Input) (Decision, error) {
 	in.Forecast = raised
 	d, err := decideInner(r.p, in)
 	if err != nil {
-		return Decision{}, err
+		return decided{}, err
 	}
-	d.Reason = fmt.Sprintf("ramp %s/step over %d passes lifts the forecast: %s", num(slope), len(r.loads), d.Reason)
+	inner, n := d.r, len(r.loads)
+	d.r = lazy(func(b []byte) []byte {
+		return inner.appendTo(fmt.Appendf(b, "ramp %s/step over %d passes lifts the forecast: ", num(slope), n))
+	})
 	return d, nil
 }
 

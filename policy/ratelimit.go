@@ -39,21 +39,21 @@ func RateLimit(p Policy, cfg RateLimitConfig) (Policy, error) {
 	}
 	r := &rateLimiter{up: cfg.Up, down: cfg.Down}
 	var c clock
-	w := wrap("rate_limit", func(in Input) (Decision, error) {
+	w := wrap("rate_limit", func(in Input) (decided, error) {
 		if err := in.Validate(); err != nil {
-			return Decision{}, err
+			return decided{}, err
 		}
 		if c.advance(in.Now) {
 			r.reset()
 		}
 		d, err := decideInner(p, in)
 		if err != nil {
-			return Decision{}, err
+			return decided{}, err
 		}
 		r.confirm(in.Current)
 		n, why := r.limit(in.Now, in.Current, d.Target, in.Min, max(in.Max, d.Ceiling))
 		if why != "" && n != d.Target {
-			d = finishUpTo(in, n, d.Ceiling, fmt.Sprintf("%s; %s: %d", d.Reason, why, n))
+			d = finishUpTo(in, n, d.Ceiling, suffixed(d.r, text(why), n))
 		}
 		r.record(in.Now, in.Current, d.Target)
 		return d, nil

@@ -29,22 +29,22 @@ func Stabilize(p Policy, cfg StabilizeConfig) (Policy, error) {
 	}
 	s := &stabilizer{up: cfg.Up, down: cfg.Down}
 	var c clock
-	w := wrap("stabilize", func(in Input) (Decision, error) {
+	w := wrap("stabilize", func(in Input) (decided, error) {
 		if err := in.Validate(); err != nil {
-			return Decision{}, err
+			return decided{}, err
 		}
 		if c.advance(in.Now) {
 			s.reset()
 		}
 		d, err := decideInner(p, in)
 		if err != nil {
-			return Decision{}, err
+			return decided{}, err
 		}
 		n, why := s.apply(in.Now, in.Current, d.Target)
-		if why == "" {
+		if why.empty() {
 			return d, nil
 		}
-		return finishUpTo(in, n, d.Ceiling, fmt.Sprintf("%s; %s: %d", d.Reason, why, n)), nil
+		return finishUpTo(in, n, d.Ceiling, suffixed(d.r, why, n)), nil
 	}, p)
 	type own struct {
 		Clock clockState `json:"clock"`

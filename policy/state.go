@@ -193,9 +193,9 @@ func unmarshalWith(p preparer, data []byte) error {
 // policies, with optional state of its own: the form every wrapper of
 // this package returns, so that state composes through a chain.
 type wrapper struct {
-	kind   string
-	decide func(Input) (Decision, error)
-	inner  []Policy
+	kind  string
+	fn    func(Input) (decided, error)
+	inner []Policy
 	// save returns the own state (nil when stateless); load returns a
 	// fresh value to decode into, the check of the decoded value and the
 	// function that applies it.
@@ -208,7 +208,9 @@ var (
 	_ Stateful = (*wrapper)(nil)
 )
 
-func (w *wrapper) Decide(in Input) (Decision, error) { return w.decide(in) }
+func (w *wrapper) Decide(in Input) (Decision, error) { return finalize(w.fn(in)) }
+
+func (w *wrapper) decide(in Input) (decided, error) { return w.fn(in) }
 
 // MarshalState implements Stateful.
 func (w *wrapper) MarshalState() ([]byte, error) { return marshalTree(w.tree()) }
@@ -239,8 +241,8 @@ func (w *wrapper) prepare(data []byte) (func(), error) {
 }
 
 // wrap returns a stateless wrapper around inner (nil entries are skipped).
-func wrap(kind string, decide func(Input) (Decision, error), inner ...Policy) *wrapper {
-	w := &wrapper{kind: kind, decide: decide}
+func wrap(kind string, fn func(Input) (decided, error), inner ...Policy) *wrapper {
+	w := &wrapper{kind: kind, fn: fn}
 	for _, p := range inner {
 		if p != nil {
 			w.inner = append(w.inner, p)

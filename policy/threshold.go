@@ -190,6 +190,16 @@ type Predicted struct {
 // forecast entry it falls back to the observed Load (when finite and not
 // negative).
 func PredictedLoad(in Input) Predicted {
+	p, lead := predictedLoad(in)
+	if p.FromForecast {
+		p.Source = string(appendSource(nil, p, lead))
+	}
+	return p
+}
+
+// predictedLoad is PredictedLoad without a forecast's Source, which
+// appendSource formats from the length of the lead window returned.
+func predictedLoad(in Input) (Predicted, int) {
 	if n := in.Forecast.Len(); n > 0 {
 		lead := min(max(in.LeadSteps, 1), n)
 		peak, seen := 0.0, false
@@ -199,70 +209,149 @@ func PredictedLoad(in Input) Predicted {
 			}
 		}
 		if seen {
-			return Predicted{Load: peak, Source: "forecast peak over " + strconv.Itoa(lead) + " steps", OK: true, FromForecast: true}
+			return Predicted{Load: peak, OK: true, FromForecast: true}, lead
 		}
 	}
 	if !in.observed() {
-		return Predicted{Source: "no load and no forecast"}
+		return Predicted{Source: "no load and no forecast"}, 0
 	}
 	if !in.LoadValid {
-		return Predicted{Load: in.Load, Source: "last observed load, no forecast, metric missing", OK: true, Stale: true}
+		return Predicted{Load: in.Load, Source: "last observed load, no forecast, metric missing", OK: true, Stale: true}, 0
 	}
-	return Predicted{Load: in.Load, Source: "observed load, no forecast", OK: true}
+	return Predicted{Load: in.Load, Source: "observed load, no forecast", OK: true}, 0
+}
+
+// appendSource appends PredictedLoad's Source of p.
+func appendSource(b []byte, p Predicted, lead int) []byte {
+	if !p.FromForecast {
+		return append(b, p.Source...)
+	}
+	b = strconv.AppendInt(append(b, "forecast peak over "...), int64(lead), 10)
+	return append(b, " steps"...)
 }
 
 // Decide applies the four rules.
-func (t *Threshold) Decide(in Input) (Decision, error) {
+func (t *Threshold) Decide(in Input) (Decision, error) { return finalize(t.decide(in)) }
+
+func (t *Threshold) decide(in Input) (decided, error) {
 	if err := in.Validate(); err != nil {
-		return Decision{}, err
+		return decided{}, err
 	}
-	p := PredictedLoad(in)
+	p, lead := predictedLoad(in)
 	if !p.OK {
-		return hold(in, "holding: no load and no forecast"), nil
+		return hold(in, text("holding: no load and no forecast")), nil
 	}
-	u := t.cfg.Unit
-	pred := "predicted " + num(p.Load) + " " + u + " (" + p.Source + ")"
+	w := &thresholdWhy{t: t, p: p, lead: lead, predicted: p.Load, target: in.TargetUtilization, current: in.Current}
 	if fired, why := t.shadowHeld(in); fired {
 		n := Replicas(p.Load*t.cfg.ScaleFactor, in.PerReplica, in.TargetUtilization)
+		plain := string(w.pred(nil))
 		if n > in.Current {
-			d := finish(in, n, fmt.Sprintf("shadow %s: scale up to %s × %s: %d replicas", why, pred, num(t.cfg.ScaleFactor), n))
+			d := finish(in, n, textf("shadow %s: scale up to %s × %s: %d replicas", why, plain, num(t.cfg.ScaleFactor), n))
 			d.ShadowTriggered = d.Action == ScaleUp
 			return d, nil
 		}
-		// Capacity already covers the inflated load: rules 2–4 decide on
-		// it, so that a lasting shadow alarm keeps the factor without
-		// ratcheting capacity up on every peak.
 		p.Load *= t.cfg.ScaleFactor
-		pred = fmt.Sprintf("shadow %s: %s × %s = %s %s", why, pred, num(t.cfg.ScaleFactor), num(p.Load), u)
+		w.shadowed = fmt.Sprintf("shadow %s: %s × %s = %s %s", why, plain, num(t.cfg.ScaleFactor), num(p.Load), t.cfg.Unit)
 	}
-	capacity := float64(in.Current) * in.PerReplica
-	up, down, rel := t.cfg.CapacityThreshold, t.cfg.DownscaleThreshold, ""
+	w.capacity = float64(in.Current) * in.PerReplica
+	up, down := t.cfg.CapacityThreshold, t.cfg.DownscaleThreshold
 	if t.cfg.RelativeToTarget {
-		rel = " × target " + num(in.TargetUtilization)
 		up *= in.TargetUtilization
 		down *= in.TargetUtilization
 	}
-	want := Replicas(p.Load, in.PerReplica, in.TargetUtilization)
+	w.want = Replicas(p.Load, in.PerReplica, in.TargetUtilization)
 	switch {
-	case p.Load > up*capacity:
-		rule := pred + " > " + t.capNum + rel + " × capacity " + num(capacity) + " " + u
-		if want <= in.Current {
-			return hold(in, rule+", but "+strconv.Itoa(in.Current)+" replicas serve it at target "+num(in.TargetUtilization)+": holding"), nil
+	case p.Load > up*w.capacity:
+		w.rule = ruleUpHeld
+		if w.want > in.Current {
+			w.rule = ruleUp
+			return finish(in, w.want, deferred(w)), nil
 		}
-		return finish(in, want, rule+": scale up to "+strconv.Itoa(want)+" replicas"), nil
-	case p.Load < down*capacity && p.Stale:
-		return hold(in, fmt.Sprintf("%s < %s%s × capacity %s %s, but no scale-down on a stale metric: holding %d",
-			pred, t.downNum, rel, num(capacity), u, in.Current)), nil
-	case p.Load < down*capacity:
-		rule := pred + " < " + t.downNum + rel + " × capacity " + num(capacity) + " " + u
-		if want >= in.Current {
-			return hold(in, rule+", but it needs "+strconv.Itoa(want)+" replicas at target "+num(in.TargetUtilization)+": holding "+strconv.Itoa(in.Current)), nil
+	case p.Load < down*w.capacity && p.Stale:
+		w.rule = ruleDownStale
+	case p.Load < down*w.capacity:
+		w.rule = ruleDownHeld
+		if w.want < in.Current {
+			w.rule = ruleDown
+			return finish(in, w.want, deferred(w)), nil
 		}
-		return finish(in, want, rule+": scale down to "+strconv.Itoa(want)+" replicas"), nil
+	default:
+		w.rule = ruleWithin
 	}
-	// Concatenation, not fmt: this is the reason of most passes.
-	return hold(in, pred+" within ["+t.downNum+", "+t.capNum+"]"+rel+
-		" × capacity "+num(capacity)+" "+u+": holding "+strconv.Itoa(in.Current)), nil
+	return hold(in, deferred(w)), nil
+}
+
+// thresholdRule is the rule of Threshold that decided.
+type thresholdRule int
+
+const (
+	ruleWithin thresholdRule = iota
+	ruleUp
+	ruleUpHeld
+	ruleDown
+	ruleDownHeld
+	ruleDownStale
+)
+
+// thresholdWhy is Threshold's reason, formatted when it is read.
+type thresholdWhy struct {
+	t                           *Threshold
+	p                           Predicted
+	lead                        int
+	predicted, target, capacity float64
+	current, want               int
+	shadowed                    string // the predicted load as the shadow rule scaled it
+	rule                        thresholdRule
+}
+
+// pred appends "predicted <load> <unit> (<source>)", or its shadow form.
+func (w *thresholdWhy) pred(b []byte) []byte {
+	if w.shadowed != "" {
+		return append(b, w.shadowed...)
+	}
+	b = appendNum(append(b, "predicted "...), w.predicted)
+	b = append(append(append(b, ' '), w.t.cfg.Unit...), " ("...)
+	return append(appendSource(b, w.p, w.lead), ')')
+}
+
+// bound appends "[ × target <u>] × capacity <c> <unit>".
+func (w *thresholdWhy) bound(b []byte) []byte {
+	if w.t.cfg.RelativeToTarget {
+		b = appendNum(append(b, " × target "...), w.target)
+	}
+	b = appendNum(append(b, " × capacity "...), w.capacity)
+	return append(append(b, ' '), w.t.cfg.Unit...)
+}
+
+func (w *thresholdWhy) appendTo(b []byte) []byte {
+	b = w.pred(b)
+	switch w.rule {
+	case ruleUp, ruleUpHeld:
+		b = w.bound(append(append(b, " > "...), w.t.capNum...))
+	case ruleDown, ruleDownHeld, ruleDownStale:
+		b = w.bound(append(append(b, " < "...), w.t.downNum...))
+	}
+	switch w.rule {
+	case ruleUp:
+		b = strconv.AppendInt(append(b, ": scale up to "...), int64(w.want), 10)
+		return append(b, " replicas"...)
+	case ruleUpHeld:
+		b = strconv.AppendInt(append(b, ", but "...), int64(w.current), 10)
+		b = appendNum(append(b, " replicas serve it at target "...), w.target)
+		return append(b, ": holding"...)
+	case ruleDown:
+		b = strconv.AppendInt(append(b, ": scale down to "...), int64(w.want), 10)
+		return append(b, " replicas"...)
+	case ruleDownHeld:
+		b = strconv.AppendInt(append(b, ", but it needs "...), int64(w.want), 10)
+		b = appendNum(append(b, " replicas at target "...), w.target)
+		return strconv.AppendInt(append(b, ": holding "...), int64(w.current), 10)
+	case ruleDownStale:
+		return strconv.AppendInt(append(b, ", but no scale-down on a stale metric: holding "...), int64(w.current), 10)
+	}
+	b = append(append(append(append(b, " within ["...), w.t.downNum...), ", "...), w.t.capNum...)
+	b = w.bound(append(b, ']'))
+	return strconv.AppendInt(append(b, ": holding "...), int64(w.current), 10)
 }
 
 // shadowHeld applies shadowRule and the ShadowHold latch.

@@ -27,9 +27,9 @@ func Tolerance(p Policy, cfg ToleranceConfig) (Policy, error) {
 	if !(cfg.Up >= 0 && cfg.Up < 1) || !(cfg.Down >= 0 && cfg.Down < 1) {
 		return nil, fmt.Errorf("policy: Tolerance: Up (%v) and Down (%v) must be in [0, 1)", cfg.Up, cfg.Down)
 	}
-	return wrap("tolerance", func(in Input) (Decision, error) {
+	return wrap("tolerance", func(in Input) (decided, error) {
 		if err := in.Validate(); err != nil {
-			return Decision{}, err
+			return decided{}, err
 		}
 		d, err := decideInner(p, in)
 		if err != nil || in.Current == 0 || in.Current < in.Min || in.Current > in.Max {
@@ -41,8 +41,8 @@ func Tolerance(p Policy, cfg ToleranceConfig) (Policy, error) {
 			band = cfg.Down
 		}
 		if d.Action != NoChange && change <= band {
-			return hold(in, fmt.Sprintf("change %s within %s tolerance %s: holding %d (would %s)",
-				num(change), d.Action, num(band), in.Current, d)), nil
+			return hold(in, text(fmt.Sprintf("change %s within %s tolerance %s: holding %d (would %s)",
+				num(change), d.Action, num(band), in.Current, d.final()))), nil
 		}
 		return d, nil
 	}, p), nil

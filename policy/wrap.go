@@ -4,10 +4,10 @@ import "fmt"
 
 // decideInner calls p and repairs its decision: the wrappers never trust an
 // inner policy to honour the bounds or fill in the reason.
-func decideInner(p Policy, in Input) (Decision, error) {
-	d, err := p.Decide(in)
+func decideInner(p Policy, in Input) (decided, error) {
+	d, err := decideWith(p, in)
 	if err != nil {
-		return Decision{}, err
+		return decided{}, err
 	}
 	return sanitize(in, d), nil
 }
