@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/shadowscale/shadowscale/internal/mathx"
+	"github.com/shadowscale/shadowscale/internal/ring"
 )
 
 // model is the numerical part of a forecaster: parameters and state on a
@@ -66,7 +67,7 @@ type Model struct {
 	t0      time.Time
 	slot    int64 // grid index of the last observation
 
-	hist    ring
+	hist    ring.Ring[float64]
 	scratch []float64
 
 	fitted   bool
@@ -93,7 +94,7 @@ func newModel(k kind, cfg Config, m model) *Model {
 		m:      m,
 		cfg:    cfg,
 		kind:   k,
-		hist:   newRing(cfg.Window),
+		hist:   ring.New[float64](cfg.Window),
 		lambda: 2 / (float64(cfg.ResidualWindow) + 1),
 	}
 }
@@ -105,7 +106,7 @@ func (f *Model) Name() string { return f.m.name() }
 func (f *Model) Fitted() bool { return f.fitted }
 
 // Len is the number of observations in the history window.
-func (f *Model) Len() int { return f.hist.len() }
+func (f *Model) Len() int { return f.hist.Len() }
 
 // checkValue rejects NaN, Inf and negative observations.
 func checkValue(v float64) error {
@@ -170,7 +171,7 @@ func gridSlot(t0, t time.Time, step time.Duration) int64 {
 // restart discards the history after a long gap.
 func (f *Model) restart(t time.Time) {
 	f.t0, f.slot = t, 0
-	f.hist.clear()
+	f.hist.Clear()
 	f.fitted, f.failed = false, false
 	f.sinceFit = 0
 	f.rs = nil
@@ -190,7 +191,7 @@ func (f *Model) add(v float64) {
 	if f.fitted {
 		f.m.update(v)
 	}
-	f.hist.push(v)
+	f.hist.Push(v)
 	f.lastV = v
 	f.sinceFit++
 	f.total++
@@ -231,7 +232,7 @@ func (f *Model) trackError(v, p float64, zs *[]float64) {
 // max(RefitEvery, minHistory) observations before trying again, so that
 // Observe stays O(1) amortized.
 func (f *Model) maybeFit() error {
-	n := f.hist.len()
+	n := f.hist.Len()
 	var due bool
 	switch {
 	case f.failed:
@@ -273,14 +274,14 @@ func (f *Model) Refit() error {
 	if f.keepRestored() {
 		return nil
 	}
-	n := f.hist.len()
+	n := f.hist.Len()
 	if need := f.m.minHistory(); n < need {
 		return fmt.Errorf("%w: %s has %d observations, needs %d", ErrInsufficientHistory, f.m.name(), n, need)
 	}
 	if ta, ok := f.m.(totalAware); ok {
 		ta.setTotal(f.total)
 	}
-	f.scratch = f.hist.appendTo(f.scratch[:0])
+	f.scratch = f.hist.AppendTo(f.scratch[:0])
 	y := f.scratch
 	if err := f.m.estimate(y); err != nil {
 		return err
@@ -338,7 +339,7 @@ func (f *Model) Forecast(h int, level float64) (Forecast, error) {
 	}
 	if !f.fitted {
 		return Forecast{}, fmt.Errorf("%w: %s has %d observations, needs %d",
-			ErrInsufficientHistory, f.m.name(), f.hist.len(), f.m.minHistory())
+			ErrInsufficientHistory, f.m.name(), f.hist.Len(), f.m.minHistory())
 	}
 	fc := Forecast{
 		Start: f.t0.Add(time.Duration(f.slot+1) * f.cfg.Step),
@@ -464,37 +465,4 @@ func quantileSorted(sorted []float64, p float64) float64 {
 	}
 	fr := pos - float64(i)
 	return sorted[i] + fr*(sorted[i+1]-sorted[i])
-}
-
-// ring is a fixed-capacity FIFO of the most recent values.
-type ring struct {
-	buf  []float64
-	head int // index of the oldest value
-	n    int
-}
-
-func newRing(capacity int) ring { return ring{buf: make([]float64, max(capacity, 1))} }
-
-func (r *ring) len() int { return r.n }
-
-func (r *ring) clear() { r.head, r.n = 0, 0 }
-
-func (r *ring) push(v float64) {
-	if r.n < len(r.buf) {
-		r.buf[(r.head+r.n)%len(r.buf)] = v
-		r.n++
-		return
-	}
-	r.buf[r.head] = v
-	r.head = (r.head + 1) % len(r.buf)
-}
-
-// appendTo appends the values, oldest first, to dst.
-func (r *ring) appendTo(dst []float64) []float64 {
-	end := r.head + r.n
-	if end <= len(r.buf) {
-		return append(dst, r.buf[r.head:end]...)
-	}
-	dst = append(dst, r.buf[r.head:]...)
-	return append(dst, r.buf[:end-len(r.buf)]...)
 }

@@ -241,7 +241,7 @@ func (f *Model) stateDoc() (modelDoc, error) {
 	}
 	doc := modelDoc{
 		Version: stateVersion, Config: f.fingerprint(), Started: f.started, T0: f.t0, Slot: f.slot,
-		Fitted: f.fitted, Failed: f.failed, Total: f.total, SinceFit: f.sinceFit, HistLen: f.hist.len(),
+		Fitted: f.fitted, Failed: f.failed, Total: f.total, SinceFit: f.sinceFit, HistLen: f.hist.Len(),
 		Vals: floats{f.lastV, f.s2}, Zs: f.zs, M: s.save(f.fitted),
 	}
 	if f.rs != nil && f.rs.n > doc.HistLen {
@@ -303,7 +303,7 @@ func (f *Model) UnmarshalState(data []byte) error {
 	f.lastV, f.s2 = doc.Vals[0], doc.Vals[1]
 	f.zs = append(f.zs[:0], doc.Zs...)
 	f.kh = f.kh[:0]
-	f.hist.clear()
+	f.hist.Clear()
 	f.rs = nil
 	if doc.Started {
 		f.rs = &restored{refilling: true, n: doc.HistLen}
@@ -350,10 +350,10 @@ func (f *Model) refillTo(k int64, v float64) {
 	if r.have {
 		gap := k - r.slot
 		for i := max(int64(1), gap-int64(f.cfg.Window)); i < gap; i++ {
-			f.hist.push(r.v + (v-r.v)*float64(i)/float64(gap))
+			f.hist.Push(r.v + (v-r.v)*float64(i)/float64(gap))
 		}
 	}
-	f.hist.push(v)
+	f.hist.Push(v)
 	r.slot, r.v, r.have = k, v, true
 }
 
@@ -378,7 +378,7 @@ func (f *Model) keepRestored() bool {
 		return false
 	}
 	f.endRefill()
-	if f.fitted && f.hist.len() < f.rs.n {
+	if f.fitted && f.hist.Len() < f.rs.n {
 		return true
 	}
 	f.rs = nil

@@ -361,7 +361,7 @@ func (s *state) backfillSpan(now time.Time) span {
 // later passes (see refillRetry); meanwhile a restored forecaster keeps
 // its fit.
 func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
-	if s.retry != nil && s.hist.n >= s.cfg.HistorySize {
+	if s.retry != nil && s.hist.len() >= s.cfg.HistorySize {
 		s.retry = nil // the passes since the start fill the window
 	}
 	if o.backfillRetry && s.retry != nil {
@@ -426,7 +426,7 @@ func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
 						detErr = err
 					}
 				}
-				if s.hist.n == 0 || ob.Time.After(s.hist.lastTime()) {
+				if s.hist.len() == 0 || ob.Time.After(s.hist.lastTime()) {
 					s.hist.add(Observation{Time: ob.Time, Value: x})
 					if old {
 						seenAdded++

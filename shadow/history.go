@@ -1,6 +1,10 @@
 package shadow
 
-import "time"
+import (
+	"time"
+
+	"github.com/shadowscale/shadowscale/internal/ring"
+)
 
 // Observation is one point of the load history.
 type Observation struct {
@@ -16,9 +20,7 @@ type Observation struct {
 // so a week of one-minute values costs 79 KiB, not the 315 KiB of
 // Observations.
 type history struct {
-	vals  []float64
-	start int   // index in vals of the oldest value
-	n     int   // values held
+	vals  ring.Ring[float64]
 	total int64 // values ever added: the absolute index of the next one
 	step  time.Duration
 	runs  []run // oldest first; runs[0] covers the oldest value held
@@ -32,22 +34,19 @@ type run struct {
 }
 
 func newHistory(size int, step time.Duration) *history {
-	return &history{vals: make([]float64, size), step: step}
+	return &history{vals: ring.New[float64](size), step: step}
 }
 
+// len is the number of values held.
+func (h *history) len() int { return h.vals.Len() }
+
 func (h *history) add(o Observation) {
-	if h.n == 0 || !o.Time.Equal(h.lastTime().Add(h.step)) {
+	if h.len() == 0 || !o.Time.Equal(h.lastTime().Add(h.step)) {
 		h.runs = append(h.runs, run{idx: h.total, t: o.Time})
 	}
-	if h.n < len(h.vals) {
-		h.vals[(h.start+h.n)%len(h.vals)] = o.Value
-		h.n++
-	} else {
-		h.vals[h.start] = o.Value
-		h.start = (h.start + 1) % len(h.vals)
-	}
+	h.vals.Push(o.Value)
 	h.total++
-	oldest := h.total - int64(h.n)
+	oldest := h.total - int64(h.len())
 	for len(h.runs) > 1 && h.runs[1].idx <= oldest {
 		h.runs = h.runs[1:]
 	}
@@ -55,7 +54,7 @@ func (h *history) add(o Observation) {
 
 // lastTime is the time of the newest value; zero when empty.
 func (h *history) lastTime() time.Time {
-	if h.n == 0 {
+	if h.len() == 0 {
 		return time.Time{}
 	}
 	r := h.runs[len(h.runs)-1]
@@ -64,16 +63,17 @@ func (h *history) lastTime() time.Time {
 
 // snapshot copies the history, oldest first.
 func (h *history) snapshot() []Observation {
-	out := make([]Observation, h.n)
-	oldest := h.total - int64(h.n)
+	n := h.len()
+	out := make([]Observation, n)
+	oldest := h.total - int64(n)
 	ri := 0
-	for i := 0; i < h.n; i++ {
+	for i := range n {
 		abs := oldest + int64(i)
 		for ri+1 < len(h.runs) && h.runs[ri+1].idx <= abs {
 			ri++
 		}
 		r := h.runs[ri]
-		out[i] = Observation{Time: r.t.Add(time.Duration(abs-r.idx) * h.step), Value: h.vals[(h.start+i)%len(h.vals)]}
+		out[i] = Observation{Time: r.t.Add(time.Duration(abs-r.idx) * h.step), Value: h.vals.At(i)}
 	}
 	return out
 }
@@ -83,7 +83,7 @@ func (h *history) snapshot() []Observation {
 // history counts what the saved Controller had seen, not only what was
 // read back.
 func (h *history) rebase(total int64) {
-	total = max(total, int64(h.n))
+	total = max(total, int64(h.len()))
 	d := total - h.total
 	for i := range h.runs {
 		h.runs[i].idx += d

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/shadowscale/shadowscale/internal/defaults"
+	"github.com/shadowscale/shadowscale/internal/ring"
 	"github.com/shadowscale/shadowscale/policy"
 )
 
@@ -288,28 +289,34 @@ func (p *pool) loadRatio(mirrored, perReplica float64) float64 {
 	return mirrored / (float64(p.ready) * perReplica * p.cfg.ProbeUtilization)
 }
 
-// window keeps the last 64 values for short moving averages.
+// windowSize is how many values a window keeps.
+const windowSize = 64
+
+// window keeps the last windowSize values for short moving averages. The
+// zero value is empty.
 type window struct {
-	buf  [64]float64
-	n    int
-	next int
+	vals ring.Ring[float64]
 }
 
 func (w *window) push(v float64) {
-	w.buf[w.next] = v
-	w.next = (w.next + 1) % len(w.buf)
-	w.n = min(w.n+1, len(w.buf))
+	if w.vals.Cap() == 0 {
+		w.vals = ring.New[float64](windowSize)
+	}
+	w.vals.Push(v)
 }
+
+// values returns the values held, oldest first.
+func (w *window) values() []float64 { return w.vals.AppendTo(nil) }
 
 // mean averages the last k values (fewer when fewer were pushed).
 func (w *window) mean(k int) float64 {
-	k = min(k, w.n)
+	k = min(k, w.vals.Len())
 	if k <= 0 {
 		return 0
 	}
 	sum := 0.0
-	for i := 1; i <= k; i++ {
-		sum += w.buf[(w.next-i+len(w.buf))%len(w.buf)]
+	for i := range k {
+		sum += w.vals.Last(i)
 	}
 	return sum / float64(k)
 }

@@ -141,7 +141,7 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 		}
 	}
 	for _, ob := range o.backfill[0] {
-		if usable(ob) && (len(live) == 0 || ob.Time.Before(live[0].Time)) && (h.n == 0 || ob.Time.After(h.lastTime())) {
+		if usable(ob) && (len(live) == 0 || ob.Time.Before(live[0].Time)) && (h.len() == 0 || ob.Time.After(h.lastTime())) {
 			add(ob)
 			rep.Backfilled++
 		}

@@ -283,7 +283,7 @@ func (f FileStore) Save(ctx context.Context, data []byte) error {
 func (s *state) snapshot(service string, now time.Time) (snapshot, error) {
 	out := snapshot{
 		Version: snapshotVersion, Service: service, SavedAt: now, Offset: s.offset, LeadTime: s.leadTime,
-		Lead:   leadSnapshot{Requested: s.lead.requested, Window: s.lead.window, Next: s.lead.next},
+		Lead:   s.leadSnapshot(),
 		FcErrN: s.fcErrN, ActFails: s.actFails,
 		PassT: s.passT, LastGrid: s.lastGrid, LastLoad: s.lastLoad, Passes: s.passes, HistTotal: s.hist.total,
 	}
@@ -342,9 +342,7 @@ func (s *state) snapshot(service string, now time.Time) (snapshot, error) {
 	}
 	if p := s.pool; p != nil {
 		out.Pool = &poolSnapshot{Active: p.active, Want: p.want, Unwanted: p.unwanted, Baseline: p.baseline, Trig: p.trig, Fraction: p.fraction}
-		for i := range s.mirrored.n {
-			out.Mirrored = append(out.Mirrored, s.mirrored.buf[(s.mirrored.next-s.mirrored.n+i+len(s.mirrored.buf))%len(s.mirrored.buf)])
-		}
+		out.Mirrored = s.mirrored.values()
 	}
 	return out, errors.Join(errs...)
 }
@@ -383,7 +381,7 @@ func (s *state) restore(sn snapshot, service string, now time.Time) (parts []err
 		return nil, bad("%d metrics, this Controller scales on %d", len(sn.Metrics), len(s.metrics))
 	case len(sn.Forecasters) != len(s.metrics):
 		return nil, bad("%d forecaster states for %d metrics", len(sn.Forecasters), len(s.metrics))
-	case len(sn.Lead.Window) > s.lead.size || sn.Lead.Next < 0 || sn.Lead.Next >= max(1, len(sn.Lead.Window)) || sn.LeadTime < 0:
+	case len(sn.Lead.Window) > s.lead.size() || sn.Lead.Next < 0 || sn.Lead.Next >= max(1, len(sn.Lead.Window)) || sn.LeadTime < 0:
 		return nil, bad("lead-time window of %d samples (next %d)", len(sn.Lead.Window), sn.Lead.Next)
 	case (sn.Pool != nil) != (s.pool != nil):
 		return nil, bad("shadow pool present %t, configured %t", sn.Pool != nil, s.pool != nil)
@@ -391,8 +389,8 @@ func (s *state) restore(sn snapshot, service string, now time.Time) (parts []err
 		return nil, bad("%d passes, %d actuation failures, %d forecast errors, last load %v", sn.Passes, sn.ActFails, sn.FcErrN, sn.LastLoad)
 	case sn.LastGrid.After(sn.PassT) || sn.PassT.After(sn.SavedAt.Add(sn.Offset).Add(s.cfg.Interval)):
 		return nil, bad("last observation %s, pass %s, saved %s", sn.LastGrid.Format(time.RFC3339), sn.PassT.Format(time.RFC3339), sn.SavedAt.Format(time.RFC3339))
-	case len(sn.Mirrored) > len(s.mirrored.buf):
-		return nil, bad("%d mirrored loads, at most %d", len(sn.Mirrored), len(s.mirrored.buf))
+	case len(sn.Mirrored) > windowSize:
+		return nil, bad("%d mirrored loads, at most %d", len(sn.Mirrored), windowSize)
 	}
 	if p := sn.Production; p != nil && (p.Desired < 0 || p.Ready < 0 || p.Serving < 0 || p.Move != nil && (p.Move.From < 0 || p.Move.To < p.Move.From)) {
 		return nil, bad("production desired %d, ready %d, serving %d", p.Desired, p.Ready, p.Serving)
@@ -483,7 +481,7 @@ func (s *state) restore(sn snapshot, service string, now time.Time) (parts []err
 	if !s.cfg.DisableLeadTimeLearning && sn.LeadTime > 0 {
 		s.leadTime = sn.LeadTime
 	}
-	s.lead.requested, s.lead.window, s.lead.next = sn.Lead.Requested, sn.Lead.Window, sn.Lead.Next
+	s.lead.restore(sn.Lead.Requested, sn.Lead.Window, sn.Lead.Next)
 	s.fcErrN, s.actFails = sn.FcErrN, sn.ActFails
 	if sn.FcErr != nil {
 		s.fcErr = *sn.FcErr
