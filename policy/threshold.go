@@ -332,16 +332,16 @@ func (w *thresholdWhy) appendTo(b []byte) []byte {
 		b = w.bound(append(append(b, " < "...), w.t.downNum...))
 	}
 	switch w.rule {
-	case ruleUp:
-		b = strconv.AppendInt(append(b, ": scale up to "...), int64(w.want), 10)
-		return append(b, " replicas"...)
+	case ruleUp, ruleDown:
+		dir := ": scale up to "
+		if w.rule == ruleDown {
+			dir = ": scale down to "
+		}
+		return append(strconv.AppendInt(append(b, dir...), int64(w.want), 10), " replicas"...)
 	case ruleUpHeld:
 		b = strconv.AppendInt(append(b, ", but "...), int64(w.current), 10)
 		b = appendNum(append(b, " replicas serve it at target "...), w.target)
 		return append(b, ": holding"...)
-	case ruleDown:
-		b = strconv.AppendInt(append(b, ": scale down to "...), int64(w.want), 10)
-		return append(b, " replicas"...)
 	case ruleDownHeld:
 		b = strconv.AppendInt(append(b, ", but it needs "...), int64(w.want), 10)
 		b = appendNum(append(b, " replicas at target "...), w.target)
