@@ -47,8 +47,9 @@ type span struct {
 // within that same deadline. It holds no lock: a slow dependency delays only
 // its own pass.
 //
-// One deadline bounds all the reads, so that the pass pays for one timer and
-// a dependency that hangs holds it up by CallTimeout at most. The reads run
+// One deadline bounds all the reads, so that a dependency that hangs holds
+// the pass up by CallTimeout at most; its timer starts only if a read waits
+// on the context (lazyDeadline). The reads run
 // concurrently when there are more than the two every pass makes (the
 // metrics source and the production group): starting and waiting for a
 // goroutine costs a thread wake-up, as much as the rest of the loop, and two
@@ -56,7 +57,7 @@ type span struct {
 // the other, within the same deadline.
 func (c *Controller) gather(ctx context.Context, now time.Time, win span) observations {
 	var o observations
-	ctx, cancel := withTimeout(ctx, c.cfg.CallTimeout)
+	ctx, cancel := withLazyTimeout(ctx, c.cfg.CallTimeout)
 	defer cancel()
 	sample := func() {
 		o.sample, o.sampleErr = call(ctx, 0, "metrics source Sample", func(ctx context.Context) (Sample, error) {
@@ -146,14 +147,6 @@ func (c *Controller) readHistory(ctx context.Context, hs HistorySource, win span
 		out[i] = obs
 	}
 	return out, nil
-}
-
-// withTimeout is context.WithTimeout, or WithCancel when d ≤ 0.
-func withTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
-	if d <= 0 {
-		return context.WithCancel(ctx)
-	}
-	return context.WithTimeout(ctx, d)
 }
 
 // call runs f under timeout (none when timeout ≤ 0) and turns a panic into

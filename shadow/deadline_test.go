@@ -1,0 +1,94 @@
+package shadow
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestLazyDeadlineEndsAtTheDeadline(t *testing.T) {
+	ctx, cancel := withLazyTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	dl, ok := ctx.Deadline()
+	require.True(t, ok)
+	assert.NoError(t, ctx.Err())
+	<-ctx.Done() // arms the timer, which closes Done at the deadline
+	assert.ErrorIs(t, ctx.Err(), context.DeadlineExceeded)
+	assert.False(t, time.Now().Before(dl))
+}
+
+func TestLazyDeadlineErrWithoutDone(t *testing.T) {
+	ctx, cancel := withLazyTimeout(context.Background(), time.Nanosecond)
+	defer cancel()
+	for ctx.Err() == nil { // the deadline passes without a timer
+	}
+	assert.ErrorIs(t, ctx.Err(), context.DeadlineExceeded)
+	select {
+	case <-ctx.Done():
+	default:
+		t.Fatal("Done is not closed after Err reported the deadline")
+	}
+}
+
+func TestLazyDeadlineCancel(t *testing.T) {
+	ctx, cancel := withLazyTimeout(context.Background(), time.Hour)
+	done := ctx.Done()
+	cancel()
+	<-done
+	assert.ErrorIs(t, ctx.Err(), context.Canceled)
+	cancel() // idempotent
+
+	ctx, cancel = withLazyTimeout(context.Background(), time.Hour)
+	cancel()
+	assert.ErrorIs(t, ctx.Err(), context.Canceled)
+	<-ctx.Done()
+}
+
+func TestLazyDeadlineFollowsItsParent(t *testing.T) {
+	type key struct{}
+	parent, stop := context.WithCancel(context.WithValue(context.Background(), key{}, "v"))
+	ctx, cancel := withLazyTimeout(parent, time.Hour)
+	defer cancel()
+	assert.Equal(t, "v", ctx.Value(key{}))
+	done := ctx.Done()
+	stop()
+	<-done
+	assert.ErrorIs(t, ctx.Err(), context.Canceled)
+
+	// A parent that ended before Done was asked for.
+	parent, stop = context.WithCancel(context.Background())
+	ctx, cancel = withLazyTimeout(parent, time.Hour)
+	defer cancel()
+	stop()
+	assert.ErrorIs(t, ctx.Err(), context.Canceled)
+	<-ctx.Done()
+
+	// An earlier deadline of the parent's is the context's.
+	early := time.Now().Add(time.Minute)
+	parent, stop = context.WithDeadline(context.Background(), early)
+	defer stop()
+	ctx, cancel = withLazyTimeout(parent, time.Hour)
+	defer cancel()
+	dl, _ := ctx.Deadline()
+	assert.Equal(t, early, dl)
+}
+
+func TestLazyDeadlineDerivedContexts(t *testing.T) {
+	ctx, cancel := withLazyTimeout(context.Background(), time.Hour)
+	child, stop := context.WithTimeout(ctx, time.Hour)
+	defer stop()
+	cancel()
+	<-child.Done()
+	assert.True(t, errors.Is(child.Err(), context.Canceled))
+
+	ctx, cancel = withLazyTimeout(context.Background(), 5*time.Millisecond)
+	defer cancel()
+	child, stop = context.WithCancel(ctx)
+	defer stop()
+	<-child.Done()
+	assert.ErrorIs(t, child.Err(), context.DeadlineExceeded)
+}
