@@ -32,6 +32,8 @@ type robust struct {
 	nb, nextB int
 	cur       float64 // maximum of the block being filled
 	curN      int
+	top       [2]float64 // the two largest of maxima, when topOK
+	topOK     bool
 	scratch   [robustWindow]float64
 	// sorted holds the window's values in ascending order while sortedOK:
 	// kept up to date on each push, so that no pass sorts the window.
@@ -56,6 +58,7 @@ func (r *robust) push(v float64) {
 		r.nextB = (r.nextB + 1) % blocks
 		r.nb = min(r.nb+1, blocks)
 		r.cur, r.curN = 0, 0
+		r.topOK = false
 	}
 }
 
@@ -177,12 +180,10 @@ func (r *robust) judge(v, slack float64) int {
 // block maxima (so that no single old value sets it alone), the median, or
 // the largest of the last three accepted values (so that a confirmed surge
 // raises it at once), whichever is largest; 0 before any value.
-func (r *robust) high() float64 {
-	first, second := r.cur, 0.0
-	if r.curN == 0 {
-		first = 0
-	}
-	for _, m := range r.maxima[:r.nb] {
+// topTwo returns the two largest of first, second and vals (first and
+// second given in order), ties counted twice.
+func topTwo(first, second float64, vals []float64) [2]float64 {
+	for _, m := range vals {
 		switch {
 		case m > first:
 			first, second = m, first
@@ -190,6 +191,22 @@ func (r *robust) high() float64 {
 			second = m
 		}
 	}
+	return [2]float64{first, second}
+}
+
+func (r *robust) high() float64 {
+	if !r.topOK {
+		// The two largest block maxima change only when a block
+		// completes: found again then, not on every pass.
+		r.top = topTwo(0, 0, r.maxima[:r.nb])
+		r.topOK = true
+	}
+	first := r.cur
+	if r.curN == 0 {
+		first = 0
+	}
+	top := topTwo(first, 0, r.top[:])
+	first, second := top[0], top[1]
 	ref := second
 	if r.nb == 0 {
 		ref = first // a single block so far

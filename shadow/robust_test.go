@@ -66,3 +66,43 @@ func TestRobustStatsMatchSorting(t *testing.T) {
 		})
 	}
 }
+
+// high keeps the two largest block maxima between block completions; it
+// must match a scan of every block on every pass.
+func TestRobustHighMatchesAScan(t *testing.T) {
+	var r robust
+	rnd := rand.New(rand.NewPCG(7, 9))
+	for i := range 3 * blocks * blockLen {
+		v := 100 + 50*rnd.Float64()
+		if i%997 == 0 {
+			v *= 5 // a rare spike that must age out of the blocks
+		}
+		r.push(v)
+		first, second := r.cur, 0.0
+		if r.curN == 0 {
+			first = 0
+		}
+		for _, m := range r.maxima[:r.nb] {
+			switch {
+			case m > first:
+				first, second = m, first
+			case m > second:
+				second = m
+			}
+		}
+		ref := second
+		if r.nb == 0 {
+			ref = first
+		}
+		for j := 1; j <= min(3, r.n); j++ {
+			ref = math.Max(ref, r.win[(r.next-j+robustWindow)%robustWindow])
+		}
+		if r.n >= robustMin {
+			med, _, _ := r.stats()
+			ref = math.Max(ref, med)
+		}
+		if got := r.high(); got != ref {
+			t.Fatalf("push %d: high %v, a scan gives %v", i, got, ref)
+		}
+	}
+}
