@@ -49,40 +49,41 @@ type span struct {
 //
 // One deadline bounds all the reads, so that a dependency that hangs holds
 // the pass up by CallTimeout at most; its timer starts only if a read waits
-// on the context (lazyDeadline). The reads run
-// concurrently when there are more than the two every pass makes (the
-// metrics source and the production group): starting and waiting for a
-// goroutine costs a thread wake-up, as much as the rest of the loop, and two
-// reads that return promptly gain nothing from it. Those two run one after
-// the other, within the same deadline.
+// on the context (lazyDeadline). The reads run concurrently when there are
+// more than the two every pass makes (the metrics source and the production
+// group): starting and waiting for a goroutine costs a thread wake-up, as
+// much as the rest of the loop, and two reads that return promptly gain
+// nothing from it. Those two run one after the other, within the same
+// deadline.
 func (c *Controller) gather(ctx context.Context, now time.Time, win span) observations {
-	var o observations
 	ctx, cancel := withLazyTimeout(ctx, c.cfg.CallTimeout)
 	defer cancel()
-	sample := func() {
-		o.sample, o.sampleErr = call(ctx, 0, "metrics source Sample", func(ctx context.Context) (Sample, error) {
-			return c.deps.Source.Sample(ctx, now)
-		})
-	}
-	production := func() {
-		o.state, o.stateErr = c.readState(ctx, "production actuator Current", c.deps.Production)
-	}
 	hs, backfill := c.deps.Source.(HistorySource)
-	backfill = backfill && win.ok
-	if !backfill && c.poolCfg == nil {
-		sample()
-		production()
-		return o
+	if backfill && win.ok || c.poolCfg != nil {
+		return c.gatherConcurrently(ctx, now, hs, win)
 	}
+	var o observations
+	o.sample, o.sampleErr = c.readSample(ctx, now)
+	o.state, o.stateErr = c.readProduction(ctx)
+	return o
+}
+
+// gatherConcurrently is gather with a backfill or a shadow pool to read:
+// every read but production's on its own goroutine.
+func (c *Controller) gatherConcurrently(ctx context.Context, now time.Time, hs HistorySource, win span) observations {
+	var o observations
 	var g errgroup.Group
-	if backfill {
+	if hs != nil && win.ok {
 		o.backfillRetry = win.retry
 		g.Go(func() error {
 			o.backfill, o.backfillErr = c.readHistory(ctx, hs, win)
 			return nil
 		})
 	}
-	g.Go(func() error { sample(); return nil })
+	g.Go(func() error {
+		o.sample, o.sampleErr = c.readSample(ctx, now)
+		return nil
+	})
 	if c.poolCfg != nil {
 		g.Go(func() error {
 			o.pool, o.poolErr = c.readState(ctx, "shadow actuator Current", c.shadowAct)
@@ -93,8 +94,7 @@ func (c *Controller) gather(ctx context.Context, now time.Time, win span) observ
 			return nil
 		})
 	}
-	// The production read runs on this goroutine.
-	production()
+	o.state, o.stateErr = c.readProduction(ctx)
 	_ = g.Wait()
 	return o
 }
@@ -127,6 +127,18 @@ func (c *Controller) readState(ctx context.Context, what string, a actuator.Actu
 		return actuator.State{}, fmt.Errorf("%w; retries stopped: %w", last, err)
 	}
 	return actuator.State{}, last
+}
+
+// readSample reads the metrics source.
+func (c *Controller) readSample(ctx context.Context, now time.Time) (Sample, error) {
+	return call(ctx, 0, "metrics source Sample", func(ctx context.Context) (Sample, error) {
+		return c.deps.Source.Sample(ctx, now)
+	})
+}
+
+// readProduction reads the production group, with readState's retries.
+func (c *Controller) readProduction(ctx context.Context) (actuator.State, error) {
+	return c.readState(ctx, "production actuator Current", c.deps.Production)
 }
 
 // readHistory reads the span of every scaled metric; on any error it
