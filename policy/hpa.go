@@ -192,55 +192,81 @@ func (h *HPA) decide(in Input) (decided, error) {
 	}
 	proposal, why := h.proposal(in)
 	target, stabWhy := h.stab.apply(in.Now, in.Current, proposal)
-	if !stabWhy.empty() {
-		prop := why
-		why = lazy(func(b []byte) []byte { return stabWhy.appendTo(append(prop.appendTo(b), "; "...)) })
-	}
+	why.stab = stabWhy
 	target, limitWhy := h.rate.limit(in.Now, in.Current, target, in.Min, in.Max)
-	if limitWhy != "" {
-		why = suffixed(why, text(limitWhy), target)
-	}
-	return h.commit(in, target, prefixed("HPA: ", why)), nil
+	why.limit, why.limitTo = limitWhy, target
+	return h.commit(in, target, deferred(why)), nil
 }
 
 // proposal is the replica count the metric asks for (step 4 and 5).
-func (h *HPA) proposal(in Input) (int, reason) {
+func (h *HPA) proposal(in Input) (int, *hpaWhy) {
 	ratio := in.Load / (float64(in.Ready) * in.PerReplica) / in.TargetUtilization
-	util := in.Load / (float64(in.Ready) * in.PerReplica)
-	ready, current, target, tol := in.Ready, in.Current, in.TargetUtilization, h.cfg.Tolerance
-	head := func(b []byte) []byte {
-		b = appendNum(append(b, "utilization "...), util*100)
-		b = strconv.AppendInt(append(b, "% of "...), int64(ready), 10)
-		b = appendNum(append(b, " ready vs target "...), target*100)
-		b = appendNum(append(b, "% (ratio "...), ratio)
-		return append(b, ')')
-	}
-	unready := current - ready
-	if unready <= 0 || ratio <= 1 {
-		if withinTolerance(ratio, tol) {
-			return current, lazy(func(b []byte) []byte {
-				b = appendNum(append(head(b), " within tolerance "...), tol)
-				return strconv.AppendInt(append(b, ": "...), int64(current), 10)
-			})
+	w := &hpaWhy{util: in.Load / (float64(in.Ready) * in.PerReplica), target: in.TargetUtilization, ratio: ratio,
+		tol: h.cfg.Tolerance, ready: in.Ready, current: in.Current, unready: in.Current - in.Ready}
+	if w.unready <= 0 || ratio <= 1 {
+		if withinTolerance(ratio, h.cfg.Tolerance) {
+			w.rule, w.n = hpaWithin, in.Current
+			return w.n, w
 		}
-		n := mathx.CeilInt(ratio * float64(ready))
-		return n, lazy(func(b []byte) []byte {
-			b = appendNum(append(head(b), ": ceil("...), ratio)
-			b = strconv.AppendInt(append(b, " × "...), int64(ready), 10)
-			return strconv.AppendInt(append(b, ") = "...), int64(n), 10)
-		})
+		w.rule, w.n = hpaCeil, mathx.CeilInt(ratio*float64(in.Ready))
+		return w.n, w
 	}
 	// Unready replicas count as using nothing on a scale-up.
-	newRatio := in.Load / (float64(current) * in.PerReplica) / target
-	if withinTolerance(newRatio, tol) || newRatio < 1 {
-		return current, lazy(func(b []byte) []byte {
-			return fmt.Appendf(head(b), "; with %d unready at 0 the ratio is %s: %d", unready, num(newRatio), current)
-		})
+	w.newRatio = in.Load / (float64(in.Current) * in.PerReplica) / in.TargetUtilization
+	if withinTolerance(w.newRatio, h.cfg.Tolerance) || w.newRatio < 1 {
+		w.rule, w.n = hpaUnreadyWithin, in.Current
+		return w.n, w
 	}
-	n := max(mathx.CeilInt(newRatio*float64(current)), current)
-	return n, lazy(func(b []byte) []byte {
-		return fmt.Appendf(head(b), "; with %d unready at 0: ceil(%s × %d) = %d", unready, num(newRatio), current, n)
-	})
+	w.rule, w.n = hpaUnreadyCeil, max(mathx.CeilInt(w.newRatio*float64(in.Current)), in.Current)
+	return w.n, w
+}
+
+// hpaRule is the step of the HPA's algorithm that proposed the count.
+type hpaRule int
+
+const (
+	hpaWithin        hpaRule = iota // the ratio is within the tolerance
+	hpaCeil                         // ceil(ratio × ready)
+	hpaUnreadyWithin                // with unready replicas at 0, within the tolerance
+	hpaUnreadyCeil                  // with unready replicas at 0, ceil(ratio × current)
+)
+
+// hpaWhy is the HPA's reason, formatted when it is read.
+type hpaWhy struct {
+	util, target, ratio, tol, newRatio float64
+	ready, current, unready, n         int
+	rule                               hpaRule
+	stab                               reason // the stabilization window's note
+	limit                              string // the rate rule that limited the count, to limitTo
+	limitTo                            int
+}
+
+func (w *hpaWhy) appendTo(b []byte) []byte {
+	b = appendNum(append(b, "HPA: utilization "...), w.util*100)
+	b = strconv.AppendInt(append(b, "% of "...), int64(w.ready), 10)
+	b = appendNum(append(b, " ready vs target "...), w.target*100)
+	b = append(appendNum(append(b, "% (ratio "...), w.ratio), ')')
+	switch w.rule {
+	case hpaWithin:
+		b = appendNum(append(b, " within tolerance "...), w.tol)
+		b = strconv.AppendInt(append(b, ": "...), int64(w.n), 10)
+	case hpaCeil:
+		b = appendNum(append(b, ": ceil("...), w.ratio)
+		b = strconv.AppendInt(append(b, " × "...), int64(w.ready), 10)
+		b = strconv.AppendInt(append(b, ") = "...), int64(w.n), 10)
+	case hpaUnreadyWithin:
+		b = fmt.Appendf(b, "; with %d unready at 0 the ratio is %s: %d", w.unready, num(w.newRatio), w.n)
+	case hpaUnreadyCeil:
+		b = fmt.Appendf(b, "; with %d unready at 0: ceil(%s × %d) = %d", w.unready, num(w.newRatio), w.current, w.n)
+	}
+	if !w.stab.empty() {
+		b = w.stab.appendTo(append(b, "; "...))
+	}
+	if w.limit != "" {
+		b = append(append(append(b, "; "...), w.limit...), ": "...)
+		b = strconv.AppendInt(b, int64(w.limitTo), 10)
+	}
+	return b
 }
 
 // withinTolerance is |1 − ratio| ≤ tol, with a 1e-9 slack so that a ratio

@@ -26,17 +26,18 @@ func Max(policies ...Policy) (Policy, error) {
 			return decided{}, err
 		}
 		var (
-			best    decided
-			targets = make([]int, len(policies))
-			errs    []error
+			best decided
+			errs []error
+			why  = &maxWhy{}
 		)
+		why.targets = why.inline[:0]
 		for i, p := range policies {
 			d, err := decideInner(p, in)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("policies[%d]: %w", i, err))
 				continue
 			}
-			targets[i] = d.Target
+			why.targets = append(why.targets, d.Target)
 			if i == 0 || d.Target > best.Target {
 				best = d
 			}
@@ -47,17 +48,26 @@ func Max(policies ...Policy) (Policy, error) {
 		if len(policies) == 1 {
 			return best, nil
 		}
-		winner := best.r
-		best.r = lazy(func(b []byte) []byte {
-			b = append(b, "max of ["...)
-			for i, t := range targets {
-				if i > 0 {
-					b = append(b, ' ')
-				}
-				b = strconv.AppendInt(b, int64(t), 10)
-			}
-			return winner.appendTo(append(b, "]: "...))
-		})
+		why.winner = best.r
+		best.r = deferred(why)
 		return best, nil
 	}, policies...), nil
+}
+
+// maxWhy is Max's reason: "max of [<targets>]: <the winner's reason>".
+type maxWhy struct {
+	targets []int
+	inline  [4]int // targets' storage for up to four policies
+	winner  reason
+}
+
+func (w *maxWhy) appendTo(b []byte) []byte {
+	b = append(b, "max of ["...)
+	for i, t := range w.targets {
+		if i > 0 {
+			b = append(b, ' ')
+		}
+		b = strconv.AppendInt(b, int64(t), 10)
+	}
+	return w.winner.appendTo(append(b, "]: "...))
 }
