@@ -106,13 +106,21 @@ func (c *Controller) gatherConcurrently(ctx context.Context, now time.Time, hs H
 // transient and usually clears within a retry or two. It returns the last
 // error Current returned, unchanged; when ctx ended during a wait, that
 // error joined with ctx's, so the reason for the retries is not lost.
+//
+// The first call is made before the retry policy is set up: a read that
+// succeeds, as nearly every one does, costs no backoff state (the policy's
+// elapsed time then counts from the first failure).
 func (c *Controller) readState(ctx context.Context, what string, a actuator.Actuator) (actuator.State, error) {
-	var (
-		st   actuator.State
-		last error
-	)
+	st, last := call(ctx, 0, what, a.Current)
+	if last == nil {
+		return st, nil
+	}
+	first := true
 	err := actuator.Do(ctx, c.retry, func(ctx context.Context) error {
-		st, last = call(ctx, 0, what, a.Current)
+		if !first {
+			st, last = call(ctx, 0, what, a.Current)
+		}
+		first = false
 		if _, panicked := last.(*PanicError); panicked {
 			return actuator.Permanent(last)
 		}
