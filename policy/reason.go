@@ -83,6 +83,10 @@ func (d decided) final() Decision {
 	return d.Decision
 }
 
+// String formats d as Decision.String does, its reason formatted: the
+// promoted method would print the empty Decision.Reason.
+func (d decided) String() string { return d.final().String() }
+
 // appendDecision appends what Decision.String returns for d.
 func appendDecision(b []byte, d decided) []byte {
 	b = append(b, d.Action.String()...)
