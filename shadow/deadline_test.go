@@ -2,7 +2,6 @@ package shadow
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
@@ -83,7 +82,7 @@ func TestLazyDeadlineDerivedContexts(t *testing.T) {
 	defer stop()
 	cancel()
 	<-child.Done()
-	assert.True(t, errors.Is(child.Err(), context.Canceled))
+	assert.ErrorIs(t, child.Err(), context.Canceled)
 
 	ctx, cancel = withLazyTimeout(context.Background(), 5*time.Millisecond)
 	defer cancel()
