@@ -3,6 +3,7 @@ package shadow
 import (
 	"context"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -10,27 +11,32 @@ import (
 )
 
 func TestLazyDeadlineEndsAtTheDeadline(t *testing.T) {
-	ctx, cancel := withLazyTimeout(context.Background(), 10*time.Millisecond)
-	defer cancel()
-	dl, ok := ctx.Deadline()
-	require.True(t, ok)
-	assert.NoError(t, ctx.Err())
-	<-ctx.Done() // arms the timer, which closes Done at the deadline
-	assert.ErrorIs(t, ctx.Err(), context.DeadlineExceeded)
-	assert.False(t, time.Now().Before(dl))
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		ctx, cancel := withLazyTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		dl, ok := ctx.Deadline()
+		require.True(t, ok)
+		assert.Equal(t, start.Add(10*time.Second), dl)
+		assert.NoError(t, ctx.Err())
+		<-ctx.Done() // arms the timer, which closes Done at the deadline
+		assert.ErrorIs(t, ctx.Err(), context.DeadlineExceeded)
+		assert.Equal(t, 10*time.Second, time.Since(start))
+	})
 }
 
 func TestLazyDeadlineErrWithoutDone(t *testing.T) {
-	ctx, cancel := withLazyTimeout(context.Background(), time.Nanosecond)
-	defer cancel()
-	for ctx.Err() == nil { // the deadline passes without a timer
-	}
-	assert.ErrorIs(t, ctx.Err(), context.DeadlineExceeded)
-	select {
-	case <-ctx.Done():
-	default:
-		t.Fatal("Done is not closed after Err reported the deadline")
-	}
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := withLazyTimeout(context.Background(), time.Second)
+		defer cancel()
+		<-time.After(time.Second) // the deadline passes with no timer armed
+		assert.ErrorIs(t, ctx.Err(), context.DeadlineExceeded)
+		select {
+		case <-ctx.Done():
+		default:
+			t.Fatal("Done is not closed after Err reported the deadline")
+		}
+	})
 }
 
 func TestLazyDeadlineCancel(t *testing.T) {
@@ -84,10 +90,12 @@ func TestLazyDeadlineDerivedContexts(t *testing.T) {
 	<-child.Done()
 	assert.ErrorIs(t, child.Err(), context.Canceled)
 
-	ctx, cancel = withLazyTimeout(context.Background(), 5*time.Millisecond)
-	defer cancel()
-	child, stop = context.WithCancel(ctx)
-	defer stop()
-	<-child.Done()
-	assert.ErrorIs(t, child.Err(), context.DeadlineExceeded)
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := withLazyTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		child, stop := context.WithCancel(ctx)
+		defer stop()
+		<-child.Done()
+		assert.ErrorIs(t, child.Err(), context.DeadlineExceeded)
+	})
 }
