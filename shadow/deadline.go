@@ -53,10 +53,12 @@ func (c *lazyDeadline) Done() <-chan struct{} {
 		return c.done
 	}
 	c.done = make(chan struct{})
-	c.checkLocked()
 	if c.err != nil {
 		close(c.done)
 		return c.done
+	}
+	if c.checkLocked(); c.err != nil {
+		return c.done // closed by endLocked
 	}
 	c.timer = time.AfterFunc(time.Until(c.deadline), func() { c.cancel(context.DeadlineExceeded) })
 	if c.parent.Done() != nil {

@@ -39,6 +39,19 @@ func TestLazyDeadlineErrWithoutDone(t *testing.T) {
 	})
 }
 
+func TestLazyDeadlinePassedBeforeDone(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := withLazyTimeout(context.Background(), time.Second)
+		defer cancel()
+		<-time.After(time.Second) // neither Done nor Err asked before the deadline
+		<-ctx.Done()
+		assert.ErrorIs(t, ctx.Err(), context.DeadlineExceeded)
+		child, stop := context.WithCancel(ctx)
+		defer stop()
+		<-child.Done()
+	})
+}
+
 func TestLazyDeadlineCancel(t *testing.T) {
 	ctx, cancel := withLazyTimeout(context.Background(), time.Hour)
 	done := ctx.Done()
@@ -71,6 +84,14 @@ func TestLazyDeadlineFollowsItsParent(t *testing.T) {
 	stop()
 	assert.ErrorIs(t, ctx.Err(), context.Canceled)
 	<-ctx.Done()
+
+	// A parent that ended before anything was asked: Done first.
+	parent, stop = context.WithCancel(context.Background())
+	ctx, cancel = withLazyTimeout(parent, time.Hour)
+	defer cancel()
+	stop()
+	<-ctx.Done()
+	assert.ErrorIs(t, ctx.Err(), context.Canceled)
 
 	// An earlier deadline of the parent's is the context's.
 	early := time.Now().Add(time.Minute)
