@@ -141,19 +141,22 @@ func (b *Brutlag) Detect(t time.Time, v float64) (Anomaly, error) {
 		k = max(1, int(gridSlot(b.t0, t, b.step)-gridSlot(b.t0, b.last.Time, b.step)))
 	}
 	fc, ferr := b.f.Forecast(min(k, max(b.cfg.Period, 1)), 0.95)
-	pos := -1
+	// The detector's own state changes only once the wrapped forecaster
+	// has taken the value: a value it refuses leaves no trace.
+	start, t0, step := b.start, b.t0, b.step
+	pos, resid := -1, 0.0
 	if ferr == nil {
-		if !b.start {
-			b.start, b.t0, b.step = true, t, fc.Step
+		if !start {
+			start, t0, step = true, t, fc.Step
 		}
-		if b.step > 0 {
-			slot := gridSlot(b.t0, t, b.step) % int64(b.cfg.Period)
+		if step > 0 {
+			slot := gridSlot(t0, t, step) % int64(b.cfg.Period)
 			pos = int((slot + int64(b.cfg.Period)) % int64(b.cfg.Period))
 		} else {
 			pos = 0
 		}
 		exp := fc.Mean[len(fc.Mean)-1]
-		err := math.Abs(v - exp)
+		resid = math.Abs(v - exp)
 		if b.warm == b.cfg.Period {
 			d := b.dev[pos]
 			w := b.cfg.Delta * d
@@ -170,16 +173,19 @@ func (b *Brutlag) Detect(t time.Time, v float64) (Anomaly, error) {
 					v, a.Lower, a.Upper, exp, b.cfg.Delta, d)
 			}
 		}
-		if !b.seen[pos] {
-			b.seen[pos] = true
-			b.dev[pos] = err
-			b.warm++
-		} else {
-			b.dev[pos] += b.cfg.Gamma * (err - b.dev[pos])
-		}
 	}
 	if err := b.f.Observe(t, v); err != nil {
 		return Anomaly{}, err
+	}
+	b.start, b.t0, b.step = start, t0, step
+	if pos >= 0 {
+		if !b.seen[pos] {
+			b.seen[pos] = true
+			b.dev[pos] = resid
+			b.warm++
+		} else {
+			b.dev[pos] += b.cfg.Gamma * (resid - b.dev[pos])
+		}
 	}
 	if b.hits[b.hi] {
 		b.count--

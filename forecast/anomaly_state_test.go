@@ -185,3 +185,24 @@ func FuzzBrutlagUnmarshalState(f *testing.F) {
 		_, _ = b.MarshalState()
 	})
 }
+
+// A value the wrapped forecaster refuses (here: a time not after its last)
+// leaves the detector as it was: its deviations, grid and alarm window.
+func TestBrutlagRefusedValueLeavesNoTrace(t *testing.T) {
+	y := spiky()
+	at := func(i int) time.Time { return t0.Add(time.Duration(i) * time.Minute) }
+	for _, n := range []int{1, 30, 24 * 10} { // before the grid starts, warming up, warm
+		b := newTestBrutlag(t)
+		for i, v := range y[:n] {
+			_, err := b.Detect(at(i), v)
+			require.NoError(t, err)
+		}
+		before, err := b.MarshalState()
+		require.NoError(t, err)
+		_, err = b.Detect(at(n-1), 1e6)
+		require.Error(t, err, "n=%d", n)
+		after, err := b.MarshalState()
+		require.NoError(t, err)
+		assert.Equal(t, string(before), string(after), "n=%d", n)
+	}
+}
