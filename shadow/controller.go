@@ -424,11 +424,17 @@ func (c *Controller) conditionAttrs(cd Condition) []metric.RecordOption {
 // ends; then, with a StateStore and passes not yet saved (Config.SaveEvery
 // > 1), it saves once more, under CallTimeout, and it returns nil after
 // every goroutine it started has finished (a Save that outlived its pass
-// included). Pass errors are logged and counted, never fatal, and a panic
-// that escapes a pass (in the report handler, say) is recovered and
-// logged.
-func (c *Controller) Run(ctx context.Context) error {
-	defer c.saves.Wait()
+// included). A Save that ignores its context is waited for at most
+// CallTimeout more: Run then returns an error saying so, and the Save's
+// goroutine ends when the store returns. Pass errors are logged and
+// counted, never fatal, and a panic that escapes a pass (in the report
+// handler, say) is recovered and logged.
+func (c *Controller) Run(ctx context.Context) (err error) {
+	defer func() {
+		if !waitGroupFor(&c.saves, c.cfg.CallTimeout) {
+			err = errors.Join(err, fmt.Errorf("shadow: a state store Save has not returned %s after Run stopped; Run returns without it", c.cfg.CallTimeout))
+		}
+	}()
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		t := c.clock.Ticker(c.cfg.Interval)
@@ -443,7 +449,7 @@ func (c *Controller) Run(ctx context.Context) error {
 			}
 		}
 	})
-	err := g.Wait()
+	err = g.Wait()
 	if c.store != nil {
 		c.pass.Lock()
 		unsaved := c.unsaved > 0 && c.loaded
@@ -472,5 +478,27 @@ func (c *Controller) runOnce(ctx context.Context, now time.Time) {
 	rep, err := c.Step(ctx, now)
 	if c.onReport != nil {
 		c.onReport(rep, err)
+	}
+}
+
+// waitGroupFor waits for wg at most d (d ≤ 0: without a bound) and reports
+// whether it finished.
+func waitGroupFor(wg *sync.WaitGroup, d time.Duration) bool {
+	if d <= 0 {
+		wg.Wait()
+		return true
+	}
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-done:
+		return true
+	case <-t.C:
+		return false
 	}
 }

@@ -82,6 +82,29 @@ func TestSaveNeverBlocksLongerThanCallTimeout(t *testing.T) {
 	})
 }
 
+// Run does not wait forever for a Save that ignores its context: the
+// final save waits CallTimeout for the hung one, Run CallTimeout more, and
+// then returns an error naming it; the Save's goroutine ends when the store
+// returns.
+func TestRunDoesNotWaitForeverForAHungSave(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		store := &hookStore{}
+		store.onSave = func(context.Context) { <-release }
+		now := time.Now()
+		c := saver(t, store, shadow.Config{CallTimeout: 2 * time.Second}, &now)
+		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+		defer cancel()
+		err := c.Run(ctx) // passes at 0 (its save hangs) and 1 minute
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "a state store Save has not returned 2s after Run stopped")
+		assert.Equal(t, 90*time.Second+4*time.Second, time.Since(now), "the final save's CallTimeout, then Run's")
+		close(release)
+		synctest.Wait()
+		assert.Equal(t, 1, store.count(), "the hung Save returned; no other was started")
+	})
+}
+
 // Saving runs after the pass's decision and outside the state lock: Save
 // reads the Controller, and sees the pass's observation already in the
 // history.
