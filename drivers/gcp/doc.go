@@ -1,8 +1,9 @@
 // Package gcp is an [actuator.Actuator] for a Compute Engine managed
 // instance group (MIG), zonal or regional.
 //
-// [Group] scales with instanceGroupManagers.resize (returning once the
-// operation is accepted, not when it finishes) and reports its capacity with
+// [Group] scales with instanceGroupManagers.resize (returning when the
+// operation is done, or with Config.NoWait once it is accepted) and reports
+// its capacity with
 // instanceGroupManagers.get (Desired = targetSize) and
 // instanceGroupManagers.listManagedInstances (Ready counts instances whose
 // instanceStatus is RUNNING and whose currentAction is NONE).

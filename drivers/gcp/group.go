@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	compute "google.golang.org/api/compute/v1"
 
@@ -14,6 +15,7 @@ import (
 const (
 	statusRunning = "RUNNING"
 	actionNone    = "NONE"
+	statusDone    = "DONE" // an operation's
 )
 
 // Config names one managed instance group.
@@ -34,6 +36,11 @@ type Config struct {
 	// Scale). MaxSize zero means Compute Engine's largest group: 1000
 	// instances zonal, 2000 regional.
 	MinSize, MaxSize int
+	// NoWait makes Scale return once the resize operation is accepted.
+	// By default Scale waits (under its context) for the operation to
+	// finish, so that an operation that fails after it was accepted is
+	// Scale's error.
+	NoWait bool
 }
 
 // Compute Engine's largest managed instance groups.
@@ -93,6 +100,9 @@ func (c Config) String() string {
 type Group struct {
 	svc *compute.Service
 	cfg Config
+	// pause waits d between two waits for an operation that did not
+	// finish within the API's own wait deadline (tests replace it).
+	pause func(ctx context.Context, d time.Duration) error
 }
 
 var _ actuator.Actuator = (*Group)(nil)
@@ -106,7 +116,7 @@ func NewGroup(svc *compute.Service, cfg Config) (*Group, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Group{svc: svc, cfg: cfg}, nil
+	return &Group{svc: svc, cfg: cfg, pause: sleep}, nil
 }
 
 // Config returns the group's configuration.
@@ -123,9 +133,12 @@ func (g *Group) Config() Config { return g.cfg }
 //  3. A group whose targetSize already is the (clamped) target is left
 //     alone.
 //
-// It returns once the resize operation is accepted; an operation that
-// comes back already done with an error is returned as an
-// [*OperationError], permanent or transient by its error codes.
+// It returns once the resize operation is done (or, with Config.NoWait,
+// once it is accepted), waiting with the API's operations wait method; an
+// operation that ends with an error is returned as an [*OperationError],
+// permanent or transient by its error codes. When ctx ends first, the
+// error says so and the resize may still complete: the Controller's retry
+// finds the group at its target and leaves it.
 func (g *Group) Scale(ctx context.Context, target int) error {
 	if target < 0 {
 		return actuator.Permanent(fmt.Errorf("gcp: scale %s to %d: %w", g.cfg, target, actuator.ErrInvalidTarget))
@@ -163,10 +176,53 @@ func (g *Group) resize(ctx context.Context, size int) error {
 	if err != nil {
 		return fmt.Errorf("resize: %w", classify(err))
 	}
+	if op != nil && op.Status != statusDone && !g.cfg.NoWait {
+		if op, err = g.wait(ctx, op.Name); err != nil {
+			return err
+		}
+	}
 	if op != nil && op.Error != nil && len(op.Error.Errors) > 0 {
 		return classifyOperation(operationError(op))
 	}
 	return nil
+}
+
+// wait waits for the operation name to be DONE. The API's wait method
+// blocks until then or for about two minutes; between answers not yet
+// DONE, it pauses a little longer each time (0.5 s doubling to 8 s).
+func (g *Group) wait(ctx context.Context, name string) (*compute.Operation, error) {
+	for pause := 500 * time.Millisecond; ; pause = min(2*pause, 8*time.Second) {
+		var (
+			op  *compute.Operation
+			err error
+		)
+		if g.cfg.Region != "" {
+			op, err = g.svc.RegionOperations.Wait(g.cfg.Project, g.cfg.Region, name).Context(ctx).Do()
+		} else {
+			op, err = g.svc.ZoneOperations.Wait(g.cfg.Project, g.cfg.Zone, name).Context(ctx).Do()
+		}
+		if err != nil {
+			return nil, fmt.Errorf("wait for resize operation %s: %w", name, classify(err))
+		}
+		if op.Status == statusDone {
+			return op, nil
+		}
+		if err := g.pause(ctx, pause); err != nil {
+			return nil, fmt.Errorf("wait for resize operation %s (%s): %w", name, op.Status, err)
+		}
+	}
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Current reports the group's targetSize and the number of its managed

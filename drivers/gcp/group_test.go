@@ -59,6 +59,15 @@ func fake(t *testing.T, scope string, size int, cfg gcptest.Config) (*gcptest.Se
 	return s, clk, svc
 }
 
+// methods returns the IDs of the methods the fake was called with, in order.
+func methods(s *gcptest.Server) []string {
+	var out []string
+	for _, c := range s.Calls() {
+		out = append(out, c.Method.ID)
+	}
+	return out
+}
+
 // resizes returns the sizes the fake was asked to resize to.
 func resizes(s *gcptest.Server) []int64 {
 	var out []int64
@@ -273,24 +282,75 @@ func TestFailedOperationIsClassified(t *testing.T) {
 	}
 }
 
-// TestOperationThatFailsLaterIsNotSeenByScale: Scale returns once the
-// resize is accepted, so an operation that fails after that (a stockout
-// found while creating) leaves Scale's error nil; the group keeps its size,
-// which is what Current reports.
-func TestOperationThatFailsLaterIsNotSeenByScale(t *testing.T) {
-	_, clk, svc := fake(t, "zones/z", 4, gcptest.Config{Fault: func(call gcptest.Call) *gcptest.Fault {
-		if call.Method.ID == "compute.instanceGroupManagers.resize" {
-			return &gcptest.Fault{OperationError: "ZONE_RESOURCE_POOL_EXHAUSTED", Delayed: true}
+// An operation that fails after it was accepted (a stockout found while
+// creating) is Scale's error: Scale waits for the operation. With NoWait,
+// Scale returns once the resize is accepted and the failure is not seen;
+// the group keeps its size either way, which is what Current reports.
+func TestOperationThatFailsLater(t *testing.T) {
+	for _, noWait := range []bool{false, true} {
+		s, clk, svc := fake(t, "zones/z", 4, gcptest.Config{Fault: func(call gcptest.Call) *gcptest.Fault {
+			if call.Method.ID == "compute.instanceGroupManagers.resize" {
+				return &gcptest.Fault{OperationError: "ZONE_RESOURCE_POOL_EXHAUSTED", Delayed: true}
+			}
+			return nil
+		}})
+		g, err := NewGroup(svc, Config{Project: "p", Zone: "z", Name: "web", NoWait: noWait})
+		require.NoError(t, err)
+		err = g.Scale(context.Background(), 9)
+		if noWait {
+			require.NoError(t, err)
+			assert.NotContains(t, methods(s), "compute.zoneOperations.wait")
+		} else {
+			var op *OperationError
+			require.ErrorAs(t, err, &op)
+			assert.Equal(t, []string{"ZONE_RESOURCE_POOL_EXHAUSTED"}, op.Codes)
+			assert.False(t, actuator.IsPermanent(err), "a stockout may clear")
+			assert.Contains(t, methods(s), "compute.zoneOperations.wait")
 		}
-		return nil
-	}})
-	g, err := NewGroup(svc, Config{Project: "p", Zone: "z", Name: "web"})
-	require.NoError(t, err)
-	require.NoError(t, g.Scale(context.Background(), 9))
-	clk.Add(time.Minute)
-	st, err := g.Current(context.Background())
-	require.NoError(t, err)
-	assert.Equal(t, actuator.State{Desired: 4, Ready: 4}, st)
+		clk.Add(time.Minute)
+		st, err := g.Current(context.Background())
+		require.NoError(t, err)
+		assert.Equal(t, actuator.State{Desired: 4, Ready: 4}, st, "noWait=%v", noWait)
+	}
+}
+
+// An operation longer than the API's wait deadline is waited for again,
+// with growing pauses between the waits, until it is DONE; a context that
+// ends during a pause ends Scale with its error.
+func TestScaleWaitsForALongOperation(t *testing.T) {
+	for _, scope := range []string{"zones/z", "regions/r"} {
+		s, clk, svc := fake(t, scope, 2, gcptest.Config{Lifecycle: gcptest.Lifecycle{Operation: 10 * time.Minute}})
+		cfg := Config{Project: "p", Name: "web"}
+		if z, ok := strings.CutPrefix(scope, "zones/"); ok {
+			cfg.Zone = z
+		} else {
+			cfg.Region = strings.TrimPrefix(scope, "regions/")
+		}
+		g, err := NewGroup(svc, cfg)
+		require.NoError(t, err)
+		var pauses []time.Duration
+		g.pause = func(_ context.Context, d time.Duration) error {
+			pauses = append(pauses, d)
+			clk.Add(2*time.Minute + d) // the API's wait blocked, then the pause
+			return nil
+		}
+		require.NoError(t, g.Scale(context.Background(), 5))
+		ms := time.Millisecond
+		assert.Equal(t, []time.Duration{500 * ms, 1000 * ms, 2000 * ms, 4000 * ms}, pauses, scope)
+		waits := 0
+		for _, m := range methods(s) {
+			if strings.HasSuffix(m, "Operations.wait") {
+				waits++
+			}
+		}
+		assert.Equal(t, 5, waits, scope)
+
+		ctx, cancel := context.WithCancel(context.Background())
+		g.pause = func(context.Context, time.Duration) error { cancel(); return ctx.Err() }
+		err = g.Scale(ctx, 7)
+		require.ErrorIs(t, err, context.Canceled)
+		assert.Contains(t, err.Error(), "(RUNNING)")
+	}
 }
 
 func TestScaleRefusesAGroupWithAnAutoscaler(t *testing.T) {

@@ -49,8 +49,9 @@
 //
 // It does not model: autoscalers (only the attached URL), instance
 // templates and versions, quotas and stockouts surfacing on instances
-// (lastAttempt errors), filters and orderBy, wait blocking until the
-// operation is done (it answers at once), long-running PENDING operations,
+// (lastAttempt errors), filters and orderBy, wait blocking (it answers
+// at once, with the operation as of [WaitDeadline] later), long-running
+// PENDING operations,
 // ETags and fingerprints as preconditions, requestId deduplication, or
 // authentication.
 package gcptest

@@ -490,10 +490,20 @@ func (s *Server) listInstances(c Call, _ *Fault, now time.Time) (any, *apiError)
 	return &compute.InstanceGroupManagersListManagedInstancesResponse{ManagedInstances: page, NextPageToken: next}, nil
 }
 
-// getOperation serves get and wait. wait does not block: it answers at
-// once with the operation as of the fake's clock, as the real wait does
-// when its deadline passes before the operation is done.
+// WaitDeadline is how long the real zoneOperations.wait and
+// regionOperations.wait block at most before answering with an operation
+// not yet DONE.
+const WaitDeadline = 2 * time.Minute
+
+// getOperation serves get and wait. get answers with the operation as of
+// the fake's clock. wait answers at once, with the operation as the real
+// wait would answer after blocking: DONE when it is done within
+// WaitDeadline of the fake's clock, else as it is at that deadline (the
+// fake's clock does not move).
 func (s *Server) getOperation(c Call, _ *Fault, now time.Time) (any, *apiError) {
 	op := s.ops[scopeOf(c)+"/"+c.Params["operation"]]
+	if c.Method.ID == "compute.zoneOperations.wait" || c.Method.ID == "compute.regionOperations.wait" {
+		now = now.Add(WaitDeadline)
+	}
 	return op.api(s.cfg.Project, linkBase, now), nil
 }
