@@ -153,6 +153,16 @@ func parseSpec(spec v1alpha1.PredictiveScalerSpec, defaultProm string) (settings
 	return s, nil
 }
 
+// coreLeadTime is spec.leadTime as shadow.Config reads it: a zero
+// leadTime (replicas serve as soon as they are asked for) is the Config's
+// negative value, since its zero means the 10-minute default.
+func coreLeadTime(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
+}
+
 func durationOr(d *metav1.Duration, def time.Duration) time.Duration {
 	if d == nil {
 		return def
@@ -327,7 +337,7 @@ func (b *builder) build(obj *v1alpha1.PredictiveScaler) (*built, error) {
 	}
 	ctrl, err := shadow.New(shadow.Config{
 		Interval:          s.interval,
-		LeadTime:          s.leadTime,
+		LeadTime:          coreLeadTime(s.leadTime),
 		Metric:            first.Metric,
 		PerReplica:        first.PerReplica,
 		TargetUtilization: first.TargetUtilization,

@@ -150,6 +150,16 @@ func TestBuildWiresTheController(t *testing.T) {
 	assert.Equal(t, 10, cfg.MaxReplicas)
 	assert.Equal(t, k8s.Config{Namespace: "shop", Name: "web", Kind: k8s.Deployment}, got.workload.Config())
 
+	assert.Equal(t, 10*time.Minute, cfg.LeadTime, "the default")
+
+	// leadTime 0s: replicas serve at once, not the 10-minute default.
+	zero := obj.DeepCopy()
+	zero.Spec.LeadTime = &metav1.Duration{}
+	got0, err := b.build(zero)
+	require.NoError(t, err)
+	assert.Zero(t, got0.ctrl.Config().LeadTime, "none")
+	assert.Zero(t, got0.ctrl.LeadTime())
+
 	again, err := b.promAPI("http://prom:9090")
 	require.NoError(t, err)
 	first, _ := b.promAPI("http://prom:9090")

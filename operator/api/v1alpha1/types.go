@@ -165,7 +165,8 @@ type PredictiveScalerSpec struct {
 	Interval *metav1.Duration `json:"interval,omitempty"`
 	// LeadTime is how long a new replica takes to serve, the forecast
 	// horizon. It is the starting point; the operator learns the real
-	// value from the workload. Default 10m.
+	// value from the workload. Default 10m; 0s: replicas serve as soon as
+	// they are asked for.
 	// +kubebuilder:default="10m"
 	// +optional
 	LeadTime *metav1.Duration `json:"leadTime,omitempty"`
