@@ -2,7 +2,12 @@ package operator
 
 import (
 	"context"
+	"slices"
 	"testing"
+
+	promclient "github.com/prometheus/client_golang/prometheus"
+	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -31,4 +36,47 @@ func TestScopedMetersKeepControllersApart(t *testing.T) {
 		got[name.AsString()] = g.DataPoints[0].Value
 	}
 	assert.Equal(t, map[string]int64{"web": 3, "api": 3}, got, "one series per object, not one overwritten by the other")
+}
+
+// /metrics shows the series of the scalers running on this replica and
+// the operator's own, not those of an object deleted or of a shard another
+// replica holds, which the SDK would keep with their last value.
+func TestRunningOnlyDropsScalersNotRunningHere(t *testing.T) {
+	reg := promclient.NewRegistry()
+	exporter, err := otelprom.New(otelprom.WithRegisterer(reg))
+	require.NoError(t, err)
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(exporter))
+	for _, name := range []string{"web", "api", "gone"} {
+		g, err := scopedMeters(mp, "shop", name).Meter("m").Int64Gauge("replicas")
+		require.NoError(t, err)
+		g.Record(context.Background(), 3)
+	}
+	own, err := mp.Meter("operator").Int64Counter("passes")
+	require.NoError(t, err)
+	own.Add(context.Background(), 1)
+
+	running := map[types.NamespacedName]int64{{Namespace: "shop", Name: "web"}: 1, {Namespace: "shop", Name: "api"}: 1}
+	g := runningOnly(reg, func() map[types.NamespacedName]int64 { return running })
+	series := func() (scalers []string, others int) {
+		mfs, err := g.Gather()
+		require.NoError(t, err)
+		for _, mf := range mfs {
+			for _, m := range mf.GetMetric() {
+				if key, ok := scalerOf(m); ok {
+					scalers = append(scalers, mf.GetName()+" "+key.String())
+				} else if mf.GetName() == "passes_total" {
+					others++
+				}
+			}
+		}
+		slices.Sort(scalers)
+		return scalers, others
+	}
+	scalers, others := series()
+	assert.Equal(t, []string{"replicas shop/api", "replicas shop/web"}, scalers)
+	assert.Equal(t, 1, others, "the operator's own series stay")
+
+	delete(running, types.NamespacedName{Namespace: "shop", Name: "api"}) // deleted, or its shard lost
+	scalers, _ = series()
+	assert.Equal(t, []string{"replicas shop/web"}, scalers)
 }

@@ -152,7 +152,7 @@ func Run(ctx context.Context, o Options) error {
 		return fmt.Errorf("operator: %w", err)
 	}
 	if o.MetricsAddr != "0" {
-		if err := mgr.Add(metricsServer(o.MetricsAddr, reg)); err != nil {
+		if err := mgr.Add(metricsServer(o.MetricsAddr, runningOnly(reg, fl.runningKeys))); err != nil {
 			return fmt.Errorf("operator: %w", err)
 		}
 	}
@@ -163,7 +163,7 @@ func Run(ctx context.Context, o Options) error {
 }
 
 // metricsServer serves reg on addr at /metrics until its context ends.
-func metricsServer(addr string, reg *promclient.Registry) manager.Runnable {
+func metricsServer(addr string, reg promclient.Gatherer) manager.Runnable {
 	return manager.RunnableFunc(func(ctx context.Context) error {
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
