@@ -209,13 +209,31 @@ func (b *balancer) claim(shard int, takeover bool) (newly bool, err error) {
 		return false, nil
 	}
 	if !takeover {
-		p := planBalance(b.inputLocked(time.Now()))
-		if len(b.claimed) >= p.share {
-			return false, errAtShare{shard: shard, held: len(b.claimed), share: p.share, live: p.live}
+		if err := b.atShareLocked(shard); err != nil {
+			return false, err
 		}
 	}
 	b.claimed[shard] = true
 	return true, nil
+}
+
+// atShare reports, without claiming it, whether claim would refuse the
+// free shard now: an errAtShare, or nil.
+func (b *balancer) atShare(shard int) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.claimed[shard] {
+		return nil
+	}
+	return b.atShareLocked(shard)
+}
+
+func (b *balancer) atShareLocked(shard int) error {
+	p := planBalance(b.inputLocked(time.Now()))
+	if len(b.claimed) >= p.share {
+		return errAtShare{shard: shard, held: len(b.claimed), share: p.share, live: p.live}
+	}
+	return nil
 }
 
 func (b *balancer) unclaim(shard int) {

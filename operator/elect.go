@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"sync"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"k8s.io/client-go/tools/leaderelection"
 	"k8s.io/client-go/tools/leaderelection/resourcelock"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -263,7 +265,24 @@ func (l *guardedLock) Get(ctx context.Context) (*resourcelock.LeaderElectionReco
 	if err == nil {
 		l.lastHolder = rec.HolderIdentity
 	}
+	// A free Lease this replica is at its share for is shown to the
+	// elector as held, so that it waits without writing: a write refused
+	// by the balancer would be logged by client-go as a failure on every
+	// retry. The write still asks the balancer (a race between the two).
+	if free := apierrors.IsNotFound(err) || (err == nil && rec.HolderIdentity == ""); free && l.e.b.atShare(l.e.shard) != nil {
+		return balancedRecord(), []byte(balancedHolder), nil
+	}
 	return rec, raw, err
+}
+
+// balancedHolder is the holder of the record a free Lease is shown as when
+// the replica is at its share; no replica has this identity.
+const balancedHolder = "(free; this replica holds its share)"
+
+// balancedRecord is that record: valid as long as Get keeps returning it,
+// since the elector counts a record's validity from when it last changed.
+func balancedRecord() *resourcelock.LeaderElectionRecord {
+	return &resourcelock.LeaderElectionRecord{HolderIdentity: balancedHolder, LeaseDurationSeconds: math.MaxInt32}
 }
 
 func (l *guardedLock) Create(ctx context.Context, rec resourcelock.LeaderElectionRecord) error {

@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
+	"k8s.io/client-go/tools/leaderelection/resourcelock"
 	"k8s.io/utils/ptr"
 
 	"github.com/shadowscale/shadowscale/operator/api/v1alpha1"
@@ -341,4 +342,43 @@ func TestElectionCancelsAPassInFlightBeforeTheShardCanMove(t *testing.T) {
 	}
 	t.Run("graceful", func(t *testing.T) { synctest.Test(t, func(t *testing.T) { run(t, false) }) })
 	t.Run("partition", func(t *testing.T) { synctest.Test(t, func(t *testing.T) { run(t, true) }) })
+}
+
+// A free shard Lease the replica is at its share for is shown to the
+// elector as held, so that client-go waits without a write the balancer
+// would refuse (and client-go would log as a failure on every retry); below
+// its share, the Lease is shown as it is.
+func TestGuardedLockShowsAFreeLeaseAsHeldAtShare(t *testing.T) {
+	cs := fake.NewClientset()
+	b := newBalancer(electCfg(cs, "a"), 4, &sinkRecorder{id: "a", j: &journal{}, held: map[int]bool{}})
+	b.observe(&coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: MemberLeaseName("b"), ResourceVersion: "1"},
+		Spec: coordinationv1.LeaseSpec{HolderIdentity: ptr.To("b")}}, time.Now()) // two live replicas: a share of 2
+	lock := func(shard int) *guardedLock {
+		return &guardedLock{e: b.elections[shard], Interface: &resourcelock.LeaseLock{
+			LeaseMeta: metav1.ObjectMeta{Namespace: "ops", Name: LeaseName(shard)}, Client: cs.CoordinationV1(),
+			LockConfig: resourcelock.ResourceLockConfig{Identity: "a"}}}
+	}
+	_, _, err := lock(2).Get(t.Context())
+	assert.True(t, apierrors.IsNotFound(err), "below its share: %v", err)
+
+	for _, s := range []int{0, 1} {
+		claimed, err := b.claim(s, false)
+		require.NoError(t, err)
+		require.True(t, claimed)
+	}
+	rec, _, err := lock(2).Get(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, balancedHolder, rec.HolderIdentity, "at its share, a missing Lease shows as held")
+	_, err = cs.CoordinationV1().Leases("ops").Create(t.Context(), &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Namespace: "ops", Name: LeaseName(3)},
+		Spec: coordinationv1.LeaseSpec{HolderIdentity: ptr.To("")}}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	rec, _, err = lock(3).Get(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, balancedHolder, rec.HolderIdentity, "and so does a released one")
+	rec, _, err = lock(0).Get(t.Context())
+	assert.True(t, apierrors.IsNotFound(err), "a shard it claimed is shown as it is: %v %+v", err, rec)
+
+	_, err = b.claim(2, false)
+	var refused errAtShare
+	assert.ErrorAs(t, err, &refused, "the write still asks the balancer")
 }
