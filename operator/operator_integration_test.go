@@ -483,7 +483,11 @@ func TestIntegrationOperatorScalesAhead(t *testing.T) {
 	up := waitScaledTo(t, scaled, highNeed, ramp)
 	t.Logf("ramp at %s; web scaled to %d %v before it; changes: %v", ramp.Format(time.StampMilli), up.replicas, ramp.Sub(up.at).Round(time.Millisecond), scaled())
 	assert.True(t, up.at.Before(ramp), "scaled up %v after the ramp", up.at.Sub(ramp))
-	assert.LessOrEqual(t, ramp.Sub(up.at), leadTime+2*interval, "scaled up earlier than one lead time before the ramp")
+	// One lead time ahead, give or take the step of the forecast (its
+	// horizon is whole intervals), the pass's phase (a jitter in [0,
+	// interval)) and a pass that ran late on a loaded machine: one
+	// interval each.
+	assert.LessOrEqual(t, ramp.Sub(up.at), leadTime+3*interval, "scaled up earlier than one lead time before the ramp")
 
 	ps := f.getScaler(t, ns, "web")
 	t.Logf("status: %+v", ps.Status)
