@@ -483,10 +483,10 @@ func TestIntegrationOperatorScalesAhead(t *testing.T) {
 	up := waitScaledTo(t, scaled, highNeed, ramp)
 	t.Logf("ramp at %s; web scaled to %d %v before it; changes: %v", ramp.Format(time.StampMilli), up.replicas, ramp.Sub(up.at).Round(time.Millisecond), scaled())
 	assert.True(t, up.at.Before(ramp), "scaled up %v after the ramp", up.at.Sub(ramp))
-	// One lead time ahead, give or take the step of the forecast (its
-	// horizon is whole intervals), the pass's phase (a jitter in [0,
-	// interval)) and a pass that ran late on a loaded machine: one
-	// interval each.
+	// One lead time ahead, and earlier by at most one interval for each
+	// of: the forecast's horizon, whole intervals rounded up; the pass's
+	// phase on the grid (a jitter in [0, interval)); the history's grid
+	// times, on which a sample counts at the start of its interval.
 	assert.LessOrEqual(t, ramp.Sub(up.at), leadTime+3*interval, "scaled up earlier than one lead time before the ramp")
 
 	ps := f.getScaler(t, ns, "web")
