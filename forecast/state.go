@@ -63,49 +63,77 @@ var (
 // as base64 of its little-endian bits.
 type floats []float64
 
-func (v floats) MarshalText() ([]byte, error) {
-	b := make([]byte, 8*len(v))
-	for i, x := range v {
-		binary.LittleEndian.PutUint64(b[8*i:], math.Float64bits(x))
-	}
-	return base64.StdEncoding.AppendEncode(nil, b), nil
-}
+func (v floats) MarshalText() ([]byte, error) { return marshalBits(v), nil }
 
-func (v *floats) UnmarshalText(text []byte) error {
-	b, err := decodeBase64(text, 8)
-	if err != nil {
-		return err
-	}
-	out := make([]float64, len(b)/8)
-	for i := range out {
-		out[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
-	}
-	*v = out
-	return nil
+func (v *floats) UnmarshalText(text []byte) (err error) {
+	*v, err = unmarshalBits[float64](text)
+	return err
 }
 
 // floats32 is a float32 slice encoded as floats is.
 type floats32 []float32
 
-func (v floats32) MarshalText() ([]byte, error) {
-	b := make([]byte, 4*len(v))
-	for i, x := range v {
-		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
-	}
-	return base64.StdEncoding.AppendEncode(nil, b), nil
+func (v floats32) MarshalText() ([]byte, error) { return marshalBits(v), nil }
+
+func (v *floats32) UnmarshalText(text []byte) (err error) {
+	*v, err = unmarshalBits[float32](text)
+	return err
 }
 
-func (v *floats32) UnmarshalText(text []byte) error {
-	b, err := decodeBase64(text, 4)
+// bitSize is the size in bytes of a T.
+func bitSize[T float32 | float64]() int {
+	var zero T
+	if _, ok := any(zero).(float32); ok {
+		return 4
+	}
+	return 8
+}
+
+// marshalBits returns the base64 text of v's little-endian bits.
+func marshalBits[T float32 | float64](v []T) []byte {
+	return appendBits(make([]byte, 0, b64(bitSize[T]()*len(v))), v)
+}
+
+// chunk is how many bytes of values are base64-encoded at a time: a
+// multiple of 3 (so that the chunks' encodings concatenate), of 4 and of
+// 8.
+const chunk = 768
+
+// appendBits appends the base64 text of v's little-endian bits to b.
+func appendBits[T float32 | float64](b []byte, v []T) []byte {
+	var buf [chunk]byte
+	size := bitSize[T]()
+	for len(v) > 0 {
+		n := min(len(v), chunk/size)
+		for i, x := range v[:n] {
+			if size == 4 {
+				binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(float32(x)))
+			} else {
+				binary.LittleEndian.PutUint64(buf[8*i:], math.Float64bits(float64(x)))
+			}
+		}
+		b = base64.StdEncoding.AppendEncode(b, buf[:size*n])
+		v = v[n:]
+	}
+	return b
+}
+
+// unmarshalBits decodes the base64 text of little-endian bits of Ts.
+func unmarshalBits[T float32 | float64](text []byte) ([]T, error) {
+	size := bitSize[T]()
+	b, err := decodeBase64(text, size)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	out := make([]float32, len(b)/4)
+	out := make([]T, len(b)/size)
 	for i := range out {
-		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+		if size == 4 {
+			out[i] = T(math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:])))
+		} else {
+			out[i] = T(math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:])))
+		}
 	}
-	*v = out
-	return nil
+	return out, nil
 }
 
 func decodeBase64(text []byte, size int) ([]byte, error) {

@@ -1,10 +1,7 @@
 package forecast
 
 import (
-	"encoding/base64"
-	"encoding/binary"
 	"encoding/json"
-	"math"
 	"strconv"
 )
 
@@ -118,37 +115,20 @@ func (m *mState) appendJSON(b []byte) []byte {
 	}
 	if len(m.Pos) > 0 {
 		b = append(b, `,"pos":`...)
-		b = appendJSONInts(b, m.Pos)
+		b = appendJSONArray(b, m.Pos, appendJSONInt)
 	}
 	if len(m.Seasons) > 0 {
-		b = append(b, `,"seasons":[`...)
-		for i, s := range m.Seasons {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = s.appendJSON(b)
-		}
-		b = append(b, ']')
+		b = append(b, `,"seasons":`...)
+		b = appendJSONArray(b, m.Seasons, (*floats).appendJSON)
 	}
 	return append(b, '}')
 }
 
 func (a *autoSt) appendJSON(b []byte) []byte {
 	b = append(b, `{"candidates":`...)
-	if a.Cands == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i := range a.Cands {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = a.Cands[i].appendJSON(b)
-		}
-		b = append(b, ']')
-	}
+	b = appendJSONArray(b, a.Cands, (*mState).appendJSON)
 	b = append(b, `,"chosen":`...)
-	b = appendJSONInts(b, a.Chosen)
+	b = appendJSONArray(b, a.Chosen, appendJSONInt)
 	if a.Combined {
 		b = append(b, `,"combined":true`...)
 	}
@@ -167,9 +147,9 @@ func (a *autoSt) appendJSON(b []byte) []byte {
 	b = append(b, `,"selection":`...)
 	b = a.Sel.appendJSON(b)
 	b = append(b, `,"buckets":`...)
-	b = appendJSONFloats32s(b, a.Buckets)
+	b = appendJSONArray(b, a.Buckets, (*floats32).appendJSON)
 	b = append(b, `,"peak_buckets":`...)
-	b = appendJSONFloats32s(b, a.Peaks)
+	b = appendJSONArray(b, a.Peaks, (*floats32).appendJSON)
 	b = append(b, `,"values":`...)
 	b = a.Vals.appendJSON(b)
 	return append(b, '}')
@@ -187,90 +167,45 @@ func (s *selState) appendJSON(b []byte) []byte {
 	b = append(b, `,"origins":`...)
 	b = strconv.AppendInt(b, int64(s.Origins), 10)
 	b = append(b, `,"names":`...)
-	b = appendJSONStrings(b, s.Names)
+	b = appendJSONArray(b, s.Names, appendJSONStringAt)
 	b = append(b, `,"mase":`...)
 	b = s.MASE.appendJSON(b)
 	b = append(b, `,"skipped":`...)
-	b = appendJSONStrings(b, s.Skipped)
+	b = appendJSONArray(b, s.Skipped, appendJSONStringAt)
 	return append(b, '}')
 }
 
-// chunk is how many bytes of values are base64-encoded at a time: a
-// multiple of 3 (so that the chunks' encodings concatenate), of 4 and of
-// 8.
-const chunk = 768
-
 // appendJSON appends v as its MarshalText, quoted.
 func (v floats) appendJSON(b []byte) []byte {
-	var buf [chunk]byte
 	b = append(b, '"')
-	for len(v) > 0 {
-		n := min(len(v), chunk/8)
-		for i, x := range v[:n] {
-			binary.LittleEndian.PutUint64(buf[8*i:], math.Float64bits(x))
-		}
-		b = base64.StdEncoding.AppendEncode(b, buf[:8*n])
-		v = v[n:]
-	}
-	return append(b, '"')
+	return append(appendBits(b, v), '"')
 }
 
 // appendJSON appends v as its MarshalText, quoted.
 func (v floats32) appendJSON(b []byte) []byte {
-	var buf [chunk]byte
 	b = append(b, '"')
-	for len(v) > 0 {
-		n := min(len(v), chunk/4)
-		for i, x := range v[:n] {
-			binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(x))
-		}
-		b = base64.StdEncoding.AppendEncode(b, buf[:4*n])
-		v = v[n:]
-	}
-	return append(b, '"')
+	return append(appendBits(b, v), '"')
 }
 
-func appendJSONFloats32s(b []byte, v []floats32) []byte {
+// appendJSONArray appends v as json.Marshal(v) would, each element by
+// elem: null when v is nil.
+func appendJSONArray[T any](b []byte, v []T, elem func(*T, []byte) []byte) []byte {
 	if v == nil {
 		return append(b, "null"...)
 	}
 	b = append(b, '[')
-	for i, x := range v {
+	for i := range v {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = x.appendJSON(b)
+		b = elem(&v[i], b)
 	}
 	return append(b, ']')
 }
 
-func appendJSONInts(b []byte, v []int) []byte {
-	if v == nil {
-		return append(b, "null"...)
-	}
-	b = append(b, '[')
-	for i, x := range v {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = strconv.AppendInt(b, int64(x), 10)
-	}
-	return append(b, ']')
-}
+func appendJSONInt(v *int, b []byte) []byte { return strconv.AppendInt(b, int64(*v), 10) }
 
-func appendJSONStrings(b []byte, v []string) []byte {
-	if v == nil {
-		return append(b, "null"...)
-	}
-	b = append(b, '[')
-	for i, s := range v {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendJSONString(b, s)
-	}
-	return append(b, ']')
-}
+func appendJSONStringAt(s *string, b []byte) []byte { return appendJSONString(b, *s) }
 
 // appendJSONString appends s quoted as encoding/json quotes it: plain
 // ASCII as it is, anything that needs escaping through encoding/json.

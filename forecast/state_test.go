@@ -2,8 +2,11 @@ package forecast
 
 import (
 	"bytes"
+	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math"
 	"testing"
 	"time"
 
@@ -247,10 +250,25 @@ func TestStateJSONMatchesEncodingJSON(t *testing.T) {
 		want, err = json.Marshal(long32[:n])
 		require.NoError(t, err)
 		assert.Equal(t, string(want), string(long32[:n].appendJSON(nil)), "%d floats32", n)
+		raw, raw32 := make([]byte, 8*n), make([]byte, 4*n)
+		for i := range n {
+			binary.LittleEndian.PutUint64(raw[8*i:], math.Float64bits(long[i]))
+			binary.LittleEndian.PutUint32(raw32[4*i:], math.Float32bits(long32[i]))
+		}
+		text, _ := long[:n].MarshalText()
+		assert.Equal(t, base64.StdEncoding.EncodeToString(raw), string(text), "%d floats", n)
+		text, _ = long32[:n].MarshalText()
+		assert.Equal(t, base64.StdEncoding.EncodeToString(raw32), string(text), "%d floats32", n)
+		var back floats
+		var back32 floats32
+		require.NoError(t, back.UnmarshalText([]byte(base64.StdEncoding.EncodeToString(raw))))
+		require.NoError(t, back32.UnmarshalText([]byte(base64.StdEncoding.EncodeToString(raw32))))
+		assert.Equal(t, []float64(long[:n]), []float64(back), "%d floats", n)
+		assert.Equal(t, []float32(long32[:n]), []float32(back32), "%d floats32", n)
 	}
-	assert.Equal(t, "null", string(appendJSONInts(nil, nil)))
-	assert.Equal(t, "null", string(appendJSONStrings(nil, nil)))
-	assert.Equal(t, "null", string(appendJSONFloats32s(nil, nil)))
+	assert.Equal(t, "null", string(appendJSONArray(nil, []int(nil), appendJSONInt)))
+	assert.Equal(t, "null", string(appendJSONArray(nil, []string(nil), appendJSONStringAt)))
+	assert.Equal(t, "null", string(appendJSONArray(nil, []floats32(nil), (*floats32).appendJSON)))
 }
 
 // modelOf is the Model behind a stateful forecaster.
