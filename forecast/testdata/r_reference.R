@@ -2,6 +2,7 @@
 # Run from this directory: Rscript r_reference.R
 # Needs the Debian packages r-base-core and r-cran-forecast.
 suppressMessages(library(forecast))
+source("holdout.R")
 man <- read.csv("series.csv")
 out <- NULL
 add <- function(name, method, fc_mean, lo, hi) {
@@ -10,18 +11,15 @@ add <- function(name, method, fc_mean, lo, hi) {
 }
 for (i in seq_len(nrow(man))) {
   name <- man$name[i]; m <- man$period[i]; m2 <- man$period2[i]
-  y <- read.csv(paste0(name, ".csv"))$value
-  h <- 2 * m
-  train <- ts(y[1:(length(y) - h)], frequency = m)
+  s <- holdout(name, m); h <- s$h
   set.seed(1)
-  f <- forecast(ets(train), h = h, level = 95)
+  f <- forecast(ets(s$train), h = h, level = 95)
   add(name, "ets", f$mean, f$lower, f$upper)
-  hw <- HoltWinters(train)
+  hw <- HoltWinters(s$train)
   p <- predict(hw, n.ahead = h, prediction.interval = TRUE, level = 0.95)
   add(name, "HoltWinters", p[, "fit"], p[, "lwr"], p[, "upr"])
   if (m2 > 0) {
-    tr2 <- msts(y[1:(length(y) - h)], seasonal.periods = c(m, m2))
-    d <- tryCatch(dshw(tr2, period1 = m, period2 = m2, h = h), error = function(e) { message(name, ": dshw: ", conditionMessage(e)); NULL })
+    d <- dshw_holdout(name, s$y, h, m, m2)
     if (!is.null(d)) add(name, "dshw", d$mean, rep(NA, h), rep(NA, h))
   }
   message(name, " done")

@@ -5,6 +5,7 @@
 # Series of R's datasets and forecast packages are written here; the
 # 5-minute traces (NAME.csv already present) are read as they are.
 suppressMessages(library(forecast))
+source("../holdout.R")
 sb <- Seatbelts
 rseries <- list(
   AirPassengers = AirPassengers, co2 = co2, nottem = nottem,
@@ -25,17 +26,13 @@ add <- function(name, method, model, fc_mean, lo, hi) {
 }
 for (i in seq_len(nrow(man))) {
   name <- man$name[i]; m <- man$period[i]; m2 <- man$period2[i]
-  y <- read.csv(paste0(name, ".csv"))$value
-  h <- 2 * m
-  train <- ts(y[1:(length(y) - h)], frequency = m)
+  s <- holdout(name, m); h <- s$h
   set.seed(1)
-  e <- suppressWarnings(ets(train))
+  e <- suppressWarnings(ets(s$train))
   f <- forecast(e, h = h, level = 95)
   add(name, "ets", gsub(",", "", e$method), f$mean, f$lower, f$upper)
   if (m2 > 0) {
-    tr2 <- msts(y[1:(length(y) - h)], seasonal.periods = c(m, m2))
-    d <- tryCatch(dshw(tr2, period1 = m, period2 = m2, h = h),
-      error = function(err) { message(name, ": dshw: ", conditionMessage(err)); NULL })
+    d <- dshw_holdout(name, s$y, h, m, m2)
     if (!is.null(d)) add(name, "dshw", "dshw", d$mean, rep(NA, h), rep(NA, h))
   }
   message(name, " done")
