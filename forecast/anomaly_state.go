@@ -116,44 +116,41 @@ func (b *Brutlag) MarshalState() ([]byte, error) {
 // that is neither outside nor an alarm. The first later observation is
 // judged as usual.
 func (b *Brutlag) UnmarshalState(data []byte) error {
-	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%w: %s", ErrBadState, fmt.Sprintf(format, args...))
-	}
 	var doc brutlagDoc
 	if err := json.Unmarshal(data, &doc); err != nil {
-		return bad("%v", err)
+		return badState("%v", err)
 	}
 	st, ok := b.f.(Stateful)
 	switch {
 	case doc.Version != stateVersion:
-		return bad("version %d, this detector reads %d", doc.Version, stateVersion)
+		return badState("version %d, this detector reads %d", doc.Version, stateVersion)
 	case doc.Config != b.fingerprint():
-		return bad("saved by %q, this is %q", doc.Config, b.fingerprint())
+		return badState("saved by %q, this is %q", doc.Config, b.fingerprint())
 	case ok != (len(doc.Forecaster) > 0):
-		return bad("forecaster state present %t, forecaster %T keeps state %t", len(doc.Forecaster) > 0, b.f, ok)
+		return badState("forecaster state present %t, forecaster %T keeps state %t", len(doc.Forecaster) > 0, b.f, ok)
 	case len(doc.Dev) != b.cfg.Period:
-		return bad("%d deviations for a period of %d", len(doc.Dev), b.cfg.Period)
+		return badState("%d deviations for a period of %d", len(doc.Dev), b.cfg.Period)
 	case doc.Next < 0 || doc.Next >= b.cfg.Window:
-		return bad("next verdict at %d of a window of %d", doc.Next, b.cfg.Window)
+		return badState("next verdict at %d of a window of %d", doc.Next, b.cfg.Window)
 	case doc.Step < 0:
-		return bad("step %s", doc.Step)
+		return badState("step %s", doc.Step)
 	case len(doc.LastVals) != 5:
-		return bad("%d values of the last verdict, want 5", len(doc.LastVals))
+		return badState("%d values of the last verdict, want 5", len(doc.LastVals))
 	}
 	for i, d := range doc.Dev {
 		if !(d >= 0) || math.IsInf(d, 0) {
-			return bad("deviation %d is %v", i, d)
+			return badState("deviation %d is %v", i, d)
 		}
 	}
 	seen := make([]bool, b.cfg.Period)
 	warm, err := parseBits(doc.Seen, seen)
 	if err != nil {
-		return bad("seen: %v", err)
+		return badState("seen: %v", err)
 	}
 	hits := make([]bool, b.cfg.Window)
 	count, err := parseBits(doc.Hits, hits)
 	if err != nil {
-		return bad("hits: %v", err)
+		return badState("hits: %v", err)
 	}
 	if ok {
 		if err := st.UnmarshalState(doc.Forecaster); err != nil {

@@ -136,6 +136,12 @@ func unmarshalBits[T float32 | float64](text []byte) ([]T, error) {
 	return out, nil
 }
 
+// badState returns an error wrapping ErrBadState with the formatted
+// detail.
+func badState(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrBadState, fmt.Sprintf(format, args...))
+}
+
 func decodeBase64(text []byte, size int) ([]byte, error) {
 	b, err := base64.StdEncoding.AppendDecode(nil, text)
 	if err != nil {
@@ -284,44 +290,41 @@ func (f *Model) stateDoc() (modelDoc, error) {
 
 // UnmarshalState implements [Stateful].
 func (f *Model) UnmarshalState(data []byte) error {
-	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%w: %s", ErrBadState, fmt.Sprintf(format, args...))
-	}
 	var doc modelDoc
 	if err := json.Unmarshal(data, &doc); err != nil {
-		return bad("%v", err)
+		return badState("%v", err)
 	}
 	s, ok := f.m.(stater)
 	switch {
 	case doc.Version != stateVersion:
-		return bad("version %d, this forecaster reads %d", doc.Version, stateVersion)
+		return badState("version %d, this forecaster reads %d", doc.Version, stateVersion)
 	case !ok:
-		return bad("%s keeps no state", f.m.name())
+		return badState("%s keeps no state", f.m.name())
 	case doc.Config != f.fingerprint():
-		return bad("saved by %q, this is %q", doc.Config, f.fingerprint())
+		return badState("saved by %q, this is %q", doc.Config, f.fingerprint())
 	case doc.Slot < 0 || doc.Total < 0 || doc.SinceFit < 0 || doc.HistLen < 0 || doc.HistLen > f.cfg.Window:
-		return bad("slot %d, total %d, %d since the fit, window of %d", doc.Slot, doc.Total, doc.SinceFit, doc.HistLen)
+		return badState("slot %d, total %d, %d since the fit, window of %d", doc.Slot, doc.Total, doc.SinceFit, doc.HistLen)
 	case len(doc.Vals) != 2 || !(doc.Vals[0] >= 0) || !(doc.Vals[1] >= 0) || math.IsInf(doc.Vals[0], 0) || math.IsInf(doc.Vals[1], 0):
-		return bad("last value and error scale %v", doc.Vals)
+		return badState("last value and error scale %v", doc.Vals)
 	case len(doc.Zs) > maxQuantilePoints || !sortedFinite(doc.Zs):
-		return bad("%d standardized errors, sorted and finite: %t", len(doc.Zs), sortedFinite(doc.Zs))
+		return badState("%d standardized errors, sorted and finite: %t", len(doc.Zs), sortedFinite(doc.Zs))
 	case doc.Fitted && !doc.M.Full:
-		return bad("fitted, but without the model's state")
+		return badState("fitted, but without the model's state")
 	case doc.Fitted && !doc.Started:
-		return bad("fitted, but never observed")
+		return badState("fitted, but never observed")
 	}
 	apply, err := s.load(doc.M)
 	if err != nil {
-		return bad("%v", err)
+		return badState("%v", err)
 	}
 	a, isAuto := f.m.(*autoModel)
 	if isAuto != (doc.Auto != nil) {
-		return bad("selection state present %t, forecaster selects %t", doc.Auto != nil, isAuto)
+		return badState("selection state present %t, forecaster selects %t", doc.Auto != nil, isAuto)
 	}
 	if isAuto {
 		applyAuto, err := a.loadAuto(doc.Auto, doc.Fitted)
 		if err != nil {
-			return bad("%v", err)
+			return badState("%v", err)
 		}
 		apply = applyAuto
 	}
