@@ -48,6 +48,12 @@ var ErrNoSnapshot = errors.New("shadow: no snapshot")
 // Controller logs it, counts it and starts clean.
 var ErrBadSnapshot = errors.New("shadow: unusable snapshot")
 
+// badSnapshot returns an error wrapping ErrBadSnapshot with the
+// formatted detail.
+func badSnapshot(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrBadSnapshot, fmt.Sprintf(format, args...))
+}
+
 // snapshotVersion is the schema version of the snapshot payload. Version
 // 1 held the lead time, the robust statistics and the pool's state;
 // version 2 added the pass bookkeeping, samples awaiting confirmation,
@@ -163,20 +169,17 @@ func encodeSnapshot(s snapshot) ([]byte, error) {
 // payload; every failure wraps ErrBadSnapshot and says what is wrong.
 func decodeSnapshot(data []byte) (snapshot, error) {
 	var s snapshot
-	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%w: %s", ErrBadSnapshot, fmt.Sprintf(format, args...))
-	}
 	head, payload, ok := bytes.Cut(data, []byte("\n"))
 	if !ok {
-		return s, bad("no header line (%d bytes)", len(data))
+		return s, badSnapshot("no header line (%d bytes)", len(data))
 	}
 	var version int
 	var check string
 	if _, err := fmt.Sscanf(string(head), snapshotMagic+" v%d %s", &version, &check); err != nil {
-		return s, bad("header %.60q is not a snapshot header", head)
+		return s, badSnapshot("header %.60q is not a snapshot header", head)
 	}
 	if version < oldestSnapshot || version > snapshotVersion {
-		return s, bad("schema version %d, this Controller reads %d to %d", version, oldestSnapshot, snapshotVersion)
+		return s, badSnapshot("schema version %d, this Controller reads %d to %d", version, oldestSnapshot, snapshotVersion)
 	}
 	alg, sum, _ := strings.Cut(check, "=")
 	var got []byte
@@ -187,16 +190,16 @@ func decodeSnapshot(data []byte) (snapshot, error) {
 		h := sha256.Sum256(payload)
 		got = h[:]
 	default:
-		return s, bad("header %.60q names no known checksum", head)
+		return s, badSnapshot("header %.60q names no known checksum", head)
 	}
 	if hex.EncodeToString(got) != sum {
-		return s, bad("checksum mismatch: the payload is corrupt or truncated")
+		return s, badSnapshot("checksum mismatch: the payload is corrupt or truncated")
 	}
 	if err := json.Unmarshal(payload, &s); err != nil {
-		return s, bad("payload: %v", err)
+		return s, badSnapshot("payload: %v", err)
 	}
 	if s.Version != version {
-		return s, bad("payload version %d, header version %d", s.Version, version)
+		return s, badSnapshot("payload version %d, header version %d", s.Version, version)
 	}
 	return upgrade(s), nil
 }
@@ -366,48 +369,45 @@ func safeUnmarshal(what string, f func([]byte) error, data []byte) (err error) {
 // configuration changed, say) is reported in parts and ignored: that
 // plug-in starts clean, the rest is restored.
 func (s *state) restore(sn snapshot, service string, now time.Time) (parts []error, err error) {
-	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%w: %s", ErrBadSnapshot, fmt.Sprintf(format, args...))
-	}
 	maxAge := time.Duration(s.cfg.HistorySize) * s.cfg.Interval
 	switch {
 	case sn.Service != service:
-		return nil, bad("saved by service %q, this is %q", sn.Service, service)
+		return nil, badSnapshot("saved by service %q, this is %q", sn.Service, service)
 	case sn.SavedAt.After(now.Add(s.cfg.Interval)):
-		return nil, bad("saved at %s, after the pass at %s", sn.SavedAt.Format(time.RFC3339), now.Format(time.RFC3339))
+		return nil, badSnapshot("saved at %s, after the pass at %s", sn.SavedAt.Format(time.RFC3339), now.Format(time.RFC3339))
 	case now.Sub(sn.SavedAt) > maxAge:
-		return nil, bad("saved at %s, older than the history window %s", sn.SavedAt.Format(time.RFC3339), maxAge)
+		return nil, badSnapshot("saved at %s, older than the history window %s", sn.SavedAt.Format(time.RFC3339), maxAge)
 	case len(sn.Metrics) != len(s.metrics):
-		return nil, bad("%d metrics, this Controller scales on %d", len(sn.Metrics), len(s.metrics))
+		return nil, badSnapshot("%d metrics, this Controller scales on %d", len(sn.Metrics), len(s.metrics))
 	case len(sn.Forecasters) != len(s.metrics):
-		return nil, bad("%d forecaster states for %d metrics", len(sn.Forecasters), len(s.metrics))
+		return nil, badSnapshot("%d forecaster states for %d metrics", len(sn.Forecasters), len(s.metrics))
 	case len(sn.Lead.Window) > s.lead.size() || sn.Lead.Next < 0 || sn.Lead.Next >= max(1, len(sn.Lead.Window)) || sn.LeadTime < 0:
-		return nil, bad("lead-time window of %d samples (next %d)", len(sn.Lead.Window), sn.Lead.Next)
+		return nil, badSnapshot("lead-time window of %d samples (next %d)", len(sn.Lead.Window), sn.Lead.Next)
 	case (sn.Pool != nil) != (s.pool != nil):
-		return nil, bad("shadow pool present %t, configured %t", sn.Pool != nil, s.pool != nil)
+		return nil, badSnapshot("shadow pool present %t, configured %t", sn.Pool != nil, s.pool != nil)
 	case sn.Passes < 0 || sn.HistTotal < 0 || sn.ActFails < 0 || sn.FcErrN < 0 || !finite(sn.LastLoad) || sn.LastLoad < 0:
-		return nil, bad("%d passes, %d actuation failures, %d forecast errors, last load %v", sn.Passes, sn.ActFails, sn.FcErrN, sn.LastLoad)
+		return nil, badSnapshot("%d passes, %d actuation failures, %d forecast errors, last load %v", sn.Passes, sn.ActFails, sn.FcErrN, sn.LastLoad)
 	case sn.LastGrid.After(sn.PassT) || sn.PassT.After(sn.SavedAt.Add(sn.Offset).Add(s.cfg.Interval)):
-		return nil, bad("last observation %s, pass %s, saved %s", sn.LastGrid.Format(time.RFC3339), sn.PassT.Format(time.RFC3339), sn.SavedAt.Format(time.RFC3339))
+		return nil, badSnapshot("last observation %s, pass %s, saved %s", sn.LastGrid.Format(time.RFC3339), sn.PassT.Format(time.RFC3339), sn.SavedAt.Format(time.RFC3339))
 	case len(sn.Mirrored) > windowSize:
-		return nil, bad("%d mirrored loads, at most %d", len(sn.Mirrored), windowSize)
+		return nil, badSnapshot("%d mirrored loads, at most %d", len(sn.Mirrored), windowSize)
 	}
 	if p := sn.Production; p != nil && (p.Desired < 0 || p.Ready < 0 || p.Serving < 0 || p.Move != nil && (p.Move.From < 0 || p.Move.To < p.Move.From)) {
-		return nil, bad("production desired %d, ready %d, serving %d", p.Desired, p.Ready, p.Serving)
+		return nil, badSnapshot("production desired %d, ready %d, serving %d", p.Desired, p.Ready, p.Serving)
 	}
 	if p := sn.Pool; p != nil && (!(p.Fraction >= 0 && p.Fraction <= 1) || p.Want < 0 || p.Unwanted < 0 || p.Trig < 0 || !finite(p.Baseline)) {
-		return nil, bad("shadow pool fraction %v, baseline %v", p.Fraction, p.Baseline)
+		return nil, badSnapshot("shadow pool fraction %v, baseline %v", p.Fraction, p.Baseline)
 	}
 	if f := sn.PrevFc; f != nil && (len(f.Lower) != f.Len() || len(f.Upper) != f.Len()) {
-		return nil, bad("previous forecast of %d means, %d lower and %d upper bounds", f.Len(), len(f.Lower), len(f.Upper))
+		return nil, badSnapshot("previous forecast of %d means, %d lower and %d upper bounds", f.Len(), len(f.Lower), len(f.Upper))
 	}
 	for i, rs := range sn.Metrics {
 		if rs.Metric != s.metrics[i].Metric || len(rs.Recent) > robustWindow || len(rs.Maxima) > blocks || rs.CurN < 0 || rs.CurN >= blockLen ||
 			rs.Pending && (rs.PendingDir != 1 && rs.PendingDir != -1 || !finite(rs.PendingV) || rs.PendingV < 0) {
-			return nil, bad("statistics of metric %d (%q) do not fit %q", i, rs.Metric, s.metrics[i].Metric)
+			return nil, badSnapshot("statistics of metric %d (%q) do not fit %q", i, rs.Metric, s.metrics[i].Metric)
 		}
 		if rs.Pending && (rs.PendingT.After(sn.PassT) || rs.PendingT.IsZero()) {
-			return nil, bad("metric %q: pending sample at %s", rs.Metric, rs.PendingT.Format(time.RFC3339))
+			return nil, badSnapshot("metric %q: pending sample at %s", rs.Metric, rs.PendingT.Format(time.RFC3339))
 		}
 	}
 
@@ -419,13 +419,13 @@ func (s *state) restore(sn snapshot, service string, now time.Time) (parts []err
 		switch {
 		case len(raw) == 0:
 			if ok && (sn.from == 0 || sn.from >= 2) {
-				parts = append(parts, bad("no forecaster state for %s: its forecaster starts clean", m.Metric))
+				parts = append(parts, badSnapshot("no forecaster state for %s: its forecaster starts clean", m.Metric))
 			}
 		case !ok:
-			parts = append(parts, bad("forecaster state for %s, but forecaster %s keeps none: ignored", m.Metric, name(m.fc)))
+			parts = append(parts, badSnapshot("forecaster state for %s, but forecaster %s keeps none: ignored", m.Metric, name(m.fc)))
 		default:
 			if err := safeUnmarshal("forecaster "+name(m.fc), st.UnmarshalState, raw); err != nil {
-				parts = append(parts, bad("forecaster of %s starts clean: %v", m.Metric, err))
+				parts = append(parts, badSnapshot("forecaster of %s starts clean: %v", m.Metric, err))
 			} else {
 				restored[i] = true
 			}
@@ -435,11 +435,11 @@ func (s *state) restore(sn snapshot, service string, now time.Time) (parts []err
 		switch {
 		case len(sn.Policy) == 0:
 			if sn.from == 0 || sn.from >= 2 {
-				parts = append(parts, bad("no policy state: the policy starts clean"))
+				parts = append(parts, badSnapshot("no policy state: the policy starts clean"))
 			}
 		default:
 			if err := safeUnmarshal("policy", st.UnmarshalState, sn.Policy); err != nil {
-				parts = append(parts, bad("the policy starts clean: %v", err))
+				parts = append(parts, badSnapshot("the policy starts clean: %v", err))
 			}
 		}
 	}
@@ -447,15 +447,15 @@ func (s *state) restore(sn snapshot, service string, now time.Time) (parts []err
 	switch {
 	case len(sn.Detector) == 0:
 		if ok && sn.from == 0 {
-			parts = append(parts, bad("no anomaly detector state: the detector starts clean"))
+			parts = append(parts, badSnapshot("no anomaly detector state: the detector starts clean"))
 		}
 	case s.detector == nil:
-		parts = append(parts, bad("anomaly detector state, but no detector is configured: ignored"))
+		parts = append(parts, badSnapshot("anomaly detector state, but no detector is configured: ignored"))
 	case !ok:
-		parts = append(parts, bad("anomaly detector state, but detector %s keeps none: ignored", name(s.detector)))
+		parts = append(parts, badSnapshot("anomaly detector state, but detector %s keeps none: ignored", name(s.detector)))
 	default:
 		if err := safeUnmarshal("anomaly detector", st.UnmarshalState, sn.Detector); err != nil {
-			parts = append(parts, bad("the anomaly detector starts clean: %v", err))
+			parts = append(parts, badSnapshot("the anomaly detector starts clean: %v", err))
 		}
 	}
 
