@@ -431,7 +431,7 @@ func (c *Controller) conditionAttrs(cd Condition) []metric.RecordOption {
 // handler, say) is recovered and logged.
 func (c *Controller) Run(ctx context.Context) (err error) {
 	defer func() {
-		if !waitGroupFor(&c.saves, c.cfg.CallTimeout) {
+		if c.store != nil && !waitGroupFor(&c.saves, c.cfg.CallTimeout) {
 			err = errors.Join(err, fmt.Errorf("shadow: a state store Save has not returned %s after Run stopped; Run returns without it", c.cfg.CallTimeout))
 		}
 	}()
