@@ -130,3 +130,52 @@ func TestGapBackfilled(t *testing.T) {
 		assert.Equal(t, 5*time.Minute, h[i].Time.Sub(h[i-1].Time))
 	}
 }
+
+// One scrape glitch kept by the source (a value of 1e6 amid ~100) does not
+// reach a restarted Controller's history, forecaster or robust statistics
+// through the backfill: it is left out as a gap, with an alert naming it,
+// as a pass leaves out a sample nothing confirms. A step change held in
+// the history (×4 from then on) is kept from its first value.
+func TestBackfillLeavesOutAnIsolatedGlitch(t *testing.T) {
+	const restart, glitch, step = 3 * 288, 300, 800
+	at := func(i int) time.Time { return t0.Add(time.Duration(i) * 5 * time.Minute) }
+	fn := func(tm time.Time) map[shadow.Metric]float64 {
+		v := daily(tm)
+		switch i := int(tm.Sub(t0) / (5 * time.Minute)); {
+		case i == glitch:
+			v[shadow.RequestRate] = 1e6
+		case i >= step:
+			v[shadow.RequestRate] *= 4
+		}
+		return v
+	}
+	now := at(restart)
+	grp := actuatortest.NewGroup(40, 10*time.Minute, func() time.Time { return now })
+	c := newDailyController(t, &shadowtest.Series{Fn: fn, Start: t0}, grp)
+	r, err := c.Step(context.Background(), now)
+	require.NoError(t, err)
+	assert.Equal(t, restart-1, r.Backfilled, "every value but the glitch")
+	var alerts []string
+	for _, a := range r.Alerts {
+		if a.Kind == shadow.AlertSuspectSample {
+			alerts = append(alerts, a.Message)
+		}
+	}
+	require.Len(t, alerts, 1)
+	assert.Contains(t, alerts[0], "backfill: 1 value(s) of request_rate far from the values around them left out as gaps, the first 1e+06 at "+at(glitch).UTC().Format(time.RFC3339))
+
+	h := c.History()
+	stepped := 0
+	for _, ob := range h {
+		assert.Less(t, ob.Value, 1e4, "the glitch at %s reached the history", ob.Time)
+		assert.NotEqual(t, at(glitch), ob.Time)
+		if !ob.Time.Before(at(step)) {
+			stepped++
+		}
+	}
+	assert.Equal(t, restart-step+1, stepped, "the step change is kept from its first value, and the pass's own")
+	require.NotEmpty(t, r.Forecast.Mean)
+	for _, x := range r.Forecast.Upper {
+		assert.Less(t, x, 2000.0, "the forecast learned nothing from the glitch")
+	}
+}

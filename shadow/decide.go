@@ -405,9 +405,13 @@ func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
 		keep := refill && m.restored
 		m.restored = false
 		fed := 0
-		for _, ob := range o.backfill[i] {
+		use := func(ob Observation) bool {
+			return (last.IsZero() || ob.Time.After(last)) && ob.Time.Before(t) && mathx.Finite(ob.Value) && ob.Value >= 0
+		}
+		skip := s.leaveOutIsolated(t, m, o.backfill[i], use, v)
+		for k, ob := range o.backfill[i] {
 			x := ob.Value
-			if (!last.IsZero() && !ob.Time.After(last)) || !ob.Time.Before(t) || !mathx.Finite(x) || x < 0 {
+			if !use(ob) || skip != nil && skip[k] {
 				continue
 			}
 			if safeObserve(m.fc, ob.Time, x) != nil {
@@ -444,6 +448,18 @@ func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
 			}
 		}
 	}
+}
+
+// leaveOutIsolated judges a metric's backfilled values (see isolated)
+// and raises one AlertSuspectSample for those it leaves out.
+func (s *state) leaveOutIsolated(t time.Time, m *metricState, obs []Observation, use func(Observation) bool, v *verdict) []bool {
+	skip, n, first := isolated(m.rob, obs, use, m.PerReplica)
+	if n > 0 {
+		msg := fmt.Sprintf("backfill: %d value(s) of %s far from the values around them left out as gaps, the first %.4g at %s",
+			n, m.Metric, first.Value, first.Time.UTC().Format(time.RFC3339))
+		v.alerts = append(v.alerts, Alert{Kind: AlertSuspectSample, Time: t, Message: msg})
+	}
+	return skip
 }
 
 // anomalyLevel is the coverage of the band outside which an observation

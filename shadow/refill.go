@@ -80,13 +80,16 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 	s.retry = nil
 	s.backfilled = true
 	usable := func(ob Observation) bool { return ob.Time.Before(t) && mathx.Finite(ob.Value) && ob.Value >= 0 }
+	skips := make([][]bool, len(o.backfill)) // isolated values, left out
+	kept := func(i, k int) bool { return usable(o.backfill[i][k]) && (skips[i] == nil || !skips[i][k]) }
 	for i, m := range s.metrics {
 		if i >= len(o.backfill) {
 			break
 		}
 		m.rob = r.rob[i]
-		for _, ob := range o.backfill[i] {
-			if usable(ob) && ob.Time.After(r.seen) {
+		skips[i] = s.leaveOutIsolated(t, m, o.backfill[i], usable, v)
+		for k, ob := range o.backfill[i] {
+			if kept(i, k) && ob.Time.After(r.seen) {
 				m.rob.push(ob.Value)
 			}
 		}
@@ -96,8 +99,8 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 				v.fail("forecast", fmt.Errorf("%s: taking back the state before the failed backfill: %w", name(m.fc), err))
 				continue
 			}
-			for _, ob := range o.backfill[i] {
-				if usable(ob) {
+			for k, ob := range o.backfill[i] {
+				if kept(i, k) {
 					_ = safeObserve(m.fc, ob.Time, ob.Value)
 				}
 			}
@@ -114,8 +117,8 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 			v.fail("anomaly", fmt.Errorf("taking back the state before the failed backfill: %w", err))
 		} else {
 			var detErr error
-			for _, ob := range o.backfill[0] {
-				if usable(ob) {
+			for k, ob := range o.backfill[0] {
+				if kept(0, k) {
 					if _, err := safeDetect(s.detector, ob.Time, ob.Value); err != nil && detErr == nil {
 						detErr = err
 					}
@@ -140,8 +143,8 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 			after++
 		}
 	}
-	for _, ob := range o.backfill[0] {
-		if usable(ob) && (len(live) == 0 || ob.Time.Before(live[0].Time)) && (h.len() == 0 || ob.Time.After(h.lastTime())) {
+	for k, ob := range o.backfill[0] {
+		if kept(0, k) && (len(live) == 0 || ob.Time.Before(live[0].Time)) && (h.len() == 0 || ob.Time.After(h.lastTime())) {
 			add(ob)
 			rep.Backfilled++
 		}

@@ -224,3 +224,41 @@ func (r *robust) high() float64 {
 	}
 	return ref
 }
+
+// isolated marks the values of a backfilled series obs that a pass would
+// have held back and never seen confirmed: far from the recent values
+// (judge, against rob and the values of obs kept before) with the next
+// usable value not far in the same direction — a scrape glitch kept by
+// the source. They are left out, as gaps; a step change (the next value
+// far too, in the same direction) is kept from its first value. Only
+// values for which use is true are judged and count as neighbours. It
+// returns which to skip (nil when none) and how many, and the first one.
+func isolated(rob robust, obs []Observation, use func(Observation) bool, slack float64) (skip []bool, n int, first Observation) {
+	prev := 0
+	for k := 0; k < len(obs); k++ {
+		if !use(obs[k]) {
+			continue
+		}
+		x := obs[k].Value
+		d := rob.judge(x, slack)
+		if d != 0 && d != prev {
+			next := k + 1
+			for next < len(obs) && !use(obs[next]) {
+				next++
+			}
+			if next == len(obs) || rob.judge(obs[next].Value, slack) != d {
+				if skip == nil {
+					skip = make([]bool, len(obs))
+					first = obs[k]
+				}
+				skip[k] = true
+				n++
+				prev = 0
+				continue
+			}
+		}
+		prev = d
+		rob.push(x)
+	}
+	return skip, n, first
+}
