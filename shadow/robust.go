@@ -231,8 +231,8 @@ func (r *robust) high() float64 {
 // usable value not far in the same direction — a scrape glitch kept by
 // the source. They are left out, as gaps; a step change (the next value
 // far too, in the same direction) is kept from its first value. The last
-// value, with no next to confirm it, is left out when far: the pass's own
-// sample confirms the change, as a pass confirms another's. Only
+// value, with no next to confirm it, is left out when far: the passes
+// that follow confirm a change as they confirm any. Only
 // values for which use is true are judged and count as neighbours. It
 // returns which to skip (nil when none) and how many, and the first one.
 func isolated(rob robust, obs []Observation, use func(Observation) bool, slack float64) (skip []bool, n int, first Observation) {
