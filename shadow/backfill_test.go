@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"strconv"
 	"testing"
 	"time"
 
@@ -137,7 +138,13 @@ func TestGapBackfilled(t *testing.T) {
 // as a pass leaves out a sample nothing confirms. A step change held in
 // the history (×4 from then on) is kept from its first value.
 func TestBackfillLeavesOutAnIsolatedGlitch(t *testing.T) {
-	const restart, glitch, step = 3 * 288, 300, 800
+	for _, glitch := range []int{300, 3} { // amid the history, and among its first values
+		t.Run(strconv.Itoa(glitch), func(t *testing.T) { testBackfillGlitch(t, glitch) })
+	}
+}
+
+func testBackfillGlitch(t *testing.T, glitch int) {
+	const restart, step = 3 * 288, 800
 	at := func(i int) time.Time { return t0.Add(time.Duration(i) * 5 * time.Minute) }
 	fn := func(tm time.Time) map[shadow.Metric]float64 {
 		v := daily(tm)

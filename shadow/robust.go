@@ -236,6 +236,16 @@ func (r *robust) high() float64 {
 // values for which use is true are judged and count as neighbours. It
 // returns which to skip (nil when none) and how many, and the first one.
 func isolated(rob robust, obs []Observation, use func(Observation) bool, slack float64) (skip []bool, n int, first Observation) {
+	if rob.n < robustMin {
+		// Too few values to judge by (a fresh start): the first values
+		// of the series are the reference, which one glitch among them
+		// does not move (median and MAD).
+		for k := 0; k < len(obs) && rob.n < robustWindow; k++ {
+			if use(obs[k]) {
+				rob.push(obs[k].Value)
+			}
+		}
+	}
 	prev := 0
 	for k := 0; k < len(obs); k++ {
 		if !use(obs[k]) {
