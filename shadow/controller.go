@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"reflect"
 	"strings"
 	"sync"
 	"time"
@@ -156,6 +157,7 @@ func New(cfg Config, deps Deps, opts ...Option) (*Controller, error) {
 	}
 	c.st = newState(cfg, deps, c.extra)
 	c.st.detector, c.st.drain, c.st.trans = c.detector, c.drainer != nil, c.transitioner != nil
+	c.st.detectorIsForecaster = c.detector != nil && sameObject(c.detector, c.st.metrics[0].fc)
 	if c.poolCfg != nil {
 		pc := c.poolCfg.withDefaults(cfg.PerReplica, cfg.TargetUtilization)
 		if err := pc.Validate(); err != nil {
@@ -501,4 +503,12 @@ func waitGroupFor(wg *sync.WaitGroup, d time.Duration) bool {
 	case <-t.C:
 		return false
 	}
+}
+
+// sameObject reports whether a and b are the same value (for pointers:
+// the same object), without the panic == gives on two values of one
+// uncomparable type.
+func sameObject(a, b any) bool {
+	ta, tb := reflect.TypeOf(a), reflect.TypeOf(b)
+	return ta != nil && ta == tb && ta.Comparable() && a == b
 }

@@ -251,7 +251,20 @@ func (s *state) anomaly(t time.Time, x float64, rep *Report, v *verdict) {
 	if s.detector == nil {
 		return
 	}
-	a, err := safeDetect(s.detector, t, x)
+	var a forecast.Anomaly
+	var err error
+	if s.detectorIsForecaster {
+		// The forecaster's Observe judged x: read its verdict.
+		l, ok := s.detector.(interface{ Last() forecast.Anomaly })
+		if !ok {
+			return
+		}
+		if a = l.Last(); !a.Time.Equal(t) {
+			return
+		}
+	} else {
+		a, err = safeDetect(s.detector, t, x)
+	}
 	switch {
 	case err != nil:
 		v.fail("anomaly", err)
@@ -423,7 +436,7 @@ func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
 			}
 			fed++
 			if i == 0 {
-				if s.detector != nil {
+				if s.detector != nil && !s.detectorIsForecaster {
 					// The detector learns the history too; what it
 					// finds in the past raises no alert.
 					if _, err := safeDetect(s.detector, ob.Time, x); err != nil && detErr == nil {

@@ -58,7 +58,7 @@ func (s *state) newRetry(seen time.Time) *refillRetry {
 		r.rob = append(r.rob, m.rob)
 		m.restored = false
 	}
-	if st, ok := s.detector.(forecast.Stateful); ok {
+	if st, ok := s.detector.(forecast.Stateful); ok && !s.detectorIsForecaster {
 		r.det, _ = safeMarshal("anomaly detector", st.MarshalState)
 	}
 	return r

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -432,4 +433,65 @@ func TestRestartKeepsAnomalyDetector(t *testing.T) {
 	alerts(build(grp, shadow.WithStateStore(store, "checkout")), 0, k)
 	got := alerts(build(grp, shadow.WithStateStore(store, "checkout")), k, n)
 	assert.Equal(t, want[k:], got)
+}
+
+// A forecast.Brutlag given both as the forecaster and as the anomaly
+// detector is fed each observation once (by the forecaster's Observe),
+// with no pass error, and its verdicts are the alerts: one per alarm, each
+// right after a burst of the load; a backfill feeds it once too.
+func TestBrutlagAsForecasterAndDetector(t *testing.T) {
+	const n = 600
+	burst := func(i int) bool { return i > 200 && i%41 < 2 }
+	load := func(at time.Time) map[shadow.Metric]float64 {
+		i := int(at.Sub(t0) / (5 * time.Minute))
+		v := 100 + 30*math.Sin(2*math.Pi*float64(i)/12) + 3*math.Sin(float64(i)*0.37)
+		if burst(i) {
+			v += 25 + float64(i%7)
+		}
+		return map[shadow.Metric]float64{shadow.RequestRate: v}
+	}
+	var now time.Time
+	at := func(i int) time.Time { return t0.Add(time.Duration(i) * 5 * time.Minute) }
+	run := func(src shadow.MetricsSource, from int) (anomalies []int) {
+		hw, err := forecast.NewHoltWinters(forecast.Config{Step: 5 * time.Minute, Period: 12, Trend: forecast.TrendNone, Window: 96, RefitEvery: 48})
+		require.NoError(t, err)
+		b, err := forecast.NewBrutlag(hw, forecast.BrutlagConfig{Period: 12, Window: 3, Threshold: 2})
+		require.NoError(t, err)
+		c, err := shadow.New(shadow.Config{Interval: 5 * time.Minute, PerReplica: 10, MaxReplicas: 60},
+			shadow.Deps{Source: src, Forecaster: b, Policy: peakPolicy, Production: actuatortest.NewGroup(10, 0, func() time.Time { return now })},
+			shadow.WithAnomalyDetector(b), shadow.WithLogger(testLogger(&syncBuffer{})))
+		require.NoError(t, err)
+		for i := from; i < n; i++ {
+			now = at(i)
+			r, err := c.Step(context.Background(), now)
+			require.NoError(t, err, "pass %d", i)
+			for _, a := range r.Alerts {
+				if a.Kind == shadow.AlertAnomaly {
+					assert.Equal(t, now, a.Time)
+					anomalies = append(anomalies, i)
+				}
+			}
+		}
+		return anomalies
+	}
+	src := shadow.SourceFunc(func(_ context.Context, at time.Time) (shadow.Sample, error) {
+		return shadow.Sample{Values: load(at)}, nil
+	})
+	for _, c := range []struct {
+		name string
+		src  shadow.MetricsSource
+		from int
+	}{{"from the start", src, 0}, {"started late, backfilled", &shadowtest.Series{Fn: load, Start: t0}, 400}} {
+		got := run(c.src, c.from)
+		bursts, caught := 0, 0
+		for i := max(c.from, 250); i+2 < n; i++ {
+			if burst(i) && !burst(i-1) {
+				bursts++
+				if slices.ContainsFunc(got, func(j int) bool { return j >= i && j <= i+2 }) {
+					caught++
+				}
+			}
+		}
+		assert.Greater(t, 2*caught, bursts, "%s: bursts alarmed: %d of %d (alarms at %v)", c.name, caught, bursts, got)
+	}
 }

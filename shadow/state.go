@@ -68,9 +68,13 @@ type state struct {
 	hist     *history
 	policy   policy.Policy
 	detector forecast.AnomalyDetector
-	drain    bool // a Drainer is configured
-	trans    bool // a Transitioner is configured
-	passes   int
+	// detectorIsForecaster: the detector is also Config.Metric's
+	// forecaster (a forecast.Brutlag given as both), which its Observe
+	// already runs: it is not fed a second time.
+	detectorIsForecaster bool
+	drain                bool // a Drainer is configured
+	trans                bool // a Transitioner is configured
+	passes               int
 
 	// Pass times and the observation grid.
 	started    bool
