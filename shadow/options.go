@@ -99,7 +99,10 @@ func WithAlertHandler(h func(Alert)) Option {
 // forecast (its interval rescaled from Config.Level to 99%). d also learns
 // the history read back from a HistorySource (no alert is raised for it),
 // and a d that implements forecast.Stateful (forecast.Brutlag does) is
-// saved and restored with a StateStore.
+// saved and restored with a StateStore. d may also be Config.Metric's
+// forecaster (a forecast.Brutlag given as both): it is then fed each
+// observation once, by the forecaster's Observe, and its verdict is read
+// with its Last method.
 func WithAnomalyDetector(d forecast.AnomalyDetector) Option {
 	return optionFunc(func(c *Controller) { c.detector = d })
 }
