@@ -41,10 +41,10 @@ import (
 	"os/signal"
 	"runtime/pprof"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
+	"github.com/shadowscale/shadowscale/internal/syncbuf"
 	"github.com/shadowscale/shadowscale/mirror"
 )
 
@@ -213,7 +213,7 @@ func sameOrigin(a, b *url.URL) bool {
 // serve runs the proxy until ctx ends. ready, if non-nil, gets the bound
 // address once the listener is up.
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready func(addr string)) int {
-	stderr = &lockedWriter{w: stderr} // shared by the logger and this goroutine
+	stderr = &syncbuf.Writer{W: stderr} // shared by the logger and this goroutine
 	o, err := parse(args, stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
@@ -309,19 +309,6 @@ func startCPUProfile(path string) (func() error, error) {
 		pprof.StopCPUProfile()
 		return f.Close()
 	}, nil
-}
-
-// lockedWriter serializes writes from several goroutines.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-// Write writes p under the lock.
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
 
 func printStats(ctx context.Context, tee *mirror.Tee, w io.Writer) {

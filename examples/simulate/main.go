@@ -53,9 +53,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/shadowscale/shadowscale/internal/syncbuf"
 	"github.com/shadowscale/shadowscale/policy"
 	"github.com/shadowscale/shadowscale/series"
 )
@@ -278,7 +278,7 @@ func (c *config) run(ctx context.Context, stdout, stderr io.Writer) error {
 	var progress io.Writer
 	if !c.quiet {
 		// Replays run two at a time and share the writer.
-		progress = &lockedWriter{w: stderr}
+		progress = &syncbuf.Writer{W: stderr}
 	}
 	base := options{PerReplica: c.perReplica, ReadyDelay: c.readyDelay, Target: c.target, Min: c.min, Max: c.max,
 		Shadows: c.shadows, Progress: progress, RegressionFactor: 0.7,
@@ -383,16 +383,4 @@ func writeSteps(path string, rows []row) error {
 		return fmt.Errorf("-out: %w", err)
 	}
 	return nil
-}
-
-// lockedWriter serializes writes from concurrent replays.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
