@@ -21,14 +21,23 @@ type AutoConfig struct {
 	Step time.Duration
 	// Periods lists zero, one or two seasonal periods in steps, shortest
 	// first (for 1-minute data with daily and weekly cycles: 1440, 10080).
-	// Each must be ≥ 2; a second period must exceed the first.
+	// Each must be ≥ 2; a second period must exceed the first. A second
+	// period of at most MaxOnlinePeriod steps is modeled by double-seasonal
+	// Holt-Winters among the candidates. A longer one is modeled outside
+	// the window, as a multiplicative profile of its first three harmonics
+	// learned from every observation with weights that halve every two
+	// periods: the candidates see the series divided by the profile, their
+	// forecasts are multiplied by it, and the window is sized from the
+	// first period alone. The profile is used once a whole period was
+	// observed; the window is then divided by it and refitted.
 	Periods []int
 	// Horizon is the number of steps ahead the backtest scores. Default 15.
 	Horizon int
 	// MaxOrigins caps the number of backtest origins. Default 200.
 	MaxOrigins int
 	// Window is the number of recent observations kept and fitted on.
-	// Default: 3×Periods[1] with two periods, else max(4×Periods[0], 1000).
+	// Default: 3×Periods[1] with two periods modeled in the window, else
+	// max(4×Periods[0], 1000).
 	Window int
 	// RefitEvery refits after this many observations (0: only on Refit,
 	// and whenever the history grows long enough for a candidate that was
@@ -152,6 +161,11 @@ func NewAuto(cfg AutoConfig) (*Auto, error) {
 		Step: cfg.Step, Window: cfg.Window, RefitEvery: cfg.RefitEvery, MaxGap: cfg.MaxGap,
 		Interval: cfg.Interval, ResidualWindow: cfg.ResidualWindow,
 	}
+	var long *longSeason
+	if len(cfg.Periods) == 2 && cfg.Periods[1] > MaxOnlinePeriod {
+		long = newLongSeason(cfg.Periods[1], defaults.IfZero(cfg.Step, time.Minute))
+		cfg.Periods = cfg.Periods[:1]
+	}
 	k := kindNaive
 	switch len(cfg.Periods) {
 	case 1:
@@ -221,6 +235,7 @@ func NewAuto(cfg AutoConfig) (*Auto, error) {
 		}
 	}
 	a.chosen = a.cands[0]
+	a.long = long
 	return &Auto{Model: newModel(k, valid, a), a: a}, nil
 }
 
@@ -253,7 +268,10 @@ func (a *Auto) PeakUpper(lead int, level float64) (float64, error) {
 		return upper, nil
 	}
 	sigma := math.Sqrt(a.s2)
-	v := peak + q*sigma
+	// An additive error scale is the models', on the series divided by a
+	// long season's profile: drawn at the profile's largest value over the
+	// lead window.
+	v := peak + q*sigma*a.a.longFactorMax(fc, lead)
 	if a.a.multiplicative() {
 		v = peak * (1 + q*sigma)
 	}
@@ -313,6 +331,9 @@ type autoModel struct {
 	kv          []float64
 	label       string
 	method      SelectMethod
+	// long is the second period when it is modeled outside the window
+	// (see AutoConfig.Periods); nil otherwise.
+	long *longSeason
 	// scaleRatio is √(s2Cal/s2In): the one-step error scale at the end
 	// of the calibration run over the in-sample scale of the final fit.
 	// The conformal scores are in units of the former, the intervals

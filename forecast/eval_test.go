@@ -230,3 +230,72 @@ func TestPeakUpperTraces(t *testing.T) {
 	}
 	t.Log(b.String())
 }
+
+// TestLongSeasonTraces replays each one-minute trace of -traces through
+// Auto as the Controller does, once with the daily period alone and once
+// with the weekly period too (modeled outside the window), and compares
+// the mean absolute error of the forecasts 10 and 60 minutes ahead and the
+// coverage of PeakUpper(10 minutes, 90%) over each half of the trace after
+// a week of warm-up (the first half is where the long season's constants
+// were chosen; the second is reported):
+//
+//	go test ./forecast -run TestLongSeasonTraces -traces ../../shared/traces -v
+func TestLongSeasonTraces(t *testing.T) {
+	if *evalTraces == "" {
+		t.Skip("run with -traces DIR")
+	}
+	files, err := filepath.Glob(filepath.Join(*evalTraces, "*1min.csv"))
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	var b strings.Builder
+	b.WriteString("\n| trace | half | MAE 10 min daily | weekly/daily | MAE 60 min daily | weekly/daily | PeakUpper(90%) covers, daily | weekly |\n|---|---|---|---|---|---|---|---|\n")
+	for _, path := range files {
+		f, err := os.Open(path)
+		require.NoError(t, err)
+		s, err := ReadCSV(f)
+		f.Close()
+		require.NoError(t, err, path)
+		const step, lead, far = time.Minute, 10, 60
+		periods := SeasonalPeriods(step)
+		type score struct{ ae10, ae60, n10, n60, in, npk float64 }
+		var sc [2][2]score // [model][half]
+		for m, p := range [][]int{periods[:1], periods} {
+			a, err := NewAuto(AutoConfig{Step: step, Periods: p, RefitEvery: 1440})
+			require.NoError(t, err)
+			warm := 7 * 1440
+			for i, v := range s.Values {
+				if i >= warm && a.Fitted() {
+					h := 0
+					if i >= (len(s.Values)+warm)/2 {
+						h = 1
+					}
+					fc, err := a.Forecast(far, 0.8)
+					require.NoError(t, err)
+					c := &sc[m][h]
+					if i+lead <= len(s.Values) {
+						c.ae10 += math.Abs(fc.Mean[lead-1] - s.Values[i+lead-1])
+						c.n10++
+						u, err := a.PeakUpper(lead, 0.9)
+						require.NoError(t, err)
+						if slices.Max(s.Values[i:i+lead]) <= u {
+							c.in++
+						}
+						c.npk++
+					}
+					if i+far <= len(s.Values) {
+						c.ae60 += math.Abs(fc.Mean[far-1] - s.Values[i+far-1])
+						c.n60++
+					}
+				}
+				require.NoError(t, a.Observe(s.Times[i], v), "%s index %d", path, i)
+			}
+		}
+		for h, name := range []string{"first", "second"} {
+			d, w := sc[0][h], sc[1][h]
+			fmt.Fprintf(&b, "| %s | %s | %.2f | %.3f | %.2f | %.3f | %.1f%% | %.1f%% |\n", filepath.Base(path), name,
+				d.ae10/d.n10, (w.ae10/w.n10)/(d.ae10/d.n10), d.ae60/d.n60, (w.ae60/w.n60)/(d.ae60/d.n60),
+				100*d.in/d.npk, 100*w.in/w.npk)
+		}
+	}
+	t.Log(b.String())
+}

@@ -15,7 +15,8 @@ func TestSeasonalPeriods(t *testing.T) {
 		step time.Duration
 		want []int
 	}{
-		{time.Minute, []int{1440}},
+		{time.Minute, []int{1440, 10080}},
+		{10 * time.Second, []int{8640, 60480}},
 		{5 * time.Minute, []int{288, 2016}},
 		{15 * time.Minute, []int{96, 672}},
 		{time.Hour, []int{24, 168}},
@@ -32,5 +33,5 @@ func TestSeasonalPeriods(t *testing.T) {
 
 func ExampleSeasonalPeriods() {
 	fmt.Println(forecast.SeasonalPeriods(time.Minute), forecast.SeasonalPeriods(5*time.Minute))
-	// Output: [1440] [288 2016]
+	// Output: [1440 10080] [288 2016]
 }

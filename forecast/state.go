@@ -205,6 +205,8 @@ type autoSt struct {
 	Peaks    []floats32 `json:"peak_buckets"`
 	// Vals holds scaleRatio and s2Cal.
 	Vals floats `json:"values"`
+	// Long is the long season modeled outside the window, if any.
+	Long floats `json:"long_season,omitempty"`
 }
 
 type selState struct {
@@ -654,6 +656,9 @@ func (a *autoModel) saveAuto(fitted bool) *autoSt {
 	for i, c := range a.cands {
 		st.Cands = append(st.Cands, c.(stater).save(fitted && slices.Contains(chosen, i)))
 	}
+	if a.long != nil {
+		st.Long = a.long.save()
+	}
 	for _, s := range a.sel.Scores {
 		st.Sel.Names = append(st.Sel.Names, s.Model)
 		st.Sel.MASE = append(st.Sel.MASE, s.MASE)
@@ -698,6 +703,16 @@ func (a *autoModel) loadAuto(st *autoSt, fitted bool) (func(), error) {
 			}
 		}
 	}
+	applyLong := func() {}
+	if (a.long != nil) != (st.Long != nil) {
+		return nil, fmt.Errorf("long season saved %t, configured %t", st.Long != nil, a.long != nil)
+	}
+	if a.long != nil {
+		var err error
+		if applyLong, err = a.long.load(st.Long); err != nil {
+			return nil, err
+		}
+	}
 	applies := make([]func(), len(a.cands))
 	for i, c := range a.cands {
 		s := c.(stater)
@@ -714,6 +729,7 @@ func (a *autoModel) loadAuto(st *autoSt, fitted bool) (func(), error) {
 		for _, apply := range applies {
 			apply()
 		}
+		applyLong()
 		if st.Combined {
 			parts := make([]model, len(st.Chosen))
 			for k, i := range st.Chosen {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math"
 	"runtime"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -24,9 +25,11 @@ func weekly(i int) float64 {
 }
 
 // benchService is one service's Controller on the library's defaults for
-// one-minute data (Auto over forecast.SeasonalPeriods, the Predictive
-// stack), after a week of passes, and the fake production group it scales.
-func benchService(b *testing.B) (*shadow.Controller, *actuatortest.Group, func()) {
+// one-minute data (Auto over forecast.SeasonalPeriods: the daily period,
+// and the weekly one as a profile outside the window; the Predictive
+// stack), after a week of passes, the fake production group it scales and
+// its forecaster.
+func benchService(b *testing.B) (*shadow.Controller, *actuatortest.Group, func(), *forecast.Auto) {
 	b.Helper()
 	i, now := 0, t0
 	load := 0.0
@@ -58,7 +61,7 @@ func benchService(b *testing.B) (*shadow.Controller, *actuatortest.Group, func()
 	for range 7 * 1440 {
 		step()
 	}
-	return c, grp, step
+	return c, grp, step, fc
 }
 
 // BenchmarkStepDay measures one day of one-minute passes (refits included)
@@ -71,11 +74,11 @@ func benchService(b *testing.B) (*shadow.Controller, *actuatortest.Group, func()
 // does not; KiB/fake-log is that log's share (the same calls replayed into
 // a fresh fake), and KiB/service is the heap without it.
 func BenchmarkStepDay(b *testing.B) {
-	first, _, _ := benchService(b)
+	first, _, _, _ := benchService(b)
 	runtime.GC()
 	var before runtime.MemStats
 	runtime.ReadMemStats(&before)
-	c, grp, step := benchService(b)
+	c, grp, step, fc := benchService(b)
 	runtime.GC()
 	var after runtime.MemStats
 	runtime.ReadMemStats(&after)
@@ -92,6 +95,9 @@ func BenchmarkStepDay(b *testing.B) {
 	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N*1440)/1e3, "cpu-µs/pass")
 	b.ReportMetric(heap/1024, "KiB/service")
 	b.ReportMetric(fakeLog/1024, "KiB/fake-log")
+	if !strings.Contains(fc.Name(), "season 10080") {
+		b.Fatalf("the weekly profile is not in use: %s", fc.Name())
+	}
 	runtime.KeepAlive(c)
 	runtime.KeepAlive(first)
 }

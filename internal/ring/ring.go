@@ -43,6 +43,9 @@ func (r *Ring[T]) Push(v T) {
 // At returns the i-th oldest value held, 0 ≤ i < Len.
 func (r *Ring[T]) At(i int) T { return r.buf[(r.head+i)%len(r.buf)] }
 
+// Set replaces the i-th oldest value held, 0 ≤ i < Len.
+func (r *Ring[T]) Set(i int, v T) { r.buf[(r.head+i)%len(r.buf)] = v }
+
 // Last returns the i-th newest value held (Last(0) is the newest), 0 ≤ i <
 // Len.
 func (r *Ring[T]) Last(i int) T { return r.At(r.n - 1 - i) }

@@ -1,0 +1,348 @@
+package forecast
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"time"
+)
+
+// longHarmonics is the number of harmonics of a long season [Auto] models
+// outside its window. Three is what can be told apart from the short
+// season in load that is the product of both: with the short period a
+// seventh of the long one (a day in a week), the product's harmonics 1–3
+// of the long period are the long season's alone, while its harmonics
+// 4–6 also carry the short cycle's mixing with the long one. Three
+// harmonics and the mean are seven values: a day-of-week profile, smooth.
+const longHarmonics = 3
+
+// longHalfLife is the half-life, in long periods, of the weights of the
+// long season's estimate: a weekly profile follows a change over about
+// three weeks.
+const longHalfLife = 2
+
+// longEpoch anchors the phase of a long season to the calendar, Monday
+// 5 January 1970 00:00 UTC, so that a restored state and a restarted
+// grid agree on it.
+var longEpoch = time.Date(1970, 1, 5, 0, 0, 0, 0, time.UTC)
+
+// longSeason is a long seasonal cycle (a week of one-minute steps) held as
+// Fourier sums of the observations rather than as one term per step. The
+// sums of each period, counted from the first observation, are added at
+// its end to the weighted sums of the periods before, whose weights halve
+// every longHalfLife periods (weights that are constant within a period
+// keep the harmonics apart: weights that decay within it would leak the
+// mean into them), and the result is frozen into a multiplicative profile
+//
+//	W(t) = 1 + Σ_{k=1..3} (a_k cos kθ_t + b_k sin kθ_t),  θ_t = 2π·phase(t)/period,
+//
+// with a_k, b_k twice the weighted sums of y·cos kθ and y·sin kθ over the
+// weighted sum of y. The profile frozen at the end of period e is used for
+// the steps of period e+1 (and, for the first, of periods 0 and 1), so
+// that the value a model saw at any step of the window is known again
+// after a restore from the two last profiles. Its state is a few dozen
+// numbers however long the period.
+type longSeason struct {
+	period int64
+	step   time.Duration
+	decay  float64 // weight kept per period
+
+	re, im   [longHarmonics + 1]float64 // weighted Σ y·cos kθ, Σ y·sin kθ of the periods ended
+	pre, pim [longHarmonics + 1]float64 // the same of the period under way
+	start    int64                      // calendar slot of the first observation
+	slot     int64                      // calendar slot of the last one
+	started  bool
+
+	epoch     int64       // period (since start) the current profile was frozen at; 0: none
+	cur, prev longProfile // profiles frozen at epoch and epoch−1 (prev zero when epoch is 1)
+}
+
+// longProfile is a frozen W: cosine and sine coefficients of harmonics
+// 1..longHarmonics.
+type longProfile struct{ c, s [longHarmonics]float64 }
+
+func newLongSeason(period int, step time.Duration) *longSeason {
+	return &longSeason{period: int64(period), step: step, decay: math.Pow(0.5, 1.0/longHalfLife)}
+}
+
+// calendarSlot is the index of t's step since longEpoch.
+func (s *longSeason) calendarSlot(t time.Time) int64 { return gridSlot(longEpoch, t, s.step) }
+
+// harmonics returns cos kθ and sin kθ of a calendar slot for k = 1, 2, 3.
+func (s *longSeason) harmonics(slot int64) (cs, sn [longHarmonics]float64) {
+	p := slot % s.period
+	if p < 0 {
+		p += s.period
+	}
+	sn[0], cs[0] = math.Sincos(2 * math.Pi * float64(p) / float64(s.period))
+	for k := 1; k < longHarmonics; k++ {
+		cs[k] = cs[k-1]*cs[0] - sn[k-1]*sn[0]
+		sn[k] = sn[k-1]*cs[0] + cs[k-1]*sn[0]
+	}
+	return cs, sn
+}
+
+// active reports whether a profile is in use.
+func (s *longSeason) active() bool { return s.epoch > 0 }
+
+// periodOf is the index of the period, since the first observation, a
+// calendar slot falls in.
+func (s *longSeason) periodOf(slot int64) int64 {
+	d := slot - s.start
+	if d < 0 {
+		return -1
+	}
+	return d / s.period
+}
+
+// ends reports whether an observation at calendar slot k ends the period
+// under way.
+func (s *longSeason) ends(k int64) bool {
+	return s.started && k > s.slot && s.periodOf(k) > s.periodOf(s.slot)
+}
+
+// ended returns the sums of the periods ended when an observation at k
+// ends the period under way.
+func (s *longSeason) ended(k int64) (re, im [longHarmonics + 1]float64) {
+	d := math.Pow(s.decay, float64(s.periodOf(k)-s.periodOf(s.slot)))
+	for j := range re {
+		re[j] = (s.re[j] + s.pre[j]) * d
+		im[j] = (s.im[j] + s.pim[j]) * d
+	}
+	return re, im
+}
+
+// profileOf is the profile of sums; ok is false when their mean is not
+// positive.
+func profileOf(re, im *[longHarmonics + 1]float64) (p longProfile, ok bool) {
+	if !(re[0] > 0) {
+		return p, false
+	}
+	for j := range longHarmonics {
+		p.c[j] = 2 * re[j+1] / re[0]
+		p.s[j] = 2 * im[j+1] / re[0]
+	}
+	return p, true
+}
+
+// observe folds v at t into the sums, first freezing a profile when t
+// starts a new period; values at or before the last slot (a history
+// observed again after a restore) are left out.
+func (s *longSeason) observe(t time.Time, v float64) {
+	k := s.calendarSlot(t)
+	if s.started && k <= s.slot {
+		return
+	}
+	if s.ends(k) {
+		s.re, s.im = s.ended(k)
+		s.pre, s.pim = [longHarmonics + 1]float64{}, [longHarmonics + 1]float64{}
+		if p, ok := profileOf(&s.re, &s.im); ok {
+			if s.epoch > 0 {
+				s.prev = s.cur
+			}
+			s.cur, s.epoch = p, s.periodOf(k)
+		}
+	}
+	if !s.started {
+		s.start, s.started = k, true
+	}
+	s.pre[0] += v
+	cs, sn := s.harmonics(k)
+	for j := range longHarmonics {
+		s.pre[j+1] += v * cs[j]
+		s.pim[j+1] += v * sn[j]
+	}
+	s.slot = k
+}
+
+// Bounds of the profile: a weekly profile outside them is not a profile
+// but a fault of the estimate (a load that was zero for most of it).
+const (
+	minLongFactor = 0.125
+	maxLongFactor = 8
+)
+
+// at is the profile's value at calendar slot k.
+func (p *longProfile) at(s *longSeason, k int64) float64 {
+	cs, sn := s.harmonics(k)
+	f := 1.0
+	for j := range longHarmonics {
+		f += p.c[j]*cs[j] + p.s[j]*sn[j]
+	}
+	if math.IsNaN(f) {
+		return 1
+	}
+	return math.Min(math.Max(f, minLongFactor), maxLongFactor)
+}
+
+// factor is W(t) for the profile in use at t: the current one from its
+// period on, the one before for the period before it and earlier; 1
+// without a profile.
+func (s *longSeason) factor(t time.Time) float64 {
+	if !s.active() {
+		return 1
+	}
+	k := s.calendarSlot(t)
+	if s.epoch > 1 && s.periodOf(k) < s.epoch {
+		return s.prev.at(s, k)
+	}
+	return s.cur.at(s, k)
+}
+
+// inputFactor is the factor an observation at t is divided by: that of
+// the profile it freezes, when it starts a period, else factor(t).
+func (s *longSeason) inputFactor(t time.Time) float64 {
+	if k := s.calendarSlot(t); s.ends(k) {
+		re, im := s.ended(k)
+		if p, ok := profileOf(&re, &im); ok {
+			return p.at(s, k)
+		}
+	}
+	return s.factor(t)
+}
+
+// save returns the state as numbers: the period, the sums, the first and
+// last slots (NaN before the first observation), the epoch and the two
+// profiles.
+func (s *longSeason) save() floats {
+	v := make(floats, 0, longStateLen)
+	v = append(v, float64(s.period))
+	for _, x := range []*[longHarmonics + 1]float64{&s.re, &s.im, &s.pre, &s.pim} {
+		v = append(v, x[:]...)
+	}
+	first, last := float64(s.start), float64(s.slot)
+	if !s.started {
+		first, last = math.NaN(), math.NaN()
+	}
+	v = append(v, first, last, float64(s.epoch))
+	for _, p := range []*longProfile{&s.cur, &s.prev} {
+		v = append(v, p.c[:]...)
+		v = append(v, p.s[:]...)
+	}
+	return v
+}
+
+// longStateLen is the length of a saved long season.
+const longStateLen = 1 + 4*(longHarmonics+1) + 3 + 4*longHarmonics
+
+// load checks a saved state and returns the function that applies it.
+func (s *longSeason) load(v floats) (func(), error) {
+	if len(v) != longStateLen {
+		return nil, fmt.Errorf("long season: %d values, want %d", len(v), longStateLen)
+	}
+	if v[0] != float64(s.period) {
+		return nil, fmt.Errorf("long season of %v steps saved, %d configured", v[0], s.period)
+	}
+	const sums = 1 + 4*(longHarmonics+1)
+	first, last, epoch := v[sums], v[sums+1], v[sums+2]
+	if err := checkFinite("long season", slices.Concat(v[1:sums], v[sums+2:])); err != nil {
+		return nil, err
+	}
+	started := !math.IsNaN(first)
+	whole := func(x float64) bool { return x == math.Trunc(x) && math.Abs(x) <= 1<<53 }
+	switch {
+	case started != !math.IsNaN(last):
+		return nil, fmt.Errorf("long season: first slot %v, last %v", first, last)
+	case started && (!whole(first) || !whole(last) || last < first):
+		return nil, fmt.Errorf("long season: first slot %v, last %v", first, last)
+	case !whole(epoch) || epoch < 0 || started && epoch > (last-first)/v[0] || !started && epoch != 0:
+		return nil, fmt.Errorf("long season: profile of period %v, slots %v to %v", epoch, first, last)
+	}
+	return func() {
+		i := 1
+		for _, x := range []*[longHarmonics + 1]float64{&s.re, &s.im, &s.pre, &s.pim} {
+			i += copy(x[:], v[i:])
+		}
+		s.started, s.start, s.slot = started, 0, 0
+		if started {
+			s.start, s.slot = int64(first), int64(last)
+		}
+		s.epoch = int64(epoch)
+		i = sums + 3
+		for _, p := range []*longProfile{&s.cur, &s.prev} {
+			i += copy(p.c[:], v[i:])
+			i += copy(p.s[:], v[i:])
+		}
+	}, nil
+}
+
+// Observe adds the observation v at time t. With a long season modeled
+// outside the window (see [AutoConfig.Periods]) the models see v divided
+// by the long season's profile at t, and the profile learns from v.
+func (a *Auto) Observe(t time.Time, v float64) error {
+	s := a.a.long
+	if s == nil {
+		return a.Model.Observe(t, v)
+	}
+	was, total := s.active(), a.total
+	err := a.Model.Observe(t, v/s.inputFactor(t))
+	if a.total == total {
+		return err // refused, or a history value observed again
+	}
+	s.observe(t, v)
+	if !was && s.active() {
+		// The first profile: the models saw the window before this
+		// value undivided; they are refitted on what they would have
+		// seen.
+		a.rescaleWindow(s.factor)
+		if a.fitted {
+			if rerr := a.Refit(); rerr != nil && err == nil {
+				err = rerr
+			}
+		}
+	}
+	return err
+}
+
+// rescaleWindow divides each value of the window but the newest by the
+// factor at its time.
+func (f *Model) rescaleWindow(factor func(time.Time) float64) {
+	n := f.hist.Len()
+	for i := range n - 1 {
+		t := f.t0.Add(time.Duration(f.slot-int64(n-1-i)) * f.cfg.Step)
+		f.hist.Set(i, f.hist.At(i)/factor(t))
+	}
+}
+
+// Forecast predicts the next h steps with a central interval at level;
+// with a long season modeled outside the window, the models' forecast and
+// interval multiplied by the long season's profile at each step.
+func (a *Auto) Forecast(h int, level float64) (Forecast, error) {
+	fc, err := a.Model.Forecast(h, level)
+	s := a.a.long
+	if err != nil || s == nil || !s.active() {
+		return fc, err
+	}
+	for i := range fc.Mean {
+		f := s.factor(fc.Start.Add(time.Duration(i) * fc.Step))
+		fc.Mean[i] *= f
+		fc.Lower[i] *= f
+		fc.Upper[i] = math.Min(fc.Upper[i]*f, math.MaxFloat64)
+	}
+	fc.Model = a.Name()
+	return fc, nil
+}
+
+// Name describes the selected model and, with a long season modeled
+// outside the window, its period once it is used.
+func (a *Auto) Name() string {
+	name := a.Model.Name()
+	if s := a.a.long; s != nil && s.active() {
+		name += fmt.Sprintf(" × season %d (%d harmonics)", s.period, longHarmonics)
+	}
+	return name
+}
+
+// longFactorMax is the long season's largest factor over the first lead
+// steps of fc, 1 without an active long season.
+func (a *autoModel) longFactorMax(fc Forecast, lead int) float64 {
+	s := a.long
+	if s == nil || !s.active() {
+		return 1
+	}
+	f := 0.0
+	for i := range lead {
+		f = math.Max(f, s.factor(fc.Start.Add(time.Duration(i)*fc.Step)))
+	}
+	return f
+}

@@ -1,0 +1,188 @@
+package forecast
+
+import (
+	"encoding/json"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const (
+	minutesPerDay  = 1440
+	minutesPerWeek = 7 * minutesPerDay
+)
+
+// weekdayLoad is n minutes, from t0 (a Monday), of a daily cycle times a
+// weekly one whose dip is deepest on Saturday at noon (0.55 of the
+// working days' load, 0.83 on Sunday at noon), with 1% multiplicative
+// noise.
+func weekdayLoad(n int, seed uint64) []float64 {
+	r := rand.New(rand.NewPCG(seed, 2))
+	y := make([]float64, n)
+	for i := range y {
+		day := float64(i) / minutesPerDay
+		daily := 1 + 0.6*math.Sin(2*math.Pi*(day-0.25))
+		d := math.Mod(day, 7) - 5.5 // days from Saturday noon, in [−5.5, 1.5)
+		if d < -3.5 {
+			d += 7
+		}
+		weekly := 1 - 0.45*math.Exp(-d*d)
+		y[i] = 200 * daily * weekly * (1 + 0.01*r.NormFloat64())
+	}
+	return y
+}
+
+func newWeekly(t testing.TB, periods ...int) *Auto {
+	t.Helper()
+	a, err := NewAuto(AutoConfig{Periods: periods, RefitEvery: minutesPerDay})
+	require.NoError(t, err)
+	return a
+}
+
+// The weekly profile learned outside the window tells the weekend from the
+// working days, and the forecasts an hour ahead through the fourth week
+// are much closer than with the daily period alone.
+func TestLongSeasonLearnsTheWeek(t *testing.T) {
+	y := weekdayLoad(4*minutesPerWeek, 1)
+	weekly, daily := newWeekly(t, minutesPerDay, minutesPerWeek), newWeekly(t, minutesPerDay)
+	var errW, errD float64
+	for i, v := range y {
+		at := t0.Add(time.Duration(i) * time.Minute)
+		if i >= 3*minutesPerWeek && i+60 <= len(y) {
+			for _, m := range []struct {
+				a   *Auto
+				sum *float64
+			}{{weekly, &errW}, {daily, &errD}} {
+				fc, err := m.a.Forecast(60, 0.9)
+				require.NoError(t, err)
+				*m.sum += math.Abs(fc.Mean[59] - y[i+59])
+			}
+		}
+		require.NoError(t, weekly.Observe(at, v))
+		require.NoError(t, daily.Observe(at, v))
+		if i == minutesPerWeek-2 {
+			assert.NotContains(t, weekly.Name(), "season 10080", "no profile before a whole week")
+		}
+		if i == minutesPerWeek {
+			assert.Contains(t, weekly.Name(), "season 10080 (3 harmonics)")
+		}
+	}
+	t.Logf("MAE 60 min ahead in the fourth week: %.2f with the weekly profile, %.2f without", errW, errD)
+	assert.Less(t, errW, 0.7*errD)
+
+	s := weekly.a.long
+	noon := func(day int) float64 {
+		return s.factor(t0.Add(time.Duration(3*minutesPerWeek+day*minutesPerDay+720) * time.Minute))
+	}
+	// Saturday and Sunday noon over Wednesday noon: 0.55 and 0.83 in the
+	// load; three harmonics smooth the dip a little.
+	assert.InDelta(t, 0.55, noon(5)/noon(2), 0.05)
+	assert.InDelta(t, 0.83, noon(6)/noon(2), 0.05)
+	fc, err := weekly.Forecast(15, 0.9)
+	require.NoError(t, err)
+	assert.Contains(t, fc.Model, "season 10080")
+}
+
+// A restored Auto with a long season, given its window again, forecasts
+// exactly as the one that saved the state, through daily refits and the
+// freezing of a new weekly profile.
+func TestLongSeasonStateRestoresForecasts(t *testing.T) {
+	y := weekdayLoad(15*minutesPerDay, 3)
+	run := func(a *Auto, from, to int) []Forecast {
+		var out []Forecast
+		for i := from; i < to; i++ {
+			require.NoError(t, a.Observe(t0.Add(time.Duration(i)*time.Minute), y[i]))
+			fc, err := a.Forecast(15, 0.8)
+			require.NoError(t, err)
+			out = append(out, fc)
+		}
+		return out
+	}
+	const k = 12*minutesPerDay + 77 // mid-day, during the first profile
+	a := newWeekly(t, minutesPerDay, minutesPerWeek)
+	feed(t, a, y[:minutesPerDay], 0)
+	want := run(a, minutesPerDay, len(y))
+
+	b := newWeekly(t, minutesPerDay, minutesPerWeek)
+	feed(t, b, y[:k], 0)
+	data, err := b.MarshalState()
+	require.NoError(t, err)
+
+	c := newWeekly(t, minutesPerDay, minutesPerWeek)
+	require.NoError(t, c.UnmarshalState(data))
+	feed(t, c, y[:k], 0)
+	got := run(c, k, len(y))
+	require.Equal(t, len(want[k-minutesPerDay:]), len(got))
+	for i := range got {
+		require.Equal(t, want[k-minutesPerDay+i], got[i], "forecast after minute %d", k+i)
+	}
+	assert.Equal(t, int64(2), c.a.long.epoch, "a second profile was frozen after the restore")
+}
+
+// A value the models refuse leaves the long season as it was.
+func TestLongSeasonRefusedValueLeavesNoTrace(t *testing.T) {
+	a := newWeekly(t, minutesPerDay, minutesPerWeek)
+	y := weekdayLoad(minutesPerWeek+10, 4)
+	feed(t, a, y[:minutesPerWeek], 0) // the next minute starts the second week
+	before := *a.a.long
+	next := t0.Add(minutesPerWeek * time.Minute)
+	assert.ErrorIs(t, a.Observe(next, math.NaN()), ErrInvalidValue)
+	assert.ErrorIs(t, a.Observe(next.Add(-time.Minute), 5), ErrInvalidArgument)
+	assert.Equal(t, before, *a.a.long)
+	require.NoError(t, a.Observe(next, y[minutesPerWeek]))
+	assert.True(t, a.a.long.active())
+}
+
+// States of another shape, or saved with or without a long season that
+// the forecaster does not have, are refused and change nothing.
+func TestLongSeasonBadState(t *testing.T) {
+	a := newWeekly(t, minutesPerDay, minutesPerWeek)
+	feed(t, a, weekdayLoad(minutesPerWeek+100, 5), 0)
+	good, err := a.MarshalState()
+	require.NoError(t, err)
+
+	daily := newWeekly(t, minutesPerDay)
+	assert.ErrorIs(t, daily.UnmarshalState(good), ErrBadState)
+	d, err := daily.MarshalState()
+	require.NoError(t, err)
+	err = newWeekly(t, minutesPerDay, minutesPerWeek).UnmarshalState(d)
+	assert.ErrorIs(t, err, ErrBadState)
+	assert.ErrorContains(t, err, "long season saved false, configured true")
+
+	corrupt := func(edit func(v []float64) []float64) error {
+		var doc map[string]any
+		require.NoError(t, json.Unmarshal(good, &doc))
+		auto := doc["auto"].(map[string]any)
+		var v floats
+		require.NoError(t, v.UnmarshalText([]byte(auto["long_season"].(string))))
+		text, err := floats(edit(v)).MarshalText()
+		require.NoError(t, err)
+		auto["long_season"] = string(text)
+		data, err := json.Marshal(doc)
+		require.NoError(t, err)
+		return a.UnmarshalState(data)
+	}
+	fc, err := a.Forecast(30, 0.9)
+	require.NoError(t, err)
+	for name, edit := range map[string]func(v []float64) []float64{
+		"short":      func(v []float64) []float64 { return v[:5] },
+		"period":     func(v []float64) []float64 { v[0] = 2016; return v },
+		"NaN sum":    func(v []float64) []float64 { v[2] = math.NaN(); return v },
+		"slots":      func(v []float64) []float64 { v[17], v[18] = v[18], v[17]-5; return v },
+		"epoch":      func(v []float64) []float64 { v[19] = 3; return v },
+		"inf factor": func(v []float64) []float64 { v[20] = math.Inf(1); return v },
+	} {
+		err := corrupt(edit)
+		assert.ErrorIs(t, err, ErrBadState, name)
+		assert.True(t, strings.Contains(err.Error(), "long season"), "%s: %v", name, err)
+	}
+	again, err := a.Forecast(30, 0.9)
+	require.NoError(t, err)
+	assert.Equal(t, fc, again, "the refused states changed nothing")
+	assert.NoError(t, corrupt(func(v []float64) []float64 { return v }), "the unedited state loads")
+}
