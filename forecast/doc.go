@@ -44,9 +44,10 @@
 // parameters. A cold Holt-Winters fit on a week of 1-minute data costs
 // about 280 passes over the data, 43 ms at 153 µs a pass on the same
 // machine (BenchmarkFitHoltWinters against BenchmarkSSEPass). With daily
-// and weekly periods and a week of history, the steady-state cost is about
-// 10 µs of CPU per step and the forecaster keeps about 160 KiB
-// (BenchmarkAutoDailyWeekly; README.md). A model only ever sees the data it
+// and weekly periods of one-minute steps (the weekly one as a profile
+// outside the window, see AutoConfig.Periods) and a week of history, the
+// steady-state cost is about 7 µs of CPU per step and the forecaster keeps
+// about 130 KiB (BenchmarkAutoDailyWeekly; README.md). A model only ever sees the data it
 // was given: no
 // look-ahead.
 //

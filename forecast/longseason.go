@@ -328,7 +328,7 @@ func (a *Auto) Forecast(h int, level float64) (Forecast, error) {
 func (a *Auto) Name() string {
 	name := a.Model.Name()
 	if s := a.a.long; s != nil && s.active() {
-		name += fmt.Sprintf(" × season %d (%d harmonics)", s.period, longHarmonics)
+		name += fmt.Sprintf("×season(%d)", s.period)
 	}
 	return name
 }

@@ -66,10 +66,10 @@ func TestLongSeasonLearnsTheWeek(t *testing.T) {
 		require.NoError(t, weekly.Observe(at, v))
 		require.NoError(t, daily.Observe(at, v))
 		if i == minutesPerWeek-2 {
-			assert.NotContains(t, weekly.Name(), "season 10080", "no profile before a whole week")
+			assert.NotContains(t, weekly.Name(), "season(10080)", "no profile before a whole week")
 		}
 		if i == minutesPerWeek {
-			assert.Contains(t, weekly.Name(), "season 10080 (3 harmonics)")
+			assert.Contains(t, weekly.Name(), "×season(10080)")
 		}
 	}
 	t.Logf("MAE 60 min ahead in the fourth week: %.2f with the weekly profile, %.2f without", errW, errD)
@@ -85,7 +85,7 @@ func TestLongSeasonLearnsTheWeek(t *testing.T) {
 	assert.InDelta(t, 0.83, noon(6)/noon(2), 0.05)
 	fc, err := weekly.Forecast(15, 0.9)
 	require.NoError(t, err)
-	assert.Contains(t, fc.Model, "season 10080")
+	assert.Contains(t, fc.Model, "×season(10080)")
 }
 
 // A restored Auto with a long season, given its window again, forecasts

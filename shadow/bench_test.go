@@ -95,7 +95,7 @@ func BenchmarkStepDay(b *testing.B) {
 	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N*1440)/1e3, "cpu-µs/pass")
 	b.ReportMetric(heap/1024, "KiB/service")
 	b.ReportMetric(fakeLog/1024, "KiB/fake-log")
-	if !strings.Contains(fc.Name(), "season 10080") {
+	if !strings.Contains(fc.Name(), "season(10080)") {
 		b.Fatalf("the weekly profile is not in use: %s", fc.Name())
 	}
 	runtime.KeepAlive(c)

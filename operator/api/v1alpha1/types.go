@@ -172,8 +172,9 @@ type PredictiveScalerSpec struct {
 	LeadTime *metav1.Duration `json:"leadTime,omitempty"`
 	// SeasonalPeriods are the cycles the forecaster looks for, at most
 	// two, shortest first, each a whole number of at least 2 intervals.
-	// Default: a day when the interval divides it, and a week too when
-	// a week is at most 2016 intervals (an interval of 5m or longer).
+	// Default: a day and a week when the interval divides a day; a week
+	// of more than 2016 intervals (an interval under 5m) is modeled as a
+	// smooth weekly profile outside the forecaster's window.
 	// +kubebuilder:validation:MaxItems=2
 	// +optional
 	SeasonalPeriods []metav1.Duration `json:"seasonalPeriods,omitempty"`
