@@ -146,13 +146,18 @@ func (s *longSeason) observe(t time.Time, v float64) {
 	if !s.started {
 		s.start, s.started = k, true
 	}
+	s.slot = k
+	// A value so large that the sums would overflow is left out of the
+	// profile: the sums, and the state saved from them, stay finite.
+	if math.IsInf(s.re[0]+s.pre[0]+v, 0) {
+		return
+	}
 	s.pre[0] += v
 	cs, sn := s.harmonics(k)
 	for j := range longHarmonics {
 		s.pre[j+1] += v * cs[j]
 		s.pim[j+1] += v * sn[j]
 	}
-	s.slot = k
 }
 
 // Bounds of the profile: a weekly profile outside them is not a profile
@@ -275,7 +280,7 @@ func (a *Auto) Observe(t time.Time, v float64) error {
 		return a.Model.Observe(t, v)
 	}
 	was, total := s.active(), a.total
-	err := a.Model.Observe(t, v/s.inputFactor(t))
+	err := a.Model.Observe(t, deseason(v, s.inputFactor(t)))
 	if a.total == total {
 		return err // refused, or a history value observed again
 	}
@@ -294,13 +299,23 @@ func (a *Auto) Observe(t time.Time, v float64) error {
 	return err
 }
 
+// deseason is v divided by the long season's factor f, or v itself when
+// the quotient would come near the largest float64 (a value there is a
+// fault, and a model fed quotients beyond it would overflow).
+func deseason(v, f float64) float64 {
+	if q := v / f; q <= math.MaxFloat64/16 {
+		return q
+	}
+	return v
+}
+
 // rescaleWindow divides each value of the window but the newest by the
 // factor at its time.
 func (f *Model) rescaleWindow(factor func(time.Time) float64) {
 	n := f.hist.Len()
 	for i := range n - 1 {
 		t := f.t0.Add(time.Duration(f.slot-int64(n-1-i)) * f.cfg.Step)
-		f.hist.Set(i, f.hist.At(i)/factor(t))
+		f.hist.Set(i, deseason(f.hist.At(i), factor(t)))
 	}
 }
 
@@ -315,9 +330,9 @@ func (a *Auto) Forecast(h int, level float64) (Forecast, error) {
 	}
 	for i := range fc.Mean {
 		f := s.factor(fc.Start.Add(time.Duration(i) * fc.Step))
-		fc.Mean[i] *= f
-		fc.Lower[i] *= f
-		fc.Upper[i] = math.Min(fc.Upper[i]*f, math.MaxFloat64)
+		fc.Mean[i] = math.Min(fc.Mean[i]*f, math.MaxFloat64)
+		fc.Lower[i] = math.Min(fc.Lower[i]*f, fc.Mean[i])
+		fc.Upper[i] = math.Max(math.Min(fc.Upper[i]*f, math.MaxFloat64), fc.Mean[i])
 	}
 	fc.Model = a.Name()
 	return fc, nil

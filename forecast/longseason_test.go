@@ -186,3 +186,48 @@ func TestLongSeasonBadState(t *testing.T) {
 	assert.Equal(t, fc, again, "the refused states changed nothing")
 	assert.NoError(t, corrupt(func(v []float64) []float64 { return v }), "the unedited state loads")
 }
+
+// Zeros, values near the largest float64, gaps and a clock jump of a year
+// leave the forecasts finite and not negative, and the state loadable.
+func TestLongSeasonOddInput(t *testing.T) {
+	a, err := NewAuto(AutoConfig{Periods: []int{48, 2100}, Horizon: 6, MaxGap: 30})
+	require.NoError(t, err)
+	r := rand.New(rand.NewPCG(9, 9))
+	at := t0
+	for i := range 5 * 2100 {
+		v := 100 + 50*math.Sin(2*math.Pi*float64(i)/48) + 10*r.NormFloat64()
+		switch {
+		case i >= 2500 && i < 2700:
+			v = 0
+		case i%997 == 0:
+			v = math.MaxFloat64 / 3
+		}
+		v = math.Max(v, 0)
+		at = at.Add(time.Minute)
+		switch i {
+		case 3000:
+			at = at.Add(20 * time.Minute) // a gap that is filled
+		case 6000:
+			at = at.AddDate(1, 0, 0) // a clock jump: the models restart
+		}
+		require.NoError(t, a.Observe(at, v), "index %d", i)
+		if a.Fitted() && i%50 == 0 {
+			fc, err := a.Forecast(12, 0.9)
+			require.NoError(t, err)
+			for j := range fc.Mean {
+				for _, x := range []float64{fc.Mean[j], fc.Lower[j], fc.Upper[j]} {
+					require.False(t, math.IsNaN(x) || math.IsInf(x, 0) || x < 0, "index %d step %d: %v", i, j, fc)
+				}
+			}
+			if _, err := a.PeakUpper(6, 0.9); err != nil {
+				require.NoError(t, err)
+			}
+		}
+	}
+	assert.True(t, a.a.long.active())
+	data, err := a.MarshalState()
+	require.NoError(t, err)
+	b, err := NewAuto(AutoConfig{Periods: []int{48, 2100}, Horizon: 6, MaxGap: 30})
+	require.NoError(t, err)
+	require.NoError(t, b.UnmarshalState(data))
+}
