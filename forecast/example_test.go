@@ -158,3 +158,45 @@ func ExampleAutoConfig_select() {
 	// Output:
 	// true
 }
+
+// With one-minute steps, SeasonalPeriods proposes the day and the week; the
+// week of 10,080 steps is modeled outside the window, as a smooth profile
+// used once a whole week was observed. Here Saturdays and Sundays carry
+// 60% of a working day's load, and the forecast for Saturday at noon made
+// on Friday at 11:00, two weeks in, expects the dip.
+func ExampleAutoConfig_weekly() {
+	periods := forecast.SeasonalPeriods(time.Minute)
+	a, err := forecast.NewAuto(forecast.AutoConfig{Step: time.Minute, Periods: periods, RefitEvery: 1440})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	monday := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	load := func(t time.Time) float64 {
+		day := t.Sub(monday).Hours() / 24
+		v := 100 + 50*math.Sin(2*math.Pi*(day-0.25))
+		if wd := t.Weekday(); wd == time.Saturday || wd == time.Sunday {
+			v *= 0.6
+		}
+		return v
+	}
+	friday := monday.Add((7 + 4) * 24 * time.Hour).Add(11 * time.Hour)
+	for t := monday; t.Before(friday); t = t.Add(time.Minute) {
+		if err := a.Observe(t, load(t)); err != nil {
+			fmt.Println(err)
+			return
+		}
+	}
+	fc, err := a.Forecast(25*60+1, 0.9) // Friday 11:00 to Saturday 12:00
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	noon := fc.Start.Add(time.Duration(len(fc.Mean)-1) * time.Minute)
+	got, want := fc.Mean[len(fc.Mean)-1], load(noon)
+	fmt.Println(periods, strings.Contains(a.Name(), "×season(10080)"))
+	fmt.Printf("%s %s: forecast within 15%% of %.0f: %t\n", noon.Weekday(), noon.Format("15:04"), want, math.Abs(got/want-1) < 0.15)
+	// Output:
+	// [1440 10080] true
+	// Saturday 12:00: forecast within 15% of 90: true
+}
