@@ -3,6 +3,7 @@ package forecast
 import (
 	"flag"
 	"fmt"
+	"iter"
 	"math"
 	"os"
 	"path/filepath"
@@ -176,6 +177,27 @@ func TestEvaluation(t *testing.T) {
 
 var evalTraces = flag.String("traces", "", "run TestPeakUpperTraces on the timestamp,value CSV traces in `dir`")
 
+// readTraces yields the timestamped CSV traces of -traces whose names
+// match pattern, by path.
+func readTraces(t *testing.T, pattern string) iter.Seq2[string, Series] {
+	files, err := filepath.Glob(filepath.Join(*evalTraces, pattern))
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	return func(yield func(string, Series) bool) {
+		for _, path := range files {
+			f, err := os.Open(path)
+			require.NoError(t, err)
+			s, err := ReadCSV(f)
+			f.Close()
+			require.NoError(t, err, path)
+			require.NotNil(t, s.Times, path)
+			if !yield(path, s) {
+				return
+			}
+		}
+	}
+}
+
 // TestPeakUpperTraces replays each trace of -traces through Auto as the
 // Controller does (periods from SeasonalPeriods, a refit every day, the
 // default window) and measures how often the realized peak of the next 10
@@ -188,18 +210,9 @@ func TestPeakUpperTraces(t *testing.T) {
 	if *evalTraces == "" {
 		t.Skip("run with -traces DIR")
 	}
-	files, err := filepath.Glob(filepath.Join(*evalTraces, "*.csv"))
-	require.NoError(t, err)
-	require.NotEmpty(t, files)
 	var b strings.Builder
 	b.WriteString("\n| trace | step | periods | points | PeakUpper(90%) covers | per-step 80% upper covers |\n|---|---|---|---|---|---|\n")
-	for _, path := range files {
-		f, err := os.Open(path)
-		require.NoError(t, err)
-		s, err := ReadCSV(f)
-		f.Close()
-		require.NoError(t, err, path)
-		require.NotNil(t, s.Times, path)
+	for path, s := range readTraces(t, "*.csv") {
 		step := s.Times[1].Sub(s.Times[0])
 		lead := int(10 * time.Minute / step)
 		periods := SeasonalPeriods(step)
@@ -244,17 +257,9 @@ func TestLongSeasonTraces(t *testing.T) {
 	if *evalTraces == "" {
 		t.Skip("run with -traces DIR")
 	}
-	files, err := filepath.Glob(filepath.Join(*evalTraces, "*1min.csv"))
-	require.NoError(t, err)
-	require.NotEmpty(t, files)
 	var b strings.Builder
 	b.WriteString("\n| trace | half | MAE 10 min daily | weekly/daily | MAE 60 min daily | weekly/daily | PeakUpper(90%) covers, daily | weekly |\n|---|---|---|---|---|---|---|---|\n")
-	for _, path := range files {
-		f, err := os.Open(path)
-		require.NoError(t, err)
-		s, err := ReadCSV(f)
-		f.Close()
-		require.NoError(t, err, path)
+	for path, s := range readTraces(t, "*1min.csv") {
 		const step, lead, far = time.Minute, 10, 60
 		periods := SeasonalPeriods(step)
 		type score struct{ ae10, ae60, n10, n60, in, npk float64 }
