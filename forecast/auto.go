@@ -60,6 +60,12 @@ type AutoConfig struct {
 	ResidualWindow int
 	// Select is the selection method. Default [SelectDefault].
 	Select SelectMethod
+	// PeakAdaptRate is the rate at which [Auto.PeakUpper] adapts the level
+	// of its quantile to the share of peaks that went over the bounds it
+	// returned (adaptive conformal inference); 0 selects
+	// DefaultPeakAdaptRate, a negative rate turns the adaptation off. At
+	// most 0.5.
+	PeakAdaptRate float64
 }
 
 // SelectMethod is how [Auto] chooses among its candidates.
@@ -149,6 +155,9 @@ func NewAuto(cfg AutoConfig) (*Auto, error) {
 		return nil, fmt.Errorf("%w: Horizon %d, MaxOrigins %d and ReselectEvery %d must not be negative",
 			ErrInvalidArgument, cfg.Horizon, cfg.MaxOrigins, cfg.ReselectEvery)
 	}
+	if !(cfg.PeakAdaptRate <= 0.5) {
+		return nil, fmt.Errorf("%w: PeakAdaptRate %v must be at most 0.5", ErrInvalidArgument, cfg.PeakAdaptRate)
+	}
 	if cfg.Select < SelectDefault || cfg.Select > SelectCombined {
 		return nil, fmt.Errorf("%w: Select %d", ErrInvalidArgument, int(cfg.Select))
 	}
@@ -236,6 +245,9 @@ func NewAuto(cfg AutoConfig) (*Auto, error) {
 	}
 	a.chosen = a.cands[0]
 	a.long = long
+	if r := defaults.IfZero(cfg.PeakAdaptRate, DefaultPeakAdaptRate); r > 0 {
+		a.aci = &peakACI{rate: r}
+	}
 	return &Auto{Model: newModel(k, valid, a), a: a}, nil
 }
 
@@ -252,6 +264,18 @@ func (a *Auto) Selection() Selection { return a.a.sel }
 // on the peak is much tighter than the largest per-step upper bound of a
 // central interval, which [Forecast.Peak] returns.
 //
+// The level of the quantile adapts (adaptive conformal inference, Gibbs
+// and Candès 2021, at AutoConfig.PeakAdaptRate): each bound PeakUpper
+// returned is checked, lead steps later, against the largest value
+// observed in its window, and the level moves up by rate × level after a
+// peak over the bound and down by rate × (1 − level) after one under it
+// (bounded to [(level+0.5)/2, 0.999]), so that the share of peaks over the
+// bounds tends to 1 − level even when the errors grow beyond those the
+// scores were calibrated on. It follows the last lead and level asked
+// for; asking another starts it over. One bound per forecast origin is
+// checked (the last asked); the adapted level is saved with the state,
+// the bounds not yet checked are not.
+//
 // When the calibration has too few errors for the level (a short history),
 // it falls back to the largest upper bound of the central interval at the
 // same level over the window. It returns an error wrapping
@@ -267,6 +291,19 @@ func (a *Auto) PeakUpper(lead int, level float64) (float64, error) {
 	if !ok {
 		return upper, nil
 	}
+	if c := a.a.aci; c != nil {
+		q = a.a.peakQuantileUpTo(lead, c.levelFor(lead, level))
+	}
+	v := a.peakBound(fc, peak, q, lead)
+	if c := a.a.aci; c != nil {
+		c.record(a.slot+1, v)
+	}
+	return mathx.FiniteOr(v, upper), nil
+}
+
+// peakBound is the bound on the peak of the lead window of fc whose
+// largest mean is peak, at the standardized peak error q.
+func (a *Auto) peakBound(fc Forecast, peak, q float64, lead int) float64 {
 	sigma := math.Sqrt(a.s2)
 	// An additive error scale is the models', on the series divided by a
 	// long season's profile: drawn at the profile's largest value over the
@@ -275,7 +312,7 @@ func (a *Auto) PeakUpper(lead int, level float64) (float64, error) {
 	if a.a.multiplicative() {
 		v = peak * (1 + q*sigma)
 	}
-	return mathx.FiniteOr(math.Max(v, 0), upper), nil
+	return math.Max(v, 0)
 }
 
 // Selection reports which model Auto chose and why.
@@ -334,6 +371,9 @@ type autoModel struct {
 	// long is the second period when it is modeled outside the window
 	// (see AutoConfig.Periods); nil otherwise.
 	long *longSeason
+	// aci adapts PeakUpper's level; nil when AutoConfig.PeakAdaptRate is
+	// negative.
+	aci *peakACI
 	// scaleRatio is √(s2Cal/s2In): the one-step error scale at the end
 	// of the calibration run over the in-sample scale of the final fit.
 	// The conformal scores are in units of the former, the intervals
@@ -460,19 +500,38 @@ func groupByStep(buckets [][]float32, nb int, zs []float64, steps []int, h int) 
 // peak errors of the group of the lead's last step. ok is false when there
 // are too few.
 func (a *autoModel) peakQuantile(lead int, level float64) (q float64, ok bool) {
-	if len(a.peakBuckets) == 0 || a.hb < 1 {
-		return 0, false
-	}
-	b := a.peakBuckets[min((lead-1)*len(a.peakBuckets)/a.hb, len(a.peakBuckets)-1)]
+	b := a.peakScores(lead)
 	k := int(math.Ceil(float64(len(b)+1) * level))
 	if len(b) == 0 || k > len(b) || k < 1 {
 		return 0, false
 	}
+	return a.peakScore(b, k), true
+}
+
+// peakQuantileUpTo is peakQuantile at a level that may need more scores
+// than there are: the largest score then.
+func (a *autoModel) peakQuantileUpTo(lead int, level float64) float64 {
+	b := a.peakScores(lead)
+	k := int(math.Ceil(float64(len(b)+1) * level))
+	return a.peakScore(b, min(max(k, 1), len(b)))
+}
+
+// peakScores are the sorted peak scores of the group of lead.
+func (a *autoModel) peakScores(lead int) []float32 {
+	if len(a.peakBuckets) == 0 || a.hb < 1 {
+		return nil
+	}
+	return a.peakBuckets[min((lead-1)*len(a.peakBuckets)/a.hb, len(a.peakBuckets)-1)]
+}
+
+// peakScore is the k-th smallest score of b in the current error scale's
+// units.
+func (a *autoModel) peakScore(b []float32, k int) float64 {
 	r := a.scaleRatio
 	if !(r > 0) || math.IsInf(r, 0) {
 		r = 1
 	}
-	return r * float64(b[k-1]), true
+	return r * float64(b[k-1])
 }
 
 func (a *autoModel) name() string {

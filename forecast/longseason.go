@@ -273,17 +273,30 @@ func (s *longSeason) load(v floats) (func(), error) {
 
 // Observe adds the observation v at time t. With a long season modeled
 // outside the window (see [AutoConfig.Periods]) the models see v divided
-// by the long season's profile at t, and the profile learns from v.
+// by the long season's profile at t, and the profile learns from v. The
+// bounds [Auto.PeakUpper] returned are checked against v.
 func (a *Auto) Observe(t time.Time, v float64) error {
 	s := a.a.long
+	total, slot := a.total, a.slot
+	var err error
 	if s == nil {
-		return a.Model.Observe(t, v)
+		err = a.Model.Observe(t, v)
+	} else {
+		err = a.Model.Observe(t, deseason(v, s.inputFactor(t)))
 	}
-	was, total := s.active(), a.total
-	err := a.Model.Observe(t, deseason(v, s.inputFactor(t)))
 	if a.total == total {
 		return err // refused, or a history value observed again
 	}
+	if c := a.a.aci; c != nil {
+		if a.slot <= slot {
+			c.restart()
+		}
+		c.observe(a.slot, v)
+	}
+	if s == nil {
+		return err
+	}
+	was := s.active()
 	s.observe(t, v)
 	if !was && s.active() {
 		// The first profile: the models saw the window before this

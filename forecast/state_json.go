@@ -19,7 +19,7 @@ func b64(n int) int { return (n + 2) / 3 * 4 }
 func (d *modelDoc) size() int {
 	n := 512 + len(d.Config) + b64(8*len(d.Vals)) + b64(8*len(d.Zs)) + d.M.size()
 	if a := d.Auto; a != nil {
-		n += 256 + len(a.Label) + 16*len(a.Chosen) + b64(8*len(a.Vals)) + b64(8*len(a.Long))
+		n += 256 + len(a.Label) + 16*len(a.Chosen) + b64(8*len(a.Vals)) + b64(8*len(a.Long)) + 32 + b64(8*len(a.PeakACI))
 		for i := range a.Cands {
 			n += a.Cands[i].size()
 		}
@@ -155,6 +155,10 @@ func (a *autoSt) appendJSON(b []byte) []byte {
 	if a.Long != nil {
 		b = append(b, `,"long_season":`...)
 		b = a.Long.appendJSON(b)
+	}
+	if a.PeakACI != nil {
+		b = append(b, `,"peak_aci":`...)
+		b = a.PeakACI.appendJSON(b)
 	}
 	return append(b, '}')
 }

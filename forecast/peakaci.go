@@ -1,0 +1,102 @@
+package forecast
+
+import "math"
+
+// DefaultPeakAdaptRate is the default of AutoConfig.PeakAdaptRate.
+const DefaultPeakAdaptRate = 0.001
+
+// peakACI adapts the level PeakUpper draws its quantile at, by adaptive
+// conformal inference (Gibbs and Candès, 2021): after each bound it
+// returned is checked against the peak of the steps it bounded,
+//
+//	α ← α + rate·(α* − miss),
+//
+// with α* = 1 − level and miss 1 when the peak went over the bound. The
+// long-run share of peaks over the bounds then tends to α* even when the
+// errors drift away from those the quantile was calibrated on (a load that
+// grows burstier than its window). It follows one (lead, level) pair: the
+// last PeakUpper was asked for.
+type peakACI struct {
+	rate  float64
+	lead  int
+	level float64
+	alpha float64
+	pend  []pendingPeak // bounds not yet checked, oldest first
+}
+
+// pendingPeak is a bound PeakUpper returned for the lead steps from
+// origin (a grid slot of the models), and the largest value observed in
+// them so far.
+type pendingPeak struct {
+	origin int64
+	bound  float64
+	max    float64
+}
+
+// maxPeakLevel bounds the adapted level from above; from below it is
+// bounded half-way between the nominal level and 0.5.
+const maxPeakLevel = 0.999
+
+// levelFor returns the level to draw the quantile at for a PeakUpper of
+// lead and level, starting over when they changed.
+func (c *peakACI) levelFor(lead int, level float64) float64 {
+	if c.lead != lead || c.level != level {
+		c.lead, c.level, c.alpha, c.pend = lead, level, 1-level, c.pend[:0]
+	}
+	return math.Min(math.Max(1-c.alpha, c.minLevel()), maxPeakLevel)
+}
+
+// record keeps the bound returned for the steps from origin; a second
+// bound for the same origin replaces the first.
+func (c *peakACI) record(origin int64, bound float64) {
+	if n := len(c.pend); n > 0 && c.pend[n-1].origin == origin {
+		c.pend[n-1].bound = bound
+		return
+	}
+	if len(c.pend) > c.lead {
+		c.pend = c.pend[1:] // not checked: the observations skipped them
+	}
+	c.pend = append(c.pend, pendingPeak{origin: origin, bound: bound})
+}
+
+// observe checks the bounds against v observed at slot k and adapts the
+// level with each bound whose steps are over.
+func (c *peakACI) observe(k int64, v float64) {
+	i := 0
+	for _, p := range c.pend {
+		switch {
+		case k < p.origin:
+		case k >= p.origin+int64(c.lead):
+			c.check(p) // its last steps fell in a gap
+			continue
+		default:
+			p.max = math.Max(p.max, v)
+			if k == p.origin+int64(c.lead)-1 {
+				c.check(p)
+				continue
+			}
+		}
+		c.pend[i] = p
+		i++
+	}
+	c.pend = c.pend[:i]
+}
+
+func (c *peakACI) check(p pendingPeak) {
+	miss := 0.0
+	if p.max > p.bound {
+		miss = 1
+	}
+	c.alpha += c.rate * (1 - c.level - miss)
+	// Kept within the range the bounded level uses: beyond it α would only
+	// store up corrections the level cannot make, and take as long to
+	// unwind once the misses stop (windup).
+	c.alpha = math.Min(math.Max(c.alpha, 1-maxPeakLevel), 1-c.minLevel())
+}
+
+// minLevel is the lowest level the adaptation draws at.
+func (c *peakACI) minLevel() float64 { return (c.level + 0.5) / 2 }
+
+// restart forgets the bounds not yet checked (the models' grid started
+// over).
+func (c *peakACI) restart() { c.pend = c.pend[:0] }
