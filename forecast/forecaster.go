@@ -37,6 +37,17 @@ type Namer interface {
 	Name() string
 }
 
+// PeakBounder is implemented by forecasters that bound the largest value
+// of the next lead steps directly, at a one-sided level, rather than by
+// the largest per-step upper bound of a central interval ([Auto] does, by
+// split-conformal quantiles of its peak errors with an adapted level). The
+// Controller provisions for it when the forecaster implements it.
+type PeakBounder interface {
+	PeakUpper(lead int, level float64) (float64, error)
+}
+
+var _ PeakBounder = (*Auto)(nil)
+
 // Forecast is a point forecast with a prediction interval.
 //
 // Mean, Lower and Upper have one entry per step; entry i predicts the

@@ -244,7 +244,6 @@ func (s *longSeason) load(v floats) (func(), error) {
 		return nil, err
 	}
 	started := !math.IsNaN(first)
-	whole := func(x float64) bool { return x == math.Trunc(x) && math.Abs(x) <= 1<<53 }
 	switch {
 	case started != !math.IsNaN(last):
 		return nil, fmt.Errorf("long season: first slot %v, last %v", first, last)

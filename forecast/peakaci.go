@@ -1,6 +1,11 @@
 package forecast
 
-import "math"
+import (
+	"fmt"
+	"math"
+
+	"github.com/shadowscale/shadowscale/internal/mathx"
+)
 
 // DefaultPeakAdaptRate is the default of AutoConfig.PeakAdaptRate.
 const DefaultPeakAdaptRate = 0.001
@@ -100,3 +105,47 @@ func (c *peakACI) minLevel() float64 { return (c.level + 0.5) / 2 }
 // restart forgets the bounds not yet checked (the models' grid started
 // over).
 func (c *peakACI) restart() { c.pend = c.pend[:0] }
+
+// save returns the adaptation as numbers: the lead, the level, α, then
+// the origin, bound and largest value so far of each bound not checked.
+func (c *peakACI) save() floats {
+	v := make(floats, 0, 3+3*len(c.pend))
+	v = append(v, float64(c.lead), c.level, c.alpha)
+	for _, p := range c.pend {
+		v = append(v, float64(p.origin), p.bound, p.max)
+	}
+	return v
+}
+
+// load checks a saved adaptation (nil: none yet) and returns the function
+// that applies it.
+func (c *peakACI) load(v floats) (func(), error) {
+	if v == nil {
+		return func() { c.lead, c.level, c.alpha, c.pend = 0, 0, 0, c.pend[:0] }, nil
+	}
+	bad := func() (func(), error) {
+		return nil, fmt.Errorf("peak adaptation %v: want a lead ≥ 1, a level in (0, 1), a miscoverage in [0, 1] and at most lead + 1 bounds of a whole origin, a finite bound and a finite largest value ≥ 0", []float64(v))
+	}
+	if len(v) < 3 || (len(v)-3)%3 != 0 {
+		return bad()
+	}
+	lead, level, alpha := v[0], v[1], v[2]
+	if !(lead >= 1 && lead <= 1<<30 && whole(lead)) || !(level > 0 && level < 1) || !(alpha >= 0 && alpha <= 1) || (len(v)-3)/3 > int(lead)+1 {
+		return bad()
+	}
+	pend := make([]pendingPeak, 0, (len(v)-3)/3)
+	for i := 3; i < len(v); i += 3 {
+		p := pendingPeak{origin: int64(v[i]), bound: v[i+1], max: v[i+2]}
+		if !whole(v[i]) || !mathx.Finite(p.bound) || !mathx.Finite(p.max) || p.max < 0 {
+			return bad()
+		}
+		pend = append(pend, p)
+	}
+	return func() {
+		c.lead, c.level, c.alpha = int(lead), level, alpha
+		c.pend = append(c.pend[:0], pend...)
+	}, nil
+}
+
+// whole reports whether x is an integer a float64 holds exactly.
+func whole(x float64) bool { return x == math.Trunc(x) && math.Abs(x) <= 1<<53 }

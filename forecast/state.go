@@ -207,8 +207,9 @@ type autoSt struct {
 	Vals floats `json:"values"`
 	// Long is the long season modeled outside the window, if any.
 	Long floats `json:"long_season,omitempty"`
-	// PeakACI is the lead, the level and the adapted miscoverage of
-	// PeakUpper's adaptation, once PeakUpper was asked.
+	// PeakACI is PeakUpper's adaptation once PeakUpper was asked: the
+	// lead, the level, the adapted miscoverage, then the origin, the bound
+	// and the largest value so far of each bound not yet checked.
 	PeakACI floats `json:"peak_aci,omitempty"`
 }
 
@@ -663,7 +664,7 @@ func (a *autoModel) saveAuto(fitted bool) *autoSt {
 		st.Long = a.long.save()
 	}
 	if c := a.aci; c != nil && c.lead > 0 {
-		st.PeakACI = floats{float64(c.lead), c.level, c.alpha}
+		st.PeakACI = c.save()
 	}
 	for _, s := range a.sel.Scores {
 		st.Sel.Names = append(st.Sel.Names, s.Model)
@@ -719,9 +720,12 @@ func (a *autoModel) loadAuto(st *autoSt, fitted bool) (func(), error) {
 			return nil, err
 		}
 	}
-	if v := st.PeakACI; v != nil && (len(v) != 3 || !(v[0] >= 1 && v[0] <= 1<<30 && v[0] == math.Trunc(v[0])) ||
-		!(v[1] > 0 && v[1] < 1) || !(v[2] >= 0 && v[2] <= 1)) {
-		return nil, fmt.Errorf("peak adaptation %v: want a lead ≥ 1, a level in (0, 1) and a miscoverage in [0, 1]", []float64(v))
+	applyACI := func() {}
+	if a.aci != nil {
+		var err error
+		if applyACI, err = a.aci.load(st.PeakACI); err != nil {
+			return nil, err
+		}
 	}
 	applies := make([]func(), len(a.cands))
 	for i, c := range a.cands {
@@ -740,12 +744,7 @@ func (a *autoModel) loadAuto(st *autoSt, fitted bool) (func(), error) {
 			apply()
 		}
 		applyLong()
-		if c := a.aci; c != nil {
-			c.lead, c.level, c.alpha, c.pend = 0, 0, 0, c.pend[:0]
-			if v := st.PeakACI; v != nil {
-				c.lead, c.level, c.alpha = int(v[0]), v[1], v[2]
-			}
-		}
+		applyACI()
 		if st.Combined {
 			parts := make([]model, len(st.Chosen))
 			for k, i := range st.Chosen {

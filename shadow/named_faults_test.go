@@ -536,3 +536,63 @@ func TestScaleLimitedByTheGroup(t *testing.T) {
 	assert.Contains(t, lim.Message, "limited to 8")
 	assert.Len(t, grp.Calls(), 1, "one call: a limited scale is not retried")
 }
+
+// peakBounded is a forecaster that also bounds the peak of the lead window.
+type peakBounded struct {
+	fixedForecaster
+	upper func(lead int, level float64) (float64, error)
+	asked []float64 // levels asked
+}
+
+func (p *peakBounded) PeakUpper(lead int, level float64) (float64, error) {
+	p.asked = append(p.asked, level)
+	return p.upper(lead, level)
+}
+
+// A forecaster's bound on the peak replaces the per-step upper bounds the
+// policy provisions for, at the one-sided level of the interval's upper
+// end; a bound it cannot give yet leaves them; a panicking or non-finite
+// bound holds the pass, naming the forecaster.
+func TestPeakBoundProvisioned(t *testing.T) {
+	run := func(t *testing.T, upper func(int, float64) (float64, error)) (shadow.Report, *peakBounded, *actuatortest.Group, error) {
+		now := t0
+		grp := actuatortest.NewGroup(20, 0, func() time.Time { return now })
+		fc := &peakBounded{fixedForecaster: fixedForecaster{f: forecast.Forecast{Mean: []float64{50}, Lower: []float64{40}, Upper: []float64{60}}, name: "peak"}, upper: upper}
+		c, err := shadow.New(shadow.Config{PerReplica: 10, Level: 0.8},
+			shadow.Deps{Source: shadowtest.NewSource(10), Forecaster: fc, Policy: peakPolicy, Production: grp},
+			shadow.WithLogger(testLogger(&syncBuffer{})))
+		require.NoError(t, err)
+		r, err := c.Step(context.Background(), now)
+		return r, fc, grp, err
+	}
+	t.Run("bound", func(t *testing.T) {
+		r, fc, _, err := run(t, func(lead int, _ float64) (float64, error) { return 90, nil })
+		require.NoError(t, err)
+		assert.InDelta(t, 0.9, fc.asked[0], 1e-12, "the one-sided level of the 80% interval's upper end")
+		for i := range r.LeadSteps {
+			assert.Equal(t, 90.0, r.Forecast.Upper[i], "step %d", i)
+		}
+		_, up := r.Forecast.Peak(r.LeadSteps)
+		assert.Equal(t, 90.0, up)
+	})
+	t.Run("not yet", func(t *testing.T) {
+		r, _, _, err := run(t, func(int, float64) (float64, error) {
+			return 0, fmt.Errorf("%w: warming up", forecast.ErrInsufficientHistory)
+		})
+		require.NoError(t, err)
+		_, up := r.Forecast.Peak(r.LeadSteps)
+		assert.Equal(t, 60.0, up, "the per-step bounds")
+	})
+	for name, upper := range map[string]func(int, float64) (float64, error){
+		"panic": func(int, float64) (float64, error) { panic("peak") },
+		"NaN":   func(int, float64) (float64, error) { return math.NaN(), nil },
+	} {
+		t.Run(name, func(t *testing.T) {
+			r, _, grp, err := run(t, upper)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "custom-peak")
+			assert.True(t, r.Held)
+			assert.Empty(t, grp.Calls())
+		})
+	}
+}

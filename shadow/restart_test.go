@@ -28,7 +28,13 @@ import (
 // Brutlag anomaly detector over a Holt-Winters forecaster of its own.
 func restartable(t *testing.T, src shadow.MetricsSource, grp *actuatortest.Group, opts ...shadow.Option) *shadow.Controller {
 	t.Helper()
-	fc, err := forecast.NewAuto(forecast.AutoConfig{Step: 5 * time.Minute, Periods: forecast.SeasonalPeriods(5 * time.Minute)})
+	return restartableAt(t, 0, src, grp, opts...)
+}
+
+// restartableAt is restartable with the forecaster's PeakAdaptRate.
+func restartableAt(t *testing.T, peakAdaptRate float64, src shadow.MetricsSource, grp *actuatortest.Group, opts ...shadow.Option) *shadow.Controller {
+	t.Helper()
+	fc, err := forecast.NewAuto(forecast.AutoConfig{Step: 5 * time.Minute, Periods: forecast.SeasonalPeriods(5 * time.Minute), PeakAdaptRate: peakAdaptRate})
 	require.NoError(t, err)
 	cfg := policy.DefaultPredictiveConfig()
 	cfg.ScaleDownStabilization = 30 * time.Minute
