@@ -146,7 +146,8 @@ func TestPlannerKeepsWhatTheLeadWindowAndABootNeed(t *testing.T) {
 }
 
 func TestPlannerReleasesOnlyAfterTheNeedStayedAwayForSettle(t *testing.T) {
-	p := mustPlanner(t, policy.PlannerConfig{Boot: 5 * time.Minute, Settle: 10 * time.Minute})
+	// Without the SettleRatio cap: the whole need is held for Settle.
+	p := mustPlanner(t, policy.PlannerConfig{Boot: 5 * time.Minute, Settle: 10 * time.Minute, SettleRatio: -1})
 	in := input(0, 10, 1000)
 	in.LeadSteps = 3
 	in.Forecast = flat(0, 3, 0.01, 1000) // 15 replicas
@@ -171,6 +172,47 @@ func TestPlannerReleasesOnlyAfterTheNeedStayedAwayForSettle(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 6, d.Target, d.Reason)
 	assert.Contains(t, d.Reason, "scale down to 6")
+}
+
+func TestPlannerReleasesAnEndedSurgeAfterABoot(t *testing.T) {
+	// Boot 5 minutes, Settle 60: a surge of 30 replicas ends and the
+	// forecast falls to 10 (ratio 3), then to 14 of a need of 10 (ratio
+	// 1.4 ≤ 1.5: a dip the size of noise, held for the whole Settle).
+	decide := func(p *policy.Planner, s, current int, load float64) policy.Decision {
+		t.Helper()
+		in := input(s, current, load)
+		in.LeadSteps = 3
+		in.Forecast = flat(s, 3, 0.01, load)
+		d, err := p.Decide(in)
+		require.NoError(t, err)
+		return d
+	}
+	cfg := policy.PlannerConfig{Boot: 5 * time.Minute, Settle: time.Hour}
+	p := mustPlanner(t, cfg)
+	require.Equal(t, 30, decide(p, 0, 30, 2100).Target) // 30 replicas at 0.7 × 100
+	for s := 60; s < 300; s += 60 {
+		d := decide(p, s, 30, 700) // 10 replicas
+		require.Equal(t, 30, d.Target, "at %ds, within the boot: %s", s, d.Reason)
+	}
+	d := decide(p, 300, 30, 700)
+	assert.Equal(t, 15, d.Target, d.Reason)
+	assert.Equal(t, "scale down to 15: needed 30 5m0s ago, less than 1h0m0s, more than 1.5 × the 10 needed now and older than the boot 5m0s: hold 15; "+
+		"15 not needed within lead 3m0s + boot 5m0s nor for the last boot", d.Reason)
+	// 15 is within 1.5 × 10: held until the Settle is over.
+	d = decide(p, 3540, 15, 700)
+	assert.Equal(t, 15, d.Target, d.Reason)
+	assert.Regexp(t, `^keep 15: needed 30 59m0s ago, less than 1h0m0s, more than 1.5 × the 10 needed now`, d.Reason)
+	d = decide(p, 3600, 15, 700)
+	assert.Equal(t, 10, d.Target, d.Reason)
+
+	// Without the cap the surge is held for the whole Settle.
+	cfg.SettleRatio = -1
+	p = mustPlanner(t, cfg)
+	require.Equal(t, 30, decide(p, 0, 30, 2100).Target)
+	d = decide(p, 300, 30, 700)
+	assert.Equal(t, 30, d.Target, d.Reason)
+	d = decide(p, 3540, 30, 700)
+	assert.Equal(t, 30, d.Target, d.Reason)
 }
 
 // flatStepper decides with p at s seconds, with current replicas and a
@@ -272,8 +314,8 @@ func TestPlannerWithoutForecast(t *testing.T) {
 }
 
 func TestPlannerConfigErrors(t *testing.T) {
-	_, err := policy.NewPlanner(policy.PlannerConfig{Quantile: 1, MaxUtilization: 2, Boot: -1, Settle: -1, MinLifetime: -1, MinScaleDownInterval: -1})
-	for _, want := range []string{"Quantile (1)", "MaxUtilization (2)", "Boot (-1ns)", "Settle (-1ns)", "MinLifetime (-1ns)", "MinScaleDownInterval (-1ns)"} {
+	_, err := policy.NewPlanner(policy.PlannerConfig{Quantile: 1, MaxUtilization: 2, Boot: -1, Settle: -1, SettleRatio: 0.5, MinLifetime: -1, MinScaleDownInterval: -1})
+	for _, want := range []string{"Quantile (1)", "MaxUtilization (2)", "Boot (-1ns)", "Settle (-1ns)", "SettleRatio (0.5)", "MinLifetime (-1ns)", "MinScaleDownInterval (-1ns)"} {
 		assert.ErrorContains(t, err, want)
 	}
 	_, err = policy.NewPlanner(policy.PlannerConfig{Shadow: policy.ThresholdConfig{ScaleFactor: 0.5}})
