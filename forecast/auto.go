@@ -282,37 +282,72 @@ func (a *Auto) Selection() Selection { return a.a.sel }
 // [ErrInvalidArgument] for lead < 1 or a level outside (0, 1), and
 // [ErrInsufficientHistory] before the first fit.
 func (a *Auto) PeakUpper(lead int, level float64) (float64, error) {
-	fc, err := a.Forecast(lead, level)
-	if err != nil {
+	if err := checkForecastArgs(lead, level); err != nil {
 		return 0, err
 	}
-	peak, upper := fc.Peak(lead)
 	q, ok := a.a.peakQuantile(lead, level)
-	if !ok {
-		return upper, nil
+	if !a.fitted || !ok {
+		return a.centralPeak(lead, level)
 	}
 	if c := a.a.aci; c != nil {
 		q = a.a.peakQuantileUpTo(lead, c.levelFor(lead, level))
 	}
-	v := a.peakBound(fc, peak, q, lead)
-	if c := a.a.aci; c != nil {
-		c.record(a.slot+1, v)
-	}
-	return mathx.FiniteOr(v, upper), nil
-}
-
-// peakBound is the bound on the peak of the lead window of fc whose
-// largest mean is peak, at the standardized peak error q.
-func (a *Auto) peakBound(fc Forecast, peak, q float64, lead int) float64 {
+	peak, fmax := a.peakMean(lead)
 	sigma := math.Sqrt(a.s2)
 	// An additive error scale is the models', on the series divided by a
 	// long season's profile: drawn at the profile's largest value over the
 	// lead window.
-	v := peak + q*sigma*a.a.longFactorMax(fc, lead)
+	v := math.Max(peak+q*sigma*fmax, 0)
 	if a.a.multiplicative() {
-		v = peak * (1 + q*sigma)
+		v = math.Max(peak*(1+q*sigma), 0)
 	}
-	return math.Max(v, 0)
+	if !mathx.Finite(v) {
+		return a.centralPeak(lead, level)
+	}
+	if c := a.a.aci; c != nil {
+		c.record(a.slot+1, v)
+	}
+	return v, nil
+}
+
+// centralPeak is the largest upper bound of the central interval at level
+// over the first lead steps: PeakUpper's fallback.
+func (a *Auto) centralPeak(lead int, level float64) (float64, error) {
+	fc, err := a.Forecast(lead, level)
+	if err != nil {
+		return 0, err
+	}
+	_, upper := fc.Peak(lead)
+	return upper, nil
+}
+
+// peakMean returns the largest forecast mean of the next lead steps, as
+// Forecast gives it, and the long season's largest factor over them (1
+// without one), without building the intervals.
+func (a *Auto) peakMean(lead int) (peak, fmax float64) {
+	buf := slices.Grow(a.a.meanBuf[:0], lead)[:lead]
+	a.a.meanBuf = buf
+	a.m.predict(buf)
+	s := a.a.long
+	long := s != nil && s.active()
+	fmax = 1
+	if long {
+		fs := slices.Grow(a.a.factorBuf[:0], lead)[:lead]
+		a.a.factorBuf = fs
+		s.factors(a.t0.Add(time.Duration(a.slot+1)*a.cfg.Step), fs)
+		fmax = slices.Max(fs)
+	}
+	for i, m := range buf {
+		if math.IsNaN(m) || math.IsInf(m, 0) {
+			m = a.lastV
+		}
+		m = math.Max(m, 0)
+		if long {
+			m = math.Min(m*a.a.factorBuf[i], math.MaxFloat64)
+		}
+		peak = math.Max(peak, m)
+	}
+	return peak, fmax
 }
 
 // Selection reports which model Auto chose and why.
@@ -374,6 +409,9 @@ type autoModel struct {
 	// aci adapts PeakUpper's level; nil when AutoConfig.PeakAdaptRate is
 	// negative.
 	aci *peakACI
+	// meanBuf and factorBuf hold PeakUpper's forecast means and the long
+	// season's factors between calls.
+	meanBuf, factorBuf []float64
 	// scaleRatio is √(s2Cal/s2In): the one-step error scale at the end
 	// of the calibration run over the in-sample scale of the final fit.
 	// The conformal scores are in units of the former, the intervals

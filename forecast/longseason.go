@@ -47,6 +47,10 @@ type longSeason struct {
 	step   time.Duration
 	decay  float64 // weight kept per period
 
+	stepCos, stepSin float64 // of one step's angle, 2π/period
+
+	base, named string // the models' name and Auto's, cached
+
 	re, im   [longHarmonics + 1]float64 // weighted Σ y·cos kθ, Σ y·sin kθ of the periods ended
 	pre, pim [longHarmonics + 1]float64 // the same of the period under way
 	start    int64                      // calendar slot of the first observation
@@ -62,7 +66,8 @@ type longSeason struct {
 type longProfile struct{ c, s [longHarmonics]float64 }
 
 func newLongSeason(period int, step time.Duration) *longSeason {
-	return &longSeason{period: int64(period), step: step, decay: math.Pow(0.5, 1.0/longHalfLife)}
+	sn, cs := math.Sincos(2 * math.Pi / float64(period))
+	return &longSeason{period: int64(period), step: step, decay: math.Pow(0.5, 1.0/longHalfLife), stepCos: cs, stepSin: sn}
 }
 
 // calendarSlot is the index of t's step since longEpoch.
@@ -170,6 +175,11 @@ const (
 // at is the profile's value at calendar slot k.
 func (p *longProfile) at(s *longSeason, k int64) float64 {
 	cs, sn := s.harmonics(k)
+	return p.value(cs, sn)
+}
+
+// value is the profile's value where its harmonics are cs and sn.
+func (p *longProfile) value(cs, sn [longHarmonics]float64) float64 {
 	f := 1.0
 	for j := range longHarmonics {
 		f += p.c[j]*cs[j] + p.s[j]*sn[j]
@@ -192,6 +202,37 @@ func (s *longSeason) factor(t time.Time) float64 {
 		return s.prev.at(s, k)
 	}
 	return s.cur.at(s, k)
+}
+
+// factors writes W at the len(dst) consecutive steps from start into
+// dst: one sine and cosine for the first step, then a rotation by one
+// step's angle for each next one.
+func (s *longSeason) factors(start time.Time, dst []float64) {
+	if !s.active() {
+		for i := range dst {
+			dst[i] = 1
+		}
+		return
+	}
+	k := s.calendarSlot(start)
+	cs, sn := s.harmonics(k)
+	c1, s1 := cs[0], sn[0]
+	dc, ds := s.stepCos, s.stepSin
+	for i := range dst {
+		if i > 0 {
+			c1, s1 = c1*dc-s1*ds, s1*dc+c1*ds
+			cs[0], sn[0] = c1, s1
+			for j := 1; j < longHarmonics; j++ {
+				cs[j] = cs[j-1]*c1 - sn[j-1]*s1
+				sn[j] = sn[j-1]*c1 + cs[j-1]*s1
+			}
+		}
+		p := &s.cur
+		if s.epoch > 1 && s.periodOf(k+int64(i)) < s.epoch {
+			p = &s.prev
+		}
+		dst[i] = p.value(cs, sn)
+	}
 }
 
 // inputFactor is the factor an observation at t is divided by: that of
@@ -340,8 +381,10 @@ func (a *Auto) Forecast(h int, level float64) (Forecast, error) {
 	if err != nil || s == nil || !s.active() {
 		return fc, err
 	}
-	for i := range fc.Mean {
-		f := s.factor(fc.Start.Add(time.Duration(i) * fc.Step))
+	fs := slices.Grow(a.a.factorBuf[:0], len(fc.Mean))[:len(fc.Mean)]
+	a.a.factorBuf = fs
+	s.factors(fc.Start, fs)
+	for i, f := range fs {
 		fc.Mean[i] = math.Min(fc.Mean[i]*f, math.MaxFloat64)
 		fc.Lower[i] = math.Min(fc.Lower[i]*f, fc.Mean[i])
 		fc.Upper[i] = math.Max(math.Min(fc.Upper[i]*f, math.MaxFloat64), fc.Mean[i])
@@ -354,22 +397,13 @@ func (a *Auto) Forecast(h int, level float64) (Forecast, error) {
 // outside the window, its period once it is used.
 func (a *Auto) Name() string {
 	name := a.Model.Name()
-	if s := a.a.long; s != nil && s.active() {
-		name += fmt.Sprintf("×season(%d)", s.period)
-	}
-	return name
-}
-
-// longFactorMax is the long season's largest factor over the first lead
-// steps of fc, 1 without an active long season.
-func (a *autoModel) longFactorMax(fc Forecast, lead int) float64 {
-	s := a.long
+	s := a.a.long
 	if s == nil || !s.active() {
-		return 1
+		return name
 	}
-	f := 0.0
-	for i := range lead {
-		f = math.Max(f, s.factor(fc.Start.Add(time.Duration(i)*fc.Step)))
+	if name != s.base {
+		// Once per selection or refit, not once per forecast.
+		s.base, s.named = name, name+fmt.Sprintf("×season(%d)", s.period)
 	}
-	return f
+	return s.named
 }

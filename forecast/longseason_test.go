@@ -231,3 +231,20 @@ func TestLongSeasonOddInput(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, b.UnmarshalState(data))
 }
+
+// The factors of consecutive steps, rotated from the first, are the
+// factors of each step on its own, across the change of profile at a
+// period's start.
+func TestLongSeasonFactorsRotate(t *testing.T) {
+	a := newWeekly(t, minutesPerDay, minutesPerWeek)
+	feed(t, a, weekdayLoad(15*minutesPerDay, 6), 0)
+	s := a.a.long
+	require.Equal(t, int64(2), s.epoch)
+	require.NotEqual(t, s.cur, s.prev)
+	start := t0.Add((2*minutesPerWeek - 1000) * time.Minute) // in the first profile's last period
+	got := make([]float64, 3000)
+	s.factors(start, got)
+	for i, f := range got {
+		require.InDelta(t, s.factor(start.Add(time.Duration(i)*time.Minute)), f, 1e-9, "step %d", i)
+	}
+}
