@@ -46,6 +46,15 @@
 //     drained for a scale-down that then fails are returned to service
 //     (with a transition.Undrainer).
 //
+// # The bound the policies provision for
+//
+// The forecast's upper bounds over the lead window are what the policies
+// provision for. When the forecaster implements forecast.PeakBounder
+// (forecast.Auto does), the Controller sets them to its bound on the peak
+// of the window at the one-sided level of the interval's upper end,
+// (1 + Config.Level) / 2: the largest per-step upper bound of a central
+// interval covers the peak of a window less often than its level says.
+//
 // # Forecast-only mode and several metrics
 //
 // With Config.ForecastOnly the Controller observes, forecasts and decides
