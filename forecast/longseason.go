@@ -198,10 +198,16 @@ func (s *longSeason) factor(t time.Time) float64 {
 		return 1
 	}
 	k := s.calendarSlot(t)
+	return s.profileAt(k).at(s, k)
+}
+
+// profileAt is the profile in use at calendar slot k: the current one from
+// its period on, the one before for the periods before.
+func (s *longSeason) profileAt(k int64) *longProfile {
 	if s.epoch > 1 && s.periodOf(k) < s.epoch {
-		return s.prev.at(s, k)
+		return &s.prev
 	}
-	return s.cur.at(s, k)
+	return &s.cur
 }
 
 // factors writes W at the len(dst) consecutive steps from start into
@@ -227,11 +233,7 @@ func (s *longSeason) factors(start time.Time, dst []float64) {
 				sn[j] = sn[j-1]*c1 + cs[j-1]*s1
 			}
 		}
-		p := &s.cur
-		if s.epoch > 1 && s.periodOf(k+int64(i)) < s.epoch {
-			p = &s.prev
-		}
-		dst[i] = p.value(cs, sn)
+		dst[i] = s.profileAt(k+int64(i)).value(cs, sn)
 	}
 }
 
