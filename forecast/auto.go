@@ -338,10 +338,7 @@ func (a *Auto) peakMean(lead int) (peak, fmax float64) {
 		fmax = slices.Max(fs)
 	}
 	for i, m := range buf {
-		if math.IsNaN(m) || math.IsInf(m, 0) {
-			m = a.lastV
-		}
-		m = math.Max(m, 0)
+		m = a.meanOf(m)
 		if long {
 			m = math.Min(m*a.a.factorBuf[i], math.MaxFloat64)
 		}

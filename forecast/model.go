@@ -361,11 +361,7 @@ func (f *Model) Forecast(h int, level float64) (Forecast, error) {
 				zlo, zhi = lo, hi
 			}
 		}
-		m := fc.Mean[i]
-		if math.IsNaN(m) || math.IsInf(m, 0) {
-			m = f.lastV
-		}
-		m = math.Max(m, 0)
+		m := f.meanOf(fc.Mean[i])
 		fc.Mean[i] = m
 		w := sigma * math.Sqrt(f.varFactor(i+1))
 		lo, hi := m+zlo*w, m+zhi*w
@@ -379,6 +375,15 @@ func (f *Model) Forecast(h int, level float64) (Forecast, error) {
 }
 
 // sq is x² capped so that sums and averages stay finite.
+// meanOf is a model's predicted mean m as Forecast gives it: the last
+// value in place of a non-finite one, and not negative.
+func (f *Model) meanOf(m float64) float64 {
+	if math.IsNaN(m) || math.IsInf(m, 0) {
+		m = f.lastV
+	}
+	return math.Max(m, 0)
+}
+
 func sq(x float64) float64 { return math.Min(x*x, math.MaxFloat64/4) }
 
 func checkForecastArgs(h int, level float64) error {
