@@ -49,8 +49,11 @@ func QuantileForecast(f forecast.Forecast, q float64) (out forecast.Forecast, ok
 
 // Headroom returns p seeing, in Input.Forecast.Mean, the chosen quantile of
 // the forecast instead of its mean (see QuantileForecast), so a policy that
-// provisions for the mean (Threshold) provisions for that quantile. A
-// forecast without a usable interval passes unchanged, as the reason says.
+// provisions for the mean (Threshold) provisions for that quantile. With an
+// Input.PeakUpper, the lead window's upper bounds are that bound on its peak
+// first (Input.PeakForecast): at Quantile (1 + Level) / 2, P90 of an 80%
+// forecast, the policy provisions for the bound itself. A forecast without
+// a usable interval passes unchanged, as the reason says.
 // Stateless: it keeps no state of its own.
 func Headroom(p Policy, cfg HeadroomConfig) (Policy, error) {
 	if err := needPolicy("Headroom", "policy", p); err != nil {
@@ -70,7 +73,7 @@ func Headroom(p Policy, cfg HeadroomConfig) (Policy, error) {
 		if in.Forecast.Len() == 0 {
 			return decideInner(p, in)
 		}
-		f, ok := QuantileForecast(in.Forecast, q)
+		f, ok := QuantileForecast(in.PeakForecast(), q)
 		prefix := levelPrefix(&last, label, in.Forecast.Level)
 		if !ok {
 			prefix = fmt.Sprintf("headroom %s unavailable (forecast has no interval), using the mean: ", label)

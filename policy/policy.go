@@ -46,6 +46,16 @@ type Input struct {
 	// LeadSteps is how many forecast steps the decision must cover: the
 	// provisioning lead time plus one interval, in steps.
 	LeadSteps int
+	// PeakUpper, when positive, is the forecaster's upper bound on the
+	// peak load over the first LeadSteps steps, at the one-sided level of
+	// the interval's upper end ((1 + Forecast.Level) / 2; see
+	// forecast.PeakBounder). The largest per-step upper bound of a central
+	// interval covers the peak of a window less often than its level
+	// says; this bound is calibrated on the peak itself. Zero when the
+	// forecaster gives none; Forecast.Upper stays per step either way.
+	// Threshold (through Headroom) provisions for it; see
+	// Input.PeakForecast.
+	PeakUpper float64
 	// Shadow is the shadow pool's signal.
 	Shadow Shadow
 	// PerReplica is the load one replica serves at 100% utilization.

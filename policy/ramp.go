@@ -24,7 +24,8 @@ type RampConfig struct {
 // observed load rose over the last Window passes by more than MinRise, it
 // raises every step of the forecast (mean and bounds) to at least the
 // straight line through the recent observations, extended over the
-// horizon. Seasonal forecasters adapt their level one observation at a
+// horizon, and Input.PeakUpper by the largest lift over the lead window.
+// Seasonal forecasters adapt their level one observation at a
 // time and flat ones (EWMA, naive) never extrapolate; a ramp that outruns
 // them would otherwise be seen only when it is too late to add capacity.
 // Ramp only ever raises the forecast. It keeps its window keyed on
@@ -74,11 +75,14 @@ func (r *ramp) decide(in Input) (decided, error) {
 	f := in.Forecast
 	raised := forecast.Forecast{Start: f.Start, Step: f.Step, Level: f.Level, Model: f.Model,
 		Mean: slices.Clone(f.Mean), Lower: slices.Clone(f.Lower), Upper: slices.Clone(f.Upper)}
-	lifted := false
+	lifted, lead, peakLift := false, min(max(in.LeadSteps, 1), len(raised.Mean)), 0.0
 	for i := range raised.Mean {
 		line := last + slope*float64(i+1)
 		if d := line - raised.Mean[i]; d > 0 {
 			raised.Mean[i] = line
+			if i < lead {
+				peakLift = max(peakLift, d)
+			}
 			if i < len(raised.Upper) {
 				raised.Upper[i] += d
 			}
@@ -92,6 +96,9 @@ func (r *ramp) decide(in Input) (decided, error) {
 		return decideInner(r.p, in)
 	}
 	in.Forecast = raised
+	if in.PeakUpper > 0 {
+		in.PeakUpper += peakLift
+	}
 	d, err := decideInner(r.p, in)
 	if err != nil {
 		return decided{}, err

@@ -3,6 +3,9 @@ package policy
 import (
 	"fmt"
 	"math"
+	"slices"
+
+	"github.com/shadowscale/shadowscale/forecast"
 
 	"github.com/shadowscale/shadowscale/internal/mathx"
 )
@@ -48,8 +51,29 @@ func (in Input) Validate() error {
 		return fmt.Errorf("%w: Min (%d) must not exceed Max (%d)", ErrInvalidInput, in.Min, in.Max)
 	case in.Current < 0 || in.Ready < 0:
 		return fmt.Errorf("%w: Current (%d) and Ready (%d) must not be negative", ErrInvalidInput, in.Current, in.Ready)
+	case !(in.PeakUpper >= 0) || math.IsInf(in.PeakUpper, 0):
+		return fmt.Errorf("%w: PeakUpper (%v) must be a finite number, not negative", ErrInvalidInput, in.PeakUpper)
 	}
 	return nil
+}
+
+// PeakForecast returns in.Forecast with the upper bounds of its first
+// LeadSteps steps set to PeakUpper (never below a step's Mean), so that a
+// rule reading the largest upper bound of the lead window provisions for
+// the bound on the window's peak. Without a PeakUpper, or without a
+// forecast, it returns in.Forecast unchanged; the returned forecast never
+// shares the Upper slice it changes with in.Forecast.
+func (in Input) PeakForecast() forecast.Forecast {
+	f := in.Forecast
+	n := min(f.Len(), len(f.Upper))
+	if !(in.PeakUpper > 0) || n == 0 {
+		return f
+	}
+	f.Upper = slices.Clone(f.Upper)
+	for i := range min(max(in.LeadSteps, 1), n) {
+		f.Upper[i] = max(in.PeakUpper, f.Mean[i])
+	}
+	return f
 }
 
 func decision(current, target int, reason string) Decision {

@@ -375,6 +375,7 @@ func (c *Controller) record(ctx context.Context, rep *Report) {
 	}
 	if rep.Forecast.Len() > 0 {
 		mean, upper := rep.Forecast.Peak(rep.LeadSteps)
+		upper = math.Max(upper, rep.PeakUpper)
 		lower := 0.0
 		for i := 0; i < min(rep.LeadSteps, len(rep.Forecast.Lower)); i++ {
 			lower = math.Max(lower, rep.Forecast.Lower[i])

@@ -27,22 +27,23 @@ func (s *state) forecastAll(t time.Time, steps int, rep *Report, v *verdict) (fo
 	refit := s.cfg.RefitEvery > 0 && s.passes%s.cfg.RefitEvery == 0
 	var parts []*metricState
 	for i, m := range s.metrics {
-		m.fcst = forecast.Forecast{}
+		m.fcst, m.peak = forecast.Forecast{}, 0
 		if refit {
 			if err := safeRefit(m.fc); err != nil && !errors.Is(err, forecast.ErrInsufficientHistory) {
 				v.fail("forecast", fmt.Errorf("%s refit: %w", name(m.fc), err))
 			}
 		}
 		f, err := safeForecast(m.fc, steps, s.cfg.Level)
+		peak := 0.0
 		if err == nil {
-			err = s.boundPeak(m, &f, steps)
+			peak, err = s.boundPeak(m, f, steps)
 		}
 		if err == nil {
-			err = s.checkForecast(m, f, steps)
+			err = s.checkForecast(m, f, peak, steps)
 		}
 		switch {
 		case err == nil:
-			m.fcst = f
+			m.fcst, m.peak = f, peak
 			parts = append(parts, m)
 			continue
 		case errors.Is(err, forecast.ErrInsufficientHistory):
@@ -78,6 +79,7 @@ func (s *state) forecastAll(t time.Time, steps int, rep *Report, v *verdict) (fo
 	}
 	fc := combine(parts, steps)
 	rep.Forecast = fc
+	rep.PeakUpper = combinePeak(parts, steps)
 	rep.Metric = driving(parts, steps)
 	return fc, cond
 }
@@ -101,32 +103,51 @@ func combine(parts []*metricState, steps int) forecast.Forecast {
 	return out
 }
 
-// boundPeak sets the upper bounds of f's steps to the forecaster's bound on
-// their peak when it implements forecast.PeakBounder, at the one-sided
-// level of the interval's upper end ((1 + Config.Level) / 2), so that the
-// policies provision for it: the largest per-step upper bound of a central
-// interval covers the peak of a window less often than its level says (a
-// fifth to a half of the time on one-minute traces), a calibrated bound on
-// the peak about as often. A bound the forecaster cannot give yet (a short history)
-// leaves f as it is; a panic is an error of the forecast.
-func (s *state) boundPeak(m *metricState, f *forecast.Forecast, steps int) error {
+// boundPeak returns the forecaster's bound on the peak of f's first steps
+// steps when it implements forecast.PeakBounder, at the one-sided level of
+// the interval's upper end ((1 + Config.Level) / 2), for the policies to
+// provision for (policy.Input.PeakUpper): the largest per-step upper bound
+// of a central interval covers the peak of a window less often than its
+// level says (a fifth to a half of the time on one-minute traces), a
+// calibrated bound on the peak about as often. It returns 0 when the
+// forecaster gives no bound or cannot yet (a short history); a panic or a
+// bound that is not a finite number is an error of the forecast.
+func (s *state) boundPeak(m *metricState, f forecast.Forecast, steps int) (float64, error) {
 	pb, ok := m.fc.(forecast.PeakBounder)
 	if !ok || f.Len() < steps {
-		return nil
+		return 0, nil
 	}
 	u, err := safePeakUpper(pb, steps, (1+s.cfg.Level)/2)
 	switch {
 	case errors.Is(err, forecast.ErrInsufficientHistory):
-		return nil
+		return 0, nil
 	case err != nil:
-		return err
-	case !mathx.Finite(u):
-		return fmt.Errorf("%w from forecaster %s (model %q) for %s: peak bound %v", errForecastInvalid, name(m.fc), f.Model, m.Metric, u)
+		return 0, err
+	case !mathx.Finite(u) || u < 0:
+		return 0, fmt.Errorf("%w from forecaster %s (model %q) for %s: peak bound %v", errForecastInvalid, name(m.fc), f.Model, m.Metric, u)
 	}
-	for i := range steps {
-		f.Upper[i] = math.Max(u, f.Mean[i])
+	return u, nil
+}
+
+// combinePeak converts each metric's bound on the lead window's peak to the
+// primary metric's unit and returns the largest; a metric without a bound
+// counts with the largest upper bound of its lead window. It returns 0 when
+// no metric has a bound.
+func combinePeak(parts []*metricState, steps int) float64 {
+	out, bounded := 0.0, false
+	for _, m := range parts {
+		u := m.peak
+		if u > 0 {
+			bounded = true
+		} else {
+			_, u = m.fcst.Peak(steps)
+		}
+		out = math.Max(out, m.weight*u)
 	}
-	return nil
+	if !bounded {
+		return 0
+	}
+	return out
 }
 
 // driving names the metric whose forecast needs the most replicas over the
@@ -148,7 +169,7 @@ var errImplausible = errors.New("implausible forecast")
 // Start on the grid one interval after the last observation, and an upper
 // bound within maxPlausible × the metric's recent high load (or one
 // replica's capacity, if larger).
-func (s *state) checkForecast(m *metricState, f forecast.Forecast, steps int) error {
+func (s *state) checkForecast(m *metricState, f forecast.Forecast, peak float64, steps int) error {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w from forecaster %s (model %q) for %s: %s", errForecastInvalid, name(m.fc), f.Model, m.Metric, fmt.Sprintf(format, args...))
 	}
@@ -177,7 +198,8 @@ func (s *state) checkForecast(m *metricState, f forecast.Forecast, steps int) er
 		}
 	}
 	ref := math.Max(m.rob.high(), m.PerReplica)
-	if _, upper := f.Peak(steps); m.rob.n > 0 && upper > maxPlausible*ref {
+	if _, upper := f.Peak(steps); m.rob.n > 0 && max(upper, peak) > maxPlausible*ref {
+		upper = max(upper, peak)
 		return fmt.Errorf("%w from forecaster %s (model %q) for %s: upper bound %.4g exceeds %d × the recent high load %.4g",
 			errImplausible, name(m.fc), f.Model, m.Metric, upper, maxPlausible, ref)
 	}

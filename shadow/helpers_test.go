@@ -59,7 +59,8 @@ func (d *driftForecaster) Forecast(h int, level float64) (forecast.Forecast, err
 	return f, nil
 }
 
-// peakPolicy provisions for the forecast peak over the lead time, falling
+// peakPolicy provisions for the forecast peak over the lead time (the
+// bound on it, when the forecaster gives one), falling
 // back to the observed load; it never goes below what the observed load
 // needs.
 var peakPolicy = policy.Func(func(in policy.Input) (policy.Decision, error) {
@@ -68,7 +69,7 @@ var peakPolicy = policy.Func(func(in policy.Input) (policy.Decision, error) {
 	}
 	need := in.Load
 	reason := fmt.Sprintf("observed %.1f", in.Load)
-	if _, up := in.Forecast.Peak(in.LeadSteps); up > need {
+	if _, up := in.PeakForecast().Peak(in.LeadSteps); up > need {
 		need = up
 		reason = fmt.Sprintf("forecast peak %.1f over %d steps", up, in.LeadSteps)
 	}

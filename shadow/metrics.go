@@ -57,7 +57,7 @@ func newInstruments(mp metric.MeterProvider) (*instruments, error) {
 	in.load = fg("shadowscale.load", "{load}/s", "Observed production load on the scaling metric.")
 	in.fcMean = fg("shadowscale.forecast.mean", "{load}/s", "Peak forecast mean over the lead time.")
 	in.fcLower = fg("shadowscale.forecast.lower", "{load}/s", "Peak forecast lower bound over the lead time.")
-	in.fcUpper = fg("shadowscale.forecast.upper", "{load}/s", "Peak forecast upper bound over the lead time.")
+	in.fcUpper = fg("shadowscale.forecast.upper", "{load}/s", "Upper bound on the peak load over the lead time: the forecaster's bound on the peak when it gives one, else the largest per-step upper bound.")
 	in.current = ig("shadowscale.replicas.current", "{replica}", "Production replicas requested before the pass.")
 	in.ready = ig("shadowscale.replicas.ready", "{replica}", "Production replicas serving.")
 	in.desired = ig("shadowscale.replicas.desired", "{replica}", "Production replicas the decision asked for.")

@@ -549,10 +549,11 @@ func (p *peakBounded) PeakUpper(lead int, level float64) (float64, error) {
 	return p.upper(lead, level)
 }
 
-// A forecaster's bound on the peak replaces the per-step upper bounds the
-// policy provisions for, at the one-sided level of the interval's upper
-// end; a bound it cannot give yet leaves them; a panicking or non-finite
-// bound holds the pass, naming the forecaster.
+// A forecaster's bound on the peak reaches the policy as Input.PeakUpper,
+// at the one-sided level of the interval's upper end, and the forecast
+// keeps its per-step upper bounds; a bound it cannot give yet is 0; a
+// panicking, negative or non-finite bound holds the pass, naming the
+// forecaster.
 func TestPeakBoundProvisioned(t *testing.T) {
 	run := func(t *testing.T, upper func(int, float64) (float64, error)) (shadow.Report, *peakBounded, *actuatortest.Group, error) {
 		now := t0
@@ -569,23 +570,24 @@ func TestPeakBoundProvisioned(t *testing.T) {
 		r, fc, _, err := run(t, func(lead int, _ float64) (float64, error) { return 90, nil })
 		require.NoError(t, err)
 		assert.InDelta(t, 0.9, fc.asked[0], 1e-12, "the one-sided level of the 80% interval's upper end")
+		assert.Equal(t, 90.0, r.PeakUpper)
 		for i := range r.LeadSteps {
-			assert.Equal(t, 90.0, r.Forecast.Upper[i], "step %d", i)
+			assert.Equal(t, 60.0, r.Forecast.Upper[i], "step %d: the per-step bound", i)
 		}
-		_, up := r.Forecast.Peak(r.LeadSteps)
-		assert.Equal(t, 90.0, up)
+		assert.Contains(t, r.Decision.Reason, "forecast peak 90.0", "the policy saw the bound")
 	})
 	t.Run("not yet", func(t *testing.T) {
 		r, _, _, err := run(t, func(int, float64) (float64, error) {
 			return 0, fmt.Errorf("%w: warming up", forecast.ErrInsufficientHistory)
 		})
 		require.NoError(t, err)
-		_, up := r.Forecast.Peak(r.LeadSteps)
-		assert.Equal(t, 60.0, up, "the per-step bounds")
+		assert.Zero(t, r.PeakUpper)
+		assert.Contains(t, r.Decision.Reason, "forecast peak 60.0", "the per-step bounds")
 	})
 	for name, upper := range map[string]func(int, float64) (float64, error){
-		"panic": func(int, float64) (float64, error) { panic("peak") },
-		"NaN":   func(int, float64) (float64, error) { return math.NaN(), nil },
+		"panic":    func(int, float64) (float64, error) { panic("peak") },
+		"NaN":      func(int, float64) (float64, error) { return math.NaN(), nil },
+		"negative": func(int, float64) (float64, error) { return -1, nil },
 	} {
 		t.Run(name, func(t *testing.T) {
 			r, _, grp, err := run(t, upper)

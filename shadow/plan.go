@@ -33,7 +33,7 @@ func (s *state) decidePolicy(t time.Time, st actuator.State, rep *Report, fc for
 	in := policy.Input{
 		Now: t, Current: st.Desired, Ready: st.Ready,
 		Load: load, LoadValid: valid,
-		Forecast: fc, LeadSteps: steps, Shadow: rep.Shadow,
+		Forecast: fc, LeadSteps: steps, PeakUpper: rep.PeakUpper, Shadow: rep.Shadow,
 		PerReplica: s.cfg.PerReplica, TargetUtilization: s.cfg.TargetUtilization,
 		Min: s.cfg.MinReplicas, Max: s.cfg.MaxReplicas,
 	}

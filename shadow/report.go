@@ -40,6 +40,13 @@ type Report struct {
 	// metric's forecast converted to replicas' worth of Config.Metric);
 	// empty when there was none.
 	Forecast forecast.Forecast
+	// PeakUpper is the bound on the peak load over the lead horizon that
+	// the policy was given (policy.Input.PeakUpper), in units of
+	// Config.Metric: the forecaster's bound at the one-sided level
+	// (1 + Config.Level) / 2 when it implements forecast.PeakBounder, 0
+	// when it does not or has too little history. Forecast.Upper stays the
+	// per-step bound.
+	PeakUpper float64
 	// LeadSteps is the forecast horizon in steps.
 	LeadSteps int
 	// State is the production group as read this pass.

@@ -58,6 +58,7 @@ type metricState struct {
 	ok        bool // value accepted this pass
 	suspectUp bool // value far above the recent distribution, unconfirmed
 	fcst      forecast.Forecast
+	peak      float64 // the forecaster's bound on the lead window's peak; 0 when none
 }
 
 // state is everything the decide phase reads and updates. It is owned by
