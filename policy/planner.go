@@ -128,7 +128,11 @@ func (c PlannerConfig) Validate() error {
 // so the forecast's interval adds headroom once: where the interval is
 // narrow the mean at the target utilization decides, where it is wide the
 // upper quantile at MaxUtilization does (never the target and the quantile
-// stacked). Then:
+// stacked). The quantile comes from each step's own upper bound
+// (Input.PeakUpper, the bound on the lead window's peak, is not used: with
+// it the plan over the window is flat at the bound, and on the first
+// halves of the simulator's evaluation traces the planner then closed less
+// of the gap to perfect foresight and started more replicas). Then:
 //
 //   - scale up to the largest need within the lead window (Input.LeadSteps
 //     steps), as soon as it exceeds Input.Current;

@@ -48,12 +48,14 @@
 //
 // # The bound the policies provision for
 //
-// The forecast's upper bounds over the lead window are what the policies
-// provision for. When the forecaster implements forecast.PeakBounder
-// (forecast.Auto does), the Controller sets them to its bound on the peak
-// of the window at the one-sided level of the interval's upper end,
-// (1 + Config.Level) / 2: the largest per-step upper bound of a central
-// interval covers the peak of a window less often than its level says.
+// The largest per-step upper bound of a central interval covers the peak of
+// a window less often than its level says. When the forecaster implements
+// forecast.PeakBounder (forecast.Auto does), the Controller asks it for a
+// bound on the peak of the lead window at the one-sided level of the
+// interval's upper end, (1 + Config.Level) / 2, and hands it to the policy
+// as policy.Input.PeakUpper (and to Report.PeakUpper); the forecast keeps
+// its per-step bounds. Threshold, through Headroom, provisions for the
+// bound; the Planner plans with the per-step bounds.
 //
 // # Forecast-only mode and several metrics
 //
