@@ -59,7 +59,7 @@ func applyOutcome(st *v1alpha1.PredictiveScalerStatus, o passOutcome) {
 	st.ForecastPeak, st.ForecastUpper, st.Model = "", "", ""
 	if r.Forecast.Len() > 0 {
 		mean, upper := r.Forecast.Peak(r.LeadSteps)
-		st.ForecastPeak, st.ForecastUpper = formatLoad(mean), formatLoad(upper)
+		st.ForecastPeak, st.ForecastUpper = formatLoad(mean), formatLoad(max(upper, r.PeakUpper))
 		st.Model = r.Forecast.Model
 	}
 	if o.leadTime > 0 {

@@ -52,6 +52,11 @@ func TestApplyOutcomeWritesTheReport(t *testing.T) {
 	assert.Equal(t, "420.123", st.ForecastPeak, "the peak of the first 3 steps (the lead time), not of all 4")
 	assert.Equal(t, "480", st.ForecastUpper)
 	assert.Equal(t, "holt-winters", st.Model)
+
+	bounded := scaledReport()
+	bounded.PeakUpper = 512.5
+	applyOutcome(&st, passOutcome{gen: 3, leadTime: 3 * time.Minute, report: bounded})
+	assert.Equal(t, "512.5", st.ForecastUpper, "the bound on the peak the policy provisioned for")
 	assert.Equal(t, &metav1.Duration{Duration: 3 * time.Minute}, st.LeadTime)
 	assert.Equal(t, []v1alpha1.MetricStatus{{Name: "cpu", Current: "1.235"}, {Name: "request_rate", Current: "300"}}, st.Metrics)
 	require.NotNil(t, st.LastScaleTime)

@@ -216,8 +216,10 @@ type PredictiveScalerStatus struct {
 	// in the unit of the first metric (empty while there is no forecast).
 	// +optional
 	ForecastPeak string `json:"forecastPeak,omitempty"`
-	// ForecastUpper is the upper bound of the forecast interval at the
-	// peak.
+	// ForecastUpper is the upper bound on the peak load over the lead
+	// time that the policy provisions for: the forecaster's bound on the
+	// peak when it gives one, else the forecast interval's upper bound at
+	// the peak.
 	// +optional
 	ForecastUpper string `json:"forecastUpper,omitempty"`
 	// Model names the forecasting model that made the forecast.
