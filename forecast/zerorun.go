@@ -77,7 +77,7 @@ func (a *Auto) Observe(t time.Time, v float64) error {
 		}
 		z.restored = false
 		if v != 0 {
-			z.pending = false
+			z.pending, a.skipBuf = false, nil
 			return a.feed(t, v)
 		}
 		if k-a.slot <= a.a.zeroRun {
@@ -99,7 +99,7 @@ func (a *Auto) Observe(t time.Time, v float64) error {
 // grid slot from its first to its last.
 func (a *Auto) feedRun() error {
 	z := &a.a.zr
-	z.pending = false
+	z.pending, a.skipBuf = false, nil
 	t0, step := a.t0, a.cfg.Step
 	var first error
 	for k := z.first; k <= z.last; k++ {
