@@ -147,7 +147,10 @@ var selectMethodNames = []string{SelectDefault: "default", SelectBacktest: "back
 // step (more than 2.58 error scales of the step below the mean: a zero the
 // models give less than a 0.5% chance) starts a zero run: it and
 // the zeros that follow are held back from the models, as the grid slots
-// of the first and the last. If a positive value follows, the run was an
+// of the first and the last. A chosen model that forecasts a single past
+// value (naive, drift, seasonal naive) judges no zero: after an isolated
+// burst it forecasts the burst, and a zero after it is no sign of an
+// outage. If a positive value follows, the run was an
 // outage: the models see a gap and fill it with their own forecasts, as
 // any gap up to MaxGap steps (a long season learns the fills, not the
 // zeros). If the run outgrows AutoConfig.ZeroRun steps from the last value
