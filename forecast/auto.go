@@ -66,6 +66,17 @@ type AutoConfig struct {
 	// DefaultPeakAdaptRate, a negative rate turns the adaptation off. At
 	// most 0.5.
 	PeakAdaptRate float64
+	// ZeroRun is the longest run of zeros the models find implausible,
+	// in steps from the last value fed to them, that is taken for a
+	// monitoring outage rather than for load (see "Zero runs" in [Auto]):
+	// held back and, if a positive value follows, filled as a gap. At most
+	// MaxGap: a longer outage could not be filled (the history would
+	// restart). 0 selects the smaller of MaxGap and two first periods
+	// (MaxGap without a period): two days with a daily period, long
+	// enough to bridge an outage over a night and a day, short enough
+	// that load that really stopped is seen to within two days. A
+	// negative value feeds every zero as load.
+	ZeroRun int
 }
 
 // SelectMethod is how [Auto] chooses among its candidates.
@@ -128,6 +139,37 @@ var selectMethodNames = []string{SelectDefault: "default", SelectBacktest: "back
 // intervals widen monotonically with L. A group too small for the level
 // falls back to the in-sample quantiles of [IntervalEmpirical].
 //
+// # Zero runs
+//
+// A monitoring outage often reaches a forecaster as a run of zeros rather
+// than as missing points. Once the models are fitted, a zero below the
+// lower bound of the central 99% normal interval of the forecast for its
+// step (more than 2.58 error scales of the step below the mean: a zero the
+// models give less than a 0.5% chance) starts a zero run: it and
+// the zeros that follow are held back from the models, as the grid slots
+// of the first and the last. A chosen model that forecasts a single past
+// value (naive, drift, seasonal naive) judges no zero: after an isolated
+// burst it forecasts the burst, and a zero after it is no sign of an
+// outage. If a positive value follows, the run was an
+// outage: the models see a gap and fill it with their own forecasts, as
+// any gap up to MaxGap steps (a long season learns the fills, not the
+// zeros). If the run outgrows AutoConfig.ZeroRun steps from the last value
+// fed to the models, its zeros were load: they are fed, one per step from
+// the run's first zero to its last (grid points missing among them count
+// as zeros), and so is every zero after them until the next positive
+// value. Zeros the models find plausible (a quiet night of a small
+// service), and every zero before the first fit, are load at once:
+// holding them back would bias the forecasts upward, a bias the 0.5%
+// threshold bounds to about half a percent of the mean.
+//
+// While a run is held back, Forecast and PeakUpper forecast the steps after
+// its last zero as if the run were a gap: from the models' last state, with
+// the means of the steps after the run and the intervals of a gap just
+// filled. For a scaler this is the safe side: the capacity of the last
+// load seen is kept through an outage rather than scaled to zero, at the
+// cost of keeping it up to ZeroRun steps too long when the load really
+// stopped. The run is saved with the state.
+//
 // With a short history Auto falls back to the candidates that fit it (naive,
 // drift and EWMA first, seasonal naive after one season, Holt-Winters after
 // two) and says so in Name and [Auto.Selection]; it reselects as soon as a
@@ -187,8 +229,18 @@ func NewAuto(cfg AutoConfig) (*Auto, error) {
 		return nil, err
 	}
 	cfg.ReselectEvery = defaults.IfZero(cfg.ReselectEvery, valid.Window)
+	if cfg.ZeroRun > valid.MaxGap {
+		return nil, fmt.Errorf("%w: ZeroRun %d exceeds MaxGap %d: a longer outage cannot be filled as a gap", ErrInvalidArgument, cfg.ZeroRun, valid.MaxGap)
+	}
+	if cfg.ZeroRun == 0 {
+		cfg.ZeroRun = valid.MaxGap
+		if len(cfg.Periods) > 0 {
+			cfg.ZeroRun = min(cfg.ZeroRun, 2*cfg.Periods[0])
+		}
+	}
 	a := &autoModel{horizon: cfg.Horizon, window: valid.Window, maxOrigins: cfg.MaxOrigins, periods: cfg.Periods,
-		lambda: 2 / (float64(valid.ResidualWindow) + 1), reselect: int64(cfg.ReselectEvery), method: cfg.Select}
+		lambda: 2 / (float64(valid.ResidualWindow) + 1), reselect: int64(cfg.ReselectEvery), method: cfg.Select,
+		zeroRun: int64(cfg.ZeroRun)}
 	add := func(m *Model, err error) error {
 		if err != nil {
 			return err
@@ -248,7 +300,11 @@ func NewAuto(cfg AutoConfig) (*Auto, error) {
 	if r := defaults.IfZero(cfg.PeakAdaptRate, DefaultPeakAdaptRate); r > 0 {
 		a.aci = &peakACI{rate: r}
 	}
-	return &Auto{Model: newModel(k, valid, a), a: a}, nil
+	au := &Auto{Model: newModel(k, valid, a), a: a}
+	if long != nil {
+		au.fill = au.fillLong
+	}
+	return au, nil
 }
 
 // Selection returns the outcome of the last model selection.
@@ -305,7 +361,7 @@ func (a *Auto) PeakUpper(lead int, level float64) (float64, error) {
 		return a.centralPeak(lead, level)
 	}
 	if c := a.a.aci; c != nil {
-		c.record(a.slot+1, v)
+		c.record(a.slot+1+int64(a.a.zr.skip(a.slot)), v)
 	}
 	return v, nil
 }
@@ -327,14 +383,19 @@ func (a *Auto) centralPeak(lead int, level float64) (float64, error) {
 func (a *Auto) peakMean(lead int) (peak, fmax float64) {
 	buf := slices.Grow(a.a.meanBuf[:0], lead)[:lead]
 	a.a.meanBuf = buf
-	a.m.predict(buf)
+	skip := a.a.zr.skip(a.slot)
+	if skip > 0 {
+		a.predictFrom(skip, buf)
+	} else {
+		a.m.predict(buf)
+	}
 	s := a.a.long
 	long := s != nil && s.active()
 	fmax = 1
 	if long {
 		fs := slices.Grow(a.a.factorBuf[:0], lead)[:lead]
 		a.a.factorBuf = fs
-		s.factors(a.t0.Add(time.Duration(a.slot+1)*a.cfg.Step), fs)
+		s.factors(a.t0.Add(time.Duration(a.slot+1+int64(skip))*a.cfg.Step), fs)
 		fmax = slices.Max(fs)
 	}
 	for i, m := range buf {
@@ -418,6 +479,10 @@ type autoModel struct {
 	// zLevel and zNorm cache the normal quantile of the last level
 	// asked, so that a forecast computes it once, not once per step.
 	zLevel, zNorm float64
+	// zeroRun is AutoConfig.ZeroRun (negative: zeros are always load)
+	// and zr the run of zeros held back.
+	zeroRun int64
+	zr      zeroRun
 }
 
 // defaultSelect is the selection method of SelectDefault.

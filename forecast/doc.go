@@ -55,7 +55,10 @@
 // observation; gaps are filled with the model's own forecast (or linearly
 // before the first fit); gaps longer than Config.MaxGap restart the history;
 // NaN, Inf and negative values are rejected with [ErrInvalidValue] and never
-// reach the state. Before a model has enough history Forecast returns
+// reach the state. Auto takes a run of zeros its models find implausible
+// for a monitoring outage: it holds the run back, fills it as a gap when
+// load returns, and feeds it as load only once it outgrows
+// AutoConfig.ZeroRun steps (see "Zero runs" in [Auto]). Before a model has enough history Forecast returns
 // [ErrInsufficientHistory] (Holt-Winters needs two seasons, double-seasonal
 // two long seasons); Auto falls back to naive, drift, EWMA and seasonal
 // naive meanwhile.

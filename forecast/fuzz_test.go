@@ -34,12 +34,17 @@ func FuzzReadCSV(f *testing.F) {
 	})
 }
 
-// FuzzFit feeds arbitrary values (and gaps) to every model and checks that
-// forecasts are finite, ordered and non-negative.
+// FuzzFit feeds arbitrary values (and gaps, and runs of zeros) to every
+// model and checks that forecasts are finite, ordered and non-negative.
 func FuzzFit(f *testing.F) {
 	f.Add([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}, uint8(4), uint8(3))
 	f.Add(bytes.Repeat([]byte{0}, 64), uint8(2), uint8(5))
 	f.Add(bytes.Repeat([]byte{255, 0, 0, 0, 0, 0, 0, 0x7f}, 40), uint8(3), uint8(7))
+	// A seasonal pattern, a run of zeros, the pattern again.
+	runs := bytes.Repeat([]byte{100, 0, 140, 0, 180, 0, 140, 0}, 24)
+	runs = append(runs, make([]byte, 40)...)
+	runs = append(runs, bytes.Repeat([]byte{100, 0, 140, 0, 180, 0, 140, 0}, 4)...)
+	f.Add(runs, uint8(2), uint8(0))
 	f.Fuzz(func(t *testing.T, data []byte, period, gapEvery uint8) {
 		p := int(period%12) + 2
 		var y []float64
@@ -68,6 +73,9 @@ func FuzzFit(f *testing.F) {
 			},
 			func() (Forecaster, error) {
 				return NewAuto(AutoConfig{Periods: []int{p}, Horizon: 3, Select: SelectCombined})
+			},
+			func() (Forecaster, error) {
+				return NewAuto(AutoConfig{Periods: []int{p}, Horizon: 3, ZeroRun: 5})
 			},
 		} {
 			m, err := mk()

@@ -313,17 +313,22 @@ func (s *longSeason) load(v floats) (func(), error) {
 	}, nil
 }
 
-// Observe adds the observation v at time t. With a long season modeled
-// outside the window (see [AutoConfig.Periods]) the models see v divided
-// by the long season's profile at t, and the profile learns from v. The
-// bounds [Auto.PeakUpper] returned are checked against v.
-func (a *Auto) Observe(t time.Time, v float64) error {
+// feed gives the models the observation v at time t. With a long season
+// modeled outside the window (see [AutoConfig.Periods]) the models see v
+// divided by the long season's profile at t, and the profile learns from
+// v and from the values a gap before it was filled with (multiplied back
+// by the profile), so that a gap leaves the profile as its own forecast
+// would, not as zeros would. The bounds [Auto.PeakUpper] returned are
+// checked against v.
+func (a *Auto) feed(t time.Time, v float64) error {
 	s := a.a.long
 	total, slot := a.total, a.slot
 	var err error
+	var was bool
 	if s == nil {
 		err = a.Model.Observe(t, v)
 	} else {
+		was = s.active()
 		err = a.Model.Observe(t, deseason(v, s.inputFactor(t)))
 	}
 	if a.total == total {
@@ -338,7 +343,6 @@ func (a *Auto) Observe(t time.Time, v float64) error {
 	if s == nil {
 		return err
 	}
-	was := s.active()
 	s.observe(t, v)
 	if !was && s.active() {
 		// The first profile: the models saw the window before this
@@ -352,6 +356,14 @@ func (a *Auto) Observe(t time.Time, v float64) error {
 		}
 	}
 	return err
+}
+
+// fillLong gives the long season the value x a gap was filled with at
+// the models' grid slot k, multiplied back by the profile at its time.
+func (a *Auto) fillLong(k int64, x float64) {
+	s := a.a.long
+	t := a.t0.Add(time.Duration(k) * a.cfg.Step)
+	s.observe(t, math.Min(x*s.factor(t), math.MaxFloat64))
 }
 
 // deseason is v divided by the long season's factor f, or v itself when
@@ -378,7 +390,7 @@ func (f *Model) rescaleWindow(factor func(time.Time) float64) {
 // with a long season modeled outside the window, the models' forecast and
 // interval multiplied by the long season's profile at each step.
 func (a *Auto) Forecast(h int, level float64) (Forecast, error) {
-	fc, err := a.Model.Forecast(h, level)
+	fc, err := a.Model.forecast(h, level, a.a.zr.skip(a.slot))
 	s := a.a.long
 	if err != nil || s == nil || !s.active() {
 		return fc, err

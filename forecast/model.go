@@ -50,7 +50,9 @@ type model interface {
 // are filled before the new observation: with the model's own one-step
 // forecast once the model is fitted (the state then advances with zero
 // error, as ETS treats missing values), by linear interpolation before. A
-// longer gap discards the history: the model starts afresh.
+// longer gap discards the history: the model starts afresh. [Auto] also
+// fills as a gap a run of zeros its models find implausible, once load
+// returns (see "Zero runs" in Auto).
 //
 // The last Config.Window observations are kept in a ring buffer; fits use
 // only them, which bounds the cost of Refit. The model is fitted as soon as
@@ -87,6 +89,12 @@ type Model struct {
 
 	// rs, after UnmarshalState, tracks the refill of the window.
 	rs *restored
+
+	// fill, if set, is told each value a gap was filled with and its
+	// grid slot (Auto's long season learns them).
+	fill func(slot int64, v float64)
+	// skipBuf holds the forecasts predictFrom skips.
+	skipBuf []float64
 }
 
 func newModel(k kind, cfg Config, m model) *Model {
@@ -145,10 +153,13 @@ func (f *Model) Observe(t time.Time, v float64) error {
 	}
 	prev := f.lastV
 	for i := int64(1); i < gap; i++ {
+		x := prev + (v-prev)*float64(i)/float64(gap)
 		if f.fitted {
-			f.add(max(f.m.next(), 0))
-		} else {
-			f.add(prev + (v-prev)*float64(i)/float64(gap))
+			x = max(f.m.next(), 0)
+		}
+		f.add(x)
+		if f.fill != nil {
+			f.fill(f.slot+i, x)
 		}
 	}
 	f.slot = k
@@ -334,6 +345,14 @@ func (f *Model) replay(y []float64) {
 // Forecast predicts the next h steps with a central interval at level.
 // Its cost is O(h).
 func (f *Model) Forecast(h int, level float64) (Forecast, error) {
+	return f.forecast(h, level, 0)
+}
+
+// forecast is Forecast from skip steps after the last observation, as if
+// those steps were a gap filled by the model's own forecasts: the means of
+// steps skip+1..skip+h, with the intervals of steps 1..h (a fill advances
+// the state with zero error).
+func (f *Model) forecast(h int, level float64, skip int) (Forecast, error) {
 	if err := checkForecastArgs(h, level); err != nil {
 		return Forecast{}, err
 	}
@@ -342,7 +361,7 @@ func (f *Model) Forecast(h int, level float64) (Forecast, error) {
 			ErrInsufficientHistory, f.m.name(), f.hist.Len(), f.m.minHistory())
 	}
 	fc := Forecast{
-		Start: f.t0.Add(time.Duration(f.slot+1) * f.cfg.Step),
+		Start: f.t0.Add(time.Duration(f.slot+1+int64(skip)) * f.cfg.Step),
 		Step:  f.cfg.Step,
 		Mean:  make([]float64, h),
 		Lower: make([]float64, h),
@@ -350,7 +369,11 @@ func (f *Model) Forecast(h int, level float64) (Forecast, error) {
 		Level: level,
 		Model: f.m.name(),
 	}
-	f.m.predict(fc.Mean)
+	if skip > 0 {
+		f.predictFrom(skip, fc.Mean)
+	} else {
+		f.m.predict(fc.Mean)
+	}
 	zlo, zhi := f.quantiles(level)
 	q, calibrated := f.m.(zQuantiler)
 	sigma := math.Sqrt(f.s2)
@@ -372,6 +395,15 @@ func (f *Model) Forecast(h int, level float64) (Forecast, error) {
 		fc.Upper[i] = mathx.FiniteOr(math.Max(hi, m), math.MaxFloat64)
 	}
 	return fc, nil
+}
+
+// predictFrom writes the model's point forecasts of steps
+// skip+1..skip+len(mean) into mean.
+func (f *Model) predictFrom(skip int, mean []float64) {
+	buf := slices.Grow(f.skipBuf[:0], skip+len(mean))[:skip+len(mean)]
+	f.skipBuf = buf
+	f.m.predict(buf)
+	copy(mean, buf[skip:])
 }
 
 // sq is x² capped so that sums and averages stay finite.

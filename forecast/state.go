@@ -33,7 +33,9 @@ import (
 //
 // With the whole window observed again, values equal to those first seen
 // and no gap filled in it, the restored forecaster forecasts, refits and
-// reselects exactly as the one that saved the state. Gap fills are the
+// reselects exactly as the one that saved the state. An [Auto]'s run of
+// zeros held back (see "Zero runs" in Auto) is part of the state: values
+// observed again up to its last zero are left out. Gap fills are the
 // exception: a fitted forecaster filled a gap with its own forecasts,
 // which the restored one cannot know, and interpolates instead.
 //
@@ -211,6 +213,10 @@ type autoSt struct {
 	// lead, the level, the adapted miscoverage, then the origin, the bound
 	// and the largest value so far of each bound not yet checked.
 	PeakACI floats `json:"peak_aci,omitempty"`
+	// ZeroRun is the run of zeros held back and whether zeros are load
+	// (see zeroRun.save); absent when there is neither, and in states
+	// saved before zero runs were held back.
+	ZeroRun floats `json:"zero_run,omitempty"`
 }
 
 type selState struct {
@@ -328,7 +334,7 @@ func (f *Model) UnmarshalState(data []byte) error {
 		return badState("selection state present %t, forecaster selects %t", doc.Auto != nil, isAuto)
 	}
 	if isAuto {
-		applyAuto, err := a.loadAuto(doc.Auto, doc.Fitted)
+		applyAuto, err := a.loadAuto(doc.Auto, doc.Fitted, doc.Slot, f.cfg.MaxGap)
 		if err != nil {
 			return badState("%v", err)
 		}
@@ -666,6 +672,7 @@ func (a *autoModel) saveAuto(fitted bool) *autoSt {
 	if c := a.aci; c != nil && c.lead > 0 {
 		st.PeakACI = c.save()
 	}
+	st.ZeroRun = a.zr.save()
 	for _, s := range a.sel.Scores {
 		st.Sel.Names = append(st.Sel.Names, s.Model)
 		st.Sel.MASE = append(st.Sel.MASE, s.MASE)
@@ -680,7 +687,7 @@ func (a *autoModel) saveAuto(fitted bool) *autoSt {
 	return st
 }
 
-func (a *autoModel) loadAuto(st *autoSt, fitted bool) (func(), error) {
+func (a *autoModel) loadAuto(st *autoSt, fitted bool, slot int64, maxGap int) (func(), error) {
 	switch {
 	case len(st.Cands) != len(a.cands):
 		return nil, fmt.Errorf("%d candidates saved, %d configured", len(st.Cands), len(a.cands))
@@ -727,6 +734,10 @@ func (a *autoModel) loadAuto(st *autoSt, fitted bool) (func(), error) {
 			return nil, err
 		}
 	}
+	applyZero, err := a.zr.load(st.ZeroRun, slot, fitted, maxGap)
+	if err != nil {
+		return nil, err
+	}
 	applies := make([]func(), len(a.cands))
 	for i, c := range a.cands {
 		s := c.(stater)
@@ -745,6 +756,7 @@ func (a *autoModel) loadAuto(st *autoSt, fitted bool) (func(), error) {
 		}
 		applyLong()
 		applyACI()
+		applyZero()
 		if st.Combined {
 			parts := make([]model, len(st.Chosen))
 			for k, i := range st.Chosen {

@@ -175,6 +175,14 @@ func FuzzUnmarshalState(f *testing.F) {
 		require.NoError(f, err)
 		f.Add(name, data)
 	}
+	// With a run of zeros held back.
+	a, err := restartCases["auto"]()
+	require.NoError(f, err)
+	feed(f, a, y[:280], 0)
+	feed(f, a, make([]float64, 5), 280)
+	data, err := a.MarshalState()
+	require.NoError(f, err)
+	f.Add("auto", data)
 	f.Fuzz(func(t *testing.T, name string, data []byte) {
 		mk, ok := restartCases[name]
 		if !ok {

@@ -1,0 +1,182 @@
+package forecast
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+)
+
+// zeroLevel is the level of the central interval whose lower bound decides
+// whether a zero is implausible: a zero below it, under 0.5% likely by
+// the models' errors, is taken for a possible outage. zeroZ is its normal
+// quantile.
+const (
+	zeroLevel = 0.99
+	zeroZ     = 2.5758293035489004
+)
+
+// zeroRun is a run of zeros Auto holds back from its models: the grid
+// slots, on the models' grid, of its first and last zeros.
+type zeroRun struct {
+	pending     bool
+	first, last int64
+	// zerosLoad is set once a run outgrew AutoConfig.ZeroRun and was fed: the
+	// zeros that follow are load too, until the next positive value.
+	zerosLoad bool
+	// restored is set by UnmarshalState with a run pending: values up to
+	// its last zero are history observed again, and are left out.
+	restored bool
+}
+
+// skip is the number of steps a forecast skips after the models' last
+// slot: those of the run held back.
+func (z *zeroRun) skip(slot int64) int {
+	if !z.pending {
+		return 0
+	}
+	return int(z.last - slot)
+}
+
+// Observe adds the observation v at time t. With a long season modeled
+// outside the window (see [AutoConfig.Periods]) the models see v divided
+// by the long season's profile at t, and the profile learns from v. Zeros
+// the models find implausible are held back as a possible outage (see
+// "Zero runs" in [Auto]). The bounds [Auto.PeakUpper] returned are checked
+// against the values fed to the models. See [Model] for the grid and gap
+// handling.
+func (a *Auto) Observe(t time.Time, v float64) error {
+	z := &a.a.zr
+	if !z.pending && (v != 0 || z.zerosLoad || a.a.zeroRun < 0 || !a.fitted) {
+		if !z.zerosLoad || v == 0 {
+			return a.feed(t, v)
+		}
+		total := a.total
+		err := a.feed(t, v)
+		if a.total != total {
+			z.zerosLoad = false
+		}
+		return err
+	}
+	if err := checkValue(v); err != nil {
+		return err
+	}
+	k := gridSlot(a.t0, t, a.cfg.Step)
+	if k <= a.slot {
+		return a.feed(t, v) // history observed again, or refused
+	}
+	if z.pending {
+		if k <= z.last {
+			if z.restored {
+				return nil
+			}
+			return fmt.Errorf("%w: time %s is not after the last observation %s on the %s grid",
+				ErrInvalidArgument, t.Format(time.RFC3339Nano),
+				a.t0.Add(time.Duration(z.last)*a.cfg.Step).Format(time.RFC3339Nano), a.cfg.Step)
+		}
+		z.restored = false
+		if v != 0 {
+			z.pending, a.skipBuf = false, nil
+			return a.feed(t, v)
+		}
+		if k-a.slot <= a.a.zeroRun {
+			z.last = k
+			return nil
+		}
+		err := a.feedRun()
+		z.zerosLoad = true
+		return errors.Join(err, a.feed(t, 0))
+	}
+	if k-a.slot > a.a.zeroRun || !a.zeroImplausible(int(k-a.slot)) {
+		return a.feed(t, 0)
+	}
+	z.pending, z.first, z.last = true, k, k
+	return nil
+}
+
+// feedRun feeds the zeros of the run held back to the models, one per
+// grid slot from its first to its last.
+func (a *Auto) feedRun() error {
+	z := &a.a.zr
+	z.pending, a.skipBuf = false, nil
+	t0, step := a.t0, a.cfg.Step
+	var first error
+	for k := z.first; k <= z.last; k++ {
+		if err := a.feed(t0.Add(time.Duration(k)*step), 0); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// zeroImplausible reports whether a zero h steps after the models' last
+// observation lies below the lower bound of the central zeroLevel
+// interval of the forecast for that step, drawn with the normal quantile:
+// more than 2.58 error scales of the step below the mean (for a
+// multiplicative model, a relative error scale below 1/2.58). The
+// calibrated quantiles would not do: the lower tail of a count series'
+// errors ends at its zeros, and would make a zero of a quiet series an
+// outage as often as not. The long season's factor, a positive multiplier
+// of mean and bound, leaves the answer as it is.
+func (a *Auto) zeroImplausible(h int) bool {
+	switch a.a.chosen.(type) {
+	case *naive, *drift, *seasonalNaive:
+		// They forecast a single past value: after an isolated burst,
+		// the burst itself, and a zero after it is no sign of an
+		// outage.
+		return false
+	}
+	buf := slices.Grow(a.a.meanBuf[:0], h)[:h]
+	a.a.meanBuf = buf
+	a.m.predict(buf)
+	m := a.meanOf(buf[h-1])
+	w := zeroZ * math.Sqrt(a.s2*a.varFactor(h))
+	if a.a.multiplicative() {
+		return m > 0 && w < 1
+	}
+	return m > w
+}
+
+// save returns the run held back and whether zeros are load, as
+// numbers: the first and last slots of the run (−1 without one) and 1 or
+// 0; nil when there is neither.
+func (z *zeroRun) save() floats {
+	if !z.pending && !z.zerosLoad {
+		return nil
+	}
+	v := floats{-1, -1, 0}
+	if z.pending {
+		v[0], v[1] = float64(z.first), float64(z.last)
+	}
+	if z.zerosLoad {
+		v[2] = 1
+	}
+	return v
+}
+
+// load checks a saved run against the models' last slot and whether they
+// are fitted, and returns the function that applies it. A state saved
+// without one (nil) has none.
+func (z *zeroRun) load(v floats, slot int64, fitted bool, maxGap int) (func(), error) {
+	if v == nil {
+		return func() { *z = zeroRun{} }, nil
+	}
+	bad := func() (func(), error) {
+		return nil, fmt.Errorf("zero run %v: want its first and last slots (−1 without one) after the last slot %d and within %d steps of it, and 0 or 1", []float64(v), slot, maxGap)
+	}
+	if len(v) != 3 || !(v[2] == 0 || v[2] == 1) {
+		return bad()
+	}
+	first, last := v[0], v[1]
+	pending := first != -1 || last != -1
+	if pending && (!fitted || !whole(first) || !whole(last) || !(first > float64(slot)) || !(last >= first) || !(last-float64(slot) <= float64(maxGap))) {
+		return bad()
+	}
+	return func() {
+		*z = zeroRun{pending: pending, zerosLoad: v[2] == 1, restored: pending}
+		if pending {
+			z.first, z.last = int64(first), int64(last)
+		}
+	}, nil
+}

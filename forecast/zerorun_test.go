@@ -1,0 +1,329 @@
+package forecast
+
+import (
+	"encoding/json"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// withOutage returns a copy of y with zeros at [from, to).
+func withOutage(y []float64, from, to int) []float64 {
+	out := append([]float64(nil), y...)
+	for i := from; i < to; i++ {
+		out[i] = 0
+	}
+	return out
+}
+
+func newZeroAuto(t testing.TB, zeroRun int, periods ...int) *Auto {
+	t.Helper()
+	a, err := NewAuto(AutoConfig{Periods: periods, RefitEvery: 2 * periods[0], ZeroRun: zeroRun})
+	require.NoError(t, err)
+	return a
+}
+
+// A three-hour outage recorded as zeros is filled as a gap: the forecasts
+// after it stay close to those of the series without the outage, much
+// closer than when the zeros are fed as load.
+func TestZeroRunOutageIsAGap(t *testing.T) {
+	const p, from, to = 48, 1200, 1380
+	y := seasonal(1600, p, 100, 0, 40, 3, 21)
+	out := withOutage(y, from, to)
+	clean, held, fed := newZeroAuto(t, 0, p), newZeroAuto(t, 300, p), newZeroAuto(t, -1, p)
+	feed(t, clean, y[:from], 0)
+	feed(t, held, out[:from], 0)
+	feed(t, fed, out[:from], 0)
+	var dHeld, dFed float64
+	n := 0
+	for i := from; i < len(y); i++ {
+		ti := t0.Add(time.Duration(i) * time.Minute)
+		require.NoError(t, clean.Observe(ti, y[i]))
+		require.NoError(t, held.Observe(ti, out[i]))
+		require.NoError(t, fed.Observe(ti, out[i]))
+		if i < to {
+			require.True(t, held.a.zr.pending, "minute %d: the run is held back", i)
+			continue
+		}
+		if i >= to+p {
+			continue
+		}
+		want, err := clean.Forecast(p, 0.8)
+		require.NoError(t, err)
+		for _, c := range []struct {
+			a *Auto
+			d *float64
+		}{{held, &dHeld}, {fed, &dFed}} {
+			fc, err := c.a.Forecast(p, 0.8)
+			require.NoError(t, err)
+			require.Equal(t, want.Start, fc.Start)
+			*c.d += mae(want.Mean, fc.Mean)
+		}
+		n++
+	}
+	dHeld /= float64(n)
+	dFed /= float64(n)
+	t.Logf("mean absolute difference to the forecasts without the outage over the day after it: held back %.2f, fed %.2f", dHeld, dFed)
+	assert.Less(t, dHeld, 3.0, "held back: within 3%% of the level of the forecasts without the outage")
+	assert.Greater(t, dFed, 4*dHeld, "fed as load: much further")
+}
+
+// The weekly profile does not learn an outage filled as a gap: after a
+// six-hour outage in the first week, the profile stays close to the one
+// learned without it, while the zeros fed as load dig a dip into it.
+func TestZeroRunOutageLeavesTheWeeklyProfile(t *testing.T) {
+	const from, to = 3*minutesPerDay + 600, 3*minutesPerDay + 960
+	y := weekdayLoad(minutesPerWeek+minutesPerDay, 7)
+	out := withOutage(y, from, to)
+	clean, held, fed := newZeroAuto(t, 0, minutesPerDay, minutesPerWeek), newZeroAuto(t, 0, minutesPerDay, minutesPerWeek),
+		newZeroAuto(t, -1, minutesPerDay, minutesPerWeek)
+	feed(t, clean, y, 0)
+	feed(t, held, out, 0)
+	feed(t, fed, out, 0)
+	for _, a := range []*Auto{clean, held, fed} {
+		require.True(t, a.a.long.active())
+	}
+	start := t0.Add(minutesPerWeek * time.Minute)
+	profile := func(a *Auto) []float64 {
+		fs := make([]float64, minutesPerWeek)
+		a.a.long.factors(start, fs)
+		return fs
+	}
+	want := profile(clean)
+	dHeld, dFed := mae(want, profile(held)), mae(want, profile(fed))
+	t.Logf("mean absolute difference of the weekly factors to those learned without the outage: held back %.4f, fed %.4f", dHeld, dFed)
+	assert.Less(t, dHeld, 0.01)
+	assert.Greater(t, dFed, 4*dHeld)
+}
+
+// Load that really stops is fed as zeros once the run outgrows ZeroRun:
+// the forecasts keep the last level through the run; once it is fed the
+// next minute's forecast is under 15% of it, and every forecast is zero from
+// the next selection on.
+func TestZeroRunRealZeros(t *testing.T) {
+	const p, from = 48, 1200
+	y := withOutage(seasonal(1700, p, 100, 0, 40, 3, 22), from, 1700)
+	a := newZeroAuto(t, 0, p) // ZeroRun: 2 periods
+	feed(t, a, y[:from], 0)
+	for i := from; i < len(y); i++ {
+		require.NoError(t, a.Observe(t0.Add(time.Duration(i)*time.Minute), 0))
+		fc, err := a.Forecast(p, 0.8)
+		require.NoError(t, err)
+		require.Equal(t, t0.Add(time.Duration(i+1)*time.Minute), fc.Start, "minute %d", i)
+		level := mean(fc.Mean)
+		switch {
+		case i < from+2*p:
+			require.True(t, a.a.zr.pending, "minute %d", i)
+			require.Greater(t, level, 80.0, "minute %d: the last level is kept", i)
+		case i >= from+2*p:
+			require.False(t, a.a.zr.pending, "minute %d", i)
+			require.True(t, a.a.zr.zerosLoad, "minute %d", i)
+		}
+		if i >= from+2*p {
+			require.Less(t, fc.Mean[0], 15.0, "minute %d: the zeros were fed", i)
+		}
+		if i >= from+6*p {
+			require.Less(t, level, 1.0, "minute %d: the forecasts went to zero", i)
+		}
+	}
+	// A positive value ends the zeros' run as load: the next implausible
+	// zero is held back again.
+	require.NoError(t, a.Observe(t0.Add(1700*time.Minute), 50))
+	assert.False(t, a.a.zr.zerosLoad)
+}
+
+func mean(v []float64) float64 {
+	var s float64
+	for _, x := range v {
+		s += x
+	}
+	return s / float64(len(v))
+}
+
+// poisson draws a Poisson variate of mean lambda (Knuth's method).
+func poisson(r *rand.Rand, lambda float64) float64 {
+	l, k, p := math.Exp(-lambda), 0, 1.0
+	for {
+		p *= r.Float64()
+		if p <= l {
+			return float64(k)
+		}
+		k++
+	}
+}
+
+// The zeros of a quiet series (Poisson counts of mean 1 to 2) are
+// plausible: they are fed as load, and the forecasts are not biased
+// upward.
+func TestZeroRunPlausibleZerosAreLoad(t *testing.T) {
+	for _, lambda := range []float64{1, 1.5, 2} {
+		r := rand.New(rand.NewPCG(uint64(10*lambda), 3))
+		y := make([]float64, 4000)
+		zeros := 0
+		for i := range y {
+			// A mild daily cycle: mean lambda·(1 ± 0.3).
+			y[i] = poisson(r, lambda*(1+0.3*math.Sin(2*math.Pi*float64(i)/48)))
+			if y[i] == 0 && i >= 1000 {
+				zeros++
+			}
+		}
+		a, b := newZeroAuto(t, 0, 48), newZeroAuto(t, -1, 48)
+		var sumA, sumB, sumY float64
+		for i, v := range y {
+			ti := t0.Add(time.Duration(i) * time.Minute)
+			if i >= 1000 {
+				fa, err := a.Forecast(1, 0.8)
+				require.NoError(t, err)
+				fb, err := b.Forecast(1, 0.8)
+				require.NoError(t, err)
+				sumA += fa.Mean[0]
+				sumB += fb.Mean[0]
+				sumY += v
+			}
+			require.NoError(t, a.Observe(ti, v))
+			require.NoError(t, b.Observe(ti, v))
+			require.False(t, a.a.zr.pending, "λ %v, minute %d: zero held back", lambda, i)
+		}
+		t.Logf("λ %v: %d zeros; mean one-step forecast %.4f (zeros always fed %.4f), mean load %.4f", lambda, zeros, sumA/3000, sumB/3000, sumY/3000)
+		assert.Equal(t, sumB, sumA, "λ %v: as if every zero were fed", lambda)
+		assert.InDelta(t, sumY/3000, sumA/3000, 0.05*lambda, "λ %v: no bias", lambda)
+	}
+}
+
+// While a run is held back, the forecast starts after its last zero and
+// is the forecast from the last value fed: its means those of the steps
+// after the run, its intervals those of a gap just filled.
+func TestZeroRunForecastFromTheLastValue(t *testing.T) {
+	const p, from, run = 48, 1200, 30
+	y := seasonal(from, p, 100, 0, 40, 3, 23)
+	a := newZeroAuto(t, 0, p)
+	feed(t, a, y, 0)
+	before, err := a.Forecast(run+p, 0.8)
+	require.NoError(t, err)
+	u0, err := a.PeakUpper(10, 0.9)
+	require.NoError(t, err)
+	feed(t, a, make([]float64, run), from)
+	require.True(t, a.a.zr.pending)
+	fc, err := a.Forecast(p, 0.8)
+	require.NoError(t, err)
+	assert.Equal(t, t0.Add((from+run)*time.Minute), fc.Start)
+	for i := range p {
+		assert.Equal(t, before.Mean[run+i], fc.Mean[i], "step %d", i+1)
+		if a.a.multiplicative() {
+			assert.InDelta(t, before.Upper[i]/before.Mean[i], fc.Upper[i]/fc.Mean[i], 1e-9, "step %d", i+1)
+		} else {
+			assert.InDelta(t, before.Upper[i]-before.Mean[i], fc.Upper[i]-fc.Mean[i], 1e-9, "step %d", i+1)
+		}
+	}
+	u, err := a.PeakUpper(10, 0.9)
+	require.NoError(t, err)
+	assert.Greater(t, u, 0.5*u0, "the bound for the steps after the run is not scaled to zero")
+	// A zero observed again within the run is refused, not taken.
+	err = a.Observe(t0.Add((from+5)*time.Minute), 0)
+	assert.ErrorIs(t, err, ErrInvalidArgument)
+	assert.Contains(t, err.Error(), "not after the last observation")
+}
+
+// A restored Auto with a zero run held back forecasts exactly as the one
+// that saved it, through the rest of the run and after it, whether the
+// history observed again holds the run's zeros or not.
+func TestZeroRunStateRoundTrip(t *testing.T) {
+	const p, from, run, tail = 24, 300, 20, 120
+	y := withOutage(seasonal(from+run+tail, p, 100, 0, 30, 3, 24), from, from+run)
+	mk := func() *Auto {
+		a, err := NewAuto(AutoConfig{Periods: []int{p}, Horizon: 6, MaxOrigins: 60, Window: 240, ReselectEvery: 90, RefitEvery: 50})
+		require.NoError(t, err)
+		return a
+	}
+	const k = from + 8 // saved 8 zeros into the run
+	orig := mk()
+	feed(t, orig, y[:k], 0)
+	require.True(t, orig.a.zr.pending)
+	data, err := orig.MarshalState()
+	require.NoError(t, err)
+	assert.Contains(t, string(data), `"zero_run"`)
+	want := forecasts(t, orig, y, k, len(y))
+	for name, history := range map[string][]float64{"with the run's zeros": y[:k], "without them": y[:from]} {
+		t.Run(name, func(t *testing.T) {
+			b := mk()
+			require.NoError(t, b.UnmarshalState(data))
+			require.True(t, b.a.zr.pending)
+			feed(t, b, history, 0)
+			got := forecasts(t, b, y, k, len(y))
+			require.Equal(t, len(want), len(got))
+			for i := range got {
+				require.Equal(t, want[i], got[i], "forecast after minute %d", k+i)
+			}
+		})
+	}
+
+	// The hand-written encoding matches encoding/json with a run held back.
+	c := mk()
+	require.NoError(t, c.UnmarshalState(data))
+	doc, err := c.stateDoc()
+	require.NoError(t, err)
+	enc, err := json.Marshal(doc)
+	require.NoError(t, err)
+	got, err := doc.appendJSON(nil)
+	require.NoError(t, err)
+	assert.Equal(t, string(enc), string(got))
+}
+
+// A state without a zero run (saved before runs were held back, or with
+// none) has no "zero_run" field and restores none; a run that does not fit
+// the state is refused and changes nothing.
+func TestZeroRunBadState(t *testing.T) {
+	const p = 24
+	y := seasonal(300, p, 100, 0, 30, 3, 25)
+	a, err := NewAuto(AutoConfig{Periods: []int{p}, Window: 240, RefitEvery: 48})
+	require.NoError(t, err)
+	feed(t, a, y, 0)
+	plain, err := a.MarshalState()
+	require.NoError(t, err)
+	assert.NotContains(t, string(plain), "zero_run")
+	feed(t, a, make([]float64, 3), len(y))
+	require.True(t, a.a.zr.pending, a.Name())
+	good, err := a.MarshalState()
+	require.NoError(t, err)
+
+	b, err := NewAuto(AutoConfig{Periods: []int{p}, Window: 240, RefitEvery: 48})
+	require.NoError(t, err)
+	require.NoError(t, b.UnmarshalState(good))
+	require.NoError(t, b.UnmarshalState(plain))
+	assert.False(t, b.a.zr.pending, "a state without a run restores none")
+
+	var doc map[string]any
+	require.NoError(t, json.Unmarshal(good, &doc))
+	for _, v := range []floats{{1, 2}, {-1, -1, 2}, {299, 300, 0}, {301, 300, 0}, {300.5, 301, 0}, {300, 300 + 1441, 0}, {math.NaN(), 301, 0}} {
+		doc["auto"].(map[string]any)["zero_run"] = string(marshalBits(v))
+		bad, err := json.Marshal(doc)
+		require.NoError(t, err)
+		c, err := NewAuto(AutoConfig{Periods: []int{p}, Window: 240, RefitEvery: 48})
+		require.NoError(t, err)
+		err = c.UnmarshalState(bad)
+		require.ErrorIs(t, err, ErrBadState, "%v", v)
+		assert.True(t, strings.Contains(err.Error(), "zero run"), "%v: %v", v, err)
+		assert.False(t, c.started, "%v: nothing changed", v)
+	}
+}
+
+// ZeroRun beyond MaxGap is refused: the outage could not be filled.
+func TestZeroRunConfig(t *testing.T) {
+	_, err := NewAuto(AutoConfig{Periods: []int{24}, MaxGap: 100, ZeroRun: 101})
+	require.ErrorIs(t, err, ErrInvalidArgument)
+	assert.Contains(t, err.Error(), "ZeroRun 101 exceeds MaxGap 100")
+	a, err := NewAuto(AutoConfig{Periods: []int{24}, MaxGap: 100, ZeroRun: 100})
+	require.NoError(t, err)
+	assert.Equal(t, int64(100), a.a.zeroRun)
+	a, err = NewAuto(AutoConfig{Periods: []int{24}})
+	require.NoError(t, err)
+	assert.Equal(t, int64(48), a.a.zeroRun, "default: two first periods")
+	a, err = NewAuto(AutoConfig{Periods: []int{1440, 10080}})
+	require.NoError(t, err)
+	assert.Equal(t, int64(2880), a.a.zeroRun, "default: two days of minutes, the MaxGap")
+}

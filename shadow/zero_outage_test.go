@@ -1,0 +1,103 @@
+package shadow_test
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/shadowscale/shadowscale/actuator/actuatortest"
+	"github.com/shadowscale/shadowscale/shadow"
+	"github.com/shadowscale/shadowscale/shadow/shadowtest"
+)
+
+// outageFrom and outageTo bound, in passes, the two-hour monitoring
+// outage of withZeroOutage.
+const outageFrom, outageTo = 3*288 + 100, 3*288 + 124
+
+// withZeroOutage is daily with a two-hour monitoring outage recorded as
+// zeros.
+func withZeroOutage(at time.Time) map[shadow.Metric]float64 {
+	if i := int(at.Sub(t0) / (5 * time.Minute)); i >= outageFrom && i < outageTo {
+		return map[shadow.Metric]float64{shadow.RequestRate: 0}
+	}
+	return daily(at)
+}
+
+// Through a monitoring outage recorded as zeros the forecaster forecasts
+// from the last load it saw, so that the Controller keeps the capacity
+// the load needs rather than scaling to the zeros: its forecasts, bounds
+// included, stay within 5% of those without the outage. A Controller
+// restarted in the middle of the outage, or right after it, decides, pass
+// for pass, exactly as the uninterrupted one.
+func TestZeroOutageKeepsCapacity(t *testing.T) {
+	const n = outageTo + 60
+	series := &shadowtest.Series{Fn: withZeroOutage, Start: t0}
+	var now time.Time
+	clock := func() time.Time { return now }
+	at := func(i int) time.Time { return t0.Add(time.Duration(i) * 5 * time.Minute) }
+
+	grpA := actuatortest.NewGroup(10, 10*time.Minute, clock)
+	a := restartable(t, series, grpA)
+	clean := restartable(t, &shadowtest.Series{Fn: daily, Start: t0}, actuatortest.NewGroup(10, 10*time.Minute, clock))
+	var want []shadow.Report
+	var dMean, dUpper float64
+	for i := range n {
+		now = at(i)
+		r, err := a.Step(context.Background(), now)
+		require.NoError(t, err, "pass %d", i)
+		want = append(want, r)
+		rc, err := clean.Step(context.Background(), now)
+		require.NoError(t, err, "pass %d", i)
+		if i >= outageFrom {
+			dMean = max(dMean, math.Abs(r.Forecast.Mean[0]-rc.Forecast.Mean[0])/rc.Forecast.Mean[0])
+			dUpper = max(dUpper, math.Abs(r.Forecast.Upper[0]-rc.Forecast.Upper[0])/rc.Forecast.Upper[0])
+		}
+		if i >= outageFrom && i < outageTo {
+			load := daily(now)[shadow.RequestRate]
+			require.InDelta(t, load, r.Forecast.Mean[0], 0.2*load, "pass %d: the forecast of the next pass follows the load, not the zeros", i)
+		}
+	}
+
+	t.Logf("largest relative difference to the forecasts without the outage: mean %.4f, upper bound %.4f", dMean, dUpper)
+	// Fed as load, the zeros left the mean about as it was but doubled the
+	// upper bound (its error scale learned them).
+	assert.Less(t, dMean, 0.05)
+	assert.Less(t, dUpper, 0.05)
+	// Restarts after passes that left no suspect sample waiting for
+	// confirmation (the first zeros are suspect, every other pass).
+	for _, k := range []int{outageFrom + 8, outageFrom + 20, outageTo} {
+		t.Run(fmt.Sprintf("restart at pass %d", k), func(t *testing.T) {
+			store := &memStore{}
+			grpB := actuatortest.NewGroup(10, 10*time.Minute, clock)
+			b := restartable(t, series, grpB, shadow.WithStateStore(store, "checkout"))
+			for i := range k {
+				now = at(i)
+				_, err := b.Step(context.Background(), now)
+				require.NoError(t, err, "pass %d", i)
+			}
+			c := restartable(t, series, grpB, shadow.WithStateStore(store, "checkout"))
+			for i := k; i < n; i++ {
+				now = at(i)
+				r, err := c.Step(context.Background(), now)
+				require.NoError(t, err, "pass %d", i)
+				w := want[i]
+				if i == k {
+					assert.True(t, r.Restored)
+				}
+				require.Equal(t, w.Plan, r.Plan, "pass %d", i)
+				require.Equal(t, w.Decision, r.Decision, "pass %d", i)
+				require.Equal(t, w.Forecast.Model, r.Forecast.Model, "pass %d", i)
+				require.Equal(t, w.Forecast.Start, r.Forecast.Start, "pass %d", i)
+				for j := range w.Forecast.Mean {
+					require.InDelta(t, w.Forecast.Mean[j], r.Forecast.Mean[j], 1e-9, "pass %d step %d", i, j)
+					require.InDelta(t, w.Forecast.Upper[j], r.Forecast.Upper[j], 1e-9, "pass %d step %d", i, j)
+				}
+			}
+		})
+	}
+}
