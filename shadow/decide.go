@@ -369,7 +369,10 @@ func (s *state) backfillSpan(now time.Time) span {
 // robust statistics; a restored forecaster is not refitted. The anomaly
 // detector is fed Config.Metric's values as its forecaster is (a restored
 // forecast.Brutlag puts the values it had seen into its forecaster's
-// window only), and raises no alert for them. A start-up backfill (the
+// window only), and raises no alert for them. A restored sample that was
+// waiting for confirmation is left out of the refill and confirmed (or
+// not) by the next pass, unless values after it are read back: then it is
+// dropped. A start-up backfill (the
 // first pass's, or the refill after a restore) that fails is retried on
 // later passes (see refillRetry); meanwhile a restored forecaster keeps
 // its fit.
@@ -422,10 +425,18 @@ func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
 			return (last.IsZero() || ob.Time.After(last)) && ob.Time.Before(t) && mathx.Finite(ob.Value) && ob.Value >= 0
 		}
 		skip := s.leaveOutIsolated(t, m, o.backfill[i], use, v)
+		// A restored sample still waiting for confirmation is not read
+		// back: the pass that confirms it feeds it, as it would have
+		// without the restart. Values read back after it leave it stale.
+		pending := refill && m.pending
+		stale := false
 		for k, ob := range o.backfill[i] {
 			x := ob.Value
-			if !use(ob) || skip != nil && skip[k] {
+			if !use(ob) || skip != nil && skip[k] || pending && ob.Time.Equal(m.pendingT) {
 				continue
+			}
+			if pending && ob.Time.After(m.pendingT) {
+				stale = true
 			}
 			if safeObserve(m.fc, ob.Time, x) != nil {
 				continue
@@ -454,6 +465,9 @@ func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
 				}
 				rep.Backfilled++
 			}
+		}
+		if stale {
+			m.pending = false
 		}
 		if fed > 0 && !keep {
 			if err := safeRefit(m.fc); err != nil && !errors.Is(err, forecast.ErrInsufficientHistory) {

@@ -68,9 +68,10 @@ func TestZeroOutageKeepsCapacity(t *testing.T) {
 	// upper bound (its error scale learned them).
 	assert.Less(t, dMean, 0.05)
 	assert.Less(t, dUpper, 0.05)
-	// Restarts after passes that left no suspect sample waiting for
-	// confirmation (the first zeros are suspect, every other pass).
-	for _, k := range []int{outageFrom + 8, outageFrom + 20, outageTo} {
+	// Restarts after passes that left a suspect sample waiting for
+	// confirmation (the first zeros are suspect, every other pass) and
+	// after passes that left none.
+	for _, k := range []int{outageFrom + 1, outageFrom + 2, outageFrom + 3, outageFrom + 8, outageFrom + 20, outageTo, outageTo + 1, outageTo + 2} {
 		t.Run(fmt.Sprintf("restart at pass %d", k), func(t *testing.T) {
 			store := &memStore{}
 			grpB := actuatortest.NewGroup(10, 10*time.Minute, clock)
@@ -99,5 +100,36 @@ func TestZeroOutageKeepsCapacity(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A Controller restored from a pass that left a suspect sample waiting
+// for confirmation, after passes it missed, reads the missed values back
+// and drops the stale sample: no pass fails on a value fed twice.
+func TestRestartDropsAStalePendingSample(t *testing.T) {
+	series := &shadowtest.Series{Fn: withZeroOutage, Start: t0}
+	var now time.Time
+	clock := func() time.Time { return now }
+	at := func(i int) time.Time { return t0.Add(time.Duration(i) * 5 * time.Minute) }
+	store := &memStore{}
+	grp := actuatortest.NewGroup(10, 10*time.Minute, clock)
+	b := restartable(t, series, grp, shadow.WithStateStore(store, "checkout"))
+	var last shadow.Report
+	for i := range outageFrom + 1 {
+		now = at(i)
+		r, err := b.Step(context.Background(), now)
+		require.NoError(t, err, "pass %d", i)
+		last = r
+	}
+	require.Equal(t, []shadow.Metric{shadow.RequestRate}, last.Suspect, "the first zero waits for confirmation")
+	c := restartable(t, series, grp, shadow.WithStateStore(store, "checkout"))
+	for i := outageFrom + 6; i < outageTo+20; i++ {
+		now = at(i)
+		r, err := c.Step(context.Background(), now)
+		require.NoError(t, err, "pass %d", i)
+		if i == outageFrom+6 {
+			assert.True(t, r.Restored)
+			assert.Positive(t, r.Backfilled, "the missed passes are read back")
+		}
 	}
 }
