@@ -93,6 +93,13 @@ type Model struct {
 	// fill, if set, is told each value a gap was filled with and its
 	// grid slot (Auto's long season learns them).
 	fill func(slot int64, v float64)
+	// fillSlots and fillVals are the grid slots and values of the gap
+	// fills made with the model's forecasts that are still in the window
+	// (at most maxFills, the latest), saved with the state so that a
+	// restored Model puts them back into its window where the history
+	// read back has a gap or a run of zeros Auto held back.
+	fillSlots []int64
+	fillVals  []float64
 	// skipBuf holds the forecasts predictFrom skips.
 	skipBuf []float64
 }
@@ -158,6 +165,9 @@ func (f *Model) Observe(t time.Time, v float64) error {
 			x = max(f.m.next(), 0)
 		}
 		f.add(x)
+		if f.fitted {
+			f.keepFill(f.slot+i, x)
+		}
 		if f.fill != nil {
 			f.fill(f.slot+i, x)
 		}
@@ -179,9 +189,37 @@ func gridSlot(t0, t time.Time, step time.Duration) int64 {
 	return k
 }
 
+// maxFills bounds the gap fills a Model keeps for its state.
+const maxFills = 256
+
+// keepFill records the gap fill x at slot k, and forgets the fills that
+// left the window or exceed maxFills.
+func (f *Model) keepFill(k int64, x float64) {
+	drop := 0
+	for drop < len(f.fillSlots) && (f.fillSlots[drop] <= k-int64(f.cfg.Window) || len(f.fillSlots)-drop >= maxFills) {
+		drop++
+	}
+	if drop > 0 {
+		f.fillSlots = append(f.fillSlots[:0], f.fillSlots[drop:]...)
+		f.fillVals = append(f.fillVals[:0], f.fillVals[drop:]...)
+	}
+	f.fillSlots = append(f.fillSlots, k)
+	f.fillVals = append(f.fillVals, x)
+}
+
+// filled returns the gap fill kept for slot k, if any.
+func (f *Model) filled(k int64) (float64, bool) {
+	i, ok := slices.BinarySearch(f.fillSlots, k)
+	if !ok {
+		return 0, false
+	}
+	return f.fillVals[i], true
+}
+
 // restart discards the history after a long gap.
 func (f *Model) restart(t time.Time) {
 	f.t0, f.slot = t, 0
+	f.fillSlots, f.fillVals = f.fillSlots[:0], f.fillVals[:0]
 	f.hist.Clear()
 	f.fitted, f.failed = false, false
 	f.sinceFit = 0

@@ -31,13 +31,15 @@ import (
 // restored fit (a fit on a shorter window would throw away a good model),
 // so that a restart without the history forecasts well at once too.
 //
-// With the whole window observed again, values equal to those first seen
-// and no gap filled in it, the restored forecaster forecasts, refits and
-// reselects exactly as the one that saved the state. An [Auto]'s run of
-// zeros held back (see "Zero runs" in Auto) is part of the state: values
-// observed again up to its last zero are left out. Gap fills are the
-// exception: a fitted forecaster filled a gap with its own forecasts,
-// which the restored one cannot know, and interpolates instead.
+// With the whole window observed again and values equal to those first
+// seen, the restored forecaster forecasts, refits and reselects exactly as
+// the one that saved the state. An [Auto]'s run of zeros held back (see
+// "Zero runs" in Auto) is part of the state: values observed again up to
+// its last zero are left out. So are the values a fitted forecaster
+// filled gaps with (its own forecasts; the latest 256 within the window):
+// where the history observed again has such a gap, or the zeros of a run
+// that was filled as one, the restored forecaster puts the saved fills
+// into its window. Gaps beyond those it interpolates.
 //
 // UnmarshalState checks the version, the configuration the state was saved
 // under and every value before it changes anything: on an error wrapping
@@ -170,10 +172,13 @@ type modelDoc struct {
 	SinceFit int `json:"since_fit"`
 	HistLen  int `json:"window_len"`
 	// Vals holds the last value and the error scale s².
-	Vals floats  `json:"values"`
-	Zs   floats  `json:"standardized_errors"`
-	M    mState  `json:"model"`
-	Auto *autoSt `json:"auto,omitempty"`
+	Vals floats `json:"values"`
+	Zs   floats `json:"standardized_errors"`
+	// Fills holds the gap fills still in the window, as slot and value
+	// pairs in slot order.
+	Fills floats  `json:"gap_fills,omitempty"`
+	M     mState  `json:"model"`
+	Auto  *autoSt `json:"auto,omitempty"`
 }
 
 // mState is the state of one model: its parameters and, when Full, its
@@ -290,6 +295,11 @@ func (f *Model) stateDoc() (modelDoc, error) {
 		Fitted: f.fitted, Failed: f.failed, Total: f.total, SinceFit: f.sinceFit, HistLen: f.hist.Len(),
 		Vals: floats{f.lastV, f.s2}, Zs: f.zs, M: s.save(f.fitted),
 	}
+	for i, k := range f.fillSlots {
+		if k > f.slot-int64(f.cfg.Window) {
+			doc.Fills = append(doc.Fills, float64(k), f.fillVals[i])
+		}
+	}
 	if f.rs != nil && f.rs.n > doc.HistLen {
 		// Still taking the history back: the window the state stands for.
 		doc.HistLen = f.rs.n
@@ -324,6 +334,9 @@ func (f *Model) UnmarshalState(data []byte) error {
 		return badState("fitted, but without the model's state")
 	case doc.Fitted && !doc.Started:
 		return badState("fitted, but never observed")
+	case !validFills(doc.Fills, doc.Slot, f.cfg.Window):
+		return badState("gap fills %v: want slot and value pairs, at most %d, slots rising within the window of %d before slot %d, values finite and not negative",
+			[]float64(doc.Fills), maxFills, f.cfg.Window, doc.Slot)
 	}
 	apply, err := s.load(doc.M)
 	if err != nil {
@@ -345,6 +358,11 @@ func (f *Model) UnmarshalState(data []byte) error {
 	f.fitted, f.failed, f.total, f.sinceFit = doc.Fitted, doc.Failed, doc.Total, doc.SinceFit
 	f.lastV, f.s2 = doc.Vals[0], doc.Vals[1]
 	f.zs = append(f.zs[:0], doc.Zs...)
+	f.fillSlots, f.fillVals = f.fillSlots[:0], f.fillVals[:0]
+	for i := 0; i < len(doc.Fills); i += 2 {
+		f.fillSlots = append(f.fillSlots, int64(doc.Fills[i]))
+		f.fillVals = append(f.fillVals, doc.Fills[i+1])
+	}
 	f.kh = f.kh[:0]
 	f.hist.Clear()
 	f.rs = nil
@@ -352,6 +370,24 @@ func (f *Model) UnmarshalState(data []byte) error {
 		f.rs = &restored{refilling: true, n: doc.HistLen}
 	}
 	return nil
+}
+
+// validFills reports whether v holds at most maxFills slot and value
+// pairs, slots whole and rising within the window before slot, values
+// finite and not negative.
+func validFills(v floats, slot int64, window int) bool {
+	if len(v)%2 != 0 || len(v) > 2*maxFills {
+		return false
+	}
+	prev := float64(slot - int64(window))
+	for i := 0; i < len(v); i += 2 {
+		k, x := v[i], v[i+1]
+		if !whole(k) || !(k > prev) || !(k < float64(slot)) || !(x >= 0) || math.IsInf(x, 0) {
+			return false
+		}
+		prev = k
+	}
+	return true
 }
 
 func sortedFinite(v []float64) bool {
@@ -387,13 +423,21 @@ func (f *Model) refillObserve(t time.Time, v float64) (bool, error) {
 }
 
 // refillTo puts v at slot k into the window, interpolating from the last
-// value put there.
+// value put there; a slot the saved Model had filled with its forecasts
+// takes that fill instead.
 func (f *Model) refillTo(k int64, v float64) {
 	r := f.rs
+	if x, ok := f.filled(k); ok {
+		v = x
+	}
 	if r.have {
 		gap := k - r.slot
 		for i := max(int64(1), gap-int64(f.cfg.Window)); i < gap; i++ {
-			f.hist.Push(r.v + (v-r.v)*float64(i)/float64(gap))
+			x, ok := f.filled(r.slot + i)
+			if !ok {
+				x = r.v + (v-r.v)*float64(i)/float64(gap)
+			}
+			f.hist.Push(x)
 		}
 	}
 	f.hist.Push(v)

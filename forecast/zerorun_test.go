@@ -327,3 +327,91 @@ func TestZeroRunConfig(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, int64(2880), a.a.zeroRun, "default: two days of minutes, the MaxGap")
 }
+
+// feedSkipping feeds y from offset on, leaving out the indices in [from, to).
+func feedSkipping(t *testing.T, f Forecaster, y []float64, offset, from, to int) {
+	t.Helper()
+	for i, v := range y {
+		if i+offset >= from && i+offset < to {
+			continue
+		}
+		require.NoError(t, f.Observe(t0.Add(time.Duration(offset+i)*time.Minute), v), "index %d", offset+i)
+	}
+}
+
+// The values a fitted forecaster filled a gap with, or a run of zeros it
+// held back as an outage, are part of its state: a restored forecaster
+// whose history comes back with the gap, or with the zeros, puts the same
+// values into its window, and forecasts, refits and reselects exactly as
+// the one that saved the state.
+func TestGapFillsRestored(t *testing.T) {
+	const p, n, tail = 24, 400, 150
+	y := seasonal(n+tail, p, 100, 0, 30, 3, 26)
+	mk := func() *Auto {
+		a, err := NewAuto(AutoConfig{Periods: []int{p}, Horizon: 6, MaxOrigins: 60, Window: 240, ReselectEvery: 90, RefitEvery: 50})
+		require.NoError(t, err)
+		return a
+	}
+	for name, c := range map[string]struct {
+		y        []float64
+		from, to int
+		gap      bool // the series has a gap
+		skipped  bool // the history read back has a gap
+	}{
+		"a gap":                         {y, 330, 337, true, true},
+		"an outage":                     {withOutage(y, 330, 337), 330, 337, false, false},
+		"an outage, read back as a gap": {withOutage(y, 330, 337), 330, 337, false, true},
+	} {
+		t.Run(name, func(t *testing.T) {
+			orig := mk()
+			if c.gap {
+				feedSkipping(t, orig, c.y[:n], 0, c.from, c.to)
+			} else {
+				feed(t, orig, c.y[:n], 0)
+			}
+			require.True(t, orig.Fitted())
+			require.Len(t, orig.fillSlots, c.to-c.from, "the fills are kept")
+			data, err := orig.MarshalState()
+			require.NoError(t, err)
+			assert.Contains(t, string(data), `"gap_fills"`)
+			want := forecasts(t, orig, c.y, n, len(c.y))
+
+			b := mk()
+			require.NoError(t, b.UnmarshalState(data))
+			if c.skipped {
+				feedSkipping(t, b, c.y[:n], 0, c.from, c.to)
+			} else {
+				feed(t, b, c.y[:n], 0)
+			}
+			got := forecasts(t, b, c.y, n, len(c.y))
+			require.Equal(t, len(want), len(got))
+			for i := range got {
+				require.Equal(t, want[i], got[i], "forecast after minute %d", n+i)
+			}
+		})
+	}
+}
+
+// Gap fills that do not fit the state are refused and change nothing.
+func TestGapFillsBadState(t *testing.T) {
+	const p = 24
+	y := seasonal(300, p, 100, 0, 30, 3, 25)
+	a, err := NewAuto(AutoConfig{Periods: []int{p}, Window: 240, RefitEvery: 48})
+	require.NoError(t, err)
+	feedSkipping(t, a, y, 0, 280, 283)
+	good, err := a.MarshalState()
+	require.NoError(t, err)
+	var doc map[string]any
+	require.NoError(t, json.Unmarshal(good, &doc))
+	for _, v := range []floats{{280}, {280, -1}, {281, 5, 280, 5}, {299, 5}, {59, 5}, {280.5, 5}, {280, math.Inf(1)}, {math.NaN(), 5}} {
+		doc["gap_fills"] = string(marshalBits(v))
+		bad, err := json.Marshal(doc)
+		require.NoError(t, err)
+		c, err := NewAuto(AutoConfig{Periods: []int{p}, Window: 240, RefitEvery: 48})
+		require.NoError(t, err)
+		err = c.UnmarshalState(bad)
+		require.ErrorIs(t, err, ErrBadState, "%v", v)
+		assert.Contains(t, err.Error(), "gap fills", "%v", v)
+		assert.False(t, c.Fitted(), "%v: nothing changed", v)
+	}
+}

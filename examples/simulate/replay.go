@@ -54,7 +54,7 @@ type row struct {
 	Time     time.Time
 	Demand   float64
 	Forecast float64 // one-step-ahead mean forecast made at the previous step
-	Upper    float64 // its upper bound
+	Upper    float64 // the bound provisioned for at that step: the peak bound of the lead window, else the step's upper bound
 	Desired  int
 	Ready    int
 	Shadows  int
@@ -321,6 +321,9 @@ func replay(ctx context.Context, tr Trace, o options) (*result, error) {
 		prevMean, prevUpper = 0, 0
 		if f := rep.Forecast; f.Len() > 0 {
 			prevMean, prevUpper = f.Mean[0], f.Upper[0]
+			if rep.PeakUpper > 0 {
+				prevUpper = max(rep.PeakUpper, f.Mean[0])
+			}
 		}
 		if o.Progress != nil && (10*(i+1)/tr.Len() > 10*i/tr.Len()) {
 			fmt.Fprintf(o.Progress, "%s: %d%% (%d/%d steps)\n", o.Label, 100*(i+1)/tr.Len(), i+1, tr.Len())
