@@ -29,14 +29,27 @@ type HeadroomConfig struct {
 // and f is returned unchanged, when f has no usable interval (Level outside
 // (0, 1), or Upper shorter than Mean).
 func QuantileForecast(f forecast.Forecast, q float64) (out forecast.Forecast, ok bool) {
+	return quantileForecast(f, q, 0, 0)
+}
+
+// quantileForecast is QuantileForecast reading the upper bound of the
+// first lead steps as max(peak, Mean) when peak is positive (see
+// Input.PeakForecast), without copying the bounds.
+func quantileForecast(f forecast.Forecast, q, peak float64, lead int) (out forecast.Forecast, ok bool) {
 	if !(f.Level > 0 && f.Level < 1) || len(f.Upper) < len(f.Mean) || !(q > 0 && q < 1) {
 		return f, false
 	}
 	zl, zq := mathx.NormalQuantile((1+f.Level)/2), mathx.NormalQuantile(q)
+	if !(peak > 0) {
+		lead = 0
+	}
 	mean := make([]float64, len(f.Mean))
 	for i, m := range f.Mean {
 		mean[i] = m
 		u := f.Upper[i]
+		if i < lead {
+			u = max(peak, m)
+		}
 		if !mathx.Finite(m) || !mathx.Finite(u) {
 			continue
 		}
@@ -73,7 +86,7 @@ func Headroom(p Policy, cfg HeadroomConfig) (Policy, error) {
 		if in.Forecast.Len() == 0 {
 			return decideInner(p, in)
 		}
-		f, ok := QuantileForecast(in.PeakForecast(), q)
+		f, ok := quantileForecast(in.Forecast, q, in.PeakUpper, max(in.LeadSteps, 1))
 		prefix := levelPrefix(&last, label, in.Forecast.Level)
 		if !ok {
 			prefix = fmt.Sprintf("headroom %s unavailable (forecast has no interval), using the mean: ", label)
