@@ -209,7 +209,7 @@ func readTraces(t *testing.T, pattern string) iter.Seq2[string, Series] {
 // level per step). The first halves are where the adaptation rate was
 // chosen; the second halves are reported:
 //
-//	go test ./forecast -run TestPeakUpperTraces -traces ../../shared/traces -v
+//	go test ./forecast -run TestPeakUpperTraces -traces ../traces -v
 func TestPeakUpperTraces(t *testing.T) {
 	if *evalTraces == "" {
 		t.Skip("run with -traces DIR")
@@ -271,7 +271,7 @@ func TestPeakUpperTraces(t *testing.T) {
 // a week of warm-up (the first half is where the long season's constants
 // were chosen; the second is reported):
 //
-//	go test ./forecast -run TestLongSeasonTraces -traces ../../shared/traces -v
+//	go test ./forecast -run TestLongSeasonTraces -traces ../traces -v
 func TestLongSeasonTraces(t *testing.T) {
 	if *evalTraces == "" {
 		t.Skip("run with -traces DIR")
