@@ -31,6 +31,21 @@ func restartable(t *testing.T, src shadow.MetricsSource, grp *actuatortest.Group
 	return restartableAt(t, 0, src, grp, opts...)
 }
 
+// restartAfter runs a restartable Controller saving to a fresh store
+// through passes [0, k), setting *now to at(i) for each, and returns a new
+// one restored from that store on the same production group.
+func restartAfter(t *testing.T, src shadow.MetricsSource, grp *actuatortest.Group, k int, now *time.Time, at func(int) time.Time) *shadow.Controller {
+	t.Helper()
+	store := &memStore{}
+	b := restartable(t, src, grp, shadow.WithStateStore(store, "checkout"))
+	for i := range k {
+		*now = at(i)
+		_, err := b.Step(context.Background(), *now)
+		require.NoError(t, err, "pass %d", i)
+	}
+	return restartable(t, src, grp, shadow.WithStateStore(store, "checkout"))
+}
+
 // restartableAt is restartable with the forecaster's PeakAdaptRate.
 func restartableAt(t *testing.T, peakAdaptRate float64, src shadow.MetricsSource, grp *actuatortest.Group, opts ...shadow.Option) *shadow.Controller {
 	t.Helper()
@@ -103,17 +118,9 @@ func TestRestartEquivalence(t *testing.T) {
 	random := 2*288 + 40 + rand.New(rand.NewPCG(10, 1)).IntN(n-2*288-60)
 	for _, k := range []int{random, 3*288 - 1} {
 		t.Run(fmt.Sprintf("restart at pass %d", k), func(t *testing.T) {
-			store := &memStore{}
-			grpB := actuatortest.NewGroup(10, 10*time.Minute, clock)
-			b := restartable(t, series, grpB, shadow.WithStateStore(store, "checkout"))
-			for i := range k {
-				now = at(i)
-				_, err := b.Step(context.Background(), now)
-				require.NoError(t, err, "pass %d", i)
-			}
 			// The process restarts: a new Controller, forecaster and
 			// policy; the production group lives on.
-			c := restartable(t, series, grpB, shadow.WithStateStore(store, "checkout"))
+			c := restartAfter(t, series, actuatortest.NewGroup(10, 10*time.Minute, clock), k, &now, at)
 			for i := k; i < n; i++ {
 				now = at(i)
 				r, err := c.Step(context.Background(), now)

@@ -73,15 +73,7 @@ func TestZeroOutageKeepsCapacity(t *testing.T) {
 	// after passes that left none.
 	for _, k := range []int{outageFrom + 1, outageFrom + 2, outageFrom + 3, outageFrom + 8, outageFrom + 20, outageTo, outageTo + 1, outageTo + 2} {
 		t.Run(fmt.Sprintf("restart at pass %d", k), func(t *testing.T) {
-			store := &memStore{}
-			grpB := actuatortest.NewGroup(10, 10*time.Minute, clock)
-			b := restartable(t, series, grpB, shadow.WithStateStore(store, "checkout"))
-			for i := range k {
-				now = at(i)
-				_, err := b.Step(context.Background(), now)
-				require.NoError(t, err, "pass %d", i)
-			}
-			c := restartable(t, series, grpB, shadow.WithStateStore(store, "checkout"))
+			c := restartAfter(t, series, actuatortest.NewGroup(10, 10*time.Minute, clock), k, &now, at)
 			for i := k; i < n; i++ {
 				now = at(i)
 				r, err := c.Step(context.Background(), now)
