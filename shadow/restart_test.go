@@ -46,6 +46,24 @@ func restartAfter(t *testing.T, src shadow.MetricsSource, grp *actuatortest.Grou
 	return restartable(t, src, grp, shadow.WithStateStore(store, "checkout"))
 }
 
+// requireSamePass fails unless the restarted Controller's report r of pass
+// i has the plan and decision of the uninterrupted one's w, and its
+// forecast (model, start, means and upper bounds) and bound on the peak to
+// 1e-9.
+func requireSamePass(t *testing.T, i int, w, r shadow.Report) {
+	t.Helper()
+	require.Equal(t, w.Plan, r.Plan, "pass %d", i)
+	require.Equal(t, w.Decision, r.Decision, "pass %d", i)
+	require.Equal(t, w.Forecast.Model, r.Forecast.Model, "pass %d", i)
+	require.Equal(t, w.Forecast.Start, r.Forecast.Start, "pass %d", i)
+	require.Equal(t, w.Forecast.Len(), r.Forecast.Len(), "pass %d", i)
+	for j := range w.Forecast.Mean {
+		require.InDelta(t, w.Forecast.Mean[j], r.Forecast.Mean[j], 1e-9, "pass %d step %d", i, j)
+		require.InDelta(t, w.Forecast.Upper[j], r.Forecast.Upper[j], 1e-9, "pass %d step %d", i, j)
+	}
+	require.InDelta(t, w.PeakUpper, r.PeakUpper, 1e-9, "pass %d: the bound on the peak", i)
+}
+
 // restartableAt is restartable with the forecaster's PeakAdaptRate.
 func restartableAt(t *testing.T, peakAdaptRate float64, src shadow.MetricsSource, grp *actuatortest.Group, opts ...shadow.Option) *shadow.Controller {
 	t.Helper()
@@ -131,14 +149,7 @@ func TestRestartEquivalence(t *testing.T) {
 					assert.Positive(t, r.Backfilled)
 					assert.True(t, strings.HasPrefix(r.Forecast.Model, "auto:hw-"), "the fitted seasonal model at once, got %q", r.Forecast.Model)
 				}
-				require.Equal(t, w.Plan, r.Plan, "pass %d", i)
-				require.Equal(t, w.Decision, r.Decision, "pass %d", i)
-				require.Equal(t, w.Forecast.Model, r.Forecast.Model, "pass %d", i)
-				require.Equal(t, w.Forecast.Len(), r.Forecast.Len(), "pass %d", i)
-				for j := range w.Forecast.Mean {
-					require.InDelta(t, w.Forecast.Mean[j], r.Forecast.Mean[j], 1e-9, "pass %d step %d", i, j)
-					require.InDelta(t, w.Forecast.Upper[j], r.Forecast.Upper[j], 1e-9, "pass %d step %d", i, j)
-				}
+				requireSamePass(t, i, w, r)
 				require.Equal(t, w.LeadSteps, r.LeadSteps, "pass %d", i)
 				require.Equal(t, w.Alerts, r.Alerts, "pass %d", i)
 			}

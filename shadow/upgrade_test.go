@@ -67,12 +67,7 @@ func TestSnapshotUpgradeFromV2(t *testing.T) {
 			assert.Contains(t, logs.String(), "from_version=2")
 			assert.True(t, strings.HasPrefix(string(store.data), "shadowscale-snapshot v3 "), "saved in the current version")
 		}
-		w := want[i]
-		require.Equal(t, w.Decision, r.Decision, "pass %d", i)
-		require.Equal(t, w.Forecast.Model, r.Forecast.Model, "pass %d", i)
-		for j := range w.Forecast.Mean {
-			require.InDelta(t, w.Forecast.Mean[j], r.Forecast.Mean[j], 1e-9, "pass %d step %d", i, j)
-		}
+		requireSamePass(t, i, want[i], r)
 	}
 	assert.Equal(t, a.LeadTime(), c.LeadTime())
 }

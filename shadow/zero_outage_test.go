@@ -78,18 +78,10 @@ func TestZeroOutageKeepsCapacity(t *testing.T) {
 				now = at(i)
 				r, err := c.Step(context.Background(), now)
 				require.NoError(t, err, "pass %d", i)
-				w := want[i]
 				if i == k {
 					assert.True(t, r.Restored)
 				}
-				require.Equal(t, w.Plan, r.Plan, "pass %d", i)
-				require.Equal(t, w.Decision, r.Decision, "pass %d", i)
-				require.Equal(t, w.Forecast.Model, r.Forecast.Model, "pass %d", i)
-				require.Equal(t, w.Forecast.Start, r.Forecast.Start, "pass %d", i)
-				for j := range w.Forecast.Mean {
-					require.InDelta(t, w.Forecast.Mean[j], r.Forecast.Mean[j], 1e-9, "pass %d step %d", i, j)
-					require.InDelta(t, w.Forecast.Upper[j], r.Forecast.Upper[j], 1e-9, "pass %d step %d", i, j)
-				}
+				requireSamePass(t, i, want[i], r)
 			}
 		})
 	}
