@@ -163,11 +163,9 @@ func (f *Model) Observe(t time.Time, v float64) error {
 		x := prev + (v-prev)*float64(i)/float64(gap)
 		if f.fitted {
 			x = max(f.m.next(), 0)
-		}
-		f.add(x)
-		if f.fitted {
 			f.keepFill(f.slot+i, x)
 		}
+		f.add(x)
 		if f.fill != nil {
 			f.fill(f.slot+i, x)
 		}

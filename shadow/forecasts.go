@@ -198,8 +198,8 @@ func (s *state) checkForecast(m *metricState, f forecast.Forecast, peak float64,
 		}
 	}
 	ref := math.Max(m.rob.high(), m.PerReplica)
-	if _, upper := f.Peak(steps); m.rob.n > 0 && max(upper, peak) > maxPlausible*ref {
-		upper = max(upper, peak)
+	_, upper := f.Peak(steps)
+	if upper = max(upper, peak); m.rob.n > 0 && upper > maxPlausible*ref {
 		return fmt.Errorf("%w from forecaster %s (model %q) for %s: upper bound %.4g exceeds %d × the recent high load %.4g",
 			errImplausible, name(m.fc), f.Model, m.Metric, upper, maxPlausible, ref)
 	}
