@@ -22,10 +22,10 @@ import (
 //	go test ./forecast -run TestEvaluation -eval val -v
 //
 // -eval dev scores the development half (where methods are chosen), -eval
-// val the validation half and -eval fresh the fresh half (the numbers
-// reported in README.md).
+// val the validation half and -eval fresh and -eval fresh2 the fresh
+// halves (the numbers reported in README.md).
 var (
-	evalHalf    = flag.String("eval", "", "run TestEvaluation on the `half` (dev, val or fresh) of testdata/bench")
+	evalHalf    = flag.String("eval", "", "run TestEvaluation on the `half` (dev, val, fresh or fresh2) of testdata/bench")
 	evalMethods = flag.String("eval-methods", "auto", "comma-separated Auto selection methods to evaluate (auto, backtest, aicc, combined)")
 )
 
@@ -124,7 +124,7 @@ func coverage(actual, lower, upper []float64) float64 {
 // and the lowest 95% interval coverage.
 func TestEvaluation(t *testing.T) {
 	if *evalHalf == "" {
-		t.Skip("run with -eval dev, -eval val or -eval fresh")
+		t.Skip("run with -eval dev, -eval val, -eval fresh or -eval fresh2")
 	}
 	series := loadBench(t, "testdata/bench", *evalHalf)
 	require.NotEmpty(t, series, "no series in half %q", *evalHalf)
