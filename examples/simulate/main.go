@@ -90,6 +90,7 @@ type config struct {
 	step       time.Duration
 	set        map[string]bool // flags given on the command line
 	rule       string
+	stabilize  time.Duration
 	restartAt  int
 }
 
@@ -123,6 +124,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&c.ramp, "ramp", true, "predictive: lift the forecast along the load's recent slope when it climbs (policy.Ramp)")
 	fs.IntVar(&c.rampWindow, "ramp-window", 10, "predictive: passes the ramp slope is fitted on, at least 3")
 	fs.IntVar(&c.restartAt, "restart-at", 0, "restart the Controller before this trace `step`: a new Controller restores the snapshot the first saved and reads the history back from the trace; the restarted replay is reported next to the uninterrupted one (0: no restart)")
+	fs.DurationVar(&c.stabilize, "scale-down-stabilization", 0, "predictive: a scale-down of the stack goes no lower than its highest ask within this window (policy.Stabilize; 0: off)")
 	fs.StringVar(&c.rule, "rule", "threshold", "predictive: forecast rule, threshold (follows the lead-window peak) or planner (plans over the lead window and beyond, as a bill counts)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -194,6 +196,8 @@ func (c *config) validate() error {
 		return errors.New("-sweep runs both policies: it takes neither -policy nor -scenario")
 	case c.scenario != "" && c.policy != "":
 		return errors.New("-scenario regression runs every policy: it takes no -policy")
+	case c.stabilize < 0:
+		return fmt.Errorf("-scale-down-stabilization %s must not be negative", c.stabilize)
 	case c.rule != "planner" && c.rule != "threshold":
 		return fmt.Errorf("-rule %q: want planner or threshold", c.rule)
 	case c.restartAt < 0:
@@ -283,7 +287,7 @@ func (c *config) run(ctx context.Context, stdout, stderr io.Writer) error {
 	base := options{PerReplica: c.perReplica, ReadyDelay: c.readyDelay, Target: c.target, Min: c.min, Max: c.max,
 		Shadows: c.shadows, Progress: progress, RegressionFactor: 0.7,
 		Quantile: c.quantile, DownscaleThreshold: c.downscale, ForecastScaleIn: c.scaleIn,
-		NoRamp: !c.ramp, RampWindow: c.rampWindow, Rule: c.rule}
+		NoRamp: !c.ramp, RampWindow: c.rampWindow, Rule: c.rule, ScaleDownStabilization: c.stabilize}
 	switch {
 	case c.sweep:
 		return c.runSweep(ctx, tr, name, base, stdout)

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -174,6 +175,7 @@ func TestBadInput(t *testing.T) {
 		{"NaN downscale", []string{"-downscale-threshold", "NaN"}, "-downscale-threshold NaN must be in (0, 1)"},
 		{"zero downscale", []string{"-downscale-threshold", "0"}, "-downscale-threshold 0 must be in (0, 1)"},
 		{"large downscale", []string{"-downscale-threshold", "5"}, "-downscale-threshold 5 must be in (0, 1)"},
+		{"negative stabilization", []string{"-scale-down-stabilization", "-1m"}, "-scale-down-stabilization -1m0s must not be negative"},
 		{"zero ramp window", []string{"-ramp-window", "0"}, "-ramp-window 0 must be at least 3"},
 		{"zero step", []string{"-step", "0s"}, "-step 0s must be positive"},
 		{"NaN target", []string{"-target-utilization", "NaN"}, "-target-utilization NaN"},
@@ -394,6 +396,39 @@ func TestRestartAt(t *testing.T) {
 		assert.Equal(t, 2, bad.code, "%v: %s", args, bad.stderr)
 		assert.Contains(t, bad.stderr, "-restart-at")
 	}
+}
+
+// TestScaleDownStabilization: the window reaches the predictive stack; a
+// scale-down goes no lower than the highest ask within the window, so the
+// stack releases and requests again less often.
+func TestScaleDownStabilization(t *testing.T) {
+	tr := synthetic(t, 4, 7, 0)
+	base := simulate(t, "-trace", tr, "-per-replica", "100", "-policy", "predictive")
+	require.Zero(t, base.code, base.stderr)
+	held := simulate(t, "-trace", tr, "-per-replica", "100", "-policy", "predictive", "-scale-down-stabilization", "30m")
+	require.Zero(t, held.code, held.stderr)
+	assert.Less(t, held.sum.ReplicaStarts, base.sum.ReplicaStarts)
+	assert.Less(t, held.sum.ScaleEvents, base.sum.ScaleEvents)
+	assert.LessOrEqual(t, held.sum.Under, base.sum.Under)
+	// A scale-up is the stack's own ask; for the next 25 minutes (five
+	// 5-minute steps, inside the window) nothing goes below it.
+	desired := make([]float64, 0, len(held.steps))
+	for _, row := range held.steps[1:] {
+		d, err := strconv.ParseFloat(row[3], 64)
+		require.NoError(t, err)
+		desired = append(desired, d)
+	}
+	rises := 0
+	for j := 1; j < len(desired); j++ {
+		if desired[j] <= desired[j-1] {
+			continue
+		}
+		rises++
+		for i := j + 1; i <= min(j+5, len(desired)-1); i++ {
+			require.GreaterOrEqual(t, desired[i], desired[j], "step %d went below the scale-up of step %d", i, j)
+		}
+	}
+	require.NotZero(t, rises)
 }
 
 // TestZeroReadyDelayIsNoLeadTime: -ready-delay 0 gives the Controller no

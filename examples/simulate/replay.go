@@ -39,6 +39,9 @@ type options struct {
 	// Rule is the predictive stack's forecast rule: "threshold" (or
 	// empty) or "planner".
 	Rule string
+	// ScaleDownStabilization, if positive, is the predictive stack's
+	// scale-down stabilization window (PredictiveConfig).
+	ScaleDownStabilization time.Duration
 	// RestartAt, when positive, restarts the Controller before that trace
 	// step: it saves a snapshot after every pass, and a new Controller,
 	// forecaster and policy restore it and read the history back from the
@@ -201,6 +204,7 @@ func newPolicy(o options, step time.Duration) (policy.Policy, error) {
 		cfg.Rule = policy.RulePlanner
 	}
 	cfg.DisableRamp = o.NoRamp
+	cfg.ScaleDownStabilization = o.ScaleDownStabilization
 	cfg.Ramp.Window = o.RampWindow
 	return policy.Predictive(cfg)
 }
