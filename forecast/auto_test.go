@@ -125,3 +125,30 @@ func TestAutoRefitReselectsOnlyEveryReselectEvery(t *testing.T) {
 	_, err = NewAuto(AutoConfig{ReselectEvery: -1})
 	require.ErrorIs(t, err, ErrInvalidArgument)
 }
+
+// TestSelectDefaultByHorizon: the default forecasts the median of the three
+// best candidates when the horizon reaches the first period, and the best
+// one at shorter horizons; no periods: the best one.
+func TestSelectDefaultByHorizon(t *testing.T) {
+	y := simulated(15*12, 12, 5, false, 3)
+	for _, tc := range []struct {
+		periods []int
+		horizon int
+		median  bool
+	}{{[]int{12}, 11, false}, {[]int{12}, 12, true}, {[]int{12}, 24, true}, {nil, 24, false}, {[]int{12, 48}, 12, true}, {[]int{12, 48}, 6, false}} {
+		a, err := NewAuto(AutoConfig{Periods: tc.periods, Horizon: tc.horizon, Window: len(y)})
+		require.NoError(t, err)
+		feed(t, a, y, 0)
+		require.NoError(t, a.Refit())
+		sel := a.Selection()
+		assert.Equal(t, tc.median, strings.HasPrefix(sel.Model, "median("), "periods %v, horizon %d: %s (%s)", tc.periods, tc.horizon, sel.Model, sel.Reason)
+		if tc.median {
+			assert.Contains(t, sel.Reason, "median of the 3 candidates")
+		}
+		fc, err := a.Forecast(tc.horizon, 0.9)
+		require.NoError(t, err)
+		for i := range fc.Mean {
+			require.True(t, fc.Lower[i] <= fc.Mean[i] && fc.Mean[i] <= fc.Upper[i], "step %d", i)
+		}
+	}
+}

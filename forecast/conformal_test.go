@@ -33,15 +33,19 @@ func simulated(n, p int, sd float64, laplace bool, seed uint64) []float64 {
 
 // TestAutoCoverageSimulated fits Auto on many simulated series with known
 // noise and checks that the held-out coverage of its intervals is within 2
-// points of the nominal level.
+// points of the nominal level: the default (at a horizon of one period, the
+// median combination) and the backtest pick (the default at shorter
+// horizons). 400 seeds: with 150 the combination's 80% coverage came out
+// at 82.3%, with 400 and 600 at 81.5% and 81.6%.
 func TestAutoCoverageSimulated(t *testing.T) {
-	const p, h, seeds = 12, 12, 150
+	const p, h, seeds = 12, 12, 400
 	for _, tc := range []struct {
 		level   float64
 		laplace bool
 		method  SelectMethod
-	}{{0.95, false, SelectDefault}, {0.8, false, SelectDefault}, {0.95, true, SelectDefault}, {0.95, false, SelectCombined}} {
+	}{{0.95, false, SelectDefault}, {0.8, false, SelectDefault}, {0.95, true, SelectDefault}, {0.95, false, SelectBacktest}, {0.8, false, SelectBacktest}} {
 		t.Run(fmt.Sprintf("level=%v/laplace=%v/%s", tc.level, tc.laplace, tc.method), func(t *testing.T) {
+			t.Parallel()
 			in, total := 0, 0
 			for seed := range uint64(seeds) {
 				y := simulated(15*p+h, p, 5, tc.laplace, seed)
@@ -60,7 +64,7 @@ func TestAutoCoverageSimulated(t *testing.T) {
 				}
 			}
 			cov := float64(in) / float64(total)
-			t.Logf("coverage %.3f at level %v over %d seeds", cov, tc.level, seeds)
+			t.Logf("%s: coverage %.3f over %d seeds", t.Name(), cov, seeds)
 			assert.InDelta(t, tc.level, cov, 0.02)
 		})
 	}

@@ -17,7 +17,8 @@
 //     cycle (5-minute data: periods 288 and 2016).
 //   - Baselines: [NewNaive], [NewSeasonalNaive], [NewDrift], [NewEWMA].
 //   - [NewAuto]: selects among the above by rolling-origin backtest MASE on
-//     the history and reports its choice and why ([Auto.Selection]); with a
+//     the history (forecasting a season or more ahead: the median of the
+//     three best) and reports its choice and why ([Auto.Selection]); with a
 //     short history it falls back to the models that fit and says so in
 //     its Name.
 //
