@@ -31,7 +31,10 @@ type AutoConfig struct {
 	// first period alone. The profile is used once a whole period was
 	// observed; the window is then divided by it and refitted.
 	Periods []int
-	// Horizon is the number of steps ahead the backtest scores. Default 15.
+	// Horizon is the number of steps ahead the backtest scores, and so
+	// the horizon the selection is for: with SelectDefault, a Horizon of
+	// at least the first period selects the median of the three best.
+	// Default 15.
 	Horizon int
 	// MaxOrigins caps the number of backtest origins. Default 200.
 	MaxOrigins int
@@ -85,12 +88,12 @@ type SelectMethod int
 const (
 	// SelectDefault is SelectCombined when Horizon reaches the first
 	// seasonal period, SelectBacktest otherwise. On the benchmark's 56
-	// series (README.md) the median of the three best forecast two seasons
-	// ahead with a geometric-mean MASE 0.950 times R's ets, the single
-	// best 0.986; at a quarter of a season ahead the single best did
-	// better (0.980 against 1.004), and at the Controller's lead times
-	// (minutes, against a daily period) the combination gained nothing on
-	// the traffic traces for three models' cost.
+	// series (README.md), two seasons ahead, the geometric-mean MASE
+	// ratio to R's ets was 0.950 for the median of the three best and
+	// 0.986 for the single best; a quarter of a season ahead the single
+	// best did better (0.980 against 1.004); and at the Controller's lead
+	// times (minutes, against a daily period) the combination gained
+	// nothing on the traffic traces for the cost of three models.
 	SelectDefault SelectMethod = iota
 	// SelectBacktest picks the candidate with the lowest rolling-origin
 	// backtest MASE.
@@ -118,7 +121,8 @@ var selectMethodNames = []string{SelectDefault: "default", SelectBacktest: "back
 // backtest MASE on the history among the candidates, and forecasts with it;
 // when Horizon reaches the first seasonal period it forecasts the median of
 // the three best instead (SelectDefault; AutoConfig.Select chooses the
-// method: the best, the median of the best three, or the lowest AICc). Candidates: naive, drift, EWMA and, per period, seasonal naive
+// method: the best, the median of the best three, or the lowest AICc).
+// Candidates: naive, drift, EWMA and, per period, seasonal naive
 // and Holt-Winters (additive, additive damped, additive without trend,
 // multiplicative when the data are positive); with two periods also
 // double-seasonal Holt-Winters (additive and multiplicative). Candidates
