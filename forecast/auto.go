@@ -394,11 +394,7 @@ func (a *Auto) peakMean(lead int) (peak, fmax float64) {
 	buf := slices.Grow(a.a.meanBuf[:0], lead)[:lead]
 	a.a.meanBuf = buf
 	skip := a.a.zr.skip(a.slot)
-	if skip > 0 {
-		a.predictFrom(skip, buf)
-	} else {
-		a.m.predict(buf)
-	}
+	a.m.predict(skip, buf)
 	s := a.a.long
 	long := s != nil && s.active()
 	fmax = 1
@@ -658,13 +654,13 @@ func (a *autoModel) name() string {
 	return a.label
 }
 
-func (a *autoModel) minHistory() int        { return 2 }
-func (a *autoModel) reset(y []float64)      { a.chosen.reset(y) }
-func (a *autoModel) next() float64          { return a.chosen.next() }
-func (a *autoModel) update(y float64)       { a.chosen.update(y) }
-func (a *autoModel) predict(mean []float64) { a.chosen.predict(mean) }
-func (a *autoModel) psi(j int) float64      { return a.chosen.psi(j) }
-func (a *autoModel) multiplicative() bool   { return a.chosen.multiplicative() }
+func (a *autoModel) minHistory() int                  { return 2 }
+func (a *autoModel) reset(y []float64)                { a.chosen.reset(y) }
+func (a *autoModel) next() float64                    { return a.chosen.next() }
+func (a *autoModel) update(y float64)                 { a.chosen.update(y) }
+func (a *autoModel) predict(skip int, mean []float64) { a.chosen.predict(skip, mean) }
+func (a *autoModel) psi(j int) float64                { return a.chosen.psi(j) }
+func (a *autoModel) multiplicative() bool             { return a.chosen.multiplicative() }
 
 // upgradeAt is the history length at which a candidate that is not yet
 // eligible becomes eligible.
@@ -774,7 +770,7 @@ func (a *autoModel) estimate(y []float64) error {
 			cnt := 0
 			for t := n0; t <= n-h; t++ {
 				if (t-n0)%stride == 0 {
-					c.predict(buf)
+					c.predict(0, buf)
 					for i, p := range buf {
 						sum += math.Abs(y[t+i] - p)
 					}
@@ -1042,7 +1038,7 @@ func (a *autoModel) calibrate(c model, y []float64, h, split int, fitted bool) {
 	}()
 	for t := n0; t < n; t++ {
 		if (t-n0)%stride == 0 && den > 0 && num > 0 {
-			c.predict(buf)
+			c.predict(0, buf)
 			s2 := num / den
 			maxY, maxP := math.Inf(-1), math.Inf(-1)
 			for i, p := range buf[:min(h, n-t)] {

@@ -25,7 +25,7 @@ func (n *naive) next() float64          { return n.last }
 func (n *naive) update(y float64)       { n.last = y }
 func (*naive) psi(int) float64          { return 1 }
 func (*naive) multiplicative() bool     { return false }
-func (n *naive) predict(mean []float64) {
+func (n *naive) predict(_ int, mean []float64) {
 	for i := range mean {
 		mean[i] = n.last
 	}
@@ -67,9 +67,10 @@ func (s *seasonalNaive) update(y float64) {
 		s.pos = 0
 	}
 }
-func (s *seasonalNaive) predict(mean []float64) {
+func (s *seasonalNaive) predict(skip int, mean []float64) {
+	start := (s.pos + skip%len(s.buf)) % len(s.buf)
 	for i := range mean {
-		mean[i] = s.buf[(s.pos+i)%len(s.buf)]
+		mean[i] = s.buf[(start+i)%len(s.buf)]
 	}
 }
 func (s *seasonalNaive) psi(j int) float64 {
@@ -115,10 +116,10 @@ func (d *drift) update(y float64) {
 	d.last = y
 	d.n++
 }
-func (d *drift) predict(mean []float64) {
+func (d *drift) predict(skip int, mean []float64) {
 	b := d.slope()
 	for i := range mean {
-		mean[i] = d.last + float64(i+1)*b
+		mean[i] = d.last + float64(skip+i+1)*b
 	}
 }
 
@@ -158,7 +159,7 @@ func (e *ewma) psi(int) float64    { return e.alpha }
 func (e *ewma) reset(y []float64)  { e.level = y[0] }
 func (e *ewma) next() float64      { return e.level }
 func (e *ewma) update(y float64)   { e.level += e.alpha * (y - e.level) }
-func (e *ewma) predict(mean []float64) {
+func (e *ewma) predict(_ int, mean []float64) {
 	for i := range mean {
 		mean[i] = e.level
 	}

@@ -74,13 +74,13 @@ func (c *combination) next() float64 {
 	return c.median()
 }
 
-func (c *combination) predict(mean []float64) {
+func (c *combination) predict(skip int, mean []float64) {
 	for i, p := range c.parts {
 		if cap(c.bufs[i]) < len(mean) {
 			c.bufs[i] = make([]float64, len(mean))
 		}
 		c.bufs[i] = c.bufs[i][:len(mean)]
-		p.predict(c.bufs[i])
+		p.predict(skip, c.bufs[i])
 	}
 	for j := range mean {
 		for i := range c.parts {

@@ -82,3 +82,50 @@ func BenchmarkAutoDailyWeekly(b *testing.B) {
 	b.ReportMetric(float64(cpu.Nanoseconds())/passes, "cpu-ns/pass")
 	b.ReportMetric(retained, "retained-B")
 }
+
+// BenchmarkHeldZeroRun measures a pass while Auto holds back a run of zeros
+// (an outage): three days of a daily cycle at 1-minute steps, then 2,000
+// zeros, each an Observe, a 15-step Forecast and a 10-step PeakUpper, as the
+// Controller calls them. The forecasts skip the steps of the run, so a pass
+// should cost about what it costs without one (ns/pass over the run's
+// steps; the run is checked to be held throughout).
+//
+//	go test ./forecast -run '^$' -bench HeldZeroRun -benchmem
+func BenchmarkHeldZeroRun(b *testing.B) {
+	const day, run = 1440, 2000
+	y := seasonal(3*day, day, 300, 0, 120, 25, 5)
+	var elapsed time.Duration
+	passes := 0
+	for b.Loop() {
+		a, err := NewAuto(AutoConfig{Periods: []int{day}, Window: 3 * day, RefitEvery: day})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i, v := range y {
+			if err := a.Observe(t0.Add(time.Duration(i)*time.Minute), v); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := a.Refit(); err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		for i := range run {
+			if err := a.Observe(t0.Add(time.Duration(len(y)+i)*time.Minute), 0); err != nil {
+				b.Fatal(err)
+			}
+			if !a.a.zr.pending {
+				b.Fatalf("zero %d not held back (%s)", i, a.Name())
+			}
+			if _, err := a.Forecast(15, 0.95); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := a.PeakUpper(10, 0.9); err != nil {
+				b.Fatal(err)
+			}
+		}
+		elapsed += time.Since(start)
+		passes += run
+	}
+	b.ReportMetric(float64(elapsed.Nanoseconds())/float64(passes), "ns/pass")
+}

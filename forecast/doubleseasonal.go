@@ -1,6 +1,9 @@
 package forecast
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // NewDoubleSeasonal returns double-seasonal Holt-Winters (Taylor, 2003) for
 // load with two cycles, such as daily (Config.Period) and weekly
@@ -163,12 +166,16 @@ func dshwStep(y, l, b float64, d, w []float64, i, j int, p *[5]float64, mult, tr
 	return nl, nb, e
 }
 
-func (m *dshw) predict(mean []float64) {
+func (m *dshw) predict(skip int, mean []float64) {
 	ar := 1.0
+	if skip > 0 {
+		ar = math.Pow(m.p[4], float64(skip))
+	}
+	s1, s2 := (m.pos1+skip%m.m1)%m.m1, (m.pos2+skip%m.m2)%m.m2
 	for i := range mean {
-		h := i + 1
+		h := skip + i + 1
 		ar *= m.p[4]
-		d, w := m.d[(m.pos1+i)%m.m1], m.w[(m.pos2+i)%m.m2]
+		d, w := m.d[(s1+i)%m.m1], m.w[(s2+i)%m.m2]
 		lb := m.l + float64(h)*m.b
 		if m.mult {
 			mean[i] = lb*d*w + ar*m.e

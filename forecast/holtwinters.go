@@ -260,12 +260,22 @@ func (h *hw) update(y float64) {
 	}
 }
 
-func (h *hw) predict(mean []float64) {
+// predict sums the damped trend's φ^j over the steps ahead; the steps it
+// skips in closed form, φ(1 − φ^skip)/(1 − φ).
+func (h *hw) predict(skip int, mean []float64) {
 	cum, ph := 0.0, 1.0
+	if skip > 0 {
+		cum, ph = float64(skip), 1.0
+		if h.phi != 1 {
+			ph = math.Pow(h.phi, float64(skip))
+			cum = h.phi * (1 - ph) / (1 - h.phi)
+		}
+	}
+	start := (h.pos + skip%h.m) % h.m
 	for i := range mean {
 		ph *= h.phi
 		cum += ph
-		mean[i] = h.combine(h.level+cum*h.b, h.season[(h.pos+i)%h.m])
+		mean[i] = h.combine(h.level+cum*h.b, h.season[(start+i)%h.m])
 	}
 }
 

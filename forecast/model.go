@@ -26,8 +26,9 @@ type model interface {
 	next() float64
 	// update folds the observation y into the state. O(1), no allocation.
 	update(y float64)
-	// predict writes the point forecasts of steps 1..len(mean).
-	predict(mean []float64)
+	// predict writes the point forecasts of steps skip+1..skip+len(mean)
+	// (skip ≥ 0), in O(len(mean)) whatever skip.
+	predict(skip int, mean []float64)
 	// psi is the coefficient c_j of the error made j steps ago in the
 	// forecast error; the h-step variance is σ²(1 + Σ_{j<h} c_j²).
 	psi(j int) float64
@@ -100,8 +101,6 @@ type Model struct {
 	// read back has a gap or a run of zeros Auto held back.
 	fillSlots []int64
 	fillVals  []float64
-	// skipBuf holds the forecasts predictFrom skips.
-	skipBuf []float64
 }
 
 func newModel(k kind, cfg Config, m model) *Model {
@@ -405,11 +404,7 @@ func (f *Model) forecast(h int, level float64, skip int) (Forecast, error) {
 		Level: level,
 		Model: f.m.name(),
 	}
-	if skip > 0 {
-		f.predictFrom(skip, fc.Mean)
-	} else {
-		f.m.predict(fc.Mean)
-	}
+	f.m.predict(skip, fc.Mean)
 	zlo, zhi := f.quantiles(level)
 	q, calibrated := f.m.(zQuantiler)
 	sigma := math.Sqrt(f.s2)
@@ -431,15 +426,6 @@ func (f *Model) forecast(h int, level float64, skip int) (Forecast, error) {
 		fc.Upper[i] = mathx.FiniteOr(math.Max(hi, m), math.MaxFloat64)
 	}
 	return fc, nil
-}
-
-// predictFrom writes the model's point forecasts of steps
-// skip+1..skip+len(mean) into mean.
-func (f *Model) predictFrom(skip int, mean []float64) {
-	buf := slices.Grow(f.skipBuf[:0], skip+len(mean))[:skip+len(mean)]
-	f.skipBuf = buf
-	f.m.predict(buf)
-	copy(mean, buf[skip:])
 }
 
 // sq is x² capped so that sums and averages stay finite.

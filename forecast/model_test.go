@@ -315,3 +315,71 @@ func TestNoLookAhead(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, fa, fb, "a forecast depends only on the data observed")
 }
+
+// TestPredictSkipsAhead: every model's forecast of steps skip+1..skip+h
+// equals the tail of its forecast of steps 1..skip+h, for skips within and
+// beyond a season (the forecasts of a held zero run skip its steps).
+func TestPredictSkipsAhead(t *testing.T) {
+	const p = 24
+	y := seasonal(10*p, p, 100, 0.05, 30, 4, 11)
+	// A weekly-like second cycle for the double-seasonal models.
+	w := seasonal(10*p, 3*p, 0, 0, 10, 0, 1)
+	y2 := make([]float64, len(y))
+	for i := range y {
+		y2[i] = y[i] + w[i] + 20
+	}
+	type mk func() (*Model, error)
+	hwOf := func(s Seasonality, tr Trend) mk {
+		return func() (*Model, error) { return NewHoltWinters(Config{Period: p, Seasonality: s, Trend: tr}) }
+	}
+	builders := map[string]mk{
+		"naive":          func() (*Model, error) { return NewNaive(Config{}) },
+		"drift":          func() (*Model, error) { return NewDrift(Config{}) },
+		"ewma":           func() (*Model, error) { return NewEWMA(Config{}) },
+		"seasonal-naive": func() (*Model, error) { return NewSeasonalNaive(Config{Period: p}) },
+		"hw-add":         hwOf(Additive, TrendAdditive),
+		"hw-add-damped":  hwOf(Additive, TrendDamped),
+		"hw-add-none":    hwOf(Additive, TrendNone),
+		"hw-mul-damped":  hwOf(Multiplicative, TrendDamped),
+		"hw-mul-none":    hwOf(Multiplicative, TrendNone),
+		"dshw-add": func() (*Model, error) {
+			return NewDoubleSeasonal(Config{Period: p, Period2: 3 * p, Trend: TrendAdditive})
+		},
+		"dshw-mul": func() (*Model, error) {
+			return NewDoubleSeasonal(Config{Period: p, Period2: 3 * p, Seasonality: Multiplicative, Trend: TrendNone})
+		},
+	}
+	for name, build := range builders {
+		m, err := build()
+		require.NoError(t, err, name)
+		feed(t, m, y2, 0)
+		require.NoError(t, m.Refit(), name)
+		check := func(name string, mod model) {
+			for _, skip := range []int{0, 1, 5, p - 1, p, p + 3, 7*p + 2} {
+				const h = 15
+				all := make([]float64, skip+h)
+				mod.predict(0, all)
+				got := make([]float64, h)
+				mod.predict(skip, got)
+				for i := range got {
+					require.InDelta(t, all[skip+i], got[i], 1e-9*max(1, math.Abs(all[skip+i])), "%s skip %d step %d", name, skip, i)
+				}
+			}
+		}
+		check(name, m.m)
+		if name == "hw-add-damped" {
+			c := newCombination([]model{m.m, builderModel(t, builders["seasonal-naive"], y2), builderModel(t, builders["drift"], y2)})
+			check("combination", c)
+		}
+	}
+}
+
+// builderModel builds, feeds and fits a model for TestPredictSkipsAhead.
+func builderModel(t *testing.T, build func() (*Model, error), y []float64) model {
+	t.Helper()
+	m, err := build()
+	require.NoError(t, err)
+	feed(t, m, y, 0)
+	require.NoError(t, m.Refit())
+	return m.m
+}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 	"time"
 )
 
@@ -77,7 +76,7 @@ func (a *Auto) Observe(t time.Time, v float64) error {
 		}
 		z.restored = false
 		if v != 0 {
-			z.pending, a.skipBuf = false, nil
+			z.pending = false
 			return a.feed(t, v)
 		}
 		if k-a.slot <= a.a.zeroRun {
@@ -99,7 +98,7 @@ func (a *Auto) Observe(t time.Time, v float64) error {
 // grid slot from its first to its last.
 func (a *Auto) feedRun() error {
 	z := &a.a.zr
-	z.pending, a.skipBuf = false, nil
+	z.pending = false
 	t0, step := a.t0, a.cfg.Step
 	var first error
 	for k := z.first; k <= z.last; k++ {
@@ -127,10 +126,9 @@ func (a *Auto) zeroImplausible(h int) bool {
 		// outage.
 		return false
 	}
-	buf := slices.Grow(a.a.meanBuf[:0], h)[:h]
-	a.a.meanBuf = buf
-	a.m.predict(buf)
-	m := a.meanOf(buf[h-1])
+	var buf [1]float64
+	a.m.predict(h-1, buf[:])
+	m := a.meanOf(buf[0])
 	w := zeroZ * math.Sqrt(a.s2*a.varFactor(h))
 	if a.a.multiplicative() {
 		return m > 0 && w < 1
