@@ -159,6 +159,31 @@ func ExampleAutoConfig_select() {
 	// true
 }
 
+// The default selection depends on how far ahead the forecasts go: at a
+// horizon of a season or more (here two days of hourly data) Auto forecasts
+// the median of its three best candidates, at shorter horizons (six hours,
+// or the Controller's lead time) the single best.
+func ExampleSelectMethod_default() {
+	start := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	for _, horizon := range []int{48, 6} {
+		a, err := forecast.NewAuto(forecast.AutoConfig{Step: time.Hour, Periods: []int{24}, Horizon: horizon})
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		for i, v := range noisyDaily(24 * 14) {
+			if err := a.Observe(start.Add(time.Duration(i)*time.Hour), v); err != nil {
+				fmt.Println(err)
+				return
+			}
+		}
+		fmt.Println(horizon, strings.HasPrefix(a.Selection().Model, "median("))
+	}
+	// Output:
+	// 48 true
+	// 6 false
+}
+
 // With one-minute steps, SeasonalPeriods proposes the day and the week; the
 // week of 10,080 steps is modeled outside the window, as a smooth profile
 // used once a whole week was observed. Here Saturdays and Sundays carry
