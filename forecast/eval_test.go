@@ -27,6 +27,7 @@ import (
 var (
 	evalHalf    = flag.String("eval", "", "run TestEvaluation on the `half` (dev, val, fresh or fresh2) of testdata/bench")
 	evalMethods = flag.String("eval-methods", "auto", "comma-separated Auto selection methods to evaluate (auto, backtest, aicc, combined)")
+	evalShort   = flag.Bool("eval-short", false, "TestEvaluation: score a quarter of a season ahead (the first ⌊period/4⌋ held-out steps, at least one, with Horizon set to it) instead of two seasons")
 )
 
 // benchSeries is one series of testdata/bench with R's forecasts.
@@ -140,6 +141,23 @@ func TestEvaluation(t *testing.T) {
 		for _, s := range series {
 			h := 2 * s.period
 			train, test := s.y[:len(s.y)-h], s.y[len(s.y)-h:]
+			ref := s.ref
+			if *evalShort {
+				// The same training part; only the first steps of the
+				// held-out part, and R's forecasts of them, are scored.
+				h = max(1, s.period/4)
+				test = test[:h]
+				ref = map[string][3][]float64{}
+				for k, r := range s.ref {
+					var c [3][]float64
+					for i, v := range r {
+						if v != nil {
+							c[i] = v[:h]
+						}
+					}
+					ref[k] = c
+				}
+			}
 			start := time.Now()
 			fc, name, err := evalForecast(method, train, s.period, s.per2, h)
 			require.NoError(t, err, s.name)
@@ -147,15 +165,15 @@ func TestEvaluation(t *testing.T) {
 			m, err := MASE(test, fc.Mean, train, s.period)
 			require.NoError(t, err, s.name)
 			rm := "ets"
-			if _, ok := s.ref["dshw"]; ok {
+			if _, ok := ref["dshw"]; ok {
 				rm = "dshw"
 			}
-			r := s.ref[rm]
+			r := ref[rm]
 			require.Len(t, r[0], h, "%s %s", s.name, rm)
 			rMASE, err := MASE(test, r[0], train, s.period)
 			require.NoError(t, err)
 			cov := coverage(test, fc.Lower, fc.Upper)
-			e := s.ref["ets"]
+			e := ref["ets"]
 			rCov := coverage(test, e[1], e[2])
 			logRatio += math.Log(m / rMASE)
 			covSum += cov
