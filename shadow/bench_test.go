@@ -28,15 +28,15 @@ func weekly(i int) float64 {
 // one-minute data (Auto over forecast.SeasonalPeriods: the daily period,
 // and the weekly one as a profile outside the window; the Predictive
 // stack), after a week of passes, the fake production group it scales and
-// its forecaster.
-func benchService(b *testing.B) (*shadow.Controller, *actuatortest.Group, func(), *forecast.Auto) {
+// its forecaster, which chooses its model by sel.
+func benchService(b *testing.B, sel forecast.SelectMethod) (*shadow.Controller, *actuatortest.Group, func(), *forecast.Auto) {
 	b.Helper()
 	i, now := 0, t0
 	load := 0.0
 	src := shadow.SourceFunc(func(context.Context, time.Time) (shadow.Sample, error) {
 		return shadow.Sample{Values: map[shadow.Metric]float64{shadow.RequestRate: load}}, nil
 	})
-	fc, err := forecast.NewAuto(forecast.AutoConfig{Step: time.Minute, Periods: forecast.SeasonalPeriods(time.Minute)})
+	fc, err := forecast.NewAuto(forecast.AutoConfig{Step: time.Minute, Periods: forecast.SeasonalPeriods(time.Minute), Select: sel})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -73,12 +73,20 @@ func benchService(b *testing.B) (*shadow.Controller, *actuatortest.Group, func()
 // production group keeps a log of its Scale calls, which a real actuator
 // does not; KiB/fake-log is that log's share (the same calls replayed into
 // a fresh fake), and KiB/service is the heap without it.
-func BenchmarkStepDay(b *testing.B) {
-	first, _, _, _ := benchService(b)
+func BenchmarkStepDay(b *testing.B) { stepDay(b, forecast.SelectDefault) }
+
+// BenchmarkStepDayCombined is BenchmarkStepDay with the forecaster
+// forecasting the median of its three best candidates (SelectCombined),
+// the default only at horizons of a season or more: what a combination
+// would cost the Controller.
+func BenchmarkStepDayCombined(b *testing.B) { stepDay(b, forecast.SelectCombined) }
+
+func stepDay(b *testing.B, sel forecast.SelectMethod) {
+	first, _, _, _ := benchService(b, sel)
 	runtime.GC()
 	var before runtime.MemStats
 	runtime.ReadMemStats(&before)
-	c, grp, step, fc := benchService(b)
+	c, grp, step, fc := benchService(b, sel)
 	runtime.GC()
 	var after runtime.MemStats
 	runtime.ReadMemStats(&after)

@@ -51,10 +51,12 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/shadowscale/shadowscale/forecast"
 	"github.com/shadowscale/shadowscale/internal/syncbuf"
 	"github.com/shadowscale/shadowscale/policy"
 	"github.com/shadowscale/shadowscale/series"
@@ -91,6 +93,7 @@ type config struct {
 	set        map[string]bool // flags given on the command line
 	rule       string
 	stabilize  time.Duration
+	selectName string
 	restartAt  int
 }
 
@@ -125,6 +128,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&c.rampWindow, "ramp-window", 10, "predictive: passes the ramp slope is fitted on, at least 3")
 	fs.IntVar(&c.restartAt, "restart-at", 0, "restart the Controller before this trace `step`: a new Controller restores the snapshot the first saved and reads the history back from the trace; the restarted replay is reported next to the uninterrupted one (0: no restart)")
 	fs.DurationVar(&c.stabilize, "scale-down-stabilization", 0, "predictive: a scale-down of the stack goes no lower than its highest ask within this window (policy.Stabilize; 0: off)")
+	fs.StringVar(&c.selectName, "forecast-select", "default", "predictive: how the forecaster chooses its model: default, backtest, combined (median of the three best) or aicc (forecast.AutoConfig.Select)")
 	fs.StringVar(&c.rule, "rule", "threshold", "predictive: forecast rule, threshold (follows the lead-window peak) or planner (plans over the lead window and beyond, as a bill counts)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -153,6 +157,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	return 0
 }
+
+// selectNames are the -forecast-select values: the names of the
+// forecast.SelectMethod values, indexed by them.
+var selectNames = func() []string {
+	var names []string
+	for m := forecast.SelectDefault; m <= forecast.SelectCombined; m++ {
+		names = append(names, m.String())
+	}
+	return names
+}()
 
 const usageHead = `Usage: simulate [flags]
 
@@ -198,6 +212,8 @@ func (c *config) validate() error {
 		return errors.New("-scenario regression runs every policy: it takes no -policy")
 	case c.stabilize < 0:
 		return fmt.Errorf("-scale-down-stabilization %s must not be negative", c.stabilize)
+	case !slices.Contains(selectNames, c.selectName):
+		return fmt.Errorf("-forecast-select %q: want one of %s", c.selectName, strings.Join(selectNames, ", "))
 	case c.rule != "planner" && c.rule != "threshold":
 		return fmt.Errorf("-rule %q: want planner or threshold", c.rule)
 	case c.restartAt < 0:
@@ -287,7 +303,8 @@ func (c *config) run(ctx context.Context, stdout, stderr io.Writer) error {
 	base := options{PerReplica: c.perReplica, ReadyDelay: c.readyDelay, Target: c.target, Min: c.min, Max: c.max,
 		Shadows: c.shadows, Progress: progress, RegressionFactor: 0.7,
 		Quantile: c.quantile, DownscaleThreshold: c.downscale, ForecastScaleIn: c.scaleIn,
-		NoRamp: !c.ramp, RampWindow: c.rampWindow, Rule: c.rule, ScaleDownStabilization: c.stabilize}
+		NoRamp: !c.ramp, RampWindow: c.rampWindow, Rule: c.rule, ScaleDownStabilization: c.stabilize,
+		Select: forecast.SelectMethod(slices.Index(selectNames, c.selectName))}
 	switch {
 	case c.sweep:
 		return c.runSweep(ctx, tr, name, base, stdout)

@@ -176,6 +176,7 @@ func TestBadInput(t *testing.T) {
 		{"zero downscale", []string{"-downscale-threshold", "0"}, "-downscale-threshold 0 must be in (0, 1)"},
 		{"large downscale", []string{"-downscale-threshold", "5"}, "-downscale-threshold 5 must be in (0, 1)"},
 		{"negative stabilization", []string{"-scale-down-stabilization", "-1m"}, "-scale-down-stabilization -1m0s must not be negative"},
+		{"bad forecast select", []string{"-forecast-select", "best"}, `-forecast-select "best": want one of default, backtest, aicc, combined`},
 		{"zero ramp window", []string{"-ramp-window", "0"}, "-ramp-window 0 must be at least 3"},
 		{"zero step", []string{"-step", "0s"}, "-step 0s must be positive"},
 		{"NaN target", []string{"-target-utilization", "NaN"}, "-target-utilization NaN"},
@@ -429,6 +430,29 @@ func TestScaleDownStabilization(t *testing.T) {
 		}
 	}
 	require.NotZero(t, rises)
+}
+
+// TestForecastSelect: -forecast-select reaches the forecaster. At the
+// Controller's horizon (15 steps, a daily period of 288) the default is the
+// backtest pick, so naming it changes nothing; the median of the three best
+// forecasts differently.
+func TestForecastSelect(t *testing.T) {
+	tr := synthetic(t, 4, 9, 0)
+	args := []string{"-trace", tr, "-per-replica", "100", "-policy", "predictive"}
+	def := simulate(t, args...)
+	require.Zero(t, def.code, def.stderr)
+	bt := simulate(t, append(args, "-forecast-select", "backtest")...)
+	require.Zero(t, bt.code, bt.stderr)
+	assert.Equal(t, def.steps, bt.steps)
+	comb := simulate(t, append(args, "-forecast-select", "combined")...)
+	require.Zero(t, comb.code, comb.stderr)
+	differ := 0
+	for i := 1; i < len(def.steps); i++ {
+		if def.steps[i][2] != comb.steps[i][2] {
+			differ++
+		}
+	}
+	assert.Greater(t, differ, len(def.steps)/10, "forecast column of the combination vs the default")
 }
 
 // TestZeroReadyDelayIsNoLeadTime: -ready-delay 0 gives the Controller no

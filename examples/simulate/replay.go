@@ -42,6 +42,9 @@ type options struct {
 	// ScaleDownStabilization, if positive, is the predictive stack's
 	// scale-down stabilization window (PredictiveConfig).
 	ScaleDownStabilization time.Duration
+	// Select is how the predictive stack's forecaster chooses its model
+	// (forecast.AutoConfig.Select; zero: the default).
+	Select forecast.SelectMethod
 	// RestartAt, when positive, restarts the Controller before that trace
 	// step: it saves a snapshot after every pass, and a new Controller,
 	// forecaster and policy restore it and read the history back from the
@@ -175,9 +178,10 @@ var shadowCatalog = []shadow.InstanceType{
 	{Name: "c-4x8", VCPU: 4, MemoryGiB: 8, HourlyPrice: 0.17},
 }
 
-// newForecaster returns the predictive stack's forecaster for the grid.
-func newForecaster(step time.Duration) (forecast.Forecaster, error) {
-	return forecast.NewAuto(forecast.AutoConfig{Step: step, Periods: forecast.SeasonalPeriods(step)})
+// newForecaster returns the predictive stack's forecaster for the grid,
+// choosing its model by sel.
+func newForecaster(step time.Duration, sel forecast.SelectMethod) (forecast.Forecaster, error) {
+	return forecast.NewAuto(forecast.AutoConfig{Step: step, Periods: forecast.SeasonalPeriods(step), Select: sel})
 }
 
 // newPolicy returns the policy under test.
@@ -256,7 +260,7 @@ func replay(ctx context.Context, tr Trace, o options) (*result, error) {
 	build := func(src shadow.MetricsSource) (*shadow.Controller, error) {
 		var err error
 		if o.Policy == "predictive" {
-			fc, err = newForecaster(step)
+			fc, err = newForecaster(step, o.Select)
 		} else {
 			fc, err = forecast.NewNaive(forecast.Config{Step: step})
 		}
