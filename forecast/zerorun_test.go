@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"math"
 	"math/rand/v2"
-	"strings"
 	"testing"
 	"time"
 
@@ -301,13 +300,7 @@ func TestZeroRunBadState(t *testing.T) {
 	require.NoError(t, json.Unmarshal(good, &doc))
 	for _, v := range []floats{{1, 2}, {-1, -1, 2}, {299, 300, 0}, {301, 300, 0}, {300.5, 301, 0}, {300, 300 + 1441, 0}, {math.NaN(), 301, 0}} {
 		doc["auto"].(map[string]any)["zero_run"] = string(marshalBits(v))
-		bad, err := json.Marshal(doc)
-		require.NoError(t, err)
-		c, err := NewAuto(AutoConfig{Periods: []int{p}, Window: 240, RefitEvery: 48})
-		require.NoError(t, err)
-		err = c.UnmarshalState(bad)
-		require.ErrorIs(t, err, ErrBadState, "%v", v)
-		assert.True(t, strings.Contains(err.Error(), "zero run"), "%v: %v", v, err)
+		c := requireBadAutoState(t, doc, AutoConfig{Periods: []int{p}, Window: 240, RefitEvery: 48}, "zero run", v)
 		assert.False(t, c.started, "%v: nothing changed", v)
 	}
 }
@@ -405,13 +398,23 @@ func TestGapFillsBadState(t *testing.T) {
 	require.NoError(t, json.Unmarshal(good, &doc))
 	for _, v := range []floats{{280}, {280, -1}, {281, 5, 280, 5}, {299, 5}, {59, 5}, {280.5, 5}, {280, math.Inf(1)}, {math.NaN(), 5}} {
 		doc["gap_fills"] = string(marshalBits(v))
-		bad, err := json.Marshal(doc)
-		require.NoError(t, err)
-		c, err := NewAuto(AutoConfig{Periods: []int{p}, Window: 240, RefitEvery: 48})
-		require.NoError(t, err)
-		err = c.UnmarshalState(bad)
-		require.ErrorIs(t, err, ErrBadState, "%v", v)
-		assert.Contains(t, err.Error(), "gap fills", "%v", v)
+		c := requireBadAutoState(t, doc, AutoConfig{Periods: []int{p}, Window: 240, RefitEvery: 48}, "gap fills", v)
 		assert.False(t, c.Fitted(), "%v: nothing changed", v)
 	}
+}
+
+// requireBadAutoState restores the state document doc into a new Auto of
+// cfg and requires the restore to fail with ErrBadState, naming want; v is
+// the bad value, for the messages. It returns the Auto for the caller to
+// check that nothing changed.
+func requireBadAutoState(t *testing.T, doc map[string]any, cfg AutoConfig, want string, v floats) *Auto {
+	t.Helper()
+	bad, err := json.Marshal(doc)
+	require.NoError(t, err)
+	c, err := NewAuto(cfg)
+	require.NoError(t, err)
+	err = c.UnmarshalState(bad)
+	require.ErrorIs(t, err, ErrBadState, "%v", v)
+	require.Contains(t, err.Error(), want, "%v", v)
+	return c
 }
