@@ -158,12 +158,19 @@ var selectMethodNames = []string{SelectDefault: "default", SelectBacktest: "back
 // models give less than a 0.5% chance) starts a zero run: it and
 // the zeros that follow are held back from the models, as the grid slots
 // of the first and the last. A chosen model that forecasts a single past
-// value (naive, drift, seasonal naive) judges no zero: after an isolated
-// burst it forecasts the burst, and a zero after it is no sign of an
-// outage. If a positive value follows, the run was an
-// outage: the models see a gap and fill it with their own forecasts, as
-// any gap up to MaxGap steps (a long season learns the fills, not the
-// zeros). If the run outgrows AutoConfig.ZeroRun steps from the last value
+// value (naive, drift, seasonal naive, as in the first days' fallback)
+// does not judge: after an isolated burst it forecasts the burst, and a
+// zero after it is no sign of an outage. The recent level judges instead:
+// a zero more than 2.58 noise scales below the mean of the last 60 values
+// fed (the scale from their successive differences; at least 30 values)
+// starts a run, which a steady load's drop to zero does and a sparse
+// series' zeros between bursts do not. If a positive value follows, the
+// run was an outage: the models see a gap and fill it with their own
+// forecasts, as any gap up to MaxGap steps (a long season learns the
+// fills, not the zeros). A run longer than the history before it (an
+// outage in the first day) restarts the history instead, and the long
+// season with it if it has no profile yet: fills would outnumber what was
+// observed. If the run outgrows AutoConfig.ZeroRun steps from the last value
 // fed to the models, its zeros were load: they are fed, one per step from
 // the run's first zero to its last (grid points missing among them count
 // as zeros), and so is every zero after them until the next positive

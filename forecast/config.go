@@ -101,8 +101,9 @@ type Config struct {
 	// observations (0: never; the first fit happens as soon as the history
 	// is long enough, and Refit fits on demand).
 	RefitEvery int
-	// MaxGap is the longest gap, in steps, that is filled; a longer gap
-	// discards the history and starts afresh. Default max(2×Period2,
+	// MaxGap is the longest gap, in steps, that is filled; a longer gap,
+	// or one longer than the history before it, discards the history and
+	// starts afresh. Default max(2×Period2,
 	// 2×Period, 1440).
 	MaxGap int
 	// Interval selects the interval method (default IntervalEmpirical).

@@ -54,7 +54,8 @@
 //
 // Timestamps are snapped to the grid of Config.Step anchored at the first
 // observation; gaps are filled with the model's own forecast (or linearly
-// before the first fit); gaps longer than Config.MaxGap restart the history;
+// before the first fit); gaps longer than Config.MaxGap, or than the
+// history before them, restart the history;
 // NaN, Inf and negative values are rejected with [ErrInvalidValue] and never
 // reach the state. Auto takes a run of zeros its models find implausible
 // for a monitoring outage: it holds the run back, fills it as a gap when

@@ -87,6 +87,14 @@ func (s *longSeason) harmonics(slot int64) (cs, sn [longHarmonics]float64) {
 	return cs, sn
 }
 
+// restart forgets every observation: the sums, the first and last slots
+// and the profiles.
+func (s *longSeason) restart() {
+	s.re, s.im, s.pre, s.pim = [longHarmonics + 1]float64{}, [longHarmonics + 1]float64{}, [longHarmonics + 1]float64{}, [longHarmonics + 1]float64{}
+	s.start, s.slot, s.started = 0, 0, false
+	s.epoch, s.cur, s.prev = 0, longProfile{}, longProfile{}
+}
+
 // active reports whether a profile is in use.
 func (s *longSeason) active() bool { return s.epoch > 0 }
 
@@ -342,6 +350,12 @@ func (a *Auto) feed(t time.Time, v float64) error {
 	}
 	if s == nil {
 		return err
+	}
+	if a.slot <= slot && !s.active() {
+		// The history restarted after a long gap before the first
+		// profile: the long season starts afresh with it, rather than
+		// take the gap for a stretch of zeros.
+		s.restart()
 	}
 	s.observe(t, v)
 	if !was && s.active() {

@@ -51,7 +51,9 @@ type model interface {
 // are filled before the new observation: with the model's own one-step
 // forecast once the model is fitted (the state then advances with zero
 // error, as ETS treats missing values), by linear interpolation before. A
-// longer gap discards the history: the model starts afresh. [Auto] also
+// longer gap, or one longer than the history before it (whose fills would
+// outnumber what was observed), discards the history: the model starts
+// afresh. [Auto] also
 // fills as a gap a run of zeros its models find implausible, once load
 // returns (see "Zero runs" in Auto).
 //
@@ -152,7 +154,7 @@ func (f *Model) Observe(t time.Time, v float64) error {
 			ErrInvalidArgument, t.Format(time.RFC3339Nano),
 			f.t0.Add(time.Duration(f.slot)*f.cfg.Step).Format(time.RFC3339Nano), f.cfg.Step)
 	}
-	if gap-1 > int64(f.cfg.MaxGap) {
+	if gap-1 > int64(f.cfg.MaxGap) || gap-1 > int64(f.hist.Len()) {
 		f.restart(t)
 		f.add(v)
 		return f.maybeFit()

@@ -72,12 +72,13 @@ func TestGapFilling(t *testing.T) {
 	t.Run("interpolated before the fit", func(t *testing.T) {
 		m, err := NewSeasonalNaive(Config{Period: 6})
 		require.NoError(t, err)
-		require.NoError(t, m.Observe(t0, 0))
-		require.NoError(t, m.Observe(t0.Add(4*time.Minute), 8)) // fills 2, 4, 6
-		require.NoError(t, m.Observe(t0.Add(5*time.Minute), 10))
+		for i, v := range []float64{0, 2, 4} {
+			require.NoError(t, m.Observe(t0.Add(time.Duration(i)*time.Minute), v))
+		}
+		require.NoError(t, m.Observe(t0.Add(6*time.Minute), 12)) // fills 6, 8, 10
 		fc, err := m.Forecast(6, 0.95)
 		require.NoError(t, err)
-		assert.Equal(t, []float64{0, 2, 4, 6, 8, 10}, fc.Mean)
+		assert.Equal(t, []float64{2, 4, 6, 8, 10, 12}, fc.Mean)
 	})
 	t.Run("model forecast after the fit", func(t *testing.T) {
 		m, err := NewHoltWinters(Config{Period: 24})

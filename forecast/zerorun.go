@@ -123,8 +123,8 @@ func (a *Auto) zeroImplausible(h int) bool {
 	case *naive, *drift, *seasonalNaive:
 		// They forecast a single past value: after an isolated burst,
 		// the burst itself, and a zero after it is no sign of an
-		// outage.
-		return false
+		// outage. The recent level judges instead.
+		return a.zeroBelowRecent()
 	}
 	var buf [1]float64
 	a.m.predict(h-1, buf[:])
@@ -134,6 +134,40 @@ func (a *Auto) zeroImplausible(h int) bool {
 		return m > 0 && w < 1
 	}
 	return m > w
+}
+
+// zeroRecent is the number of the latest values zeroBelowRecent judges
+// a zero by, and zeroRecentMin the fewest it judges with.
+const (
+	zeroRecent    = 60
+	zeroRecentMin = 30
+)
+
+// zeroBelowRecent reports whether a zero lies more than 2.58 noise scales
+// below the mean of the latest zeroRecent values the models saw, the
+// noise scale drawn from their successive differences (von Neumann's
+// estimator, which a slow trend or a daily shape barely inflates). It
+// judges zeros while the chosen model forecasts a single past value, as
+// with a short history: a steady load that drops to zero is an outage
+// from its first day, while a sparse series, whose bursts make the
+// differences large against the mean, keeps its zeros as load.
+func (a *Auto) zeroBelowRecent() bool {
+	n := min(a.hist.Len(), zeroRecent)
+	if n < zeroRecentMin {
+		return false
+	}
+	var sum, ss float64
+	for i := range n {
+		v := a.hist.Last(i)
+		sum += v
+		if i > 0 {
+			d := v - a.hist.Last(i-1)
+			ss += d * d
+		}
+	}
+	m := sum / float64(n)
+	sd := math.Sqrt(ss / float64(2*(n-1)))
+	return m > zeroZ*sd
 }
 
 // save returns the run held back and whether zeros are load, as

@@ -418,3 +418,61 @@ func requireBadAutoState(t *testing.T, doc map[string]any, cfg AutoConfig, want 
 	require.Contains(t, err.Error(), want, "%v", v)
 	return c
 }
+
+// An outage in the first day, before any model has the history to judge
+// a zero, is judged by the recent level: the run is held back, and as it
+// outlasted the history before it, the history restarts when load
+// returns rather than being filled (a naive model would fill it with the
+// last value). The weekly profile then stays far closer to the one
+// learned without the outage than when the zeros are fed as load.
+func TestZeroRunOutageInTheFirstDay(t *testing.T) {
+	const from, to = 600, 2100
+	y := weekdayLoad(2*minutesPerWeek+minutesPerDay, 8)
+	out := withOutage(y, from, to)
+	clean, held, fed := newZeroAuto(t, 0, minutesPerDay, minutesPerWeek), newZeroAuto(t, 0, minutesPerDay, minutesPerWeek),
+		newZeroAuto(t, -1, minutesPerDay, minutesPerWeek)
+	for i := range y {
+		ti := t0.Add(time.Duration(i) * time.Minute)
+		require.NoError(t, clean.Observe(ti, y[i]))
+		require.NoError(t, held.Observe(ti, out[i]))
+		require.NoError(t, fed.Observe(ti, out[i]))
+		switch {
+		case i >= from && i < to:
+			require.True(t, held.a.zr.pending, "minute %d: the run is held back", i)
+			require.True(t, held.Selection().Fallback, "minute %d: judged on a fallback model", i)
+		case i == to:
+			require.False(t, held.a.zr.pending)
+			require.Equal(t, 1, held.Len(), "the history restarted at the return of load")
+		}
+	}
+	for _, a := range []*Auto{clean, held, fed} {
+		require.True(t, a.a.long.active())
+	}
+	start := t0.Add(2 * minutesPerWeek * time.Minute)
+	profile := func(a *Auto) []float64 {
+		fs := make([]float64, minutesPerWeek)
+		a.a.long.factors(start, fs)
+		return fs
+	}
+	want := profile(clean)
+	dHeld, dFed := mae(want, profile(held)), mae(want, profile(fed))
+	t.Logf("mean absolute difference of the weekly factors to those learned without the outage: held back %.4f, fed %.4f", dHeld, dFed)
+	assert.Greater(t, dFed, 4*dHeld)
+}
+
+// While the chosen model forecasts a single past value (the first day's
+// naive fallback), the zeros of a sparse series, bursts among zeros, are
+// load: the recent level does not make them implausible.
+func TestZeroRunSparseSeriesOnAFallback(t *testing.T) {
+	a := newZeroAuto(t, 0, minutesPerDay)
+	r := rand.New(rand.NewPCG(5, 5))
+	for i := range minutesPerDay {
+		v := 0.0
+		if i%20 == 0 {
+			v = 30 + 20*r.Float64()
+		}
+		require.NoError(t, a.Observe(t0.Add(time.Duration(i)*time.Minute), v))
+		require.False(t, a.a.zr.pending, "minute %d: zero held back", i)
+	}
+	require.True(t, a.Selection().Fallback)
+}
