@@ -117,3 +117,60 @@ func TestRestartDropsAStalePendingSample(t *testing.T) {
 		}
 	}
 }
+
+// firstDayFrom and firstDayTo bound, in passes, the 30-hour monitoring
+// outage of withFirstDayOutage, ten hours into the history.
+const firstDayFrom, firstDayTo = 120, 120 + 360
+
+// withFirstDayOutage is daily with a 30-hour monitoring outage recorded as
+// zeros in its first day.
+func withFirstDayOutage(at time.Time) map[shadow.Metric]float64 {
+	if i := int(at.Sub(t0) / (5 * time.Minute)); i >= firstDayFrom && i < firstDayTo {
+		return map[shadow.Metric]float64{shadow.RequestRate: 0}
+	}
+	return daily(at)
+}
+
+// An outage in the first day, while the forecaster is on its
+// short-history fallback, is not learned as load either: the forecasts
+// keep the last load through it, and as it outlasted the history before
+// it, the forecaster starts its history afresh when load returns. A
+// Controller restarted during the outage, when load returns or after
+// decides, pass for pass, exactly as the uninterrupted one.
+func TestFirstDayZeroOutage(t *testing.T) {
+	const n = firstDayTo + 200
+	series := &shadowtest.Series{Fn: withFirstDayOutage, Start: t0}
+	var now time.Time
+	clock := func() time.Time { return now }
+	at := func(i int) time.Time { return t0.Add(time.Duration(i) * 5 * time.Minute) }
+
+	a := restartable(t, series, actuatortest.NewGroup(10, 10*time.Minute, clock))
+	var want []shadow.Report
+	last := daily(at(firstDayFrom - 1))[shadow.RequestRate]
+	for i := range n {
+		now = at(i)
+		r, err := a.Step(context.Background(), now)
+		require.NoError(t, err, "pass %d", i)
+		want = append(want, r)
+		switch {
+		case i >= firstDayFrom+2 && i < firstDayTo:
+			require.Contains(t, r.Forecast.Model, "fallback: short history", "pass %d", i)
+			require.InDelta(t, last, r.Forecast.Mean[0], 0.2*last, "pass %d: the forecast keeps the last load, not the zeros", i)
+		case i == firstDayTo+1:
+			// The history restarted: two values since the outage.
+			require.Contains(t, r.Forecast.Model, "fallback: short history", "pass %d", i)
+			require.Positive(t, r.Forecast.Mean[0], "pass %d", i)
+		}
+	}
+	for _, k := range []int{firstDayFrom + 3, firstDayFrom + 200, firstDayTo, firstDayTo + 1, firstDayTo + 100} {
+		t.Run(fmt.Sprintf("restart at pass %d", k), func(t *testing.T) {
+			c := restartAfter(t, series, actuatortest.NewGroup(10, 10*time.Minute, clock), k, &now, at)
+			for i := k; i < n; i++ {
+				now = at(i)
+				r, err := c.Step(context.Background(), now)
+				require.NoError(t, err, "pass %d", i)
+				requireSamePass(t, i, want[i], r)
+			}
+		})
+	}
+}
