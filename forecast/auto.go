@@ -162,9 +162,10 @@ var selectMethodNames = []string{SelectDefault: "default", SelectBacktest: "back
 // does not judge: after an isolated burst it forecasts the burst, and a
 // zero after it is no sign of an outage. The recent level judges instead:
 // a zero more than 2.58 noise scales below the mean of the last 60 values
-// fed (the scale from their successive differences; at least 30 values)
-// starts a run, which a steady load's drop to zero does and a sparse
-// series' zeros between bursts do not. If a positive value follows, the
+// fed (the scale from their successive differences; at least 30 values),
+// after a positive value, starts a run, which a steady load's drop to zero
+// does and a sparse series' zeros between bursts do not; zeros after zeros
+// fed as load (too early to judge) are load. If a positive value follows, the
 // run was an outage: the models see a gap and fill it with their own
 // forecasts, as any gap up to MaxGap steps (a long season learns the
 // fills, not the zeros). A run longer than the history before it (an

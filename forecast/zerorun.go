@@ -150,10 +150,12 @@ const (
 // judges zeros while the chosen model forecasts a single past value, as
 // with a short history: a steady load that drops to zero is an outage
 // from its first day, while a sparse series, whose bursts make the
-// differences large against the mean, keeps its zeros as load.
+// differences large against the mean, keeps its zeros as load. A run
+// starts only after a positive value: once zeros were fed as load (before
+// zeroRecentMin values, say), the zeros that follow them are load too.
 func (a *Auto) zeroBelowRecent() bool {
 	n := min(a.hist.Len(), zeroRecent)
-	if n < zeroRecentMin {
+	if n < zeroRecentMin || !(a.hist.Last(0) > 0) {
 		return false
 	}
 	var sum, ss float64

@@ -476,3 +476,20 @@ func TestZeroRunSparseSeriesOnAFallback(t *testing.T) {
 	}
 	require.True(t, a.Selection().Fallback)
 }
+
+// Zeros fed as load because the history was too short to judge them (a
+// day's load that stopped after 15 hours, as on the NASA August trace at
+// hourly steps) stay load: the recent level starts a run only after a
+// positive value, so the zeros that follow are fed too.
+func TestZeroRunAfterZerosFedAsLoad(t *testing.T) {
+	a := newZeroAuto(t, 0, 24)
+	for i := range 60 {
+		v := 0.0
+		if i < 15 {
+			v = 1000 + 100*float64(i%3)
+		}
+		require.NoError(t, a.Observe(t0.Add(time.Duration(i)*time.Minute), v))
+		require.False(t, a.a.zr.pending, "minute %d: zero held back", i)
+	}
+	assert.Equal(t, 60, a.Len())
+}
