@@ -84,20 +84,25 @@ func TestZeroRunOutageLeavesTheWeeklyProfile(t *testing.T) {
 	feed(t, clean, y, 0)
 	feed(t, held, out, 0)
 	feed(t, fed, out, 0)
-	for _, a := range []*Auto{clean, held, fed} {
-		require.True(t, a.a.long.active())
-	}
-	start := t0.Add(minutesPerWeek * time.Minute)
+	dHeld, dFed := profileDiffs(t, t0.Add(minutesPerWeek*time.Minute), clean, held, fed)
+	assert.Less(t, dHeld, 0.01)
+	assert.Greater(t, dFed, 4*dHeld)
+}
+
+// profileDiffs returns the mean absolute differences of the weekly factors
+// of held and fed, over the week from start, to those of clean.
+func profileDiffs(t *testing.T, start time.Time, clean, held, fed *Auto) (dHeld, dFed float64) {
+	t.Helper()
 	profile := func(a *Auto) []float64 {
+		require.True(t, a.a.long.active())
 		fs := make([]float64, minutesPerWeek)
 		a.a.long.factors(start, fs)
 		return fs
 	}
 	want := profile(clean)
-	dHeld, dFed := mae(want, profile(held)), mae(want, profile(fed))
+	dHeld, dFed = mae(want, profile(held)), mae(want, profile(fed))
 	t.Logf("mean absolute difference of the weekly factors to those learned without the outage: held back %.4f, fed %.4f", dHeld, dFed)
-	assert.Less(t, dHeld, 0.01)
-	assert.Greater(t, dFed, 4*dHeld)
+	return dHeld, dFed
 }
 
 // Load that really stops is fed as zeros once the run outgrows ZeroRun:
@@ -445,18 +450,7 @@ func TestZeroRunOutageInTheFirstDay(t *testing.T) {
 			require.Equal(t, 1, held.Len(), "the history restarted at the return of load")
 		}
 	}
-	for _, a := range []*Auto{clean, held, fed} {
-		require.True(t, a.a.long.active())
-	}
-	start := t0.Add(2 * minutesPerWeek * time.Minute)
-	profile := func(a *Auto) []float64 {
-		fs := make([]float64, minutesPerWeek)
-		a.a.long.factors(start, fs)
-		return fs
-	}
-	want := profile(clean)
-	dHeld, dFed := mae(want, profile(held)), mae(want, profile(fed))
-	t.Logf("mean absolute difference of the weekly factors to those learned without the outage: held back %.4f, fed %.4f", dHeld, dFed)
+	dHeld, dFed := profileDiffs(t, t0.Add(2*minutesPerWeek*time.Minute), clean, held, fed)
 	assert.Greater(t, dFed, 4*dHeld)
 }
 

@@ -21,11 +21,43 @@ const outageFrom, outageTo = 3*288 + 100, 3*288 + 124
 
 // withZeroOutage is daily with a two-hour monitoring outage recorded as
 // zeros.
-func withZeroOutage(at time.Time) map[shadow.Metric]float64 {
-	if i := int(at.Sub(t0) / (5 * time.Minute)); i >= outageFrom && i < outageTo {
-		return map[shadow.Metric]float64{shadow.RequestRate: 0}
+var withZeroOutage = dailyWithZeros(outageFrom, outageTo)
+
+// dailyWithZeros is daily with a monitoring outage recorded as zeros
+// through passes [from, to) of five minutes.
+func dailyWithZeros(from, to int) func(time.Time) map[shadow.Metric]float64 {
+	return func(at time.Time) map[shadow.Metric]float64 {
+		if i := int(at.Sub(t0) / (5 * time.Minute)); i >= from && i < to {
+			return map[shadow.Metric]float64{shadow.RequestRate: 0}
+		}
+		return daily(at)
 	}
-	return daily(at)
+}
+
+// requireRestartsMatch restarts a Controller on series after each pass of
+// ks and requires that it decides, pass for pass up to n, as the
+// uninterrupted one did (want), calling check, when not nil, on the
+// restarted Controller's report of each pass.
+func requireRestartsMatch(t *testing.T, series shadow.MetricsSource, want []shadow.Report, ks []int, now *time.Time, check func(t *testing.T, k, i int, r shadow.Report)) {
+	t.Helper()
+	clock := func() time.Time { return *now }
+	at := func(i int) time.Time { return t0.Add(time.Duration(i) * 5 * time.Minute) }
+	for _, k := range ks {
+		t.Run(fmt.Sprintf("restart at pass %d", k), func(t *testing.T) {
+			// The process restarts: a new Controller, forecaster and
+			// policy; the production group lives on.
+			c := restartAfter(t, series, actuatortest.NewGroup(10, 10*time.Minute, clock), k, now, at)
+			for i := k; i < len(want); i++ {
+				*now = at(i)
+				r, err := c.Step(context.Background(), *now)
+				require.NoError(t, err, "pass %d", i)
+				if check != nil {
+					check(t, k, i, r)
+				}
+				requireSamePass(t, i, want[i], r)
+			}
+		})
+	}
 }
 
 // Through a monitoring outage recorded as zeros the forecaster forecasts
@@ -71,20 +103,12 @@ func TestZeroOutageKeepsCapacity(t *testing.T) {
 	// Restarts after passes that left a suspect sample waiting for
 	// confirmation (the first zeros are suspect, every other pass) and
 	// after passes that left none.
-	for _, k := range []int{outageFrom + 1, outageFrom + 2, outageFrom + 3, outageFrom + 8, outageFrom + 20, outageTo, outageTo + 1, outageTo + 2} {
-		t.Run(fmt.Sprintf("restart at pass %d", k), func(t *testing.T) {
-			c := restartAfter(t, series, actuatortest.NewGroup(10, 10*time.Minute, clock), k, &now, at)
-			for i := k; i < n; i++ {
-				now = at(i)
-				r, err := c.Step(context.Background(), now)
-				require.NoError(t, err, "pass %d", i)
-				if i == k {
-					assert.True(t, r.Restored)
-				}
-				requireSamePass(t, i, want[i], r)
+	requireRestartsMatch(t, series, want, []int{outageFrom + 1, outageFrom + 2, outageFrom + 3, outageFrom + 8, outageFrom + 20, outageTo, outageTo + 1, outageTo + 2}, &now,
+		func(t *testing.T, k, i int, r shadow.Report) {
+			if i == k {
+				assert.True(t, r.Restored)
 			}
 		})
-	}
 }
 
 // A Controller restored from a pass that left a suspect sample waiting
@@ -124,12 +148,7 @@ const firstDayFrom, firstDayTo = 120, 120 + 360
 
 // withFirstDayOutage is daily with a 30-hour monitoring outage recorded as
 // zeros in its first day.
-func withFirstDayOutage(at time.Time) map[shadow.Metric]float64 {
-	if i := int(at.Sub(t0) / (5 * time.Minute)); i >= firstDayFrom && i < firstDayTo {
-		return map[shadow.Metric]float64{shadow.RequestRate: 0}
-	}
-	return daily(at)
-}
+var withFirstDayOutage = dailyWithZeros(firstDayFrom, firstDayTo)
 
 // An outage in the first day, while the forecaster is on its
 // short-history fallback, is not learned as load either: the forecasts
@@ -162,15 +181,5 @@ func TestFirstDayZeroOutage(t *testing.T) {
 			require.Positive(t, r.Forecast.Mean[0], "pass %d", i)
 		}
 	}
-	for _, k := range []int{firstDayFrom + 3, firstDayFrom + 200, firstDayTo, firstDayTo + 1, firstDayTo + 100} {
-		t.Run(fmt.Sprintf("restart at pass %d", k), func(t *testing.T) {
-			c := restartAfter(t, series, actuatortest.NewGroup(10, 10*time.Minute, clock), k, &now, at)
-			for i := k; i < n; i++ {
-				now = at(i)
-				r, err := c.Step(context.Background(), now)
-				require.NoError(t, err, "pass %d", i)
-				requireSamePass(t, i, want[i], r)
-			}
-		})
-	}
+	requireRestartsMatch(t, series, want, []int{firstDayFrom + 3, firstDayFrom + 200, firstDayTo, firstDayTo + 1, firstDayTo + 100}, &now, nil)
 }
