@@ -48,6 +48,19 @@ type PeakBounder interface {
 
 var _ PeakBounder = (*Auto)(nil)
 
+// ZeroHolder is a forecaster that holds back a run of zeros it takes for a
+// possible monitoring outage rather than for load ([Auto] does, see "Zero
+// runs" there). The Controller reports the run and alerts when one starts
+// and when it ends.
+type ZeroHolder interface {
+	// HeldZeros returns the time of the first zero of the run held back
+	// and the number of grid steps from it to the last; 0 steps when no
+	// run is held back.
+	HeldZeros() (since time.Time, steps int)
+}
+
+var _ ZeroHolder = (*Auto)(nil)
+
 // Forecast is a point forecast with a prediction interval.
 //
 // Mean, Lower and Upper have one entry per step; entry i predicts the

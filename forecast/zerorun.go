@@ -94,6 +94,17 @@ func (a *Auto) Observe(t time.Time, v float64) error {
 	return nil
 }
 
+// HeldZeros returns the time of the first zero of the run Auto holds back
+// as a possible outage and the number of grid steps from it to the last
+// zero; 0 steps when it holds none. It implements [ZeroHolder].
+func (a *Auto) HeldZeros() (since time.Time, steps int) {
+	z := &a.a.zr
+	if !z.pending {
+		return time.Time{}, 0
+	}
+	return a.t0.Add(time.Duration(z.first) * a.cfg.Step), int(z.last - z.first + 1)
+}
+
 // feedRun feeds the zeros of the run held back to the models, one per
 // grid slot from its first to its last.
 func (a *Auto) feedRun() error {

@@ -25,6 +25,11 @@ const (
 	// AlertSuspectSample: a metric sample lay far outside its recent
 	// distribution; it is not acted on until confirmed.
 	AlertSuspectSample
+	// AlertZeroRun: the forecaster of a metric began to hold back a run of
+	// zeros as a possible monitoring outage (forecast.ZeroHolder), or such
+	// a run ended: load returned, or the zeros outlasted the forecaster's
+	// patience and are fed as load.
+	AlertZeroRun
 )
 
 // String returns the kind's name.
@@ -32,7 +37,7 @@ func (k AlertKind) String() string {
 	return enum.Name(k, "alert", alertKindNames)
 }
 
-var alertKindNames = []string{AlertAnomaly: "anomaly", AlertShadowDivergence: "shadow_divergence", AlertActuationFailures: "actuation_failures", AlertSuspectSample: "suspect_sample"}
+var alertKindNames = []string{AlertAnomaly: "anomaly", AlertShadowDivergence: "shadow_divergence", AlertActuationFailures: "actuation_failures", AlertSuspectSample: "suspect_sample", AlertZeroRun: "zero_run"}
 
 // Alert is raised by a pass that saw something an operator should know.
 type Alert struct {

@@ -36,6 +36,9 @@ func (s *state) decide(now time.Time, o observations) (Report, verdict) {
 	default:
 		rep.Sample = o.sample
 	}
+	if zh, ok := s.metrics[0].fc.(forecast.ZeroHolder); ok {
+		_, rep.HeldZeros = s.heldZeros(zh, &v)
+	}
 
 	steps := leadSteps(s.leadTime, s.cfg.Interval)
 	rep.LeadSteps = steps
@@ -202,6 +205,43 @@ func (s *state) observe(t time.Time, sample Sample, rep *Report, v *verdict) {
 	}
 }
 
+// heldZeros asks the forecaster for the zero run it holds back; a panic is
+// a failure of the pass and counts as no run.
+func (s *state) heldZeros(zh forecast.ZeroHolder, v *verdict) (since time.Time, steps int) {
+	var err error
+	func() {
+		defer recoverInto(&err, "forecaster HeldZeros")
+		since, steps = zh.HeldZeros()
+	}()
+	if err != nil {
+		v.fail("forecast", err)
+		return time.Time{}, 0
+	}
+	return since, max(steps, 0)
+}
+
+// zeroRunAlert raises AlertZeroRun when observing x at t started the
+// forecaster's holding back of a zero run (before it held none), or ended
+// the run of before steps from since it held.
+func (s *state) zeroRunAlert(m *metricState, zh forecast.ZeroHolder, since time.Time, before int, t time.Time, x float64, v *verdict) {
+	now, after := s.heldZeros(zh, v)
+	var msg string
+	switch {
+	case before == 0 && after > 0:
+		msg = fmt.Sprintf("%s = 0 at %s lies implausibly far below its recent load: forecaster %s holds the zeros back as a possible monitoring outage and forecasts from the last load it saw",
+			m.Metric, now.Format(time.RFC3339), name(m.fc))
+	case before > 0 && after == 0 && x > 0:
+		msg = fmt.Sprintf("%s = %.4g at %s ends %d steps of zeros from %s: forecaster %s took them for a monitoring outage, not load",
+			m.Metric, x, t.Format(time.RFC3339), before, since.Format(time.RFC3339), name(m.fc))
+	case before > 0 && after == 0:
+		msg = fmt.Sprintf("%s stayed 0 for more than %d steps from %s: forecaster %s now takes the zeros for load",
+			m.Metric, before, since.Format(time.RFC3339), name(m.fc))
+	default:
+		return
+	}
+	v.alerts = append(v.alerts, Alert{Kind: AlertZeroRun, Time: t, Message: msg})
+}
+
 func crossConfirmed(dirs []int, i, dir int) bool {
 	for j, d := range dirs {
 		if j != i && d == dir {
@@ -215,9 +255,18 @@ func crossConfirmed(dirs []int, i, dir int) bool {
 // statistics (and, for the primary metric, the history and anomaly check).
 func (s *state) accept(i int, t time.Time, x float64, rep *Report, v *verdict) bool {
 	m := s.metrics[i]
+	zh, _ := m.fc.(forecast.ZeroHolder)
+	var since time.Time
+	var before int
+	if zh != nil {
+		since, before = s.heldZeros(zh, v)
+	}
 	if err := safeObserve(m.fc, t, x); err != nil {
 		v.fail("forecast", fmt.Errorf("forecaster %s rejected %s = %v at %s: %w", name(m.fc), m.Metric, x, t.Format(time.RFC3339), err))
 		return false
+	}
+	if zh != nil {
+		s.zeroRunAlert(m, zh, since, before, t, x, v)
 	}
 	m.rob.push(x)
 	if i != 0 {

@@ -32,6 +32,9 @@
 //     meanwhile a sample far above lets the pass add at most half the
 //     capacity and remove none (a real surge gets a head start, a glitch
 //     costs little), a sample far below holds the pass;
+//   - a run of zeros the forecaster takes for a monitoring outage
+//     (forecast.ZeroHolder, as Auto does) is reported (Report.HeldZeros)
+//     and alerted (AlertZeroRun) when it starts and when it ends;
 //   - a pass time that goes backwards or jumps forward by more than ten
 //     intervals is held; the next pass either returns to the old timeline
 //     or confirms the new one, which re-anchors the observation grid (a

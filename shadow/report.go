@@ -32,6 +32,10 @@ type Report struct {
 	// Backfilled is how many past observations of Config.Metric the pass
 	// read from a HistorySource (on the first pass, or after a gap).
 	Backfilled int
+	// HeldZeros is how many steps of zeros of Config.Metric its forecaster
+	// holds back as a possible monitoring outage (forecast.ZeroHolder), 0
+	// when none: its forecasts continue from the last load it saw.
+	HeldZeros int
 	// Suspect lists the metrics whose sample this pass lay far outside
 	// their recent distribution and waits for confirmation.
 	Suspect []Metric

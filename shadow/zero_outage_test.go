@@ -11,6 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shadowscale/shadowscale/actuator/actuatortest"
+	"github.com/shadowscale/shadowscale/forecast"
+	"github.com/shadowscale/shadowscale/policy"
 	"github.com/shadowscale/shadowscale/shadow"
 	"github.com/shadowscale/shadowscale/shadow/shadowtest"
 )
@@ -34,6 +36,41 @@ func dailyWithZeros(from, to int) func(time.Time) map[shadow.Metric]float64 {
 	}
 }
 
+// zeroRunAlerts returns the messages of r's AlertZeroRun alerts.
+func zeroRunAlerts(r shadow.Report) []string {
+	var out []string
+	for _, a := range r.Alerts {
+		if a.Kind == shadow.AlertZeroRun {
+			out = append(out, a.Message)
+		}
+	}
+	return out
+}
+
+// requireZeroRunAlerts requires that the passes of want raise AlertZeroRun
+// at start (the run begins: "holds the zeros back") and at end (load
+// returns: "took them for a monitoring outage") only, and report the run's
+// length on the pass before end.
+func requireZeroRunAlerts(t *testing.T, want []shadow.Report, start, end, steps int) {
+	t.Helper()
+	for i, r := range want {
+		a := zeroRunAlerts(r)
+		switch i {
+		case start:
+			require.Len(t, a, 1, "pass %d", i)
+			require.Contains(t, a[0], "holds the zeros back as a possible monitoring outage")
+		case end:
+			require.Len(t, a, 1, "pass %d", i)
+			require.Contains(t, a[0], fmt.Sprintf("ends %d steps of zeros", steps))
+			require.Contains(t, a[0], "took them for a monitoring outage, not load")
+			require.Zero(t, r.HeldZeros)
+		default:
+			require.Empty(t, a, "pass %d", i)
+		}
+	}
+	require.Equal(t, steps, want[end-2].HeldZeros, "pass %d", end-2)
+}
+
 // requireRestartsMatch restarts a Controller on series after each pass of
 // ks and requires that it decides, pass for pass up to n, as the
 // uninterrupted one did (want), calling check, when not nil, on the
@@ -55,6 +92,8 @@ func requireRestartsMatch(t *testing.T, series shadow.MetricsSource, want []shad
 					check(t, k, i, r)
 				}
 				requireSamePass(t, i, want[i], r)
+				require.Equal(t, want[i].HeldZeros, r.HeldZeros, "pass %d", i)
+				require.Equal(t, zeroRunAlerts(want[i]), zeroRunAlerts(r), "pass %d", i)
 			}
 		})
 	}
@@ -103,6 +142,7 @@ func TestZeroOutageKeepsCapacity(t *testing.T) {
 	// Restarts after passes that left a suspect sample waiting for
 	// confirmation (the first zeros are suspect, every other pass) and
 	// after passes that left none.
+	requireZeroRunAlerts(t, want, outageFrom+1, outageTo+1, outageTo-outageFrom)
 	requireRestartsMatch(t, series, want, []int{outageFrom + 1, outageFrom + 2, outageFrom + 3, outageFrom + 8, outageFrom + 20, outageTo, outageTo + 1, outageTo + 2}, &now,
 		func(t *testing.T, k, i int, r shadow.Report) {
 			if i == k {
@@ -181,5 +221,68 @@ func TestFirstDayZeroOutage(t *testing.T) {
 			require.Positive(t, r.Forecast.Mean[0], "pass %d", i)
 		}
 	}
+	// The suspect first zero is confirmed by the second, one pass later;
+	// the first value of load returned likewise.
+	requireZeroRunAlerts(t, want, firstDayFrom+1, firstDayTo+1, firstDayTo-firstDayFrom)
 	requireRestartsMatch(t, series, want, []int{firstDayFrom + 3, firstDayFrom + 200, firstDayTo, firstDayTo + 1, firstDayTo + 100}, &now, nil)
+}
+
+// Zeros that outlast the forecaster's patience (AutoConfig.ZeroRun) are
+// load that stopped: the alert says so when the forecaster starts to feed
+// them.
+func TestZeroRunFedAsLoadAlert(t *testing.T) {
+	const from = 3*288 + 100
+	stops := func(at time.Time) map[shadow.Metric]float64 {
+		if int(at.Sub(t0)/(5*time.Minute)) >= from {
+			return map[shadow.Metric]float64{shadow.RequestRate: 0}
+		}
+		return daily(at)
+	}
+	fc, err := forecast.NewAuto(forecast.AutoConfig{Step: 5 * time.Minute, Periods: forecast.SeasonalPeriods(5 * time.Minute), ZeroRun: 12})
+	require.NoError(t, err)
+	pol, err := policy.Predictive(policy.DefaultPredictiveConfig())
+	require.NoError(t, err)
+	now := t0
+	c, err := shadow.New(shadow.Config{Interval: 5 * time.Minute, PerReplica: 10, MaxReplicas: 60},
+		shadow.Deps{Source: &shadowtest.Series{Fn: stops, Start: t0}, Forecaster: fc, Policy: pol, Production: actuatortest.NewGroup(10, 10*time.Minute, func() time.Time { return now })},
+		shadow.WithLogger(testLogger(&syncBuffer{})))
+	require.NoError(t, err)
+	var got []string
+	for i := range from + 40 {
+		now = t0.Add(time.Duration(i) * 5 * time.Minute)
+		r, err := c.Step(context.Background(), now)
+		require.NoError(t, err, "pass %d", i)
+		got = append(got, zeroRunAlerts(r)...)
+		if i == from+30 {
+			require.Zero(t, r.HeldZeros, "the zeros are load now")
+		}
+	}
+	require.Len(t, got, 2)
+	assert.Contains(t, got[0], "holds the zeros back")
+	assert.Contains(t, got[1], "stayed 0 for more than")
+	assert.Contains(t, got[1], "now takes the zeros for load")
+}
+
+// zeroHolderPanics is a forecaster whose HeldZeros panics.
+type zeroHolderPanics struct{ *driftForecaster }
+
+func (zeroHolderPanics) HeldZeros() (time.Time, int) { panic("zero-run bug") }
+
+// A forecaster whose HeldZeros panics fails the pass with a PanicError
+// naming it; the pass still decides, and nothing panics out of Step.
+func TestZeroHolderPanics(t *testing.T) {
+	now := t0
+	grp := actuatortest.NewGroup(2, 0, func() time.Time { return now })
+	c, err := shadow.New(shadow.Config{PerReplica: 10},
+		shadow.Deps{Source: shadowtest.NewSource(500), Forecaster: zeroHolderPanics{&driftForecaster{k: 3, step: time.Minute}}, Policy: policy.Func(func(in policy.Input) (policy.Decision, error) {
+			return policy.Decision{Action: policy.NoChange, Target: in.Current, Reason: "fixed"}, nil
+		}), Production: grp},
+		shadow.WithLogger(testLogger(&syncBuffer{})))
+	require.NoError(t, err)
+	r, err := c.Step(context.Background(), now)
+	var pe *shadow.PanicError
+	require.ErrorAs(t, err, &pe)
+	assert.Contains(t, pe.What, "HeldZeros")
+	assert.Zero(t, r.HeldZeros)
+	assert.Equal(t, "fixed", r.Decision.Reason)
 }
