@@ -225,3 +225,39 @@ func ExampleAutoConfig_weekly() {
 	// [1440 10080] true
 	// Saturday 12:00: forecast within 15% of 90: true
 }
+
+// A monitoring outage recorded as zeros is held back from the models, not
+// learned as load: HeldZeros reports it, and the forecasts continue from
+// the last load seen until load returns.
+func ExampleAuto_HeldZeros() {
+	a, err := forecast.NewAuto(forecast.AutoConfig{Step: time.Minute, Periods: []int{60}})
+	if err != nil {
+		panic(err)
+	}
+	t0 := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	at := func(i int) time.Time { return t0.Add(time.Duration(i) * time.Minute) }
+	for i := range 180 {
+		if err := a.Observe(at(i), 100+float64(i%7)); err != nil {
+			panic(err)
+		}
+	}
+	for i := 180; i < 190; i++ { // ten minutes of zeros
+		if err := a.Observe(at(i), 0); err != nil {
+			panic(err)
+		}
+	}
+	since, steps := a.HeldZeros()
+	fc, err := a.Forecast(1, 0.9)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("holding %d zeros since %s; next minute forecast above 90: %v\n", steps, since.Format("15:04"), fc.Mean[0] > 90)
+	if err := a.Observe(at(190), 104); err != nil {
+		panic(err)
+	}
+	_, steps = a.HeldZeros()
+	fmt.Println("after load returned:", steps)
+	// Output:
+	// holding 10 zeros since 03:00; next minute forecast above 90: true
+	// after load returned: 0
+}
