@@ -20,7 +20,8 @@
 // Passes run on a ticker per object, phase-shifted by a random jitter, on
 // a bounded number of workers. Each pass writes the object's status
 // (replicas, forecast peak over the lead time, conditions with reason
-// codes) and Events on the workload for every scale and every refusal.
+// codes) and Events on the workload for every scale, every refusal and
+// every alert (Warning, reason PredictiveScalerAlert).
 //
 // Objects are sharded: object namespace/name belongs to shard
 // fnv32a("namespace/name") % shards, and each shard has a Lease

@@ -145,11 +145,16 @@ const (
 	EventHPAConflict       = v1alpha1.ReasonHPAConflict
 	EventInvalidSpec       = v1alpha1.ReasonInvalidSpec
 	EventSetupFailed       = v1alpha1.ReasonSetupFailed
+	// EventAlert is the reason of the Warning Event each alert of a pass
+	// (shadow.Alert) makes; its note starts with the alert's kind.
+	EventAlert = "PredictiveScalerAlert"
 )
 
 // eventsFor returns the Events a pass's outcome makes on the workload:
 // one for a scale carried out, one for each refusal — an HPA conflict,
-// a scale the workload refused.
+// a scale the workload refused — and a Warning for each alert the pass
+// raised (a load anomaly, a suspect sample, a run of zeros taken for a
+// monitoring outage, ...).
 func eventsFor(o passOutcome) []event {
 	var out []event
 	r := o.report
@@ -177,6 +182,9 @@ func eventsFor(o passOutcome) []event {
 			out = append(out, event{corev1.EventTypeWarning, EventFailedRescale, "Scale",
 				fmt.Sprintf("scale to %d failed: %v", r.Plan.Target, err)})
 		}
+	}
+	for _, a := range r.Alerts {
+		out = append(out, event{corev1.EventTypeWarning, EventAlert, "Alert", a.Kind.String() + ": " + a.Message})
 	}
 	return out
 }

@@ -170,6 +170,10 @@ func TestEventsFor(t *testing.T) {
 	r = scaledReport()
 	r.Applied, r.Plan.Scale, r.Plan.ForecastOnly = shadow.Applied{}, true, true
 	assert.Empty(t, eventsFor(passOutcome{report: r}), "ForecastOnly: nothing scaled, nothing refused")
+
+	r.Alerts = []shadow.Alert{{Kind: shadow.AlertZeroRun, Time: t0, Message: "request_rate = 0 at ... holds the zeros back"}}
+	assert.Equal(t, []event{{"Warning", "PredictiveScalerAlert", "Alert", "zero_run: request_rate = 0 at ... holds the zeros back"}},
+		eventsFor(passOutcome{report: r}), "an alert is a Warning Event, in ForecastOnly mode too")
 }
 
 func TestApplyOutcomeKeepsReplicasWhenTheWorkloadWasUnreadable(t *testing.T) {
