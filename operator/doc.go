@@ -21,7 +21,8 @@
 // a bounded number of workers. Each pass writes the object's status
 // (replicas, forecast peak over the lead time, conditions with reason
 // codes) and Events on the workload for every scale, every refusal and
-// every alert (Warning, reason PredictiveScalerAlert).
+// every alert (Warning, reason PredictiveScalerAlert; load anomalies one
+// an hour at most).
 //
 // Objects are sharded: object namespace/name belongs to shard
 // fnv32a("namespace/name") % shards, and each shard has a Lease

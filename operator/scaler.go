@@ -54,6 +54,8 @@ type objScaler struct {
 	ctrl    stepper
 	w       *writer
 	passes  *passLogState // nil: no per-pass log
+	// anomalies throttles the Events of load-anomaly alerts.
+	anomalies anomalyEvents
 }
 
 func (s *objScaler) interval() time.Duration { return s.every }
@@ -82,7 +84,7 @@ func (s *objScaler) pass(ctx context.Context, now time.Time) {
 	if err := s.w.writeStatus(ctx, s.key, func(st *v1alpha1.PredictiveScalerStatus) { applyOutcome(st, o) }); err != nil {
 		s.w.log.Warn("status not written", "predictivescaler", s.key.String(), "error", err.Error())
 	}
-	evs := eventsFor(o)
+	evs := s.anomalies.throttle(eventsFor(o), now)
 	if len(evs) == 0 {
 		return
 	}

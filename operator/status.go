@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -185,6 +186,45 @@ func eventsFor(o passOutcome) []event {
 	}
 	for _, a := range r.Alerts {
 		out = append(out, event{corev1.EventTypeWarning, EventAlert, "Alert", a.Kind.String() + ": " + a.Message})
+	}
+	return out
+}
+
+// anomalyEventEvery is the least time between two Events of load-anomaly
+// alerts on one workload: a load outside its forecast's 99% band is
+// alerted several times a day on ordinary traffic (6–22 a day on the
+// repository's traces), an Event an hour at most is enough to be seen.
+const anomalyEventEvery = time.Hour
+
+// anomalyEvents throttles the Events of load-anomaly alerts
+// (shadow.AlertAnomaly) to one per anomalyEventEvery; the next one says how
+// many it stood for. Other alerts always make their Event.
+type anomalyEvents struct {
+	last    time.Time // of the last Event made
+	skipped int       // anomaly alerts without an Event since
+}
+
+// throttle returns evs without the anomaly Events due before now is
+// anomalyEventEvery past the last one made, and counts them.
+func (a *anomalyEvents) throttle(evs []event, now time.Time) []event {
+	prefix := shadow.AlertAnomaly.String() + ": "
+	out := evs[:0]
+	for _, e := range evs {
+		if e.reason != EventAlert || !strings.HasPrefix(e.note, prefix) {
+			out = append(out, e)
+			continue
+		}
+		// A pass time before the last Event (a clock stepped back)
+		// starts over.
+		if !a.last.IsZero() && !now.Before(a.last) && now.Sub(a.last) < anomalyEventEvery {
+			a.skipped++
+			continue
+		}
+		if a.skipped > 0 {
+			e.note += fmt.Sprintf(" (and %d more since %s)", a.skipped, a.last.UTC().Format(time.RFC3339))
+		}
+		a.last, a.skipped = now, 0
+		out = append(out, e)
 	}
 	return out
 }

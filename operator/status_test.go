@@ -176,6 +176,33 @@ func TestEventsFor(t *testing.T) {
 		eventsFor(passOutcome{report: r}), "an alert is a Warning Event, in ForecastOnly mode too")
 }
 
+// Load-anomaly alerts make an Event an hour at most, the next one counting
+// those left out; other alerts always make theirs.
+func TestAnomalyEventsThrottled(t *testing.T) {
+	var a anomalyEvents
+	alert := func(k shadow.AlertKind, msg string) event {
+		return eventsFor(passOutcome{report: shadow.Report{Alerts: []shadow.Alert{{Kind: k, Message: msg}}}})[0]
+	}
+	notes := func(evs []event) []string {
+		var out []string
+		for _, e := range evs {
+			out = append(out, e.note)
+		}
+		return out
+	}
+	at := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
+	assert.Equal(t, []string{"anomaly: a"}, notes(a.throttle([]event{alert(shadow.AlertAnomaly, "a")}, at(0))))
+	assert.Empty(t, a.throttle([]event{alert(shadow.AlertAnomaly, "b"), alert(shadow.AlertAnomaly, "c")}, at(0)), "a second one in the same pass")
+	assert.Equal(t, []string{"zero_run: d"}, notes(a.throttle([]event{alert(shadow.AlertAnomaly, "x"), alert(shadow.AlertZeroRun, "d")}, at(30))),
+		"other kinds pass")
+	assert.Equal(t, []string{"anomaly: e (and 3 more since " + t0.Format(time.RFC3339) + ")"}, notes(a.throttle([]event{alert(shadow.AlertAnomaly, "e")}, at(60))))
+	assert.Empty(t, a.throttle([]event{alert(shadow.AlertAnomaly, "f")}, at(61)))
+	assert.Equal(t, []string{"anomaly: g (and 1 more since " + at(60).Format(time.RFC3339) + ")"}, notes(a.throttle([]event{alert(shadow.AlertAnomaly, "g")}, at(50))),
+		"a clock stepped back starts over")
+	ok := []event{{"Normal", EventSuccessfulRescale, "Scale", "New size: 3"}}
+	assert.Equal(t, ok, a.throttle(ok, at(51)))
+}
+
 func TestApplyOutcomeKeepsReplicasWhenTheWorkloadWasUnreadable(t *testing.T) {
 	var st v1alpha1.PredictiveScalerStatus
 	applyOutcome(&st, passOutcome{report: scaledReport()})
