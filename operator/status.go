@@ -192,8 +192,8 @@ func eventsFor(o passOutcome) []event {
 
 // anomalyEventEvery is the least time between two Events of load-anomaly
 // alerts on one workload: a load outside its forecast's 99% band is
-// alerted several times a day on ordinary traffic (6–22 a day on the
-// repository's traces), an Event an hour at most is enough to be seen.
+// alerted several times a day on ordinary traffic; an Event an hour at
+// most is enough to be seen.
 const anomalyEventEvery = time.Hour
 
 // anomalyEvents throttles the Events of load-anomaly alerts
