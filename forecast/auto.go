@@ -316,7 +316,7 @@ func NewAuto(cfg AutoConfig) (*Auto, error) {
 	a.chosen = a.cands[0]
 	a.long = long
 	if r := defaults.IfZero(cfg.PeakAdaptRate, DefaultPeakAdaptRate); r > 0 {
-		a.aci = &peakACI{rate: r}
+		a.aci = &peakACI{rate: r, gain: peakExtendGain}
 	}
 	au := &Auto{Model: newModel(k, valid, a), a: a}
 	if long != nil {
@@ -345,8 +345,13 @@ func (a *Auto) Selection() Selection { return a.a.sel }
 // peak over the bound and down by rate × (1 − level) after one under it
 // (bounded to [(level+0.5)/2, 0.999]), so that the share of peaks over the
 // bounds tends to 1 − level even when the errors grow beyond those the
-// scores were calibrated on. It follows the last lead and level asked
-// for; asking another starts it over. One bound per forecast origin is
+// scores were calibrated on. At 0.999 the quantile is the largest score:
+// should peaks keep going over it (a load that outgrows every error of its
+// window), the adaptation goes on below that floor, and the bound reaches
+// past the largest score by 50 × the miscoverage's deficit under the
+// floor (at most 0.2) times that score (at least one error scale), until
+// the share of misses is 1 − level again; covered peaks unwind it before
+// the level falls. It follows the last lead and level asked for; asking another starts it over. One bound per forecast origin is
 // checked (the last asked); the adapted level is saved with the state,
 // the bounds not yet checked are not.
 //
@@ -365,6 +370,9 @@ func (a *Auto) PeakUpper(lead int, level float64) (float64, error) {
 	}
 	if c := a.a.aci; c != nil {
 		q = a.a.peakQuantileUpTo(lead, c.levelFor(lead, level))
+		if e := c.extension(); e > 0 {
+			q += e * math.Max(q, 1)
+		}
 	}
 	peak, fmax := a.peakMean(lead)
 	sigma := math.Sqrt(a.s2)

@@ -22,7 +22,9 @@ const DefaultPeakAdaptRate = 0.001
 // grows burstier than its window). It follows one (lead, level) pair: the
 // last PeakUpper was asked for.
 type peakACI struct {
-	rate  float64
+	rate float64
+	gain float64 // peakExtendGain
+
 	lead  int
 	level float64
 	alpha float64
@@ -41,6 +43,21 @@ type pendingPeak struct {
 // maxPeakLevel bounds the adapted level from above; from below it is
 // bounded half-way between the nominal level and 0.5.
 const maxPeakLevel = 0.999
+
+// Past the largest score. Once the adapted level reaches maxPeakLevel the
+// quantile is the largest score the calibration holds, and a load that
+// outgrows every error of its window (a site's traffic growing by half
+// every week ahead of an event) would be missed half the time however the
+// level moved. The miscoverage then keeps adapting below its floor, down to
+// peakMaxDeficit under it, and the bound reaches past the largest score by
+// peakExtendGain × that deficit times the score (at least one error
+// scale): missed peaks raise it, covered ones lower it, until the share of
+// misses is 1 − level again. It acts only while the level is saturated,
+// and unwinds once the misses stop (at rate × (1 − level) a step).
+const (
+	peakMaxDeficit = 0.2
+	peakExtendGain = 50
+)
 
 // levelFor returns the level to draw the quantile at for a PeakUpper of
 // lead and level, starting over when they changed.
@@ -93,10 +110,23 @@ func (c *peakACI) check(p pendingPeak) {
 		miss = 1
 	}
 	c.alpha += c.rate * (1 - c.level - miss)
-	// Kept within the range the bounded level uses: beyond it α would only
-	// store up corrections the level cannot make, and take as long to
-	// unwind once the misses stop (windup).
-	c.alpha = math.Min(math.Max(c.alpha, 1-maxPeakLevel), 1-c.minLevel())
+	// Kept within the range the bounded level and the extension past the
+	// largest score use: beyond it α would only store up corrections
+	// neither can make, and take as long to unwind once the misses stop
+	// (windup).
+	c.alpha = math.Min(math.Max(c.alpha, c.minAlpha()), 1-c.minLevel())
+}
+
+// minAlpha is the lowest adapted miscoverage: peakMaxDeficit under the
+// floor of the bounded level.
+func (c *peakACI) minAlpha() float64 { return 1 - maxPeakLevel - peakMaxDeficit }
+
+// extension is how far past the quantile of the bounded level the bound
+// reaches, in units of that quantile (at least one error scale): the
+// miscoverage's deficit under the bounded level's floor times
+// peakExtendGain; 0 while the level is not saturated.
+func (c *peakACI) extension() float64 {
+	return math.Max(0, 1-maxPeakLevel-c.alpha) * c.gain
 }
 
 // minLevel is the lowest level the adaptation draws at.
@@ -124,13 +154,13 @@ func (c *peakACI) load(v floats) (func(), error) {
 		return func() { c.lead, c.level, c.alpha, c.pend = 0, 0, 0, c.pend[:0] }, nil
 	}
 	bad := func() (func(), error) {
-		return nil, fmt.Errorf("peak adaptation %v: want a lead ≥ 1, a level in (0, 1), a miscoverage in [0, 1] and at most lead + 1 bounds of a whole origin, a finite bound and a finite largest value ≥ 0", []float64(v))
+		return nil, fmt.Errorf("peak adaptation %v: want a lead ≥ 1, a level in (0, 1), a miscoverage in [%g, 1] and at most lead + 1 bounds of a whole origin, a finite bound and a finite largest value ≥ 0", []float64(v), c.minAlpha())
 	}
 	if len(v) < 3 || (len(v)-3)%3 != 0 {
 		return bad()
 	}
 	lead, level, alpha := v[0], v[1], v[2]
-	if !(lead >= 1 && lead <= 1<<30 && whole(lead)) || !(level > 0 && level < 1) || !(alpha >= 0 && alpha <= 1) || (len(v)-3)/3 > int(lead)+1 {
+	if !(lead >= 1 && lead <= 1<<30 && whole(lead)) || !(level > 0 && level < 1) || !(alpha >= c.minAlpha() && alpha <= 1) || (len(v)-3)/3 > int(lead)+1 {
 		return bad()
 	}
 	pend := make([]pendingPeak, 0, (len(v)-3)/3)

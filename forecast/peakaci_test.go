@@ -136,3 +136,98 @@ func TestPeakACIState(t *testing.T) {
 		assert.ErrorContains(t, err, "peak adaptation")
 	}
 }
+
+// Past the largest score: with every peak over its bound the miscoverage
+// keeps falling under the bounded level's floor, down to peakMaxDeficit
+// under it, and the extension grows to peakMaxDeficit × peakExtendGain;
+// with every peak under, it unwinds to zero before the level falls.
+func TestPeakACIExtension(t *testing.T) {
+	c := &peakACI{rate: 0.05, gain: peakExtendGain}
+	c.levelFor(1, 0.9)
+	miss := func(k int64) { c.record(k, 1); c.observe(k, 2) }
+	hit := func(k int64) { c.record(k, 10); c.observe(k, 2) }
+	miss(0)
+	assert.InDelta(t, 0.945, c.levelFor(1, 0.9), 1e-12)
+	assert.Zero(t, c.extension(), "the level is not saturated")
+	for i := range 100 {
+		miss(int64(10 + i))
+	}
+	assert.InDelta(t, maxPeakLevel, c.levelFor(1, 0.9), 1e-12)
+	assert.InDelta(t, peakMaxDeficit*peakExtendGain, c.extension(), 1e-9, "bounded")
+	d := &peakACI{rate: 0.05, gain: peakExtendGain}
+	apply, err := d.load(c.save())
+	require.NoError(t, err, "a miscoverage under the floor is saved and restored")
+	apply()
+	assert.Equal(t, c.extension(), d.extension())
+	hits := 0
+	for c.extension() > 0 {
+		hit(int64(200 + hits))
+		hits++
+		assert.InDelta(t, maxPeakLevel, c.levelFor(1, 0.9), 1e-12, "the level stays saturated while the extension unwinds")
+	}
+	assert.InDelta(t, peakMaxDeficit/(0.05*0.1), hits, 2, "unwinds at rate × (1 − level) a bound")
+	hit(1000)
+	assert.Less(t, c.levelFor(1, 0.9), maxPeakLevel, "then the level falls")
+}
+
+// growingBursts is a seasonal series with Gaussian noise and, from step
+// from, bursts in 5% of the steps of 4 standard deviations growing by
+// growth (0.4: 40%) a period: peak errors that outgrow every score the
+// calibration holds, day after day.
+func growingBursts(n, p, from int, growth float64, seed uint64) []float64 {
+	r := rand.New(rand.NewPCG(seed, 11))
+	y := make([]float64, n)
+	for i := range y {
+		e := r.NormFloat64()
+		if i >= from && r.Float64() < 0.05 {
+			e += 4 * math.Pow(1+growth, float64(i-from)/float64(p))
+		}
+		y[i] = math.Max(100+20*math.Sin(2*math.Pi*float64(i)/float64(p))+e, 0)
+	}
+	return y
+}
+
+// When peak errors outgrow every score the calibration holds, the adapted
+// level saturates at maxPeakLevel; reaching past the largest score the
+// bound then covers more peaks than at the saturated level alone (gain 0)
+// and than the static bound.
+func TestPeakUpperReachesPastTheLargestScore(t *testing.T) {
+	const p, lead = 48, 6
+	var in, total [3]int // extended (the default), saturated only, static
+	extended := 0
+	for seed := range uint64(4) {
+		y := growingBursts(60*p, p, 10*p, 0.4, seed)
+		var fs [3]*Auto
+		for k, rate := range []float64{0, 0, -1} {
+			a, err := NewAuto(AutoConfig{Periods: []int{p}, Horizon: lead, RefitEvery: p, PeakAdaptRate: rate})
+			require.NoError(t, err)
+			fs[k] = a
+		}
+		fs[1].a.aci.gain = 0
+		for i, v := range y {
+			if i >= 20*p && i+lead <= len(y) {
+				peak := slices.Max(y[i : i+lead])
+				for k, a := range fs {
+					u, err := a.PeakUpper(lead, 0.9)
+					require.NoError(t, err)
+					if peak <= u {
+						in[k]++
+					}
+					total[k]++
+				}
+				if fs[0].a.aci.extension() > 0 {
+					extended++
+				}
+			}
+			for _, a := range fs {
+				require.NoError(t, a.Observe(t0.Add(time.Duration(i)*time.Minute), v))
+			}
+		}
+	}
+	cov := func(k int) float64 { return float64(in[k]) / float64(total[k]) }
+	t.Logf("peak coverage at 0.9 with bursts growing 40%% a day: extended %.3f, saturated only %.3f, static %.3f; past the largest score on %d of %d bounds",
+		cov(0), cov(1), cov(2), extended, total[0])
+	assert.Greater(t, extended, total[0]/10)
+	assert.Greater(t, cov(0), cov(1)+0.01)
+	assert.Greater(t, cov(1), cov(2))
+}
