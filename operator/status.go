@@ -58,6 +58,7 @@ func applyOutcome(st *v1alpha1.PredictiveScalerStatus, o passOutcome) {
 		}
 	}
 	st.ForecastPeak, st.ForecastUpper, st.Model = "", "", ""
+	st.HeldZeros = int32(min(r.HeldZeros, math.MaxInt32))
 	if r.Forecast.Len() > 0 {
 		mean, upper := r.Forecast.Peak(r.LeadSteps)
 		st.ForecastPeak, st.ForecastUpper = formatLoad(mean), formatLoad(max(upper, r.PeakUpper))

@@ -57,6 +57,12 @@ func TestApplyOutcomeWritesTheReport(t *testing.T) {
 	bounded.PeakUpper = 512.5
 	applyOutcome(&st, passOutcome{gen: 3, leadTime: 3 * time.Minute, report: bounded})
 	assert.Equal(t, "512.5", st.ForecastUpper, "the bound on the peak the policy provisioned for")
+	assert.Zero(t, st.HeldZeros)
+	held := scaledReport()
+	held.HeldZeros = 42
+	var hs v1alpha1.PredictiveScalerStatus
+	applyOutcome(&hs, passOutcome{gen: 3, report: held})
+	assert.Equal(t, int32(42), hs.HeldZeros, "the zero run the forecaster holds back")
 	assert.Equal(t, &metav1.Duration{Duration: 3 * time.Minute}, st.LeadTime)
 	assert.Equal(t, []v1alpha1.MetricStatus{{Name: "cpu", Current: "1.235"}, {Name: "request_rate", Current: "300"}}, st.Metrics)
 	require.NotNil(t, st.LastScaleTime)

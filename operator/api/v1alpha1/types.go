@@ -225,6 +225,11 @@ type PredictiveScalerStatus struct {
 	// Model names the forecasting model that made the forecast.
 	// +optional
 	Model string `json:"model,omitempty"`
+	// HeldZeros is how many steps of zeros of the first metric the
+	// forecaster holds back as a possible monitoring outage (its forecasts
+	// continue from the last load it saw); absent when none.
+	// +optional
+	HeldZeros int32 `json:"heldZeros,omitempty"`
 	// LeadTime is the provisioning lead time in use: spec.leadTime at
 	// first, then as the operator learns it from the workload.
 	// +optional
