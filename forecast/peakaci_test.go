@@ -73,33 +73,52 @@ func TestPeakUpperAdaptsToChangedErrors(t *testing.T) {
 	var in, total [2]int // adapted, static
 	for seed := range uint64(6) {
 		y := heavyAfter(120*p, p, 6*p, seed)
-		var fs [2]*Auto
-		for k, rate := range []float64{0, -1} {
-			a, err := NewAuto(AutoConfig{Periods: []int{p}, Horizon: lead, RefitEvery: p, PeakAdaptRate: rate})
-			require.NoError(t, err)
-			fs[k] = a
-		}
-		for i, v := range y {
-			if i >= 20*p && i+lead <= len(y) {
-				peak := slices.Max(y[i : i+lead])
-				for k, a := range fs {
-					u, err := a.PeakUpper(lead, 0.9)
-					require.NoError(t, err)
-					if peak <= u {
-						in[k]++
-					}
-					total[k]++
-				}
-			}
-			for _, a := range fs {
-				require.NoError(t, a.Observe(t0.Add(time.Duration(i)*time.Minute), v))
-			}
-		}
+		replayPeaks(t, y, lead, 20*p, peakForecasters(t, p, lead, 0, -1), in[:], total[:], nil)
 	}
 	adapted, static := float64(in[0])/float64(total[0]), float64(in[1])/float64(total[1])
 	t.Logf("peak coverage at 0.9 after the change: adapted %.3f, static %.3f", adapted, static)
 	assert.InDelta(t, 0.9, adapted, 0.01)
 	assert.Less(t, static, 0.88)
+}
+
+// peakForecasters returns one Auto of period p and horizon lead per
+// PeakAdaptRate in rates.
+func peakForecasters(t *testing.T, p, lead int, rates ...float64) []*Auto {
+	t.Helper()
+	fs := make([]*Auto, len(rates))
+	for k, rate := range rates {
+		a, err := NewAuto(AutoConfig{Periods: []int{p}, Horizon: lead, RefitEvery: p, PeakAdaptRate: rate})
+		require.NoError(t, err)
+		fs[k] = a
+	}
+	return fs
+}
+
+// replayPeaks feeds y, one step a minute, to every forecaster of fs and,
+// from step from on, counts in in[k] how often the peak of the next lead
+// steps stays under fs[k]'s PeakUpper(lead, 0.9), and in total[k] the
+// bounds; each, when not nil, is called after the bounds of every step.
+func replayPeaks(t *testing.T, y []float64, lead, from int, fs []*Auto, in, total []int, each func()) {
+	t.Helper()
+	for i, v := range y {
+		if i >= from && i+lead <= len(y) {
+			peak := slices.Max(y[i : i+lead])
+			for k, a := range fs {
+				u, err := a.PeakUpper(lead, 0.9)
+				require.NoError(t, err)
+				if peak <= u {
+					in[k]++
+				}
+				total[k]++
+			}
+			if each != nil {
+				each()
+			}
+		}
+		for _, a := range fs {
+			require.NoError(t, a.Observe(t0.Add(time.Duration(i)*time.Minute), v))
+		}
+	}
 }
 
 // The adapted level is saved with the state and restored.
@@ -197,32 +216,13 @@ func TestPeakUpperReachesPastTheLargestScore(t *testing.T) {
 	extended := 0
 	for seed := range uint64(4) {
 		y := growingBursts(60*p, p, 10*p, 0.4, seed)
-		var fs [3]*Auto
-		for k, rate := range []float64{0, 0, -1} {
-			a, err := NewAuto(AutoConfig{Periods: []int{p}, Horizon: lead, RefitEvery: p, PeakAdaptRate: rate})
-			require.NoError(t, err)
-			fs[k] = a
-		}
+		fs := peakForecasters(t, p, lead, 0, 0, -1)
 		fs[1].a.aci.gain = 0
-		for i, v := range y {
-			if i >= 20*p && i+lead <= len(y) {
-				peak := slices.Max(y[i : i+lead])
-				for k, a := range fs {
-					u, err := a.PeakUpper(lead, 0.9)
-					require.NoError(t, err)
-					if peak <= u {
-						in[k]++
-					}
-					total[k]++
-				}
-				if fs[0].a.aci.extension() > 0 {
-					extended++
-				}
+		replayPeaks(t, y, lead, 20*p, fs, in[:], total[:], func() {
+			if fs[0].a.aci.extension() > 0 {
+				extended++
 			}
-			for _, a := range fs {
-				require.NoError(t, a.Observe(t0.Add(time.Duration(i)*time.Minute), v))
-			}
-		}
+		})
 	}
 	cov := func(k int) float64 { return float64(in[k]) / float64(total[k]) }
 	t.Logf("peak coverage at 0.9 with bursts growing 40%% a day: extended %.3f, saturated only %.3f, static %.3f; past the largest score on %d of %d bounds",
