@@ -53,9 +53,8 @@ type model interface {
 // error, as ETS treats missing values), by linear interpolation before. A
 // longer gap, or one longer than the history before it (whose fills would
 // outnumber what was observed), discards the history: the model starts
-// afresh. [Auto] also
-// fills as a gap a run of zeros its models find implausible, once load
-// returns (see "Zero runs" in Auto).
+// afresh. [Auto] also fills as a gap a run of zeros its models find
+// implausible, once load returns (see "Zero runs" in Auto).
 //
 // The last Config.Window observations are kept in a ring buffer; fits use
 // only them, which bounds the cost of Refit. The model is fitted as soon as
