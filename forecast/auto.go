@@ -351,9 +351,12 @@ func (a *Auto) Selection() Selection { return a.a.sel }
 // past the largest score by 50 × the miscoverage's deficit under the
 // floor (at most 0.2) times that score (at least one error scale), until
 // the share of misses is 1 − level again; covered peaks unwind it before
-// the level falls. It follows the last lead and level asked for; asking another starts it over. One bound per forecast origin is
-// checked (the last asked); the adapted level is saved with the state,
-// the bounds not yet checked are not.
+// the level falls. It follows the last level asked for, which asking
+// another starts over; another lead (a lead time learned anew, one step
+// longer or shorter) keeps the adaptation and drops the bounds not yet
+// checked. One bound per forecast origin is checked (the last asked); the
+// adapted level is saved with the state, the bounds not yet checked are
+// not.
 //
 // When the calibration has too few errors for the level (a short history),
 // it falls back to the largest upper bound of the central interval at the

@@ -354,3 +354,42 @@ func TestLongSeasonTraces(t *testing.T) {
 	}
 	t.Log(b.String())
 }
+
+// TestPeakUpperTracesLeadChanges replays each trace of -traces as
+// TestPeakUpperTraces does, but with the lead alternating every 360 steps
+// between 10 minutes and one step more (a learned lead time on a boundary),
+// and measures over the whole trace after two days how often the peak of
+// the lead window stays under PeakUpper at 90%:
+//
+//	go test ./forecast -run TestPeakUpperTracesLeadChanges -traces ../traces -v
+func TestPeakUpperTracesLeadChanges(t *testing.T) {
+	if *evalTraces == "" {
+		t.Skip("run with -traces DIR")
+	}
+	var b strings.Builder
+	b.WriteString("\n| trace | forecasts | PeakUpper(90%) covers |\n|---|---|---|\n")
+	for path, s := range readTraces(t, "*.csv") {
+		step := s.Times[1].Sub(s.Times[0])
+		base := int(10 * time.Minute / step)
+		a, err := NewAuto(AutoConfig{Step: step, Periods: SeasonalPeriods(step), RefitEvery: int(24 * time.Hour / step)})
+		require.NoError(t, err)
+		warm := int(48 * time.Hour / step)
+		in, total := 0, 0
+		for i, v := range s.Values {
+			lead := base + (i/360)%2
+			if i >= warm && i+lead <= len(s.Values) {
+				u, err := a.PeakUpper(lead, 0.9)
+				if !errors.Is(err, ErrInsufficientHistory) {
+					require.NoError(t, err)
+					if slices.Max(s.Values[i:i+lead]) <= u {
+						in++
+					}
+					total++
+				}
+			}
+			require.NoError(t, a.Observe(s.Times[i], v), "%s index %d", path, i)
+		}
+		fmt.Fprintf(&b, "| %s | %d | %.1f%% |\n", filepath.Base(path), total, 100*float64(in)/float64(total))
+	}
+	t.Log(b.String())
+}

@@ -19,8 +19,10 @@ const DefaultPeakAdaptRate = 0.001
 // with α* = 1 − level and miss 1 when the peak went over the bound. The
 // long-run share of peaks over the bounds then tends to α* even when the
 // errors drift away from those the quantile was calibrated on (a load that
-// grows burstier than its window). It follows one (lead, level) pair: the
-// last PeakUpper was asked for.
+// grows burstier than its window). It follows the last level PeakUpper was
+// asked for, and the last lead: a lead one step longer or shorter (a lead
+// time learned anew) needs about the same correction, and starting over
+// at the nominal level would undo it.
 type peakACI struct {
 	rate float64
 	gain float64 // peakExtendGain
@@ -60,10 +62,14 @@ const (
 )
 
 // levelFor returns the level to draw the quantile at for a PeakUpper of
-// lead and level, starting over when they changed.
+// lead and level: starting over when the level changed, keeping the
+// adaptation but not the bounds not yet checked when only the lead did.
 func (c *peakACI) levelFor(lead int, level float64) float64 {
-	if c.lead != lead || c.level != level {
+	switch {
+	case c.level != level:
 		c.lead, c.level, c.alpha, c.pend = lead, level, 1-level, c.pend[:0]
+	case c.lead != lead:
+		c.lead, c.pend = lead, c.pend[:0]
 	}
 	return math.Min(math.Max(1-c.alpha, c.minLevel()), maxPeakLevel)
 }

@@ -37,6 +37,9 @@ func TestPeakACILevel(t *testing.T) {
 	}
 	assert.InDelta(t, 0.7, c.levelFor(3, 0.9), 1e-12, "bounded below, half-way to 0.5")
 	c.record(3000, 10)
+	assert.InDelta(t, 0.7, c.levelFor(4, 0.9), 1e-12, "another lead keeps the adaptation")
+	assert.Empty(t, c.pend, "and drops the bounds not yet checked")
+	c.record(3001, 10)
 	assert.InDelta(t, 0.95, c.levelFor(3, 0.95), 1e-12, "another level starts over")
 	assert.Empty(t, c.pend)
 
