@@ -384,6 +384,7 @@ func (c *Controller) record(ctx context.Context, rep *Report) {
 		in.fcUpper.Record(ctx, upper)
 		in.fcLower.Record(ctx, lower)
 	}
+	in.heldZeros.Record(ctx, int64(rep.HeldZeros))
 	in.current.Record(ctx, int64(rep.State.Desired))
 	in.ready.Record(ctx, int64(rep.State.Ready))
 	in.desired.Record(ctx, int64(rep.Decision.Target))

@@ -93,6 +93,7 @@
 //	shadowscale.forecast.mean        gauge    peak forecast mean over the lead time
 //	shadowscale.forecast.lower       gauge    peak forecast lower bound over the lead time
 //	shadowscale.forecast.upper       gauge    peak forecast upper bound over the lead time
+//	shadowscale.forecast.held_zeros  gauge    steps of zeros the forecaster holds back as a possible outage
 //	shadowscale.replicas.current     gauge    production replicas requested before the pass
 //	shadowscale.replicas.ready       gauge    production replicas serving
 //	shadowscale.replicas.desired     gauge    production replicas the decision asked for

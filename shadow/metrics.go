@@ -19,6 +19,7 @@ type instruments struct {
 	shadowFraction, shadowCost, leadSec metric.Float64Gauge
 	shadowTriggered                     metric.Int64Counter
 	condition                           metric.Int64Gauge
+	heldZeros                           metric.Int64Gauge
 
 	mu    sync.Mutex
 	attrs map[[2]string][]metric.AddOption
@@ -73,6 +74,7 @@ func newInstruments(mp metric.MeterProvider) (*instruments, error) {
 	in.shadowTriggered = ic("shadowscale.shadow.triggered", "{decision}", "Scale-ups the shadow signal caused.")
 	in.leadSec = fg("shadowscale.lead_time", "s", "Provisioning lead time in use.")
 	in.condition = ig("shadowscale.condition", "1", "1 when the condition holds, by type and reason.")
+	in.heldZeros = ig("shadowscale.forecast.held_zeros", "{step}", "Steps of zeros of the scaling metric the forecaster holds back as a possible monitoring outage.")
 	return &in, err
 }
 

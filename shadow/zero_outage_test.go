@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/shadowscale/shadowscale/actuator/actuatortest"
 	"github.com/shadowscale/shadowscale/forecast"
@@ -243,9 +245,10 @@ func TestZeroRunFedAsLoadAlert(t *testing.T) {
 	pol, err := policy.Predictive(policy.DefaultPredictiveConfig())
 	require.NoError(t, err)
 	now := t0
+	reader, mp := newMeter()
 	c, err := shadow.New(shadow.Config{Interval: 5 * time.Minute, PerReplica: 10, MaxReplicas: 60},
 		shadow.Deps{Source: &shadowtest.Series{Fn: stops, Start: t0}, Forecaster: fc, Policy: pol, Production: actuatortest.NewGroup(10, 10*time.Minute, func() time.Time { return now })},
-		shadow.WithLogger(testLogger(&syncBuffer{})))
+		shadow.WithLogger(testLogger(&syncBuffer{})), shadow.WithMeterProvider(mp))
 	require.NoError(t, err)
 	var got []string
 	for i := range from + 40 {
@@ -253,14 +256,38 @@ func TestZeroRunFedAsLoadAlert(t *testing.T) {
 		r, err := c.Step(context.Background(), now)
 		require.NoError(t, err, "pass %d", i)
 		got = append(got, zeroRunAlerts(r)...)
-		if i == from+30 {
+		switch i {
+		case from + 6:
+			require.Positive(t, r.HeldZeros)
+			require.Equal(t, int64(r.HeldZeros), gaugeValue(t, reader, "shadowscale.forecast.held_zeros"), "pass %d", i)
+		case from + 30:
 			require.Zero(t, r.HeldZeros, "the zeros are load now")
+			require.Zero(t, gaugeValue(t, reader, "shadowscale.forecast.held_zeros"))
 		}
 	}
 	require.Len(t, got, 2)
 	assert.Contains(t, got[0], "holds the zeros back")
 	assert.Contains(t, got[1], "stayed 0 for more than")
 	assert.Contains(t, got[1], "now takes the zeros for load")
+}
+
+// gaugeValue returns the last value of the int64 gauge name (one point).
+func gaugeValue(t *testing.T, r *sdkmetric.ManualReader, name string) int64 {
+	t.Helper()
+	var rm metricdata.ResourceMetrics
+	require.NoError(t, r.Collect(context.Background(), &rm))
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			if m.Name == name {
+				g, ok := m.Data.(metricdata.Gauge[int64])
+				require.True(t, ok, "%s is %T", name, m.Data)
+				require.Len(t, g.DataPoints, 1)
+				return g.DataPoints[0].Value
+			}
+		}
+	}
+	t.Fatalf("no metric %s", name)
+	return 0
 }
 
 // zeroHolderPanics is a forecaster whose HeldZeros panics.
