@@ -84,7 +84,8 @@ func (s *objScaler) pass(ctx context.Context, now time.Time) {
 	if err := s.w.writeStatus(ctx, s.key, func(st *v1alpha1.PredictiveScalerStatus) { applyOutcome(st, o) }); err != nil {
 		s.w.log.Warn("status not written", "predictivescaler", s.key.String(), "error", err.Error())
 	}
-	evs := s.anomalies.throttle(eventsFor(o), now)
+	o.report.Alerts = s.anomalies.throttle(o.report.Alerts, now)
+	evs := eventsFor(o)
 	if len(evs) == 0 {
 		return
 	}

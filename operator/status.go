@@ -6,7 +6,6 @@ import (
 	"math"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -205,14 +204,15 @@ type anomalyEvents struct {
 	skipped int       // anomaly alerts without an Event since
 }
 
-// throttle returns evs without the anomaly Events due before now is
-// anomalyEventEvery past the last one made, and counts them.
-func (a *anomalyEvents) throttle(evs []event, now time.Time) []event {
-	prefix := shadow.AlertAnomaly.String() + ": "
-	out := evs[:0]
-	for _, e := range evs {
-		if e.reason != EventAlert || !strings.HasPrefix(e.note, prefix) {
-			out = append(out, e)
+// throttle returns the alerts of a pass at now that make an Event: without
+// the anomalies due before now is anomalyEventEvery past the last one that
+// made one, which it counts, and with that count added to the message of
+// the next one.
+func (a *anomalyEvents) throttle(alerts []shadow.Alert, now time.Time) []shadow.Alert {
+	var out []shadow.Alert
+	for _, al := range alerts {
+		if al.Kind != shadow.AlertAnomaly {
+			out = append(out, al)
 			continue
 		}
 		// A pass time before the last Event (a clock stepped back)
@@ -222,10 +222,10 @@ func (a *anomalyEvents) throttle(evs []event, now time.Time) []event {
 			continue
 		}
 		if a.skipped > 0 {
-			e.note += fmt.Sprintf(" (and %d more since %s)", a.skipped, a.last.UTC().Format(time.RFC3339))
+			al.Message += fmt.Sprintf(" (and %d more since %s)", a.skipped, a.last.UTC().Format(time.RFC3339))
 		}
 		a.last, a.skipped = now, 0
-		out = append(out, e)
+		out = append(out, al)
 	}
 	return out
 }

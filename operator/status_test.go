@@ -186,27 +186,27 @@ func TestEventsFor(t *testing.T) {
 // those left out; other alerts always make theirs.
 func TestAnomalyEventsThrottled(t *testing.T) {
 	var a anomalyEvents
-	alert := func(k shadow.AlertKind, msg string) event {
-		return eventsFor(passOutcome{report: shadow.Report{Alerts: []shadow.Alert{{Kind: k, Message: msg}}}})[0]
-	}
-	notes := func(evs []event) []string {
+	alert := func(k shadow.AlertKind, msg string) shadow.Alert { return shadow.Alert{Kind: k, Message: msg} }
+	// notes are the notes of the Events the alerts throttle lets through
+	// make.
+	notes := func(alerts []shadow.Alert) []string {
 		var out []string
-		for _, e := range evs {
+		for _, e := range eventsFor(passOutcome{report: shadow.Report{Alerts: alerts}}) {
 			out = append(out, e.note)
 		}
 		return out
 	}
 	at := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
-	assert.Equal(t, []string{"anomaly: a"}, notes(a.throttle([]event{alert(shadow.AlertAnomaly, "a")}, at(0))))
-	assert.Empty(t, a.throttle([]event{alert(shadow.AlertAnomaly, "b"), alert(shadow.AlertAnomaly, "c")}, at(0)), "a second one in the same pass")
-	assert.Equal(t, []string{"zero_run: d"}, notes(a.throttle([]event{alert(shadow.AlertAnomaly, "x"), alert(shadow.AlertZeroRun, "d")}, at(30))),
+	assert.Equal(t, []string{"anomaly: a"}, notes(a.throttle([]shadow.Alert{alert(shadow.AlertAnomaly, "a")}, at(0))))
+	assert.Empty(t, a.throttle([]shadow.Alert{alert(shadow.AlertAnomaly, "b"), alert(shadow.AlertAnomaly, "c")}, at(0)), "a second one in the same pass")
+	assert.Equal(t, []string{"zero_run: d"}, notes(a.throttle([]shadow.Alert{alert(shadow.AlertAnomaly, "x"), alert(shadow.AlertZeroRun, "d")}, at(30))),
 		"other kinds pass")
-	assert.Equal(t, []string{"anomaly: e (and 3 more since " + t0.Format(time.RFC3339) + ")"}, notes(a.throttle([]event{alert(shadow.AlertAnomaly, "e")}, at(60))))
-	assert.Empty(t, a.throttle([]event{alert(shadow.AlertAnomaly, "f")}, at(61)))
-	assert.Equal(t, []string{"anomaly: g (and 1 more since " + at(60).Format(time.RFC3339) + ")"}, notes(a.throttle([]event{alert(shadow.AlertAnomaly, "g")}, at(50))),
+	assert.Equal(t, []string{"anomaly: e (and 3 more since " + t0.Format(time.RFC3339) + ")"}, notes(a.throttle([]shadow.Alert{alert(shadow.AlertAnomaly, "e")}, at(60))))
+	assert.Empty(t, a.throttle([]shadow.Alert{alert(shadow.AlertAnomaly, "f")}, at(61)))
+	assert.Equal(t, []string{"anomaly: g (and 1 more since " + at(60).Format(time.RFC3339) + ")"}, notes(a.throttle([]shadow.Alert{alert(shadow.AlertAnomaly, "g")}, at(50))),
 		"a clock stepped back starts over")
-	ok := []event{{"Normal", EventSuccessfulRescale, "Scale", "New size: 3"}}
-	assert.Equal(t, ok, a.throttle(ok, at(51)))
+	ok := []shadow.Alert{alert(shadow.AlertSuspectSample, "h")}
+	assert.Equal(t, ok, a.throttle(ok, at(51)), "other kinds pass unchanged")
 }
 
 func TestApplyOutcomeKeepsReplicasWhenTheWorkloadWasUnreadable(t *testing.T) {
