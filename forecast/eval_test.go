@@ -239,12 +239,7 @@ func TestPeakUpperTraces(t *testing.T) {
 		step := s.Times[1].Sub(s.Times[0])
 		lead := int(10 * time.Minute / step)
 		periods := SeasonalPeriods(step)
-		var fs [2]*Auto
-		for k, rate := range []float64{0, -1} {
-			a, err := NewAuto(AutoConfig{Step: step, Periods: periods, RefitEvery: int(24 * time.Hour / step), PeakAdaptRate: rate})
-			require.NoError(t, err)
-			fs[k] = a
-		}
+		fs := [2]*Auto{traceAuto(t, step, 0), traceAuto(t, step, -1)}
 		warm := int(48 * time.Hour / step)
 		var in [2][3]int // [half][adapted, static, per-step]
 		var total [2]int
@@ -355,6 +350,16 @@ func TestLongSeasonTraces(t *testing.T) {
 	t.Log(b.String())
 }
 
+// traceAuto is Auto as the Controller runs it on a trace of step: periods
+// from SeasonalPeriods, a refit every day, the default window, the peak
+// adaptation at rate (0: the default, negative: off).
+func traceAuto(t *testing.T, step time.Duration, rate float64) *Auto {
+	t.Helper()
+	a, err := NewAuto(AutoConfig{Step: step, Periods: SeasonalPeriods(step), RefitEvery: int(24 * time.Hour / step), PeakAdaptRate: rate})
+	require.NoError(t, err)
+	return a
+}
+
 // TestPeakUpperTracesLeadChanges replays each trace of -traces as
 // TestPeakUpperTraces does, but with the lead alternating every 360 steps
 // between 10 minutes and one step more (a learned lead time on a boundary),
@@ -371,8 +376,7 @@ func TestPeakUpperTracesLeadChanges(t *testing.T) {
 	for path, s := range readTraces(t, "*.csv") {
 		step := s.Times[1].Sub(s.Times[0])
 		base := int(10 * time.Minute / step)
-		a, err := NewAuto(AutoConfig{Step: step, Periods: SeasonalPeriods(step), RefitEvery: int(24 * time.Hour / step)})
-		require.NoError(t, err)
+		a := traceAuto(t, step, 0)
 		warm := int(48 * time.Hour / step)
 		in, total := 0, 0
 		for i, v := range s.Values {
