@@ -126,8 +126,8 @@ func TestAutoRefitReselectsOnlyEveryReselectEvery(t *testing.T) {
 	require.ErrorIs(t, err, ErrInvalidArgument)
 }
 
-// TestSelectDefaultByHorizon: the default forecasts the median of the three
-// best candidates when the horizon reaches the first period, and the best
+// TestSelectDefaultByHorizon: the default forecasts the combination
+// (SelectCombined) when the horizon reaches the first period, and the best
 // one at shorter horizons; no periods: the best one.
 func TestSelectDefaultByHorizon(t *testing.T) {
 	y := simulated(15*12, 12, 5, false, 3)

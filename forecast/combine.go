@@ -9,10 +9,19 @@ import (
 // parts (the mean of the middle two for an even number of parts). Forecast
 // combination is the most robust finding of the M3 and M4 competitions: the
 // median of a few good models errs less often badly than any one of them.
+//
+// With inner > 0 it is a combination of three selections instead: the
+// median of the median of the first inner parts, the first part and part
+// pick (the backtest's three best, its best, and the lowest AICc, which may
+// be one of the three). The median of three flat-ish models damps a trend
+// the other two selections keep.
 type combination struct {
 	parts []model
-	bufs  [][]float64
-	vals  []float64
+	// With inner > 0 the forecast is the median of three: the median of
+	// the first inner parts, the first part and part pick.
+	inner, pick int
+	bufs        [][]float64
+	vals        []float64
 }
 
 func newCombination(parts []model) *combination {
@@ -23,6 +32,9 @@ func (c *combination) name() string {
 	names := make([]string, len(c.parts))
 	for i, p := range c.parts {
 		names[i] = p.name()
+	}
+	if c.inner > 0 {
+		return "median(median(" + strings.Join(names[:c.inner], ", ") + "), " + names[0] + ", " + names[c.pick] + ")"
 	}
 	return "median(" + strings.Join(names, ", ") + ")"
 }
@@ -56,9 +68,18 @@ func (c *combination) update(y float64) {
 	}
 }
 
-// median of c.vals, reordered in place.
+// median combines c.vals (reordered in place).
 func (c *combination) median() float64 {
-	v := c.vals
+	if c.inner > 0 {
+		first, pick := c.vals[0], c.vals[c.pick]
+		m := medianOf(c.vals[:c.inner])
+		return max(min(first, pick), min(max(first, pick), m))
+	}
+	return medianOf(c.vals)
+}
+
+// medianOf returns the median of v, reordered in place.
+func medianOf(v []float64) float64 {
 	slices.Sort(v)
 	k := len(v)
 	if k%2 == 1 {

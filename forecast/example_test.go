@@ -141,7 +141,8 @@ func ExampleAuto_PeakUpper() {
 }
 
 func ExampleAutoConfig_select() {
-	// The median of the three candidates with the lowest backtest error.
+	// The median of three selections: the median of the three candidates
+	// with the lowest backtest error, the lowest alone and the lowest AICc.
 	a, err := forecast.NewAuto(forecast.AutoConfig{Step: time.Hour, Periods: []int{24}, Horizon: 6, Select: forecast.SelectCombined})
 	if err != nil {
 		fmt.Println(err)
@@ -161,7 +162,7 @@ func ExampleAutoConfig_select() {
 
 // The default selection depends on how far ahead the forecasts go: at a
 // horizon of a season or more (here two days of hourly data) Auto forecasts
-// the median of its three best candidates, at shorter horizons (six hours,
+// a median of three selections (SelectCombined), at shorter horizons (six hours,
 // or the Controller's lead time) the single best.
 func ExampleSelectMethod_default() {
 	start := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)

@@ -62,6 +62,7 @@ type hw struct {
 	m       int
 	mult    bool
 	errMult bool // fitted by the likelihood of relative (multiplicative) errors
+	likOnly bool // scored by likelihood only, never by the backtest
 	trend   Trend
 	fixed   [4]*float64
 

@@ -198,9 +198,13 @@ type mState struct {
 
 // autoSt is the state of Auto's selection.
 type autoSt struct {
-	Cands    []mState   `json:"candidates"`
-	Chosen   []int      `json:"chosen"` // one index, or a combination's parts
-	Combined bool       `json:"combined,omitempty"`
+	Cands    []mState `json:"candidates"`
+	Chosen   []int    `json:"chosen"` // one index, or a combination's parts
+	Combined bool     `json:"combined,omitempty"`
+	// Inner and Pick are a combination's inner and pick (its parts are
+	// Chosen); Inner is 0 for a plain median.
+	Inner    int        `json:"inner,omitempty"`
+	Pick     int        `json:"pick,omitempty"`
 	HB       int        `json:"backtest_horizon"`
 	Total    int64      `json:"total"`
 	SelTotal int64      `json:"selected_at"`
@@ -710,6 +714,9 @@ func (a *autoModel) saveAuto(fitted bool) *autoSt {
 	for i, c := range a.cands {
 		st.Cands = append(st.Cands, c.(stater).save(fitted && slices.Contains(chosen, i)))
 	}
+	if c, ok := a.chosen.(*combination); ok {
+		st.Inner, st.Pick = c.inner, c.pick
+	}
 	if a.long != nil {
 		st.Long = a.long.save()
 	}
@@ -737,6 +744,9 @@ func (a *autoModel) loadAuto(st *autoSt, fitted bool, slot int64, maxGap int) (f
 		return nil, fmt.Errorf("%d candidates saved, %d configured", len(st.Cands), len(a.cands))
 	case len(st.Chosen) == 0 || (!st.Combined && len(st.Chosen) != 1):
 		return nil, fmt.Errorf("chosen %v (combined %t)", st.Chosen, st.Combined)
+	case st.Inner != 0 && (!st.Combined || st.Inner < 1 || st.Inner > len(st.Chosen) || st.Pick < 0 || st.Pick >= len(st.Chosen)),
+		st.Inner == 0 && st.Pick != 0:
+		return nil, fmt.Errorf("combination of %d parts: inner %d, pick %d", len(st.Chosen), st.Inner, st.Pick)
 	case st.HB < 0 || st.HB > a.horizon || st.N < 0 || st.Total < 0 || st.SelTotal < 0 || st.SelTotal > st.Total:
 		return nil, fmt.Errorf("backtest horizon %d, %d observations, total %d, selected at %d", st.HB, st.N, st.Total, st.SelTotal)
 	case len(st.Vals) != 2:
@@ -806,7 +816,9 @@ func (a *autoModel) loadAuto(st *autoSt, fitted bool, slot int64, maxGap int) (f
 			for k, i := range st.Chosen {
 				parts[k] = a.cands[i]
 			}
-			a.chosen = newCombination(parts)
+			c := newCombination(parts)
+			c.inner, c.pick = st.Inner, st.Pick
+			a.chosen = c
 		} else {
 			a.chosen = a.cands[st.Chosen[0]]
 		}

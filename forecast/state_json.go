@@ -136,6 +136,14 @@ func (a *autoSt) appendJSON(b []byte) []byte {
 	if a.Combined {
 		b = append(b, `,"combined":true`...)
 	}
+	if a.Inner != 0 {
+		b = append(b, `,"inner":`...)
+		b = strconv.AppendInt(b, int64(a.Inner), 10)
+	}
+	if a.Pick != 0 {
+		b = append(b, `,"pick":`...)
+		b = strconv.AppendInt(b, int64(a.Pick), 10)
+	}
 	b = append(b, `,"backtest_horizon":`...)
 	b = strconv.AppendInt(b, int64(a.HB), 10)
 	b = append(b, `,"total":`...)

@@ -76,7 +76,7 @@ func benchService(b *testing.B, sel forecast.SelectMethod) (*shadow.Controller, 
 func BenchmarkStepDay(b *testing.B) { stepDay(b, forecast.SelectDefault) }
 
 // BenchmarkStepDayCombined is BenchmarkStepDay with the forecaster
-// forecasting the median of its three best candidates (SelectCombined),
+// forecasting the median of three selections (SelectCombined),
 // the default only at horizons of a season or more: what a combination
 // would cost the Controller.
 func BenchmarkStepDayCombined(b *testing.B) { stepDay(b, forecast.SelectCombined) }

@@ -434,8 +434,8 @@ func TestScaleDownStabilization(t *testing.T) {
 
 // TestForecastSelect: -forecast-select reaches the forecaster. At the
 // Controller's horizon (15 steps, a daily period of 288) the default is the
-// backtest pick, so naming it changes nothing; the median of the three best
-// forecasts differently.
+// backtest pick, so naming it changes nothing; the combination forecasts
+// differently.
 func TestForecastSelect(t *testing.T) {
 	tr := synthetic(t, 4, 9, 0)
 	args := []string{"-trace", tr, "-per-replica", "100", "-policy", "predictive"}
