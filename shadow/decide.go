@@ -206,8 +206,12 @@ func (s *state) observe(t time.Time, sample Sample, rep *Report, v *verdict) {
 }
 
 // heldZeros asks the forecaster for the zero run it holds back; a panic is
-// a failure of the pass and counts as no run.
+// a failure of the pass (counted once: the forecaster is not asked again
+// in the pass) and counts as no run.
 func (s *state) heldZeros(zh forecast.ZeroHolder, v *verdict) (since time.Time, steps int) {
+	if v.zhPanicked {
+		return time.Time{}, 0
+	}
 	var err error
 	func() {
 		defer recoverInto(&err, "forecaster HeldZeros")
@@ -215,6 +219,7 @@ func (s *state) heldZeros(zh forecast.ZeroHolder, v *verdict) (since time.Time, 
 	}()
 	if err != nil {
 		v.fail("forecast", err)
+		v.zhPanicked = true
 		return time.Time{}, 0
 	}
 	return since, max(steps, 0)

@@ -134,6 +134,7 @@ type verdict struct {
 	holdMsg    string
 	noScaleIn  string // why a scale-down is refused this pass; "" when allowed
 	suspectUp  string // an unconfirmed sample far above: at most ×1.5, no scale-down
+	zhPanicked bool   // the forecaster's HeldZeros panicked: not asked again this pass
 }
 
 func (v *verdict) fail(dep string, err error) { v.faults = append(v.faults, fault{dep, err}) }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -310,6 +311,7 @@ func TestZeroHolderPanics(t *testing.T) {
 	var pe *shadow.PanicError
 	require.ErrorAs(t, err, &pe)
 	assert.Contains(t, pe.What, "HeldZeros")
+	assert.Equal(t, 1, strings.Count(err.Error(), "HeldZeros"), "one panic counted once per pass: %v", err)
 	assert.Zero(t, r.HeldZeros)
 	assert.Equal(t, "fixed", r.Decision.Reason)
 }
