@@ -3,10 +3,9 @@
 //
 // [Group] scales with instanceGroupManagers.resize (returning when the
 // operation is done, or with Config.NoWait once it is accepted) and reports
-// its capacity with
-// instanceGroupManagers.get (Desired = targetSize) and
-// instanceGroupManagers.listManagedInstances (Ready counts instances whose
-// instanceStatus is RUNNING and whose currentAction is NONE).
+// its capacity with one instanceGroupManagers.get (Desired = targetSize,
+// Ready = currentActions.none, the instances running with no current
+// action), so both come from the same snapshot of the group.
 //
 // The driver calls the official google.golang.org/api/compute/v1 client; pass
 // a *compute.Service built with the usual options (default credentials in
@@ -26,7 +25,7 @@
 // network errors, stay transient. A failed resize operation is an
 // [*OperationError], classified by its codes the same way.
 //
-// IAM permissions needed: compute.instanceGroupManagers.get (get and
-// listManagedInstances) and compute.instanceGroupManagers.update (resize);
+// IAM permissions needed: compute.instanceGroupManagers.get (get) and
+// compute.instanceGroupManagers.update (resize);
 // roles/compute.instanceAdmin.v1 on the project includes them.
 package gcp

@@ -11,12 +11,8 @@ import (
 	"github.com/shadowscale/shadowscale/actuator"
 )
 
-// Managed instance states that make an instance ready.
-const (
-	statusRunning = "RUNNING"
-	actionNone    = "NONE"
-	statusDone    = "DONE" // an operation's
-)
+// statusDone is the status of a finished operation.
+const statusDone = "DONE"
 
 // Config names one managed instance group.
 type Config struct {
@@ -225,46 +221,20 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// Current reports the group's targetSize and the number of its managed
-// instances that are RUNNING with no current action.
+// Current reports the group's targetSize and its instances that are
+// running with no current action (currentActions.none), both from one
+// instanceGroupManagers.get: one call per pass, and the two numbers come
+// from the same snapshot of the group.
 func (g *Group) Current(ctx context.Context) (actuator.State, error) {
-	size, err := g.targetSize(ctx)
+	m, err := g.get(ctx)
 	if err != nil {
 		return actuator.State{}, fmt.Errorf("gcp: read %s: get: %w", g.cfg, classify(err))
 	}
 	ready := 0
-	count := func(ms []*compute.ManagedInstance) {
-		for _, m := range ms {
-			if m != nil && m.InstanceStatus == statusRunning && m.CurrentAction == actionNone {
-				ready++
-			}
-		}
+	if m.CurrentActions != nil {
+		ready = int(m.CurrentActions.None)
 	}
-	if g.cfg.Region != "" {
-		err = g.svc.RegionInstanceGroupManagers.ListManagedInstances(g.cfg.Project, g.cfg.Region, g.cfg.Name).
-			Pages(ctx, func(r *compute.RegionInstanceGroupManagersListInstancesResponse) error {
-				count(r.ManagedInstances)
-				return nil
-			})
-	} else {
-		err = g.svc.InstanceGroupManagers.ListManagedInstances(g.cfg.Project, g.cfg.Zone, g.cfg.Name).
-			Pages(ctx, func(r *compute.InstanceGroupManagersListManagedInstancesResponse) error {
-				count(r.ManagedInstances)
-				return nil
-			})
-	}
-	if err != nil {
-		return actuator.State{}, fmt.Errorf("gcp: read %s: list managed instances: %w", g.cfg, classify(err))
-	}
-	return actuator.State{Desired: int(size), Ready: ready}, nil
-}
-
-func (g *Group) targetSize(ctx context.Context) (int64, error) {
-	m, err := g.get(ctx)
-	if err != nil {
-		return 0, err
-	}
-	return m.TargetSize, nil
+	return actuator.State{Desired: int(m.TargetSize), Ready: ready}, nil
 }
 
 func (g *Group) get(ctx context.Context) (*compute.InstanceGroupManager, error) {
