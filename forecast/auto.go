@@ -133,7 +133,10 @@ var selectMethodNames = []string{SelectDefault: "default", SelectBacktest: "back
 // and Holt-Winters (additive, additive damped, additive without trend,
 // multiplicative when the data are positive); with two periods also
 // double-seasonal Holt-Winters (additive and multiplicative). Candidates
-// whose minimum history exceeds the window are never eligible.
+// whose minimum history exceeds the window are never eligible. SelectAICc
+// and SelectCombined also fit Holt-Winters with relative errors and the
+// multiplicative season with an additive trend, which only the likelihood
+// scores (never the backtest).
 //
 // The backtest fits each candidate on the history before a split point,
 // then rolls through the rest with online updates, forecasting Horizon
