@@ -84,9 +84,11 @@ func BenchmarkStepDayCombined(b *testing.B) { stepDay(b, forecast.SelectCombined
 func stepDay(b *testing.B, sel forecast.SelectMethod) {
 	first, _, _, _ := benchService(b, sel)
 	runtime.GC()
+	runtime.GC() // and what sync.Pools kept through the first
 	var before runtime.MemStats
 	runtime.ReadMemStats(&before)
 	c, grp, step, fc := benchService(b, sel)
+	runtime.GC()
 	runtime.GC()
 	var after runtime.MemStats
 	runtime.ReadMemStats(&after)
