@@ -26,7 +26,7 @@ import (
 // val the validation half and -eval fresh and -eval fresh2 the fresh
 // halves (the numbers reported in README.md).
 var (
-	evalHalf    = flag.String("eval", "", "run TestEvaluation on the `half` (dev, val, fresh, fresh2 or fresh3) of testdata/bench")
+	evalHalf    = flag.String("eval", "", "run TestEvaluation on the `half` (dev, val, fresh, fresh2, fresh3 or fresh4) of testdata/bench")
 	evalMethods = flag.String("eval-methods", "auto", "comma-separated Auto selection methods to evaluate (auto, backtest, aicc, combined)")
 	evalShort   = flag.Bool("eval-short", false, "TestEvaluation: score a quarter of a season ahead (the first ⌊period/4⌋ held-out steps, at least one, with Horizon set to it) instead of two seasons")
 )
