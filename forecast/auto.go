@@ -93,7 +93,7 @@ const (
 	// single best; on two sets chosen after the combination, 0.759 and
 	// 0.849 (6 series), 1.332 and 1.376 (22 cities' home sales, where ets
 	// did better than both). A quarter of a season ahead the single best
-	// did better on three of the four first halves (0.981 against 0.977
+	// did better on three of the first four halves (0.981 against 0.977
 	// on all 56); and at the Controller's lead times (minutes, against a
 	// daily period) a combination gained nothing on the traffic traces
 	// for the cost of several models.
