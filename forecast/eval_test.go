@@ -23,10 +23,11 @@ import (
 //	go test ./forecast -run TestEvaluation -eval val -v
 //
 // -eval dev scores the development half (where methods are chosen), -eval
-// val the validation half and -eval fresh and -eval fresh2 the fresh
-// halves (the numbers reported in README.md).
+// val the validation half, -eval fresh to fresh4 the later halves, and a
+// comma-separated list pools the series of several (the numbers reported
+// in README.md).
 var (
-	evalHalf    = flag.String("eval", "", "run TestEvaluation on the `half` (dev, val, fresh, fresh2, fresh3 or fresh4) of testdata/bench")
+	evalHalf    = flag.String("eval", "", "run TestEvaluation on the `halves` (comma-separated: dev, val, fresh, fresh2, fresh3, fresh4) of testdata/bench; the summary pools their series")
 	evalMethods = flag.String("eval-methods", "auto", "comma-separated Auto selection methods to evaluate (auto, backtest, aicc, combined)")
 	evalShort   = flag.Bool("eval-short", false, "TestEvaluation: score a quarter of a season ahead (the first ⌊period/4⌋ held-out steps, at least one, with Horizon set to it) instead of two seasons")
 )
@@ -128,14 +129,18 @@ func TestEvaluation(t *testing.T) {
 	if *evalHalf == "" {
 		t.Skip("run with -eval dev, -eval val, -eval fresh or -eval fresh2")
 	}
-	series := loadBench(t, "testdata/bench", *evalHalf)
-	require.NotEmpty(t, series, "no series in half %q", *evalHalf)
+	var series []*benchSeries
+	for _, half := range strings.Split(*evalHalf, ",") {
+		hs := loadBench(t, "testdata/bench", half)
+		require.NotEmpty(t, hs, "no series in half %q", half)
+		series = append(series, hs...)
+	}
 	methods := map[string]SelectMethod{"auto": SelectDefault, "backtest": SelectBacktest, "aicc": SelectAICc, "combined": SelectCombined}
 	for _, mname := range strings.Split(*evalMethods, ",") {
 		method, ok := methods[mname]
 		require.True(t, ok, "unknown method %q", mname)
 		var b strings.Builder
-		fmt.Fprintf(&b, "\nmethod %s, %s half\n| series | m | n | MASE | R | R model | ratio | coverage | R coverage | chosen |\n|---|---|---|---|---|---|---|---|---|---|\n", mname, *evalHalf)
+		fmt.Fprintf(&b, "\nmethod %s on %s\n| series | m | n | MASE | R | R model | ratio | coverage | R coverage | chosen |\n|---|---|---|---|---|---|---|---|---|---|\n", mname, *evalHalf)
 		var logRatio, covSum, rCovSum float64
 		minCov := 1.0
 		nr := 0
