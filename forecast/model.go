@@ -95,14 +95,17 @@ type Model struct {
 	// fill, if set, is told each value a gap was filled with and its
 	// grid slot (Auto's long season learns them).
 	fill func(slot int64, v float64)
-	// fillSlots and fillVals are the grid slots and values of the gap
-	// fills made with the model's forecasts that are still in the window
-	// (at most maxFills, the latest), saved with the state so that a
-	// restored Model puts them back into its window where the history
-	// read back has a gap or a run of zeros Auto held back.
-	fillSlots []int64
-	fillVals  []float64
+	// fills are the runs of grid slots still in the window that gaps
+	// were filled at with the model's forecasts (the latest maxFillRuns
+	// runs). Their values are the window's own, saved with the state so
+	// that a restored Model puts them back into its window where the
+	// history read back has a gap or a run of zeros Auto held back.
+	fills []fillRun
 }
+
+// fillRun is a run of n consecutive grid slots from start that a gap was
+// filled at.
+type fillRun struct{ start, n int64 }
 
 func newModel(k kind, cfg Config, m model) *Model {
 	return &Model{
@@ -163,7 +166,7 @@ func (f *Model) Observe(t time.Time, v float64) error {
 		x := prev + (v-prev)*float64(i)/float64(gap)
 		if f.fitted {
 			x = max(f.m.next(), 0)
-			f.keepFill(f.slot+i, x)
+			f.keepFill(f.slot + i)
 		}
 		f.add(x)
 		if f.fill != nil {
@@ -187,37 +190,53 @@ func gridSlot(t0, t time.Time, step time.Duration) int64 {
 	return k
 }
 
-// maxFills bounds the gap fills a Model keeps for its state.
-const maxFills = 256
+// maxFillRuns bounds the runs of gap fills a Model keeps for its state:
+// the fills of older gaps in the window are interpolated on restore.
+const maxFillRuns = 256
 
-// keepFill records the gap fill x at slot k, and forgets the fills that
-// left the window or exceed maxFills.
-func (f *Model) keepFill(k int64, x float64) {
+// keepFill records that slot k was filled, and forgets the runs that left
+// the window or exceed maxFillRuns.
+func (f *Model) keepFill(k int64) {
+	out := k - int64(f.cfg.Window) // slots up to out have left the window
 	drop := 0
-	for drop < len(f.fillSlots) && (f.fillSlots[drop] <= k-int64(f.cfg.Window) || len(f.fillSlots)-drop >= maxFills) {
+	for drop < len(f.fills) && f.fills[drop].start+f.fills[drop].n-1 <= out {
 		drop++
 	}
-	if drop > 0 {
-		f.fillSlots = append(f.fillSlots[:0], f.fillSlots[drop:]...)
-		f.fillVals = append(f.fillVals[:0], f.fillVals[drop:]...)
+	if n := len(f.fills); n > 0 && f.fills[n-1].start+f.fills[n-1].n == k {
+		f.fills[n-1].n++
+	} else {
+		drop = max(drop, n+1-maxFillRuns)
+		f.fills = append(f.fills, fillRun{start: k, n: 1})
 	}
-	f.fillSlots = append(f.fillSlots, k)
-	f.fillVals = append(f.fillVals, x)
+	if drop > 0 {
+		f.fills = append(f.fills[:0], f.fills[drop:]...)
+	}
 }
 
-// filled returns the gap fill kept for slot k, if any.
-func (f *Model) filled(k int64) (float64, bool) {
-	i, ok := slices.BinarySearch(f.fillSlots, k)
-	if !ok {
+// fillCount is the number of filled slots kept.
+func (f *Model) fillCount() int64 {
+	var n int64
+	for _, r := range f.fills {
+		n += r.n
+	}
+	return n
+}
+
+// windowValue returns the window's value at grid slot k, if the window
+// holds it.
+func (f *Model) windowValue(k int64) (float64, bool) {
+	n := int64(f.hist.Len())
+	back := f.slot - k
+	if back < 0 || back >= n {
 		return 0, false
 	}
-	return f.fillVals[i], true
+	return f.hist.At(int(n - 1 - back)), true
 }
 
 // restart discards the history after a long gap.
 func (f *Model) restart(t time.Time) {
 	f.t0, f.slot = t, 0
-	f.fillSlots, f.fillVals = f.fillSlots[:0], f.fillVals[:0]
+	f.fills = f.fills[:0]
 	f.hist.Clear()
 	f.fitted, f.failed = false, false
 	f.sinceFit = 0

@@ -36,10 +36,13 @@ import (
 // the one that saved the state. An [Auto]'s run of zeros held back (see
 // "Zero runs" in Auto) is part of the state: values observed again up to
 // its last zero are left out. So are the values a fitted forecaster
-// filled gaps with (its own forecasts; the latest 256 within the window):
-// where the history observed again has such a gap, or the zeros of a run
-// that was filled as one, the restored forecaster puts the saved fills
-// into its window. Gaps beyond those it interpolates.
+// filled gaps with (its own forecasts, every one still in the window, as
+// the window holds them; those of the latest 256 gaps): where the history
+// observed again has such a gap, or the zeros of a run that was filled as
+// one, the restored forecaster puts the saved fills into its window. Gaps
+// beyond those it interpolates. A state then holds up to a window of
+// fills (16 bytes each before encoding), and the Model keeps only their
+// runs of slots between saves.
 //
 // UnmarshalState checks the version, the configuration the state was saved
 // under and every value before it changes anything: on an error wrapping
@@ -258,6 +261,10 @@ type restored struct {
 	slot      int64   // grid slot of the last value put into the window
 	v         float64 // that value
 	n         int     // window length when the state was saved
+	// fillSlots and fillVals are the saved gap fills, in slot order,
+	// put back into the window by the refill.
+	fillSlots []int64
+	fillVals  []float64
 }
 
 // fingerprint names the configuration a Model's state depends on.
@@ -299,11 +306,7 @@ func (f *Model) stateDoc() (modelDoc, error) {
 		Fitted: f.fitted, Failed: f.failed, Total: f.total, SinceFit: f.sinceFit, HistLen: f.hist.Len(),
 		Vals: floats{f.lastV, f.s2}, Zs: f.zs, M: s.save(f.fitted),
 	}
-	for i, k := range f.fillSlots {
-		if k > f.slot-int64(f.cfg.Window) {
-			doc.Fills = append(doc.Fills, float64(k), f.fillVals[i])
-		}
-	}
+	doc.Fills = f.appendFills(doc.Fills)
 	if f.rs != nil && f.rs.n > doc.HistLen {
 		// Still taking the history back: the window the state stands for.
 		doc.HistLen = f.rs.n
@@ -339,8 +342,8 @@ func (f *Model) UnmarshalState(data []byte) error {
 	case doc.Fitted && !doc.Started:
 		return badState("fitted, but never observed")
 	case !validFills(doc.Fills, doc.Slot, f.cfg.Window):
-		return badState("gap fills %v: want slot and value pairs, at most %d, slots rising within the window of %d before slot %d, values finite and not negative",
-			[]float64(doc.Fills), maxFills, f.cfg.Window, doc.Slot)
+		return badState("gap fills %v: want slot and value pairs, slots rising within the window of %d before slot %d, values finite and not negative",
+			[]float64(doc.Fills), f.cfg.Window, doc.Slot)
 	}
 	apply, err := s.load(doc.M)
 	if err != nil {
@@ -362,25 +365,36 @@ func (f *Model) UnmarshalState(data []byte) error {
 	f.fitted, f.failed, f.total, f.sinceFit = doc.Fitted, doc.Failed, doc.Total, doc.SinceFit
 	f.lastV, f.s2 = doc.Vals[0], doc.Vals[1]
 	f.zs = append(f.zs[:0], doc.Zs...)
-	f.fillSlots, f.fillVals = f.fillSlots[:0], f.fillVals[:0]
+	f.fills = f.fills[:0]
+	var fillSlots []int64
+	var fillVals []float64
 	for i := 0; i < len(doc.Fills); i += 2 {
-		f.fillSlots = append(f.fillSlots, int64(doc.Fills[i]))
-		f.fillVals = append(f.fillVals, doc.Fills[i+1])
+		k := int64(doc.Fills[i])
+		fillSlots = append(fillSlots, k)
+		fillVals = append(fillVals, doc.Fills[i+1])
+		if n := len(f.fills); n > 0 && f.fills[n-1].start+f.fills[n-1].n == k {
+			f.fills[n-1].n++
+		} else {
+			f.fills = append(f.fills, fillRun{start: k, n: 1})
+		}
+	}
+	if n := len(f.fills); n > maxFillRuns {
+		f.fills = append(f.fills[:0], f.fills[n-maxFillRuns:]...)
 	}
 	f.kh = f.kh[:0]
 	f.hist.Clear()
 	f.rs = nil
 	if doc.Started {
-		f.rs = &restored{refilling: true, n: doc.HistLen}
+		f.rs = &restored{refilling: true, n: doc.HistLen, fillSlots: fillSlots, fillVals: fillVals}
 	}
 	return nil
 }
 
-// validFills reports whether v holds at most maxFills slot and value
-// pairs, slots whole and rising within the window before slot, values
-// finite and not negative.
+// validFills reports whether v holds slot and value pairs, slots whole
+// and rising within the window before slot (so at most a window of them),
+// values finite and not negative.
 func validFills(v floats, slot int64, window int) bool {
-	if len(v)%2 != 0 || len(v) > 2*maxFills {
+	if len(v)%2 != 0 || len(v) > 2*window {
 		return false
 	}
 	prev := float64(slot - int64(window))
@@ -426,18 +440,50 @@ func (f *Model) refillObserve(t time.Time, v float64) (bool, error) {
 	return true, nil
 }
 
+// appendFills appends the kept gap fills still in the window to v, as
+// slot and value pairs: the values the window holds at their slots, or,
+// while the window is being taken back, the fills restored from a state.
+func (f *Model) appendFills(v floats) floats {
+	oldest := f.slot - int64(f.cfg.Window) + 1
+	if r := f.rs; r != nil && r.refilling {
+		for i, k := range r.fillSlots {
+			if k >= oldest {
+				v = append(v, float64(k), r.fillVals[i])
+			}
+		}
+		return v
+	}
+	for _, run := range f.fills {
+		for k := max(run.start, oldest); k < run.start+run.n; k++ {
+			if x, ok := f.windowValue(k); ok {
+				v = append(v, float64(k), x)
+			}
+		}
+	}
+	return v
+}
+
+// filled returns the restored gap fill for slot k, if any.
+func (r *restored) filled(k int64) (float64, bool) {
+	i, ok := slices.BinarySearch(r.fillSlots, k)
+	if !ok {
+		return 0, false
+	}
+	return r.fillVals[i], true
+}
+
 // refillTo puts v at slot k into the window, interpolating from the last
 // value put there; a slot the saved Model had filled with its forecasts
 // takes that fill instead.
 func (f *Model) refillTo(k int64, v float64) {
 	r := f.rs
-	if x, ok := f.filled(k); ok {
+	if x, ok := r.filled(k); ok {
 		v = x
 	}
 	if r.have {
 		gap := k - r.slot
 		for i := max(int64(1), gap-int64(f.cfg.Window)); i < gap; i++ {
-			x, ok := f.filled(r.slot + i)
+			x, ok := r.filled(r.slot + i)
 			if !ok {
 				x = r.v + (v-r.v)*float64(i)/float64(gap)
 			}

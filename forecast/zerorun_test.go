@@ -368,7 +368,7 @@ func TestGapFillsRestored(t *testing.T) {
 				feed(t, orig, c.y[:n], 0)
 			}
 			require.True(t, orig.Fitted())
-			require.Len(t, orig.fillSlots, c.to-c.from, "the fills are kept")
+			require.EqualValues(t, c.to-c.from, orig.fillCount(), "the fills are kept")
 			data, err := orig.MarshalState()
 			require.NoError(t, err)
 			assert.Contains(t, string(data), `"gap_fills"`)
@@ -387,6 +387,49 @@ func TestGapFillsRestored(t *testing.T) {
 				require.Equal(t, want[i], got[i], "forecast after minute %d", n+i)
 			}
 		})
+	}
+}
+
+// A gap longer than 256 steps: every fill still in the window is part of
+// the state (read from the window when saved), so the restored forecaster
+// whose history comes back with the gap forecasts exactly as the one that
+// saved the state; so does a forecaster restored while it was still taking
+// its window back and saved again.
+func TestLongGapFillsRestored(t *testing.T) {
+	const p, n, tail, from, to = 24, 1000, 150, 650, 950
+	y := seasonal(n+tail, p, 100, 0, 30, 3, 27)
+	mk := func() *Auto {
+		a, err := NewAuto(AutoConfig{Periods: []int{p}, Horizon: 6, MaxOrigins: 60, Window: 720, MaxGap: 400, ReselectEvery: 90, RefitEvery: 50})
+		require.NoError(t, err)
+		return a
+	}
+	orig := mk()
+	feedSkipping(t, orig, y[:n], 0, from, to)
+	require.True(t, orig.Fitted())
+	require.EqualValues(t, to-from, orig.fillCount(), "all %d fills kept", to-from)
+	data, err := orig.MarshalState()
+	require.NoError(t, err)
+	want := forecasts(t, orig, y, n, len(y))
+
+	b := mk()
+	require.NoError(t, b.UnmarshalState(data))
+	// Saved again half-way through taking the window back.
+	feedSkipping(t, b, y[:from-100], 0, from, to)
+	again, err := b.MarshalState()
+	require.NoError(t, err)
+	c := mk()
+	require.NoError(t, c.UnmarshalState(again))
+	for _, r := range []*Auto{b, c} {
+		start := 0
+		if r == b {
+			start = from - 100
+		}
+		feedSkipping(t, r, y[start:n], start, from, to)
+		got := forecasts(t, r, y, n, len(y))
+		require.Equal(t, len(want), len(got))
+		for i := range got {
+			require.Equal(t, want[i], got[i], "forecast after minute %d", n+i)
+		}
 	}
 }
 
