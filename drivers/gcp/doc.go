@@ -5,7 +5,11 @@
 // operation is done, or with Config.NoWait once it is accepted) and reports
 // its capacity with one instanceGroupManagers.get (Desired = targetSize,
 // Ready = currentActions.none, the instances running with no current
-// action), so both come from the same snapshot of the group.
+// action), so both come from the same snapshot of the group. A group with
+// a standby pool (targetStoppedSize or targetSuspendedSize) is read with
+// instanceGroupManagers.listManagedInstances as well: its stopped and
+// suspended instances have no current action either, and Ready counts the
+// instances RUNNING with currentAction NONE.
 //
 // The driver calls the official google.golang.org/api/compute/v1 client; pass
 // a *compute.Service built with the usual options (default credentials in
@@ -25,7 +29,7 @@
 // network errors, stay transient. A failed resize operation is an
 // [*OperationError], classified by its codes the same way.
 //
-// IAM permissions needed: compute.instanceGroupManagers.get (get) and
-// compute.instanceGroupManagers.update (resize);
+// IAM permissions needed: compute.instanceGroupManagers.get (get and
+// listManagedInstances) and compute.instanceGroupManagers.update (resize);
 // roles/compute.instanceAdmin.v1 on the project includes them.
 package gcp

@@ -11,8 +11,13 @@ import (
 	"github.com/shadowscale/shadowscale/actuator"
 )
 
-// statusDone is the status of a finished operation.
-const statusDone = "DONE"
+// Managed instance states that make an instance ready, and an
+// operation's finished status.
+const (
+	statusRunning = "RUNNING"
+	actionNone    = "NONE"
+	statusDone    = "DONE"
+)
 
 // Config names one managed instance group.
 type Config struct {
@@ -222,19 +227,54 @@ func sleep(ctx context.Context, d time.Duration) error {
 }
 
 // Current reports the group's targetSize and its instances that are
-// running with no current action (currentActions.none), both from one
-// instanceGroupManagers.get: one call per pass, and the two numbers come
-// from the same snapshot of the group.
+// running with no current action. Both come from one
+// instanceGroupManagers.get (targetSize and currentActions.none: one call
+// per pass, one snapshot of the group) unless the group has a standby pool
+// (targetStoppedSize or targetSuspendedSize): its stopped and suspended
+// instances have no current action either, so Ready then counts the
+// instances listManagedInstances shows RUNNING with currentAction NONE.
 func (g *Group) Current(ctx context.Context) (actuator.State, error) {
 	m, err := g.get(ctx)
 	if err != nil {
 		return actuator.State{}, fmt.Errorf("gcp: read %s: get: %w", g.cfg, classify(err))
 	}
-	ready := 0
-	if m.CurrentActions != nil {
-		ready = int(m.CurrentActions.None)
+	st := actuator.State{Desired: int(m.TargetSize)}
+	if m.TargetStoppedSize == 0 && m.TargetSuspendedSize == 0 && m.CurrentActions != nil {
+		st.Ready = int(m.CurrentActions.None)
+		return st, nil
 	}
-	return actuator.State{Desired: int(m.TargetSize), Ready: ready}, nil
+	if st.Ready, err = g.runningReady(ctx); err != nil {
+		return actuator.State{}, fmt.Errorf("gcp: read %s: list managed instances: %w", g.cfg, classify(err))
+	}
+	return st, nil
+}
+
+// runningReady counts the managed instances that are RUNNING with no
+// current action.
+func (g *Group) runningReady(ctx context.Context) (int, error) {
+	ready := 0
+	count := func(ms []*compute.ManagedInstance) {
+		for _, m := range ms {
+			if m != nil && m.InstanceStatus == statusRunning && m.CurrentAction == actionNone {
+				ready++
+			}
+		}
+	}
+	var err error
+	if g.cfg.Region != "" {
+		err = g.svc.RegionInstanceGroupManagers.ListManagedInstances(g.cfg.Project, g.cfg.Region, g.cfg.Name).
+			Pages(ctx, func(r *compute.RegionInstanceGroupManagersListInstancesResponse) error {
+				count(r.ManagedInstances)
+				return nil
+			})
+	} else {
+		err = g.svc.InstanceGroupManagers.ListManagedInstances(g.cfg.Project, g.cfg.Zone, g.cfg.Name).
+			Pages(ctx, func(r *compute.InstanceGroupManagersListManagedInstancesResponse) error {
+				count(r.ManagedInstances)
+				return nil
+			})
+	}
+	return ready, err
 }
 
 func (g *Group) get(ctx context.Context) (*compute.InstanceGroupManager, error) {

@@ -136,8 +136,8 @@ func TestZonalGroup(t *testing.T) {
 	assert.Equal(t, actuator.State{Desired: 2, Ready: 2}, st, "instances being deleted are not ready")
 }
 
-// TestRegionalGroup: the regional methods; a group whose instances list
-// in pages is read with one get.
+// TestRegionalGroup: the regional methods; a group without a standby pool
+// whose instances list in pages is read with one get.
 func TestRegionalGroup(t *testing.T) {
 	s, clk, svc := fake(t, "regions/europe-west1", 5, gcptest.Config{})
 	s.AddGroup(gcptest.Group{Region: "europe-west1", Name: "paged", TargetSize: 5, Paginated: true, PageSize: 2})
@@ -165,6 +165,46 @@ func TestRegionalGroup(t *testing.T) {
 	}
 	assert.Equal(t, []string{"compute.regionInstanceGroupManagers.get"}, calls,
 		"one get per Current, however many pages its instances would list in")
+}
+
+// TestStandbyPool: a group with stopped standby instances (which have no
+// current action either, and which the fake counts in currentActions.none)
+// is read with a get and a list, and Ready counts the RUNNING instances
+// only, in either scope, through pages.
+func TestStandbyPool(t *testing.T) {
+	for _, scope := range []string{"zones/z", "regions/r"} {
+		s, clk, svc := fake(t, scope, 1, gcptest.Config{})
+		spec := gcptest.Group{Name: "standby", TargetSize: 3, Stopped: 4, Paginated: true, PageSize: 2}
+		cfg := Config{Project: "p", Name: "standby"}
+		if z, ok := strings.CutPrefix(scope, "zones/"); ok {
+			spec.Zone, cfg.Zone = z, z
+		} else {
+			spec.Region, cfg.Region = strings.TrimPrefix(scope, "regions/"), strings.TrimPrefix(scope, "regions/")
+		}
+		s.AddGroup(spec)
+		g, err := NewGroup(svc, cfg)
+		require.NoError(t, err)
+		ctx := context.Background()
+		st, err := g.Current(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, actuator.State{Desired: 3, Ready: 3}, st, "%s: the stopped instances are not ready", scope)
+
+		require.NoError(t, g.Scale(ctx, 5))
+		st, err = g.Current(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, actuator.State{Desired: 5, Ready: 3}, st, "%s: the new instances are still being created", scope)
+		clk.Add(time.Minute)
+		st, err = g.Current(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, actuator.State{Desired: 5, Ready: 5}, st, "%s", scope)
+		var lists int
+		for _, c := range s.Calls() {
+			if strings.HasSuffix(c.Method.ID, ".listManagedInstances") {
+				lists++
+			}
+		}
+		assert.Equal(t, 4+5+5, lists, "%s: three reads, a list of 7 instances and two of 9, in pages of two", scope)
+	}
 }
 
 func TestScaleRejectsNegativeTarget(t *testing.T) {

@@ -32,6 +32,13 @@ type Group struct {
 	// maxResults, so that a client's paging shows with a few instances.
 	// The real API pages at maxResults.
 	PageSize int
+	// Stopped is the size of the group's standby pool of stopped
+	// instances (targetStoppedSize): listed as STOPPED with no current
+	// action, never resized. get counts them in currentActions.none, as
+	// instances without a current action; the API's documentation says
+	// none counts running instances, and a client that reads none as
+	// ready instances must not count on it.
+	Stopped int
 }
 
 func (g Group) scope() string {
@@ -87,11 +94,15 @@ type instance struct {
 	id       uint64
 	created  time.Time
 	deleting time.Time // zero unless a resize removes it
+	stopped  bool      // in the standby pool
 }
 
 // state returns the instance's currentAction and instanceStatus at now,
 // and false once it is gone.
 func (in *instance) state(now time.Time, l Lifecycle) (action, status string, ok bool) {
+	if in.stopped {
+		return "NONE", "STOPPED", true
+	}
 	if !in.deleting.IsZero() {
 		if now.Sub(in.deleting) >= l.Deleting {
 			return "", "", false
@@ -139,7 +150,7 @@ func (g *mig) resize(size int, now time.Time, l Lifecycle, ids func() uint64) {
 	g.target = size
 	var live []*instance
 	for _, in := range g.instances {
-		if in.deleting.IsZero() {
+		if in.deleting.IsZero() && !in.stopped {
 			live = append(live, in)
 		}
 	}

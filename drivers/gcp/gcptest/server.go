@@ -170,7 +170,7 @@ func (s *Server) Service(ctx context.Context) (*compute.Service, error) {
 // AddGroup adds a managed instance group. It panics on a group without a
 // name, with both or neither of Zone and Region, or already added.
 func (s *Server) AddGroup(g Group) {
-	if g.Name == "" || (g.Zone == "") == (g.Region == "") || g.TargetSize < 0 {
+	if g.Name == "" || (g.Zone == "") == (g.Region == "") || g.TargetSize < 0 || g.Stopped < 0 {
 		panic(fmt.Sprintf("gcptest: AddGroup: bad group %+v", g))
 	}
 	s.mu.Lock()
@@ -180,9 +180,9 @@ func (s *Server) AddGroup(g Group) {
 		panic("gcptest: AddGroup: " + key + " already added")
 	}
 	m := &mig{spec: g, id: s.nextID(), target: g.TargetSize}
-	for range g.TargetSize {
+	for i := range g.TargetSize + g.Stopped {
 		m.seq++
-		m.instances = append(m.instances, &instance{name: fmt.Sprintf("%s-%04d", g.Name, m.seq), id: s.nextID()})
+		m.instances = append(m.instances, &instance{name: fmt.Sprintf("%s-%04d", g.Name, m.seq), id: s.nextID(), stopped: i >= g.TargetSize})
 	}
 	s.groups[key] = m
 }
@@ -386,6 +386,7 @@ func (s *Server) getGroup(c Call, _ *Fault, now time.Time) (any, *apiError) {
 		CreationTimestamp:           "2026-01-01T00:00:00.000-07:00",
 		Fingerprint:                 base64.StdEncoding.EncodeToString([]byte(strconv.Itoa(m.target))),
 		TargetSize:                  int64(m.target),
+		TargetStoppedSize:           int64(m.spec.Stopped),
 		CurrentActions:              &compute.InstanceGroupManagerActionsSummary{},
 		Status:                      &compute.InstanceGroupManagerStatus{Autoscaler: m.spec.Autoscaler},
 		ListManagedInstancesResults: "PAGELESS",
@@ -412,7 +413,7 @@ func (s *Server) getGroup(c Call, _ *Fault, now time.Time) (any, *apiError) {
 			a.Deleting++
 		}
 	}
-	g.Status.IsStable = a.None == int64(len(m.instances)) && len(m.instances) == m.target
+	g.Status.IsStable = a.None == int64(len(m.instances)) && len(m.instances) == m.target+m.spec.Stopped
 	return g, nil
 }
 
