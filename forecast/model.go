@@ -202,15 +202,24 @@ func (f *Model) keepFill(k int64) {
 	for drop < len(f.fills) && f.fills[drop].start+f.fills[drop].n-1 <= out {
 		drop++
 	}
-	if n := len(f.fills); n > 0 && f.fills[n-1].start+f.fills[n-1].n == k {
-		f.fills[n-1].n++
-	} else {
-		drop = max(drop, n+1-maxFillRuns)
-		f.fills = append(f.fills, fillRun{start: k, n: 1})
-	}
 	if drop > 0 {
 		f.fills = append(f.fills[:0], f.fills[drop:]...)
 	}
+	f.addFill(k)
+}
+
+// addFill adds slot k, after every slot kept, to the runs of filled slots:
+// it extends the last run or starts one, forgetting the oldest beyond
+// maxFillRuns.
+func (f *Model) addFill(k int64) {
+	if n := len(f.fills); n > 0 && f.fills[n-1].start+f.fills[n-1].n == k {
+		f.fills[n-1].n++
+		return
+	}
+	if len(f.fills) == maxFillRuns {
+		f.fills = append(f.fills[:0], f.fills[1:]...)
+	}
+	f.fills = append(f.fills, fillRun{start: k, n: 1})
 }
 
 // fillCount is the number of filled slots kept.

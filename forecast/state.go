@@ -372,14 +372,7 @@ func (f *Model) UnmarshalState(data []byte) error {
 		k := int64(doc.Fills[i])
 		fillSlots = append(fillSlots, k)
 		fillVals = append(fillVals, doc.Fills[i+1])
-		if n := len(f.fills); n > 0 && f.fills[n-1].start+f.fills[n-1].n == k {
-			f.fills[n-1].n++
-		} else {
-			f.fills = append(f.fills, fillRun{start: k, n: 1})
-		}
-	}
-	if n := len(f.fills); n > maxFillRuns {
-		f.fills = append(f.fills[:0], f.fills[n-maxFillRuns:]...)
+		f.addFill(k)
 	}
 	f.kh = f.kh[:0]
 	f.hist.Clear()
