@@ -337,6 +337,12 @@ func (a *Auto) feed(t time.Time, v float64) error {
 		err = a.Model.Observe(t, v)
 	} else {
 		was = s.active()
+		if checkValue(v) == nil {
+			// A gap before v is filled first: its fills may end the
+			// week under way, and v is divided by the profile they
+			// freeze, not by one computed without them.
+			a.fillGap(t)
+		}
 		err = a.Model.Observe(t, deseason(v, s.inputFactor(t)))
 	}
 	if a.total == total {

@@ -248,3 +248,27 @@ func TestLongSeasonFactorsRotate(t *testing.T) {
 		require.InDelta(t, s.factor(start.Add(time.Duration(i)*time.Minute)), f, 1e-9, "step %d", i)
 	}
 }
+
+// A value after a gap that crosses the end of a week is divided by the
+// profile the gap's fills freeze, the one the long season then uses at
+// its time: the window holds it deseasoned by factor(t), as it would
+// without the gap.
+func TestLongSeasonGapAcrossWeekEnd(t *testing.T) {
+	y := weekdayLoad(2*minutesPerWeek+60, 5)
+	a := newWeekly(t, minutesPerDay, minutesPerWeek)
+	const from, to = 2*minutesPerWeek - 7, 2*minutesPerWeek + 5 // the missing minutes
+	for i, v := range y {
+		if i >= from && i < to {
+			continue
+		}
+		at := t0.Add(time.Duration(i) * time.Minute)
+		require.NoError(t, a.Observe(at, v))
+		if i == to {
+			require.Equal(t, int64(2), a.a.long.epoch, "the fills froze the second profile")
+			got := a.hist.At(a.hist.Len()-1) * a.a.long.factor(at)
+			require.InEpsilon(t, v, got, 1e-12, "the value after the gap, multiplied back by the factor at its time")
+		}
+	}
+	// Filled, not refused or started over.
+	assert.Equal(t, int64(len(y)-1), a.slot)
+}

@@ -166,16 +166,50 @@ func (f *Model) Observe(t time.Time, v float64) error {
 		x := prev + (v-prev)*float64(i)/float64(gap)
 		if f.fitted {
 			x = max(f.m.next(), 0)
-			f.keepFill(f.slot + i)
 		}
-		f.add(x)
-		if f.fill != nil {
-			f.fill(f.slot+i, x)
-		}
+		f.addFilled(f.slot+i, x)
 	}
 	f.slot = k
 	f.observe(v)
 	return f.maybeFit()
+}
+
+// fillGap fills the steps between the last observation and t with the
+// model's forecasts, as Observe does before it adds a value at t, when the
+// model is fitted and the gap is one Observe would fill (not one that
+// starts the history over). A value at t is then the next step. Auto's
+// long season reads its factor for that value after the fills.
+func (f *Model) fillGap(t time.Time) {
+	if !f.fitted || !f.started {
+		return
+	}
+	k := gridSlot(f.t0, t, f.cfg.Step)
+	if r := f.rs; r != nil && r.refilling {
+		if k <= f.slot {
+			return
+		}
+		f.endRefill()
+	}
+	gap := k - f.slot
+	if gap <= 1 || gap-1 > int64(f.cfg.MaxGap) || gap-1 > int64(f.hist.Len()) {
+		return
+	}
+	for i := int64(1); i < gap; i++ {
+		f.addFilled(f.slot+i, max(f.m.next(), 0))
+	}
+	f.slot = k - 1
+}
+
+// addFilled adds x, the fill of the empty slot k: a fitted model keeps it
+// for its state, and the fill hook sees it.
+func (f *Model) addFilled(k int64, x float64) {
+	if f.fitted {
+		f.keepFill(k)
+	}
+	f.add(x)
+	if f.fill != nil {
+		f.fill(k, x)
+	}
 }
 
 // gridSlot is the index of the grid point nearest to t.
