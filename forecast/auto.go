@@ -89,14 +89,14 @@ const (
 	// SelectDefault is SelectCombined when Horizon reaches the first
 	// seasonal period, SelectBacktest otherwise. On the benchmark's 56
 	// series (README.md), two seasons ahead, the geometric-mean MASE
-	// ratio to R's ets was 0.930 for the combination and 0.986 for the
-	// single best; on two sets chosen after the combination, 0.759 and
-	// 0.849 (6 series), 1.332 and 1.376 (22 cities' home sales, where ets
-	// did better than both). A quarter of a season ahead the single best
-	// did better on three of the first four halves (0.981 against 0.977
-	// on all 56); and at the Controller's lead times (minutes, against a
-	// daily period) a combination gained nothing on the traffic traces
-	// for the cost of several models.
+	// ratio to R's references was 0.948 for the combination and 1.005
+	// for the single best; on two sets chosen after the combination,
+	// 0.953 and 1.066 (6 series), 1.332 and 1.376 (22 cities' home sales,
+	// where ets did better than both). A quarter of a season ahead the
+	// single best did better on three of the first four halves (0.988
+	// against 0.985 on all 56); and at the Controller's lead times
+	// (minutes, against a daily period) a combination gained nothing on
+	// the traffic traces for the cost of several models.
 	SelectDefault SelectMethod = iota
 	// SelectBacktest picks the candidate with the lowest rolling-origin
 	// backtest MASE.

@@ -18,3 +18,11 @@ dshw_holdout <- function(name, y, h, m, m2) {
   tryCatch(dshw(tr2, period1 = m, period2 = m2, h = h),
     error = function(err) { message(name, ": dshw: ", conditionMessage(err)); NULL })
 }
+
+# stlf_holdout returns forecast::stlf's forecast of the training part of
+# y over h steps with both periods m and m2 (mstl's decomposition, ets on
+# the seasonally adjusted series): the reference where dshw fails.
+stlf_holdout <- function(y, h, m, m2) {
+  tr2 <- msts(y[1:(length(y) - h)], seasonal.periods = c(m, m2))
+  stlf(tr2, h = h, level = 95)
+}

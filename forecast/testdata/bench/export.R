@@ -33,7 +33,13 @@ for (i in seq_len(nrow(man))) {
   add(name, "ets", gsub(",", "", e$method), f$mean, f$lower, f$upper)
   if (m2 > 0) {
     d <- dshw_holdout(name, s$y, h, m, m2)
-    if (!is.null(d)) add(name, "dshw", "dshw", d$mean, rep(NA, h), rep(NA, h))
+    if (!is.null(d)) {
+      add(name, "dshw", "dshw", d$mean, rep(NA, h), rep(NA, h))
+    } else {
+      # dshw refuses zeros: the reference is then stlf on both periods.
+      f2 <- stlf_holdout(s$y, h, m, m2)
+      add(name, "stlf", gsub(",", "", f2$method), f2$mean, f2$lower, f2$upper)
+    }
   }
   message(name, " done")
 }
