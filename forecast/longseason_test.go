@@ -272,3 +272,40 @@ func TestLongSeasonGapAcrossWeekEnd(t *testing.T) {
 	// Filled, not refused or started over.
 	assert.Equal(t, int64(len(y)-1), a.slot)
 }
+
+// Restored just before such a gap, with its history given back, an Auto
+// forecasts through the gap, the profile its fills freeze and after
+// exactly as the one that saved the state: the first value after the gap
+// ends the taking back of the window and fills the gap as Observe would.
+func TestLongSeasonGapAcrossWeekEndRestored(t *testing.T) {
+	y := weekdayLoad(2*minutesPerWeek+120, 6)
+	const from, to = 2*minutesPerWeek - 7, 2*minutesPerWeek + 5
+	run := func(a *Auto) []Forecast {
+		var out []Forecast
+		for i := from; i < len(y); i++ {
+			if i < to {
+				continue
+			}
+			require.NoError(t, a.Observe(t0.Add(time.Duration(i)*time.Minute), y[i]))
+			fc, err := a.Forecast(15, 0.8)
+			require.NoError(t, err)
+			out = append(out, fc)
+		}
+		return out
+	}
+	a := newWeekly(t, minutesPerDay, minutesPerWeek)
+	feed(t, a, y[:from], 0)
+	data, err := a.MarshalState()
+	require.NoError(t, err)
+	want := run(a)
+
+	b := newWeekly(t, minutesPerDay, minutesPerWeek)
+	require.NoError(t, b.UnmarshalState(data))
+	feed(t, b, y[:from], 0)
+	got := run(b)
+	require.Equal(t, len(want), len(got))
+	for i := range got {
+		require.Equal(t, want[i], got[i], "forecast after minute %d", to+i)
+	}
+	assert.Equal(t, int64(2), b.a.long.epoch, "the fills froze the second profile")
+}
