@@ -458,12 +458,14 @@ func (f *Model) forecast(h int, level float64, skip int) (Forecast, error) {
 		return Forecast{}, fmt.Errorf("%w: %s has %d observations, needs %d",
 			ErrInsufficientHistory, f.m.name(), f.hist.Len(), f.m.minHistory())
 	}
+	// One allocation for the three slices, each capped at its length.
+	buf := make([]float64, 3*h)
 	fc := Forecast{
 		Start: f.t0.Add(time.Duration(f.slot+1+int64(skip)) * f.cfg.Step),
 		Step:  f.cfg.Step,
-		Mean:  make([]float64, h),
-		Lower: make([]float64, h),
-		Upper: make([]float64, h),
+		Mean:  buf[:h:h],
+		Lower: buf[h : 2*h : 2*h],
+		Upper: buf[2*h:],
 		Level: level,
 		Model: f.m.name(),
 	}
