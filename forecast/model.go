@@ -156,7 +156,7 @@ func (f *Model) Observe(t time.Time, v float64) error {
 			ErrInvalidArgument, t.Format(time.RFC3339Nano),
 			f.t0.Add(time.Duration(f.slot)*f.cfg.Step).Format(time.RFC3339Nano), f.cfg.Step)
 	}
-	if gap-1 > int64(f.cfg.MaxGap) || gap-1 > int64(f.hist.Len()) {
+	if !f.fillable(gap) {
 		f.restart(t)
 		f.add(v)
 		return f.maybeFit()
@@ -191,13 +191,20 @@ func (f *Model) fillGap(t time.Time) {
 		f.endRefill()
 	}
 	gap := k - f.slot
-	if gap <= 1 || gap-1 > int64(f.cfg.MaxGap) || gap-1 > int64(f.hist.Len()) {
+	if gap <= 1 || !f.fillable(gap) {
 		return
 	}
 	for i := int64(1); i < gap; i++ {
 		f.addFilled(f.slot+i, max(f.m.next(), 0))
 	}
 	f.slot = k - 1
+}
+
+// fillable reports whether a value gap steps after the last observation
+// follows a gap Observe fills: at most MaxGap steps, and no longer than
+// the history (a longer one starts the history over).
+func (f *Model) fillable(gap int64) bool {
+	return gap-1 <= int64(f.cfg.MaxGap) && gap-1 <= int64(f.hist.Len())
 }
 
 // addFilled adds x, the fill of the empty slot k: a fitted model keeps it
