@@ -9,8 +9,9 @@
 //   - [NewHoltWinters]: Holt-Winters exponential smoothing with additive or
 //     multiplicative seasonality and an additive, damped or no trend.
 //     Parameters not fixed in [Config] are fitted by minimizing the one-step
-//     squared error with Nelder–Mead (gonum.org/v1/gonum/optimize) under a
-//     logistic box transformation; initial states come from the first
+//     squared error with Nelder–Mead (the steps of gonum's
+//     optimize.NelderMead, without its goroutines) under a logistic box
+//     transformation; initial states come from the first
 //     seasons (see NewHoltWinters).
 //   - [NewDoubleSeasonal]: double-seasonal Holt-Winters (Taylor, 2003) with
 //     an AR(1) error adjustment, for intraday load with a daily and a weekly

@@ -5,8 +5,6 @@ import (
 	"math"
 	"slices"
 	"sort"
-
-	"gonum.org/v1/gonum/optimize"
 )
 
 // bound is the open interval a free parameter is mapped into.
@@ -70,15 +68,11 @@ func minimizeBoxed(obj func(p []float64) float64, bounds []bound, starts [][]flo
 		for i, b := range bounds {
 			x0[i] = b.toFree(s[i])
 		}
-		res, err := optimize.Minimize(optimize.Problem{Func: f}, x0, &optimize.Settings{
-			FuncEvaluations: maxEval,
-			Converger:       &optimize.FunctionConverge{Relative: tol, Iterations: 3 * dim},
-		}, &optimize.NelderMead{SimplexSize: simplex})
-		x, fx := x0, f(x0)
-		if res != nil && res.F < fx {
-			x, fx = res.X, res.F
+		xs, fs, f0 := nelderMead(f, x0, simplex, maxEval, tol, 3*dim)
+		x, fx := x0, f0
+		if fs < f0 {
+			x, fx = xs, fs
 		}
-		_ = err // limits reached still give the best point so far
 		if fx < bestF {
 			bestF = fx
 			for i, b := range bounds {
