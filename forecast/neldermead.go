@@ -19,10 +19,13 @@ import (
 // evaluation of the small models refitted online here; this loop runs them
 // in the caller.
 //
-// When f(x0) is not finite (or the budget ends before the first major
-// iteration) the returned value is +Inf and the point is nil.
+// When f(x0) is not finite, x0 is empty or the budget ends before the
+// first major iteration, the returned value is +Inf and the point is nil.
 func nelderMead(f func([]float64) float64, x0 []float64, size float64, maxEval int, rel float64, iters int) (best []float64, fBest, f0 float64) {
 	dim := len(x0)
+	if dim == 0 {
+		return nil, math.Inf(1), f(x0)
+	}
 	nd := float64(dim)
 	reflection, expansion, contraction, shrink := 1.0, 1+2/nd, 0.75-1/(2*nd), 1-1/nd
 	if dim == 1 {

@@ -91,6 +91,30 @@ func TestNelderMeadMatchesGonum(t *testing.T) {
 	}
 }
 
+// TestNelderMeadEdges: an empty point is evaluated once and not searched;
+// a start where f is +Inf or NaN is not searched either (gonum stops there
+// with a failure); a budget of one evaluation ends before the first major
+// iteration.
+func TestNelderMeadEdges(t *testing.T) {
+	calls := 0
+	f := func(x []float64) float64 { calls++; return 3 }
+	x, fx, f0 := nelderMead(f, nil, 1, 100, 1e-5, 3)
+	require.Nil(t, x)
+	require.True(t, math.IsInf(fx, 1))
+	require.Equal(t, 3.0, f0)
+	require.Equal(t, 1, calls)
+	for _, bad := range []float64{math.Inf(1), math.NaN()} {
+		calls = 0
+		x, fx, _ = nelderMead(func(x []float64) float64 { calls++; return bad + x[0] }, []float64{1}, 1, 100, 1e-5, 3)
+		require.Nil(t, x)
+		require.True(t, math.IsInf(fx, 1))
+		require.Equal(t, 1, calls)
+	}
+	x, fx, _ = nelderMead(func(x []float64) float64 { return x[0] * x[0] }, []float64{1}, 1, 1, 1e-5, 3)
+	require.Nil(t, x)
+	require.True(t, math.IsInf(fx, 1))
+}
+
 // BenchmarkNelderMead compares nelderMead with gonum's Minimize on a
 // Holt-Winters fit's objective (additive season, a day of 5-minute data,
 // 150 evaluations at most from one start), the same search in both.
