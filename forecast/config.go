@@ -127,6 +127,7 @@ const (
 	kindEWMA
 	kindHoltWinters
 	kindDoubleSeasonal
+	kindHolt
 )
 
 func (k kind) String() string {
@@ -141,6 +142,8 @@ func (k kind) String() string {
 		return "EWMA"
 	case kindHoltWinters:
 		return "Holt-Winters"
+	case kindHolt:
+		return "Holt"
 	default:
 		return "double-seasonal Holt-Winters"
 	}

@@ -16,6 +16,9 @@
 //   - [NewDoubleSeasonal]: double-seasonal Holt-Winters (Taylor, 2003) with
 //     an AR(1) error adjustment, for intraday load with a daily and a weekly
 //     cycle (5-minute data: periods 288 and 2016).
+//   - [NewHolt]: Holt's linear trend and its damped form (a level and a
+//     slope, no season), for a load that climbs or falls without a cycle
+//     of a known period; not among Auto's candidates (see NewHolt).
 //   - Baselines: [NewNaive], [NewSeasonalNaive], [NewDrift], [NewEWMA].
 //   - [NewAuto]: selects among the above by rolling-origin backtest MASE on
 //     the history (forecasting a season or more ahead: the median of three

@@ -3,6 +3,7 @@ package forecast_test
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"strings"
 	"time"
 
@@ -44,6 +45,38 @@ func ExampleNewHoltWinters() {
 	// Output:
 	// 2026-03-09T00:00:00Z
 	// 100 110 120 128 135 139
+}
+
+// A load climbing by about 3 req/s a minute, without a daily cycle: Holt's
+// damped trend carries the slope ahead, flattening it a little each step.
+func ExampleNewHolt() {
+	m, err := forecast.NewHolt(forecast.Config{Trend: forecast.TrendDamped, RefitEvery: 60})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	start := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	noise := rand.New(rand.NewPCG(1, 2))
+	for i := range 120 {
+		v := 200 + 3*float64(i) + 4*noise.NormFloat64()
+		if err := m.Observe(start.Add(time.Duration(i)*time.Minute), v); err != nil {
+			fmt.Println(err)
+			return
+		}
+	}
+	fc, err := m.Forecast(10, 0.9)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	line := 200 + 3*129.0 // the load 10 minutes after the last observation
+	fmt.Println(strings.SplitN(fc.Model, "(", 2)[0])
+	fmt.Println("within 1% of the line 10 minutes ahead:", math.Abs(fc.Mean[9]-line) < 0.01*line)
+	fmt.Println("the line inside the 90% interval:", fc.Lower[9] <= line && line <= fc.Upper[9])
+	// Output:
+	// holt-damped
+	// within 1% of the line 10 minutes ahead: true
+	// the line inside the 90% interval: true
 }
 
 func ExampleNewAuto() {

@@ -67,6 +67,7 @@ func FuzzFit(f *testing.F) {
 			},
 			func() (Forecaster, error) { return NewDoubleSeasonal(Config{Period: p, Period2: 2 * p}) },
 			func() (Forecaster, error) { return NewEWMA(Config{}) },
+			func() (Forecaster, error) { return NewHolt(Config{Trend: TrendDamped}) },
 			func() (Forecaster, error) { return NewAuto(AutoConfig{Periods: []int{p}, Horizon: 3}) },
 			func() (Forecaster, error) {
 				return NewAuto(AutoConfig{Periods: []int{p}, Horizon: 3, Select: SelectAICc})

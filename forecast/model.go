@@ -39,8 +39,8 @@ type model interface {
 // Model is a single forecasting model (Holt-Winters, double-seasonal
 // Holt-Winters or a baseline) fed online. It implements [Forecaster],
 // [Refitter] and [Namer]. Create one with [NewHoltWinters],
-// [NewDoubleSeasonal], [NewNaive], [NewSeasonalNaive], [NewDrift] or
-// [NewEWMA].
+// [NewDoubleSeasonal], [NewHolt], [NewNaive], [NewSeasonalNaive],
+// [NewDrift] or [NewEWMA].
 //
 // # Grid, gaps and history
 //

@@ -338,6 +338,8 @@ func TestPredictSkipsAhead(t *testing.T) {
 		"drift":          func() (*Model, error) { return NewDrift(Config{}) },
 		"ewma":           func() (*Model, error) { return NewEWMA(Config{}) },
 		"seasonal-naive": func() (*Model, error) { return NewSeasonalNaive(Config{Period: p}) },
+		"holt":           func() (*Model, error) { return NewHolt(Config{}) },
+		"holt-damped":    func() (*Model, error) { return NewHolt(Config{Trend: TrendDamped}) },
 		"hw-add":         hwOf(Additive, TrendAdditive),
 		"hw-add-damped":  hwOf(Additive, TrendDamped),
 		"hw-add-none":    hwOf(Additive, TrendNone),

@@ -39,6 +39,7 @@ var restartCases = map[string]func() (statefulForecaster, error){
 		return NewDoubleSeasonal(Config{Period: 12, Period2: 48, Seasonality: Multiplicative, Trend: TrendNone, RefitEvery: 60})
 	},
 	"ewma":   func() (statefulForecaster, error) { return NewEWMA(Config{RefitEvery: 30}) },
+	"holt":   func() (statefulForecaster, error) { return NewHolt(Config{Trend: TrendDamped, RefitEvery: 30}) },
 	"drift":  func() (statefulForecaster, error) { return NewDrift(Config{}) },
 	"snaive": func() (statefulForecaster, error) { return NewSeasonalNaive(Config{Period: 24}) },
 }

@@ -15,7 +15,8 @@
 // stdout and exits 0.
 //
 // Extra models: hw-damped (additive, damped trend), dshw (double-seasonal,
-// needs -period2), drift and ewma.
+// needs -period2), drift, ewma, holt and holt-damped (a level and a slope
+// without a season: Holt's linear trend and its damped form).
 package main
 
 import (
@@ -84,7 +85,7 @@ func parseFlags(args []string, help io.Writer) (options, error) {
 	fs.IntVar(&o.period, "period", 0, "seasonal period in steps (≥ 2)")
 	fs.IntVar(&o.period2, "period2", 0, "second, longer seasonal period in steps (optional)")
 	fs.IntVar(&o.horizon, "horizon", 0, "number of steps to forecast, 1 to 1000000")
-	fs.StringVar(&o.model, "model", "auto", "auto|hw-additive|hw-multiplicative|hw-damped|dshw|seasonal-naive|naive|drift|ewma")
+	fs.StringVar(&o.model, "model", "auto", "auto|hw-additive|hw-multiplicative|hw-damped|dshw|seasonal-naive|naive|drift|ewma|holt|holt-damped")
 	fs.Float64Var(&o.level, "level", 0.95, "prediction interval level in (0, 1)")
 	fs.StringVar(&o.in, "in", "", "input CSV `file` (default: standard input)")
 	if err := fs.Parse(args); err != nil {
@@ -115,13 +116,13 @@ func parseFlags(args []string, help io.Writer) (options, error) {
 		return o, usageError{fmt.Errorf("-level %v must lie in (0, 1)", o.level)}
 	}
 	switch o.model {
-	case "auto", "hw-additive", "hw-multiplicative", "hw-damped", "seasonal-naive", "naive", "drift", "ewma":
+	case "auto", "hw-additive", "hw-multiplicative", "hw-damped", "seasonal-naive", "naive", "drift", "ewma", "holt", "holt-damped":
 	case "dshw":
 		if o.period2 == 0 {
 			return o, usageError{errors.New("-model dshw needs -period2")}
 		}
 	default:
-		return o, usageError{fmt.Errorf("-model %q: want auto, hw-additive, hw-multiplicative, hw-damped, dshw, seasonal-naive, naive, drift or ewma", o.model)}
+		return o, usageError{fmt.Errorf("-model %q: want auto, hw-additive, hw-multiplicative, hw-damped, dshw, seasonal-naive, naive, drift, ewma, holt or holt-damped", o.model)}
 	}
 	return o, nil
 }
@@ -163,19 +164,19 @@ func num(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 // predict fits the selected model on the whole series and forecasts.
 func predict(s series.Series, o options) (forecast.Forecast, error) {
 	n := s.Len()
-	need := 2 * o.period
-	if o.model == "naive" || o.model == "drift" || o.model == "ewma" {
-		need = 2
-	}
-	if o.model == "dshw" {
-		need = 2 * o.period2
-	}
-	if o.model == "naive" {
-		need = 1
+	need, why := 2*o.period, fmt.Sprintf(" (2 full seasons of %d)", o.period)
+	switch o.model {
+	case "naive":
+		need, why = 1, ""
+	case "drift", "ewma":
+		need, why = 2, ""
+	case "holt", "holt-damped":
+		need, why = 4, ""
+	case "dshw":
+		need, why = 2*o.period2, fmt.Sprintf(" (2 full seasons of %d)", o.period2)
 	}
 	if n < need {
-		return forecast.Forecast{}, fmt.Errorf("%d data rows: -model %s needs at least %d (2 full seasons of %d)",
-			n, o.model, need, need/2)
+		return forecast.Forecast{}, fmt.Errorf("%d data rows: -model %s needs at least %d%s", n, o.model, need, why)
 	}
 	// A value-only series gets a one-minute grid; the output counts steps,
 	// so the choice does not show.
@@ -229,6 +230,11 @@ func predict(s series.Series, o options) (forecast.Forecast, error) {
 		f, err = forecast.NewDrift(cfg)
 	case "ewma":
 		f, err = forecast.NewEWMA(cfg)
+	case "holt":
+		f, err = forecast.NewHolt(cfg)
+	case "holt-damped":
+		cfg.Trend = forecast.TrendDamped
+		f, err = forecast.NewHolt(cfg)
 	}
 	if err != nil {
 		return forecast.Forecast{}, err

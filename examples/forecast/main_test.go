@@ -44,7 +44,7 @@ func runCmd(t *testing.T, in string, args ...string) (stdout, stderr string, cod
 }
 
 func TestOutputContract(t *testing.T) {
-	for _, model := range []string{"auto", "hw-additive", "hw-multiplicative", "seasonal-naive", "naive", "hw-damped", "drift", "ewma"} {
+	for _, model := range []string{"auto", "hw-additive", "hw-multiplicative", "seasonal-naive", "naive", "hw-damped", "drift", "ewma", "holt", "holt-damped"} {
 		for _, ts := range []bool{true, false} {
 			t.Run(fmt.Sprintf("%s/timestamps=%v", model, ts), func(t *testing.T) {
 				out, errOut, code := runCmd(t, seasonalCSV(24*6, 24, ts), "-period", "24", "-horizon", "30", "-model", model, "-level", "0.9")
@@ -124,6 +124,7 @@ func TestErrors(t *testing.T) {
 		{"Inf", "timestamp,value\n1,1\n2,Inf\n", []string{"-period", "2", "-horizon", "1"}, "line 3:", 1},
 		{"short", seasonalCSV(23, 12, false), []string{"-period", "12", "-horizon", "3"}, "needs at least 24 (2 full seasons of 12)", 1},
 		{"short snaive", seasonalCSV(20, 12, false), []string{"-period", "12", "-horizon", "3", "-model", "seasonal-naive"}, "needs at least 24", 1},
+		{"short holt", "value\n1\n2\n3\n", []string{"-period", "12", "-horizon", "3", "-model", "holt"}, "3 data rows: -model holt needs at least 4\n", 1},
 		{"header only", "value\n", []string{"-period", "2", "-horizon", "1", "-model", "naive"}, "no data rows", 1},
 		{"empty", "", []string{"-period", "2", "-horizon", "1", "-model", "naive"}, "line 1: empty input", 1},
 		{"zero for multiplicative", "value\n1\n2\n0\n4\n5\n", []string{"-period", "2", "-horizon", "1", "-model", "hw-multiplicative"}, "data row 3: value 0", 1},
