@@ -12,7 +12,12 @@ import (
 
 // RampConfig configures Ramp.
 type RampConfig struct {
-	// Window is how many recent passes the slope is fitted on. Default 10.
+	// Window is how many recent passes the slope is fitted on, at least:
+	// when the lead time spans more passes (Input.LeadSteps − 1, with
+	// passes of less than a minute), the slope is fitted on that many, so
+	// that it is never carried further ahead than the stretch of load it
+	// was fitted on, and passes' noise is not taken for a ramp. Default
+	// 10.
 	Window int
 	// MinRise is the smallest rise over the window, relative to the
 	// window's mean, that counts as a ramp (noise makes every window
@@ -21,7 +26,8 @@ type RampConfig struct {
 }
 
 // Ramp makes the inner policy see a load that is climbing: when the
-// observed load rose over the last Window passes by more than MinRise, it
+// observed load rose over the last Window passes (or the lead time's
+// passes, when more) by more than MinRise, it
 // raises every step of the forecast (mean and bounds) to at least the
 // straight line through the recent observations, extended over the
 // horizon, and Input.PeakUpper by the largest lift over the lead window.
@@ -61,13 +67,14 @@ func (r *ramp) decide(in Input) (decided, error) {
 	if r.clk.advance(in.Now) {
 		r.loads = r.loads[:0]
 	}
+	window := r.window(in)
 	if in.loadOK() {
 		r.loads = append(r.loads, in.Load)
-		if len(r.loads) > r.cfg.Window {
-			r.loads = r.loads[len(r.loads)-r.cfg.Window:]
-		}
 	}
-	slope, ok := r.slope()
+	if len(r.loads) > window {
+		r.loads = r.loads[len(r.loads)-window:]
+	}
+	slope, ok := r.slope(window)
 	if !ok || in.Forecast.Len() == 0 {
 		return decideInner(r.p, in)
 	}
@@ -110,11 +117,21 @@ func (r *ramp) decide(in Input) (decided, error) {
 	return d, nil
 }
 
-// slope is the least-squares slope of the window, when the window is full
-// and the fitted rise exceeds MinRise of its mean.
-func (r *ramp) slope() (float64, bool) {
+// maxRampWindow bounds the passes the slope is fitted on, whatever the
+// lead time (an hour of one-second passes).
+const maxRampWindow = 3600
+
+// window is the number of passes the slope is fitted on for in: Window,
+// or the lead time in passes when that is longer.
+func (r *ramp) window(in Input) int {
+	return max(r.cfg.Window, min(in.LeadSteps-1, maxRampWindow))
+}
+
+// slope is the least-squares slope of the window of the last n passes,
+// when it is full and the fitted rise exceeds MinRise of its mean.
+func (r *ramp) slope(window int) (float64, bool) {
 	n := len(r.loads)
-	if n < r.cfg.Window {
+	if n < window {
 		return 0, false
 	}
 	var sx, sy, sxx, sxy float64

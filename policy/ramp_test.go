@@ -1,6 +1,8 @@
 package policy_test
 
 import (
+	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,4 +89,66 @@ func TestRampConfigErrors(t *testing.T) {
 	assert.ErrorContains(t, err, "MinRise (-1)")
 	_, err = policy.Ramp(policytest.NewFake(), policy.RampConfig{})
 	require.NoError(t, err)
+}
+
+// rampLifts runs loads through Ramp (default config) one pass every step,
+// with LeadSteps lead and a flat forecast at 100 over the lead window, and
+// counts the passes whose forecast the ramp lifted, with the reason of the
+// last such pass.
+func rampLifts(t *testing.T, step time.Duration, lead int, loads []float64) (int, string) {
+	t.Helper()
+	inner := policytest.NewFake()
+	p, err := policy.Ramp(inner, policy.RampConfig{})
+	require.NoError(t, err)
+	flat := make([]float64, lead)
+	for i := range flat {
+		flat[i] = 100
+	}
+	lifts, why := 0, ""
+	for i, l := range loads {
+		now := t0.Add(time.Duration(i) * step)
+		in := policytest.NewInput(now, 10, l)
+		in.LeadSteps = lead
+		in.Forecast = policytest.Forecast(now.Add(step), step, 0.1, flat...)
+		d, err := p.Decide(in)
+		require.NoError(t, err)
+		if strings.Contains(d.Reason, "ramp ") {
+			lifts, why = lifts+1, d.Reason
+		}
+	}
+	return lifts, why
+}
+
+// TestRampWindowCoversTheLeadTime: with passes every 10 seconds and a
+// 10-minute lead time (61 steps), the slope is fitted on the lead time's
+// 60 passes, not on the last 10 (100 seconds): noise of 5% around a flat
+// load never passes for a ramp (over ten passes it did about one pass in
+// twenty, each lifting the forecast along a noise slope carried ten minutes
+// ahead), while a climb of 30% in ten minutes still lifts it.
+func TestRampWindowCoversTheLeadTime(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	noise := make([]float64, 2000)
+	for i := range noise {
+		noise[i] = 100 + 5*rng.NormFloat64()
+	}
+	n, why := rampLifts(t, 10*time.Second, 61, noise)
+	assert.Zero(t, n, "noise lifted the forecast: %s", why)
+
+	climb := make([]float64, 120)
+	for i := range climb {
+		climb[i] = 100 + 0.5*float64(i) + rng.NormFloat64()
+	}
+	n, why = rampLifts(t, 10*time.Second, 61, climb)
+	assert.Positive(t, n, "a climb of 30%% in ten minutes")
+	assert.Contains(t, why, "over 60 passes")
+
+	// At one-minute passes the lead time's 10 passes are the default
+	// window.
+	climb = climb[:30]
+	for i := range climb {
+		climb[i] = 100 + 3*float64(i)
+	}
+	n, why = rampLifts(t, time.Minute, 11, climb)
+	assert.Positive(t, n)
+	assert.Contains(t, why, "over 10 passes")
 }

@@ -412,8 +412,8 @@ func (r *ramp) UnmarshalState(data []byte) error { return unmarshalWith(r, data)
 func (r *ramp) prepare(data []byte) (func(), error) {
 	var st rampState
 	check := func() error {
-		if len(st.Loads) > r.cfg.Window {
-			return fmt.Errorf("%d loads in a window of %d", len(st.Loads), r.cfg.Window)
+		if len(st.Loads) > max(r.cfg.Window, maxRampWindow) {
+			return fmt.Errorf("%d loads in a window of at most %d", len(st.Loads), max(r.cfg.Window, maxRampWindow))
 		}
 		for i, v := range st.Loads {
 			if !(v >= 0) || v > maxFloat {

@@ -125,7 +125,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"predictive: scale down when the predicted peak needs less than this fraction of current capacity at the target, in (0, 1)")
 	fs.BoolVar(&c.scaleIn, "forecast-scale-in", false, "predictive: let the forecast scale in below what the observed load needs")
 	fs.BoolVar(&c.ramp, "ramp", true, "predictive: lift the forecast along the load's recent slope when it climbs (policy.Ramp)")
-	fs.IntVar(&c.rampWindow, "ramp-window", 10, "predictive: passes the ramp slope is fitted on, at least 3")
+	fs.IntVar(&c.rampWindow, "ramp-window", 10, "predictive: passes the ramp slope is fitted on, at least 3 (more when the ready delay spans more passes)")
 	fs.IntVar(&c.restartAt, "restart-at", 0, "restart the Controller before this trace `step`: a new Controller restores the snapshot the first saved and reads the history back from the trace; the restarted replay is reported next to the uninterrupted one (0: no restart)")
 	fs.DurationVar(&c.stabilize, "scale-down-stabilization", 0, "predictive: a scale-down of the stack goes no lower than its highest ask within this window (policy.Stabilize; 0: off)")
 	fs.StringVar(&c.selectName, "forecast-select", "default", "predictive: how the forecaster chooses its model: default, backtest, combined (median of three selections) or aicc (forecast.AutoConfig.Select)")
