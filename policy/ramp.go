@@ -12,12 +12,13 @@ import (
 
 // RampConfig configures Ramp.
 type RampConfig struct {
-	// Window is how many recent passes the slope is fitted on, at least:
-	// when the lead time spans more passes (Input.LeadSteps − 1, with
-	// passes of less than a minute), the slope is fitted on that many, so
-	// that it is never carried further ahead than the stretch of load it
-	// was fitted on, and passes' noise is not taken for a ramp. Default
-	// 10.
+	// Window is the least number of recent passes the slope is fitted
+	// on. When the lead time spans more passes (Input.LeadSteps − 1: with
+	// a 10-minute lead time, passes more often than once a minute), the
+	// slope is fitted on the lead time's passes instead, so that it is
+	// never carried further ahead than the stretch of load it was fitted
+	// on and the noise of frequent passes is not taken for a ramp (at most
+	// 3,600 passes). Default 10.
 	Window int
 	// MinRise is the smallest rise over the window, relative to the
 	// window's mean, that counts as a ramp (noise makes every window
