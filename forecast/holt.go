@@ -88,6 +88,10 @@ func (h *holt) next() float64        { return h.level + h.phi*h.b }
 // trend, the line's value one step before the first the initial level.
 func (h *holt) initial(y []float64) {
 	n := min(len(y), holtInitPoints)
+	if n == 0 {
+		h.l0, h.b0 = 0, 0
+		return
+	}
 	var st, sy, stt, sty float64
 	for t, v := range y[:n] {
 		ft := float64(t)
