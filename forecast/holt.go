@@ -1,9 +1,6 @@
 package forecast
 
-import (
-	"fmt"
-	"math"
-)
+import "fmt"
 
 // NewHolt returns Holt's linear trend method, ETS(A,A,N), or with
 // Config.Trend TrendDamped its damped form, ETS(A,Ad,N): exponential
@@ -123,11 +120,7 @@ func (h *holt) update(y float64) {
 // predict sums the damped trend's φ^j over the steps ahead, the skipped
 // ones in closed form.
 func (h *holt) predict(skip int, mean []float64) {
-	cum, ph := float64(skip), 1.0
-	if skip > 0 && h.phi != 1 {
-		ph = math.Pow(h.phi, float64(skip))
-		cum = h.phi * (1 - ph) / (1 - h.phi)
-	}
+	cum, ph := dampedSkip(h.phi, skip)
 	for i := range mean {
 		ph *= h.phi
 		cum += ph
@@ -136,14 +129,7 @@ func (h *holt) predict(skip int, mean []float64) {
 }
 
 // psi is α + αβ Σ_{i≤j} φ^i, the error-correction form of the recursions.
-func (h *holt) psi(j int) float64 {
-	cum, ph := 0.0, 1.0
-	for range j {
-		ph *= h.phi
-		cum += ph
-	}
-	return h.alpha + h.alpha*h.beta*cum
-}
+func (h *holt) psi(j int) float64 { return h.alpha + h.alpha*h.beta*dampedSum(h.phi, j) }
 
 // sse is the sum of squared one-step errors over y with parameters p
 // (alpha, beta, phi).

@@ -264,14 +264,7 @@ func (h *hw) update(y float64) {
 // predict sums the damped trend's φ^j over the steps ahead; the steps it
 // skips in closed form, φ(1 − φ^skip)/(1 − φ).
 func (h *hw) predict(skip int, mean []float64) {
-	cum, ph := 0.0, 1.0
-	if skip > 0 {
-		cum, ph = float64(skip), 1.0
-		if h.phi != 1 {
-			ph = math.Pow(h.phi, float64(skip))
-			cum = h.phi * (1 - ph) / (1 - h.phi)
-		}
-	}
+	cum, ph := dampedSkip(h.phi, skip)
 	start := (h.pos + skip%h.m) % h.m
 	for i := range mean {
 		ph *= h.phi
@@ -280,17 +273,36 @@ func (h *hw) predict(skip int, mean []float64) {
 	}
 }
 
+// dampedSkip returns, for a forecast that starts skip steps ahead, the
+// damped trend's multiplier over the skipped steps, Σ_{i=1..skip} φ^i, in
+// closed form (skip itself without damping), and φ^skip.
+func dampedSkip(phi float64, skip int) (cum, ph float64) {
+	if skip <= 0 {
+		return 0, 1
+	}
+	if phi == 1 {
+		return float64(skip), 1
+	}
+	ph = math.Pow(phi, float64(skip))
+	return phi * (1 - ph) / (1 - phi), ph
+}
+
+// dampedSum is Σ_{i=1..j} φ^i, summed step by step.
+func dampedSum(phi float64, j int) float64 {
+	cum, ph := 0.0, 1.0
+	for range j {
+		ph *= phi
+		cum += ph
+	}
+	return cum
+}
+
 // psi uses the error-correction form of the recursions: α, αβ for the trend
 // (damped by φ) and γ(1−α) for the season.
 func (h *hw) psi(j int) float64 {
 	c := h.alpha
 	if h.trend != TrendNone {
-		cum, ph := 0.0, 1.0
-		for range j {
-			ph *= h.phi
-			cum += ph
-		}
-		c += h.alpha * h.beta * cum
+		c += h.alpha * h.beta * dampedSum(h.phi, j)
 	}
 	if j%h.m == 0 {
 		c += h.gamma * (1 - h.alpha)
