@@ -46,7 +46,10 @@ import (
 //
 // UnmarshalState checks the version, the configuration the state was saved
 // under and every value before it changes anything: on an error wrapping
-// [ErrBadState] the forecaster is as it was.
+// [ErrBadState] the forecaster is as it was. An [Auto] also reads a state
+// saved by a release with fewer candidates, the same ones first in the
+// same order: the saved choice forecasts as before, and the candidates
+// added since are unfitted until the next selection fits and scores them.
 type Stateful interface {
 	// MarshalState returns the forecaster's state.
 	MarshalState() ([]byte, error)
@@ -269,16 +272,42 @@ type restored struct {
 
 // fingerprint names the configuration a Model's state depends on.
 func (f *Model) fingerprint() string {
+	id := "?"
+	if s, ok := f.m.(stater); ok {
+		id = s.id()
+	}
+	return f.fingerprintOf(id)
+}
+
+// readsConfig reports whether a state saved by the configuration named
+// saved restores into f: the same configuration, or an Auto whose saved
+// candidates are the first of f's (a candidate added since joins at the
+// next selection).
+func (f *Model) readsConfig(saved string) bool {
+	if saved == f.fingerprint() {
+		return true
+	}
+	a, ok := f.m.(*autoModel)
+	if !ok {
+		return false
+	}
+	for n := len(a.cands) - 1; n > 0; n-- {
+		if saved == f.fingerprintOf(a.idOf(n)) {
+			return true
+		}
+	}
+	return false
+}
+
+// fingerprintOf is the fingerprint of f's configuration with the model
+// named id.
+func (f *Model) fingerprintOf(id string) string {
 	c := f.cfg
 	fixed := func(p *float64) string {
 		if p == nil {
 			return "-"
 		}
 		return fmt.Sprint(*p)
-	}
-	id := "?"
-	if s, ok := f.m.(stater); ok {
-		id = s.id()
 	}
 	return fmt.Sprintf("%s step=%s period=%d,%d window=%d refit=%d maxgap=%d interval=%d residuals=%d fixed=%s,%s,%s,%s,%s model=%s",
 		f.kind, c.Step, c.Period, c.Period2, c.Window, c.RefitEvery, c.MaxGap, c.Interval, c.ResidualWindow,
@@ -329,7 +358,7 @@ func (f *Model) UnmarshalState(data []byte) error {
 		return badState("version %d, this forecaster reads %d", doc.Version, stateVersion)
 	case !ok:
 		return badState("%s keeps no state", f.m.name())
-	case doc.Config != f.fingerprint():
+	case !f.readsConfig(doc.Config):
 		return badState("saved by %q, this is %q", doc.Config, f.fingerprint())
 	case doc.Slot < 0 || doc.Total < 0 || doc.SinceFit < 0 || doc.HistLen < 0 || doc.HistLen > f.cfg.Window:
 		return badState("slot %d, total %d, %d since the fit, window of %d", doc.Slot, doc.Total, doc.SinceFit, doc.HistLen)
@@ -712,9 +741,12 @@ func (m *dshw) load(st mState) (func(), error) {
 
 // Auto.
 
-func (a *autoModel) id() string {
-	ids := make([]string, len(a.cands))
-	for i, c := range a.cands {
+func (a *autoModel) id() string { return a.idOf(len(a.cands)) }
+
+// idOf is the id of an Auto with the first n of a's candidates.
+func (a *autoModel) idOf(n int) string {
+	ids := make([]string, n)
+	for i, c := range a.cands[:n] {
 		if s, ok := c.(stater); ok {
 			ids[i] = s.id()
 		}
@@ -779,7 +811,7 @@ func (a *autoModel) saveAuto(fitted bool) *autoSt {
 
 func (a *autoModel) loadAuto(st *autoSt, fitted bool, slot int64, maxGap int) (func(), error) {
 	switch {
-	case len(st.Cands) != len(a.cands):
+	case len(st.Cands) == 0 || len(st.Cands) > len(a.cands):
 		return nil, fmt.Errorf("%d candidates saved, %d configured", len(st.Cands), len(a.cands))
 	case len(st.Chosen) == 0 || (!st.Combined && len(st.Chosen) != 1):
 		return nil, fmt.Errorf("chosen %v (combined %t)", st.Chosen, st.Combined)
@@ -796,8 +828,8 @@ func (a *autoModel) loadAuto(st *autoSt, fitted bool, slot int64, maxGap int) (f
 		return nil, fmt.Errorf("%d interval groups and %d peak groups", len(st.Buckets), len(st.Peaks))
 	}
 	for _, i := range st.Chosen {
-		if i < 0 || i >= len(a.cands) {
-			return nil, fmt.Errorf("chosen candidate %d of %d", i, len(a.cands))
+		if i < 0 || i >= len(st.Cands) {
+			return nil, fmt.Errorf("chosen candidate %d of %d", i, len(st.Cands))
 		}
 		if fitted && !st.Cands[i].Full {
 			return nil, fmt.Errorf("chosen candidate %d without its state", i)
@@ -834,6 +866,18 @@ func (a *autoModel) loadAuto(st *autoSt, fitted bool, slot int64, maxGap int) (f
 	applies := make([]func(), len(a.cands))
 	for i, c := range a.cands {
 		s := c.(stater)
+		if i >= len(st.Cands) {
+			// Added since the state was saved: unfitted, as a candidate
+			// not chosen is saved, until the next selection fits it.
+			fresh := s.save(false)
+			fresh.Fitted, fresh.FitN, fresh.Label = false, 0, ""
+			apply, err := s.load(fresh)
+			if err != nil {
+				return nil, fmt.Errorf("candidate %d: %w", i, err)
+			}
+			applies[i] = apply
+			continue
+		}
 		if st.Cands[i].ID != s.id() {
 			return nil, fmt.Errorf("candidate %d is %q, saved %q", i, s.id(), st.Cands[i].ID)
 		}

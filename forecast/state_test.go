@@ -287,3 +287,66 @@ func modelOf(f statefulForecaster) *Model {
 	}
 	return f.(*Model)
 }
+
+// A state saved by an Auto with fewer candidates (a release before the
+// last ones were added) restores: the saved choice forecasts as before,
+// and the added candidates join at the next selection. A state listing a
+// candidate this Auto lacks, or listing them in another order, is refused.
+func TestStateFromFewerCandidates(t *testing.T) {
+	const n, k = 700, 400
+	y := seasonal(n, 24, 100, 0.02, 30, 4, 7)
+	for _, name := range []string{"auto", "auto-two-periods", "auto-combined"} {
+		t.Run(name, func(t *testing.T) {
+			older := func() *Auto {
+				f, err := restartCases[name]()
+				require.NoError(t, err)
+				a := f.(*Auto)
+				a.a.cands = a.a.cands[:len(a.a.cands)-1]
+				a.a.chosen = a.a.cands[0]
+				return a
+			}
+			want := older()
+			feed(t, want, y[:100], 0)
+			forecasts(t, want, y, 100, k)
+			data, err := want.MarshalState()
+			require.NoError(t, err)
+			wantSel := want.Selection()
+			// No refit before k+8 (forecasts refits every 17th).
+			wantFc := forecasts(t, want, y, k, k+8)
+
+			f, err := restartCases[name]()
+			require.NoError(t, err)
+			c := f.(*Auto)
+			require.NoError(t, c.UnmarshalState(data))
+			added := c.a.cands[len(c.a.cands)-1].name()
+			require.Equal(t, wantSel, c.Selection())
+			last := c.a.cands[len(c.a.cands)-1].(stater)
+			assert.False(t, last.save(false).Fitted, "%s restored unfitted", added)
+			feed(t, c, y[:k], 0)
+			got := forecasts(t, c, y, k, k+8)
+			require.Equal(t, wantFc, got, "the saved choice forecasts as before the restart")
+			forecasts(t, c, y, k+8, n)
+			assert.True(t, last.save(false).Fitted, "%s fitted by the next selection", added)
+
+			// The other way round: a state with a candidate this Auto
+			// lacks is refused, naming the configuration.
+			full, err := c.MarshalState()
+			require.NoError(t, err)
+			err = older().UnmarshalState(full)
+			require.ErrorIs(t, err, ErrBadState)
+			assert.Contains(t, err.Error(), "saved by")
+
+			// Candidates saved in another order are refused too.
+			swapped := older()
+			cs := swapped.a.cands
+			cs[1], cs[2] = cs[2], cs[1]
+			err = c.UnmarshalState(func() []byte {
+				feed(t, swapped, y[:50], 0)
+				d, err := swapped.MarshalState()
+				require.NoError(t, err)
+				return d
+			}())
+			require.ErrorIs(t, err, ErrBadState)
+		})
+	}
+}
