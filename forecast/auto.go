@@ -1116,7 +1116,7 @@ func (a *autoModel) calibrate(c model, y []float64, h, split int, fitted bool) {
 				p = max(p, 0)
 				maxY, maxP = max(maxY, y[t+i]), max(maxP, p)
 				z := oneStepError(c, y[t+i], p) / math.Sqrt(s2*a.kv[i])
-				zp := oneStepError(c, maxY, maxP) / math.Sqrt(s2)
+				zp := min(oneStepError(c, maxY, maxP)/math.Sqrt(s2), maxPeakScore)
 				if !math.IsNaN(z) && !math.IsInf(z, 0) && !math.IsNaN(zp) && !math.IsInf(zp, 0) {
 					a.zsBest = append(a.zsBest, z)
 					a.pkBest = append(a.pkBest, zp)
@@ -1127,3 +1127,9 @@ func (a *autoModel) calibrate(c model, y []float64, h, split int, fitted bool) {
 		track(y[t])
 	}
 }
+
+// maxPeakScore caps a standardized peak error: an origin whose error scale
+// is near zero (the end of an outage the models took for load, a flat
+// stretch) would otherwise score a jump back to load at 70 error scales,
+// and a bound drawn at that score in a normal scale buys a fleet.
+const maxPeakScore = 20

@@ -234,3 +234,35 @@ func TestPeakUpperReachesPastTheLargestScore(t *testing.T) {
 	assert.Greater(t, cov(0), cov(1)+0.01)
 	assert.Greater(t, cov(1), cov(2))
 }
+
+// A quiet stretch standardizes the jump back to load by an error scale
+// near zero: without a cap that peak score is tens of thousands of scales
+// (60,168 here), and once PeakUpper's adapted level saturates it draws the
+// bound at the largest score, in the normal scale that follows: a fleet.
+// The scores are capped at maxPeakScore.
+func TestPeakScoresCapped(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	var y []float64
+	for i := range 1000 {
+		v := 100 + 10*rng.NormFloat64()
+		if i >= 600 && i < 940 {
+			v = 0.5 + 0.001*rng.NormFloat64()
+		}
+		y = append(y, v)
+	}
+	a, err := NewAuto(AutoConfig{Window: 1000, Horizon: 10, ReselectEvery: 5000, ResidualWindow: 30})
+	require.NoError(t, err)
+	feed(t, a, y, 0)
+	require.NoError(t, a.Refit())
+	var top float32
+	for _, b := range a.a.peakBuckets {
+		if len(b) > 0 {
+			top = max(top, b[len(b)-1])
+		}
+	}
+	assert.Equal(t, float32(maxPeakScore), top, "largest peak score")
+	// The bound at the largest score, where a saturated adaptation draws it.
+	peak, _ := a.peakMean(10)
+	v := peak + a.a.peakQuantileUpTo(10, 1)*math.Sqrt(a.s2)
+	assert.Less(t, v, 10*slices.Max(y[940:]), "%s: bound at the largest score", a.Name())
+}
