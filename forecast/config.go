@@ -99,7 +99,10 @@ type Config struct {
 	Window int
 	// RefitEvery refits the parameters automatically after this many
 	// observations (0: never; the first fit happens as soon as the history
-	// is long enough, and Refit fits on demand).
+	// is long enough, and Refit fits on demand). While the history is
+	// shorter than 1,000 values (and the window), the model also refits
+	// each time the history has doubled since its last fit, so that a fit
+	// on the first few values does not last.
 	RefitEvery int
 	// MaxGap is the longest gap, in steps, that is filled; a longer gap,
 	// or one longer than the history before it, discards the history and

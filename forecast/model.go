@@ -58,8 +58,10 @@ type model interface {
 //
 // The last Config.Window observations are kept in a ring buffer; fits use
 // only them, which bounds the cost of Refit. The model is fitted as soon as
-// the history reaches its minimum length; until then Forecast returns an
-// error wrapping [ErrInsufficientHistory].
+// the history reaches its minimum length, and again each time the history
+// has doubled while it is shorter than 1,000 values (and the window): nine
+// fits at most before the Config.RefitEvery schedule; until the first fit
+// Forecast returns an error wrapping [ErrInsufficientHistory].
 //
 // A Model is not safe for concurrent use.
 type Model struct {
@@ -136,7 +138,8 @@ func checkValue(v float64) error {
 
 // Observe adds the observation v at time t; see the type documentation for
 // the grid and gap handling. It runs in O(1) and does not allocate, except
-// when it triggers a fit (first fit, Config.RefitEvery).
+// when it triggers a fit (first fit, Config.RefitEvery, a young history
+// doubled since the last fit).
 func (f *Model) Observe(t time.Time, v float64) error {
 	if err := checkValue(v); err != nil {
 		return err
@@ -356,8 +359,14 @@ func (f *Model) maybeFit() error {
 	case !f.fitted:
 		due = n >= f.m.minHistory()
 	default:
+		// While the history is young, a fit is redone each time it has
+		// doubled since: the first fit sees a handful of values, and a
+		// caller refitting once a day (the Controller's default) would
+		// otherwise forecast with it for a whole day (at 15-second passes,
+		// an EWMA at its smallest smoothing, 1e-4, all of the first day).
 		u, ok := f.m.(upgrader)
-		due = ok && u.upgradeAt() == n || f.cfg.RefitEvery > 0 && f.sinceFit >= f.cfg.RefitEvery
+		due = ok && u.upgradeAt() == n || f.cfg.RefitEvery > 0 && f.sinceFit >= f.cfg.RefitEvery ||
+			n < min(f.cfg.Window, youngHistory) && 2*f.sinceFit >= n
 	}
 	if !due {
 		return nil
@@ -597,3 +606,8 @@ func quantileSorted(sorted []float64, p float64) float64 {
 	fr := pos - float64(i)
 	return sorted[i] + fr*(sorted[i+1]-sorted[i])
 }
+
+// youngHistory is the history length below which a fit is redone each time
+// the history doubles: the baselines' default window. Beyond it the fits
+// follow Config.RefitEvery, Refit and Auto's selections.
+const youngHistory = 1000

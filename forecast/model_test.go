@@ -2,6 +2,7 @@ package forecast
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -385,4 +386,33 @@ func builderModel(t *testing.T, build func() (*Model, error), y []float64) model
 	feed(t, m, y, 0)
 	require.NoError(t, m.Refit())
 	return m.m
+}
+
+// A fit on the first handful of values is redone each time the young
+// history has doubled, so a caller that refits once a day does not
+// forecast with it for a day: noise around 100 for 60 steps, then a
+// level of 300 that the EWMA's first fit (on two values of noise) would
+// follow at its smallest smoothing.
+func TestFitRedoneWhileTheHistoryIsYoung(t *testing.T) {
+	for _, mk := range []func() (Forecaster, error){
+		func() (Forecaster, error) { return NewEWMA(Config{Window: 5000}) },
+		func() (Forecaster, error) {
+			return NewAuto(AutoConfig{Periods: []int{1440}, Window: 5000, Horizon: 10, ReselectEvery: 5000})
+		},
+	} {
+		f, err := mk()
+		require.NoError(t, err)
+		rng := rand.New(rand.NewPCG(3, 3))
+		y := make([]float64, 400)
+		for i := range y {
+			y[i] = 100 + 10*rng.NormFloat64()
+			if i >= 60 {
+				y[i] += 200
+			}
+		}
+		feed(t, f, y, 0)
+		fc, err := f.Forecast(1, 0.9)
+		require.NoError(t, err)
+		assert.InDelta(t, 300, fc.Mean[0], 20, "%s follows the new level", fc.Model)
+	}
 }
