@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -401,6 +402,53 @@ func TestPeakUpperTracesLeadChanges(t *testing.T) {
 			require.NoError(t, a.Observe(s.Times[i], v), "%s index %d", path, i)
 		}
 		fmt.Fprintf(&b, "| %s | %d | %.1f%% |\n", filepath.Base(path), total, 100*float64(in)/float64(total))
+	}
+	t.Log(b.String())
+}
+
+// TestFirstDaysTraces replays the first three days of each trace of
+// -traces as the Controller feeds its forecaster (periods from the step, a
+// refit every day) and compares the one-step forecast error, and the error
+// of the forecast peak of the next 10 minutes, with the naive forecast's
+// (the last value):
+//
+//	go test ./forecast -run TestFirstDaysTraces -traces ../traces -v
+//
+// A young history is refitted each time it doubles; without that the
+// first fit, on two values, lasted the whole first day.
+func TestFirstDaysTraces(t *testing.T) {
+	if *evalTraces == "" {
+		t.Skip("run with -traces DIR")
+	}
+	var b strings.Builder
+	b.WriteString("\n| trace | steps | one-step MAE / naive's | 10-minute peak MAE / naive's |\n|---|---|---|---|\n")
+	for path, s := range readTraces(t, "*.csv") {
+		step := s.Times[1].Sub(s.Times[0])
+		lead := max(1, int(10*time.Minute/step))
+		a := traceAuto(t, step, 0)
+		n := min(len(s.Values)-lead, int(72*time.Hour/step))
+		var e1, n1, ep, np float64
+		steps := 0
+		for i := range n {
+			require.NoError(t, a.Observe(s.Times[i], s.Values[i]))
+			fc, err := a.Forecast(lead, 0.9)
+			if errors.Is(err, ErrInsufficientHistory) {
+				continue
+			}
+			require.NoError(t, err)
+			next := s.Values[i+1 : i+1+lead]
+			peak, _ := fc.Peak(lead)
+			e1 += math.Abs(fc.Mean[0] - next[0])
+			n1 += math.Abs(s.Values[i] - next[0])
+			ep += math.Abs(peak - slices.Max(next))
+			np += math.Abs(s.Values[i] - slices.Max(next))
+			steps++
+		}
+		fmt.Fprintf(&b, "| %s | %d | %.3f | %.3f |\n", filepath.Base(path), steps, e1/n1, ep/np)
+		defer func() {
+			assert.Less(t, e1/n1, 1.05, "%s: one-step error of the first three days against the naive forecast's", path)
+			assert.Less(t, ep/np, 1.05, "%s: peak error of the first three days against the naive forecast's", path)
+		}()
 	}
 	t.Log(b.String())
 }
