@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -529,4 +530,32 @@ func TestZeroRunAfterZerosFedAsLoad(t *testing.T) {
 		require.False(t, a.a.zr.pending, "minute %d: zero held back", i)
 	}
 	assert.Equal(t, 60, a.Len())
+}
+
+// On a short history's fallback other than a single past value (an EWMA,
+// since young histories are refitted as they double), the recent level
+// judges a zero too: bursts of 600 every 50 minutes inflate the model's
+// error scale, and judged by it a steady load of 50 that drops to zero
+// would be fed as load (NASA August's 38-hour outage was, at minute 893).
+func TestZeroRunOnAnEWMAFallback(t *testing.T) {
+	const from, to = 900, 1500
+	a := newZeroAuto(t, 0, minutesPerDay)
+	r := rand.New(rand.NewPCG(7, 7))
+	for i := range to + 10 {
+		v := 50 + 5*r.NormFloat64()
+		if i%50 == 25 && i < 830 {
+			v += 600
+		}
+		if i >= from && i < to {
+			v = 0
+		}
+		require.NoError(t, a.Observe(t0.Add(time.Duration(i)*time.Minute), v))
+		if i == from-1 {
+			require.True(t, a.Selection().Fallback)
+			require.True(t, strings.HasPrefix(a.Selection().Model, "ewma"), "fallback %s", a.Selection().Model)
+		}
+		if i >= from && i < to {
+			require.True(t, a.a.zr.pending, "minute %d: the run is held back", i)
+		}
+	}
 }
