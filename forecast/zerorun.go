@@ -136,11 +136,10 @@ func (a *Auto) zeroImplausible(h int) bool {
 		// the burst itself, and a zero after it is no sign of an
 		// outage. The recent level judges instead.
 		return a.zeroBelowRecent()
-	}
-	if a.a.sel.Fallback {
-		// A short history's fallback (an EWMA fitted on a few hundred
-		// values, say) has an error scale that its first bursts inflate:
-		// the recent level judges as it does for the naive fallback.
+	case *ewma:
+		// It forecasts the recent level, with an error scale that bursts
+		// inflate (a short history's fallback, fitted on a few hundred
+		// values): the recent level judges too.
 		return a.zeroBelowRecent()
 	}
 	var buf [1]float64
@@ -164,8 +163,8 @@ const (
 // below the mean of the latest zeroRecent values the models saw, the
 // noise scale drawn from their successive differences (von Neumann's
 // estimator, which a slow trend or a daily shape barely inflates). It
-// judges zeros while the chosen model forecasts a single past value or is
-// a short history's fallback: a steady load that drops to zero is an outage
+// judges zeros while the chosen model forecasts a single past value or the
+// recent level (EWMA): a steady load that drops to zero is an outage
 // from its first day, while a sparse series, whose bursts make the
 // differences large against the mean, keeps its zeros as load. A run
 // starts only after a positive value: once zeros were fed as load (before
