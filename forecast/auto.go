@@ -177,7 +177,9 @@ var selectMethodNames = []string{SelectDefault: "default", SelectBacktest: "back
 // of the first and the last. A chosen model that forecasts a single past
 // value (naive, drift, seasonal naive, as in the first days' fallback)
 // does not judge: after an isolated burst it forecasts the burst, and a
-// zero after it is no sign of an outage. The recent level judges instead:
+// zero after it is no sign of an outage; nor does an EWMA, which forecasts
+// the recent level with an error scale its bursts inflate (a first day's
+// fallback, fitted on a few hundred values). The recent level judges instead:
 // a zero more than 2.58 noise scales below the mean of the last 60 values
 // fed (the scale from their successive differences; at least 30 values),
 // after a positive value, starts a run, which a steady load's drop to zero
