@@ -925,12 +925,29 @@ func (a *autoModel) estimate(y []float64) error {
 	// reuses that fit when the held-out part gives enough errors.
 	a.calibrate(best, y, h, n0, calFitted)
 	if err := best.estimate(y); err != nil {
-		// The winner was fitted on a prefix; a failure on the whole window
-		// (for example a zero that arrived later) falls back to naive.
-		best = a.cands[0]
-		reason += "; refit failed (" + err.Error() + "): naive fallback"
-		a.zsBest, a.zsStepBest, a.pkBest = a.zsBest[:0], a.zsStepBest[:0], a.pkBest[:0]
-		fallback = true
+		// The winner was fitted on a prefix; on the whole window it can
+		// fail (a zero that arrived later and a multiplicative model, or
+		// part). The next candidate by backtest MASE that fits the whole
+		// window takes its place, calibrated afresh; naive if none does.
+		reason += "; refit failed (" + err.Error() + ")"
+		best = nil
+		for _, k := range order {
+			if c := scored[k]; !math.IsInf(scores[k].MASE, 1) && c.estimate(y) == nil {
+				best = c
+				reason += fmt.Sprintf(": %s, the next by backtest MASE", c.name())
+				a.calibrate(best, y, h, n0, false)
+				if err := best.estimate(y); err != nil {
+					best = nil
+				}
+				break
+			}
+		}
+		if best == nil {
+			best = a.cands[0]
+			reason += ": naive fallback"
+			a.zsBest, a.zsStepBest, a.pkBest = a.zsBest[:0], a.zsStepBest[:0], a.pkBest[:0]
+			fallback = true
+		}
 	}
 	a.buildBuckets()
 	a.chosen = best

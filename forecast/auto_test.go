@@ -152,3 +152,34 @@ func TestSelectDefaultByHorizon(t *testing.T) {
 		}
 	}
 }
+
+// A backtest winner fitted on the first part of the window can fail on
+// the whole of it: a multiplicative model and a zero among the held-out
+// values. The next candidate by backtest MASE that fits takes its place,
+// not the naive forecast.
+func TestAutoRefitFailureTakesTheNextCandidate(t *testing.T) {
+	const p, n = 24, 24 * 30
+	f := func(i int) float64 {
+		return 100 * (1 + 0.8*math.Sin(2*math.Pi*float64(i)/p)) * (1 + 0.01*float64(i))
+	}
+	y := make([]float64, n)
+	for i := range y {
+		y[i] = f(i)
+	}
+	y[n-1] = 0
+	a, err := NewAuto(AutoConfig{Periods: []int{p}, Horizon: 6, Window: n, Select: SelectBacktest, ZeroRun: -1})
+	require.NoError(t, err)
+	feed(t, a, y, 0)
+	require.NoError(t, a.Refit())
+	sel := a.Selection()
+	require.Contains(t, sel.Reason, "refit failed", "the case under test: %s", sel.Reason)
+	assert.Contains(t, sel.Reason, "the next by backtest MASE")
+	assert.False(t, sel.Fallback, sel.Reason)
+	// The naive forecast would repeat the zero (which the season's slot
+	// of the last value, 24 steps ahead, learned: not checked).
+	fc, err := a.Forecast(p/2, 0.9)
+	require.NoError(t, err)
+	for i, m := range fc.Mean {
+		assert.InDelta(t, f(n+i), m, 0.25*f(n+i)+10, "step %d (%s)", i+1, a.Name())
+	}
+}
