@@ -38,8 +38,9 @@
 //
 // Observe is O(1) and does not allocate (the state update, a ring buffer of
 // the last Window values, the error scale); Forecast is O(h). Fits (the
-// first one as soon as the history allows, then every RefitEvery
-// observations or on Refit) use only the last Window observations (default
+// first one as soon as the history allows, again each time a history of
+// fewer than 1,000 values has doubled, then every RefitEvery observations
+// or on Refit) use only the last Window observations (default
 // 4 days of 1-minute data), which bounds their cost: a replay of 45,000
 // one-minute steps with a forecast every step takes 0.5 s with a refit
 // every day and 2.4 s with a refit every 300 steps, wall clock on a shared
