@@ -40,6 +40,12 @@ type Input struct {
 	// LoadValid is false when the metrics source failed this pass; Load
 	// then holds the last good value, if any.
 	LoadValid bool
+	// LoadUnconfirmed is true when Load is a sample far above the recent
+	// load that neither the next pass nor another metric has confirmed
+	// yet: a surge's first sample or a glitch. The Controller lets such a
+	// pass add at most half the capacity and remove none; a stateful
+	// policy should not learn from it (Ramp leaves it out of its window).
+	LoadUnconfirmed bool
 	// Forecast predicts the load from the next step on; it is empty
 	// (Len() == 0) when the forecaster has nothing to say yet.
 	Forecast forecast.Forecast

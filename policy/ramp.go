@@ -36,7 +36,9 @@ type RampConfig struct {
 // time and flat ones (EWMA, naive) never extrapolate; a ramp that outruns
 // them would otherwise be seen only when it is too late to add capacity.
 // Ramp only ever raises the forecast. It keeps its window keyed on
-// Input.Now and forgets it when Now goes backwards.
+// Input.Now and forgets it when Now goes backwards; an unconfirmed load
+// (Input.LoadUnconfirmed) stays out of it, so that one glitch is not a
+// ramp for the passes after it.
 func Ramp(p Policy, cfg RampConfig) (Policy, error) {
 	if err := needPolicy("Ramp", "p", p); err != nil {
 		return nil, err
@@ -69,7 +71,7 @@ func (r *ramp) decide(in Input) (decided, error) {
 		r.loads = r.loads[:0]
 	}
 	window := r.window(in)
-	if in.loadOK() {
+	if in.loadOK() && !in.LoadUnconfirmed {
 		r.loads = append(r.loads, in.Load)
 	}
 	if len(r.loads) > window {

@@ -152,3 +152,27 @@ func TestRampWindowCoversTheLeadTime(t *testing.T) {
 	assert.Positive(t, n)
 	assert.Contains(t, why, "over 10 passes")
 }
+
+// An unconfirmed load (Input.LoadUnconfirmed: a glitch or a surge's first
+// sample) stays out of the window: the passes after a glitch see no ramp.
+// A confirmed climb still lifts the forecast.
+func TestRampLeavesOutUnconfirmedLoads(t *testing.T) {
+	inner := policytest.NewFake()
+	p, err := policy.Ramp(inner, policy.RampConfig{Window: 5})
+	require.NoError(t, err)
+	loads := []float64{100, 101, 99, 100, 1e6, 100, 101, 99, 100, 102}
+	for i, l := range loads {
+		in := input(60*i, 10, l)
+		in.LoadUnconfirmed = l > 1000
+		in.Forecast = policytest.Forecast(at(60*i+60), time.Minute, 0.1, 100, 100, 100)
+		d, err := p.Decide(in)
+		require.NoError(t, err)
+		assert.NotContains(t, d.Reason, "ramp", "pass %d", i)
+	}
+	for _, in := range inner.Inputs() {
+		assert.InDelta(t, 100, in.Forecast.Mean[0], 1e-9, "the forecast the inner policy saw")
+	}
+	in, d := rampRun(t, policy.RampConfig{Window: 5}, 100, 100, 110, 120, 130, 140)
+	assert.InDelta(t, 150, in.Forecast.Mean[0], 1e-9)
+	assert.Contains(t, d.Reason, "ramp 10/step")
+}

@@ -17,14 +17,16 @@ func (s *state) decidePolicy(t time.Time, st actuator.State, rep *Report, fc for
 	if v.holdReason != "" {
 		return policy.NewDecision(st.Desired, st.Desired, "holding: "+v.holdMsg)
 	}
-	load, best, valid := rep.Load, -1.0, rep.LoadValid
+	load, best, valid, unconfirmed := rep.Load, -1.0, rep.LoadValid, false
 	if s.metrics[0].suspectUp {
 		// Bounded by the final bound to ×1.5 this pass.
-		load, valid = s.metrics[0].value, true
+		load, valid, unconfirmed = s.metrics[0].value, true, true
 	}
 	for _, m := range s.metrics {
 		if m.ok || m.suspectUp {
-			load = max(load, m.weight*m.value)
+			if x := m.weight * m.value; x > load {
+				load, unconfirmed = x, m.suspectUp
+			}
 			if rep.Forecast.Len() == 0 && m.weight*m.value > best {
 				best, rep.Metric = m.weight*m.value, m.Metric
 			}
@@ -32,7 +34,7 @@ func (s *state) decidePolicy(t time.Time, st actuator.State, rep *Report, fc for
 	}
 	in := policy.Input{
 		Now: t, Current: st.Desired, Ready: st.Ready,
-		Load: load, LoadValid: valid,
+		Load: load, LoadValid: valid, LoadUnconfirmed: unconfirmed,
 		Forecast: fc, LeadSteps: steps, PeakUpper: rep.PeakUpper, Shadow: rep.Shadow,
 		PerReplica: s.cfg.PerReplica, TargetUtilization: s.cfg.TargetUtilization,
 		Min: s.cfg.MinReplicas, Max: s.cfg.MaxReplicas,
