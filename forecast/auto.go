@@ -932,13 +932,16 @@ func (a *autoModel) estimate(y []float64) error {
 		reason += "; refit failed (" + err.Error() + ")"
 		best = nil
 		for _, k := range order {
-			if c := scored[k]; !math.IsInf(scores[k].MASE, 1) && c.estimate(y) == nil {
+			c := scored[k]
+			if math.IsInf(scores[k].MASE, 1) || c.estimate(y) != nil {
+				continue
+			}
+			// The calibration fits its own on the prefix; the whole
+			// window's fit follows it.
+			a.calibrate(c, y, h, n0, false)
+			if c.estimate(y) == nil {
 				best = c
 				reason += fmt.Sprintf(": %s, the next by backtest MASE", c.name())
-				a.calibrate(best, y, h, n0, false)
-				if err := best.estimate(y); err != nil {
-					best = nil
-				}
 				break
 			}
 		}

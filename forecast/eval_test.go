@@ -438,7 +438,7 @@ func TestFirstDaysTraces(t *testing.T) {
 		for i := range n + lead {
 			require.NoError(t, a.Observe(s.Times[i], s.Values[i]))
 			if since, k := a.HeldZeros(); k > 0 {
-				for j := i; j >= 0 && !s.Times[j].Before(since); j-- {
+				for j := i; j >= 0 && !held[j] && !s.Times[j].Before(since); j-- {
 					held[j] = true
 				}
 			}
