@@ -113,7 +113,11 @@ type Config struct {
 	Interval IntervalMethod
 	// ResidualWindow is the time constant, in steps, of the exponentially
 	// weighted one-step error variance that scales the intervals, so that
-	// they follow the recent volatility. Default 120.
+	// they follow the recent volatility. Default: two hours of steps, at
+	// least 24 (120 at 1-minute steps, 24 at 5-minute steps, 480 at
+	// 15-second steps): the volatility of a load changes with the time of
+	// day, whatever the step, and a scale that remembered ten hours of
+	// 5-minute errors carried the day's surges into the night's headroom.
 	ResidualWindow int
 }
 
@@ -207,9 +211,23 @@ func (c Config) validate(k kind) (Config, error) {
 		}
 	}
 	c.MaxGap = defaults.IfZero(c.MaxGap, max(2*c.Period2, 2*c.Period, 1440))
-	c.ResidualWindow = defaults.IfZero(c.ResidualWindow, 120)
+	c.ResidualWindow = defaults.IfZero(c.ResidualWindow, defaultResidualWindow(c.Step))
 	if c.Interval == IntervalDefault {
 		c.Interval = IntervalEmpirical
 	}
 	return c, nil
+}
+
+// residualSpan is the time the default ResidualWindow spans, and
+// minResidualSteps the fewest steps it holds.
+const (
+	residualSpan     = 2 * time.Hour
+	minResidualSteps = 24
+)
+
+// defaultResidualWindow is the default ResidualWindow at a step > 0:
+// residualSpan of steps, at least minResidualSteps.
+func defaultResidualWindow(step time.Duration) int {
+	n := (residualSpan + step - 1) / step
+	return int(max(n, minResidualSteps))
 }

@@ -78,8 +78,9 @@
 // # Prediction intervals
 //
 // The h-step interval is mean ± q·σ·√(1 + Σ_{j<h} c_j²): σ is an
-// exponentially weighted one-step error scale (Config.ResidualWindow, 120
-// steps by default, so that the band follows the current volatility;
+// exponentially weighted one-step error scale (Config.ResidualWindow, two
+// hours of steps and at least 24 by default, so that the band follows the
+// current volatility;
 // relative errors for multiplicative models), c_j the coefficients of the
 // ETS state-space form of the model (α, αβ(φ+…+φ^j), γ(1−α) at seasonal
 // lags), and q either the normal quantile ([IntervalNormal]) or quantiles of

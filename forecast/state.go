@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -282,8 +283,11 @@ func (f *Model) fingerprint() string {
 // readsConfig reports whether a state saved by the configuration named
 // saved restores into f: the same configuration, or an Auto whose saved
 // candidates are the first of f's (a candidate added since joins at the
-// next selection).
+// next selection). The ResidualWindow may differ (a state saved before
+// its default followed the step): the error scale is taken as saved and
+// follows f's time constant from there.
 func (f *Model) readsConfig(saved string) bool {
+	saved = withResiduals(saved, f.cfg.ResidualWindow)
 	if saved == f.fingerprint() {
 		return true
 	}
@@ -297,6 +301,22 @@ func (f *Model) readsConfig(saved string) bool {
 		}
 	}
 	return false
+}
+
+// withResiduals returns the fingerprint fp with its ResidualWindow
+// replaced by n.
+func withResiduals(fp string, n int) string {
+	const key = " residuals="
+	i := strings.Index(fp, key)
+	if i < 0 {
+		return fp
+	}
+	j := i + len(key)
+	k := j
+	for k < len(fp) && fp[k] >= '0' && fp[k] <= '9' {
+		k++
+	}
+	return fp[:j] + strconv.Itoa(n) + fp[k:]
 }
 
 // fingerprintOf is the fingerprint of f's configuration with the model

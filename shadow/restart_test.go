@@ -28,7 +28,7 @@ import (
 // Brutlag anomaly detector over a Holt-Winters forecaster of its own.
 func restartable(t *testing.T, src shadow.MetricsSource, grp *actuatortest.Group, opts ...shadow.Option) *shadow.Controller {
 	t.Helper()
-	return restartableAt(t, 0, src, grp, opts...)
+	return restartableAt(t, 0, 0, src, grp, opts...)
 }
 
 // restartAfter runs a restartable Controller saving to a fresh store
@@ -64,16 +64,17 @@ func requireSamePass(t *testing.T, i int, w, r shadow.Report) {
 	require.InDelta(t, w.PeakUpper, r.PeakUpper, 1e-9, "pass %d: the bound on the peak", i)
 }
 
-// restartableAt is restartable with the forecaster's PeakAdaptRate.
-func restartableAt(t *testing.T, peakAdaptRate float64, src shadow.MetricsSource, grp *actuatortest.Group, opts ...shadow.Option) *shadow.Controller {
+// restartableAt is restartable with the forecaster's PeakAdaptRate and
+// both forecasters' ResidualWindow (0: the default).
+func restartableAt(t *testing.T, peakAdaptRate float64, residualWindow int, src shadow.MetricsSource, grp *actuatortest.Group, opts ...shadow.Option) *shadow.Controller {
 	t.Helper()
-	fc, err := forecast.NewAuto(forecast.AutoConfig{Step: 5 * time.Minute, Periods: forecast.SeasonalPeriods(5 * time.Minute), PeakAdaptRate: peakAdaptRate})
+	fc, err := forecast.NewAuto(forecast.AutoConfig{Step: 5 * time.Minute, Periods: forecast.SeasonalPeriods(5 * time.Minute), PeakAdaptRate: peakAdaptRate, ResidualWindow: residualWindow})
 	require.NoError(t, err)
 	cfg := policy.DefaultPredictiveConfig()
 	cfg.ScaleDownStabilization = 30 * time.Minute
 	pol, err := policy.Predictive(cfg)
 	require.NoError(t, err)
-	opts = append([]shadow.Option{shadow.WithAnomalyDetector(newDetector(t)), shadow.WithLogger(testLogger(&syncBuffer{}))}, opts...)
+	opts = append([]shadow.Option{shadow.WithAnomalyDetector(newDetector(t, residualWindow)), shadow.WithLogger(testLogger(&syncBuffer{}))}, opts...)
 	c, err := shadow.New(shadow.Config{Interval: 5 * time.Minute, PerReplica: 10, MaxReplicas: 60},
 		shadow.Deps{Source: src, Forecaster: fc, Policy: pol, Production: grp}, opts...)
 	require.NoError(t, err)
@@ -81,9 +82,9 @@ func restartableAt(t *testing.T, peakAdaptRate float64, src shadow.MetricsSource
 }
 
 // newDetector is a Brutlag detector over a daily Holt-Winters model.
-func newDetector(t *testing.T) *forecast.Brutlag {
+func newDetector(t *testing.T, residualWindow int) *forecast.Brutlag {
 	t.Helper()
-	hw, err := forecast.NewHoltWinters(forecast.Config{Step: 5 * time.Minute, Period: 288, Trend: forecast.TrendNone, RefitEvery: 100})
+	hw, err := forecast.NewHoltWinters(forecast.Config{Step: 5 * time.Minute, Period: 288, Trend: forecast.TrendNone, RefitEvery: 100, ResidualWindow: residualWindow})
 	require.NoError(t, err)
 	d, err := forecast.NewBrutlag(hw, forecast.BrutlagConfig{Window: 3, Threshold: 2})
 	require.NoError(t, err)

@@ -39,8 +39,10 @@ func TestSnapshotUpgradeFromV2(t *testing.T) {
 	grpA := actuatortest.NewGroup(10, 10*time.Minute, clock)
 	// A version 2 snapshot predates the adapted level of the forecaster's
 	// peak bound: both Controllers bound the peak at the static level, so
-	// that the restarted one can decide exactly as the other.
-	a := restartableAt(t, -1, series, grpA)
+	// that the restarted one can decide exactly as the other. Both
+	// forecasters keep the error scale's time constant the snapshot was
+	// saved with (120 steps, the default before it followed the step).
+	a := restartableAt(t, -1, 120, series, grpA)
 	var want []shadow.Report
 	var grpB *actuatortest.Group
 	for i := range n {
@@ -56,7 +58,7 @@ func TestSnapshotUpgradeFromV2(t *testing.T) {
 	}
 	store := &memStore{data: data}
 	logs := &syncBuffer{}
-	c := restartableAt(t, -1, series, grpB, shadow.WithStateStore(store, "checkout"), shadow.WithLogger(testLogger(logs)))
+	c := restartableAt(t, -1, 120, series, grpB, shadow.WithStateStore(store, "checkout"), shadow.WithLogger(testLogger(logs)))
 	for i := v2Pass; i < n; i++ {
 		now = at(i)
 		r, err := c.Step(context.Background(), now)
@@ -70,6 +72,17 @@ func TestSnapshotUpgradeFromV2(t *testing.T) {
 		requireSamePass(t, i, want[i], r)
 	}
 	assert.Equal(t, a.LeadTime(), c.LeadTime())
+
+	// With the default error-scale window, which now follows the step (24
+	// at 5-minute steps), the forecasters' states restore all the same.
+	now = at(v2Pass)
+	logs = &syncBuffer{}
+	d := restartableAt(t, -1, 0, series, actuatortest.NewGroup(10, 10*time.Minute, clock),
+		shadow.WithStateStore(&memStore{data: data}, "checkout"), shadow.WithLogger(testLogger(logs)))
+	r, err := d.Step(context.Background(), now)
+	require.NoError(t, err)
+	assert.True(t, r.Restored)
+	assert.NotContains(t, logs.String(), "starts clean")
 }
 
 // A version 1 snapshot (the lead time, the robust statistics and the
