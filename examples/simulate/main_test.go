@@ -178,6 +178,7 @@ func TestBadInput(t *testing.T) {
 		{"negative stabilization", []string{"-scale-down-stabilization", "-1m"}, "-scale-down-stabilization -1m0s must not be negative"},
 		{"bad forecast select", []string{"-forecast-select", "best"}, `-forecast-select "best": want one of default, backtest, aicc, combined`},
 		{"zero ramp window", []string{"-ramp-window", "0"}, "-ramp-window 0 must be at least 3"},
+		{"negative residual window", []string{"-residual-window", "-1"}, "-residual-window -1 must not be negative"},
 		{"zero step", []string{"-step", "0s"}, "-step 0s must be positive"},
 		{"NaN target", []string{"-target-utilization", "NaN"}, "-target-utilization NaN"},
 		{"sweep and policy", []string{"-sweep", "-policy", "reactive"}, "-sweep runs both policies"},
@@ -453,6 +454,22 @@ func TestForecastSelect(t *testing.T) {
 		}
 	}
 	assert.Greater(t, differ, len(def.steps)/10, "forecast column of the combination vs the default")
+}
+
+// TestResidualWindowFlag: -residual-window reaches the forecaster. At
+// 5-minute steps the default is 24 steps (two hours), so naming it changes
+// nothing; the former default, 120 steps, provisions differently.
+func TestResidualWindowFlag(t *testing.T) {
+	tr := synthetic(t, 4, 9, 0)
+	args := []string{"-trace", tr, "-per-replica", "100", "-policy", "predictive"}
+	def := simulate(t, args...)
+	require.Zero(t, def.code, def.stderr)
+	same := simulate(t, append(args, "-residual-window", "24")...)
+	require.Zero(t, same.code, same.stderr)
+	assert.Equal(t, def.steps, same.steps)
+	long := simulate(t, append(args, "-residual-window", "120")...)
+	require.Zero(t, long.code, long.stderr)
+	assert.NotEqual(t, def.steps, long.steps)
 }
 
 // TestZeroReadyDelayIsNoLeadTime: -ready-delay 0 gives the Controller no

@@ -45,6 +45,10 @@ type options struct {
 	// Select is how the predictive stack's forecaster chooses its model
 	// (forecast.AutoConfig.Select; zero: the default).
 	Select forecast.SelectMethod
+	// ResidualWindow is the predictive stack's forecaster's error-scale
+	// time constant in steps (forecast.AutoConfig.ResidualWindow; zero:
+	// the default).
+	ResidualWindow int
 	// RestartAt, when positive, restarts the Controller before that trace
 	// step: it saves a snapshot after every pass, and a new Controller,
 	// forecaster and policy restore it and read the history back from the
@@ -179,9 +183,10 @@ var shadowCatalog = []shadow.InstanceType{
 }
 
 // newForecaster returns the predictive stack's forecaster for the grid,
-// choosing its model by sel.
-func newForecaster(step time.Duration, sel forecast.SelectMethod) (forecast.Forecaster, error) {
-	return forecast.NewAuto(forecast.AutoConfig{Step: step, Periods: forecast.SeasonalPeriods(step), Select: sel})
+// choosing its model by sel, with the error scale's time constant
+// residualWindow in steps (0: the default).
+func newForecaster(step time.Duration, sel forecast.SelectMethod, residualWindow int) (forecast.Forecaster, error) {
+	return forecast.NewAuto(forecast.AutoConfig{Step: step, Periods: forecast.SeasonalPeriods(step), Select: sel, ResidualWindow: residualWindow})
 }
 
 // newPolicy returns the policy under test.
@@ -260,7 +265,7 @@ func replay(ctx context.Context, tr Trace, o options) (*result, error) {
 	build := func(src shadow.MetricsSource) (*shadow.Controller, error) {
 		var err error
 		if o.Policy == "predictive" {
-			fc, err = newForecaster(step, o.Select)
+			fc, err = newForecaster(step, o.Select, o.ResidualWindow)
 		} else {
 			fc, err = forecast.NewNaive(forecast.Config{Step: step})
 		}
