@@ -51,6 +51,9 @@ import (
 // saved by a release with fewer candidates, the same ones first in the
 // same order: the saved choice forecasts as before, and the candidates
 // added since are unfitted until the next selection fits and scores them.
+// A state saved under another ResidualWindow (the default was 120 steps
+// whatever the step) restores too: its error scale is taken as saved and
+// follows the forecaster's own time constant from there.
 type Stateful interface {
 	// MarshalState returns the forecaster's state.
 	MarshalState() ([]byte, error)
