@@ -83,7 +83,8 @@ type AutoConfig struct {
 	// (MaxGap without a period): two days with a daily period, long
 	// enough to bridge an outage over a night and a day, short enough
 	// that load that really stopped is seen to within two days. A
-	// negative value feeds every zero as load.
+	// negative value feeds every zero as load, those before the first
+	// positive value included.
 	ZeroRun int
 }
 
@@ -198,6 +199,16 @@ var selectMethodNames = []string{SelectDefault: "default", SelectBacktest: "back
 // service), and every zero before the first fit, are load at once:
 // holding them back would bias the forecasts upward, a bias the 0.5%
 // threshold bounds to about half a percent of the mean.
+//
+// Zeros before the first positive value are not history at all: a load
+// that has never been positive says nothing of its level or its cycle
+// (a service whose metrics are exported before it takes traffic, a trace
+// that starts in an outage), and models fitted on them forecast zero once
+// the load begins (a seasonal naive forecast repeats the day of zeros for
+// a whole day). They are dropped, and the history starts with the first
+// positive value, as after an outage longer than the history before it.
+// Until then Auto has no history (ErrInsufficientHistory). A negative
+// ZeroRun feeds them as load.
 //
 // While a run is held back, Forecast and PeakUpper forecast the steps after
 // its last zero as if the run were a gap: from the models' last state, with

@@ -47,6 +47,10 @@ func (z *zeroRun) skip(slot int64) int {
 // handling.
 func (a *Auto) Observe(t time.Time, v float64) error {
 	z := &a.a.zr
+	if v == 0 && a.total == 0 && a.a.zeroRun >= 0 {
+		// Leading zeros are not history (see "Zero runs" in Auto).
+		return nil
+	}
 	if !z.pending && (v != 0 || z.zerosLoad || a.a.zeroRun < 0 || !a.fitted) {
 		if !z.zerosLoad || v == 0 {
 			return a.feed(t, v)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -558,4 +559,38 @@ func TestZeroRunOnAnEWMAFallback(t *testing.T) {
 			require.True(t, a.a.zr.pending, "minute %d: the run is held back", i)
 		}
 	}
+}
+
+// Zeros before the first positive value are not history: a load that
+// starts after two periods of zeros is forecast at its level from its
+// first hours, where with the zeros fed (ZeroRun −1) the models fitted on
+// them forecast next to nothing.
+func TestLeadingZerosAreNotHistory(t *testing.T) {
+	const p = 48
+	load := seasonal(3*p, p, 100, 0, 40, 3, 5)
+	y := append(make([]float64, 2*p), load...)
+	dropped, fed := newZeroAuto(t, 0, p), newZeroAuto(t, -1, p)
+
+	feed(t, dropped, y[:2*p], 0)
+	_, err := dropped.Forecast(1, 0.9)
+	require.ErrorIs(t, err, ErrInsufficientHistory, "no history before the first positive value")
+	_, steps := dropped.HeldZeros()
+	assert.Zero(t, steps)
+
+	feed(t, fed, y[:2*p], 0)
+	// Twelve steps of load: a quarter of a period.
+	const k = 12
+	feed(t, dropped, y[2*p:2*p+k], 2*p)
+	feed(t, fed, y[2*p:2*p+k], 2*p)
+	want := y[2*p+k : 2*p+k+6]
+	fd, err := dropped.Forecast(6, 0.9)
+	require.NoError(t, err)
+	ff, err := fed.Forecast(6, 0.9)
+	require.NoError(t, err)
+	assert.Less(t, mae(fd.Mean, want), 0.2*mae(ff.Mean, want),
+		"forecasts %v, with the zeros %v, load %v", fd.Mean, ff.Mean, want)
+	peak, err := dropped.PeakUpper(6, 0.9)
+	require.NoError(t, err)
+	assert.Less(t, peak, 2*slices.Max(want), "the bound on the peak stays near the load")
+	assert.Greater(t, peak, 0.0)
 }

@@ -472,6 +472,40 @@ func TestResidualWindowFlag(t *testing.T) {
 	assert.NotEqual(t, def.steps, long.steps)
 }
 
+// TestTraceStartingWithZeros: a load that begins after two days of zeros
+// (metrics exported before the service takes traffic) is provisioned near
+// what the reactive baseline holds from its first day, not at several
+// times the load while forecasters fitted on the zeros forecast nothing.
+func TestTraceStartingWithZeros(t *testing.T) {
+	src := synthetic(t, 4, 3, 0)
+	b, err := os.ReadFile(src)
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	for i := 1; i <= 2*288; i++ {
+		ts, _, _ := strings.Cut(lines[i], ",")
+		lines[i] = ts + ",0"
+	}
+	tr := filepath.Join(t.TempDir(), "zeros-first.csv")
+	require.NoError(t, os.WriteFile(tr, []byte(strings.Join(lines, "\n")+"\n"), 0o644))
+	args := []string{"-trace", tr, "-per-replica", "100", "-target-utilization", "0.7"}
+	pred := simulate(t, append(args, "-policy", "predictive")...)
+	require.Zero(t, pred.code, pred.stderr)
+	reac := simulate(t, append(args, "-policy", "reactive")...)
+	require.Zero(t, reac.code, reac.stderr)
+	ready := func(r runOut) float64 {
+		var sum float64
+		for _, row := range r.steps[1+2*288 : 1+3*288] { // the first day of load
+			v, err := strconv.ParseFloat(row[4], 64)
+			require.NoError(t, err)
+			sum += v
+		}
+		return sum
+	}
+	p, r := ready(pred), ready(reac)
+	require.Positive(t, r)
+	assert.Less(t, p, 1.6*r, "replica-steps ready on the first day of load: predictive %.0f, reactive %.0f", p, r)
+}
+
 // TestZeroReadyDelayIsNoLeadTime: -ready-delay 0 gives the Controller no
 // lead time, not shadow.Config's 10-minute default.
 func TestZeroReadyDelayIsNoLeadTime(t *testing.T) {
