@@ -65,7 +65,10 @@ type BrutlagConfig struct {
 // itself, forwarding Forecast, so that one object can serve as the
 // Controller's forecaster and detector: Observe runs Detect and keeps the
 // verdict for [Brutlag.Last]. No observation is flagged until the
-// forecaster forecasts and every seasonal position has a deviation.
+// forecaster forecasts and every seasonal position has a deviation. Zeros
+// before the first positive value are neither judged nor passed to the
+// forecaster: a band learned on them would flag every value of a load
+// that begins after them, for as long as the deviations take to adapt.
 //
 // Brutlag implements [Stateful] when its forecaster does: the deviations,
 // the alarm window and the last verdict are saved with the forecaster's
@@ -134,6 +137,11 @@ func (b *Brutlag) Detect(t time.Time, v float64) (Anomaly, error) {
 			return Anomaly{Time: t, Value: v, Reason: "history before the restored state: not judged"}, b.f.Observe(t, v)
 		}
 		b.refill = false
+	}
+	if v == 0 && b.last.Time.IsZero() {
+		// A load that has never been positive gives no band to judge
+		// by: its zeros are not history (see "Zero runs" in Auto).
+		return Anomaly{Time: t, Value: v, Reason: "zero before the first positive value: not judged, not learned"}, nil
 	}
 	a := Anomaly{Time: t, Value: v, Reason: "warming up"}
 	k := 1

@@ -66,3 +66,31 @@ func TestBrutlagWarmUpAndConfig(t *testing.T) {
 	_, err = NewBrutlag(nil, BrutlagConfig{})
 	require.ErrorIs(t, err, ErrInvalidArgument)
 }
+
+// A load that begins after three periods of zeros raises no alarm while
+// the detector learns it: the zeros are not history. Fed to a Holt-Winters
+// forecaster and its deviations, they made a band of zero width that
+// flagged the load for a whole period.
+func TestBrutlagLeadingZeros(t *testing.T) {
+	const p = 24
+	load := seasonal(5*p, p, 100, 0, 40, 3, 13)
+	y := append(make([]float64, 3*p), load...)
+	hw, err := NewHoltWinters(Config{Period: p, Trend: TrendNone, RefitEvery: p})
+	require.NoError(t, err)
+	b, err := NewBrutlag(hw, BrutlagConfig{Period: p})
+	require.NoError(t, err)
+	alarms := 0
+	for i, v := range y {
+		a, err := b.Detect(t0.Add(time.Duration(i)*time.Minute), v)
+		require.NoError(t, err)
+		if i < 3*p {
+			assert.False(t, a.Outside, "zero %d judged", i)
+			assert.Contains(t, a.Reason, "before the first positive value")
+		}
+		if a.Alarm {
+			alarms++
+		}
+	}
+	assert.Zero(t, alarms)
+	assert.Equal(t, t0.Add(time.Duration(len(y)-1)*time.Minute), b.Last().Time)
+}
