@@ -372,7 +372,11 @@ func (a *Auto) Selection() Selection { return a.a.sel }
 // window minus the forecast maximum, standardized by the one-step error
 // scale at the origin), drawn in the current error scale. A one-sided bound
 // on the peak is much tighter than the largest per-step upper bound of a
-// central interval, which [Forecast.Peak] returns.
+// central interval, which [Forecast.Peak] returns. As the intervals'
+// quantiles are, the quantile is kept within three times the normal
+// quantile of its level, drawn at the lead's variance growth: a
+// calibration of few origins in one stretch (a seasonal model's first fit)
+// can hold errors the model fitted on the whole window never makes.
 //
 // The level of the quantile adapts (adaptive conformal inference, Gibbs
 // and Candès 2021, at AutoConfig.PeakAdaptRate): each bound PeakUpper
@@ -407,8 +411,10 @@ func (a *Auto) PeakUpper(lead int, level float64) (float64, error) {
 	if !a.fitted || !ok {
 		return a.centralPeak(lead, level)
 	}
+	q = a.capPeak(q, lead, level)
 	if c := a.a.aci; c != nil {
-		q = a.a.peakQuantileUpTo(lead, c.levelFor(lead, level))
+		l := c.levelFor(lead, level)
+		q = a.capPeak(a.a.peakQuantileUpTo(lead, l), lead, l)
 		if e := c.extension(); e > 0 {
 			q += e * math.Max(q, 1)
 		}
@@ -430,6 +436,22 @@ func (a *Auto) PeakUpper(lead int, level float64) (float64, error) {
 	}
 	return v, nil
 }
+
+// capPeak keeps a calibrated peak quantile q, in one-step error scales,
+// within maxPeakZ times the normal quantile of level drawn at the lead's
+// variance growth: the bound the intervals' quantiles keep (clampZ). A
+// calibration of few origins in one stretch (the first fit of a seasonal
+// model, whose rolling-origin errors come from a model fitted on the
+// first two seasons, often one regime such as a weekend) can hold peak
+// errors of 15 error scales that the model fitted on the whole window
+// never makes again.
+func (a *Auto) capPeak(q float64, lead int, level float64) float64 {
+	z := mathx.NormalQuantile(level) * math.Sqrt(a.varFactor(lead))
+	return math.Min(q, maxPeakZ*z)
+}
+
+// maxPeakZ is capPeak's factor, clampZ's upper bound.
+const maxPeakZ = 3
 
 // centralPeak is the largest upper bound of the central interval at level
 // over the first lead steps: PeakUpper's fallback.
