@@ -140,7 +140,9 @@ var selectMethodNames = []string{SelectDefault: "default", SelectBacktest: "back
 // Candidates: naive, drift, EWMA and, per period, seasonal naive
 // and Holt-Winters (additive, additive damped, additive without trend,
 // multiplicative when the data are positive); with two periods also
-// double-seasonal Holt-Winters (additive and multiplicative). Candidates
+// double-seasonal Holt-Winters (additive and multiplicative); the second
+// period's seasonal naive and Holt-Winters candidates carry it in their
+// names ("seasonal-naive[m=2016]"). Candidates
 // whose minimum history exceeds the window are never eligible. SelectAICc
 // and SelectCombined also fit Holt-Winters with relative errors and the
 // multiplicative season with an additive trend, which only the likelihood
@@ -311,12 +313,21 @@ func NewAuto(cfg AutoConfig) (*Auto, error) {
 	if err := add(NewEWMA(one)); err != nil {
 		return nil, err
 	}
-	for _, p := range cfg.Periods {
+	for i, p := range cfg.Periods {
 		c := one
 		c.Period = p
-		if err := add(NewSeasonalNaive(c)); err != nil {
+		// The second period's candidates carry it in their names, so
+		// that a selection's reason tells them from the first's.
+		tag := ""
+		if i == 1 {
+			tag = fmt.Sprintf("[m=%d]", p)
+		}
+		sn, err := NewSeasonalNaive(c)
+		if err != nil {
 			return nil, err
 		}
+		sn.m.(*seasonalNaive).tag = tag
+		a.cands = append(a.cands, sn.m)
 		for _, v := range []struct {
 			s Seasonality
 			t Trend
@@ -336,6 +347,7 @@ func NewAuto(cfg AutoConfig) (*Auto, error) {
 				}
 				m.m.(*hw).errMult = rel
 				m.m.(*hw).likOnly = likOnly || rel
+				m.m.(*hw).tag = tag
 				a.cands = append(a.cands, m.m)
 			}
 		}

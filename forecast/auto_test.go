@@ -2,6 +2,7 @@ package forecast
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -85,6 +86,12 @@ func TestAutoDoubleSeasonalCandidate(t *testing.T) {
 	}
 	assert.Contains(t, names, "dshw-additive-notrend")
 	assert.Contains(t, names, "dshw-multiplicative-notrend")
+	// The second period's candidates are told from the first's by name.
+	assert.Contains(t, names, "seasonal-naive")
+	assert.Contains(t, names, "seasonal-naive[m=16]")
+	assert.Contains(t, names, "hw-additive-notrend")
+	assert.Contains(t, names, "hw-additive-notrend[m=16]")
+	assert.Equal(t, len(names), len(slices.Compact(slices.Sorted(slices.Values(names)))), "candidate names are distinct: %v", names)
 }
 
 func TestAutoShortHistoryBacktestsShorterHorizon(t *testing.T) {

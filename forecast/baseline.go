@@ -43,11 +43,12 @@ func NewSeasonalNaive(cfg Config) (*Model, error) {
 
 type seasonalNaive struct {
 	m   int
+	tag string    // appended to the name (Auto's second period: "[m=168]")
 	buf []float64 // last season; buf[pos] is the value one period before the next step
 	pos int
 }
 
-func (*seasonalNaive) name() string             { return "seasonal-naive" }
+func (s *seasonalNaive) name() string           { return "seasonal-naive" + s.tag }
 func (s *seasonalNaive) minHistory() int        { return s.m }
 func (*seasonalNaive) estimate([]float64) error { return nil }
 func (*seasonalNaive) multiplicative() bool     { return false }

@@ -65,6 +65,7 @@ type hw struct {
 	likOnly bool // scored by likelihood only, never by the backtest
 	trend   Trend
 	fixed   [4]*float64
+	tag     string // appended to the form in the name (Auto's second period: "[m=168]")
 
 	alpha, beta, gamma, phi float64
 	fitted                  bool
@@ -101,6 +102,7 @@ func (h *hw) describe() string {
 	if h.errMult {
 		s += "-relerr"
 	}
+	s += h.tag
 	if !h.fitted {
 		return s
 	}
