@@ -386,7 +386,8 @@ func (a *Auto) Selection() Selection { return a.a.sel }
 // on the peak is much tighter than the largest per-step upper bound of a
 // central interval, which [Forecast.Peak] returns. As the intervals'
 // quantiles are, the quantile is kept within three times the normal
-// quantile of its level, drawn at the lead's variance growth: a
+// quantile of its level (above one half), drawn at the lead's variance
+// growth: a
 // calibration of few origins in one stretch (a seasonal model's first fit)
 // can hold errors the model fitted on the whole window never makes.
 //
@@ -459,6 +460,10 @@ func (a *Auto) PeakUpper(lead int, level float64) (float64, error) {
 // never makes again.
 func (a *Auto) capPeak(q float64, lead int, level float64) float64 {
 	z := mathx.NormalQuantile(level) * math.Sqrt(a.varFactor(lead))
+	if !(z > 0) {
+		// A level of one half or less: no upper side to keep it within.
+		return q
+	}
 	return math.Min(q, maxPeakZ*z)
 }
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shadowscale/shadowscale/internal/mathx"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -312,4 +313,11 @@ func TestPeakUpperYoungCalibrationCapped(t *testing.T) {
 	t.Logf("%d hours on Holt-Winters (last %s): bound / next value %.2f on average, %d covered", n, model, ratio/float64(n), covered)
 	assert.Less(t, ratio/float64(n), 2.0, "bound / next value")
 	assert.GreaterOrEqual(t, float64(covered)/float64(n), 0.85, "share of next values under the bound")
+
+	// The cap is three normal quantiles at the lead's variance growth; a
+	// level of one half or less has no upper side to cap.
+	z := mathx.NormalQuantile(0.9) * math.Sqrt(a.varFactor(3))
+	assert.InDelta(t, 3*z, a.capPeak(50, 3, 0.9), 1e-12)
+	assert.Equal(t, 2.0, a.capPeak(2, 3, 0.9))
+	assert.Equal(t, 50.0, a.capPeak(50, 3, 0.4))
 }
