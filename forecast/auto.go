@@ -387,9 +387,9 @@ func (a *Auto) Selection() Selection { return a.a.sel }
 // central interval, which [Forecast.Peak] returns. As the intervals'
 // quantiles are, the quantile is kept within three times the normal
 // quantile of its level (above one half), drawn at the lead's variance
-// growth: a
-// calibration of few origins in one stretch (a seasonal model's first fit)
-// can hold errors the model fitted on the whole window never makes.
+// growth: a calibration of few origins in one stretch (a seasonal model's
+// first fit) can hold errors the model fitted on the whole window never
+// makes.
 //
 // The level of the quantile adapts (adaptive conformal inference, Gibbs
 // and Candès 2021, at AutoConfig.PeakAdaptRate): each bound PeakUpper
@@ -455,8 +455,8 @@ func (a *Auto) PeakUpper(lead int, level float64) (float64, error) {
 // variance growth: the bound the intervals' quantiles keep (clampZ). A
 // calibration of few origins in one stretch (the first fit of a seasonal
 // model, whose rolling-origin errors come from a model fitted on the
-// first two seasons, often one regime such as a weekend) can hold peak
-// errors of 15 error scales that the model fitted on the whole window
+// first two seasons, often one regime such as a weekend) can put the
+// quantile at 14 error scales, errors the model fitted on the whole window
 // never makes again.
 func (a *Auto) capPeak(q float64, lead int, level float64) float64 {
 	z := mathx.NormalQuantile(level) * math.Sqrt(a.varFactor(lead))
