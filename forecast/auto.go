@@ -424,13 +424,14 @@ func (a *Auto) PeakUpper(lead int, level float64) (float64, error) {
 	if !a.fitted || !ok {
 		return a.centralPeak(lead, level)
 	}
-	q = a.capPeak(q, lead, level)
 	if c := a.a.aci; c != nil {
 		l := c.levelFor(lead, level)
 		q = a.capPeak(a.a.peakQuantileUpTo(lead, l), lead, l)
 		if e := c.extension(); e > 0 {
 			q += e * math.Max(q, 1)
 		}
+	} else {
+		q = a.capPeak(q, lead, level)
 	}
 	peak, fmax := a.peakMean(lead)
 	sigma := math.Sqrt(a.s2)
