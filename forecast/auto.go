@@ -322,12 +322,10 @@ func NewAuto(cfg AutoConfig) (*Auto, error) {
 		if i == 1 {
 			tag = fmt.Sprintf("[m=%d]", p)
 		}
-		sn, err := NewSeasonalNaive(c)
-		if err != nil {
+		if err := add(NewSeasonalNaive(c)); err != nil {
 			return nil, err
 		}
-		sn.m.(*seasonalNaive).tag = tag
-		a.cands = append(a.cands, sn.m)
+		a.cands[len(a.cands)-1].(*seasonalNaive).tag = tag
 		for _, v := range []struct {
 			s Seasonality
 			t Trend
@@ -452,7 +450,7 @@ func (a *Auto) PeakUpper(lead int, level float64) (float64, error) {
 }
 
 // capPeak keeps a calibrated peak quantile q, in one-step error scales,
-// within maxPeakZ times the normal quantile of level drawn at the lead's
+// within maxZFactor times the normal quantile of level drawn at the lead's
 // variance growth: the bound the intervals' quantiles keep (clampZ). A
 // calibration of few origins in one stretch (the first fit of a seasonal
 // model, whose rolling-origin errors come from a model fitted on the
@@ -465,11 +463,8 @@ func (a *Auto) capPeak(q float64, lead int, level float64) float64 {
 		// A level of one half or less: no upper side to keep it within.
 		return q
 	}
-	return math.Min(q, maxPeakZ*z)
+	return math.Min(q, maxZFactor*z)
 }
-
-// maxPeakZ is capPeak's factor, clampZ's upper bound.
-const maxPeakZ = 3
 
 // centralPeak is the largest upper bound of the central interval at level
 // over the first lead steps: PeakUpper's fallback.

@@ -563,10 +563,14 @@ func (f *Model) quantiles(level float64) (lo, hi float64) {
 // estimated on too few points) make the interval meaningless.
 func clampZ(q, z float64) float64 {
 	if z < 0 {
-		return math.Max(math.Min(q, z/2), 3*z)
+		return math.Max(math.Min(q, z/2), maxZFactor*z)
 	}
-	return math.Min(math.Max(q, z/2), 3*z)
+	return math.Min(math.Max(q, z/2), maxZFactor*z)
 }
+
+// maxZFactor is how many times the normal quantile a calibrated quantile
+// may reach: clampZ's bound on the intervals' and capPeak's on the peak's.
+const maxZFactor = 3
 
 // zQuantiler is a model that calibrates its own standardized quantiles
 // (Auto, from its backtest errors).

@@ -276,7 +276,7 @@ func TestPeakScoresCapped(t *testing.T) {
 // bound of the next hour was four times the load that came, for the
 // 63 hours until the next selection (on NASA's July 1995 trace at 1-hour
 // steps; on this series, which has its shape, 5.4 times). The calibrated
-// quantile is capped at maxPeakZ times the normal quantile, as the
+// quantile is capped at maxZFactor times the normal quantile, as the
 // intervals' are.
 func TestPeakUpperYoungCalibrationCapped(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 3))
