@@ -19,8 +19,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	ctrlbuilder "sigs.k8s.io/controller-runtime/pkg/builder"
@@ -31,6 +29,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
+	"github.com/shadowscale/shadowscale/drivers/k8s"
 	"github.com/shadowscale/shadowscale/operator/api/v1alpha1"
 )
 
@@ -51,7 +50,7 @@ func Run(ctx context.Context, o Options) error {
 	cfg := o.RESTConfig
 	if cfg == nil {
 		var err error
-		if cfg, err = restConfig(o.Kubeconfig); err != nil {
+		if cfg, err = k8s.RESTConfig(o.Kubeconfig); err != nil {
 			return err
 		}
 	}
@@ -185,25 +184,4 @@ func metricsServer(addr string, reg promclient.Gatherer) manager.Runnable {
 		<-errc
 		return nil
 	})
-}
-
-// restConfig loads the explicit kubeconfig, else the in-cluster
-// configuration, else $KUBECONFIG or ~/.kube/config.
-func restConfig(path string) (*rest.Config, error) {
-	if path == "" {
-		cfg, err := rest.InClusterConfig()
-		if err == nil {
-			return cfg, nil
-		}
-		if !errors.Is(err, rest.ErrNotInCluster) {
-			return nil, fmt.Errorf("operator: in-cluster config: %w", err)
-		}
-	}
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	rules.ExplicitPath = path
-	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{}).ClientConfig()
-	if err != nil {
-		return nil, fmt.Errorf("operator: kubeconfig: %w", err)
-	}
-	return cfg, nil
 }

@@ -9,7 +9,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/shadowscale/shadowscale/drivers/k8s"
 )
@@ -36,9 +35,10 @@ func ExampleWorkload_Current() {
 	// Deployment shop/web: desired 4, ready 3
 }
 
-// In a cluster, build the clientset from a kubeconfig (or rest.InClusterConfig).
+// In a cluster, build the clientset from RESTConfig: in a pod the service
+// account, elsewhere $KUBECONFIG or ~/.kube/config.
 func ExampleNewWorkload() {
-	cfg, err := clientcmd.BuildConfigFromFlags("", clientcmd.RecommendedHomeFile)
+	cfg, err := k8s.RESTConfig("")
 	if err != nil {
 		log.Fatal(err)
 	}

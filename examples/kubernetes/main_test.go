@@ -122,7 +122,7 @@ func TestRunUnreachableClusterExits1(t *testing.T) {
 	var stderr bytes.Buffer
 	args := with("-kubeconfig", t.TempDir()+"/missing")
 	assert.Equal(t, 1, run(args, io.Discard, &stderr))
-	assert.Contains(t, stderr.String(), "kubernetes: kubeconfig:")
+	assert.Contains(t, stderr.String(), "kubernetes: k8s: kubeconfig:")
 }
 
 // promAt serves a constant request rate for every instant query.

@@ -10,8 +10,6 @@ import (
 	"github.com/prometheus/client_golang/api"
 	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/shadowscale/shadowscale/drivers/k8s"
 	"github.com/shadowscale/shadowscale/drivers/prometheus"
@@ -26,7 +24,7 @@ const startupTimeout = 30 * time.Second
 // serve builds the clients from the options, checks that both ends answer,
 // and runs the Controller until ctx ends.
 func serve(ctx context.Context, o options, log *slog.Logger) error {
-	restCfg, err := restConfig(o.kubeconfig)
+	restCfg, err := k8s.RESTConfig(o.kubeconfig)
 	if err != nil {
 		return err
 	}
@@ -48,27 +46,6 @@ func serve(ctx context.Context, o options, log *slog.Logger) error {
 	log.Info("running", "workload", app.workload.Config().String(), "prometheus", o.prometheus.String(),
 		"interval", o.interval, "dry_run", o.dryRun)
 	return app.ctrl.Run(ctx)
-}
-
-// restConfig loads the explicit kubeconfig, else the in-cluster
-// configuration, else $KUBECONFIG or ~/.kube/config.
-func restConfig(path string) (*rest.Config, error) {
-	if path == "" {
-		cfg, err := rest.InClusterConfig()
-		if err == nil {
-			return cfg, nil
-		}
-		if !errors.Is(err, rest.ErrNotInCluster) {
-			return nil, fmt.Errorf("in-cluster config: %w", err)
-		}
-	}
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	rules.ExplicitPath = path
-	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{}).ClientConfig()
-	if err != nil {
-		return nil, fmt.Errorf("kubeconfig: %w", err)
-	}
-	return cfg, nil
 }
 
 // app is the wired Controller and the drivers it runs on.
