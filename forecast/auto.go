@@ -34,12 +34,16 @@ type AutoConfig struct {
 	// Horizon is the number of steps ahead the backtest scores, and so
 	// the horizon the selection is for: with SelectDefault, a Horizon of
 	// at least the first period selects SelectCombined.
-	// Default 15: at 1-minute steps a 10-minute lead window and a margin;
-	// at coarser steps it looks further (75 minutes at 5-minute steps).
-	// Choose it from the horizon the forecasts are used for. On the first
-	// halves of the simulator's 5-minute evaluation traces, a Horizon of
-	// their 3-step lead window was not clearly better than 15 (better on
-	// one trace, worse on another), so examples/simulate keeps 15.
+	// Default 15, and at steps coarser than 5 minutes as many as 75
+	// minutes hold (at least one): at 1-minute steps a 10-minute lead
+	// window and a margin, at 5-minute steps 75 minutes. Choose it from the
+	// horizon the forecasts are used for. On the first halves of the
+	// simulator's 5-minute evaluation traces, a Horizon of their 3-step
+	// lead window was not clearly better than 15 (better on one trace,
+	// worse on another), so examples/simulate keeps the default. Fifteen
+	// steps of 15 minutes or an hour would select for forecasts hours
+	// ahead, where a seasonal naive replays yesterday's surge whatever
+	// the load does now; the Controller uses the next minutes.
 	Horizon int
 	// MaxOrigins caps the number of backtest origins. Default 200.
 	MaxOrigins int
@@ -253,7 +257,7 @@ func NewAuto(cfg AutoConfig) (*Auto, error) {
 	if cfg.Select < SelectDefault || cfg.Select > SelectCombined {
 		return nil, fmt.Errorf("%w: Select %d", ErrInvalidArgument, int(cfg.Select))
 	}
-	cfg.Horizon = defaults.IfZero(cfg.Horizon, 15)
+	cfg.Horizon = defaults.IfZero(cfg.Horizon, defaultHorizon(cfg.Step))
 	if cfg.Select == SelectDefault {
 		cfg.Select = defaultSelect(cfg.Horizon, cfg.Periods)
 	}
@@ -1008,6 +1012,15 @@ func (a *autoModel) estimate(y []float64) error {
 		a.label += " (fallback: short history)"
 	}
 	return nil
+}
+
+// defaultHorizon is AutoConfig.Horizon's default for the step: 15 steps,
+// or as many as 75 minutes hold when that is fewer (at least one).
+func defaultHorizon(step time.Duration) int {
+	if step <= 0 {
+		return 15
+	}
+	return int(max(1, min(15, 75*time.Minute/step)))
 }
 
 func cmpScore(p, q float64) int {

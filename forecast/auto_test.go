@@ -1,10 +1,12 @@
 package forecast
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -157,6 +159,31 @@ func TestSelectDefaultByHorizon(t *testing.T) {
 		for i := range fc.Mean {
 			require.True(t, fc.Lower[i] <= fc.Mean[i] && fc.Mean[i] <= fc.Upper[i], "step %d", i)
 		}
+	}
+}
+
+// The default backtest horizon is 15 steps, and no more than 75 minutes at
+// coarser steps: fifteen hourly steps would select for forecasts 15 hours
+// ahead where the Controller uses the next hour.
+func TestAutoDefaultHorizonBoundedInTime(t *testing.T) {
+	for _, tc := range []struct {
+		step time.Duration
+		want int
+	}{{0, 15}, {30 * time.Second, 15}, {time.Minute, 15}, {5 * time.Minute, 15}, {10 * time.Minute, 7},
+		{15 * time.Minute, 5}, {time.Hour, 1}, {24 * time.Hour, 1}} {
+		assert.Equal(t, tc.want, defaultHorizon(tc.step), "step %s", tc.step)
+	}
+	// The selection scores the default horizon; an explicit one is kept.
+	y := simulated(24*20, 24, 5, false, 3)
+	for _, tc := range []struct{ horizon, want int }{{0, 1}, {15, 15}} {
+		a, err := NewAuto(AutoConfig{Step: time.Hour, Periods: SeasonalPeriods(time.Hour), Horizon: tc.horizon})
+		require.NoError(t, err)
+		for i, v := range y {
+			require.NoError(t, a.Observe(t0.Add(time.Duration(i)*time.Hour), v))
+		}
+		require.NoError(t, a.Refit())
+		assert.Equal(t, tc.want, a.Selection().Horizon, "Horizon %d: %s", tc.horizon, a.Selection().Reason)
+		assert.Contains(t, a.Selection().Reason, fmt.Sprintf("lowest %d-step backtest", tc.want))
 	}
 }
 

@@ -290,7 +290,9 @@ func TestPeakUpperYoungCalibrationCapped(t *testing.T) {
 		shape := 1 + 0.6*math.Sin(2*math.Pi*float64(i%24-9)/24)
 		y = append(y, level*shape*(1+0.1*rng.NormFloat64()))
 	}
-	a, err := NewAuto(AutoConfig{Step: time.Hour, Periods: SeasonalPeriods(time.Hour)})
+	// Fifteen steps ahead, as on that trace before the default horizon
+	// was bounded by 75 minutes.
+	a, err := NewAuto(AutoConfig{Step: time.Hour, Periods: SeasonalPeriods(time.Hour), Horizon: 15})
 	require.NoError(t, err)
 	var n, covered int
 	var ratio float64

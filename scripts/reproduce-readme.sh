@@ -11,6 +11,10 @@
 #                                          -rule planner
 #   scripts/reproduce-readme.sh frontiers  the trade-off frontier charts,
 #                                          docs/frontier-*.svg (-sweep per trace)
+#   scripts/reproduce-readme.sh coarse     the same judgement on the six traces
+#                                          summed to 10-, 15- and 60-minute steps
+#                                          (18 traces, about 5 minutes); prints
+#                                          every trace's line and does not fail
 #
 # The World Cup traces are built first when they are missing (see
 # traces/README.md); every trace is checked against traces/SHA256SUMS.
@@ -18,8 +22,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 what=${1:-score}
-case "$what" in score | score-planner | frontiers) ;; *)
-	echo "usage: $0 [score|score-planner|frontiers]" >&2
+case "$what" in score | score-planner | frontiers | coarse) ;; *)
+	echo "usage: $0 [score|score-planner|frontiers|coarse]" >&2
 	exit 2
 	;;
 esac
@@ -61,5 +65,24 @@ frontiers)
 		name=${t%%:*} file=${t#*:}
 		"$tmp/simulate" -sweep -trace "$file" -ready-delay 10m -chart "docs/frontier-$name.svg"
 	done
+	;;
+coarse)
+	# sum k consecutive steps of a trace into one (the first timestamp)
+	agg() {
+		awk -F, -v k="$2" 'NR==1{print;next}{i=NR-2;if(i%k==0)t=$1;s+=$2;if(i%k==k-1){print t","s;s=0}}' "$1"
+	}
+	files=()
+	for t in "${traces[@]}"; do
+		name=${t%%:*} file=${t#*:}
+		case "$file" in
+		*-1min.csv) ks="10:10min 15:15min 60:60min" ;;
+		*) ks="2:10min 3:15min 12:60min" ;;
+		esac
+		for km in $ks; do
+			agg "$file" "${km%%:*}" >"$tmp/$name-${km#*:}.csv"
+			files+=("$tmp/$name-${km#*:}.csv")
+		done
+	done
+	python3 scripts/sim_score.py "$tmp/simulate" "${files[@]}" || true
 	;;
 esac
