@@ -11,10 +11,14 @@
 #                                          -rule planner
 #   scripts/reproduce-readme.sh frontiers  the trade-off frontier charts,
 #                                          docs/frontier-*.svg (-sweep per trace)
-#   scripts/reproduce-readme.sh coarse     the same judgement on the six traces
+#   scripts/reproduce-readme.sh coarse [FLAG...]
+#                                          the same judgement on the six traces
 #                                          summed to 10-, 15- and 60-minute steps
-#                                          (18 traces, about 5 minutes); prints
-#                                          every trace's line and does not fail
+#                                          (18 traces, under a minute); prints
+#                                          every trace's line and does not fail;
+#                                          FLAGs are added to every simulator run
+#                                          (-forecast-horizon 15: the former
+#                                          default)
 #
 # The World Cup traces are built first when they are missing (see
 # traces/README.md); every trace is checked against traces/SHA256SUMS.
@@ -22,8 +26,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 what=${1:-score}
+shift || true
+if [ $# -gt 0 ] && [ "$what" != coarse ]; then
+	echo "usage: $0 [score|score-planner|frontiers|coarse [FLAG...]]" >&2
+	exit 2
+fi
 case "$what" in score | score-planner | frontiers | coarse) ;; *)
-	echo "usage: $0 [score|score-planner|frontiers|coarse]" >&2
+	echo "usage: $0 [score|score-planner|frontiers|coarse [FLAG...]]" >&2
 	exit 2
 	;;
 esac
@@ -83,6 +92,17 @@ coarse)
 			files+=("$tmp/$name-${km#*:}.csv")
 		done
 	done
-	python3 scripts/sim_score.py "$tmp/simulate" "${files[@]}" || true
+	sim="$tmp/simulate"
+	if [ $# -gt 0 ]; then
+		# sim_score.py passes no extra flags: a wrapper adds them.
+		{
+			printf '#!/bin/sh\nexec "%s"' "$tmp/simulate"
+			printf ' %q' "$@"
+			printf ' "$@"\n'
+		} >"$tmp/simulate-flags"
+		chmod +x "$tmp/simulate-flags"
+		sim="$tmp/simulate-flags"
+	fi
+	python3 scripts/sim_score.py "$sim" "${files[@]}" || true
 	;;
 esac

@@ -95,6 +95,7 @@ type config struct {
 	stabilize      time.Duration
 	selectName     string
 	residualWindow int
+	horizon        int
 	restartAt      int
 }
 
@@ -130,6 +131,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&c.restartAt, "restart-at", 0, "restart the Controller before this trace `step`: a new Controller restores the snapshot the first saved and reads the history back from the trace; the restarted replay is reported next to the uninterrupted one (0: no restart)")
 	fs.DurationVar(&c.stabilize, "scale-down-stabilization", 0, "predictive: a scale-down of the stack goes no lower than its highest ask within this window (policy.Stabilize; 0: off)")
 	fs.StringVar(&c.selectName, "forecast-select", "default", "predictive: how the forecaster chooses its model: default, backtest, combined (median of three selections) or aicc (forecast.AutoConfig.Select)")
+	fs.IntVar(&c.horizon, "forecast-horizon", 0, "predictive: steps ahead the forecaster's backtest scores its candidates (forecast.AutoConfig.Horizon; 0: the default, 15 steps and at most 75 minutes)")
 	fs.IntVar(&c.residualWindow, "residual-window", 0, "predictive: time constant, in trace steps, of the forecaster's error scale (forecast.AutoConfig.ResidualWindow; 0: the default, two hours of steps and at least 24)")
 	fs.StringVar(&c.rule, "rule", "threshold", "predictive: forecast rule, threshold (follows the lead-window peak) or planner (plans over the lead window and beyond, as a bill counts)")
 	if err := fs.Parse(args); err != nil {
@@ -214,6 +216,8 @@ func (c *config) validate() error {
 		return errors.New("-scenario regression runs every policy: it takes no -policy")
 	case c.residualWindow < 0:
 		return fmt.Errorf("-residual-window %d must not be negative", c.residualWindow)
+	case c.horizon < 0:
+		return fmt.Errorf("-forecast-horizon %d must not be negative", c.horizon)
 	case c.stabilize < 0:
 		return fmt.Errorf("-scale-down-stabilization %s must not be negative", c.stabilize)
 	case !slices.Contains(selectNames, c.selectName):
@@ -308,7 +312,7 @@ func (c *config) run(ctx context.Context, stdout, stderr io.Writer) error {
 		Shadows: c.shadows, Progress: progress, RegressionFactor: 0.7,
 		Quantile: c.quantile, DownscaleThreshold: c.downscale, ForecastScaleIn: c.scaleIn,
 		NoRamp: !c.ramp, RampWindow: c.rampWindow, Rule: c.rule, ScaleDownStabilization: c.stabilize,
-		Select: forecast.SelectMethod(slices.Index(selectNames, c.selectName)), ResidualWindow: c.residualWindow}
+		Select: forecast.SelectMethod(slices.Index(selectNames, c.selectName)), ResidualWindow: c.residualWindow, Horizon: c.horizon}
 	switch {
 	case c.sweep:
 		return c.runSweep(ctx, tr, name, base, stdout)

@@ -179,6 +179,7 @@ func TestBadInput(t *testing.T) {
 		{"bad forecast select", []string{"-forecast-select", "best"}, `-forecast-select "best": want one of default, backtest, aicc, combined`},
 		{"zero ramp window", []string{"-ramp-window", "0"}, "-ramp-window 0 must be at least 3"},
 		{"negative residual window", []string{"-residual-window", "-1"}, "-residual-window -1 must not be negative"},
+		{"negative forecast horizon", []string{"-forecast-horizon", "-1"}, "-forecast-horizon -1 must not be negative"},
 		{"zero step", []string{"-step", "0s"}, "-step 0s must be positive"},
 		{"NaN target", []string{"-target-utilization", "NaN"}, "-target-utilization NaN"},
 		{"sweep and policy", []string{"-sweep", "-policy", "reactive"}, "-sweep runs both policies"},
@@ -470,6 +471,22 @@ func TestResidualWindowFlag(t *testing.T) {
 	long := simulate(t, append(args, "-residual-window", "120")...)
 	require.Zero(t, long.code, long.stderr)
 	assert.NotEqual(t, def.steps, long.steps)
+}
+
+// TestForecastHorizonFlag: -forecast-horizon reaches the forecaster. At
+// 5-minute steps the default is 15 steps, so naming it changes nothing; a
+// 3-step backtest selects and calibrates differently.
+func TestForecastHorizonFlag(t *testing.T) {
+	tr := synthetic(t, 4, 9, 0)
+	args := []string{"-trace", tr, "-per-replica", "100", "-policy", "predictive"}
+	def := simulate(t, args...)
+	require.Zero(t, def.code, def.stderr)
+	same := simulate(t, append(args, "-forecast-horizon", "15")...)
+	require.Zero(t, same.code, same.stderr)
+	assert.Equal(t, def.steps, same.steps)
+	short := simulate(t, append(args, "-forecast-horizon", "3")...)
+	require.Zero(t, short.code, short.stderr)
+	assert.NotEqual(t, def.steps, short.steps)
 }
 
 // TestTraceStartingWithZeros: a load that begins after two days of zeros

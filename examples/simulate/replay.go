@@ -49,6 +49,10 @@ type options struct {
 	// time constant in steps (forecast.AutoConfig.ResidualWindow; zero:
 	// the default).
 	ResidualWindow int
+	// Horizon is the number of steps ahead the predictive stack's
+	// forecaster's backtest scores (forecast.AutoConfig.Horizon; zero: the
+	// default).
+	Horizon int
 	// RestartAt, when positive, restarts the Controller before that trace
 	// step: it saves a snapshot after every pass, and a new Controller,
 	// forecaster and policy restore it and read the history back from the
@@ -184,9 +188,11 @@ var shadowCatalog = []shadow.InstanceType{
 
 // newForecaster returns the predictive stack's forecaster for the grid,
 // choosing its model by sel, with the error scale's time constant
-// residualWindow in steps (0: the default).
-func newForecaster(step time.Duration, sel forecast.SelectMethod, residualWindow int) (forecast.Forecaster, error) {
-	return forecast.NewAuto(forecast.AutoConfig{Step: step, Periods: forecast.SeasonalPeriods(step), Select: sel, ResidualWindow: residualWindow})
+// residualWindow in steps and the backtest horizon in steps (0: the
+// defaults).
+func newForecaster(step time.Duration, sel forecast.SelectMethod, residualWindow, horizon int) (forecast.Forecaster, error) {
+	return forecast.NewAuto(forecast.AutoConfig{Step: step, Periods: forecast.SeasonalPeriods(step), Select: sel,
+		ResidualWindow: residualWindow, Horizon: horizon})
 }
 
 // newPolicy returns the policy under test.
@@ -265,7 +271,7 @@ func replay(ctx context.Context, tr Trace, o options) (*result, error) {
 	build := func(src shadow.MetricsSource) (*shadow.Controller, error) {
 		var err error
 		if o.Policy == "predictive" {
-			fc, err = newForecaster(step, o.Select, o.ResidualWindow)
+			fc, err = newForecaster(step, o.Select, o.ResidualWindow, o.Horizon)
 		} else {
 			fc, err = forecast.NewNaive(forecast.Config{Step: step})
 		}
