@@ -457,36 +457,27 @@ func TestForecastSelect(t *testing.T) {
 	assert.Greater(t, differ, len(def.steps)/10, "forecast column of the combination vs the default")
 }
 
-// TestResidualWindowFlag: -residual-window reaches the forecaster. At
-// 5-minute steps the default is 24 steps (two hours), so naming it changes
-// nothing; the former default, 120 steps, provisions differently.
-func TestResidualWindowFlag(t *testing.T) {
+// TestForecasterFlags: -residual-window and -forecast-horizon reach the
+// forecaster. At 5-minute steps their defaults are 24 steps (two hours)
+// and 15 steps, so naming them changes nothing; another value (the
+// residual window's former default, 120 steps; a 3-step backtest)
+// provisions differently.
+func TestForecasterFlags(t *testing.T) {
 	tr := synthetic(t, 4, 9, 0)
 	args := []string{"-trace", tr, "-per-replica", "100", "-policy", "predictive"}
 	def := simulate(t, args...)
 	require.Zero(t, def.code, def.stderr)
-	same := simulate(t, append(args, "-residual-window", "24")...)
-	require.Zero(t, same.code, same.stderr)
-	assert.Equal(t, def.steps, same.steps)
-	long := simulate(t, append(args, "-residual-window", "120")...)
-	require.Zero(t, long.code, long.stderr)
-	assert.NotEqual(t, def.steps, long.steps)
-}
-
-// TestForecastHorizonFlag: -forecast-horizon reaches the forecaster. At
-// 5-minute steps the default is 15 steps, so naming it changes nothing; a
-// 3-step backtest selects and calibrates differently.
-func TestForecastHorizonFlag(t *testing.T) {
-	tr := synthetic(t, 4, 9, 0)
-	args := []string{"-trace", tr, "-per-replica", "100", "-policy", "predictive"}
-	def := simulate(t, args...)
-	require.Zero(t, def.code, def.stderr)
-	same := simulate(t, append(args, "-forecast-horizon", "15")...)
-	require.Zero(t, same.code, same.stderr)
-	assert.Equal(t, def.steps, same.steps)
-	short := simulate(t, append(args, "-forecast-horizon", "3")...)
-	require.Zero(t, short.code, short.stderr)
-	assert.NotEqual(t, def.steps, short.steps)
+	for _, tc := range []struct{ flag, same, other string }{
+		{"-residual-window", "24", "120"},
+		{"-forecast-horizon", "15", "3"},
+	} {
+		same := simulate(t, append(args, tc.flag, tc.same)...)
+		require.Zero(t, same.code, same.stderr)
+		assert.Equal(t, def.steps, same.steps, "%s %s", tc.flag, tc.same)
+		other := simulate(t, append(args, tc.flag, tc.other)...)
+		require.Zero(t, other.code, other.stderr)
+		assert.NotEqual(t, def.steps, other.steps, "%s %s", tc.flag, tc.other)
+	}
 }
 
 // TestTraceStartingWithZeros: a load that begins after two days of zeros
