@@ -13,8 +13,8 @@
 #                                          docs/frontier-*.svg (-sweep per trace)
 #   scripts/reproduce-readme.sh coarse [FLAG...]
 #                                          the same judgement on the six traces
-#                                          summed to 10-, 15- and 60-minute steps
-#                                          (18 traces, under a minute); prints
+#                                          summed to 10-, 15-, 30- and 60-minute
+#                                          steps (24 traces, about a minute); prints
 #                                          every trace's line and does not fail;
 #                                          FLAGs are added to every simulator run
 #                                          (-forecast-horizon 15: the former
@@ -84,8 +84,8 @@ coarse)
 	for t in "${traces[@]}"; do
 		name=${t%%:*} file=${t#*:}
 		case "$file" in
-		*-1min.csv) ks="10:10min 15:15min 60:60min" ;;
-		*) ks="2:10min 3:15min 12:60min" ;;
+		*-1min.csv) ks="10:10min 15:15min 30:30min 60:60min" ;;
+		*) ks="2:10min 3:15min 6:30min 12:60min" ;;
 		esac
 		for km in $ks; do
 			agg "$file" "${km%%:*}" >"$tmp/$name-${km#*:}.csv"
