@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -58,6 +59,41 @@ func (e *Env) Apply(ctx context.Context, paths ...string) error {
 	return nil
 }
 
+// discovered reports whether API discovery lists the resource of the
+// CustomResourceDefinition crd in every version it serves: a CRD can be
+// Established a moment before discovery serves its group version, and a
+// client that builds its REST mapping from discovery then fails with "no
+// matches for" the kind.
+func (e *Env) discovered(crd *unstructured.Unstructured) bool {
+	dc, err := discovery.NewDiscoveryClientForConfig(e.Config)
+	if err != nil {
+		return false
+	}
+	group, _, _ := unstructured.NestedString(crd.Object, "spec", "group")
+	plural, _, _ := unstructured.NestedString(crd.Object, "spec", "names", "plural")
+	versions, _, _ := unstructured.NestedSlice(crd.Object, "spec", "versions")
+	// The whole discovery, as a client building its REST mapper reads it:
+	// a group version that failed makes it return an error.
+	_, lists, err := dc.ServerGroupsAndResources()
+	if err != nil {
+		return false
+	}
+	for _, v := range versions {
+		v, ok := v.(map[string]any)
+		if !ok || v["served"] != true {
+			continue
+		}
+		name, _ := v["name"].(string)
+		found := slices.ContainsFunc(lists, func(l *metav1.APIResourceList) bool {
+			return l.GroupVersion == group+"/"+name && slices.ContainsFunc(l.APIResources, func(r metav1.APIResource) bool { return r.Name == plural })
+		})
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
 var crdResource = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
 
 func (e *Env) applyOne(ctx context.Context, mapper *restmapper.DeferredDiscoveryRESTMapper, dyn dynamic.Interface, obj *unstructured.Unstructured) error {
@@ -96,7 +132,7 @@ func (e *Env) applyOne(ctx context.Context, mapper *restmapper.DeferredDiscovery
 		}
 		conds, _, _ := unstructured.NestedSlice(crd.Object, "status", "conditions")
 		for _, c := range conds {
-			if c, ok := c.(map[string]any); ok && c["type"] == "Established" && c["status"] == "True" {
+			if c, ok := c.(map[string]any); ok && c["type"] == "Established" && c["status"] == "True" && e.discovered(crd) {
 				return nil
 			}
 		}
