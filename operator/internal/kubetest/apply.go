@@ -51,7 +51,7 @@ func (e *Env) Apply(ctx context.Context, paths ...string) error {
 			if len(obj.Object) == 0 {
 				continue
 			}
-			if err := e.applyOne(ctx, mapper, dyn, &obj); err != nil {
+			if err := e.applyOne(ctx, dc, mapper, dyn, &obj); err != nil {
 				return fmt.Errorf("kubetest: apply %s: %s %s: %w", path, obj.GetKind(), obj.GetName(), err)
 			}
 		}
@@ -64,11 +64,7 @@ func (e *Env) Apply(ctx context.Context, paths ...string) error {
 // Established a moment before discovery serves its group version, and a
 // client that builds its REST mapping from discovery then fails with "no
 // matches for" the kind.
-func (e *Env) discovered(crd *unstructured.Unstructured) bool {
-	dc, err := discovery.NewDiscoveryClientForConfig(e.Config)
-	if err != nil {
-		return false
-	}
+func discovered(dc discovery.DiscoveryInterface, crd *unstructured.Unstructured) bool {
 	group, _, _ := unstructured.NestedString(crd.Object, "spec", "group")
 	plural, _, _ := unstructured.NestedString(crd.Object, "spec", "names", "plural")
 	versions, _, _ := unstructured.NestedSlice(crd.Object, "spec", "versions")
@@ -96,7 +92,7 @@ func (e *Env) discovered(crd *unstructured.Unstructured) bool {
 
 var crdResource = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
 
-func (e *Env) applyOne(ctx context.Context, mapper *restmapper.DeferredDiscoveryRESTMapper, dyn dynamic.Interface, obj *unstructured.Unstructured) error {
+func (e *Env) applyOne(ctx context.Context, dc discovery.DiscoveryInterface, mapper *restmapper.DeferredDiscoveryRESTMapper, dyn dynamic.Interface, obj *unstructured.Unstructured) error {
 	gvk := obj.GroupVersionKind()
 	m, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
 	if meta.IsNoMatchError(err) {
@@ -132,7 +128,7 @@ func (e *Env) applyOne(ctx context.Context, mapper *restmapper.DeferredDiscovery
 		}
 		conds, _, _ := unstructured.NestedSlice(crd.Object, "status", "conditions")
 		for _, c := range conds {
-			if c, ok := c.(map[string]any); ok && c["type"] == "Established" && c["status"] == "True" && e.discovered(crd) {
+			if c, ok := c.(map[string]any); ok && c["type"] == "Established" && c["status"] == "True" && discovered(dc, crd) {
 				return nil
 			}
 		}
