@@ -27,11 +27,7 @@ cd "$(dirname "$0")/.."
 
 what=${1:-score}
 shift || true
-if [ $# -gt 0 ] && [ "$what" != coarse ]; then
-	echo "usage: $0 [score|score-planner|frontiers|coarse [FLAG...]]" >&2
-	exit 2
-fi
-case "$what" in score | score-planner | frontiers | coarse) ;; *)
+case "$what:$#" in score:0 | score-planner:0 | frontiers:0 | coarse:*) ;; *)
 	echo "usage: $0 [score|score-planner|frontiers|coarse [FLAG...]]" >&2
 	exit 2
 	;;
@@ -45,6 +41,18 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 go build -o "$tmp/simulate" ./examples/simulate
+
+# with_flags prints the path of a simulator that adds FLAGs to every run
+# (sim_score.py passes none of its own).
+with_flags() {
+	{
+		printf '#!/bin/sh\nexec "%s"' "$tmp/simulate"
+		printf ' %q' "$@"
+		printf ' "$@"\n'
+	} >"$tmp/simulate-flags"
+	chmod +x "$tmp/simulate-flags"
+	echo "$tmp/simulate-flags"
+}
 
 # name on the charts: file
 traces=(
@@ -62,10 +70,7 @@ score | score-planner)
 	for t in "${traces[@]}"; do files+=("${t#*:}"); done
 	sim="$tmp/simulate"
 	if [ "$what" = score-planner ]; then
-		# sim_score.py passes no -rule: a wrapper adds it.
-		printf '#!/bin/sh\nexec "%s" -rule planner "$@"\n' "$tmp/simulate" >"$tmp/simulate-planner"
-		chmod +x "$tmp/simulate-planner"
-		sim="$tmp/simulate-planner"
+		sim=$(with_flags -rule planner)
 	fi
 	python3 scripts/sim_score.py "$sim" "${files[@]}"
 	;;
@@ -94,14 +99,7 @@ coarse)
 	done
 	sim="$tmp/simulate"
 	if [ $# -gt 0 ]; then
-		# sim_score.py passes no extra flags: a wrapper adds them.
-		{
-			printf '#!/bin/sh\nexec "%s"' "$tmp/simulate"
-			printf ' %q' "$@"
-			printf ' "$@"\n'
-		} >"$tmp/simulate-flags"
-		chmod +x "$tmp/simulate-flags"
-		sim="$tmp/simulate-flags"
+		sim=$(with_flags "$@")
 	fi
 	python3 scripts/sim_score.py "$sim" "${files[@]}" || true
 	;;
