@@ -19,6 +19,13 @@
 #                                          FLAGs are added to every simulator run
 #                                          (-forecast-horizon 15: the former
 #                                          default)
+#   scripts/reproduce-readme.sh probes [FLAG...]
+#                                          the same judgement on ten synthetic
+#                                          1-minute traces (scripts/traces/
+#                                          synthetic.py: loads with and without
+#                                          structure a forecast can use; about
+#                                          4 minutes); prints every trace's line
+#                                          and does not fail; FLAGs as for coarse
 #
 # The World Cup traces are built first when they are missing (see
 # traces/README.md); every trace is checked against traces/SHA256SUMS.
@@ -27,8 +34,8 @@ cd "$(dirname "$0")/.."
 
 what=${1:-score}
 shift || true
-case "$what:$#" in score:0 | score-planner:0 | frontiers:0 | coarse:*) ;; *)
-	echo "usage: $0 [score|score-planner|frontiers|coarse [FLAG...]]" >&2
+case "$what:$#" in score:0 | score-planner:0 | frontiers:0 | coarse:* | probes:*) ;; *)
+	echo "usage: $0 [score|score-planner|frontiers|coarse [FLAG...]|probes [FLAG...]]" >&2
 	exit 2
 	;;
 esac
@@ -52,6 +59,15 @@ with_flags() {
 	} >"$tmp/simulate-flags"
 	chmod +x "$tmp/simulate-flags"
 	echo "$tmp/simulate-flags"
+}
+
+# flagged prints the simulator to run: with FLAGs added when there are any.
+flagged() {
+	if [ $# -gt 0 ]; then
+		with_flags "$@"
+	else
+		echo "$tmp/simulate"
+	fi
 }
 
 # name on the charts: file
@@ -97,10 +113,10 @@ coarse)
 			files+=("$tmp/$name-${km#*:}.csv")
 		done
 	done
-	sim="$tmp/simulate"
-	if [ $# -gt 0 ]; then
-		sim=$(with_flags "$@")
-	fi
-	python3 scripts/sim_score.py "$sim" "${files[@]}" || true
+	python3 scripts/sim_score.py "$(flagged "$@")" "${files[@]}" || true
+	;;
+probes)
+	mapfile -t files < <(python3 scripts/traces/synthetic.py "$tmp/probes")
+	python3 scripts/sim_score.py "$(flagged "$@")" "${files[@]}" || true
 	;;
 esac
