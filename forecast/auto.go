@@ -70,6 +70,11 @@ type AutoConfig struct {
 	// error variance that scales the intervals, as in
 	// [Config.ResidualWindow].
 	ResidualWindow int
+	// BiasWindow is the time constant, in steps, of the tracking signal
+	// that refits early when the forecasts run high, as in
+	// [Config.BiasWindow] (default one hour of steps, at least 12;
+	// negative: never).
+	BiasWindow int
 	// Select is the selection method. Default [SelectDefault].
 	Select SelectMethod
 	// PeakAdaptRate is the rate at which [Auto.PeakUpper] adapts the level
@@ -264,7 +269,7 @@ func NewAuto(cfg AutoConfig) (*Auto, error) {
 	cfg.MaxOrigins = defaults.IfZero(cfg.MaxOrigins, 200)
 	base := Config{
 		Step: cfg.Step, Window: cfg.Window, RefitEvery: cfg.RefitEvery, MaxGap: cfg.MaxGap,
-		Interval: cfg.Interval, ResidualWindow: cfg.ResidualWindow,
+		Interval: cfg.Interval, ResidualWindow: cfg.ResidualWindow, BiasWindow: cfg.BiasWindow,
 	}
 	var long *longSeason
 	if len(cfg.Periods) == 2 && cfg.Periods[1] > MaxOnlinePeriod {
@@ -771,6 +776,42 @@ func (a *autoModel) upgradeAt() int {
 }
 
 func (a *autoModel) setTotal(n int64) { a.total = n }
+
+// fitEarly re-estimates the chosen model's parameters on y and keeps the
+// selection and its schedule: the next selection comes when the window has
+// grown by a quarter since the last scheduled fit, or ReselectEvery
+// observations after the last selection, as without it. An early refit
+// follows a load the model has lost; it is not one of the fits that space
+// out the selections. Without a selection to keep (none yet, a fallback
+// on a short history, a shortened backtest horizon) it selects.
+func (a *autoModel) fitEarly(y []float64) error {
+	if a.selected && !a.sel.Fallback && a.hb == a.horizon && a.chosen != nil {
+		if err := a.chosen.estimate(y); err == nil {
+			a.sel.Model = a.chosen.name()
+			a.label = "auto:" + a.sel.Model
+			return nil
+		}
+	}
+	return a.estimate(y)
+}
+
+// stateFinite reports whether the chosen model's state is finite.
+func (a *autoModel) stateFinite() bool {
+	s, ok := a.chosen.(stater)
+	if !ok {
+		return true
+	}
+	st := s.save(true)
+	if checkFinite("", st.Vals) != nil {
+		return false
+	}
+	for _, x := range st.Seasons {
+		if checkFinite("", x) != nil {
+			return false
+		}
+	}
+	return true
+}
 
 func (a *autoModel) estimate(y []float64) error {
 	n := len(y)

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/shadowscale/shadowscale/internal/mathx"
 )
 
 // Stateful is an optional capability of a Forecaster: MarshalState
@@ -186,9 +188,14 @@ type modelDoc struct {
 	Zs   floats `json:"standardized_errors"`
 	// Fills holds the gap fills still in the window, as slot and value
 	// pairs in slot order.
-	Fills floats  `json:"gap_fills,omitempty"`
-	M     mState  `json:"model"`
-	Auto  *autoSt `json:"auto,omitempty"`
+	Fills floats `json:"gap_fills,omitempty"`
+	// Bias holds the tracking signal's weighted mean and mean absolute
+	// one-step error, the early-refit spacing and the observations since
+	// the last fit of either kind (Config.BiasWindow); absent in states
+	// saved before it, which restore with none.
+	Bias floats  `json:"bias,omitempty"`
+	M    mState  `json:"model"`
+	Auto *autoSt `json:"auto,omitempty"`
 }
 
 // mState is the state of one model: its parameters and, when Full, its
@@ -358,6 +365,9 @@ func (f *Model) stateDoc() (modelDoc, error) {
 		Fitted: f.fitted, Failed: f.failed, Total: f.total, SinceFit: f.sinceFit, HistLen: f.hist.Len(),
 		Vals: floats{f.lastV, f.s2}, Zs: f.zs, M: s.save(f.fitted),
 	}
+	if f.biasAbs != 0 || f.biasMean != 0 || f.earlyGap != 0 || f.sinceAnyFit != f.sinceFit {
+		doc.Bias = floats{f.biasMean, f.biasAbs, float64(f.earlyGap), float64(f.sinceAnyFit)}
+	}
 	doc.Fills = f.appendFills(doc.Fills)
 	if f.rs != nil && f.rs.n > doc.HistLen {
 		// Still taking the history back: the window the state stands for.
@@ -367,6 +377,17 @@ func (f *Model) stateDoc() (modelDoc, error) {
 		doc.Auto = a.saveAuto(f.fitted)
 	}
 	return doc, nil
+}
+
+// validBias reports whether a saved tracking signal is absent or a finite
+// mean error, a mean absolute error ≥ 0, and a whole early-refit spacing
+// and count of observations since a fit ≥ 0.
+func validBias(b floats) bool {
+	if len(b) == 0 {
+		return true
+	}
+	whole := func(x float64) bool { return x >= 0 && x <= math.MaxInt32 && x == math.Trunc(x) }
+	return len(b) == 4 && mathx.Finite(b[0]) && b[1] >= 0 && mathx.Finite(b[1]) && whole(b[2]) && whole(b[3])
 }
 
 // UnmarshalState implements [Stateful].
@@ -393,6 +414,8 @@ func (f *Model) UnmarshalState(data []byte) error {
 		return badState("fitted, but without the model's state")
 	case doc.Fitted && !doc.Started:
 		return badState("fitted, but never observed")
+	case !validBias(doc.Bias):
+		return badState("tracking signal %v: want a finite mean error, a mean absolute error, a spacing and a count of whole steps, none negative", []float64(doc.Bias))
 	case !validFills(doc.Fills, doc.Slot, f.cfg.Window):
 		return badState("gap fills %v: want slot and value pairs, slots rising within the window of %d before slot %d, values finite and not negative",
 			[]float64(doc.Fills), f.cfg.Window, doc.Slot)
@@ -416,6 +439,10 @@ func (f *Model) UnmarshalState(data []byte) error {
 	f.started, f.t0, f.slot = doc.Started, doc.T0, doc.Slot
 	f.fitted, f.failed, f.total, f.sinceFit = doc.Fitted, doc.Failed, doc.Total, doc.SinceFit
 	f.lastV, f.s2 = doc.Vals[0], doc.Vals[1]
+	f.biasMean, f.biasAbs, f.earlyGap, f.sinceAnyFit = 0, 0, 0, doc.SinceFit
+	if len(doc.Bias) == 4 {
+		f.biasMean, f.biasAbs, f.earlyGap, f.sinceAnyFit = doc.Bias[0], doc.Bias[1], int(doc.Bias[2]), int(doc.Bias[3])
+	}
 	f.zs = append(f.zs[:0], doc.Zs...)
 	f.fills = f.fills[:0]
 	var fillSlots []int64

@@ -53,6 +53,10 @@ type options struct {
 	// forecaster's backtest scores (forecast.AutoConfig.Horizon; zero: the
 	// default).
 	Horizon int
+	// BiasWindow is the time constant in steps of the tracking signal that
+	// refits the predictive stack's forecaster early
+	// (forecast.AutoConfig.BiasWindow; zero: the default, −1: never).
+	BiasWindow int
 	// RestartAt, when positive, restarts the Controller before that trace
 	// step: it saves a snapshot after every pass, and a new Controller,
 	// forecaster and policy restore it and read the history back from the
@@ -187,12 +191,11 @@ var shadowCatalog = []shadow.InstanceType{
 }
 
 // newForecaster returns the predictive stack's forecaster for the grid,
-// choosing its model by sel, with the error scale's time constant
-// residualWindow in steps and the backtest horizon in steps (0: the
-// defaults).
-func newForecaster(step time.Duration, sel forecast.SelectMethod, residualWindow, horizon int) (forecast.Forecaster, error) {
-	return forecast.NewAuto(forecast.AutoConfig{Step: step, Periods: forecast.SeasonalPeriods(step), Select: sel,
-		ResidualWindow: residualWindow, Horizon: horizon})
+// configured by o's Select, ResidualWindow, Horizon and BiasWindow (0:
+// the defaults).
+func newForecaster(step time.Duration, o options) (forecast.Forecaster, error) {
+	return forecast.NewAuto(forecast.AutoConfig{Step: step, Periods: forecast.SeasonalPeriods(step), Select: o.Select,
+		ResidualWindow: o.ResidualWindow, Horizon: o.Horizon, BiasWindow: o.BiasWindow})
 }
 
 // newPolicy returns the policy under test.
@@ -271,7 +274,7 @@ func replay(ctx context.Context, tr Trace, o options) (*result, error) {
 	build := func(src shadow.MetricsSource) (*shadow.Controller, error) {
 		var err error
 		if o.Policy == "predictive" {
-			fc, err = newForecaster(step, o.Select, o.ResidualWindow, o.Horizon)
+			fc, err = newForecaster(step, o)
 		} else {
 			fc, err = forecast.NewNaive(forecast.Config{Step: step})
 		}

@@ -1,0 +1,196 @@
+package forecast
+
+import (
+	"math"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The default BiasWindow spans an hour of steps, at least 12.
+func TestBiasWindowDefaultFollowsStep(t *testing.T) {
+	for _, c := range []struct {
+		step time.Duration
+		want int
+	}{
+		{0, 60}, // the default step, a minute
+		{time.Minute, 60},
+		{5 * time.Minute, 12},
+		{15 * time.Second, 240},
+		{15 * time.Minute, 12}, // 4 steps: the floor
+		{time.Hour, 12},
+	} {
+		got, err := Config{Step: c.step}.validate(kindEWMA)
+		require.NoError(t, err)
+		assert.Equal(t, c.want, got.BiasWindow, "step %s", c.step)
+	}
+	for _, w := range []int{7, -1} {
+		got, err := Config{BiasWindow: w}.validate(kindEWMA)
+		require.NoError(t, err)
+		assert.Equal(t, w, got.BiasWindow, "a BiasWindow given is kept")
+	}
+}
+
+// levelDrop is a clean cycle (period 288 steps, noise of 1% of the
+// level) for 20 periods, then the same cycle at 70% of its level for 5: a
+// first weekend after weekdays.
+func levelDrop() (y []float64, drop int) {
+	const period = 288
+	y = seasonal(25*period, period, 100, 0, 40, 1, 7)
+	drop = 20 * period
+	for i := drop; i < len(y); i++ {
+		y[i] *= 0.7
+	}
+	return y, drop
+}
+
+// oneStepErrors feeds y to f and returns the one-step errors (observed
+// minus forecast) from index from on.
+func oneStepErrors(t *testing.T, f Forecaster, y []float64, from int) []float64 {
+	t.Helper()
+	var errs []float64
+	for i, v := range y {
+		if i >= from {
+			fc, err := f.Forecast(1, 0.8)
+			require.NoError(t, err)
+			errs = append(errs, v-fc.Mean[0])
+		}
+		require.NoError(t, f.Observe(t0.Add(time.Duration(i)*time.Minute), v), "index %d", i)
+	}
+	return errs
+}
+
+// A model fitted on a clean cycle smooths its level hardly at all; when
+// the load drops to a level it has not seen, the forecasts run high until
+// a refit. The tracking signal refits it within about a window; without it
+// (BiasWindow −1) the forecasts are still about 30% too high hours later.
+func TestBiasRefitFollowsALevelDrop(t *testing.T) {
+	y, drop := levelDrop()
+	run := func(bias int) (errs []float64, early int) {
+		f, err := NewAuto(AutoConfig{Step: time.Minute, Periods: []int{288}, BiasWindow: bias})
+		require.NoError(t, err)
+		errs = oneStepErrors(t, f, y, drop)
+		return errs, f.earlyGap
+	}
+	off, _ := run(-1)
+	on, gap := run(0)
+	// From four windows (four hours) after the drop to the end.
+	late := func(e []float64) float64 { return mean(e[240:]) }
+	assert.Less(t, late(off), -10.0, "without the tracking signal the forecasts stay high (mean error %.1f)", late(off))
+	assert.Greater(t, late(on), -2.0, "with it they follow the new level (mean error %.1f)", late(on))
+	assert.Less(t, math.Abs(late(on)), math.Abs(late(off))/5)
+	assert.Positive(t, gap, "the refit was an early one")
+}
+
+// Errors without a bias, forecasts that run low and one stray value far
+// below its forecast never refit early.
+func TestBiasRefitQuiet(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		sd     float64 // of the noise
+		change func(y []float64)
+	}{
+		{"steady", 5, func([]float64) {}},
+		{"level rises", 5, func(y []float64) {
+			for i := 1200; i < len(y); i++ {
+				y[i] *= 1.4
+			}
+		}},
+		// About 200 error scales below: unclipped, this one error would
+		// hold the signal below the limit for tens of steps.
+		{"one stray value", 0.5, func(y []float64) { y[1500] = 1 }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			y := seasonal(3000, 60, 100, 0, 40, c.sd, 11)
+			c.change(y)
+			f, err := NewAuto(AutoConfig{Step: time.Minute, Periods: []int{60}})
+			require.NoError(t, err)
+			for i, v := range y {
+				require.NoError(t, f.Observe(t0.Add(time.Duration(i)*time.Minute), v))
+				require.Zero(t, f.earlyGap, "an early refit at step %d", i)
+			}
+		})
+	}
+}
+
+// A model that cannot follow the load (an EWMA on a steady decline) refits
+// early at doubling intervals, not once a window: once its window is full
+// (no scheduled refit after the 1,000th value), over 2,000 steps with a
+// window of 60, at most log2(2000/60) + 1 early refits. The early refits
+// leave the count toward the next scheduled fit as it was.
+func TestBiasRefitBacksOff(t *testing.T) {
+	f, err := NewEWMA(Config{Step: time.Minute})
+	require.NoError(t, err)
+	early, prev, since := 0, 0, 0
+	for i := range 3000 {
+		v := 1000 - 0.3*float64(i)
+		require.NoError(t, f.Observe(t0.Add(time.Duration(i)*time.Minute), v))
+		if i >= 1000 && f.earlyGap > prev {
+			early++
+		}
+		prev = f.earlyGap
+		switch {
+		case i == 1000:
+			since = f.sinceFit
+		case i > 1000:
+			require.Equal(t, since+i-1000, f.sinceFit, "step %d", i)
+		}
+	}
+	assert.Positive(t, early, "the decline refits early")
+	assert.LessOrEqual(t, early, int(math.Log2(2000.0/60))+1)
+}
+
+// A state saved while the forecasts run high restores the tracking signal
+// and the early-refit spacing: the restored forecaster, given its window
+// again, refits early when the one that saved it does and forecasts as it
+// does. A state saved before the signal existed restores with none.
+func TestBiasStateRestores(t *testing.T) {
+	y, drop := levelDrop()
+	newAuto := func() *Auto {
+		f, err := NewAuto(AutoConfig{Step: time.Minute, Periods: []int{288}})
+		require.NoError(t, err)
+		return f
+	}
+	k := drop + 3 // the signal is building, no early refit yet
+	a := newAuto()
+	feed(t, a, y[:k], 0)
+	require.Negative(t, a.biasMean)
+	require.Zero(t, a.earlyGap)
+	data, err := a.MarshalState()
+	require.NoError(t, err)
+	assert.Contains(t, string(data), `"bias":`)
+
+	b := newAuto()
+	require.NoError(t, b.UnmarshalState(data))
+	feed(t, b, y[:k], 0)
+	assert.Equal(t, a.biasMean, b.biasMean)
+	assert.Equal(t, a.biasAbs, b.biasAbs)
+	for i := k; i < len(y); i++ {
+		at := t0.Add(time.Duration(i) * time.Minute)
+		require.NoError(t, a.Observe(at, y[i]))
+		require.NoError(t, b.Observe(at, y[i]))
+		require.Equal(t, a.earlyGap, b.earlyGap, "early-refit spacing after minute %d", i)
+		fa, err := a.Forecast(5, 0.8)
+		require.NoError(t, err)
+		fb, err := b.Forecast(5, 0.8)
+		require.NoError(t, err)
+		require.Equal(t, fa, fb, "forecast after minute %d", i)
+	}
+	assert.Positive(t, a.earlyGap, "the run refitted early after the restore")
+
+	old := strings.Replace(string(data), `"bias":`, `"unused":`, 1)
+	c := newAuto()
+	require.NoError(t, c.UnmarshalState([]byte(old)))
+	assert.Zero(t, c.biasMean)
+
+	for _, bad := range []floats{{1, 2, 0}, {1, -2, 0, 0}, {1, 2, -1, 0}, {1, 2, 0.5, 0}, {1, 2, 0, -3}, {math.NaN(), 2, 0, 0}} {
+		d := regexp.MustCompile(`"bias":"[^"]*"`).ReplaceAllString(string(data), `"bias":`+string(bad.appendJSON(nil)))
+		require.NotEqual(t, string(data), d)
+		err := newAuto().UnmarshalState([]byte(d))
+		assert.ErrorIs(t, err, ErrBadState, "bias %v", []float64(bad))
+	}
+}
