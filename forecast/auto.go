@@ -70,10 +70,11 @@ type AutoConfig struct {
 	// error variance that scales the intervals, as in
 	// [Config.ResidualWindow].
 	ResidualWindow int
-	// BiasWindow is the time constant, in steps, of the tracking signal
-	// that refits early when the forecasts run high, as in
-	// [Config.BiasWindow] (default one hour of steps, at least 12;
-	// negative: never).
+	// BiasWindow, when positive, is the time constant, in steps, of the
+	// tracking signal that refits early when the forecasts run high, as
+	// in [Config.BiasWindow]; an early refit re-estimates the chosen
+	// model's parameters and keeps the selection and its schedule. 0 (the
+	// default): never.
 	BiasWindow int
 	// Select is the selection method. Default [SelectDefault].
 	Select SelectMethod

@@ -119,21 +119,23 @@ type Config struct {
 	// day, whatever the step, and a scale that remembered ten hours of
 	// 5-minute errors carried the day's surges into the night's headroom.
 	ResidualWindow int
-	// BiasWindow is the time constant, in steps, of the tracking signal
-	// that refits a fitted model early: the exponentially weighted mean of
-	// the one-step errors divided by their weighted mean absolute value
-	// (Trigg's tracking signal), restarted at each fit. When it falls
-	// below −0.8 at least BiasWindow observations after the last fit (the
-	// forecasts have run above the observations, step after step, for
-	// about that long) the model refits at once rather than at its next
-	// scheduled refit: a load that drops to a level the fit has not seen
-	// (the first weekend of a series fitted on weekdays, whose fitted
-	// level smoothing is near zero) is otherwise forecast at the old level
-	// until then, a day at the Controller's default. Only forecasts that
-	// run high refit early: a load above its forecast is met by the
-	// policies' reactive floor within a pass, and refits inside
-	// unannounced bursts cost more than they saved. Default: one hour of
-	// steps, at least 12; negative: never.
+	// BiasWindow, when positive, is the time constant, in steps, of a
+	// tracking signal that refits a fitted model early: the exponentially
+	// weighted mean of the one-step errors (each clipped at three error
+	// scales) divided by their weighted mean absolute value (Trigg's
+	// tracking signal), restarted at each fit. When it falls below −0.8 at
+	// least BiasWindow observations after the last fit (the forecasts have
+	// run above the observations, step after step) the model refits at
+	// once rather than at its next scheduled refit: a load that drops to a
+	// level the fit has not seen (the first weekend of a series fitted on
+	// weekdays, whose fitted level smoothing is near zero) is otherwise
+	// forecast at the old level until then, a day at the Controller's
+	// default. Each early refit doubles the wait for the next until a
+	// scheduled refit, and leaves the schedule of scheduled refits as it
+	// was. Only forecasts that run high refit early. 0 (the default):
+	// never. It helped on 1-minute loads and hurt on some hourly ones
+	// (forecast/README.md, "Early refits"); an hour of steps is the
+	// measured choice at 1-minute steps.
 	BiasWindow int
 }
 
@@ -209,7 +211,7 @@ func (c Config) validate(k kind) (Config, error) {
 	for _, f := range []struct {
 		name string
 		v    int
-	}{{"Window", c.Window}, {"RefitEvery", c.RefitEvery}, {"MaxGap", c.MaxGap}, {"ResidualWindow", c.ResidualWindow}, {"Period2", c.Period2}} {
+	}{{"Window", c.Window}, {"RefitEvery", c.RefitEvery}, {"MaxGap", c.MaxGap}, {"ResidualWindow", c.ResidualWindow}, {"BiasWindow", c.BiasWindow}, {"Period2", c.Period2}} {
 		if f.v < 0 {
 			return c, fmt.Errorf("%w: %s %d is negative", ErrInvalidArgument, f.name, f.v)
 		}
@@ -228,24 +230,10 @@ func (c Config) validate(k kind) (Config, error) {
 	}
 	c.MaxGap = defaults.IfZero(c.MaxGap, max(2*c.Period2, 2*c.Period, 1440))
 	c.ResidualWindow = defaults.IfZero(c.ResidualWindow, defaultResidualWindow(c.Step))
-	c.BiasWindow = defaults.IfZero(c.BiasWindow, defaultBiasWindow(c.Step))
 	if c.Interval == IntervalDefault {
 		c.Interval = IntervalEmpirical
 	}
 	return c, nil
-}
-
-// biasSpan is the time the default BiasWindow spans, and minBiasSteps
-// the fewest steps it holds.
-const (
-	biasSpan     = time.Hour
-	minBiasSteps = 12
-)
-
-// defaultBiasWindow is the default BiasWindow at a step > 0: biasSpan of
-// steps, at least minBiasSteps.
-func defaultBiasWindow(step time.Duration) int {
-	return int(max((biasSpan+step-1)/step, minBiasSteps))
 }
 
 // residualSpan is the time the default ResidualWindow spans, and

@@ -70,6 +70,14 @@
 // two long seasons); Auto falls back to naive, drift, EWMA and seasonal
 // naive meanwhile.
 //
+// With Config.BiasWindow set, a fitted model refits at once, instead of at
+// its next scheduled refit, when its forecasts have run above the
+// observations step after step (a tracking signal of the one-step errors):
+// a load that drops to a level the fit never saw, such as the first
+// weekend of a series fitted on weekdays, is otherwise forecast at the old
+// level until then. Auto re-estimates the model it has chosen and keeps
+// its schedule of selections.
+//
 // Model and Auto implement [Stateful]: their fitted parameters, states,
 // error scale and (Auto) selection and interval calibration survive a
 // restart; the history window is observed again, and the restored

@@ -73,8 +73,6 @@ func TestLongSeasonLearnsTheWeek(t *testing.T) {
 		}
 	}
 	t.Logf("MAE 60 min ahead in the fourth week: %.2f with the weekly profile, %.2f without", errW, errD)
-	// The daily model refits early when a weekend drops below its
-	// forecasts (Config.BiasWindow): 25,485 here, 26,230 without.
 	assert.Less(t, errW, 0.7*errD)
 
 	s := weekly.a.long

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Reproduces the README's evaluation from the repository alone.
 #
-#   scripts/reproduce-readme.sh score      the sim_score table: the predictive
+#   scripts/reproduce-readme.sh score [FLAG...]
+#                                          the sim_score table: the predictive
 #                                          stack against an independent HPA model
 #                                          on the six traces (about 2 minutes on
 #                                          2 cores); exits 1 when a trace falls
-#                                          short of the goal, as sim_score.py does
+#                                          short of the goal, as sim_score.py does;
+#                                          FLAGs are added to every simulator run
 #   scripts/reproduce-readme.sh score-planner
 #                                          the same judgement of the stack with
 #                                          -rule planner
@@ -34,8 +36,8 @@ cd "$(dirname "$0")/.."
 
 what=${1:-score}
 shift || true
-case "$what:$#" in score:0 | score-planner:0 | frontiers:0 | coarse:* | probes:*) ;; *)
-	echo "usage: $0 [score|score-planner|frontiers|coarse [FLAG...]|probes [FLAG...]]" >&2
+case "$what:$#" in score:* | score-planner:0 | frontiers:0 | coarse:* | probes:*) ;; *)
+	echo "usage: $0 [score [FLAG...]|score-planner|frontiers|coarse [FLAG...]|probes [FLAG...]]" >&2
 	exit 2
 	;;
 esac
@@ -84,7 +86,7 @@ case "$what" in
 score | score-planner)
 	files=()
 	for t in "${traces[@]}"; do files+=("${t#*:}"); done
-	sim="$tmp/simulate"
+	sim=$(flagged "$@")
 	if [ "$what" = score-planner ]; then
 		sim=$(with_flags -rule planner)
 	fi

@@ -96,7 +96,7 @@ type config struct {
 	selectName     string
 	residualWindow int
 	horizon        int
-	biasWindow     int
+	biasWindow     time.Duration
 	restartAt      int
 }
 
@@ -133,7 +133,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&c.stabilize, "scale-down-stabilization", 0, "predictive: a scale-down of the stack goes no lower than its highest ask within this window (policy.Stabilize; 0: off)")
 	fs.StringVar(&c.selectName, "forecast-select", "default", "predictive: how the forecaster chooses its model: default, backtest, combined (median of three selections) or aicc (forecast.AutoConfig.Select)")
 	fs.IntVar(&c.horizon, "forecast-horizon", 0, "predictive: steps ahead the forecaster's backtest scores its candidates (forecast.AutoConfig.Horizon; 0: the default, 15 steps and at most 75 minutes)")
-	fs.IntVar(&c.biasWindow, "bias-window", 0, "predictive: time constant, in trace steps, of the tracking signal that refits the forecaster early when its forecasts run high (forecast.AutoConfig.BiasWindow; 0: the default, one hour of steps and at least 12; -1: never)")
+	fs.DurationVar(&c.biasWindow, "bias-window", 0, "predictive: time constant of the tracking signal that refits the forecaster early when its forecasts run high, at least 12 trace steps (forecast.AutoConfig.BiasWindow; 0: never)")
 	fs.IntVar(&c.residualWindow, "residual-window", 0, "predictive: time constant, in trace steps, of the forecaster's error scale (forecast.AutoConfig.ResidualWindow; 0: the default, two hours of steps and at least 24)")
 	fs.StringVar(&c.rule, "rule", "threshold", "predictive: forecast rule, threshold (follows the lead-window peak) or planner (plans over the lead window and beyond, as a bill counts)")
 	if err := fs.Parse(args); err != nil {
@@ -220,8 +220,8 @@ func (c *config) validate() error {
 		return fmt.Errorf("-residual-window %d must not be negative", c.residualWindow)
 	case c.horizon < 0:
 		return fmt.Errorf("-forecast-horizon %d must not be negative", c.horizon)
-	case c.biasWindow < -1:
-		return fmt.Errorf("-bias-window %d: want a time constant in steps, 0 for the default or -1 for never", c.biasWindow)
+	case c.biasWindow < 0:
+		return fmt.Errorf("-bias-window %s must not be negative", c.biasWindow)
 	case c.stabilize < 0:
 		return fmt.Errorf("-scale-down-stabilization %s must not be negative", c.stabilize)
 	case !slices.Contains(selectNames, c.selectName):

@@ -180,7 +180,7 @@ func TestBadInput(t *testing.T) {
 		{"zero ramp window", []string{"-ramp-window", "0"}, "-ramp-window 0 must be at least 3"},
 		{"negative residual window", []string{"-residual-window", "-1"}, "-residual-window -1 must not be negative"},
 		{"negative forecast horizon", []string{"-forecast-horizon", "-1"}, "-forecast-horizon -1 must not be negative"},
-		{"bias window below -1", []string{"-bias-window", "-2"}, "-bias-window -2: want a time constant in steps, 0 for the default or -1 for never"},
+		{"negative bias window", []string{"-bias-window", "-1h"}, "-bias-window -1h0m0s must not be negative"},
 		{"zero step", []string{"-step", "0s"}, "-step 0s must be positive"},
 		{"NaN target", []string{"-target-utilization", "NaN"}, "-target-utilization NaN"},
 		{"sweep and policy", []string{"-sweep", "-policy", "reactive"}, "-sweep runs both policies"},
@@ -471,7 +471,7 @@ func TestForecasterFlags(t *testing.T) {
 	for _, tc := range []struct{ flag, same, other string }{
 		{"-residual-window", "24", "120"},
 		{"-forecast-horizon", "15", "3"},
-		{"-bias-window", "12", "-1"},
+		{"-bias-window", "0", "1h"},
 	} {
 		same := simulate(t, append(args, tc.flag, tc.same)...)
 		require.Zero(t, same.code, same.stderr)

@@ -53,10 +53,10 @@ type options struct {
 	// forecaster's backtest scores (forecast.AutoConfig.Horizon; zero: the
 	// default).
 	Horizon int
-	// BiasWindow is the time constant in steps of the tracking signal that
-	// refits the predictive stack's forecaster early
-	// (forecast.AutoConfig.BiasWindow; zero: the default, −1: never).
-	BiasWindow int
+	// BiasWindow is the time constant of the tracking signal that refits
+	// the predictive stack's forecaster early, at least 12 steps
+	// (forecast.AutoConfig.BiasWindow; zero: never).
+	BiasWindow time.Duration
 	// RestartAt, when positive, restarts the Controller before that trace
 	// step: it saves a snapshot after every pass, and a new Controller,
 	// forecaster and policy restore it and read the history back from the
@@ -192,11 +192,18 @@ var shadowCatalog = []shadow.InstanceType{
 
 // newForecaster returns the predictive stack's forecaster for the grid,
 // configured by o's Select, ResidualWindow, Horizon and BiasWindow (0:
-// the defaults).
+// the defaults; BiasWindow in steps of the grid, at least minBiasSteps).
 func newForecaster(step time.Duration, o options) (forecast.Forecaster, error) {
+	bias := 0
+	if o.BiasWindow > 0 && step > 0 {
+		bias = int(max((o.BiasWindow+step-1)/step, minBiasSteps))
+	}
 	return forecast.NewAuto(forecast.AutoConfig{Step: step, Periods: forecast.SeasonalPeriods(step), Select: o.Select,
-		ResidualWindow: o.ResidualWindow, Horizon: o.Horizon, BiasWindow: o.BiasWindow})
+		ResidualWindow: o.ResidualWindow, Horizon: o.Horizon, BiasWindow: bias})
 }
+
+// minBiasSteps is the fewest steps -bias-window spans.
+const minBiasSteps = 12
 
 // newPolicy returns the policy under test.
 func newPolicy(o options, step time.Duration) (policy.Policy, error) {
