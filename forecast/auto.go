@@ -796,24 +796,6 @@ func (a *autoModel) fitEarly(y []float64) error {
 	return a.estimate(y)
 }
 
-// stateFinite reports whether the chosen model's state is finite.
-func (a *autoModel) stateFinite() bool {
-	s, ok := a.chosen.(stater)
-	if !ok {
-		return true
-	}
-	st := s.save(true)
-	if checkFinite("", st.Vals) != nil {
-		return false
-	}
-	for _, x := range st.Seasons {
-		if checkFinite("", x) != nil {
-			return false
-		}
-	}
-	return true
-}
-
 func (a *autoModel) estimate(y []float64) error {
 	n := len(y)
 	if a.selected && !a.sel.Fallback && a.hb == a.horizon && n >= a.n && 4*n < 5*a.n && a.total-a.selTotal < a.reselect {

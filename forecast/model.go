@@ -382,9 +382,9 @@ func (f *Model) overForecast() bool {
 // trackingLimit is the tracking signal beyond which the one-step errors
 // are taken for a bias, and trackingClip the error scales an error counts
 // for at most. The signal of errors without a bias has a standard
-// deviation of about 0.16 at a window of 60 steps; with every error
-// clipped, the forecasts must run high for about a third of the window
-// before the signal crosses the limit.
+// deviation of about 0.16 at a window of 60 steps. A bias far beyond the
+// noise crosses the limit within a few steps (the error scale, and the
+// clip with it, grows with the misses); one stray value does not.
 const (
 	trackingLimit = 0.8
 	trackingClip  = 3
@@ -448,12 +448,10 @@ type upgrader interface {
 func (f *Model) Refit() error { return f.refit(false) }
 
 // earlyFitter is a model whose early refits (Config.BiasWindow) differ
-// from its scheduled ones (Auto: an early selection leaves the schedule
-// of selections as it was).
+// from its scheduled ones (Auto re-estimates the model it has chosen and
+// leaves its schedule of selections as it was).
 type earlyFitter interface {
 	fitEarly(y []float64) error
-	// stateFinite reports whether the state the fit left is finite.
-	stateFinite() bool
 }
 
 // refit is Refit; early marks a refit the tracking signal started.
@@ -471,23 +469,13 @@ func (f *Model) refit(early bool) error {
 	f.scratch = f.hist.AppendTo(f.scratch[:0])
 	y := f.scratch
 	estimate := f.m.estimate
-	e, isEarly := f.m.(earlyFitter)
-	if isEarly && early {
+	if e, ok := f.m.(earlyFitter); ok && early {
 		estimate = e.fitEarly
 	}
 	if err := estimate(y); err != nil {
 		return err
 	}
 	f.replay(y)
-	if isEarly && early && !e.stateFinite() {
-		// The form kept could not digest the window (a multiplicative
-		// model through a value near the largest float64): choose again,
-		// as a scheduled selection would.
-		if err := f.m.estimate(y); err != nil {
-			return err
-		}
-		f.replay(y)
-	}
 	f.scratch = nil // a copy of the history: freed between fits
 	f.fitted, f.failed = true, false
 	f.sinceFit, f.sinceAnyFit = 0, 0
