@@ -779,21 +779,25 @@ func (a *autoModel) upgradeAt() int {
 func (a *autoModel) setTotal(n int64) { a.total = n }
 
 // fitEarly re-estimates the chosen model's parameters on y and keeps the
-// selection and its schedule: the next selection comes when the window has
-// grown by a quarter since the last scheduled fit, or ReselectEvery
-// observations after the last selection, as without it. An early refit
-// follows a load the model has lost; it is not one of the fits that space
-// out the selections. Without a selection to keep (none yet, a fallback
-// on a short history, a shortened backtest horizon) it selects.
+// selection (a fallback on a short history included) and its schedule: the
+// next selection comes when the window has grown by a quarter since the
+// last scheduled fit, or ReselectEvery observations after the last
+// selection, or when a candidate becomes eligible, as without it. An early
+// refit follows a load the model has lost; it is not one of the fits that
+// space out the selections.
 func (a *autoModel) fitEarly(y []float64) error {
-	if a.selected && !a.sel.Fallback && a.hb == a.horizon && a.chosen != nil {
-		if err := a.chosen.estimate(y); err == nil {
-			a.sel.Model = a.chosen.name()
-			a.label = "auto:" + a.sel.Model
-			return nil
-		}
+	if a.chosen == nil {
+		return a.estimate(y)
 	}
-	return a.estimate(y)
+	if err := a.chosen.estimate(y); err != nil {
+		return err
+	}
+	a.sel.Model = a.chosen.name()
+	a.label = "auto:" + a.sel.Model
+	if a.sel.Fallback {
+		a.label += " (fallback: short history)"
+	}
+	return nil
 }
 
 func (a *autoModel) estimate(y []float64) error {

@@ -133,9 +133,8 @@ type Config struct {
 	// default. Each early refit doubles the wait for the next until a
 	// scheduled refit, and leaves the schedule of scheduled refits as it
 	// was. Only forecasts that run high refit early. 0 (the default):
-	// never. It helped on 1-minute loads and hurt on some hourly ones
-	// (forecast/README.md, "Early refits"); an hour of steps is the
-	// measured choice at 1-minute steps.
+	// never. forecast/README.md ("Early refits") has what it changed, with
+	// an hour of steps (at least 12).
 	BiasWindow int
 }
 
