@@ -792,12 +792,18 @@ func (a *autoModel) fitEarly(y []float64) error {
 	if err := a.chosen.estimate(y); err != nil {
 		return err
 	}
+	a.relabel()
+	return nil
+}
+
+// relabel names the selection and the forecaster after the chosen model
+// and its current parameters.
+func (a *autoModel) relabel() {
 	a.sel.Model = a.chosen.name()
 	a.label = "auto:" + a.sel.Model
 	if a.sel.Fallback {
 		a.label += " (fallback: short history)"
 	}
-	return nil
 }
 
 func (a *autoModel) estimate(y []float64) error {
@@ -805,8 +811,7 @@ func (a *autoModel) estimate(y []float64) error {
 	if a.selected && !a.sel.Fallback && a.hb == a.horizon && n >= a.n && 4*n < 5*a.n && a.total-a.selTotal < a.reselect {
 		if err := a.chosen.estimate(y); err == nil {
 			a.n = n
-			a.sel.Model = a.chosen.name()
-			a.label = "auto:" + a.sel.Model
+			a.relabel()
 			return nil
 		}
 	}
@@ -1035,10 +1040,7 @@ func (a *autoModel) estimate(y []float64) error {
 	a.scaleRatio = math.Sqrt(a.s2Cal / a.ewmaScale(best, y))
 	a.releaseOthers()
 	a.sel = Selection{Model: best.name(), Reason: reason, Fallback: fallback, Horizon: h, Origins: origins, Scores: sortedScores}
-	a.label = "auto:" + best.name()
-	if fallback {
-		a.label += " (fallback: short history)"
-	}
+	a.relabel()
 	return nil
 }
 

@@ -86,9 +86,10 @@ case "$what" in
 score | score-planner)
 	files=()
 	for t in "${traces[@]}"; do files+=("${t#*:}"); done
-	sim=$(flagged "$@")
 	if [ "$what" = score-planner ]; then
 		sim=$(with_flags -rule planner)
+	else
+		sim=$(flagged "$@")
 	fi
 	python3 scripts/sim_score.py "$sim" "${files[@]}"
 	;;
