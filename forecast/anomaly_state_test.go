@@ -2,6 +2,8 @@ package forecast
 
 import (
 	"bytes"
+	"math"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -204,5 +206,41 @@ func TestBrutlagRefusedValueLeavesNoTrace(t *testing.T) {
 		after, err := b.MarshalState()
 		require.NoError(t, err)
 		assert.Equal(t, string(before), string(after), "n=%d", n)
+	}
+}
+
+// Whatever state a detector saves after hostile values (values near
+// MaxFloat64, runs of zeros, gaps, a clock jump), a fresh detector reads
+// back and judges the next observations as the original does.
+func TestBrutlagStateRoundTripsOddInput(t *testing.T) {
+	for seed := uint64(1); seed <= 6; seed++ {
+		r := rand.New(rand.NewPCG(seed, 3))
+		a := newTestBrutlag(t)
+		at := t0
+		for i := range 600 {
+			v := 100 + 50*math.Sin(2*math.Pi*float64(i)/24) + 5*r.NormFloat64()
+			switch k := r.IntN(40); {
+			case k == 0:
+				v = math.MaxFloat64 / float64(1+r.IntN(4))
+			case k < 3:
+				v = 0
+			case k == 3:
+				at = at.Add(time.Duration(r.IntN(30)) * time.Minute)
+			}
+			if i == 400 {
+				at = at.AddDate(0, 1, 0)
+			}
+			at = at.Add(time.Minute)
+			_, err := a.Detect(at, max(v, 0))
+			require.NoError(t, err, "seed %d index %d", seed, i)
+			if i%50 != 49 {
+				continue
+			}
+			data, err := a.MarshalState()
+			require.NoError(t, err)
+			b := newTestBrutlag(t)
+			require.NoError(t, b.UnmarshalState(data), "seed %d index %d: the detector refuses the state it saved:\n%s", seed, i, data)
+			require.Equal(t, a.Last(), b.Last())
+		}
 	}
 }

@@ -699,7 +699,9 @@ func groupByStep(buckets [][]float32, nb int, zs []float64, steps []int, h int) 
 	}
 	for k, z := range zs {
 		b := group(k)
-		buckets[b] = append(buckets[b], float32(z))
+		// A score beyond float32's range (values near MaxFloat64) is kept
+		// at its largest finite value: a group holds finite scores only.
+		buckets[b] = append(buckets[b], float32(max(-math.MaxFloat32, min(z, math.MaxFloat32))))
 	}
 	for _, b := range buckets {
 		slices.Sort(b)

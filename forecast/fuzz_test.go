@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -59,8 +60,7 @@ func FuzzFit(f *testing.F) {
 			}
 			y = append(y, v)
 		}
-		models := []Forecaster{}
-		for _, mk := range []func() (Forecaster, error){
+		makers := []func() (Forecaster, error){
 			func() (Forecaster, error) { return NewHoltWinters(Config{Period: p}) },
 			func() (Forecaster, error) {
 				return NewHoltWinters(Config{Period: p, Seasonality: Multiplicative, Trend: TrendDamped})
@@ -78,14 +78,12 @@ func FuzzFit(f *testing.F) {
 			func() (Forecaster, error) {
 				return NewAuto(AutoConfig{Periods: []int{p}, Horizon: 3, ZeroRun: 5})
 			},
-		} {
+		}
+		for _, mk := range makers {
 			m, err := mk()
 			if err != nil {
 				t.Fatal(err)
 			}
-			models = append(models, m)
-		}
-		for _, m := range models {
 			slot := 0
 			for i, v := range y {
 				if gapEvery > 0 && i%int(gapEvery%16+1) == 0 {
@@ -98,9 +96,19 @@ func FuzzFit(f *testing.F) {
 					t.Fatalf("observe %v: %v", v, err)
 				}
 			}
+			restored := roundTrip(t, m, mk)
 			fc, err := m.Forecast(2*p, 0.95)
 			if err != nil {
 				continue
+			}
+			if restored != nil {
+				again, err := restored.Forecast(2*p, 0.95)
+				if err != nil {
+					t.Fatalf("restored: %v", err)
+				}
+				if !reflect.DeepEqual(fc, again) {
+					t.Fatalf("restored forecast %v, want %v", again, fc)
+				}
 			}
 			if a, ok := m.(*Auto); ok {
 				u, err := a.PeakUpper(p, 0.9)
@@ -120,6 +128,29 @@ func FuzzFit(f *testing.F) {
 			}
 		}
 	})
+}
+
+// roundTrip saves m's state and restores it into a new forecaster from mk:
+// whatever state a forecaster saves, the same build must read back. It
+// returns the restored forecaster, nil if m keeps no state.
+func roundTrip(t *testing.T, m Forecaster, mk func() (Forecaster, error)) Forecaster {
+	t.Helper()
+	st, ok := m.(Stateful)
+	if !ok {
+		return nil
+	}
+	data, err := st.MarshalState()
+	if err != nil {
+		t.Fatalf("%T MarshalState: %v", m, err)
+	}
+	c, err := mk()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.(Stateful).UnmarshalState(data); err != nil {
+		t.Fatalf("%T refuses the state it saved: %v\n%s", m, err, data)
+	}
+	return c
 }
 
 // isFitErr reports errors a fit may legitimately return (multiplicative

@@ -177,7 +177,7 @@ func (f *Model) Observe(t time.Time, v float64) error {
 	for i := int64(1); i < gap; i++ {
 		x := prev + (v-prev)*float64(i)/float64(gap)
 		if f.fitted {
-			x = max(f.m.next(), 0)
+			x = f.meanOf(f.m.next())
 		}
 		f.addFilled(f.slot+i, x)
 	}
@@ -207,7 +207,7 @@ func (f *Model) fillGap(t time.Time) {
 		return
 	}
 	for i := int64(1); i < gap; i++ {
-		f.addFilled(f.slot+i, max(f.m.next(), 0))
+		f.addFilled(f.slot+i, f.meanOf(f.m.next()))
 	}
 	f.slot = k - 1
 }
@@ -575,8 +575,9 @@ func (f *Model) forecast(h int, level float64, skip int) (Forecast, error) {
 }
 
 // sq is x² capped so that sums and averages stay finite.
-// meanOf is a model's predicted mean m as Forecast gives it: the last
-// value in place of a non-finite one, and not negative.
+// meanOf is a model's predicted mean m as Forecast gives it, and as gaps
+// are filled: the last value in place of a non-finite one (a state that
+// overflowed), and not negative.
 func (f *Model) meanOf(m float64) float64 {
 	if math.IsNaN(m) || math.IsInf(m, 0) {
 		m = f.lastV

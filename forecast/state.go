@@ -618,7 +618,8 @@ func checkFinite(what string, v []float64) error {
 }
 
 // checkShape checks the parameters, values, positions and seasons of st
-// against the counts a model expects (seasons by length) when st is Full.
+// against the counts a model expects (seasons by length) when st is Full,
+// the parameters within [0, 1].
 func checkShape(st mState, params, vals int, pos []int, seasons []int) error {
 	if len(st.Params) != params {
 		return fmt.Errorf("%s: %d parameters, want %d", st.ID, len(st.Params), params)
@@ -637,9 +638,10 @@ func checkShape(st mState, params, vals int, pos []int, seasons []int) error {
 	if len(st.Vals) != vals || len(st.Pos) != len(pos) || len(st.Seasons) != len(seasons) {
 		return fmt.Errorf("%s: %d values, %d positions, %d seasons; want %d, %d, %d", st.ID, len(st.Vals), len(st.Pos), len(st.Seasons), vals, len(pos), len(seasons))
 	}
-	if err := checkFinite(st.ID+" state", st.Vals); err != nil {
-		return err
-	}
+	// The level, trend and seasonal terms are not checked for finiteness: a
+	// model fed values near MaxFloat64 overflows them live, forecasts the
+	// last value in place of the non-finite mean (Model.meanOf), and
+	// restores to do the same.
 	for i, p := range st.Pos {
 		if p < 0 || p >= pos[i] {
 			return fmt.Errorf("%s: position %d outside [0, %d)", st.ID, p, pos[i])
@@ -648,9 +650,6 @@ func checkShape(st mState, params, vals int, pos []int, seasons []int) error {
 	for i, s := range st.Seasons {
 		if len(s) != seasons[i] {
 			return fmt.Errorf("%s: season %d of %d terms, want %d", st.ID, i, len(s), seasons[i])
-		}
-		if err := checkFinite(st.ID+" season", s); err != nil {
-			return err
 		}
 	}
 	return nil
