@@ -217,3 +217,42 @@ func FuzzPolicies(f *testing.F) {
 		}
 	})
 }
+
+// TestPropertyStateRoundTrips: whatever state a policy saves after hostile
+// inputs, a fresh instance of the same configuration reads back, and the
+// policies without a random inner one then decide as the original does.
+func TestPropertyStateRoundTrips(t *testing.T) {
+	deterministic := map[string]bool{
+		"Threshold": true, "Threshold relative": true, "HPA": true, "Predictive": true, "Predictive planner": true,
+		"Planner": true, "Planner lifetime": true, "Predictive forecast scale-in": true, "Predictive increase max": true, "Headroom": true,
+	}
+	for seed := uint64(1); seed <= 20; seed++ {
+		r := rand.New(rand.NewPCG(seed, 11))
+		subs := subjects(r)
+		now := t0
+		for step := 0; step < 60; step++ {
+			now = now.Add(time.Duration(r.IntN(600)-60) * time.Second)
+			in := wildInput(r, now)
+			fresh := subjects(rand.New(rand.NewPCG(seed, 12)))
+			for i, s := range subs {
+				_, _ = s.p.Decide(in)
+				st, ok := s.p.(policy.Stateful)
+				if !ok {
+					continue
+				}
+				data, err := st.MarshalState()
+				require.NoError(t, err, "seed %d step %d: %s", seed, step, s.name)
+				c := fresh[i].p
+				require.NoError(t, c.(policy.Stateful).UnmarshalState(data), "seed %d step %d: %s refuses the state it saved:\n%s", seed, step, s.name, data)
+				if deterministic[s.name] {
+					next := wildInput(rand.New(rand.NewPCG(seed, uint64(step))), now.Add(time.Minute))
+					want, werr := s.p.Decide(next)
+					got, gerr := c.Decide(next)
+					require.Equal(t, werr, gerr, "seed %d step %d: %s", seed, step, s.name)
+					require.Equal(t, want, got, "seed %d step %d: %s", seed, step, s.name)
+					subs[i].p = c // the restored one carries on
+				}
+			}
+		}
+	}
+}
