@@ -173,6 +173,9 @@ func (s *state) observe(t time.Time, sample Sample, rep *Report, v *verdict) {
 		dir := dirs[i]
 		confirmed := dir == 0 || (m.pending && m.pendingDir == dir) || crossConfirmed(dirs, i, dir)
 		if !confirmed {
+			if m.pending {
+				m.drop(m.pendingT, s.window()) // never confirmed, now replaced
+			}
 			m.pending, m.pendingV, m.pendingT, m.pendingDir = true, m.value, t, dir
 			rep.Suspect = append(rep.Suspect, m.Metric)
 			med, _, _ := m.rob.stats()
@@ -196,6 +199,8 @@ func (s *state) observe(t time.Time, sample Sample, rep *Report, v *verdict) {
 		}
 		if m.pending && dir != 0 {
 			s.accept(i, m.pendingT, m.pendingV, rep, v) // the confirmed first sample of a step change
+		} else if m.pending {
+			m.drop(m.pendingT, s.window()) // not confirmed
 		}
 		m.pending = false
 		m.ok = s.accept(i, t, m.value, rep, v)
@@ -426,7 +431,10 @@ func (s *state) backfillSpan(now time.Time) span {
 // window only), and raises no alert for them. A restored sample that was
 // waiting for confirmation is left out of the refill and confirmed (or
 // not) by the next pass, unless values after it are read back: then it is
-// dropped. A start-up backfill (the
+// dropped. Values up to the saving pass are not judged again (see
+// isolated) when the snapshot kept the record of those the saved
+// Controller left out (metricState.dropped): exactly those are left out.
+// A start-up backfill (the
 // first pass's, or the refill after a restore) that fails is retried on
 // later passes (see refillRetry); meanwhile a restored forecaster keeps
 // its fit.
@@ -478,7 +486,15 @@ func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
 		use := func(ob Observation) bool {
 			return (last.IsZero() || ob.Time.After(last)) && ob.Time.Before(t) && mathx.Finite(ob.Value) && ob.Value >= 0
 		}
-		skip := s.leaveOutIsolated(t, m, o.backfill[i], use, v)
+		// Values the saved Controller had seen are read back as it had
+		// them when its record of what it left out settles them; the
+		// others are judged (see isolated), and those left out recorded.
+		settled := func(ob Observation) bool {
+			known, _ := m.judged(ob.Time)
+			return refill && !ob.Time.After(seen) && known
+		}
+		judge := func(ob Observation) bool { return use(ob) && !settled(ob) }
+		skip := s.leaveOutIsolated(t, m, o.backfill[i], judge, v)
 		// A restored sample still waiting for confirmation is not read
 		// back: the pass that confirms it feeds it, as it would have
 		// without the restart. Values read back after it leave it stale.
@@ -486,7 +502,15 @@ func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
 		stale := false
 		for k, ob := range o.backfill[i] {
 			x := ob.Value
-			if !use(ob) || skip != nil && skip[k] || pending && ob.Time.Equal(m.pendingT) {
+			if !use(ob) || pending && ob.Time.Equal(m.pendingT) {
+				continue
+			}
+			if settled(ob) {
+				if _, left := m.judged(ob.Time); left {
+					continue
+				}
+			} else if skip != nil && skip[k] {
+				m.drop(ob.Time, s.window())
 				continue
 			}
 			if pending && ob.Time.After(m.pendingT) {
@@ -521,8 +545,10 @@ func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
 			}
 		}
 		if stale {
+			m.drop(m.pendingT, s.window())
 			m.pending = false
 		}
+		m.dropsUnknown = false // what this backfill left out is recorded
 		if fed > 0 && !keep {
 			if err := safeRefit(m.fc); err != nil && !errors.Is(err, forecast.ErrInsufficientHistory) {
 				v.fail("forecast", fmt.Errorf("%s refit after backfill: %w", name(m.fc), err))

@@ -81,13 +81,37 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 	s.backfilled = true
 	usable := func(ob Observation) bool { return ob.Time.Before(t) && mathx.Finite(ob.Value) && ob.Value >= 0 }
 	skips := make([][]bool, len(o.backfill)) // isolated values, left out
-	kept := func(i, k int) bool { return usable(o.backfill[i][k]) && (skips[i] == nil || !skips[i][k]) }
+	// Values the saved Controller had seen are settled by its record of
+	// what it left out (see state.backfill), when it has one.
+	settled := func(i int, ob Observation) (bool, bool) {
+		if r.seen.IsZero() || ob.Time.After(r.seen) {
+			return false, false
+		}
+		return s.metrics[i].judged(ob.Time)
+	}
+	kept := func(i, k int) bool {
+		ob := o.backfill[i][k]
+		if known, left := settled(i, ob); known {
+			return usable(ob) && !left
+		}
+		return usable(ob) && (skips[i] == nil || !skips[i][k])
+	}
 	for i, m := range s.metrics {
 		if i >= len(o.backfill) {
 			break
 		}
 		m.rob = r.rob[i]
-		skips[i] = s.leaveOutIsolated(t, m, o.backfill[i], usable, v)
+		judge := func(ob Observation) bool {
+			known, _ := settled(i, ob)
+			return usable(ob) && !known
+		}
+		skips[i] = s.leaveOutIsolated(t, m, o.backfill[i], judge, v)
+		for k, ob := range o.backfill[i] {
+			if skips[i] != nil && skips[i][k] {
+				m.drop(ob.Time, s.window())
+			}
+		}
+		m.dropsUnknown = false
 		for k, ob := range o.backfill[i] {
 			if kept(i, k) && ob.Time.After(r.seen) {
 				m.rob.push(ob.Value)

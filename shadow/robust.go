@@ -3,6 +3,7 @@ package shadow
 import (
 	"math"
 	"slices"
+	"time"
 
 	"github.com/shadowscale/shadowscale/internal/mathx"
 )
@@ -273,4 +274,44 @@ func isolated(rob robust, obs []Observation, use func(Observation) bool, slack f
 		rob.push(x)
 	}
 	return skip, n, first
+}
+
+// maxDropped bounds the times of left-out samples a metric keeps (see
+// metricState.dropped).
+const maxDropped = 1024
+
+// drop records that the sample at t was left out; window is how far back
+// the history reaches (older times are forgotten).
+func (m *metricState) drop(t time.Time, window time.Duration) {
+	d := m.dropped
+	if n := len(d); n > 0 {
+		cut := t.Add(-window)
+		if old, _ := slices.BinarySearchFunc(d, cut, time.Time.Compare); old > 0 {
+			d = append(d[:0], d[old:]...)
+			if m.dropFrom.Before(cut) {
+				m.dropFrom = cut
+			}
+		}
+	}
+	i, found := slices.BinarySearchFunc(d, t, time.Time.Compare)
+	if found {
+		m.dropped = d
+		return
+	}
+	d = slices.Insert(d, i, t)
+	if len(d) > maxDropped {
+		m.dropFrom = d[0].Add(time.Nanosecond) // d[0] is older than the cut
+		d = append(d[:0], d[1:]...)
+	}
+	m.dropped = d
+}
+
+// judged reports, for a value at t the saved Controller had seen, whether
+// its record settles the value's fate, and whether it was left out.
+func (m *metricState) judged(t time.Time) (known, left bool) {
+	if m.dropsUnknown || t.Before(m.dropFrom) {
+		return false, false
+	}
+	_, left = slices.BinarySearchFunc(m.dropped, t, time.Time.Compare)
+	return true, left
 }

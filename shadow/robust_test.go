@@ -5,6 +5,9 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 // referenceStats is the window's median and 1.4826 × MAD by sorting the
@@ -105,4 +108,44 @@ func TestRobustHighMatchesAScan(t *testing.T) {
 			t.Fatalf("push %d: high %v, a scan gives %v", i, got, ref)
 		}
 	}
+}
+
+// The record of left-out samples keeps them sorted and once each, forgets
+// those older than the window (and from then on answers "not known" for
+// times before the cut), and past maxDropped evicts the oldest.
+func TestDroppedRecord(t *testing.T) {
+	t0 := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	at := func(i int) time.Time { return t0.Add(time.Duration(i) * time.Minute) }
+	var m metricState
+	for _, i := range []int{5, 2, 9, 5} {
+		m.drop(at(i), time.Hour)
+	}
+	require.Equal(t, []time.Time{at(2), at(5), at(9)}, m.dropped)
+	for i, want := range map[int]bool{2: true, 3: false, 5: true, 9: true} {
+		known, left := m.judged(at(i))
+		require.True(t, known)
+		require.Equal(t, want, left, "minute %d", i)
+	}
+
+	m.drop(at(64), time.Hour) // minutes 2 and 3 leave the window
+	require.Equal(t, []time.Time{at(5), at(9), at(64)}, m.dropped)
+	known, _ := m.judged(at(3))
+	require.False(t, known, "before the cut the record no longer speaks")
+	known, left := m.judged(at(5))
+	require.True(t, known && left)
+
+	var c metricState
+	for i := range maxDropped + 10 {
+		c.drop(at(i), 1000*time.Hour)
+	}
+	require.Len(t, c.dropped, maxDropped)
+	require.Equal(t, at(10), c.dropped[0])
+	known, _ = c.judged(at(9))
+	require.False(t, known)
+	known, left = c.judged(at(10))
+	require.True(t, known && left)
+
+	c.dropsUnknown = true
+	known, _ = c.judged(at(500))
+	require.False(t, known, "restored from a snapshot without a record")
 }

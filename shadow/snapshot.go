@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -131,6 +132,15 @@ type robustSnapshot struct {
 	PendingV   float64   `json:"pending_value,omitempty"`
 	PendingT   time.Time `json:"pending_time,omitempty"`
 	PendingDir int       `json:"pending_direction,omitempty"`
+	// The samples left out within the history window (absent from
+	// snapshots of builds that kept no such record).
+	Dropped *droppedSnapshot `json:"dropped,omitempty"`
+}
+
+// droppedSnapshot is metricState.dropped and dropFrom.
+type droppedSnapshot struct {
+	From  time.Time   `json:"from,omitzero"`
+	Times []time.Time `json:"times"`
 }
 
 type poolSnapshot struct {
@@ -306,6 +316,12 @@ func (s *state) snapshot(service string, now time.Time) (snapshot, error) {
 		r := &m.rob
 		rs := robustSnapshot{Metric: m.Metric, Cur: r.cur, CurN: r.curN,
 			Pending: m.pending, PendingV: m.pendingV, PendingT: m.pendingT, PendingDir: m.pendingDir}
+		if !m.dropsUnknown {
+			rs.Dropped = &droppedSnapshot{From: m.dropFrom, Times: slices.Clone(m.dropped)}
+			if rs.Dropped.Times == nil {
+				rs.Dropped.Times = []time.Time{}
+			}
+		}
 		for i := range r.n {
 			rs.Recent = append(rs.Recent, r.win[(r.next-r.n+i+robustWindow)%robustWindow])
 		}
@@ -409,6 +425,11 @@ func (s *state) restore(sn snapshot, service string, now time.Time) (parts []err
 		if rs.Pending && (rs.PendingT.After(sn.PassT) || rs.PendingT.IsZero()) {
 			return nil, badSnapshot("metric %q: pending sample at %s", rs.Metric, rs.PendingT.Format(time.RFC3339))
 		}
+		if d := rs.Dropped; d != nil && (len(d.Times) > maxDropped ||
+			!slices.IsSortedFunc(d.Times, time.Time.Compare) || slices.ContainsFunc(d.Times, func(x time.Time) bool { return x.After(sn.PassT) || x.Before(d.From) })) {
+			return nil, badSnapshot("metric %q: %d left-out sample times: want at most %d, rising, from %s to the saving pass %s",
+				rs.Metric, len(d.Times), maxDropped, d.From.Format(time.RFC3339), sn.PassT.Format(time.RFC3339))
+		}
 	}
 
 	// The plug-ins, each as a whole or not at all.
@@ -475,6 +496,10 @@ func (s *state) restore(sn snapshot, service string, now time.Time) (parts []err
 		m := s.metrics[i]
 		m.rob = r
 		m.pending, m.pendingV, m.pendingT, m.pendingDir = rs.Pending, rs.PendingV, rs.PendingT, rs.PendingDir
+		m.dropped, m.dropFrom, m.dropsUnknown = nil, time.Time{}, rs.Dropped == nil
+		if d := rs.Dropped; d != nil {
+			m.dropped, m.dropFrom = slices.Compact(d.Times), d.From
+		}
 		m.restored = restored[i]
 	}
 	s.offset = sn.Offset

@@ -74,3 +74,48 @@ func fuzzState(t testing.TB) *state {
 	s.detector = det
 	return s
 }
+
+// The record of left-out samples is restored as saved; a snapshot without
+// one (an older build's) leaves the refill to judge the seen values again;
+// a record that does not fit is refused.
+func TestSnapshotDroppedRecord(t *testing.T) {
+	v2, err := os.ReadFile("testdata/snapshot-v2")
+	require.NoError(t, err)
+	sn, err := decodeSnapshot(v2)
+	require.NoError(t, err)
+	at := sn.SavedAt.Add(5 * time.Minute)
+	pass := sn.PassT
+
+	s := fuzzState(t)
+	_, err = s.restore(sn, "checkout", at)
+	require.NoError(t, err)
+	require.True(t, s.metrics[0].dropsUnknown, "version 2 kept no record")
+
+	times := []time.Time{pass.Add(-time.Hour), pass.Add(-10 * time.Minute)}
+	sn.Metrics[0].Dropped = &droppedSnapshot{From: pass.Add(-2 * time.Hour), Times: times}
+	s = fuzzState(t)
+	_, err = s.restore(sn, "checkout", at)
+	require.NoError(t, err)
+	m := s.metrics[0]
+	require.False(t, m.dropsUnknown)
+	require.Equal(t, times, m.dropped)
+	known, left := m.judged(pass.Add(-time.Hour))
+	require.True(t, known && left)
+	saved, err := s.snapshot("checkout", at)
+	require.NoError(t, err)
+	require.Equal(t, sn.Metrics[0].Dropped, saved.Metrics[0].Dropped)
+
+	for name, d := range map[string]*droppedSnapshot{
+		"unsorted":        {Times: []time.Time{times[1], times[0]}},
+		"after the pass":  {Times: []time.Time{pass.Add(time.Minute)}},
+		"before its from": {From: pass, Times: times},
+		"too many":        {Times: make([]time.Time, maxDropped+1)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			sn.Metrics[0].Dropped = d
+			_, err := fuzzState(t).restore(sn, "checkout", at)
+			require.ErrorIs(t, err, ErrBadSnapshot)
+			require.ErrorContains(t, err, "left-out sample times")
+		})
+	}
+}

@@ -48,6 +48,16 @@ type metricState struct {
 	// metric: value × weight needs as many replicas as the same value of
 	// Config.Metric.
 	weight float64
+	// dropped holds, oldest first, the times of the samples within the
+	// history window that the Controller left out: suspects no pass
+	// confirmed and values a backfill judged isolated. A restore reads
+	// the values the saved Controller had judged back without exactly
+	// these, as it had them, instead of judging them again. Times before
+	// dropFrom were evicted (more than maxDropped); dropsUnknown: restored
+	// from a snapshot that kept no list, so the refill judges them again.
+	dropped      []time.Time
+	dropFrom     time.Time
+	dropsUnknown bool
 	// A suspect sample waiting for a second pass to confirm it.
 	pending    bool
 	pendingV   float64
@@ -207,4 +217,9 @@ func lastErr(errs []error) error {
 		return nil
 	}
 	return errs[len(errs)-1]
+}
+
+// window is how far back the history reaches.
+func (s *state) window() time.Duration {
+	return time.Duration(s.cfg.HistorySize) * s.cfg.Interval
 }

@@ -1,0 +1,95 @@
+package shadow_test
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/shadowscale/shadowscale/actuator/actuatortest"
+	"github.com/shadowscale/shadowscale/shadow"
+	"github.com/shadowscale/shadowscale/shadow/shadowtest"
+)
+
+// faulty is bursty with the faults a metrics source has: a missing sample
+// every 97 passes, a NaN every 173, one sample 40 times too high every 131
+// (a bad scrape, not load) and a zero outage of 20 passes.
+func faulty(at time.Time) map[shadow.Metric]float64 {
+	m := bursty(at)
+	switch i := int(at.Sub(t0) / (5 * time.Minute)); {
+	case i%97 == 13:
+		delete(m, shadow.RequestRate)
+	case i%173 == 50:
+		m[shadow.RequestRate] = math.NaN()
+	case i%131 == 7:
+		m[shadow.RequestRate] *= 40
+	case i >= 450 && i < 470:
+		m[shadow.RequestRate] = 0
+	}
+	return m
+}
+
+// A Controller restarted from its snapshot and the source's history in the
+// middle of faulty samples (next to a gap, a NaN, a spike, inside the zero
+// outage, right after it) decides, pass for pass, as the uninterrupted one.
+func TestRestartEquivalenceFaults(t *testing.T) {
+	const n = 2*288 + 60
+	series := &shadowtest.Series{Fn: faulty, Start: t0}
+	var now time.Time
+	clock := func() time.Time { return now }
+	at := func(i int) time.Time { return t0.Add(time.Duration(i) * 5 * time.Minute) }
+
+	a := restartable(t, series, actuatortest.NewGroup(10, 10*time.Minute, clock))
+	var want []shadow.Report
+	wantErr := make([]string, n)
+	failed := 0
+	for i := range n {
+		now = at(i)
+		r, err := a.Step(context.Background(), now)
+		if err != nil {
+			wantErr[i] = err.Error()
+			failed++
+		}
+		want = append(want, r)
+	}
+	require.Positive(t, failed, "some samples fail their pass")
+	for _, k := range []int{2*97 + 14, 2*173 + 51, 4*131 + 8, 460, 471, 2*288 - 1} {
+		t.Run(fmt.Sprintf("restart at pass %d", k), func(t *testing.T) {
+			// The process restarts: a new Controller, forecaster and
+			// policy; the production group lives on.
+			grp := actuatortest.NewGroup(10, 10*time.Minute, clock)
+			store := &memStore{}
+			b := restartable(t, series, grp, shadow.WithStateStore(store, "checkout"))
+			for i := range k {
+				now = at(i)
+				_, err := b.Step(context.Background(), now)
+				if err != nil || wantErr[i] != "" {
+					require.EqualError(t, err, wantErr[i], "pass %d", i)
+				}
+			}
+			c := restartable(t, series, grp, shadow.WithStateStore(store, "checkout"))
+			for i := k; i < n; i++ {
+				now = at(i)
+				r, err := c.Step(context.Background(), now)
+				if err != nil || wantErr[i] != "" {
+					require.EqualError(t, err, wantErr[i], "pass %d", i)
+				}
+				requireSamePass(t, i, want[i], r)
+				require.Equal(t, want[i].LeadSteps, r.LeadSteps, "pass %d", i)
+				got := r.Alerts
+				if i == k { // the restart reports what its backfill left out
+					got = slices.DeleteFunc(slices.Clone(got), func(a shadow.Alert) bool { return strings.HasPrefix(a.Message, "backfill: ") })
+				}
+				if len(got) == 0 {
+					got = nil
+				}
+				require.Equal(t, want[i].Alerts, got, "pass %d", i)
+			}
+		})
+	}
+}
