@@ -29,8 +29,9 @@ fuzz:
 integration:
 	bash scripts/integration.sh
 
+# The tool modules stand outside the workspace, each with a go.work of its own.
 vet:
-	for m in $(MODULES); do (cd $$m && go vet ./...) || exit 1; done
+	for m in $(MODULES) scripts/etcd-tool scripts/kube-tools; do (cd $$m && go vet ./...) || exit 1; done
 
 fmt:
 	gofmt -l -w $$(git ls-files '*.go')

@@ -1,7 +1,8 @@
 //go:build tools
 
-// Package tools pins etcd, the store behind the kube-apiserver the
-// integration tests start, built by scripts/kube-binaries.sh.
+// The import is behind the tools build tag: the build needs it pinned in
+// go.mod, the module's own packages never compile it.
+
 package tools
 
 import _ "go.etcd.io/etcd/server/v3"

@@ -1,8 +1,8 @@
 //go:build tools
 
-// Package tools pins the Kubernetes control-plane binaries the integration
-// tests start: kube-apiserver and kube-controller-manager, built by
-// scripts/kube-binaries.sh from the Go module proxy.
+// The import is behind the tools build tag: the build needs it pinned in
+// go.mod, the module's own packages never compile it.
+
 package tools
 
 import (
