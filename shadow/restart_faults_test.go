@@ -93,3 +93,44 @@ func TestRestartEquivalenceFaults(t *testing.T) {
 		})
 	}
 }
+
+// The same faults across a restart whose refill fails three times and is
+// retried: once the read works, the Controller forecasts as the
+// uninterrupted one, a glitch observed while the read was failing
+// included.
+func TestRefillRetriedFaults(t *testing.T) {
+	const k, n = 4*131 + 4, 2*288 + 30 // the glitch at 4×131+7 comes while the read fails
+	series := &shadowtest.Series{Fn: faulty, Start: t0}
+	var now time.Time
+	clock := func() time.Time { return now }
+	at := func(i int) time.Time { return t0.Add(time.Duration(i) * 5 * time.Minute) }
+	a := restartable(t, series, actuatortest.NewGroup(10, 10*time.Minute, clock))
+	var want []shadow.Report
+	for i := range n {
+		now = at(i)
+		r, _ := a.Step(context.Background(), now)
+		want = append(want, r)
+	}
+	store := &memStore{}
+	grp := actuatortest.NewGroup(10, 10*time.Minute, clock)
+	b := restartable(t, series, grp, shadow.WithStateStore(store, "checkout"))
+	for i := range k {
+		now = at(i)
+		_, _ = b.Step(context.Background(), now)
+	}
+	c := restartable(t, &flakyHistory{Series: series, fails: 3}, grp, shadow.WithStateStore(store, "checkout"))
+	for i := k; i < n; i++ {
+		now = at(i)
+		r, _ := c.Step(context.Background(), now)
+		if i < k+7 {
+			continue // the read fails until then
+		}
+		w := want[i]
+		require.Equal(t, w.Forecast.Model, r.Forecast.Model, "pass %d", i)
+		for j := range w.Forecast.Mean {
+			require.InDelta(t, w.Forecast.Mean[j], r.Forecast.Mean[j], 1e-9, "pass %d step %d", i, j)
+			require.InDelta(t, w.Forecast.Upper[j], r.Forecast.Upper[j], 1e-9, "pass %d step %d", i, j)
+		}
+	}
+	require.Equal(t, a.History(), c.History())
+}
