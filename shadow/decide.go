@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/shadowscale/shadowscale/forecast"
@@ -493,12 +494,17 @@ func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
 			known, _ := m.judged(ob.Time)
 			return refill && !ob.Time.After(seen) && known
 		}
-		judge := func(ob Observation) bool { return use(ob) && !settled(ob) }
+		// A sample waiting for confirmation is the passes' to confirm: a
+		// restored one is not read back (values read back after it leave
+		// it stale, and it is dropped), nor is one a pass held before a
+		// gap, unless values after it are read back: then it is judged
+		// with them.
+		later := m.pending && slices.ContainsFunc(o.backfill[i], func(ob Observation) bool { return use(ob) && ob.Time.After(m.pendingT) })
+		pending := m.pending && (refill || !later)
+		judge := func(ob Observation) bool {
+			return use(ob) && !settled(ob) && !(pending && ob.Time.Equal(m.pendingT))
+		}
 		skip := s.leaveOutIsolated(t, m, o.backfill[i], judge, v)
-		// A restored sample still waiting for confirmation is not read
-		// back: the pass that confirms it feeds it, as it would have
-		// without the restart. Values read back after it leave it stale.
-		pending := refill && m.pending
 		stale := false
 		for k, ob := range o.backfill[i] {
 			x := ob.Value
@@ -547,6 +553,9 @@ func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
 		if stale {
 			m.drop(m.pendingT, s.window())
 			m.pending = false
+		}
+		if m.pending && !pending {
+			m.pending = false // judged with the values after it
 		}
 		m.dropsUnknown = false // what this backfill left out is recorded
 		if fed > 0 && !keep {
