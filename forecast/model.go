@@ -219,12 +219,12 @@ func (f *Model) fillable(gap int64) bool {
 	return gap-1 <= int64(f.cfg.MaxGap) && gap-1 <= int64(f.hist.Len())
 }
 
-// addFilled adds x, the fill of the empty slot k: a fitted model keeps it
-// for its state, and the fill hook sees it.
+// addFilled adds x, the fill of the empty slot k: the model keeps it for
+// its state (a fill made before the first fit too: the window a restore
+// takes back holds the fill, not the value a history source may know for
+// that slot), and the fill hook sees it.
 func (f *Model) addFilled(k int64, x float64) {
-	if f.fitted {
-		f.keepFill(k)
-	}
+	f.keepFill(k)
 	f.add(x)
 	if f.fill != nil {
 		f.fill(k, x)

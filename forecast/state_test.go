@@ -350,3 +350,40 @@ func TestStateFromFewerCandidates(t *testing.T) {
 		})
 	}
 }
+
+// A gap filled before the first fit (by interpolation) is kept in the
+// state like one filled after it: a restore that takes the window back
+// from a history source that knows the missing value puts the fill there,
+// as the saved model had it, and the two refit and forecast alike.
+func TestStateKeepsFillsBeforeTheFirstFit(t *testing.T) {
+	mk := func() *Model {
+		m, err := NewHoltWinters(Config{Period: 24, Trend: TrendNone, RefitEvery: 30})
+		require.NoError(t, err)
+		return m
+	}
+	y := seasonal(100, 24, 100, 0, 30, 4, 8)
+	a := mk()
+	for i, v := range y {
+		if i == 5 {
+			continue // a missed sample, long before the first fit
+		}
+		require.NoError(t, a.Observe(t0.Add(time.Duration(i)*time.Minute), v))
+	}
+	require.True(t, a.Fitted())
+	data, err := a.MarshalState()
+	require.NoError(t, err)
+	b := mk()
+	require.NoError(t, b.UnmarshalState(data))
+	feed(t, b, y, 0) // the history source has the value at slot 5
+	for i := 100; i < 140; i++ {
+		v := 100 + 30*math.Sin(2*math.Pi*float64(i)/24)
+		at := t0.Add(time.Duration(i) * time.Minute)
+		require.NoError(t, a.Observe(at, v))
+		require.NoError(t, b.Observe(at, v))
+	}
+	want, err := a.Forecast(24, 0.9)
+	require.NoError(t, err)
+	got, err := b.Forecast(24, 0.9)
+	require.NoError(t, err)
+	assert.Equal(t, want, got)
+}
