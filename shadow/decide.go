@@ -483,7 +483,7 @@ func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
 		}
 		keep := refill && m.restored
 		m.restored = false
-		fed := 0
+		fed, fedNew := 0, 0
 		use := func(ob Observation) bool {
 			return (last.IsZero() || ob.Time.After(last)) && ob.Time.Before(t) && mathx.Finite(ob.Value) && ob.Value >= 0
 		}
@@ -528,6 +528,7 @@ func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
 			old := refill && !ob.Time.After(seen)
 			if !old {
 				m.rob.push(x)
+				fedNew++
 			}
 			fed++
 			if i == 0 {
@@ -558,7 +559,11 @@ func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
 			m.pending = false // judged with the values after it
 		}
 		m.dropsUnknown = false // what this backfill left out is recorded
-		if fed > 0 && !keep {
+		// A restored forecaster keeps its fit over the values it had seen;
+		// values read back after them (passes missed while the process was
+		// down) refit it, as a pass after missed passes refits the
+		// forecaster of a Controller that ran on.
+		if fed > 0 && (!keep || fedNew > 0) {
 			if err := safeRefit(m.fc); err != nil && !errors.Is(err, forecast.ErrInsufficientHistory) {
 				v.fail("forecast", fmt.Errorf("%s refit after backfill: %w", name(m.fc), err))
 			}
