@@ -123,6 +123,16 @@ func NewBrutlag(f Forecaster, cfg BrutlagConfig) (*Brutlag, error) {
 	}, nil
 }
 
+// judgedBefore reports whether t falls on or before the grid step of the
+// last verdict: a history read back after a restart carries the phase of
+// the pass that reads it, not that of the passes judged before.
+func (b *Brutlag) judgedBefore(t time.Time) bool {
+	if b.start && b.step > 0 {
+		return gridSlot(b.t0, t, b.step) <= gridSlot(b.t0, b.last.Time, b.step)
+	}
+	return !t.After(b.last.Time)
+}
+
 // Detect judges v at t against the band predicted before it, then feeds v
 // to the forecaster. Errors of the forecaster's Observe are returned (the
 // verdict is then the zero Anomaly); a forecaster without enough history
@@ -132,7 +142,7 @@ func (b *Brutlag) Detect(t time.Time, v float64) (Anomaly, error) {
 		return Anomaly{}, err
 	}
 	if b.refill {
-		if !t.After(b.last.Time) {
+		if b.judgedBefore(t) {
 			// History taken back after a restore (see UnmarshalState).
 			return Anomaly{Time: t, Value: v, Reason: "history before the restored state: not judged"}, b.f.Observe(t, v)
 		}

@@ -276,6 +276,7 @@ func (s *state) accept(i int, t time.Time, x float64, rep *Report, v *verdict) b
 		v.fail("forecast", fmt.Errorf("forecaster %s rejected %s = %v at %s: %w", name(m.fc), m.Metric, x, t.Format(time.RFC3339), err))
 		return false
 	}
+	m.last = t
 	if zh != nil {
 		s.zeroRunAlert(m, zh, since, before, t, x, v)
 	}
@@ -411,7 +412,11 @@ func (s *state) backfillSpan(now time.Time) span {
 		if t.Sub(s.lastGrid) <= 2*iv {
 			return span{}
 		}
-		if first := s.lastGrid.Add(iv); first.After(from) {
+		// The missed points in this pass's phase: a pass runs late by up
+		// to half an interval, and a span from the last observation's
+		// phase could end an interval short.
+		missed := int64((t.Sub(s.lastGrid)+iv/2)/iv) - 1
+		if first := t.Add(-time.Duration(missed) * iv); first.After(from) {
 			from = first
 		}
 	}
@@ -447,9 +452,9 @@ func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
 		s.retryBackfill(t, o, rep, v)
 		return
 	}
-	refill, seen := s.refill, s.restoredAt
+	refill := s.refill
 	if o.backfillErr != nil && (refill || s.lastGrid.IsZero() && !s.backfilled) {
-		s.retry = s.newRetry(seen)
+		s.retry = s.newRetry(refill)
 	}
 	s.refill = false
 	seenAdded := int64(0) // values read back into the history that the saved Controller had seen
@@ -474,63 +479,86 @@ func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
 		}
 	}()
 	last := s.lastGrid
+	// After a restore, the values after the saving pass are those a
+	// Controller that ran on would have read back at this pass: none
+	// after a gap of at most two intervals (its forecasters fill it), as
+	// backfillSpan decides.
+	readNew := true
 	if refill {
 		last = time.Time{}
+		readNew = s.lastGrid.IsZero() || t.Sub(s.lastGrid) > 2*s.cfg.Interval
 	}
 	for i, m := range s.metrics {
 		if i >= len(o.backfill) {
 			break
 		}
+		// After a restore, the values up to the last one the metric's
+		// forecaster was fed are those the saved Controller had judged;
+		// those after it (passes that failed, were skipped or await
+		// confirmation) it had not, and are read back as a Controller that
+		// ran on would read them at this pass.
+		seen := m.last
 		keep := refill && m.restored
 		m.restored = false
 		fed, fedNew := 0, 0
 		use := func(ob Observation) bool {
-			return (last.IsZero() || ob.Time.After(last)) && ob.Time.Before(t) && mathx.Finite(ob.Value) && ob.Value >= 0
+			if !(last.IsZero() || s.later(ob.Time, last)) || !ob.Time.Before(t) || !mathx.Finite(ob.Value) || ob.Value < 0 {
+				return false
+			}
+			if refill {
+				return readNew || !s.later(ob.Time, seen)
+			}
+			// A value this metric's forecaster has taken (a pass that
+			// failed on another metric observed it) is not read again.
+			return seen.IsZero() || s.later(ob.Time, seen)
 		}
 		// Values the saved Controller had seen are read back as it had
 		// them when its record of what it left out settles them; the
 		// others are judged (see isolated), and those left out recorded.
 		settled := func(ob Observation) bool {
-			known, _ := m.judged(ob.Time)
-			return refill && !ob.Time.After(seen) && known
+			known, _ := m.judged(ob.Time, s.cfg.Interval/2)
+			return refill && !s.later(ob.Time, seen) && known
 		}
 		// A sample waiting for confirmation is the passes' to confirm: a
 		// restored one is not read back (values read back after it leave
 		// it stale, and it is dropped), nor is one a pass held before a
 		// gap, unless values after it are read back: then it is judged
 		// with them.
-		later := m.pending && slices.ContainsFunc(o.backfill[i], func(ob Observation) bool { return use(ob) && ob.Time.After(m.pendingT) })
+		later := m.pending && slices.ContainsFunc(o.backfill[i], func(ob Observation) bool { return use(ob) && s.later(ob.Time, m.pendingT) })
 		pending := m.pending && (refill || !later)
 		judge := func(ob Observation) bool {
-			return use(ob) && !settled(ob) && !(pending && ob.Time.Equal(m.pendingT))
+			return use(ob) && !settled(ob) && !(pending && s.same(ob.Time, m.pendingT))
 		}
 		skip := s.leaveOutIsolated(t, m, o.backfill[i], judge, v)
 		stale := false
 		for k, ob := range o.backfill[i] {
 			x := ob.Value
-			if !use(ob) || pending && ob.Time.Equal(m.pendingT) {
+			if !use(ob) || pending && s.same(ob.Time, m.pendingT) {
 				continue
 			}
 			if settled(ob) {
-				if _, left := m.judged(ob.Time); left {
+				if _, left := m.judged(ob.Time, s.cfg.Interval/2); left {
 					continue
 				}
 			} else if skip != nil && skip[k] {
 				m.drop(ob.Time, s.window())
 				continue
 			}
-			if pending && ob.Time.After(m.pendingT) {
+			if pending && s.later(ob.Time, m.pendingT) {
 				stale = true
 			}
 			if safeObserve(m.fc, ob.Time, x) != nil {
 				continue
 			}
-			old := refill && !ob.Time.After(seen)
+			old := refill && !s.later(ob.Time, seen)
 			if !old {
 				m.rob.push(x)
 				fedNew++
 			}
 			fed++
+			if ob.Time.After(m.last) {
+				m.last = ob.Time
+			}
 			if i == 0 {
 				if s.detector != nil && !s.detectorIsForecaster {
 					// The detector learns the history too; what it

@@ -36,7 +36,7 @@ type refillRetry struct {
 	fails int
 	next  time.Time // pass time of the next read
 	// What the failed pass started from.
-	seen       time.Time // values at or before it were seen by the saved Controller
+	seen       []time.Time // per metric: values at or before it were seen by the saved Controller
 	savedTotal int64
 	fcs        [][]byte // per metric; nil: not forecast.Stateful
 	restored   []bool   // per metric: its state came from a snapshot
@@ -45,10 +45,15 @@ type refillRetry struct {
 }
 
 // newRetry keeps what the pass whose start-up backfill failed starts
-// from; seen is the saving pass's grid time after a restore, else zero.
-func (s *state) newRetry(seen time.Time) *refillRetry {
-	r := &refillRetry{fails: 1, next: s.lastPass.Add(s.cfg.Interval), seen: seen, savedTotal: s.savedTotal}
+// from; after a restore, what each metric had seen (metricState.last).
+func (s *state) newRetry(restored bool) *refillRetry {
+	r := &refillRetry{fails: 1, next: s.lastPass.Add(s.cfg.Interval), savedTotal: s.savedTotal}
 	for _, m := range s.metrics {
+		var seen time.Time
+		if restored {
+			seen = m.last
+		}
+		r.seen = append(r.seen, seen)
 		var b []byte
 		if st, ok := m.fc.(forecast.Stateful); ok {
 			b, _ = safeMarshal("forecaster "+name(m.fc), st.MarshalState)
@@ -84,10 +89,10 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 	// Values the saved Controller had seen are settled by its record of
 	// what it left out (see state.backfill), when it has one.
 	settled := func(i int, ob Observation) (bool, bool) {
-		if r.seen.IsZero() || ob.Time.After(r.seen) {
+		if r.seen[i].IsZero() || s.later(ob.Time, r.seen[i]) {
 			return false, false
 		}
-		return s.metrics[i].judged(ob.Time)
+		return s.metrics[i].judged(ob.Time, s.cfg.Interval/2)
 	}
 	kept := func(i, k int) bool {
 		ob := o.backfill[i][k]
@@ -113,7 +118,7 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 		}
 		m.dropsUnknown = false
 		for k, ob := range o.backfill[i] {
-			if kept(i, k) && ob.Time.After(r.seen) {
+			if kept(i, k) && s.later(ob.Time, r.seen[i]) {
 				m.rob.push(ob.Value)
 			}
 		}
@@ -124,8 +129,8 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 				continue
 			}
 			for k, ob := range o.backfill[i] {
-				if kept(i, k) {
-					_ = safeObserve(m.fc, ob.Time, ob.Value)
+				if kept(i, k) && safeObserve(m.fc, ob.Time, ob.Value) == nil && ob.Time.After(m.last) {
+					m.last = ob.Time
 				}
 			}
 		}
@@ -163,7 +168,7 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 	after := int64(0) // values held that the saved Controller had not seen
 	add := func(ob Observation) {
 		h.add(ob)
-		if ob.Time.After(r.seen) {
+		if s.later(ob.Time, r.seen[0]) {
 			after++
 		}
 	}

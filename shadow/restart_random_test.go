@@ -15,6 +15,7 @@ import (
 
 	"github.com/shadowscale/shadowscale/actuator/actuatortest"
 	"github.com/shadowscale/shadowscale/forecast"
+	"github.com/shadowscale/shadowscale/policy"
 	"github.com/shadowscale/shadowscale/shadow"
 	"github.com/shadowscale/shadowscale/shadow/shadowtest"
 )
@@ -77,98 +78,72 @@ func withoutBackfillAlerts(as []shadow.Alert) []shadow.Alert {
 	return as
 }
 
-// A Controller restarted at a random pass of a daily series with bursts
-// and random faults (missing samples, NaNs, samples 5, 40 or 1e6 times too
-// high or 100 times too low, zero runs of 1 to 30 passes, each starting at
-// 1 in 60 passes), with a second metric (CPU, with faults of its own) on
-// half the seeds and pauses of the process (1 to 12 passes without a
-// pass, the following pass reading the missed points back) on all,
-// decides, pass for pass, as the uninterrupted one: the same errors,
-// plans, alerts (but the restart's report of what its backfill left out),
-// lead steps, decisions and forecasts. Each seed draws its own schedules,
-// length and restart pass.
+// A Controller restarted at one or two random passes of a daily series
+// with bursts and random faults (missing samples, NaNs, samples 5, 40 or
+// 1e6 times too high or 100 times too low, zero runs of 1 to 30 passes,
+// each starting at 1 in 60 passes) decides, pass for pass, as the
+// uninterrupted one: the same errors, plans, alerts (but each restart's
+// report of what its read-back left out), lead steps, decisions and
+// forecasts. Each seed draws its own schedules, length and restart passes,
+// and on some seeds: a second metric (CPU, faults of its own), the
+// planner rule instead of the threshold rule, passes up to two minutes
+// late, a pass repeated at the same time; on all: pauses of the process
+// (1 to 8 passes skipped, read back by the next; a longer one is a
+// forward clock jump to a process that ran on, and not to one that
+// starts, so the two are not alike).
 func TestRestartEquivalenceRandomFaults(t *testing.T) {
 	for seed := 1; seed <= *restartSeeds; seed++ {
-		r := rand.New(rand.NewPCG(uint64(seed), 5))
-		n := 300 + r.IntN(500)
-		rr, cpuFaults := drawFaults(r, n), drawFaults(r, n)
-		two := r.IntN(2) == 0
-		paused := make([]bool, n)
-		for i := 1; i < n; i++ {
-			if r.IntN(80) == 0 {
-				for j := i; j < min(n, i+1+r.IntN(12)); j++ {
-					paused[j] = true
-				}
-			}
-		}
-		fn := func(at time.Time) map[shadow.Metric]float64 {
-			m := bursty(at)
-			i := int(at.Sub(t0) / (5 * time.Minute))
-			if two {
-				m[shadow.CPU] = 0.02*m[shadow.RequestRate] + 0.3*math.Sin(at.Sub(t0).Minutes()/97)
-				cpuFaults.apply(i, m, shadow.CPU)
-			}
-			rr.apply(i, m, shadow.RequestRate)
-			return m
-		}
-		mk := func(src shadow.MetricsSource, grp *actuatortest.Group, opts ...shadow.Option) *shadow.Controller {
-			if two {
-				fc, err := forecast.NewAuto(forecast.AutoConfig{Step: 5 * time.Minute, Periods: []int{288}})
-				require.NoError(t, err)
-				opts = append(opts, shadow.WithMetric(shadow.MetricTarget{Metric: shadow.CPU, PerReplica: 0.25, TargetUtilization: 0.6}, fc))
-			}
-			return restartable(t, src, grp, opts...)
-		}
-		series := &shadowtest.Series{Fn: fn, Start: t0}
+		sc := drawSchedule(seed)
 		var now time.Time
 		clock := func() time.Time { return now }
-		at := func(i int) time.Time { return t0.Add(time.Duration(i) * 5 * time.Minute) }
-		a := mk(series, actuatortest.NewGroup(10, 10*time.Minute, clock))
-		want := make([]shadow.Report, n)
-		wantErr := make([]string, n)
-		for i := range n {
-			if paused[i] {
-				continue
+		// run steps c through pass i (twice when repeated) and returns the
+		// last report and error.
+		run := func(c *shadow.Controller, i int) (shadow.Report, string) {
+			var rep shadow.Report
+			var err error
+			for range 1 + btoi(sc.repeat[i]) {
+				now = t0.Add(time.Duration(i)*5*time.Minute + sc.jitter[i])
+				rep, err = c.Step(context.Background(), now)
 			}
-			now = at(i)
-			rep, err := a.Step(context.Background(), now)
 			if err != nil {
-				wantErr[i] = err.Error()
+				return rep, err.Error()
 			}
-			want[i] = rep
+			return rep, ""
 		}
-		k := 1 + r.IntN(n-1)
-		for paused[k] && k < n-1 {
-			k++
+		a, _ := sc.controller(t, actuatortest.NewGroup(10, 10*time.Minute, clock))
+		want := make([]shadow.Report, sc.n)
+		wantErr := make([]string, sc.n)
+		for i := range sc.n {
+			if !sc.paused[i] {
+				want[i], wantErr[i] = run(a, i)
+			}
 		}
-		where := fmt.Sprintf("seed %d (two metrics %t), restart at pass %d", seed, two, k)
+		where := fmt.Sprintf("seed %d (two metrics %t, planner %t, late %t), restarts at passes %v", seed, sc.two, sc.planner, sc.late, sc.restarts)
 		grp := actuatortest.NewGroup(10, 10*time.Minute, clock)
 		store := &memStore{}
-		b := mk(series, grp, shadow.WithStateStore(store, "checkout"))
-		for i := range k {
-			if !paused[i] {
-				now = at(i)
-				_, _ = b.Step(context.Background(), now)
+		c, _ := sc.controller(t, grp, shadow.WithStateStore(store, "checkout"))
+		restarted, first := false, false
+		for i := range sc.n {
+			if slices.Contains(sc.restarts, i) {
+				// The process restarts: a new Controller, forecaster and
+				// policy; the production group lives on.
+				c, _ = sc.controller(t, grp, shadow.WithStateStore(store, "checkout"))
+				restarted, first = true, true
 			}
-		}
-		c := mk(series, grp, shadow.WithStateStore(store, "checkout"))
-		for i := k; i < n; i++ {
-			if paused[i] {
+			if sc.paused[i] {
 				continue
 			}
-			now = at(i)
-			rep, err := c.Step(context.Background(), now)
-			ge := ""
-			if err != nil {
-				ge = err.Error()
+			rep, err := run(c, i)
+			if !restarted {
+				continue
 			}
-			if i > k {
-				require.Equal(t, wantErr[i], ge, "%s: pass %d", where, i)
+			if !first {
+				require.Equal(t, wantErr[i], err, "%s: pass %d", where, i)
 			}
 			w := want[i]
 			require.Equal(t, w.Plan, rep.Plan, "%s: pass %d", where, i)
 			got, wantAlerts := rep.Alerts, w.Alerts
-			if i == k { // each reports what its own read-back left out
+			if first { // each reports what its own read-back left out
 				got, wantAlerts = withoutBackfillAlerts(got), withoutBackfillAlerts(wantAlerts)
 			}
 			require.Equal(t, wantAlerts, got, "%s: pass %d", where, i)
@@ -179,6 +154,113 @@ func TestRestartEquivalenceRandomFaults(t *testing.T) {
 				require.InDelta(t, w.Forecast.Mean[j], rep.Forecast.Mean[j], 1e-9, "%s: pass %d step %d", where, i, j)
 				require.InDelta(t, w.Forecast.Upper[j], rep.Forecast.Upper[j], 1e-9, "%s: pass %d step %d", where, i, j)
 			}
+			first = false
 		}
 	}
+}
+
+// scraped is a series read as a scraping store serves it: an instant
+// query (a pass late by less than an interval) and each step of a range
+// query return the value of the last scrape.
+type scraped struct{ *shadowtest.Series }
+
+func (s scraped) Sample(ctx context.Context, now time.Time) (shadow.Sample, error) {
+	sm, err := s.Series.Sample(ctx, scrapedAt(now))
+	sm.Time = now
+	return sm, err
+}
+
+// History returns, for each step from from, the value scraped at or
+// before it, as a range query does.
+func (s scraped) History(ctx context.Context, m shadow.Metric, from, to time.Time, step time.Duration) ([]shadow.Observation, error) {
+	obs, err := s.Series.History(ctx, m, from, to, step)
+	for i := range obs {
+		obs[i].Value = s.Fn(scrapedAt(obs[i].Time))[m]
+	}
+	return obs, err
+}
+
+// scrapedAt is the last scrape at or before t: scrapes come every 5
+// minutes from t0.
+func scrapedAt(t time.Time) time.Time { return t0.Add(t.Sub(t0).Truncate(5 * time.Minute)) }
+
+// schedule is one seed's draw of TestRestartEquivalenceRandomFaults.
+type schedule struct {
+	n                  int
+	rr, cpu            faults
+	two, planner, late bool
+	paused, repeat     []bool
+	jitter             []time.Duration
+	restarts           []int
+}
+
+func drawSchedule(seed int) schedule {
+	r := rand.New(rand.NewPCG(uint64(seed), 5))
+	sc := schedule{n: 300 + r.IntN(500)}
+	sc.rr, sc.cpu = drawFaults(r, sc.n), drawFaults(r, sc.n)
+	sc.two, sc.planner, sc.late = r.IntN(2) == 0, r.IntN(3) == 0, r.IntN(3) == 0
+	sc.paused, sc.repeat, sc.jitter = make([]bool, sc.n), make([]bool, sc.n), make([]time.Duration, sc.n)
+	for i := 1; i < sc.n; i++ {
+		if r.IntN(80) == 0 {
+			for j := i; j < min(sc.n, i+1+r.IntN(8)); j++ {
+				sc.paused[j] = true
+			}
+		}
+		sc.repeat[i] = r.IntN(100) == 0
+		if sc.late {
+			sc.jitter[i] = time.Duration(r.IntN(121)) * time.Second
+		}
+	}
+	sc.restarts = []int{1 + r.IntN(sc.n-1)}
+	if r.IntN(2) == 0 {
+		sc.restarts = append(sc.restarts, sc.restarts[0]+r.IntN(sc.n-sc.restarts[0]))
+	}
+	return sc
+}
+
+// sample is the schedule's series: daily with bursts, its faults, and
+// CPU with faults of its own when two.
+func (sc schedule) sample(at time.Time) map[shadow.Metric]float64 {
+	m := bursty(at)
+	i := int(at.Sub(t0) / (5 * time.Minute))
+	if sc.two {
+		m[shadow.CPU] = 0.02*m[shadow.RequestRate] + 0.3*math.Sin(at.Sub(t0).Minutes()/97)
+		sc.cpu.apply(i, m, shadow.CPU)
+	}
+	sc.rr.apply(i, m, shadow.RequestRate)
+	return m
+}
+
+// controller builds the schedule's Controller (restartable's, with the
+// planner rule and a CPU metric when drawn) and returns its forecasters.
+func (sc schedule) controller(t *testing.T, grp *actuatortest.Group, opts ...shadow.Option) (*shadow.Controller, []*forecast.Auto) {
+	var fcs []*forecast.Auto
+	fc, err := forecast.NewAuto(forecast.AutoConfig{Step: 5 * time.Minute, Periods: forecast.SeasonalPeriods(5 * time.Minute)})
+	require.NoError(t, err)
+	fcs = append(fcs, fc)
+	if sc.two {
+		cpu, err := forecast.NewAuto(forecast.AutoConfig{Step: 5 * time.Minute, Periods: []int{288}})
+		require.NoError(t, err)
+		fcs = append(fcs, cpu)
+		opts = append(opts, shadow.WithMetric(shadow.MetricTarget{Metric: shadow.CPU, PerReplica: 0.25, TargetUtilization: 0.6}, cpu))
+	}
+	cfg := policy.DefaultPredictiveConfig()
+	cfg.ScaleDownStabilization = 30 * time.Minute
+	if sc.planner {
+		cfg.Rule = policy.RulePlanner
+	}
+	pol, err := policy.Predictive(cfg)
+	require.NoError(t, err)
+	opts = append([]shadow.Option{shadow.WithAnomalyDetector(newDetector(t, 0)), shadow.WithLogger(testLogger(&syncBuffer{}))}, opts...)
+	c, err := shadow.New(shadow.Config{Interval: 5 * time.Minute, PerReplica: 10, MaxReplicas: 60},
+		shadow.Deps{Source: scraped{&shadowtest.Series{Fn: sc.sample, Start: t0}}, Forecaster: fc, Policy: pol, Production: grp}, opts...)
+	require.NoError(t, err)
+	return c, fcs
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

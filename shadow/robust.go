@@ -307,11 +307,18 @@ func (m *metricState) drop(t time.Time, window time.Duration) {
 }
 
 // judged reports, for a value at t the saved Controller had seen, whether
-// its record settles the value's fate, and whether it was left out.
-func (m *metricState) judged(t time.Time) (known, left bool) {
+// its record settles the value's fate, and whether it was left out: a
+// time recorded within half an interval of t (half), since a history read
+// back carries the phase of the pass that asks for it, not that of the
+// passes that recorded it.
+func (m *metricState) judged(t time.Time, half time.Duration) (known, left bool) {
 	if m.dropsUnknown || t.Before(m.dropFrom) {
 		return false, false
 	}
-	_, left = slices.BinarySearchFunc(m.dropped, t, time.Time.Compare)
-	return true, left
+	lo, hi := t.Add(-half), t.Add(half)
+	i, _ := slices.BinarySearchFunc(m.dropped, lo, time.Time.Compare)
+	for i < len(m.dropped) && !m.dropped[i].After(lo) {
+		i++
+	}
+	return true, i < len(m.dropped) && m.dropped[i].Before(hi)
 }

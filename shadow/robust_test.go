@@ -122,16 +122,25 @@ func TestDroppedRecord(t *testing.T) {
 	}
 	require.Equal(t, []time.Time{at(2), at(5), at(9)}, m.dropped)
 	for i, want := range map[int]bool{2: true, 3: false, 5: true, 9: true} {
-		known, left := m.judged(at(i))
+		known, left := m.judged(at(i), 30*time.Second)
 		require.True(t, known)
 		require.Equal(t, want, left, "minute %d", i)
 	}
 
+	// A time read back in another phase finds the record within half an
+	// interval, and only there.
+	known, left := m.judged(at(5).Add(20*time.Second), 30*time.Second)
+	require.True(t, known && left)
+	_, left = m.judged(at(5).Add(-29*time.Second), 30*time.Second)
+	require.True(t, left)
+	_, left = m.judged(at(5).Add(30*time.Second), 30*time.Second)
+	require.False(t, left)
+
 	m.drop(at(64), time.Hour) // minutes 2 and 3 leave the window
 	require.Equal(t, []time.Time{at(5), at(9), at(64)}, m.dropped)
-	known, _ := m.judged(at(3))
+	known, _ = m.judged(at(3), 30*time.Second)
 	require.False(t, known, "before the cut the record no longer speaks")
-	known, left := m.judged(at(5))
+	known, left = m.judged(at(5), 30*time.Second)
 	require.True(t, known && left)
 
 	var c metricState
@@ -140,12 +149,12 @@ func TestDroppedRecord(t *testing.T) {
 	}
 	require.Len(t, c.dropped, maxDropped)
 	require.Equal(t, at(10), c.dropped[0])
-	known, _ = c.judged(at(9))
+	known, _ = c.judged(at(9), 30*time.Second)
 	require.False(t, known)
-	known, left = c.judged(at(10))
+	known, left = c.judged(at(10), 30*time.Second)
 	require.True(t, known && left)
 
 	c.dropsUnknown = true
-	known, _ = c.judged(at(500))
+	known, _ = c.judged(at(500), 30*time.Second)
 	require.False(t, known, "restored from a snapshot without a record")
 }

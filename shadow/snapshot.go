@@ -135,6 +135,10 @@ type robustSnapshot struct {
 	// The samples left out within the history window (absent from
 	// snapshots of builds that kept no such record).
 	Dropped *droppedSnapshot `json:"dropped,omitempty"`
+	// Last is the grid time of the last value the metric's forecaster was
+	// fed (absent from snapshots of builds that kept none: the saving
+	// pass's time stands for it).
+	Last time.Time `json:"last,omitzero"`
 }
 
 // droppedSnapshot is metricState.dropped and dropFrom.
@@ -315,7 +319,7 @@ func (s *state) snapshot(service string, now time.Time) (snapshot, error) {
 	for i, m := range s.metrics {
 		r := &m.rob
 		rs := robustSnapshot{Metric: m.Metric, Cur: r.cur, CurN: r.curN,
-			Pending: m.pending, PendingV: m.pendingV, PendingT: m.pendingT, PendingDir: m.pendingDir}
+			Pending: m.pending, PendingV: m.pendingV, PendingT: m.pendingT, PendingDir: m.pendingDir, Last: m.last}
 		if !m.dropsUnknown {
 			rs.Dropped = &droppedSnapshot{From: m.dropFrom, Times: slices.Clone(m.dropped)}
 			if rs.Dropped.Times == nil {
@@ -425,6 +429,9 @@ func (s *state) restore(sn snapshot, service string, now time.Time) (parts []err
 		if rs.Pending && (rs.PendingT.After(sn.PassT) || rs.PendingT.IsZero()) {
 			return nil, badSnapshot("metric %q: pending sample at %s", rs.Metric, rs.PendingT.Format(time.RFC3339))
 		}
+		if rs.Last.After(sn.PassT) {
+			return nil, badSnapshot("metric %q: last value at %s, after the saving pass %s", rs.Metric, rs.Last.Format(time.RFC3339), sn.PassT.Format(time.RFC3339))
+		}
 		if d := rs.Dropped; d != nil && (len(d.Times) > maxDropped ||
 			!slices.IsSortedFunc(d.Times, time.Time.Compare) || slices.ContainsFunc(d.Times, func(x time.Time) bool { return x.After(sn.PassT) || x.Before(d.From) })) {
 			return nil, badSnapshot("metric %q: %d left-out sample times: want at most %d, rising, from %s to the saving pass %s",
@@ -496,6 +503,10 @@ func (s *state) restore(sn snapshot, service string, now time.Time) (parts []err
 		m := s.metrics[i]
 		m.rob = r
 		m.pending, m.pendingV, m.pendingT, m.pendingDir = rs.Pending, rs.PendingV, rs.PendingT, rs.PendingDir
+		m.last = rs.Last
+		if m.last.IsZero() {
+			m.last = sn.PassT
+		}
 		m.dropped, m.dropFrom, m.dropsUnknown = nil, time.Time{}, rs.Dropped == nil
 		if d := rs.Dropped; d != nil {
 			m.dropped, m.dropFrom = slices.Compact(d.Times), d.From

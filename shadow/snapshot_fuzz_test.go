@@ -99,7 +99,7 @@ func TestSnapshotDroppedRecord(t *testing.T) {
 	m := s.metrics[0]
 	require.False(t, m.dropsUnknown)
 	require.Equal(t, times, m.dropped)
-	known, left := m.judged(pass.Add(-time.Hour))
+	known, left := m.judged(pass.Add(-time.Hour), time.Minute)
 	require.True(t, known && left)
 	saved, err := s.snapshot("checkout", at)
 	require.NoError(t, err)

@@ -58,6 +58,10 @@ type metricState struct {
 	dropped      []time.Time
 	dropFrom     time.Time
 	dropsUnknown bool
+	// last is the grid time of the last value the metric's forecaster
+	// was fed: after a restore, the values up to it are those the saved
+	// Controller had judged.
+	last time.Time
 	// A suspect sample waiting for a second pass to confirm it.
 	pending    bool
 	pendingV   float64
@@ -222,4 +226,14 @@ func lastErr(errs []error) error {
 // window is how far back the history reaches.
 func (s *state) window() time.Duration {
 	return time.Duration(s.cfg.HistorySize) * s.cfg.Interval
+}
+
+// later reports whether a falls in a later interval than b, and same
+// whether both fall in one: pass times carry the phase of the process that
+// ran the passes, a history read back that of the pass that asks for it.
+func (s *state) later(a, b time.Time) bool { return a.Sub(b) >= s.cfg.Interval/2 }
+
+func (s *state) same(a, b time.Time) bool {
+	d := a.Sub(b)
+	return d > -s.cfg.Interval/2 && d < s.cfg.Interval/2
 }
