@@ -38,11 +38,12 @@ import (
 // seen, the restored forecaster forecasts, refits and reselects exactly as
 // the one that saved the state. An [Auto]'s run of zeros held back (see
 // "Zero runs" in Auto) is part of the state: values observed again up to
-// its last zero are left out. So are the values a fitted forecaster
-// filled gaps with (its own forecasts, every one still in the window, as
-// the window holds them; those of the latest 256 gaps): where the history
-// observed again has such a gap, or the zeros of a run that was filled as
-// one, the restored forecaster puts the saved fills into its window. Gaps
+// its last zero are left out. So are the values the forecaster filled
+// gaps with (its own forecasts, or before its first fit interpolations,
+// every one still in the window, as the window holds them; those of the
+// latest 256 gaps): where the history observed again has such a gap, a
+// value at such a slot, or the zeros of a run that was filled as one, the
+// restored forecaster puts the saved fills into its window. Gaps
 // beyond those it interpolates. A state then holds up to a window of
 // fills (16 bytes each before encoding), and the Model keeps only their
 // runs of slots between saves.
