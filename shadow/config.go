@@ -35,7 +35,11 @@ type Config struct {
 	// HistorySize is how many observations the Controller keeps. Default
 	// 10080 (one week of minutes); at most 4,194,304 (eight years of
 	// minutes, 32 MiB of float64 per metric), since the history is
-	// allocated when the Controller is built.
+	// allocated when the Controller is built. After a restart the
+	// forecasters' windows are read back over this many intervals: a
+	// HistorySize shorter than a forecaster's window leaves a restored
+	// forecaster to refit on a shorter window than the one it saved, and
+	// it then forecasts otherwise than it would have without the restart.
 	HistorySize int
 	// Level is the nominal coverage of forecast intervals, in (0, 1).
 	// Default 0.95.
