@@ -454,7 +454,7 @@ func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
 	}
 	refill := s.refill
 	if o.backfillErr != nil && (refill || s.lastGrid.IsZero() && !s.backfilled) {
-		s.retry = s.newRetry(refill)
+		s.retry = s.newRetry(refill, t)
 	}
 	s.refill = false
 	seenAdded := int64(0) // values read back into the history that the saved Controller had seen
@@ -592,9 +592,7 @@ func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
 		// down) refit it, as a pass after missed passes refits the
 		// forecaster of a Controller that ran on.
 		if fed > 0 && (!keep || fedNew > 0) {
-			if err := safeRefit(m.fc); err != nil && !errors.Is(err, forecast.ErrInsufficientHistory) {
-				v.fail("forecast", fmt.Errorf("%s refit after backfill: %w", name(m.fc), err))
-			}
+			s.refitAfterBackfill(m, v)
 		}
 	}
 }

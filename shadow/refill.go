@@ -29,14 +29,27 @@ const maxRefillBackoff = 10
 // includes the values observed since (a restored forecaster puts the
 // values it had seen into its window only); a forecaster that was not
 // restored from a snapshot is then refitted, and the history gains the
-// values before its first observation. A forecaster without
-// forecast.Stateful cannot be taken back: it keeps what it observed and is
-// refitted.
+// values before its first observation. After a restore, the values the
+// saved Controller had seen and those the passes since have judged are
+// kept or left out as they were (the record of left-out samples), a sample
+// a pass is still waiting to confirm is left to the passes, and points
+// missed while the process was down are read back, and a restored
+// forecaster refitted after them before the passes' own values, as a pass
+// after missed passes does. Refits the forecaster went through while the
+// read was failing (a gap read back, the daily refit) are not replayed: a
+// retry that spans one forecasts otherwise than a Controller that ran on.
+// A forecaster without forecast.Stateful cannot be taken back: it keeps
+// what it observed and is refitted.
 type refillRetry struct {
 	fails int
 	next  time.Time // pass time of the next read
 	// What the failed pass started from.
-	seen       []time.Time // per metric: values at or before it were seen by the saved Controller
+	seen []time.Time // per metric: values at or before it were seen by the saved Controller
+	// After a restore: the first live pass's grid time (values from it on
+	// were judged by the passes since), and whether the points missed
+	// before it are read back (more than one, as backfillSpan decides).
+	from       time.Time
+	readNew    bool
 	savedTotal int64
 	fcs        [][]byte // per metric; nil: not forecast.Stateful
 	restored   []bool   // per metric: its state came from a snapshot
@@ -46,8 +59,11 @@ type refillRetry struct {
 
 // newRetry keeps what the pass whose start-up backfill failed starts
 // from; after a restore, what each metric had seen (metricState.last).
-func (s *state) newRetry(restored bool) *refillRetry {
+func (s *state) newRetry(restored bool, t time.Time) *refillRetry {
 	r := &refillRetry{fails: 1, next: s.lastPass.Add(s.cfg.Interval), savedTotal: s.savedTotal}
+	if restored {
+		r.from, r.readNew = t, s.lastGrid.IsZero() || t.Sub(s.lastGrid) > 2*s.cfg.Interval
+	}
 	for _, m := range s.metrics {
 		var seen time.Time
 		if restored {
@@ -86,20 +102,39 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 	s.backfilled = true
 	usable := func(ob Observation) bool { return ob.Time.Before(t) && mathx.Finite(ob.Value) && ob.Value >= 0 }
 	skips := make([][]bool, len(o.backfill)) // isolated values, left out
-	// Values the saved Controller had seen are settled by its record of
-	// what it left out (see state.backfill), when it has one.
+	// After a restore, the values the saved Controller had seen and those
+	// the passes since have judged are settled by the record of what was
+	// left out (see state.backfill), when there is one; the points missed
+	// in between are read as a pass after missed passes reads them.
+	sincePasses := func(ob Observation) bool { return !r.from.IsZero() && !s.later(r.from, ob.Time) }
 	settled := func(i int, ob Observation) (bool, bool) {
-		if r.seen[i].IsZero() || s.later(ob.Time, r.seen[i]) {
+		if (r.seen[i].IsZero() || s.later(ob.Time, r.seen[i])) && !sincePasses(ob) {
 			return false, false
 		}
 		return s.metrics[i].judged(ob.Time, s.cfg.Interval/2)
 	}
+	// read reports whether ob is read back at all: not a sample a pass is
+	// still waiting to confirm, nor missed points a pass leaves to the
+	// forecasters.
+	read := func(i int, ob Observation) bool {
+		m := s.metrics[i]
+		switch {
+		case !usable(ob), m.pending && s.same(ob.Time, m.pendingT):
+			return false
+		case r.from.IsZero() || sincePasses(ob) || !s.later(ob.Time, r.seen[i]):
+			return true
+		}
+		return r.readNew
+	}
 	kept := func(i, k int) bool {
 		ob := o.backfill[i][k]
-		if known, left := settled(i, ob); known {
-			return usable(ob) && !left
+		if !read(i, ob) {
+			return false
 		}
-		return usable(ob) && (skips[i] == nil || !skips[i][k])
+		if known, left := settled(i, ob); known {
+			return !left
+		}
+		return skips[i] == nil || !skips[i][k]
 	}
 	for i, m := range s.metrics {
 		if i >= len(o.backfill) {
@@ -108,7 +143,7 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 		m.rob = r.rob[i]
 		judge := func(ob Observation) bool {
 			known, _ := settled(i, ob)
-			return usable(ob) && !known
+			return read(i, ob) && !known
 		}
 		skips[i] = s.leaveOutIsolated(t, m, o.backfill[i], judge, v)
 		for k, ob := range o.backfill[i] {
@@ -128,16 +163,34 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 				v.fail("forecast", fmt.Errorf("%s: taking back the state before the failed backfill: %w", name(m.fc), err))
 				continue
 			}
+			// A restored forecaster is refitted where a Controller that
+			// ran on refits it: after the missed points it read back,
+			// before the first pass's value.
+			missed, refitted := 0, !r.restored[i]
 			for k, ob := range o.backfill[i] {
-				if kept(i, k) && safeObserve(m.fc, ob.Time, ob.Value) == nil && ob.Time.After(m.last) {
+				if !kept(i, k) {
+					continue
+				}
+				if sincePasses(ob) && missed > 0 && !refitted {
+					s.refitAfterBackfill(m, v)
+					refitted = true
+				}
+				if safeObserve(m.fc, ob.Time, ob.Value) != nil {
+					continue
+				}
+				if !sincePasses(ob) && s.later(ob.Time, r.seen[i]) {
+					missed++
+				}
+				if ob.Time.After(m.last) {
 					m.last = ob.Time
 				}
 			}
+			if missed > 0 && !refitted {
+				s.refitAfterBackfill(m, v)
+			}
 		}
 		if r.fcs[i] == nil || !r.restored[i] {
-			if err := safeRefit(m.fc); err != nil && !errors.Is(err, forecast.ErrInsufficientHistory) {
-				v.fail("forecast", fmt.Errorf("%s refit after the retried backfill: %w", name(m.fc), err))
-			}
+			s.refitAfterBackfill(m, v)
 		}
 	}
 	if r.det != nil && len(o.backfill) > 0 {
@@ -183,4 +236,11 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 	}
 	h.rebase(r.savedTotal + after)
 	s.hist = h
+}
+
+// refitAfterBackfill refits m's forecaster after values read back.
+func (s *state) refitAfterBackfill(m *metricState, v *verdict) {
+	if err := safeRefit(m.fc); err != nil && !errors.Is(err, forecast.ErrInsufficientHistory) {
+		v.fail("forecast", fmt.Errorf("%s refit after backfill: %w", name(m.fc), err))
+	}
 }

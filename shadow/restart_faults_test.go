@@ -129,3 +129,48 @@ func TestRefillRetriedFaults(t *testing.T) {
 	}
 	require.Equal(t, a.History(), c.History())
 }
+
+// A restart after the process was down for three passes, whose refill
+// fails twice: once the read works, the Controller forecasts as one that
+// ran on and missed those passes: the missed points are read back and the
+// forecaster refitted before the passes' own values, as a pass after
+// missed passes does.
+func TestRefillRetriedAfterDowntime(t *testing.T) {
+	const k, n = 2*288 - 30, 2*288 + 20 // down for passes k to k+2
+	series := &shadowtest.Series{Fn: faulty, Start: t0}
+	var now time.Time
+	clock := func() time.Time { return now }
+	at := func(i int) time.Time { return t0.Add(time.Duration(i) * 5 * time.Minute) }
+	down := func(i int) bool { return i >= k && i < k+3 }
+	a := restartable(t, series, actuatortest.NewGroup(10, 10*time.Minute, clock))
+	want := make([]shadow.Report, n)
+	for i := range n {
+		if !down(i) {
+			now = at(i)
+			want[i], _ = a.Step(context.Background(), now)
+		}
+	}
+	store := &memStore{}
+	grp := actuatortest.NewGroup(10, 10*time.Minute, clock)
+	b := restartable(t, series, grp, shadow.WithStateStore(store, "checkout"))
+	for i := range k {
+		now = at(i)
+		_, _ = b.Step(context.Background(), now)
+	}
+	c := restartable(t, &flakyHistory{Series: series, fails: 2}, grp, shadow.WithStateStore(store, "checkout"))
+	read := false
+	for i := k + 3; i < n; i++ {
+		now = at(i)
+		r, _ := c.Step(context.Background(), now)
+		if read = read || r.Backfilled > 0; !read {
+			continue
+		}
+		w := want[i]
+		require.Equal(t, w.Forecast.Model, r.Forecast.Model, "pass %d", i)
+		for j := range w.Forecast.Mean {
+			require.InDelta(t, w.Forecast.Mean[j], r.Forecast.Mean[j], 1e-9, "pass %d step %d", i, j)
+			require.InDelta(t, w.Forecast.Upper[j], r.Forecast.Upper[j], 1e-9, "pass %d step %d", i, j)
+		}
+	}
+	require.True(t, read, "the retried read works")
+}
