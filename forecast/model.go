@@ -175,7 +175,7 @@ func (f *Model) Observe(t time.Time, v float64) error {
 	}
 	prev := f.lastV
 	for i := int64(1); i < gap; i++ {
-		x := prev + (v-prev)*float64(i)/float64(gap)
+		x := interpolate(prev, v, float64(i)/float64(gap))
 		if f.fitted {
 			x = f.meanOf(f.m.next())
 		}
@@ -230,6 +230,10 @@ func (f *Model) addFilled(k int64, x float64) {
 		f.fill(k, x)
 	}
 }
+
+// interpolate returns the value a fraction f of the way from a to b,
+// finite whenever a and b are (a + (b−a)·f overflows near MaxFloat64).
+func interpolate(a, b, f float64) float64 { return a*(1-f) + b*f }
 
 // gridSlot is the index of the grid point nearest to t.
 func gridSlot(t0, t time.Time, step time.Duration) int64 {

@@ -558,7 +558,7 @@ func (f *Model) refillTo(k int64, v float64) {
 		for i := max(int64(1), gap-int64(f.cfg.Window)); i < gap; i++ {
 			x, ok := r.filled(r.slot + i)
 			if !ok {
-				x = r.v + (v-r.v)*float64(i)/float64(gap)
+				x = interpolate(r.v, v, float64(i)/float64(gap))
 			}
 			f.hist.Push(x)
 		}
