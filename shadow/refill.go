@@ -100,6 +100,10 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 	}
 	s.retry = nil
 	s.backfilled = true
+	// The missed points are read back once a pass is more than two
+	// intervals after the last observation (see backfillSpan): at the first
+	// pass after the restore, or at this one if none was observed since.
+	readNew := r.readNew || !s.lastGrid.IsZero() && t.Sub(s.lastGrid) > 2*s.cfg.Interval
 	usable := func(ob Observation) bool { return ob.Time.Before(t) && mathx.Finite(ob.Value) && ob.Value >= 0 }
 	skips := make([][]bool, len(o.backfill)) // isolated values, left out
 	// After a restore, the values the saved Controller had seen and those
@@ -124,7 +128,7 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 		case r.from.IsZero() || sincePasses(ob) || !s.later(ob.Time, r.seen[i]):
 			return true
 		}
-		return r.readNew
+		return readNew
 	}
 	kept := func(i, k int) bool {
 		ob := o.backfill[i][k]
@@ -226,6 +230,12 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 		}
 	}
 	for k, ob := range o.backfill[0] {
+		if kept(0, k) && ob.Time.After(s.lastGrid) {
+			// Points read back after the last observation (missed while
+			// the process was down, before passes that observed nothing):
+			// the forecasts start after them.
+			s.lastGrid, s.lastLoad = ob.Time, ob.Value
+		}
 		if kept(0, k) && (len(live) == 0 || ob.Time.Before(live[0].Time)) && (h.len() == 0 || ob.Time.After(h.lastTime())) {
 			add(ob)
 			rep.Backfilled++

@@ -174,3 +174,60 @@ func TestRefillRetriedAfterDowntime(t *testing.T) {
 	}
 	require.True(t, read, "the retried read works")
 }
+
+// A restart after one pass down, whose first pass holds a suspect sample
+// and whose refill fails once: the next pass has no sample either, so a
+// Controller that ran on reads the missed point back there; the retried
+// refill does the same, and the forecasts start after it (they were
+// refused as off the grid when the Controller's last observation stayed
+// before it).
+func TestRefillRetriedReadsTheMissedPoint(t *testing.T) {
+	const k, n = 2*288 - 40, 2*288 - 20
+	fn := func(at time.Time) map[shadow.Metric]float64 {
+		m := daily(at)
+		switch int(at.Sub(t0) / (5 * time.Minute)) {
+		case k:
+			m[shadow.RequestRate] *= 1e6
+		case k + 1:
+			m[shadow.RequestRate] = math.NaN()
+		}
+		return m
+	}
+	series := &shadowtest.Series{Fn: fn, Start: t0}
+	var now time.Time
+	clock := func() time.Time { return now }
+	at := func(i int) time.Time { return t0.Add(time.Duration(i) * 5 * time.Minute) }
+	a := restartable(t, series, actuatortest.NewGroup(10, 10*time.Minute, clock))
+	want := make([]shadow.Report, n)
+	for i := range n {
+		if i != k-1 {
+			now = at(i)
+			want[i], _ = a.Step(context.Background(), now)
+		}
+	}
+	require.Positive(t, want[k+1].Backfilled, "a Controller that ran on reads the missed point back")
+	store := &memStore{}
+	grp := actuatortest.NewGroup(10, 10*time.Minute, clock)
+	b := restartable(t, series, grp, shadow.WithStateStore(store, "checkout"))
+	for i := range k - 1 {
+		now = at(i)
+		_, _ = b.Step(context.Background(), now)
+	}
+	c := restartable(t, &flakyHistory{Series: series, fails: 1}, grp, shadow.WithStateStore(store, "checkout"))
+	for i := k; i < n; i++ {
+		now = at(i)
+		r, err := c.Step(context.Background(), now)
+		if i == k {
+			continue // the read fails
+		}
+		if err != nil {
+			require.NotContains(t, err.Error(), "off the grid", "pass %d", i)
+		}
+		w := want[i]
+		require.Equal(t, w.Forecast.Model, r.Forecast.Model, "pass %d", i)
+		for j := range w.Forecast.Mean {
+			require.InDelta(t, w.Forecast.Mean[j], r.Forecast.Mean[j], 1e-9, "pass %d step %d", i, j)
+			require.InDelta(t, w.Forecast.Upper[j], r.Forecast.Upper[j], 1e-9, "pass %d step %d", i, j)
+		}
+	}
+}
