@@ -409,7 +409,7 @@ func (s *state) backfillSpan(now time.Time) span {
 	case s.lastGrid.IsZero() && s.backfilled:
 		return span{}
 	case !s.lastGrid.IsZero():
-		if t.Sub(s.lastGrid) <= 2*iv {
+		if !s.readsMissed(t) {
 			return span{}
 		}
 		// The missed points in this pass's phase: a pass runs late by up
@@ -486,7 +486,7 @@ func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
 	readNew := true
 	if refill {
 		last = time.Time{}
-		readNew = s.lastGrid.IsZero() || t.Sub(s.lastGrid) > 2*s.cfg.Interval
+		readNew = s.readsMissed(t)
 	}
 	for i, m := range s.metrics {
 		if i >= len(o.backfill) {
@@ -515,9 +515,11 @@ func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
 		// Values the saved Controller had seen are read back as it had
 		// them when its record of what it left out settles them; the
 		// others are judged (see isolated), and those left out recorded.
-		settled := func(ob Observation) bool {
-			known, _ := m.judged(ob.Time, s.cfg.Interval/2)
-			return refill && !s.later(ob.Time, seen) && known
+		settled := func(ob Observation) (known, left bool) {
+			if !refill || s.later(ob.Time, seen) {
+				return false, false
+			}
+			return m.judged(ob.Time, s.cfg.Interval/2)
 		}
 		// A sample waiting for confirmation is the passes' to confirm: a
 		// restored one is not read back (values read back after it leave
@@ -527,7 +529,8 @@ func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
 		later := m.pending && slices.ContainsFunc(o.backfill[i], func(ob Observation) bool { return use(ob) && s.later(ob.Time, m.pendingT) })
 		pending := m.pending && (refill || !later)
 		judge := func(ob Observation) bool {
-			return use(ob) && !settled(ob) && !(pending && s.same(ob.Time, m.pendingT))
+			known, _ := settled(ob)
+			return use(ob) && !known && !(pending && s.same(ob.Time, m.pendingT))
 		}
 		skip := s.leaveOutIsolated(t, m, o.backfill[i], judge, v)
 		stale := false
@@ -536,8 +539,8 @@ func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
 			if !use(ob) || pending && s.same(ob.Time, m.pendingT) {
 				continue
 			}
-			if settled(ob) {
-				if _, left := m.judged(ob.Time, s.cfg.Interval/2); left {
+			if known, left := settled(ob); known {
+				if left {
 					continue
 				}
 			} else if skip != nil && skip[k] {

@@ -62,7 +62,7 @@ type refillRetry struct {
 func (s *state) newRetry(restored bool, t time.Time) *refillRetry {
 	r := &refillRetry{fails: 1, next: s.lastPass.Add(s.cfg.Interval), savedTotal: s.savedTotal}
 	if restored {
-		r.from, r.readNew = t, s.lastGrid.IsZero() || t.Sub(s.lastGrid) > 2*s.cfg.Interval
+		r.from, r.readNew = t, s.readsMissed(t)
 	}
 	for _, m := range s.metrics {
 		var seen time.Time
@@ -103,7 +103,7 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 	// The missed points are read back once a pass is more than two
 	// intervals after the last observation (see backfillSpan): at the first
 	// pass after the restore, or at this one if none was observed since.
-	readNew := r.readNew || !s.lastGrid.IsZero() && t.Sub(s.lastGrid) > 2*s.cfg.Interval
+	readNew := r.readNew || s.readsMissed(t)
 	usable := func(ob Observation) bool { return ob.Time.Before(t) && mathx.Finite(ob.Value) && ob.Value >= 0 }
 	skips := make([][]bool, len(o.backfill)) // isolated values, left out
 	// After a restore, the values the saved Controller had seen and those

@@ -300,7 +300,7 @@ func (m *metricState) drop(t time.Time, window time.Duration) {
 	}
 	d = slices.Insert(d, i, t)
 	if len(d) > maxDropped {
-		m.dropFrom = d[0].Add(time.Nanosecond) // d[0] is older than the cut
+		m.dropFrom = d[0].Add(time.Nanosecond) // the record no longer speaks for d[0] or before
 		d = append(d[:0], d[1:]...)
 	}
 	m.dropped = d

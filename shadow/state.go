@@ -228,6 +228,14 @@ func (s *state) window() time.Duration {
 	return time.Duration(s.cfg.HistorySize) * s.cfg.Interval
 }
 
+// readsMissed reports whether a pass at grid time t reads back the points
+// missed since the last observation: more than two intervals after it (a
+// single missed point is left to the forecasters to fill), or always
+// before any observation.
+func (s *state) readsMissed(t time.Time) bool {
+	return s.lastGrid.IsZero() || t.Sub(s.lastGrid) > 2*s.cfg.Interval
+}
+
 // later reports whether a falls in a later interval than b, and same
 // whether both fall in one: pass times carry the phase of the process that
 // ran the passes, a history read back that of the pass that asks for it.
