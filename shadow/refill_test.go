@@ -3,6 +3,7 @@ package shadow_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -97,11 +98,7 @@ func TestRefillRetried(t *testing.T) {
 		assert.True(t, r.Restored == (i == k))
 		if i >= k+7 {
 			w := want[i]
-			require.Equal(t, w.Forecast.Model, r.Forecast.Model, "pass %d", i)
-			for j := range w.Forecast.Mean {
-				require.InDelta(t, w.Forecast.Mean[j], r.Forecast.Mean[j], 1e-9, "pass %d step %d", i, j)
-				require.InDelta(t, w.Forecast.Upper[j], r.Forecast.Upper[j], 1e-9, "pass %d step %d", i, j)
-			}
+			requireSameForecast(t, fmt.Sprintf("pass %d", i), w.Forecast, r.Forecast)
 			// The bound on the peak's adapted level checked fewer bounds
 			// while the refill failed.
 			require.InEpsilon(t, w.PeakUpper, r.PeakUpper, 0.01, "pass %d", i)

@@ -121,11 +121,7 @@ func TestRefillRetriedFaults(t *testing.T) {
 			continue // the read fails until then
 		}
 		w := want[i]
-		require.Equal(t, w.Forecast.Model, r.Forecast.Model, "pass %d", i)
-		for j := range w.Forecast.Mean {
-			require.InDelta(t, w.Forecast.Mean[j], r.Forecast.Mean[j], 1e-9, "pass %d step %d", i, j)
-			require.InDelta(t, w.Forecast.Upper[j], r.Forecast.Upper[j], 1e-9, "pass %d step %d", i, j)
-		}
+		requireSameForecast(t, fmt.Sprintf("pass %d", i), w.Forecast, r.Forecast)
 	}
 	require.Equal(t, a.History(), c.History())
 }
@@ -166,11 +162,7 @@ func TestRefillRetriedAfterDowntime(t *testing.T) {
 			continue
 		}
 		w := want[i]
-		require.Equal(t, w.Forecast.Model, r.Forecast.Model, "pass %d", i)
-		for j := range w.Forecast.Mean {
-			require.InDelta(t, w.Forecast.Mean[j], r.Forecast.Mean[j], 1e-9, "pass %d step %d", i, j)
-			require.InDelta(t, w.Forecast.Upper[j], r.Forecast.Upper[j], 1e-9, "pass %d step %d", i, j)
-		}
+		requireSameForecast(t, fmt.Sprintf("pass %d", i), w.Forecast, r.Forecast)
 	}
 	require.True(t, read, "the retried read works")
 }
@@ -224,10 +216,6 @@ func TestRefillRetriedReadsTheMissedPoint(t *testing.T) {
 			require.NotContains(t, err.Error(), "off the grid", "pass %d", i)
 		}
 		w := want[i]
-		require.Equal(t, w.Forecast.Model, r.Forecast.Model, "pass %d", i)
-		for j := range w.Forecast.Mean {
-			require.InDelta(t, w.Forecast.Mean[j], r.Forecast.Mean[j], 1e-9, "pass %d step %d", i, j)
-			require.InDelta(t, w.Forecast.Upper[j], r.Forecast.Upper[j], 1e-9, "pass %d step %d", i, j)
-		}
+		requireSameForecast(t, fmt.Sprintf("pass %d", i), w.Forecast, r.Forecast)
 	}
 }

@@ -149,11 +149,7 @@ func TestRestartEquivalenceRandomFaults(t *testing.T) {
 			require.Equal(t, wantAlerts, got, "%s: pass %d", where, i)
 			require.Equal(t, w.LeadSteps, rep.LeadSteps, "%s: pass %d", where, i)
 			require.Equal(t, w.Decision, rep.Decision, "%s: pass %d", where, i)
-			require.Equal(t, w.Forecast.Model, rep.Forecast.Model, "%s: pass %d", where, i)
-			for j := range w.Forecast.Mean {
-				require.InDelta(t, w.Forecast.Mean[j], rep.Forecast.Mean[j], 1e-9, "%s: pass %d step %d", where, i, j)
-				require.InDelta(t, w.Forecast.Upper[j], rep.Forecast.Upper[j], 1e-9, "%s: pass %d step %d", where, i, j)
-			}
+			requireSameForecast(t, fmt.Sprintf("%s: pass %d", where, i), w.Forecast, rep.Forecast)
 			first = false
 		}
 	}

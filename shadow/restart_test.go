@@ -54,14 +54,21 @@ func requireSamePass(t *testing.T, i int, w, r shadow.Report) {
 	t.Helper()
 	require.Equal(t, w.Plan, r.Plan, "pass %d", i)
 	require.Equal(t, w.Decision, r.Decision, "pass %d", i)
-	require.Equal(t, w.Forecast.Model, r.Forecast.Model, "pass %d", i)
 	require.Equal(t, w.Forecast.Start, r.Forecast.Start, "pass %d", i)
 	require.Equal(t, w.Forecast.Len(), r.Forecast.Len(), "pass %d", i)
-	for j := range w.Forecast.Mean {
-		require.InDelta(t, w.Forecast.Mean[j], r.Forecast.Mean[j], 1e-9, "pass %d step %d", i, j)
-		require.InDelta(t, w.Forecast.Upper[j], r.Forecast.Upper[j], 1e-9, "pass %d step %d", i, j)
-	}
+	requireSameForecast(t, fmt.Sprintf("pass %d", i), w.Forecast, r.Forecast)
 	require.InDelta(t, w.PeakUpper, r.PeakUpper, 1e-9, "pass %d: the bound on the peak", i)
+}
+
+// requireSameForecast fails unless forecast r has the model of w and its
+// means and upper bounds to 1e-9; where names the pass.
+func requireSameForecast(t *testing.T, where string, w, r forecast.Forecast) {
+	t.Helper()
+	require.Equal(t, w.Model, r.Model, where)
+	for j := range w.Mean {
+		require.InDelta(t, w.Mean[j], r.Mean[j], 1e-9, "%s step %d", where, j)
+		require.InDelta(t, w.Upper[j], r.Upper[j], 1e-9, "%s step %d", where, j)
+	}
 }
 
 // restartableAt is restartable with the forecaster's PeakAdaptRate and
