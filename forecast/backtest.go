@@ -35,6 +35,10 @@ type Accuracy struct {
 	RMSE float64
 	// Coverage is the fraction of actual values inside the interval.
 	Coverage float64
+	// MSIS is the mean scaled interval score of the interval at
+	// BacktestOptions.Level, scaled as MASE (see [MSIS]): lower is
+	// better, and unlike Coverage it charges width.
+	MSIS float64
 	// Origins is the number of forecast origins evaluated.
 	Origins int
 	// Points is the number of forecast points evaluated.
@@ -43,8 +47,8 @@ type Accuracy struct {
 
 // String formats the accuracy on one line.
 func (a Accuracy) String() string {
-	return fmt.Sprintf("MASE %.3f sMAPE %.2f%% RMSE %.4g coverage %.1f%% (%d origins, %d points)",
-		a.MASE, a.SMAPE, a.RMSE, 100*a.Coverage, a.Origins, a.Points)
+	return fmt.Sprintf("MASE %.3f sMAPE %.2f%% RMSE %.4g coverage %.1f%% MSIS %.3f (%d origins, %d points)",
+		a.MASE, a.SMAPE, a.RMSE, 100*a.Coverage, a.MSIS, a.Origins, a.Points)
 }
 
 // Backtest evaluates forecasters made by newForecaster on y with rolling
@@ -90,7 +94,7 @@ func Backtest(newForecaster func() (Forecaster, error), y []float64, horizon, or
 		return nil
 	}
 	var acc Accuracy
-	var absSum, sqSum, smape float64
+	var absSum, sqSum, smape, isSum float64
 	in := 0
 	for o := first; o <= last; o += opt.Stride {
 		if err := feed(o); err != nil {
@@ -115,6 +119,7 @@ func Backtest(newForecaster func() (Forecaster, error), y []float64, horizon, or
 			if a >= fc.Lower[h] && a <= fc.Upper[h] {
 				in++
 			}
+			isSum += intervalScore(a, fc.Lower[h], fc.Upper[h], 1-opt.Level)
 		}
 		acc.Origins++
 		acc.Points += horizon
@@ -124,5 +129,6 @@ func Backtest(newForecaster func() (Forecaster, error), y []float64, horizon, or
 	acc.SMAPE = 200 * smape / n
 	acc.RMSE = math.Sqrt(sqSum / n)
 	acc.Coverage = float64(in) / n
+	acc.MSIS = isSum / n / scale
 	return acc, nil
 }

@@ -101,7 +101,7 @@
 // # Evaluation and anomalies
 //
 // [Backtest] scores a forecaster factory with rolling origins and reports
-// [MASE], [SMAPE], [RMSE] and interval [Coverage]. [Brutlag] implements
+// [MASE], [SMAPE], [RMSE], interval [Coverage] and [MSIS]. [Brutlag] implements
 // [AnomalyDetector] with Brutlag's seasonal deviation bands around any
 // Forecaster.
 //

@@ -116,6 +116,20 @@ func ExampleBacktest() {
 	// Output: origins 5, seasonal naive MASE 1.00, naive MASE 10.25
 }
 
+// MSIS scores an interval by its width and by how far its misses lie
+// outside: at 90%, a point 1 below the interval costs 2/0.1 = 20 units.
+func ExampleMSIS() {
+	insample := []float64{10, 12, 11, 13, 12} // naive scale (2+1+2+1)/4 = 1.5
+	actual := []float64{12, 14}
+	lower, upper := []float64{11, 11}, []float64{13, 13}
+	s, err := forecast.MSIS(actual, lower, upper, insample, 1, 0.9)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("MSIS %.2f\n", s) // (2 + (2 + 20·1)) / 2 / 1.5
+	// Output: MSIS 8.00
+}
+
 func ExampleNewBrutlag() {
 	hw, _ := forecast.NewHoltWinters(forecast.Config{Step: time.Hour, Period: 24, Trend: forecast.TrendNone})
 	det, _ := forecast.NewBrutlag(hw, forecast.BrutlagConfig{Period: 24, Window: 1, Threshold: 1})
