@@ -35,9 +35,14 @@ const maxRefillBackoff = 10
 // a pass is still waiting to confirm is left to the passes, and points
 // missed while the process was down are read back, and a restored
 // forecaster refitted after them before the passes' own values, as a pass
-// after missed passes does. Refits the forecaster went through while the
-// read was failing (a gap read back, the daily refit) are not replayed: a
-// retry that spans one forecasts otherwise than a Controller that ran on.
+// after missed passes does. The bounds on the lead window's peak the
+// passes asked for are asked again at the same passes (Auto adapts its
+// level to the bounds it gave). Refits the Controller asked for while the
+// read was failing (the daily refit) are not replayed: a retry that spans
+// one forecasts otherwise than a Controller that ran on; nor can the
+// passes in between decide as that Controller would where a forecaster
+// needs its window (Auto's recent level, which judges zeros on a short
+// history).
 // A forecaster without forecast.Stateful cannot be taken back: it keeps
 // what it observed and is refitted.
 type refillRetry struct {
@@ -55,6 +60,43 @@ type refillRetry struct {
 	restored   []bool   // per metric: its state came from a snapshot
 	rob        []robust
 	det        []byte
+	// The passes since (grid time, lead in steps): each asked the
+	// forecasters for the bound on the lead window's peak, or would have
+	// in a Controller that ran on (the first pass after a restore whose
+	// read failed may not forecast). A forecaster may adapt to the bounds
+	// it gave (Auto's adaptive level checks each against the peak that
+	// came), so the replay asks again at each.
+	passes []passLead
+}
+
+// passLead is a pass's grid time and lead in steps.
+type passLead struct {
+	t     time.Time
+	steps int
+}
+
+// pass records, while a retry is pending, the pass at t forecasting steps
+// steps ahead.
+func (r *refillRetry) pass(t time.Time, steps int) {
+	if r != nil {
+		r.passes = append(r.passes, passLead{t: t, steps: steps})
+	}
+}
+
+// askPeaks asks m's forecaster again for the bounds on the peak the
+// passes from *next on asked for, up to those before before (all of them
+// when before is zero), in order, and moves *next past them.
+func (s *state) askPeaks(r *refillRetry, m *metricState, next *int, before time.Time) {
+	pb, ok := m.fc.(forecast.PeakBounder)
+	for ; *next < len(r.passes); *next++ {
+		p := r.passes[*next]
+		if !before.IsZero() && !s.later(before, p.t) {
+			return
+		}
+		if ok {
+			_, _ = safePeakUpper(pb, p.steps, (1+s.cfg.Level)/2)
+		}
+	}
 }
 
 // newRetry keeps what the pass whose start-up backfill failed starts
@@ -170,7 +212,7 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 			// A restored forecaster is refitted where a Controller that
 			// ran on refits it: after the missed points it read back,
 			// before the first pass's value.
-			missed, refitted := 0, !r.restored[i]
+			missed, refitted, asked := 0, !r.restored[i], 0
 			for k, ob := range o.backfill[i] {
 				if !kept(i, k) {
 					continue
@@ -179,6 +221,7 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 					s.refitAfterBackfill(m, v)
 					refitted = true
 				}
+				s.askPeaks(r, m, &asked, ob.Time)
 				if safeObserve(m.fc, ob.Time, ob.Value) != nil {
 					continue
 				}
@@ -192,6 +235,7 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 			if missed > 0 && !refitted {
 				s.refitAfterBackfill(m, v)
 			}
+			s.askPeaks(r, m, &asked, time.Time{})
 		}
 		if r.fcs[i] == nil || !r.restored[i] {
 			s.refitAfterBackfill(m, v)

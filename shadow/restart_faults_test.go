@@ -122,6 +122,7 @@ func TestRefillRetriedFaults(t *testing.T) {
 		}
 		w := want[i]
 		requireSameForecast(t, fmt.Sprintf("pass %d", i), w.Forecast, r.Forecast)
+		requireSamePeak(t, fmt.Sprintf("pass %d", i), w.PeakUpper, r.PeakUpper)
 	}
 	require.Equal(t, a.History(), c.History())
 }
@@ -163,6 +164,7 @@ func TestRefillRetriedAfterDowntime(t *testing.T) {
 		}
 		w := want[i]
 		requireSameForecast(t, fmt.Sprintf("pass %d", i), w.Forecast, r.Forecast)
+		requireSamePeak(t, fmt.Sprintf("pass %d", i), w.PeakUpper, r.PeakUpper)
 	}
 	require.True(t, read, "the retried read works")
 }
@@ -217,5 +219,6 @@ func TestRefillRetriedReadsTheMissedPoint(t *testing.T) {
 		}
 		w := want[i]
 		requireSameForecast(t, fmt.Sprintf("pass %d", i), w.Forecast, r.Forecast)
+		requireSamePeak(t, fmt.Sprintf("pass %d", i), w.PeakUpper, r.PeakUpper)
 	}
 }

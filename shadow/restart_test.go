@@ -71,6 +71,13 @@ func requireSameForecast(t *testing.T, where string, w, r forecast.Forecast) {
 	}
 }
 
+// requireSamePeak fails unless the bounds on the lead window's peak agree
+// to 1e-9 relative (the policies provision for them).
+func requireSamePeak(t *testing.T, where string, w, r float64) {
+	t.Helper()
+	require.InDelta(t, w, r, 1e-9*max(1, math.Abs(w)), "%s: PeakUpper", where)
+}
+
 // restartableAt is restartable with the forecaster's PeakAdaptRate and
 // both forecasters' ResidualWindow (0: the default).
 func restartableAt(t *testing.T, peakAdaptRate float64, residualWindow int, src shadow.MetricsSource, grp *actuatortest.Group, opts ...shadow.Option) *shadow.Controller {
