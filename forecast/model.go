@@ -102,6 +102,11 @@ type Model struct {
 
 	// rs, after UnmarshalState, tracks the refill of the window.
 	rs *restored
+	// tail, after UnmarshalState of an Auto, holds the latest values of
+	// the window the state was saved with, oldest first: they stand
+	// behind the window for Auto's zero judge (recentAt) until the window
+	// is observed again or the history starts over.
+	tail []float64
 
 	// fill, if set, is told each value a gap was filled with and its
 	// grid slot (Auto's long season learns them).
@@ -214,9 +219,19 @@ func (f *Model) fillGap(t time.Time) {
 
 // fillable reports whether a value gap steps after the last observation
 // follows a gap Observe fills: at most MaxGap steps, and no longer than
-// the history (a longer one starts the history over).
+// the history (a longer one starts the history over; see histLen).
 func (f *Model) fillable(gap int64) bool {
-	return gap-1 <= int64(f.cfg.MaxGap) && gap-1 <= int64(f.hist.Len())
+	return gap-1 <= int64(f.cfg.MaxGap) && gap-1 <= int64(f.histLen())
+}
+
+// histLen is the length of the history: the window's, or, after a restore
+// whose window has not been observed again, the saved window's (the state
+// stands for it).
+func (f *Model) histLen() int {
+	if r := f.rs; r != nil && !r.have {
+		return min(f.cfg.Window, r.n+f.hist.Len())
+	}
+	return f.hist.Len()
 }
 
 // addFilled adds x, the fill of the empty slot k: the model keeps it for
@@ -308,6 +323,29 @@ func (f *Model) restart(t time.Time) {
 	f.sinceFit, f.sinceAnyFit = 0, 0
 	f.biasMean, f.biasAbs, f.earlyGap = 0, 0, 0
 	f.rs = nil
+	f.tail = nil
+}
+
+// recentLen is how many of the latest values fed recentAt reads: the
+// window's, then, after a restore, those of the window saved before them.
+func (f *Model) recentLen() int { return f.hist.Len() + len(f.tail) }
+
+// recentAt returns the i-th latest value fed (0: the last), i < recentLen.
+func (f *Model) recentAt(i int) float64 {
+	n := f.hist.Len()
+	if i < n {
+		return f.hist.Last(i)
+	}
+	return f.tail[len(f.tail)-1-(i-n)]
+}
+
+// appendRecent appends the latest n values fed (at most recentLen), oldest
+// first.
+func (f *Model) appendRecent(v floats, n int) floats {
+	for i := min(n, f.recentLen()) - 1; i >= 0; i-- {
+		v = append(v, f.recentAt(i))
+	}
+	return v
 }
 
 // observe folds a real observation into the state and the error scale.

@@ -32,7 +32,12 @@ import (
 // are dropped. The first later observation continues as usual. Until the
 // window is as long again as when the state was saved, Refit keeps the
 // restored fit (a fit on a shorter window would throw away a good model),
-// so that a restart without the history forecasts well at once too.
+// so that a restart without the history forecasts well at once too. Until
+// the window is observed again, the history counts as long as the saved
+// window (a gap it would have bridged is filled, not taken for a new
+// start), and an [Auto] judges zeros by the latest 60 values it had fed,
+// which its state keeps for that ("Zero runs" in Auto: on a short history
+// the recent level judges).
 //
 // With the whole window observed again and values equal to those first
 // seen, the restored forecaster forecasts, refits and reselects exactly as
@@ -244,6 +249,11 @@ type autoSt struct {
 	// (see zeroRun.save); absent when there is neither, and in states
 	// saved before zero runs were held back.
 	ZeroRun floats `json:"zero_run,omitempty"`
+	// Recent is the latest values fed (at most zeroRecent), oldest first:
+	// a restored Auto judges zeros by them until its window is observed
+	// again (a history source that fails at start-up). Absent in states
+	// saved before it was kept.
+	Recent floats `json:"recent,omitempty"`
 }
 
 type selState struct {
@@ -376,6 +386,7 @@ func (f *Model) stateDoc() (modelDoc, error) {
 	}
 	if a, ok := f.m.(*autoModel); ok {
 		doc.Auto = a.saveAuto(f.fitted)
+		doc.Auto.Recent = f.appendRecent(nil, zeroRecent)
 	}
 	return doc, nil
 }
@@ -429,12 +440,18 @@ func (f *Model) UnmarshalState(data []byte) error {
 	if isAuto != (doc.Auto != nil) {
 		return badState("selection state present %t, forecaster selects %t", doc.Auto != nil, isAuto)
 	}
+	var tail []float64
 	if isAuto {
 		applyAuto, err := a.loadAuto(doc.Auto, doc.Fitted, doc.Slot, f.cfg.MaxGap)
 		if err != nil {
 			return badState("%v", err)
 		}
 		apply = applyAuto
+		r := doc.Auto.Recent
+		if len(r) > zeroRecent || int64(len(r)) > doc.Total || slices.ContainsFunc(r, func(x float64) bool { return !(x >= 0) || math.IsInf(x, 0) }) {
+			return badState("%d recent values, at most %d and the %d observed, finite and not negative", len(r), zeroRecent, doc.Total)
+		}
+		tail = slices.Clone(r)
 	}
 	apply()
 	f.started, f.t0, f.slot = doc.Started, doc.T0, doc.Slot
@@ -456,6 +473,7 @@ func (f *Model) UnmarshalState(data []byte) error {
 	}
 	f.kh = f.kh[:0]
 	f.hist.Clear()
+	f.tail = tail
 	f.rs = nil
 	if doc.Started {
 		f.rs = &restored{refilling: true, n: doc.HistLen, fillSlots: fillSlots, fillVals: fillVals}
@@ -509,6 +527,7 @@ func (f *Model) refillObserve(t time.Time, v float64) (bool, error) {
 	if k <= f.slot-int64(r.n) {
 		return true, nil // older than the window the state stands for
 	}
+	f.tail = nil // the window is observed again
 	f.refillTo(k, v)
 	return true, nil
 }

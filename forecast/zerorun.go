@@ -164,7 +164,8 @@ const (
 )
 
 // zeroBelowRecent reports whether a zero lies more than 2.58 noise scales
-// below the mean of the latest zeroRecent values the models saw, the
+// below the mean of the latest zeroRecent values the models saw (after a
+// restore, before the window is observed again, those the state saved), the
 // noise scale drawn from their successive differences (von Neumann's
 // estimator, which a slow trend or a daily shape barely inflates). It
 // judges zeros while the chosen model forecasts a single past value or the
@@ -174,16 +175,16 @@ const (
 // starts only after a positive value: once zeros were fed as load (before
 // zeroRecentMin values, say), the zeros that follow them are load too.
 func (a *Auto) zeroBelowRecent() bool {
-	n := min(a.hist.Len(), zeroRecent)
-	if n < zeroRecentMin || !(a.hist.Last(0) > 0) {
+	n := min(a.recentLen(), zeroRecent)
+	if n < zeroRecentMin || !(a.recentAt(0) > 0) {
 		return false
 	}
 	var sum, ss float64
 	for i := range n {
-		v := a.hist.Last(i)
+		v := a.recentAt(i)
 		sum += v
 		if i > 0 {
-			d := v - a.hist.Last(i-1)
+			d := v - a.recentAt(i-1)
 			ss += d * d
 		}
 	}

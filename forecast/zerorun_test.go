@@ -594,3 +594,47 @@ func TestLeadingZerosAreNotHistory(t *testing.T) {
 	assert.Less(t, peak, 2*slices.Max(want), "the bound on the peak stays near the load")
 	assert.Greater(t, peak, 0.0)
 }
+
+// A restored Auto whose window has not been observed again (its history
+// source failed at start-up) judges a run of zeros by the latest values the
+// state saved, as the Auto that ran on does: on a young history the recent
+// level judges, and without those values the zeros were fed as load.
+func TestZeroRunJudgedBeforeTheWindowReturns(t *testing.T) {
+	const p, n, run = 24, 45, 6
+	y := seasonal(n+run+10, p, 100, 0, 10, 2, 7)
+	for i := n; i < n+run; i++ {
+		y[i] = 0
+	}
+	mk := func() *Auto {
+		a, err := NewAuto(AutoConfig{Periods: []int{p}, Horizon: 6})
+		require.NoError(t, err)
+		return a
+	}
+	orig := mk()
+	feed(t, orig, y[:n], 0)
+	require.True(t, orig.Selection().Fallback, "a young history: the recent level judges")
+	data, err := orig.MarshalState()
+	require.NoError(t, err)
+	assert.Contains(t, string(data), `"recent"`)
+	b := mk()
+	require.NoError(t, b.UnmarshalState(data))
+	for i := n; i < len(y); i++ {
+		ti := t0.Add(time.Duration(i) * time.Minute)
+		require.NoError(t, orig.Observe(ti, y[i]))
+		require.NoError(t, b.Observe(ti, y[i]))
+		require.Equal(t, orig.a.zr.pending, b.a.zr.pending, "minute %d", i)
+		if i < n+run {
+			require.True(t, b.a.zr.pending, "minute %d: the run is held back", i)
+		}
+		require.Equal(t, orig.total, b.total, "minute %d: the values fed to the models", i)
+		require.Equal(t, orig.lastV, b.lastV, "minute %d", i)
+	}
+
+	// Once the window is observed again the saved values are not read:
+	// a state saved then holds the window's own.
+	c := mk()
+	require.NoError(t, c.UnmarshalState(data))
+	feed(t, c, y[:n], 0)
+	require.Nil(t, c.tail)
+	require.Equal(t, n, c.recentLen())
+}
