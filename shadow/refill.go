@@ -3,6 +3,7 @@ package shadow
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/shadowscale/shadowscale/forecast"
@@ -35,9 +36,13 @@ const maxRefillBackoff = 10
 // a pass is still waiting to confirm is left to the passes, and points
 // missed while the process was down are read back, and a restored
 // forecaster refitted after them before the passes' own values, as a pass
-// after missed passes does. The bounds on the lead window's peak the
-// passes asked for are asked again at the same passes (Auto adapts its
-// level to the bounds it gave). Refits the Controller asked for while the
+// after missed passes does. Points the passes since missed (the process
+// down while the read still failed) are read back where a Controller that
+// ran on read them (more than two intervals between passes), judged as
+// that Controller judged them (no pass did, whatever the record's span),
+// and the forecaster refitted after them before the next pass's value.
+// The bounds on the lead window's peak the passes asked for are asked
+// again at the same passes (Auto adapts its level to the bounds it gave). Refits the Controller asked for while the
 // read was failing (the daily refit) are not replayed: a retry that spans
 // one forecasts otherwise than a Controller that ran on; nor can the
 // passes in between decide as that Controller would where a forecaster
@@ -153,11 +158,32 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 	// left out (see state.backfill), when there is one; the points missed
 	// in between are read as a pass after missed passes reads them.
 	sincePasses := func(ob Observation) bool { return !r.from.IsZero() && !s.later(r.from, ob.Time) }
+	// A point since then that no pass observed (missed while the process
+	// was down, before a pass whose own read-back failed with this one) was
+	// judged by none, whatever the record's span says.
+	byPass := func(ob Observation) bool {
+		return slices.ContainsFunc(r.passes, func(p passLead) bool { return s.same(p.t, ob.Time) })
+	}
 	settled := func(i int, ob Observation) (bool, bool) {
-		if (r.seen[i].IsZero() || s.later(ob.Time, r.seen[i])) && !sincePasses(ob) {
+		if (r.seen[i].IsZero() || s.later(ob.Time, r.seen[i])) && (!sincePasses(ob) || !byPass(ob)) {
 			return false, false
 		}
 		return s.metrics[i].judged(ob.Time, s.cfg.Interval/2)
+	}
+	// missedRead reports whether a Controller that ran on would have read
+	// back a point the passes since missed (see backfillSpan): when the pass
+	// after it came more than two intervals after the pass before it.
+	missedRead := func(ob Observation) bool {
+		before, after := r.from, t
+		for _, p := range r.passes {
+			switch {
+			case s.later(ob.Time, p.t):
+				before = p.t
+			case s.later(p.t, ob.Time) && p.t.Before(after):
+				after = p.t
+			}
+		}
+		return after.Sub(before) > 2*s.cfg.Interval+s.cfg.Interval/2
 	}
 	// read reports whether ob is read back at all: not a sample a pass is
 	// still waiting to confirm, nor missed points a pass leaves to the
@@ -167,6 +193,8 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 		switch {
 		case !usable(ob), m.pending && s.same(ob.Time, m.pendingT):
 			return false
+		case sincePasses(ob) && !byPass(ob):
+			return missedRead(ob)
 		case r.from.IsZero() || sincePasses(ob) || !s.later(ob.Time, r.seen[i]):
 			return true
 		}
@@ -212,7 +240,10 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 			// A restored forecaster is refitted where a Controller that
 			// ran on refits it: after the missed points it read back,
 			// before the first pass's value.
-			missed, refitted, asked := 0, !r.restored[i], 0
+			// Points missed while the passes ran (the process down, with
+			// the read still failing) refit it too, before the next
+			// pass's value, as a pass that reads them back does.
+			missed, refitted, asked, missedSince := 0, !r.restored[i], 0, 0
 			for k, ob := range o.backfill[i] {
 				if !kept(i, k) {
 					continue
@@ -221,6 +252,10 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 					s.refitAfterBackfill(m, v)
 					refitted = true
 				}
+				if missedSince > 0 && sincePasses(ob) && byPass(ob) {
+					s.refitAfterBackfill(m, v)
+					missedSince = 0
+				}
 				s.askPeaks(r, m, &asked, ob.Time)
 				if safeObserve(m.fc, ob.Time, ob.Value) != nil {
 					continue
@@ -228,11 +263,14 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 				if !sincePasses(ob) && s.later(ob.Time, r.seen[i]) {
 					missed++
 				}
+				if sincePasses(ob) && !byPass(ob) {
+					missedSince++
+				}
 				if ob.Time.After(m.last) {
 					m.last = ob.Time
 				}
 			}
-			if missed > 0 && !refitted {
+			if missed > 0 && !refitted || missedSince > 0 {
 				s.refitAfterBackfill(m, v)
 			}
 			s.askPeaks(r, m, &asked, time.Time{})
@@ -285,8 +323,29 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 			rep.Backfilled++
 		}
 	}
+	// The passes' own values, and in between the points they missed
+	// (read back by a Controller that ran on), in time order.
+	var missed []Observation
+	for k, ob := range o.backfill[0] {
+		if kept(0, k) && len(live) > 0 && !ob.Time.Before(live[0].Time) && sincePasses(ob) && !byPass(ob) {
+			missed = append(missed, ob)
+		}
+	}
 	for _, ob := range live {
+		for len(missed) > 0 && missed[0].Time.Before(ob.Time) {
+			if h.len() == 0 || missed[0].Time.After(h.lastTime()) {
+				add(missed[0])
+				rep.Backfilled++
+			}
+			missed = missed[1:]
+		}
 		add(ob)
+	}
+	for _, ob := range missed {
+		if h.len() == 0 || ob.Time.After(h.lastTime()) {
+			add(ob)
+			rep.Backfilled++
+		}
 	}
 	h.rebase(r.savedTotal + after)
 	s.hist = h

@@ -222,3 +222,64 @@ func TestRefillRetriedReadsTheMissedPoint(t *testing.T) {
 		requireSamePeak(t, fmt.Sprintf("pass %d", i), w.PeakUpper, r.PeakUpper)
 	}
 }
+
+// A restart whose first reads fail, after which the process is down for
+// four passes, one of which would have seen a sample 40 times too high: no
+// pass judged those missed points (the passes' record of what they left
+// out spans them all the same), so once the read works the glitch is
+// judged and left out, as a Controller that ran on left it out when it
+// read the missed points back.
+func TestRefillRetriedJudgesTheMissedPoints(t *testing.T) {
+	const k, n = 2*288 - 40, 2*288 - 20 // restart at k, down for passes k+2 to k+5
+	fn := func(at time.Time) map[shadow.Metric]float64 {
+		m := daily(at)
+		if int(at.Sub(t0)/(5*time.Minute)) == k+3 {
+			m[shadow.RequestRate] *= 40
+		}
+		return m
+	}
+	series := &shadowtest.Series{Fn: fn, Start: t0}
+	var now time.Time
+	clock := func() time.Time { return now }
+	at := func(i int) time.Time { return t0.Add(time.Duration(i) * 5 * time.Minute) }
+	down := func(i int) bool { return i >= k+2 && i < k+6 }
+	a := restartable(t, series, actuatortest.NewGroup(10, 10*time.Minute, clock))
+	want := make([]shadow.Report, n)
+	for i := range n {
+		if !down(i) {
+			now = at(i)
+			want[i], _ = a.Step(context.Background(), now)
+		}
+	}
+	store := &memStore{}
+	grp := actuatortest.NewGroup(10, 10*time.Minute, clock)
+	b := restartable(t, series, grp, shadow.WithStateStore(store, "checkout"))
+	for i := range k {
+		now = at(i)
+		_, _ = b.Step(context.Background(), now)
+	}
+	c := restartable(t, &flakyHistory{Series: series, fails: 2}, grp, shadow.WithStateStore(store, "checkout"))
+	read := false
+	for i := k; i < n; i++ {
+		if down(i) {
+			continue
+		}
+		now = at(i)
+		r, _ := c.Step(context.Background(), now)
+		if read = read || r.Backfilled > 0; !read {
+			continue
+		}
+		require.Greater(t, i, k+5, "the read works after the process was down")
+		w := want[i]
+		requireSameForecast(t, fmt.Sprintf("pass %d", i), w.Forecast, r.Forecast)
+		requireSamePeak(t, fmt.Sprintf("pass %d", i), w.PeakUpper, r.PeakUpper)
+	}
+	require.True(t, read, "the retried read works")
+	ha, hc := a.History(), c.History()
+	for j := range min(len(ha), len(hc)) {
+		if ha[j] != hc[j] {
+			t.Fatalf("history %d: %v vs %v (lengths %d, %d)", j, ha[j], hc[j], len(ha), len(hc))
+		}
+	}
+	require.Equal(t, len(ha), len(hc))
+}
