@@ -42,7 +42,8 @@ const maxRefillBackoff = 10
 // that Controller judged them (no pass did, whatever the record's span),
 // and the forecaster refitted after them before the next pass's value.
 // The bounds on the lead window's peak the passes asked for are asked
-// again at the same passes (Auto adapts its level to the bounds it gave). Refits the Controller asked for while the
+// again where the passes asked, after the values each pass had fed (Auto
+// adapts its level to the bounds it gave). Refits the Controller asked for while the
 // read was failing (the daily refit) are not replayed: a retry that spans
 // one forecasts otherwise than a Controller that ran on; nor can the
 // passes in between decide as that Controller would where a forecaster
@@ -74,28 +75,41 @@ type refillRetry struct {
 	passes []passLead
 }
 
-// passLead is a pass's grid time and lead in steps.
+// passLead is a pass's grid time, lead in steps and, per metric, the
+// time of the last value its forecaster had been fed (zero: none since
+// the restore).
 type passLead struct {
 	t     time.Time
 	steps int
+	fed   []time.Time
 }
 
 // pass records, while a retry is pending, the pass at t forecasting steps
 // steps ahead.
-func (r *refillRetry) pass(t time.Time, steps int) {
-	if r != nil {
-		r.passes = append(r.passes, passLead{t: t, steps: steps})
+func (r *refillRetry) pass(s *state, t time.Time, steps int) {
+	if r == nil {
+		return
 	}
+	p := passLead{t: t, steps: steps}
+	for _, m := range s.metrics {
+		p.fed = append(p.fed, m.last)
+	}
+	r.passes = append(r.passes, p)
 }
 
-// askPeaks asks m's forecaster again for the bounds on the peak the
-// passes from *next on asked for, up to those before before (all of them
-// when before is zero), in order, and moves *next past them.
-func (s *state) askPeaks(r *refillRetry, m *metricState, next *int, before time.Time) {
+// askPeaks asks m's forecaster (metric i) again for the bounds on the
+// peak the passes from *next on asked for, in order, up to the first
+// asked after a value later than before was fed (all of them when before
+// is zero), and moves *next past those asked.
+func (s *state) askPeaks(r *refillRetry, i int, m *metricState, next *int, before time.Time) {
 	pb, ok := m.fc.(forecast.PeakBounder)
 	for ; *next < len(r.passes); *next++ {
 		p := r.passes[*next]
-		if !before.IsZero() && !s.later(before, p.t) {
+		fed := p.t
+		if i < len(p.fed) && !p.fed[i].IsZero() {
+			fed = p.fed[i]
+		}
+		if !before.IsZero() && !s.later(before, fed) {
 			return
 		}
 		if ok {
@@ -256,7 +270,7 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 					s.refitAfterBackfill(m, v)
 					missedSince = 0
 				}
-				s.askPeaks(r, m, &asked, ob.Time)
+				s.askPeaks(r, i, m, &asked, ob.Time)
 				if safeObserve(m.fc, ob.Time, ob.Value) != nil {
 					continue
 				}
@@ -273,7 +287,7 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 			if missed > 0 && !refitted || missedSince > 0 {
 				s.refitAfterBackfill(m, v)
 			}
-			s.askPeaks(r, m, &asked, time.Time{})
+			s.askPeaks(r, i, m, &asked, time.Time{})
 		}
 		if r.fcs[i] == nil || !r.restored[i] {
 			s.refitAfterBackfill(m, v)
