@@ -134,12 +134,20 @@ func TestRefillRetriedFaults(t *testing.T) {
 // missed passes does.
 func TestRefillRetriedAfterDowntime(t *testing.T) {
 	const k, n = 2*288 - 30, 2*288 + 20 // down for passes k to k+2
-	series := &shadowtest.Series{Fn: faulty, Start: t0}
+	retriedRestart(t, &shadowtest.Series{Fn: faulty, Start: t0}, k, n, 2, func(i int) bool { return i >= k && i < k+3 })
+}
+
+// retriedRestart runs a Controller on series over passes 0 to n−1 but
+// those down, and one restarted at pass k (from the state a Controller
+// that ran up to it saved) whose first fails history reads fail; from the
+// pass whose read works it requires the same forecasts and peak bounds as
+// the one that ran on, and returns both Controllers and that pass.
+func retriedRestart(t *testing.T, series *shadowtest.Series, k, n, fails int, down func(int) bool) (a, c *shadow.Controller, readAt int) {
+	t.Helper()
 	var now time.Time
 	clock := func() time.Time { return now }
 	at := func(i int) time.Time { return t0.Add(time.Duration(i) * 5 * time.Minute) }
-	down := func(i int) bool { return i >= k && i < k+3 }
-	a := restartable(t, series, actuatortest.NewGroup(10, 10*time.Minute, clock))
+	a = restartable(t, series, actuatortest.NewGroup(10, 10*time.Minute, clock))
 	want := make([]shadow.Report, n)
 	for i := range n {
 		if !down(i) {
@@ -154,19 +162,26 @@ func TestRefillRetriedAfterDowntime(t *testing.T) {
 		now = at(i)
 		_, _ = b.Step(context.Background(), now)
 	}
-	c := restartable(t, &flakyHistory{Series: series, fails: 2}, grp, shadow.WithStateStore(store, "checkout"))
-	read := false
-	for i := k + 3; i < n; i++ {
+	c = restartable(t, &flakyHistory{Series: series, fails: fails}, grp, shadow.WithStateStore(store, "checkout"))
+	readAt = -1
+	for i := k; i < n; i++ {
+		if down(i) {
+			continue
+		}
 		now = at(i)
 		r, _ := c.Step(context.Background(), now)
-		if read = read || r.Backfilled > 0; !read {
+		if readAt < 0 && r.Backfilled > 0 {
+			readAt = i
+		}
+		if readAt < 0 {
 			continue
 		}
 		w := want[i]
 		requireSameForecast(t, fmt.Sprintf("pass %d", i), w.Forecast, r.Forecast)
 		requireSamePeak(t, fmt.Sprintf("pass %d", i), w.PeakUpper, r.PeakUpper)
 	}
-	require.True(t, read, "the retried read works")
+	require.GreaterOrEqual(t, readAt, 0, "the retried read works")
+	return a, c, readAt
 }
 
 // A restart after one pass down, whose first pass holds a suspect sample
@@ -238,48 +253,7 @@ func TestRefillRetriedJudgesTheMissedPoints(t *testing.T) {
 		}
 		return m
 	}
-	series := &shadowtest.Series{Fn: fn, Start: t0}
-	var now time.Time
-	clock := func() time.Time { return now }
-	at := func(i int) time.Time { return t0.Add(time.Duration(i) * 5 * time.Minute) }
-	down := func(i int) bool { return i >= k+2 && i < k+6 }
-	a := restartable(t, series, actuatortest.NewGroup(10, 10*time.Minute, clock))
-	want := make([]shadow.Report, n)
-	for i := range n {
-		if !down(i) {
-			now = at(i)
-			want[i], _ = a.Step(context.Background(), now)
-		}
-	}
-	store := &memStore{}
-	grp := actuatortest.NewGroup(10, 10*time.Minute, clock)
-	b := restartable(t, series, grp, shadow.WithStateStore(store, "checkout"))
-	for i := range k {
-		now = at(i)
-		_, _ = b.Step(context.Background(), now)
-	}
-	c := restartable(t, &flakyHistory{Series: series, fails: 2}, grp, shadow.WithStateStore(store, "checkout"))
-	read := false
-	for i := k; i < n; i++ {
-		if down(i) {
-			continue
-		}
-		now = at(i)
-		r, _ := c.Step(context.Background(), now)
-		if read = read || r.Backfilled > 0; !read {
-			continue
-		}
-		require.Greater(t, i, k+5, "the read works after the process was down")
-		w := want[i]
-		requireSameForecast(t, fmt.Sprintf("pass %d", i), w.Forecast, r.Forecast)
-		requireSamePeak(t, fmt.Sprintf("pass %d", i), w.PeakUpper, r.PeakUpper)
-	}
-	require.True(t, read, "the retried read works")
-	ha, hc := a.History(), c.History()
-	for j := range min(len(ha), len(hc)) {
-		if ha[j] != hc[j] {
-			t.Fatalf("history %d: %v vs %v (lengths %d, %d)", j, ha[j], hc[j], len(ha), len(hc))
-		}
-	}
-	require.Equal(t, len(ha), len(hc))
+	a, c, readAt := retriedRestart(t, &shadowtest.Series{Fn: fn, Start: t0}, k, n, 2, func(i int) bool { return i >= k+2 && i < k+6 })
+	require.Greater(t, readAt, k+5, "the read works after the process was down")
+	require.Equal(t, a.History(), c.History())
 }
