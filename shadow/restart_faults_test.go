@@ -257,3 +257,21 @@ func TestRefillRetriedJudgesTheMissedPoints(t *testing.T) {
 	require.Greater(t, readAt, k+5, "the read works after the process was down")
 	require.Equal(t, a.History(), c.History())
 }
+
+// A restart whose reads fail while the load steps up tenfold: the pass
+// at the step holds its sample as suspect until the next confirms it, and
+// asked for the bound on the peak before the sample was fed; the replay
+// asks again at the same point (after the values the pass had fed, not
+// after its own), so that the adapted level, and the bound after the read,
+// are those of the Controller that ran on.
+func TestRefillRetriedAsksPeaksWhereThePassesDid(t *testing.T) {
+	const k, n = 3*288 + 10, 3*288 + 40
+	fn := func(at time.Time) map[shadow.Metric]float64 {
+		m := daily(at)
+		if int(at.Sub(t0)/(5*time.Minute)) > k {
+			m[shadow.RequestRate] *= 10
+		}
+		return m
+	}
+	retriedRestart(t, &shadowtest.Series{Fn: fn, Start: t0}, k, n, 2, func(int) bool { return false })
+}
