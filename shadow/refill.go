@@ -43,12 +43,12 @@ const maxRefillBackoff = 10
 // and the forecaster refitted after them before the next pass's value.
 // The bounds on the lead window's peak the passes asked for are asked
 // again where the passes asked, after the values each pass had fed (Auto
-// adapts its level to the bounds it gave). Refits the Controller asked for while the
-// read was failing (the daily refit) are not replayed: a retry that spans
-// one forecasts otherwise than a Controller that ran on; nor can the
-// passes in between decide as that Controller would where a forecaster
-// needs its window (Auto's recent level, which judges zeros on a short
-// history).
+// adapts its level to the bounds it gave). Refits the Controller asked
+// for while the read was failing (the daily refit) are not replayed: a
+// retry that spans one forecasts otherwise than a Controller that ran on;
+// nor can the passes in between always decide as that Controller would,
+// where a forecaster needs its window (a young Auto's seasonal naive
+// fallback cannot forecast without it).
 // A forecaster without forecast.Stateful cannot be taken back: it keeps
 // what it observed and is refitted.
 type refillRetry struct {
@@ -76,8 +76,7 @@ type refillRetry struct {
 }
 
 // passLead is a pass's grid time, lead in steps and, per metric, the
-// time of the last value its forecaster had been fed (zero: none since
-// the restore).
+// time of the last value its forecaster had been fed (zero: none).
 type passLead struct {
 	t     time.Time
 	steps int
@@ -175,8 +174,25 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 	// A point since then that no pass observed (missed while the process
 	// was down, before a pass whose own read-back failed with this one) was
 	// judged by none, whatever the record's span says.
+	passTimes := make([]time.Time, len(r.passes))
+	for j, p := range r.passes {
+		passTimes[j] = p.t
+	}
+	slices.SortFunc(passTimes, time.Time.Compare)
+	// atOrAfter is the index of the first pass not more than half an
+	// interval before t.
+	atOrAfter := func(t time.Time) int {
+		j, _ := slices.BinarySearchFunc(passTimes, t, func(p, t time.Time) int {
+			if s.later(t, p) {
+				return -1
+			}
+			return 1
+		})
+		return j
+	}
 	byPass := func(ob Observation) bool {
-		return slices.ContainsFunc(r.passes, func(p passLead) bool { return s.same(p.t, ob.Time) })
+		j := atOrAfter(ob.Time)
+		return j < len(passTimes) && s.same(passTimes[j], ob.Time)
 	}
 	settled := func(i int, ob Observation) (bool, bool) {
 		if (r.seen[i].IsZero() || s.later(ob.Time, r.seen[i])) && (!sincePasses(ob) || !byPass(ob)) {
@@ -189,12 +205,16 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 	// after it came more than two intervals after the pass before it.
 	missedRead := func(ob Observation) bool {
 		before, after := r.from, t
-		for _, p := range r.passes {
-			switch {
-			case s.later(ob.Time, p.t):
-				before = p.t
-			case s.later(p.t, ob.Time) && p.t.Before(after):
-				after = p.t
+		j := atOrAfter(ob.Time)
+		if j > 0 {
+			before = passTimes[j-1]
+		}
+		for ; j < len(passTimes); j++ {
+			if s.later(passTimes[j], ob.Time) {
+				if passTimes[j].Before(after) {
+					after = passTimes[j]
+				}
+				break
 			}
 		}
 		return after.Sub(before) > 2*s.cfg.Interval+s.cfg.Interval/2
