@@ -76,7 +76,8 @@ type refillRetry struct {
 }
 
 // passLead is a pass's grid time, lead in steps and, per metric, the
-// time of the last value its forecaster had been fed (zero: none).
+// time of the last value its forecaster had been fed (zero: none; nil
+// when every metric's is the pass's own).
 type passLead struct {
 	t     time.Time
 	steps int
@@ -91,7 +92,14 @@ func (r *refillRetry) pass(s *state, t time.Time, steps int) {
 	}
 	p := passLead{t: t, steps: steps}
 	for _, m := range s.metrics {
-		p.fed = append(p.fed, m.last)
+		if !m.last.Equal(t) {
+			// Kept only when a metric's last value is not the pass's own.
+			p.fed = make([]time.Time, len(s.metrics))
+			for i, m := range s.metrics {
+				p.fed[i] = m.last
+			}
+			break
+		}
 	}
 	r.passes = append(r.passes, p)
 }
