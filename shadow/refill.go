@@ -104,12 +104,12 @@ func (r *refillRetry) pass(s *state, t time.Time, steps int) {
 	r.passes = append(r.passes, p)
 }
 
-// askPeaks asks m's forecaster (metric i) again for the bounds on the
+// askPeaks asks metric i's forecaster again for the bounds on the
 // peak the passes from *next on asked for, in order, up to the first
 // asked after a value later than before was fed (all of them when before
 // is zero), and moves *next past those asked.
-func (s *state) askPeaks(r *refillRetry, i int, m *metricState, next *int, before time.Time) {
-	pb, ok := m.fc.(forecast.PeakBounder)
+func (s *state) askPeaks(r *refillRetry, i int, next *int, before time.Time) {
+	pb, ok := s.metrics[i].fc.(forecast.PeakBounder)
 	for ; *next < len(r.passes); *next++ {
 		p := r.passes[*next]
 		fed := p.t
@@ -298,7 +298,7 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 					s.refitAfterBackfill(m, v)
 					missedSince = 0
 				}
-				s.askPeaks(r, i, m, &asked, ob.Time)
+				s.askPeaks(r, i, &asked, ob.Time)
 				if safeObserve(m.fc, ob.Time, ob.Value) != nil {
 					continue
 				}
@@ -315,7 +315,7 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 			if missed > 0 && !refitted || missedSince > 0 {
 				s.refitAfterBackfill(m, v)
 			}
-			s.askPeaks(r, i, m, &asked, time.Time{})
+			s.askPeaks(r, i, &asked, time.Time{})
 		}
 		if r.fcs[i] == nil || !r.restored[i] {
 			s.refitAfterBackfill(m, v)

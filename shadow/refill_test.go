@@ -17,13 +17,23 @@ import (
 	"github.com/shadowscale/shadowscale/shadow/shadowtest"
 )
 
-// flakyHistory is a Series whose History fails its first fails calls; it
-// records the end of every span asked for.
+// historySource is a metrics source that reads history too.
+type historySource interface {
+	shadow.MetricsSource
+	shadow.HistorySource
+}
+
+// flakyHistory is a source (a shadowtest.Series, say) whose History fails
+// its first fails calls; it records the end of every span asked for.
 type flakyHistory struct {
-	*shadowtest.Series
-	mu    sync.Mutex
-	fails int
-	asked []time.Time
+	Series historySource
+	mu     sync.Mutex
+	fails  int
+	asked  []time.Time
+}
+
+func (f *flakyHistory) Sample(ctx context.Context, now time.Time) (shadow.Sample, error) {
+	return f.Series.Sample(ctx, now)
 }
 
 func (f *flakyHistory) History(ctx context.Context, m shadow.Metric, from, to time.Time, step time.Duration) ([]shadow.Observation, error) {

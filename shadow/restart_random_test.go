@@ -2,14 +2,12 @@ package shadow_test
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -204,25 +202,6 @@ func (s scraped) History(ctx context.Context, m shadow.Metric, from, to time.Tim
 	return obs, err
 }
 
-// failingReads is scraped whose first fails history reads (of any
-// metric) fail.
-type failingReads struct {
-	scraped
-	mu    sync.Mutex
-	fails int
-}
-
-func (f *failingReads) History(ctx context.Context, m shadow.Metric, from, to time.Time, step time.Duration) ([]shadow.Observation, error) {
-	f.mu.Lock()
-	fail := f.fails > 0
-	f.fails--
-	f.mu.Unlock()
-	if fail {
-		return nil, errors.New("query_range: 503")
-	}
-	return f.scraped.History(ctx, m, from, to, step)
-}
-
 // scrapedAt is the last scrape at or before t: scrapes come every 5
 // minutes from t0.
 func scrapedAt(t time.Time) time.Time { return t0.Add(t.Sub(t0).Truncate(5 * time.Minute)) }
@@ -301,7 +280,7 @@ func (sc schedule) controller(t *testing.T, fails int, grp *actuatortest.Group, 
 	require.NoError(t, err)
 	opts = append([]shadow.Option{shadow.WithAnomalyDetector(newDetector(t, 0)), shadow.WithLogger(testLogger(&syncBuffer{}))}, opts...)
 	c, err := shadow.New(shadow.Config{Interval: 5 * time.Minute, PerReplica: 10, MaxReplicas: 60},
-		shadow.Deps{Source: &failingReads{scraped: scraped{&shadowtest.Series{Fn: sc.sample, Start: t0}}, fails: fails}, Forecaster: fc, Policy: pol, Production: grp}, opts...)
+		shadow.Deps{Source: &flakyHistory{Series: scraped{&shadowtest.Series{Fn: sc.sample, Start: t0}}, fails: fails}, Forecaster: fc, Policy: pol, Production: grp}, opts...)
 	require.NoError(t, err)
 	return c, fcs
 }
