@@ -64,6 +64,9 @@ type AutoConfig struct {
 	// MaxGap is the longest gap, in steps, that is filled, as in
 	// [Config.MaxGap].
 	MaxGap int
+	// StateWindow is the longest history window a saved state holds, as
+	// in [Config.StateWindow].
+	StateWindow int
 	// Interval selects the interval method, as in [Config.Interval].
 	Interval IntervalMethod
 	// ResidualWindow is the time constant, in steps, of the one-step
@@ -269,7 +272,7 @@ func NewAuto(cfg AutoConfig) (*Auto, error) {
 	}
 	cfg.MaxOrigins = defaults.IfZero(cfg.MaxOrigins, 200)
 	base := Config{
-		Step: cfg.Step, Window: cfg.Window, RefitEvery: cfg.RefitEvery, MaxGap: cfg.MaxGap,
+		Step: cfg.Step, Window: cfg.Window, RefitEvery: cfg.RefitEvery, MaxGap: cfg.MaxGap, StateWindow: cfg.StateWindow,
 		Interval: cfg.Interval, ResidualWindow: cfg.ResidualWindow, BiasWindow: cfg.BiasWindow,
 	}
 	var long *longSeason

@@ -109,6 +109,15 @@ type Config struct {
 	// starts afresh. Default max(2×Period2,
 	// 2×Period, 1440).
 	MaxGap int
+	// StateWindow is the longest history window a saved state holds (see
+	// [Stateful]): while the window is at most this long (a young
+	// history), MarshalState saves it, and a restored forecaster refits
+	// and reselects as the one that saved it without the history being
+	// observed again (a history source that fails at start-up). 0 selects
+	// 4096 values (32 KiB before encoding: two days of 1-minute steps);
+	// a negative value never saves it. It does not change what a state
+	// means: states saved under another StateWindow restore.
+	StateWindow int
 	// Interval selects the interval method (default IntervalEmpirical).
 	Interval IntervalMethod
 	// ResidualWindow is the time constant, in steps, of the exponentially
@@ -228,6 +237,7 @@ func (c Config) validate(k kind) (Config, error) {
 		}
 	}
 	c.MaxGap = defaults.IfZero(c.MaxGap, max(2*c.Period2, 2*c.Period, 1440))
+	c.StateWindow = defaults.IfZero(c.StateWindow, defaultStateWindow)
 	c.ResidualWindow = defaults.IfZero(c.ResidualWindow, defaultResidualWindow(c.Step))
 	if c.Interval == IntervalDefault {
 		c.Interval = IntervalEmpirical

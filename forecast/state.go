@@ -23,9 +23,14 @@ import (
 // a restarted process forecasts as the old one would have. The Controller
 // detects it with a type assertion. [Model] and [Auto] implement it.
 //
-// The state does not hold the history window: after UnmarshalState the
-// forecaster takes its history back from the caller, who observes the
-// window again, oldest first (a metrics source's history, say).
+// While the history window is young (at most Config.StateWindow values,
+// 4096 by default) the state holds it, and a restored forecaster refits,
+// reselects and forecasts exactly as the one that saved the state whether
+// or not the caller observes the history again: values observed again up
+// to the state's last observation are ignored. A longer window is not
+// held: after UnmarshalState the forecaster takes its history back from
+// the caller, who observes the window again, oldest first (a metrics
+// source's history, say).
 // Observations at or before the last one the state had seen go into the
 // window only, not into the restored state; gaps among them are filled by
 // linear interpolation, and values older than the window the state had
@@ -72,6 +77,10 @@ type Stateful interface {
 // ErrBadState reports a state UnmarshalState cannot use: corrupt, of
 // another version, or saved by a forecaster of another configuration.
 var ErrBadState = errors.New("forecast: unusable state")
+
+// defaultStateWindow is Config.StateWindow's default. A variable so that
+// the package's tests run with states that hold no window too (TestMain).
+var defaultStateWindow = 4096
 
 // stateVersion is the version of the state format.
 const stateVersion = 1
@@ -195,6 +204,10 @@ type modelDoc struct {
 	// Fills holds the gap fills still in the window, as slot and value
 	// pairs in slot order.
 	Fills floats `json:"gap_fills,omitempty"`
+	// Window holds the history window itself, oldest first, while it is
+	// at most Config.StateWindow values long (a young history); absent otherwise
+	// and in states saved before it was kept.
+	Window floats `json:"window,omitempty"`
 	// Bias holds the tracking signal's weighted mean and mean absolute
 	// one-step error, the early-refit spacing and the observations since
 	// the last fit of either kind (Config.BiasWindow); absent in states
@@ -282,6 +295,7 @@ type stater interface {
 // UnmarshalState.
 type restored struct {
 	refilling bool
+	whole     bool    // the state held the window (modelDoc.Window)
 	have      bool    // a value went into the window
 	slot      int64   // grid slot of the last value put into the window
 	v         float64 // that value
@@ -384,6 +398,9 @@ func (f *Model) stateDoc() (modelDoc, error) {
 		// Still taking the history back: the window the state stands for.
 		doc.HistLen = f.rs.n
 	}
+	if n := f.hist.Len(); n > 0 && n <= f.cfg.StateWindow && n == doc.HistLen && (f.rs == nil || !f.rs.refilling || f.rs.whole) {
+		doc.Window = f.hist.AppendTo(make(floats, 0, n))
+	}
 	if a, ok := f.m.(*autoModel); ok {
 		doc.Auto = a.saveAuto(f.fitted)
 		doc.Auto.Recent = f.appendRecent(nil, zeroRecent)
@@ -428,6 +445,8 @@ func (f *Model) UnmarshalState(data []byte) error {
 		return badState("fitted, but never observed")
 	case !validBias(doc.Bias):
 		return badState("tracking signal %v: want a finite mean error, a mean absolute error, a spacing and a count of whole steps, none negative", []float64(doc.Bias))
+	case len(doc.Window) > 0 && (len(doc.Window) != doc.HistLen || !doc.Started || slices.ContainsFunc(doc.Window, func(x float64) bool { return !(x >= 0) || math.IsInf(x, 0) })):
+		return badState("window of %d values for a window of %d (observed %t): want as many, finite and not negative", len(doc.Window), doc.HistLen, doc.Started)
 	case !validFills(doc.Fills, doc.Slot, f.cfg.Window):
 		return badState("gap fills %v: want slot and value pairs, slots rising within the window of %d before slot %d, values finite and not negative",
 			[]float64(doc.Fills), f.cfg.Window, doc.Slot)
@@ -478,6 +497,15 @@ func (f *Model) UnmarshalState(data []byte) error {
 	if doc.Started {
 		f.rs = &restored{refilling: true, n: doc.HistLen, fillSlots: fillSlots, fillVals: fillVals}
 	}
+	if len(doc.Window) > 0 {
+		// The window came with the state: the history observed again up
+		// to the state's last observation is not needed.
+		for _, x := range doc.Window {
+			f.hist.Push(x)
+		}
+		f.rs.whole, f.rs.have, f.rs.slot, f.rs.v = true, true, doc.Slot, doc.Window[len(doc.Window)-1]
+		f.tail = nil
+	}
 	return nil
 }
 
@@ -519,6 +547,9 @@ func (f *Model) refillObserve(t time.Time, v float64) (bool, error) {
 	if k > f.slot {
 		f.endRefill()
 		return false, nil
+	}
+	if r.whole {
+		return true, nil // the state held the window
 	}
 	if r.have && k <= r.slot {
 		return true, fmt.Errorf("%w: time %s is not after the last history value %s on the %s grid",
@@ -594,6 +625,10 @@ func (f *Model) endRefill() {
 		return
 	}
 	r.refilling = false
+	if r.whole {
+		f.rs = nil // the window is as it was saved
+		return
+	}
 	if r.have && r.slot < f.slot {
 		f.refillTo(f.slot, f.lastV)
 	}
@@ -607,7 +642,7 @@ func (f *Model) keepRestored() bool {
 		return false
 	}
 	f.endRefill()
-	if f.fitted && f.hist.Len() < f.rs.n {
+	if f.rs != nil && f.fitted && f.hist.Len() < f.rs.n {
 		return true
 	}
 	f.rs = nil

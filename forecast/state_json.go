@@ -17,7 +17,7 @@ func b64(n int) int { return (n + 2) / 3 * 4 }
 // size bounds the length of d's encoding from above, so that it is
 // encoded into one allocation (strings that need escaping aside).
 func (d *modelDoc) size() int {
-	n := 512 + len(d.Config) + b64(8*len(d.Vals)) + b64(8*len(d.Zs)) + 16 + b64(8*len(d.Fills)) + 16 + b64(8*len(d.Bias)) + d.M.size()
+	n := 512 + len(d.Config) + b64(8*len(d.Vals)) + b64(8*len(d.Zs)) + 16 + b64(8*len(d.Fills)) + 16 + b64(8*len(d.Window)) + 16 + b64(8*len(d.Bias)) + d.M.size()
 	if a := d.Auto; a != nil {
 		n += 256 + len(a.Label) + 16*len(a.Chosen) + b64(8*len(a.Vals)) + b64(8*len(a.Long)) + 32 + b64(8*len(a.PeakACI)) + 16 + b64(8*len(a.ZeroRun)) + 16 + b64(8*len(a.Recent))
 		for i := range a.Cands {
@@ -78,6 +78,10 @@ func (d *modelDoc) appendJSON(b []byte) ([]byte, error) {
 	if len(d.Fills) > 0 {
 		b = append(b, `,"gap_fills":`...)
 		b = d.Fills.appendJSON(b)
+	}
+	if len(d.Window) > 0 {
+		b = append(b, `,"window":`...)
+		b = d.Window.appendJSON(b)
 	}
 	if len(d.Bias) > 0 {
 		b = append(b, `,"bias":`...)

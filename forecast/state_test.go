@@ -99,11 +99,14 @@ func TestStateRestoresForecasts(t *testing.T) {
 	}
 }
 
-// Without the history, a restored Auto forecasts as before the restart at
-// once and keeps its fit when asked to refit on the short window.
+// Without the history, a restored Auto whose state holds no window
+// forecasts as before the restart at once and keeps its fit when asked to
+// refit on the short window.
 func TestStateWithoutHistory(t *testing.T) {
 	y := seasonal(500, 24, 100, 0, 30, 4, 9)
-	mk := restartCases["auto"]
+	mk := func() (statefulForecaster, error) {
+		return NewAuto(AutoConfig{Periods: []int{24}, Horizon: 6, MaxOrigins: 60, Window: 240, ReselectEvery: 90, StateWindow: -1})
+	}
 	a, err := mk()
 	require.NoError(t, err)
 	feed(t, a, y, 0)
@@ -125,6 +128,63 @@ func TestStateWithoutHistory(t *testing.T) {
 	assert.Equal(t, a.(*Auto).Selection().Model, c.(*Auto).Selection().Model, "the restored fit is kept")
 	assert.Equal(t, want.Model, fc.Model)
 	assert.Equal(t, t0.Add(501*time.Minute), fc.Start)
+}
+
+// A state saved while the window is at most StateWindow values long holds
+// it: restored without the history, a forecaster forecasts, refits and
+// reselects exactly as the one that saved it, and the history observed
+// again changes nothing. A longer window is not saved.
+func TestStateHoldsAYoungWindow(t *testing.T) {
+	const n, k = 700, 300
+	y := seasonal(n, 24, 100, 0.02, 30, 4, 11)
+	for name, mk := range restartCases {
+		t.Run(name, func(t *testing.T) {
+			a, err := mk()
+			require.NoError(t, err)
+			feed(t, a, y[:100], 0)
+			forecasts(t, a, y, 100, k)
+			data, err := a.MarshalState()
+			require.NoError(t, err)
+			var doc modelDoc
+			require.NoError(t, json.Unmarshal(data, &doc))
+			if defaultStateWindow < 0 {
+				require.Empty(t, doc.Window, "StateWindow negative: no window")
+				return
+			}
+			w := a.(interface{ Len() int }).Len()
+			require.Len(t, doc.Window, w, "the window is held")
+			want := forecasts(t, a, y, k, n)
+
+			for _, again := range []bool{false, true} {
+				c, err := mk()
+				require.NoError(t, err)
+				require.NoError(t, c.UnmarshalState(data))
+				if again {
+					feed(t, c, y[:k], 0)
+				}
+				require.Equal(t, want, forecasts(t, c, y, k, n), "history observed again: %t", again)
+				if ac, ok := c.(*Auto); ok {
+					assert.Equal(t, a.(*Auto).Selection(), ac.Selection())
+				}
+			}
+		})
+	}
+
+	// Over StateWindow values: not held.
+	a, err := NewAuto(AutoConfig{Periods: []int{24}, Window: 240, StateWindow: 100})
+	require.NoError(t, err)
+	feed(t, a, y[:99], 0)
+	data, err := a.MarshalState()
+	require.NoError(t, err)
+	var doc modelDoc
+	require.NoError(t, json.Unmarshal(data, &doc))
+	require.Len(t, doc.Window, 99)
+	feed(t, a, y[99:101], 99)
+	data, err = a.MarshalState()
+	require.NoError(t, err)
+	doc = modelDoc{}
+	require.NoError(t, json.Unmarshal(data, &doc))
+	require.Empty(t, doc.Window)
 }
 
 func TestBadStateRejected(t *testing.T) {

@@ -532,7 +532,7 @@ func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
 			known, _ := settled(ob)
 			return use(ob) && !known && !(pending && s.same(ob.Time, m.pendingT))
 		}
-		skip := s.leaveOutIsolated(t, m, o.backfill[i], judge, v)
+		skip := s.leaveOutIsolated(t, m, o.backfill[i], judge, nil, v)
 		stale := false
 		for k, ob := range o.backfill[i] {
 			x := ob.Value
@@ -600,10 +600,10 @@ func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
 	}
 }
 
-// leaveOutIsolated judges a metric's backfilled values (see isolated)
-// and raises one AlertSuspectSample for those it leaves out.
-func (s *state) leaveOutIsolated(t time.Time, m *metricState, obs []Observation, use func(Observation) bool, v *verdict) []bool {
-	skip, n, first := isolated(m.rob, obs, use, m.PerReplica)
+// leaveOutIsolated judges a metric's backfilled values (see isolated;
+// settled may be nil) and raises one AlertSuspectSample for those it leaves out.
+func (s *state) leaveOutIsolated(t time.Time, m *metricState, obs []Observation, use, settled func(Observation) bool, v *verdict) []bool {
+	skip, n, first := isolated(m.rob, obs, use, settled, m.PerReplica)
 	if n > 0 {
 		msg := fmt.Sprintf("backfill: %d value(s) of %s far from the values around them left out as gaps, the first %.4g at %s",
 			n, m.Metric, first.Value, first.Time.UTC().Format(time.RFC3339))

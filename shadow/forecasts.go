@@ -25,7 +25,7 @@ const maxPlausible = 10
 func (s *state) forecastAll(t time.Time, steps int, rep *Report, v *verdict) (forecast.Forecast, Condition) {
 	cond := Condition{Type: ForecastTrusted, Status: true, Reason: ReasonForecastValid}
 	refit := s.cfg.RefitEvery > 0 && s.passes%s.cfg.RefitEvery == 0
-	s.retry.pass(s, t, steps)
+	s.retry.pass(s, t, steps, refit)
 	var parts []*metricState
 	for i, m := range s.metrics {
 		m.fcst, m.peak = forecast.Forecast{}, 0

@@ -43,12 +43,11 @@ const maxRefillBackoff = 10
 // and the forecaster refitted after them before the next pass's value.
 // The bounds on the lead window's peak the passes asked for are asked
 // again where the passes asked, after the values each pass had fed (Auto
-// adapts its level to the bounds it gave). Refits the Controller asked
-// for while the read was failing (the daily refit) are not replayed: a
-// retry that spans one forecasts otherwise than a Controller that ran on;
-// nor can the passes in between always decide as that Controller would,
-// where a forecaster needs its window (a young Auto's seasonal naive
-// fallback cannot forecast without it).
+// adapts its level to the bounds it gave), and the refits the passes did
+// (Config.RefitEvery) are done again there. The passes in between cannot
+// always decide as a Controller that ran on would, where a forecaster
+// needs a window its state does not hold (forecast.Config.StateWindow: a
+// young Auto's state holds it).
 // A forecaster without forecast.Stateful cannot be taken back: it keeps
 // what it observed and is refitted.
 type refillRetry struct {
@@ -75,22 +74,24 @@ type refillRetry struct {
 	passes []passLead
 }
 
-// passLead is a pass's grid time, lead in steps and, per metric, the
-// time of the last value its forecaster had been fed (zero: none; nil
-// when every metric's is the pass's own).
+// passLead is a pass's grid time, lead in steps, whether it refitted
+// the forecasters (Config.RefitEvery) and, per metric, the time of the
+// last value its forecaster had been fed (zero: none; nil when every
+// metric's is the pass's own).
 type passLead struct {
 	t     time.Time
 	steps int
+	refit bool
 	fed   []time.Time
 }
 
 // pass records, while a retry is pending, the pass at t forecasting steps
-// steps ahead.
-func (r *refillRetry) pass(s *state, t time.Time, steps int) {
+// steps ahead, after a refit when refit.
+func (r *refillRetry) pass(s *state, t time.Time, steps int, refit bool) {
 	if r == nil {
 		return
 	}
-	p := passLead{t: t, steps: steps}
+	p := passLead{t: t, steps: steps, refit: refit}
 	for _, m := range s.metrics {
 		if !m.last.Equal(t) {
 			// Kept only when a metric's last value is not the pass's own.
@@ -107,7 +108,8 @@ func (r *refillRetry) pass(s *state, t time.Time, steps int) {
 // askPeaks asks metric i's forecaster again for the bounds on the
 // peak the passes from *next on asked for, in order, up to the first
 // asked after a value later than before was fed (all of them when before
-// is zero), and moves *next past those asked.
+// is zero), and moves *next past those asked; a pass that refitted the
+// forecasters (the daily refit) refits it first, as that pass did.
 func (s *state) askPeaks(r *refillRetry, i int, next *int, before time.Time) {
 	pb, ok := s.metrics[i].fc.(forecast.PeakBounder)
 	for ; *next < len(r.passes); *next++ {
@@ -116,8 +118,20 @@ func (s *state) askPeaks(r *refillRetry, i int, next *int, before time.Time) {
 		if i < len(p.fed) && !p.fed[i].IsZero() {
 			fed = p.fed[i]
 		}
+		prev := r.from
+		if *next > 0 {
+			prev = r.passes[*next-1].t
+		}
+		if p.t.Sub(prev) > 2*s.cfg.Interval+s.cfg.Interval/2 && fed.Before(p.t.Add(-s.cfg.Interval)) {
+			// The pass came after points it missed, which a Controller
+			// that ran on read back before it asked.
+			fed = p.t.Add(-s.cfg.Interval)
+		}
 		if !before.IsZero() && !s.later(before, fed) {
 			return
+		}
+		if p.refit {
+			_ = safeRefit(s.metrics[i].fc) // the pass reported its error
 		}
 		if ok {
 			_, _ = safePeakUpper(pb, p.steps, (1+s.cfg.Level)/2)
@@ -202,8 +216,18 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 		j := atOrAfter(ob.Time)
 		return j < len(passTimes) && s.same(passTimes[j], ob.Time)
 	}
+	// afterMissed reports whether ob is the sample of a pass since that
+	// came more than two intervals after the pass before it: a Controller
+	// that ran on read the points in between back first and judged the
+	// sample with them, where this pass, its read failing, judged it
+	// without (with fewer than ten values, not at all).
+	afterMissed := func(ob Observation) bool {
+		j := atOrAfter(ob.Time)
+		return j > 0 && j < len(passTimes) && s.same(passTimes[j], ob.Time) &&
+			ob.Time.Sub(passTimes[j-1]) > 2*s.cfg.Interval+s.cfg.Interval/2
+	}
 	settled := func(i int, ob Observation) (bool, bool) {
-		if (r.seen[i].IsZero() || s.later(ob.Time, r.seen[i])) && (!sincePasses(ob) || !byPass(ob)) {
+		if (r.seen[i].IsZero() || s.later(ob.Time, r.seen[i])) && (!sincePasses(ob) || !byPass(ob) || afterMissed(ob)) {
 			return false, false
 		}
 		return s.metrics[i].judged(ob.Time, s.cfg.Interval/2)
@@ -261,7 +285,14 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 			known, _ := settled(i, ob)
 			return read(i, ob) && !known
 		}
-		skips[i] = s.leaveOutIsolated(t, m, o.backfill[i], judge, v)
+		// The values the passes since kept enter the statistics in time
+		// order, as they entered those of the passes: a point missed
+		// between two passes is judged against the values before it.
+		keptSince := func(ob Observation) bool {
+			known, left := settled(i, ob)
+			return known && !left && read(i, ob) && s.later(ob.Time, r.seen[i])
+		}
+		skips[i] = s.leaveOutIsolated(t, m, o.backfill[i], judge, keptSince, v)
 		for k, ob := range o.backfill[i] {
 			if skips[i] != nil && skips[i][k] {
 				m.drop(ob.Time, s.window())
@@ -373,7 +404,18 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 			missed = append(missed, ob)
 		}
 	}
+	// A pass's sample judged again after the points it missed and left
+	// out is no longer the history's.
+	var judgedOut []time.Time
+	for k, ob := range o.backfill[0] {
+		if afterMissed(ob) && read(0, ob) && !kept(0, k) {
+			judgedOut = append(judgedOut, ob.Time)
+		}
+	}
 	for _, ob := range live {
+		if slices.ContainsFunc(judgedOut, func(t time.Time) bool { return s.same(t, ob.Time) }) {
+			continue
+		}
 		for len(missed) > 0 && missed[0].Time.Before(ob.Time) {
 			if h.len() == 0 || missed[0].Time.After(h.lastTime()) {
 				add(missed[0])

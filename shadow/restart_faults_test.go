@@ -275,3 +275,53 @@ func TestRefillRetriedAsksPeaksWhereThePassesDid(t *testing.T) {
 	}
 	retriedRestart(t, &shadowtest.Series{Fn: fn, Start: t0}, k, n, 2, func(int) bool { return false })
 }
+
+// A restart whose reads fail over the pass that refits the forecasters
+// (Config.RefitEvery: daily): the replay refits where that pass did,
+// before its forecast, as the Controller that ran on did.
+func TestRefillRetriedReplaysTheRefits(t *testing.T) {
+	const k, n = 3*288 - 3, 3*288 + 20 // the reads fail at k, k+1 and k+3, the daily refit in between
+	a, c, readAt := retriedRestart(t, &shadowtest.Series{Fn: faulty, Start: t0}, k, n, 3, func(int) bool { return false })
+	require.Greater(t, readAt, 3*288, "the read works after the refit")
+	require.Equal(t, a.History(), c.History())
+}
+
+// A young history restarted after six passes, down for five with its
+// reads failing, and a sample 100 times too low at the pass after: that
+// pass judged it with the nine values it had (fewer than ten: it cannot
+// judge, and kept it), where a Controller that ran on read the missed
+// points back first and left it out; once the read works, the replay
+// judges it again with them.
+func TestRefillRetriedJudgesThePassAfterMissedPoints(t *testing.T) {
+	const k, n = 6, 40 // down for passes 9 to 13
+	fn := func(at time.Time) map[shadow.Metric]float64 {
+		m := daily(at)
+		if int(at.Sub(t0)/(5*time.Minute)) == 14 {
+			m[shadow.RequestRate] /= 100
+		}
+		return m
+	}
+	a, c, readAt := retriedRestart(t, &shadowtest.Series{Fn: fn, Start: t0}, k, n, 3, func(i int) bool { return i >= 9 && i < 14 })
+	require.Greater(t, readAt, 14)
+	require.Equal(t, a.History(), c.History())
+}
+
+// A restart whose reads fail, down for four passes, then a pass whose
+// own sample is held as suspect: that pass fed nothing, but a Controller
+// that ran on read the missed points back before it asked for the bound
+// on the peak; the replay asks it after them too.
+func TestRefillRetriedAsksAfterTheMissedPoints(t *testing.T) {
+	const k, n = 2*288 + 100, 2*288 + 140 // down for passes k+2 to k+5
+	fn := func(at time.Time) map[shadow.Metric]float64 {
+		m := daily(at)
+		switch i := int(at.Sub(t0) / (5 * time.Minute)); {
+		case i == k+6:
+			m[shadow.RequestRate] = 0
+		case i > k+1:
+			m[shadow.RequestRate] *= 1.3
+		}
+		return m
+	}
+	_, _, readAt := retriedRestart(t, &shadowtest.Series{Fn: fn, Start: t0}, k, n, 4, func(i int) bool { return i >= k+2 && i < k+6 })
+	require.Greater(t, readAt, k+7, "the read works after the pass with the suspect sample and the next")
+}

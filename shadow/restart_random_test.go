@@ -103,8 +103,30 @@ func withoutBackfillAlerts(as []shadow.Alert) []shadow.Alert {
 // are then compared from the pass whose read works (what the passes in
 // between decided may differ, and production with it).
 func TestRestartEquivalenceRandomFaults(t *testing.T) {
+	var seeds []int
 	for seed := *restartSeedFrom; seed < *restartSeedFrom+*restartSeeds; seed++ {
-		sc := drawSchedule(seed)
+		seeds = append(seeds, seed)
+	}
+	restartRandomFaults(t, seeds, *restartRetry)
+}
+
+// The schedules of TestRestartEquivalenceRandomFaults with failing reads
+// (-restart-retry) that differed, each for a reason since fixed: seed 77
+// (a pass after points it missed judged its sample without them), 100
+// (the daily refit during the failed reads was not replayed), 154 (the
+// bound on the peak asked by a pass after missed points was asked again
+// before them), 267 (a missed point judged against the statistics
+// without the values the passes since had kept), and 80 (a second
+// restart before the first read worked: the state held no window).
+func TestRestartEquivalenceRetriedSchedules(t *testing.T) {
+	restartRandomFaults(t, []int{77, 80, 100, 154, 267}, true)
+}
+
+// restartRandomFaults runs TestRestartEquivalenceRandomFaults's
+// schedules of seeds, whose restarts' reads fail first when retry.
+func restartRandomFaults(t *testing.T, seeds []int, retry bool) {
+	for _, seed := range seeds {
+		sc := drawSchedule(seed, retry)
 		var now time.Time
 		clock := func() time.Time { return now }
 		// run steps c through pass i (twice when repeated) and returns the
@@ -129,17 +151,17 @@ func TestRestartEquivalenceRandomFaults(t *testing.T) {
 				want[i], wantErr[i] = run(a, i)
 			}
 		}
-		where := fmt.Sprintf("seed %d (two metrics %t, planner %t, late %t, failed reads %d), restarts at passes %v", seed, sc.two, sc.planner, sc.late, sc.fails, sc.restarts)
+		where := fmt.Sprintf("seed %d (two metrics %t, planner %t, late %t, failed reads %d, states without window %t), restarts at passes %v", seed, sc.two, sc.planner, sc.late, sc.fails, sc.noWindow, sc.restarts)
 		grp := actuatortest.NewGroup(10, 10*time.Minute, clock)
 		store := &memStore{}
 		c, _ := sc.controller(t, 0, grp, shadow.WithStateStore(store, "checkout"))
-		restarted, first, reading := false, false, false
+		restarted, first, reading, leadsDiffered := false, false, false, false
 		for i := range sc.n {
 			if slices.Contains(sc.restarts, i) {
 				// The process restarts: a new Controller, forecaster and
 				// policy; the production group lives on.
 				c, _ = sc.controller(t, sc.fails, grp, shadow.WithStateStore(store, "checkout"))
-				restarted, first, reading = true, true, sc.fails > 0
+				restarted, first, reading, leadsDiffered = true, true, sc.fails > 0, false
 			}
 			if sc.paused[i] {
 				continue
@@ -159,9 +181,19 @@ func TestRestartEquivalenceRandomFaults(t *testing.T) {
 			if sc.fails > 0 {
 				// What the passes decided while the read failed (without
 				// the history window) may differ, and production with
-				// it: from the read on, the forecasts must not.
-				requireSamePeak(t, fmt.Sprintf("%s: pass %d", where, i), w.PeakUpper, rep.PeakUpper)
-				requireSameForecast(t, fmt.Sprintf("%s: pass %d", where, i), w.Forecast, rep.Forecast)
+				// it, and the lead time learned from production's
+				// scaling: from the read on, the forecasts must not, over
+				// the steps both forecast, nor the bound on the peak of
+				// the same lead window.
+				// (Once the leads have differed, the bounds Auto gave
+				// were checked against the peaks of other windows, and
+				// its adaptive level moved otherwise.)
+				n := min(w.Forecast.Len(), rep.Forecast.Len())
+				requireSameForecast(t, fmt.Sprintf("%s: pass %d", where, i), prefix(w.Forecast, n), prefix(rep.Forecast, n))
+				leadsDiffered = leadsDiffered || w.LeadSteps != rep.LeadSteps
+				if !leadsDiffered {
+					requireSamePeak(t, fmt.Sprintf("%s: pass %d", where, i), w.PeakUpper, rep.PeakUpper)
+				}
 				continue
 			}
 			if !first {
@@ -215,9 +247,13 @@ type schedule struct {
 	jitter             []time.Duration
 	restarts           []int
 	fails              int // failed history reads after each restart
+	// noWindow: the forecasters' states hold no history window
+	// (forecast.AutoConfig.StateWindow −1), which they take back from
+	// the history read.
+	noWindow bool
 }
 
-func drawSchedule(seed int) schedule {
+func drawSchedule(seed int, retry bool) schedule {
 	r := rand.New(rand.NewPCG(uint64(seed), 5))
 	sc := schedule{n: 300 + r.IntN(500)}
 	sc.rr, sc.cpu = drawFaults(r, sc.n), drawFaults(r, sc.n)
@@ -238,9 +274,10 @@ func drawSchedule(seed int) schedule {
 	if r.IntN(2) == 0 {
 		sc.restarts = append(sc.restarts, sc.restarts[0]+r.IntN(sc.n-sc.restarts[0]))
 	}
-	if *restartRetry {
+	if retry {
 		sc.fails = 1 + r.IntN(3)
 	}
+	sc.noWindow = r.IntN(2) == 0
 	return sc
 }
 
@@ -262,11 +299,15 @@ func (sc schedule) sample(at time.Time) map[shadow.Metric]float64 {
 // reads fail, and returns its forecasters.
 func (sc schedule) controller(t *testing.T, fails int, grp *actuatortest.Group, opts ...shadow.Option) (*shadow.Controller, []*forecast.Auto) {
 	var fcs []*forecast.Auto
-	fc, err := forecast.NewAuto(forecast.AutoConfig{Step: 5 * time.Minute, Periods: forecast.SeasonalPeriods(5 * time.Minute)})
+	keep := 0
+	if sc.noWindow {
+		keep = -1
+	}
+	fc, err := forecast.NewAuto(forecast.AutoConfig{Step: 5 * time.Minute, Periods: forecast.SeasonalPeriods(5 * time.Minute), StateWindow: keep})
 	require.NoError(t, err)
 	fcs = append(fcs, fc)
 	if sc.two {
-		cpu, err := forecast.NewAuto(forecast.AutoConfig{Step: 5 * time.Minute, Periods: []int{288}})
+		cpu, err := forecast.NewAuto(forecast.AutoConfig{Step: 5 * time.Minute, Periods: []int{288}, StateWindow: keep})
 		require.NoError(t, err)
 		fcs = append(fcs, cpu)
 		opts = append(opts, shadow.WithMetric(shadow.MetricTarget{Metric: shadow.CPU, PerReplica: 0.25, TargetUtilization: 0.6}, cpu))
@@ -283,6 +324,12 @@ func (sc schedule) controller(t *testing.T, fails int, grp *actuatortest.Group, 
 		shadow.Deps{Source: &flakyHistory{Series: scraped{&shadowtest.Series{Fn: sc.sample, Start: t0}}, fails: fails}, Forecaster: fc, Policy: pol, Production: grp}, opts...)
 	require.NoError(t, err)
 	return c, fcs
+}
+
+// prefix is f's first n steps.
+func prefix(f forecast.Forecast, n int) forecast.Forecast {
+	f.Mean, f.Lower, f.Upper = f.Mean[:n], f.Lower[:n], f.Upper[:n]
+	return f
 }
 
 func btoi(b bool) int {

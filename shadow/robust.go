@@ -234,9 +234,12 @@ func (r *robust) high() float64 {
 // far too, in the same direction) is kept from its first value. The last
 // value, with no next to confirm it, is left out when far: the passes
 // that follow confirm a change as they confirm any. Only
-// values for which use is true are judged and count as neighbours. It
-// returns which to skip (nil when none) and how many, and the first one.
-func isolated(rob robust, obs []Observation, use func(Observation) bool, slack float64) (skip []bool, n int, first Observation) {
+// values for which use is true are judged and count as neighbours; of
+// the others, those for which settled is true (when it is not nil:
+// values already judged and kept, which the statistics held by then)
+// enter rob in their place. It returns which to skip (nil when none) and
+// how many, and the first one.
+func isolated(rob robust, obs []Observation, use, settled func(Observation) bool, slack float64) (skip []bool, n int, first Observation) {
 	if rob.n < robustMin {
 		// Too few values to judge by (a fresh start): the first values
 		// of the series are the reference, which one glitch among them
@@ -250,6 +253,9 @@ func isolated(rob robust, obs []Observation, use func(Observation) bool, slack f
 	prev := 0
 	for k := 0; k < len(obs); k++ {
 		if !use(obs[k]) {
+			if settled != nil && settled(obs[k]) {
+				rob.push(obs[k].Value)
+			}
 			continue
 		}
 		x := obs[k].Value
