@@ -80,9 +80,10 @@
 //
 // Model and Auto implement [Stateful]: their fitted parameters, states,
 // error scale and (Auto) selection and interval calibration survive a
-// restart; the history window is observed again, and the restored
-// forecaster then forecasts exactly as before (before then, it fills gaps
-// and judges zeros as the forecaster that saved the state would have).
+// restart. A young window (at most Config.StateWindow values) is part of
+// the state; a longer one is observed again, and the restored forecaster
+// then forecasts exactly as before (before then, it fills gaps and judges
+// zeros as the forecaster that saved the state would have).
 //
 // # Prediction intervals
 //

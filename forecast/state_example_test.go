@@ -9,7 +9,9 @@ import (
 )
 
 // A restarted process restores Auto's fitted model from its state and
-// observes the history window again: it forecasts exactly as before.
+// observes the history window again: it forecasts exactly as before. (Ten
+// days of hourly values, 240: the state holds them too, see
+// Config.StateWindow, and observing them again changes nothing.)
 func ExampleStateful() {
 	start := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
 	load := func(i int) float64 { return 100 + 30*math.Sin(2*math.Pi*float64(i)/24) + float64(i%5) }
