@@ -61,6 +61,20 @@ func forecasts(t *testing.T, f statefulForecaster, y []float64, from, to int) []
 	return out
 }
 
+// stateAt builds a forecaster with mk, observes y[:k] (forecasting and
+// refitting from the 100th value on, as forecasts does) and returns it
+// and its state.
+func stateAt(t *testing.T, mk func() (statefulForecaster, error), y []float64, k int) (statefulForecaster, []byte) {
+	t.Helper()
+	f, err := mk()
+	require.NoError(t, err)
+	feed(t, f, y[:100], 0)
+	forecasts(t, f, y, 100, k)
+	data, err := f.MarshalState()
+	require.NoError(t, err)
+	return f, data
+}
+
 // A forecaster restored from state and given its history window again
 // forecasts exactly as the one that saved the state, through refits and
 // reselections.
@@ -74,12 +88,7 @@ func TestStateRestoresForecasts(t *testing.T) {
 			feed(t, a, y[:100], 0)
 			want := forecasts(t, a, y, 100, n)
 
-			b, err := mk()
-			require.NoError(t, err)
-			feed(t, b, y[:100], 0)
-			forecasts(t, b, y, 100, k)
-			data, err := b.MarshalState()
-			require.NoError(t, err)
+			_, data := stateAt(t, mk, y, k)
 
 			c, err := mk()
 			require.NoError(t, err)
@@ -139,12 +148,7 @@ func TestStateHoldsAYoungWindow(t *testing.T) {
 	y := seasonal(n, 24, 100, 0.02, 30, 4, 11)
 	for name, mk := range restartCases {
 		t.Run(name, func(t *testing.T) {
-			a, err := mk()
-			require.NoError(t, err)
-			feed(t, a, y[:100], 0)
-			forecasts(t, a, y, 100, k)
-			data, err := a.MarshalState()
-			require.NoError(t, err)
+			a, data := stateAt(t, mk, y, k)
 			var doc modelDoc
 			require.NoError(t, json.Unmarshal(data, &doc))
 			if defaultStateWindow < 0 {
