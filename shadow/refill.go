@@ -36,18 +36,25 @@ const maxRefillBackoff = 10
 // a pass is still waiting to confirm is left to the passes, and points
 // missed while the process was down are read back, and a restored
 // forecaster refitted after them before the passes' own values, as a pass
-// after missed passes does. Points the passes since missed (the process
-// down while the read still failed) are read back where a Controller that
-// ran on read them (more than two intervals between passes), judged as
-// that Controller judged them (no pass did, whatever the record's span),
-// and the forecaster refitted after them before the next pass's value.
+// after missed passes does (the sample the saved Controller was waiting to
+// confirm is not one of them: the first pass confirmed it). Points the
+// passes since missed (the process down while the read still failed) are
+// read back where a Controller that ran on read them (more than two
+// intervals between passes), judged as that Controller judged them (no
+// pass did, whatever the record's span), against the statistics of the
+// values kept before them, and the forecaster refitted after them before
+// the next pass's value; the sample of the pass after them, and a sample
+// a pass is still waiting to confirm before them, are judged with them
+// (the pass judged the first without them).
 // The bounds on the lead window's peak the passes asked for are asked
 // again where the passes asked, after the values each pass had fed (Auto
-// adapts its level to the bounds it gave), and the refits the passes did
-// (Config.RefitEvery) are done again there. The passes in between cannot
-// always decide as a Controller that ran on would, where a forecaster
-// needs a window its state does not hold (forecast.Config.StateWindow: a
-// young Auto's state holds it).
+// adapts its level to the bounds it gave; a pass after points it missed,
+// after those points, as a Controller that ran on asked), and the refits
+// the passes did (Config.RefitEvery) are done again there. The passes in
+// between cannot always decide as a Controller that ran on would (a pass
+// after points it missed judges its sample without them; a forecaster
+// whose state holds no window, see forecast.Config.StateWindow, keeps its
+// fit).
 // A forecaster without forecast.Stateful cannot be taken back: it keeps
 // what it observed and is refitted.
 type refillRetry struct {
@@ -55,6 +62,11 @@ type refillRetry struct {
 	next  time.Time // pass time of the next read
 	// What the failed pass started from.
 	seen []time.Time // per metric: values at or before it were seen by the saved Controller
+	// held, per metric: the time of a sample the saved Controller was
+	// waiting to confirm (zero: none), which the first pass confirmed or
+	// not as a Controller that ran on did: read back, it is not a point
+	// the process missed.
+	held []time.Time
 	// After a restore: the first live pass's grid time (values from it on
 	// were judged by the passes since), and whether the points missed
 	// before it are read back (more than one, as backfillSpan decides).
@@ -147,11 +159,15 @@ func (s *state) newRetry(restored bool, t time.Time) *refillRetry {
 		r.from, r.readNew = t, s.readsMissed(t)
 	}
 	for _, m := range s.metrics {
-		var seen time.Time
+		var seen, held time.Time
 		if restored {
 			seen = m.last
+			if m.pending {
+				held = m.pendingT
+			}
 		}
 		r.seen = append(r.seen, seen)
+		r.held = append(r.held, held)
 		var b []byte
 		if st, ok := m.fc.(forecast.Stateful); ok {
 			b, _ = safeMarshal("forecaster "+name(m.fc), st.MarshalState)
@@ -226,12 +242,6 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 		return j > 0 && j < len(passTimes) && s.same(passTimes[j], ob.Time) &&
 			ob.Time.Sub(passTimes[j-1]) > 2*s.cfg.Interval+s.cfg.Interval/2
 	}
-	settled := func(i int, ob Observation) (bool, bool) {
-		if (r.seen[i].IsZero() || s.later(ob.Time, r.seen[i])) && (!sincePasses(ob) || !byPass(ob) || afterMissed(ob)) {
-			return false, false
-		}
-		return s.metrics[i].judged(ob.Time, s.cfg.Interval/2)
-	}
 	// missedRead reports whether a Controller that ran on would have read
 	// back a point the passes since missed (see backfillSpan): when the pass
 	// after it came more than two intervals after the pass before it.
@@ -251,14 +261,38 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 		}
 		return after.Sub(before) > 2*s.cfg.Interval+s.cfg.Interval/2
 	}
+	// withMissed reports, per metric, whether a sample a pass is still
+	// waiting to confirm is followed by points the passes missed that a
+	// Controller that ran on read back: it judged the sample with them, as
+	// a pass after missed passes does.
+	withMissed := make([]bool, len(s.metrics))
+	for i, m := range s.metrics {
+		if m.pending && i < len(o.backfill) {
+			withMissed[i] = slices.ContainsFunc(o.backfill[i], func(ob Observation) bool {
+				return usable(ob) && s.later(ob.Time, m.pendingT) && sincePasses(ob) && !byPass(ob) && missedRead(ob)
+			})
+		}
+	}
+	// heldAndMissed reports whether ob is such a sample.
+	heldAndMissed := func(i int, ob Observation) bool {
+		return withMissed[i] && s.same(ob.Time, s.metrics[i].pendingT)
+	}
+	settled := func(i int, ob Observation) (bool, bool) {
+		if (r.seen[i].IsZero() || s.later(ob.Time, r.seen[i])) && (!sincePasses(ob) || !byPass(ob) || afterMissed(ob) || heldAndMissed(i, ob)) {
+			return false, false
+		}
+		return s.metrics[i].judged(ob.Time, s.cfg.Interval/2)
+	}
 	// read reports whether ob is read back at all: not a sample a pass is
-	// still waiting to confirm, nor missed points a pass leaves to the
-	// forecasters.
+	// still waiting to confirm (unless points after it are read back), nor
+	// missed points a pass leaves to the forecasters.
 	read := func(i int, ob Observation) bool {
 		m := s.metrics[i]
 		switch {
-		case !usable(ob), m.pending && s.same(ob.Time, m.pendingT):
+		case !usable(ob), m.pending && s.same(ob.Time, m.pendingT) && !withMissed[i]:
 			return false
+		case heldAndMissed(i, ob):
+			return true
 		case sincePasses(ob) && !byPass(ob):
 			return missedRead(ob)
 		case r.from.IsZero() || sincePasses(ob) || !s.later(ob.Time, r.seen[i]):
@@ -304,6 +338,9 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 				m.rob.push(ob.Value)
 			}
 		}
+		if withMissed[i] {
+			m.pending = false // judged with the points after it
+		}
 		if raw := r.fcs[i]; raw != nil {
 			st := m.fc.(forecast.Stateful)
 			if err := safeUnmarshal("forecaster "+name(m.fc), st.UnmarshalState, raw); err != nil {
@@ -333,7 +370,7 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 				if safeObserve(m.fc, ob.Time, ob.Value) != nil {
 					continue
 				}
-				if !sincePasses(ob) && s.later(ob.Time, r.seen[i]) {
+				if !sincePasses(ob) && s.later(ob.Time, r.seen[i]) && (r.held[i].IsZero() || !s.same(ob.Time, r.held[i])) {
 					missed++
 				}
 				if sincePasses(ob) && !byPass(ob) {
@@ -400,7 +437,7 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 	// (read back by a Controller that ran on), in time order.
 	var missed []Observation
 	for k, ob := range o.backfill[0] {
-		if kept(0, k) && len(live) > 0 && !ob.Time.Before(live[0].Time) && sincePasses(ob) && !byPass(ob) {
+		if kept(0, k) && len(live) > 0 && !ob.Time.Before(live[0].Time) && sincePasses(ob) && (!byPass(ob) || heldAndMissed(0, ob)) {
 			missed = append(missed, ob)
 		}
 	}

@@ -325,3 +325,23 @@ func TestRefillRetriedAsksAfterTheMissedPoints(t *testing.T) {
 	_, _, readAt := retriedRestart(t, &shadowtest.Series{Fn: fn, Start: t0}, k, n, 4, func(i int) bool { return i >= k+2 && i < k+6 })
 	require.Greater(t, readAt, k+7, "the read works after the pass with the suspect sample and the next")
 }
+
+// A restart during a monitoring outage whose reads fail: the zero of the
+// pass after the restart is held as suspect, then the process is down for
+// five passes while the zeros go on. A Controller that ran on read them
+// back at the next pass and judged the held zero with them (part of the
+// run, kept); once the read works, the replay judges it with them too,
+// and the robust statistics that judge the next samples are the same.
+func TestRefillRetriedJudgesTheHeldSampleWithTheMissedPoints(t *testing.T) {
+	const k, n = 2*288 + 100, 2*288 + 160 // zeros from k−5 to k+5, down for passes k+2 to k+6
+	fn := func(at time.Time) map[shadow.Metric]float64 {
+		m := daily(at)
+		if i := int(at.Sub(t0) / (5 * time.Minute)); i >= k-5 && i <= k+5 {
+			m[shadow.RequestRate] = 0
+		}
+		return m
+	}
+	a, c, readAt := retriedRestart(t, &shadowtest.Series{Fn: fn, Start: t0}, k, n, 2, func(i int) bool { return i >= k+2 && i < k+7 })
+	require.Equal(t, k+7, readAt)
+	require.Equal(t, a.History(), c.History())
+}
