@@ -434,10 +434,12 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 		}
 	}
 	// The passes' own values, and in between the points they missed
-	// (read back by a Controller that ran on), in time order.
+	// (read back by a Controller that ran on) and the samples judged again
+	// with them and kept (added where the passes' own do not hold them),
+	// in time order.
 	var missed []Observation
 	for k, ob := range o.backfill[0] {
-		if kept(0, k) && len(live) > 0 && !ob.Time.Before(live[0].Time) && sincePasses(ob) && (!byPass(ob) || heldAndMissed(0, ob)) {
+		if kept(0, k) && len(live) > 0 && !ob.Time.Before(live[0].Time) && sincePasses(ob) && (!byPass(ob) || heldAndMissed(0, ob) || afterMissed(ob)) {
 			missed = append(missed, ob)
 		}
 	}
