@@ -151,7 +151,7 @@ func (s *state) observe(t time.Time, sample Sample, rep *Report, v *verdict) {
 	dirs := make([]int, len(s.metrics))
 	valid := make([]bool, len(s.metrics))
 	for i, m := range s.metrics {
-		m.ok, m.suspectUp = false, false
+		m.ok, m.suspectUp, m.blind = false, false, m.rob.n < robustMin
 		x, present := sample.Values[m.Metric]
 		switch {
 		case !present:

@@ -43,9 +43,9 @@ const maxRefillBackoff = 10
 // intervals between passes), judged as that Controller judged them (no
 // pass did, whatever the record's span), against the statistics of the
 // values kept before them, and the forecaster refitted after them before
-// the next pass's value; the sample of the pass after them, and a sample
-// a pass is still waiting to confirm before them, are judged with them
-// (the pass judged the first without them).
+// the next pass's value; the sample of the pass after them, when that
+// pass had too few values to judge it, and a sample a pass is still
+// waiting to confirm before them, are judged with them.
 // The bounds on the lead window's peak the passes asked for are asked
 // again where the passes asked, after the values each pass had fed (Auto
 // adapts its level to the bounds it gave; a pass after points it missed,
@@ -95,6 +95,9 @@ type passLead struct {
 	steps int
 	refit bool
 	fed   []time.Time
+	// blind, per metric: the pass took its sample unjudged (fewer than
+	// robustMin values to judge by); nil when no metric did.
+	blind []bool
 }
 
 // pass records, while a retry is pending, the pass at t forecasting steps
@@ -104,6 +107,14 @@ func (r *refillRetry) pass(s *state, t time.Time, steps int, refit bool) {
 		return
 	}
 	p := passLead{t: t, steps: steps, refit: refit}
+	for i, m := range s.metrics {
+		if m.blind {
+			if p.blind == nil {
+				p.blind = make([]bool, len(s.metrics))
+			}
+			p.blind[i] = true
+		}
+	}
 	for _, m := range s.metrics {
 		if !m.last.Equal(t) {
 			// Kept only when a metric's last value is not the pass's own.
@@ -212,11 +223,12 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 	// A point since then that no pass observed (missed while the process
 	// was down, before a pass whose own read-back failed with this one) was
 	// judged by none, whatever the record's span says.
-	passTimes := make([]time.Time, len(r.passes))
-	for j, p := range r.passes {
+	passes := slices.Clone(r.passes)
+	slices.SortStableFunc(passes, func(a, b passLead) int { return a.t.Compare(b.t) })
+	passTimes := make([]time.Time, len(passes))
+	for j, p := range passes {
 		passTimes[j] = p.t
 	}
-	slices.SortFunc(passTimes, time.Time.Compare)
 	// atOrAfter is the index of the first pass not more than half an
 	// interval before t.
 	atOrAfter := func(t time.Time) int {
@@ -232,15 +244,18 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 		j := atOrAfter(ob.Time)
 		return j < len(passTimes) && s.same(passTimes[j], ob.Time)
 	}
-	// afterMissed reports whether ob is the sample of a pass since that
-	// came more than two intervals after the pass before it: a Controller
-	// that ran on read the points in between back first and judged the
-	// sample with them, where this pass, its read failing, judged it
-	// without (with fewer than ten values, not at all).
-	afterMissed := func(ob Observation) bool {
+	// afterMissed reports whether ob is metric i's sample of a pass since
+	// that came more than two intervals after the pass before it and had
+	// too few values to judge it by (robustMin): a Controller that ran on
+	// read the points in between back first and judged the sample with
+	// them, where this pass, its read failing, took it unjudged. (A pass
+	// that judged it, by fewer values than that Controller, is left to
+	// have judged it as that Controller did.)
+	afterMissed := func(i int, ob Observation) bool {
 		j := atOrAfter(ob.Time)
 		return j > 0 && j < len(passTimes) && s.same(passTimes[j], ob.Time) &&
-			ob.Time.Sub(passTimes[j-1]) > 2*s.cfg.Interval+s.cfg.Interval/2
+			ob.Time.Sub(passTimes[j-1]) > 2*s.cfg.Interval+s.cfg.Interval/2 &&
+			i < len(passes[j].blind) && passes[j].blind[i]
 	}
 	// missedRead reports whether a Controller that ran on would have read
 	// back a point the passes since missed (see backfillSpan): when the pass
@@ -278,7 +293,7 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 		return withMissed[i] && s.same(ob.Time, s.metrics[i].pendingT)
 	}
 	settled := func(i int, ob Observation) (bool, bool) {
-		if (r.seen[i].IsZero() || s.later(ob.Time, r.seen[i])) && (!sincePasses(ob) || !byPass(ob) || afterMissed(ob) || heldAndMissed(i, ob)) {
+		if (r.seen[i].IsZero() || s.later(ob.Time, r.seen[i])) && (!sincePasses(ob) || !byPass(ob) || afterMissed(i, ob) || heldAndMissed(i, ob)) {
 			return false, false
 		}
 		return s.metrics[i].judged(ob.Time, s.cfg.Interval/2)
@@ -328,8 +343,11 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 		}
 		skips[i] = s.leaveOutIsolated(t, m, o.backfill[i], judge, keptSince, v)
 		for k, ob := range o.backfill[i] {
-			if skips[i] != nil && skips[i][k] {
+			switch {
+			case skips[i] != nil && skips[i][k]:
 				m.drop(ob.Time, s.window())
+			case afterMissed(i, ob) && read(i, ob):
+				m.undrop(ob.Time, s.cfg.Interval/2) // judged again and kept
 			}
 		}
 		m.dropsUnknown = false
@@ -439,7 +457,7 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 	// in time order.
 	var missed []Observation
 	for k, ob := range o.backfill[0] {
-		if kept(0, k) && len(live) > 0 && !ob.Time.Before(live[0].Time) && sincePasses(ob) && (!byPass(ob) || heldAndMissed(0, ob) || afterMissed(ob)) {
+		if kept(0, k) && len(live) > 0 && !ob.Time.Before(live[0].Time) && sincePasses(ob) && (!byPass(ob) || heldAndMissed(0, ob) || afterMissed(0, ob)) {
 			missed = append(missed, ob)
 		}
 	}
@@ -447,7 +465,7 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 	// out is no longer the history's.
 	var judgedOut []time.Time
 	for k, ob := range o.backfill[0] {
-		if afterMissed(ob) && read(0, ob) && !kept(0, k) {
+		if afterMissed(0, ob) && read(0, ob) && !kept(0, k) {
 			judgedOut = append(judgedOut, ob.Time)
 		}
 	}

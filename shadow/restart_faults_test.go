@@ -345,3 +345,26 @@ func TestRefillRetriedJudgesTheHeldSampleWithTheMissedPoints(t *testing.T) {
 	require.Equal(t, k+7, readAt)
 	require.Equal(t, a.History(), c.History())
 }
+
+// A restart whose reads fail, down for 3 to 8 passes during a burst three
+// times the load that ends one pass after: that pass judged its sample
+// against values from before the burst and held it, the next dropped it;
+// a Controller that ran on read the burst back first and judged it
+// against statistics the burst had not moved either, and dropped it too.
+// The replay keeps the pass's judgement (judged again with the burst read
+// back, the sample joined it as one step change and was kept).
+func TestRefillRetriedKeepsAJudgedSampleAfterMissedPoints(t *testing.T) {
+	const k, n = 2*288 + 100, 2*288 + 140
+	for _, down := range []int{3, 6, 8} {
+		fn := func(at time.Time) map[shadow.Metric]float64 {
+			m := daily(at)
+			if i := int(at.Sub(t0) / (5 * time.Minute)); i >= k+2 && i <= k+2+down {
+				m[shadow.RequestRate] *= 3
+			}
+			return m
+		}
+		a, c, readAt := retriedRestart(t, &shadowtest.Series{Fn: fn, Start: t0}, k, n, 4, func(i int) bool { return i >= k+2 && i < k+2+down })
+		require.Greater(t, readAt, k+2+down, "down %d", down)
+		require.Equal(t, a.History(), c.History(), "down %d", down)
+	}
+}

@@ -312,6 +312,12 @@ func (m *metricState) drop(t time.Time, window time.Duration) {
 	m.dropped = d
 }
 
+// undrop forgets a left-out sample recorded within half of t: judged
+// again, it was kept.
+func (m *metricState) undrop(t time.Time, half time.Duration) {
+	m.dropped = slices.DeleteFunc(m.dropped, func(d time.Time) bool { return d.After(t.Add(-half)) && d.Before(t.Add(half)) })
+}
+
 // judged reports, for a value at t the saved Controller had seen, whether
 // its record settles the value's fate, and whether it was left out: a
 // time recorded within half an interval of t (half), since a history read
