@@ -145,7 +145,7 @@ func (s *state) askPeaks(r *refillRetry, i int, next *int, before time.Time) {
 		if *next > 0 {
 			prev = r.passes[*next-1].t
 		}
-		if p.t.Sub(prev) > 2*s.cfg.Interval+s.cfg.Interval/2 && fed.Before(p.t.Add(-s.cfg.Interval)) {
+		if s.readsBetween(prev, p.t) && fed.Before(p.t.Add(-s.cfg.Interval)) {
 			// The pass came after points it missed, which a Controller
 			// that ran on read back before it asked.
 			fed = p.t.Add(-s.cfg.Interval)
@@ -160,6 +160,14 @@ func (s *state) askPeaks(r *refillRetry, i int, next *int, before time.Time) {
 			_, _ = safePeakUpper(pb, p.steps, (1+s.cfg.Level)/2)
 		}
 	}
+}
+
+// readsBetween reports whether a Controller that ran on, passing at
+// before and then at after, read back the points in between (more than
+// two intervals apart, within the half interval two processes' phases
+// may differ by; see backfillSpan).
+func (s *state) readsBetween(before, after time.Time) bool {
+	return after.Sub(before) > 2*s.cfg.Interval+s.cfg.Interval/2
 }
 
 // newRetry keeps what the pass whose start-up backfill failed starts
@@ -254,7 +262,7 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 	afterMissed := func(i int, ob Observation) bool {
 		j := atOrAfter(ob.Time)
 		return j > 0 && j < len(passTimes) && s.same(passTimes[j], ob.Time) &&
-			ob.Time.Sub(passTimes[j-1]) > 2*s.cfg.Interval+s.cfg.Interval/2 &&
+			s.readsBetween(passTimes[j-1], ob.Time) &&
 			i < len(passes[j].blind) && passes[j].blind[i]
 	}
 	// missedRead reports whether a Controller that ran on would have read
@@ -274,7 +282,7 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 				break
 			}
 		}
-		return after.Sub(before) > 2*s.cfg.Interval+s.cfg.Interval/2
+		return s.readsBetween(before, after)
 	}
 	// withMissed reports, per metric, whether a sample a pass is still
 	// waiting to confirm is followed by points the passes missed that a
