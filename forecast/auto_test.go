@@ -217,3 +217,22 @@ func TestAutoRefitFailureTakesTheNextCandidate(t *testing.T) {
 		assert.InDelta(t, f(n+i), m, 0.25*f(n+i)+10, "step %d (%s)", i+1, a.Name())
 	}
 }
+
+// A missing value at the step where Holt-Winters becomes eligible (two
+// seasons and one value): the gap filled with the next value passes over
+// that length, and the selection still runs there, not ten steps later
+// when the young history's doubling rule comes round.
+func TestAutoUpgradesAcrossAGap(t *testing.T) {
+	y := simulated(80, 24, 1, false, 3)
+	at := func(i int) time.Time { return t0.Add(time.Duration(i) * time.Minute) }
+	for _, missing := range []int{47, 48} {
+		a, err := NewAuto(AutoConfig{Periods: []int{24}, Horizon: 6})
+		require.NoError(t, err)
+		for i := range 50 {
+			if i != missing {
+				require.NoError(t, a.Observe(at(i), y[i]))
+			}
+		}
+		require.False(t, a.Selection().Fallback, "missing value %d: %s", missing, a.Selection().Model)
+	}
+}

@@ -450,8 +450,10 @@ func (f *Model) maybeFit() error {
 		// caller refitting once a day (the Controller's default) would
 		// otherwise forecast with it for a whole day (at 15-second passes,
 		// an EWMA at its smallest smoothing, 1e-4, all of the first day).
+		// An upgrader's length is reached, or passed over by a gap
+		// filled in one Observe.
 		u, ok := f.m.(upgrader)
-		due = ok && u.upgradeAt() == n || f.cfg.RefitEvery > 0 && f.sinceFit >= f.cfg.RefitEvery ||
+		due = ok && u.upgradeAt() <= n || f.cfg.RefitEvery > 0 && f.sinceFit >= f.cfg.RefitEvery ||
 			n < min(f.cfg.Window, youngHistory) && 2*f.sinceFit >= n
 		early = !due && f.overForecast()
 		due = due || early

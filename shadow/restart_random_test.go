@@ -191,6 +191,13 @@ func restartRandomFaults(t *testing.T, seeds []int, retry bool) {
 				// were checked against the peaks of other windows, and
 				// its adaptive level moved otherwise.)
 				n := min(w.Forecast.Len(), rep.Forecast.Len())
+				if leadsDiffered && n == 0 && w.Forecast.Len()+rep.Forecast.Len() > 0 {
+					// The bound on the peak is part of the check of a
+					// forecast's upper bound: one within 10 × the recent
+					// high load may pass in one and not in the other.
+					require.Contains(t, wantErr[i]+err, "implausible forecast", "%s: pass %d", where, i)
+					continue
+				}
 				requireSameForecast(t, fmt.Sprintf("%s: pass %d", where, i), prefix(w.Forecast, n), prefix(rep.Forecast, n))
 				leadsDiffered = leadsDiffered || w.LeadSteps != rep.LeadSteps
 				if !leadsDiffered {
