@@ -37,7 +37,8 @@ const maxRefillBackoff = 10
 // missed while the process was down are read back, and a restored
 // forecaster refitted after them before the passes' own values, as a pass
 // after missed passes does (the sample the saved Controller was waiting to
-// confirm is not one of them: the first pass confirmed it). Points the
+// confirm is not one of them: it is read back as the first pass judged
+// it, fed when that pass confirmed it). Points the
 // passes since missed (the process down while the read still failed) are
 // read back where a Controller that ran on read them (more than two
 // intervals between passes), judged as that Controller judged them (no
@@ -300,8 +301,13 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 	heldAndMissed := func(i int, ob Observation) bool {
 		return withMissed[i] && s.same(ob.Time, s.metrics[i].pendingT)
 	}
+	// heldSaved reports whether ob is the sample the saved Controller was
+	// waiting to confirm: the first pass judged it.
+	heldSaved := func(i int, ob Observation) bool {
+		return !r.held[i].IsZero() && s.same(ob.Time, r.held[i])
+	}
 	settled := func(i int, ob Observation) (bool, bool) {
-		if (r.seen[i].IsZero() || s.later(ob.Time, r.seen[i])) && (!sincePasses(ob) || !byPass(ob) || afterMissed(i, ob) || heldAndMissed(i, ob)) {
+		if (r.seen[i].IsZero() || s.later(ob.Time, r.seen[i])) && !heldSaved(i, ob) && (!sincePasses(ob) || !byPass(ob) || afterMissed(i, ob) || heldAndMissed(i, ob)) {
 			return false, false
 		}
 		return s.metrics[i].judged(ob.Time, s.cfg.Interval/2)
@@ -314,7 +320,7 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 		switch {
 		case !usable(ob), m.pending && s.same(ob.Time, m.pendingT) && !withMissed[i]:
 			return false
-		case heldAndMissed(i, ob):
+		case heldAndMissed(i, ob), heldSaved(i, ob):
 			return true
 		case sincePasses(ob) && !byPass(ob):
 			return missedRead(ob)

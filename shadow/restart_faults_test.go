@@ -368,3 +368,23 @@ func TestRefillRetriedKeepsAJudgedSampleAfterMissedPoints(t *testing.T) {
 		require.Equal(t, a.History(), c.History(), "down %d", down)
 	}
 }
+
+// A restart right after a pass that held its sample as suspect (the load
+// stepped up threefold and stays there), with reads that fail: the saved
+// Controller was waiting to confirm the sample, the first pass confirmed
+// it and fed it. Once the read works, the replay feeds it too, where it
+// left it out when the restart pass was too soon to read missed points
+// back (a gap the forecaster filled with its own forecast).
+func TestRefillRetriedFeedsTheSampleTheSavedControllerHeld(t *testing.T) {
+	const k, n = 2*288 + 100, 2*288 + 130
+	fn := func(at time.Time) map[shadow.Metric]float64 {
+		m := daily(at)
+		if int(at.Sub(t0)/(5*time.Minute)) >= k-1 {
+			m[shadow.RequestRate] *= 3
+		}
+		return m
+	}
+	a, c, readAt := retriedRestart(t, &shadowtest.Series{Fn: fn, Start: t0}, k, n, 2, func(int) bool { return false })
+	require.Greater(t, readAt, k)
+	require.Equal(t, a.History(), c.History())
+}
