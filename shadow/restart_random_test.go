@@ -33,6 +33,14 @@ var restartSeedFrom = flag.Int("restart-seed-from", 1, "first seed TestRestartEq
 // 1 to 3 times before it works, on every seed.
 var restartRetry = flag.Bool("restart-retry", false, "TestRestartEquivalenceRandomFaults: each restart's history read fails 1 to 3 times first")
 
+// restartWindow, when positive, is the forecasters' window in
+// TestRestartEquivalenceRandomFaults (above 1,000 values), whose states
+// hold it only while it is young (at most 1,000 values), and each
+// schedule is longer by that many passes: most restart a forecaster whose
+// state holds no window, as a service's does once its history is longer
+// than forecast.Config.StateWindow.
+var restartWindow = flag.Int("restart-window", 0, "TestRestartEquivalenceRandomFaults: the forecasters' window (above 1000; states hold it up to 1000 values)")
+
 // faults draws a fault schedule of n passes: for each pass, what happens
 // to a metric's sample (see TestRestartEquivalenceRandomFaults).
 type faults struct {
@@ -264,14 +272,17 @@ type schedule struct {
 
 func drawSchedule(seed int, retry bool) schedule {
 	r := rand.New(rand.NewPCG(uint64(seed), 5))
-	sc := schedule{n: 300 + r.IntN(500)}
+	sc := schedule{n: 300 + r.IntN(500) + max(*restartWindow, 0)}
 	sc.rr, sc.cpu = drawFaults(r, sc.n), drawFaults(r, sc.n)
 	sc.two, sc.planner, sc.late = r.IntN(2) == 0, r.IntN(3) == 0, r.IntN(3) == 0
 	sc.paused, sc.repeat, sc.jitter = make([]bool, sc.n), make([]bool, sc.n), make([]time.Duration, sc.n)
 	for i := 1; i < sc.n; i++ {
 		if r.IntN(80) == 0 {
+			// A pause that would start within or right after another is
+			// not taken: together they could exceed the clock-jump gap.
+			apart := !sc.paused[i-1]
 			for j := i; j < min(sc.n, i+1+r.IntN(8)); j++ {
-				sc.paused[j] = true
+				sc.paused[j] = sc.paused[j] || apart
 			}
 		}
 		sc.repeat[i] = r.IntN(100) == 0
@@ -286,7 +297,7 @@ func drawSchedule(seed int, retry bool) schedule {
 	if retry {
 		sc.fails = 1 + r.IntN(3)
 	}
-	sc.noWindow = r.IntN(2) == 0
+	sc.noWindow = r.IntN(2) == 0 && *restartWindow <= 0
 	return sc
 }
 
@@ -312,11 +323,15 @@ func (sc schedule) controller(t *testing.T, fails int, grp *actuatortest.Group, 
 	if sc.noWindow {
 		keep = -1
 	}
-	fc, err := forecast.NewAuto(forecast.AutoConfig{Step: 5 * time.Minute, Periods: forecast.SeasonalPeriods(5 * time.Minute), StateWindow: keep})
+	window := 0
+	if *restartWindow > 0 {
+		window, keep = *restartWindow, 1000 // as the defaults: young histories keep theirs
+	}
+	fc, err := forecast.NewAuto(forecast.AutoConfig{Step: 5 * time.Minute, Periods: forecast.SeasonalPeriods(5 * time.Minute), StateWindow: keep, Window: window})
 	require.NoError(t, err)
 	fcs = append(fcs, fc)
 	if sc.two {
-		cpu, err := forecast.NewAuto(forecast.AutoConfig{Step: 5 * time.Minute, Periods: []int{288}, StateWindow: keep})
+		cpu, err := forecast.NewAuto(forecast.AutoConfig{Step: 5 * time.Minute, Periods: []int{288}, StateWindow: keep, Window: window})
 		require.NoError(t, err)
 		fcs = append(fcs, cpu)
 		opts = append(opts, shadow.WithMetric(shadow.MetricTarget{Metric: shadow.CPU, PerReplica: 0.25, TargetUtilization: 0.6}, cpu))
