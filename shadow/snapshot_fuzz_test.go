@@ -16,22 +16,25 @@ import (
 // FuzzDecodeSnapshot: no snapshot, however mangled, makes decoding or
 // restoring panic; a refused one wraps ErrBadSnapshot, and one whose
 // restore fails changes nothing. The seeds are a version 2 snapshot, its
-// upgrade saved as version 3 with an anomaly detector's state, and a
-// version 1 frame.
+// upgrade saved in the current version with an anomaly detector's state,
+// a version 3 snapshot and a version 1 frame.
 func FuzzDecodeSnapshot(f *testing.F) {
 	v2, err := os.ReadFile("testdata/snapshot-v2")
 	require.NoError(f, err)
 	f.Add(v2)
+	old, err := os.ReadFile("testdata/snapshot-v3")
+	require.NoError(f, err)
+	f.Add(old)
 	sn, err := decodeSnapshot(v2)
 	require.NoError(f, err)
 	s := fuzzState(f)
 	at := sn.SavedAt.Add(5 * time.Minute)
 	_, err = s.restore(sn, "checkout", at)
 	require.NoError(f, err)
-	v3, err := s.snapshot("checkout", sn.SavedAt)
+	cur, err := s.snapshot("checkout", sn.SavedAt)
 	require.NoError(f, err)
-	require.NotEmpty(f, v3.Detector)
-	b, err := encodeSnapshot(v3)
+	require.NotEmpty(f, cur.Detector)
+	b, err := encodeSnapshot(cur)
 	require.NoError(f, err)
 	f.Add(b)
 	v1 := []byte(`{"version":1,"service":"checkout","saved_at":"2026-01-07T02:25:00Z","metrics":[{"metric":"request_rate","recent":[1,2]}]}`)

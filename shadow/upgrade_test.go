@@ -26,7 +26,7 @@ const v2Pass = 2*288 + 30
 
 // A version 2 snapshot is read and upgraded, not refused: the restarted
 // Controller decides exactly as the uninterrupted one, its anomaly
-// detector starts clean without an error, and the next save is version 3.
+// detector starts clean without an error, and the next save is version 4.
 func TestSnapshotUpgradeFromV2(t *testing.T) {
 	data, err := os.ReadFile("testdata/snapshot-v2")
 	require.NoError(t, err)
@@ -67,7 +67,7 @@ func TestSnapshotUpgradeFromV2(t *testing.T) {
 			assert.True(t, r.Restored)
 			assert.Contains(t, logs.String(), "snapshot upgraded")
 			assert.Contains(t, logs.String(), "from_version=2")
-			assert.True(t, strings.HasPrefix(string(store.data), "shadowscale-snapshot v3 "), "saved in the current version")
+			assert.True(t, strings.HasPrefix(string(store.data), "shadowscale-snapshot v4 "), "saved in the current version")
 		}
 		requireSamePass(t, i, want[i], r)
 	}
@@ -83,6 +83,59 @@ func TestSnapshotUpgradeFromV2(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, r.Restored)
 	assert.NotContains(t, logs.String(), "starts clean")
+}
+
+// testdata/snapshot-v3 was saved by the version 3 Controller of
+// restartable with newDetector's anomaly detector on the daily series,
+// after pass v3Pass: the forecaster's and the detector's states were base64
+// text inside the JSON then.
+const v3Pass = 2*288 + 30
+
+// A version 3 snapshot is read as the current one would be: the restarted
+// Controller, its forecaster and anomaly detector restored without a
+// report, decides exactly as the uninterrupted one, and the next save is
+// version 4.
+func TestSnapshotUpgradeFromV3(t *testing.T) {
+	data, err := os.ReadFile("testdata/snapshot-v3")
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(string(data), "shadowscale-snapshot v3 "))
+	const n = v3Pass + 100
+	series := &shadowtest.Series{Fn: daily, Start: t0}
+	var now time.Time
+	clock := func() time.Time { return now }
+	at := func(i int) time.Time { return t0.Add(time.Duration(i) * 5 * time.Minute) }
+	grpA := actuatortest.NewGroup(10, 10*time.Minute, clock)
+	a := restartable(t, series, grpA, shadow.WithAnomalyDetector(newDetector(t, 0)))
+	var want []shadow.Report
+	var grpB *actuatortest.Group
+	for i := range n {
+		now = at(i)
+		r, err := a.Step(context.Background(), now)
+		require.NoError(t, err)
+		want = append(want, r)
+		if i == v3Pass-1 {
+			st, _ := grpA.Current(context.Background())
+			grpB = actuatortest.NewGroup(st.Ready, 10*time.Minute, clock)
+			require.NoError(t, grpB.Scale(context.Background(), st.Desired))
+		}
+	}
+	store := &memStore{data: data}
+	logs := &syncBuffer{}
+	c := restartable(t, series, grpB, shadow.WithStateStore(store, "checkout"), shadow.WithLogger(testLogger(logs)),
+		shadow.WithAnomalyDetector(newDetector(t, 0)))
+	for i := v3Pass; i < n; i++ {
+		now = at(i)
+		r, err := c.Step(context.Background(), now)
+		require.NoError(t, err, "pass %d", i)
+		if i == v3Pass {
+			assert.True(t, r.Restored)
+			assert.Contains(t, logs.String(), "from_version=3")
+			assert.NotContains(t, logs.String(), "starts clean")
+			assert.True(t, strings.HasPrefix(string(store.data), "shadowscale-snapshot v4 "), "saved in the current version")
+		}
+		requireSamePass(t, i, want[i], r)
+		require.Equal(t, want[i].Alerts, r.Alerts, "pass %d", i)
+	}
 }
 
 // A version 1 snapshot (the lead time, the robust statistics and the
