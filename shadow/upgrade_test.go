@@ -43,19 +43,7 @@ func TestSnapshotUpgradeFromV2(t *testing.T) {
 	// forecasters keep the error scale's time constant the snapshot was
 	// saved with (120 steps, the default before it followed the step).
 	a := restartableAt(t, -1, 120, series, grpA)
-	var want []shadow.Report
-	var grpB *actuatortest.Group
-	for i := range n {
-		now = at(i)
-		r, err := a.Step(context.Background(), now)
-		require.NoError(t, err)
-		want = append(want, r)
-		if i == v2Pass-1 {
-			st, _ := grpA.Current(context.Background())
-			grpB = actuatortest.NewGroup(st.Ready, 10*time.Minute, clock)
-			require.NoError(t, grpB.Scale(context.Background(), st.Desired))
-		}
-	}
+	want, grpB := uninterrupted(t, a, grpA, &now, n, v2Pass)
 	store := &memStore{data: data}
 	logs := &syncBuffer{}
 	c := restartableAt(t, -1, 120, series, grpB, shadow.WithStateStore(store, "checkout"), shadow.WithLogger(testLogger(logs)))
@@ -106,19 +94,7 @@ func TestSnapshotUpgradeFromV3(t *testing.T) {
 	at := func(i int) time.Time { return t0.Add(time.Duration(i) * 5 * time.Minute) }
 	grpA := actuatortest.NewGroup(10, 10*time.Minute, clock)
 	a := restartable(t, series, grpA, shadow.WithAnomalyDetector(newDetector(t, 0)))
-	var want []shadow.Report
-	var grpB *actuatortest.Group
-	for i := range n {
-		now = at(i)
-		r, err := a.Step(context.Background(), now)
-		require.NoError(t, err)
-		want = append(want, r)
-		if i == v3Pass-1 {
-			st, _ := grpA.Current(context.Background())
-			grpB = actuatortest.NewGroup(st.Ready, 10*time.Minute, clock)
-			require.NoError(t, grpB.Scale(context.Background(), st.Desired))
-		}
-	}
+	want, grpB := uninterrupted(t, a, grpA, &now, n, v3Pass)
 	store := &memStore{data: data}
 	logs := &syncBuffer{}
 	c := restartable(t, series, grpB, shadow.WithStateStore(store, "checkout"), shadow.WithLogger(testLogger(logs)),
@@ -184,4 +160,26 @@ func TestSnapshotUpgradeFromV1(t *testing.T) {
 	assert.Equal(t, v2Pass, r.Backfilled, "the whole history read back")
 	assert.True(t, strings.HasPrefix(r.Forecast.Model, "auto:hw-"), "refitted on the backfill, got %q", r.Forecast.Model)
 	assert.Equal(t, 7*time.Minute, c.LeadTime())
+}
+
+// uninterrupted steps a, which scales grpA, through passes [0, n) of the
+// 5-minute grid, setting *now to each pass's time, and returns its reports
+// and a production group as grpA was after pass k−1, for a Controller
+// restarted at pass k (on a clock reading *now).
+func uninterrupted(t *testing.T, a *shadow.Controller, grpA *actuatortest.Group, now *time.Time, n, k int) ([]shadow.Report, *actuatortest.Group) {
+	t.Helper()
+	var want []shadow.Report
+	var grpB *actuatortest.Group
+	for i := range n {
+		*now = t0.Add(time.Duration(i) * 5 * time.Minute)
+		r, err := a.Step(context.Background(), *now)
+		require.NoError(t, err)
+		want = append(want, r)
+		if i == k-1 {
+			st, _ := grpA.Current(context.Background())
+			grpB = actuatortest.NewGroup(st.Ready, 10*time.Minute, func() time.Time { return *now })
+			require.NoError(t, grpB.Scale(context.Background(), st.Desired))
+		}
+	}
+	return want, grpB
 }
