@@ -402,7 +402,7 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 				if safeObserve(m.fc, ob.Time, ob.Value) != nil {
 					continue
 				}
-				if !sincePasses(ob) && s.later(ob.Time, r.seen[i]) && (r.held[i].IsZero() || !s.same(ob.Time, r.held[i])) {
+				if !sincePasses(ob) && s.later(ob.Time, r.seen[i]) && !heldSaved(i, ob) {
 					missed++
 				}
 				if sincePasses(ob) && !byPass(ob) {

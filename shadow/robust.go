@@ -315,7 +315,12 @@ func (m *metricState) drop(t time.Time, window time.Duration) {
 // undrop forgets a left-out sample recorded within half of t: judged
 // again, it was kept.
 func (m *metricState) undrop(t time.Time, half time.Duration) {
-	m.dropped = slices.DeleteFunc(m.dropped, func(d time.Time) bool { return d.After(t.Add(-half)) && d.Before(t.Add(half)) })
+	m.dropped = slices.DeleteFunc(m.dropped, func(d time.Time) bool { return within(d, t, half) })
+}
+
+// within reports whether the recorded time d is less than half from t.
+func within(d, t time.Time, half time.Duration) bool {
+	return d.After(t.Add(-half)) && d.Before(t.Add(half))
 }
 
 // judged reports, for a value at t the saved Controller had seen, whether
@@ -327,10 +332,10 @@ func (m *metricState) judged(t time.Time, half time.Duration) (known, left bool)
 	if m.dropsUnknown || t.Before(m.dropFrom) {
 		return false, false
 	}
-	lo, hi := t.Add(-half), t.Add(half)
+	lo := t.Add(-half)
 	i, _ := slices.BinarySearchFunc(m.dropped, lo, time.Time.Compare)
 	for i < len(m.dropped) && !m.dropped[i].After(lo) {
 		i++
 	}
-	return true, i < len(m.dropped) && m.dropped[i].Before(hi)
+	return true, i < len(m.dropped) && within(m.dropped[i], t, half)
 }
