@@ -567,9 +567,13 @@ type autoModel struct {
 	// quantiles, and half the memory.
 	peakBuckets [][]float32
 	buckets     [][]float32
-	kv          []float64
-	label       string
-	method      SelectMethod
+	// groupsText is the saved state's encoding of buckets and
+	// peakBuckets (autoSt.appendGroups), nil until a save needs it after
+	// they were last built.
+	groupsText []byte
+	kv         []float64
+	label      string
+	method     SelectMethod
 	// long is the second period when it is modeled outside the window
 	// (see AutoConfig.Periods); nil otherwise.
 	long *longSeason
@@ -678,6 +682,7 @@ func (a *autoModel) buildBuckets() {
 	nb := max(1, min(a.hb, 8, len(a.zsBest)/minBucket))
 	a.buckets = groupByStep(a.buckets, nb, a.zsBest, a.zsStepBest, a.hb)
 	a.peakBuckets = groupByStep(a.peakBuckets, nb, a.pkBest, a.zsStepBest, a.hb)
+	a.groupsText = nil
 	// The errors live on in the buckets only.
 	a.zsBest, a.zsStepBest, a.pkBest = nil, nil, nil
 }

@@ -250,6 +250,10 @@ type autoSt struct {
 	Sel      selState   `json:"selection"`
 	Buckets  []floats32 `json:"buckets"`
 	Peaks    []floats32 `json:"peak_buckets"`
+	// groups, when set, is the encoding of Buckets and Peaks
+	// (appendGroups), which change only at a selection: the autoModel
+	// keeps it from one save to the next.
+	groups []byte
 	// Vals holds scaleRatio and s2Cal.
 	Vals floats `json:"values"`
 	// Long is the long season modeled outside the window, if any.
@@ -910,6 +914,10 @@ func (a *autoModel) saveAuto(fitted bool) *autoSt {
 	for _, b := range a.peakBuckets {
 		st.Peaks = append(st.Peaks, b)
 	}
+	if a.groupsText == nil {
+		a.groupsText = st.appendGroups(nil)
+	}
+	st.groups = a.groupsText
 	return st
 }
 
@@ -1015,7 +1023,7 @@ func (a *autoModel) loadAuto(st *autoSt, fitted bool, slot int64, maxGap int) (f
 		for i, name := range st.Sel.Names {
 			a.sel.Scores = append(a.sel.Scores, CandidateScore{Model: name, MASE: st.Sel.MASE[i], Skipped: st.Sel.Skipped[i]})
 		}
-		a.buckets, a.peakBuckets = nil, nil
+		a.buckets, a.peakBuckets, a.groupsText = nil, nil, nil
 		for _, b := range st.Buckets {
 			a.buckets = append(a.buckets, slices.Clone([]float32(b)))
 		}

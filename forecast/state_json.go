@@ -166,10 +166,11 @@ func (a *autoSt) appendJSON(b []byte) []byte {
 	b = appendJSONString(b, a.Label)
 	b = append(b, `,"selection":`...)
 	b = a.Sel.appendJSON(b)
-	b = append(b, `,"buckets":`...)
-	b = appendJSONArray(b, a.Buckets, (*floats32).appendJSON)
-	b = append(b, `,"peak_buckets":`...)
-	b = appendJSONArray(b, a.Peaks, (*floats32).appendJSON)
+	if a.groups != nil {
+		b = append(b, a.groups...)
+	} else {
+		b = a.appendGroups(b)
+	}
 	b = append(b, `,"values":`...)
 	b = a.Vals.appendJSON(b)
 	if a.Long != nil {
@@ -189,6 +190,15 @@ func (a *autoSt) appendJSON(b []byte) []byte {
 		b = a.Recent.appendJSON(b)
 	}
 	return append(b, '}')
+}
+
+// appendGroups appends the "buckets" and "peak_buckets" members of a's
+// encoding, with their leading commas.
+func (a *autoSt) appendGroups(b []byte) []byte {
+	b = append(b, `,"buckets":`...)
+	b = appendJSONArray(b, a.Buckets, (*floats32).appendJSON)
+	b = append(b, `,"peak_buckets":`...)
+	return appendJSONArray(b, a.Peaks, (*floats32).appendJSON)
 }
 
 func (s *selState) appendJSON(b []byte) []byte {
