@@ -396,7 +396,11 @@ func (s *state) backfillSpan(now time.Time) span {
 	case s.jumpActive && !s.steady(s.jumpFrom, now) && s.steady(s.lastPass, now) && now.After(s.jumpFrom):
 		// This pass confirms a forward jump (see gridTime): the grid
 		// keeps its offset and the points skipped are read back.
-	case s.jumpActive || (s.started && !s.steady(s.lastPass, now)):
+	case s.jumpActive && !s.steady(s.jumpFrom, now), !s.jumpActive && s.started && !s.steady(s.lastPass, now):
+		// A jump, or a pass that confirms a backward one: nothing to read
+		// back. A pass back on the old timeline after a glitch (see
+		// gridTime) reads back what was missed since the last
+		// observation, as any pass after a gap does.
 		return span{}
 	}
 	if r := s.retry; r != nil && !s.refill && !now.Before(r.next) {
@@ -436,8 +440,10 @@ func (s *state) backfillSpan(now time.Time) span {
 // forecast.Brutlag puts the values it had seen into its forecaster's
 // window only), and raises no alert for them. A restored sample that was
 // waiting for confirmation is left out of the refill and confirmed (or
-// not) by the next pass, unless values after it are read back: then it is
-// dropped. Values up to the saving pass are not judged again (see
+// not) by the next pass, unless values after it are read back (points
+// missed while the process was down): then it is judged with them, as a
+// Controller that ran on judged it at its pass after the gap. Values up
+// to the saving pass are not judged again (see
 // isolated) when the snapshot kept the record of those the saved
 // Controller left out (metricState.dropped): exactly those are left out.
 // A start-up backfill (the
@@ -521,19 +527,18 @@ func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
 			}
 			return m.judged(ob.Time, s.cfg.Interval/2)
 		}
-		// A sample waiting for confirmation is the passes' to confirm: a
-		// restored one is not read back (values read back after it leave
-		// it stale, and it is dropped), nor is one a pass held before a
-		// gap, unless values after it are read back: then it is judged
-		// with them.
+		// A sample waiting for confirmation is the passes' to confirm,
+		// unless values after it are read back (points missed while the
+		// process was down or the passes were skipped): then it is judged
+		// with them, as a Controller that ran on judged it at its pass
+		// after the gap.
 		later := m.pending && slices.ContainsFunc(o.backfill[i], func(ob Observation) bool { return use(ob) && s.later(ob.Time, m.pendingT) })
-		pending := m.pending && (refill || !later)
+		pending := m.pending && !later
 		judge := func(ob Observation) bool {
 			known, _ := settled(ob)
 			return use(ob) && !known && !(pending && s.same(ob.Time, m.pendingT))
 		}
 		skip := s.leaveOutIsolated(t, m, o.backfill[i], judge, nil, v)
-		stale := false
 		for k, ob := range o.backfill[i] {
 			x := ob.Value
 			if !use(ob) || pending && s.same(ob.Time, m.pendingT) {
@@ -546,9 +551,6 @@ func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
 			} else if skip != nil && skip[k] {
 				m.drop(ob.Time, s.window())
 				continue
-			}
-			if pending && s.later(ob.Time, m.pendingT) {
-				stale = true
 			}
 			if safeObserve(m.fc, ob.Time, x) != nil {
 				continue
@@ -581,10 +583,6 @@ func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
 				}
 				rep.Backfilled++
 			}
-		}
-		if stale {
-			m.drop(m.pendingT, s.window())
-			m.pending = false
 		}
 		if m.pending && !pending {
 			m.pending = false // judged with the values after it

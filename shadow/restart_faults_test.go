@@ -388,3 +388,65 @@ func TestRefillRetriedFeedsTheSampleTheSavedControllerHeld(t *testing.T) {
 	require.Greater(t, readAt, k)
 	require.Equal(t, a.History(), c.History())
 }
+
+// A restart while the process is down for three passes, right after a
+// pass that held its sample as suspect (the load stepped up threefold, or
+// fell to zero: a monitoring outage), with a read that works: a
+// Controller that ran on read the missed points back at its pass after
+// the gap and judged the held sample with them; the restarted one does
+// the same (it used to drop the sample as stale, and the first pass
+// confirmed a zero the other held as suspect). Same history, forecasts,
+// peak bounds, decisions and alerts.
+func TestRefillJudgesTheHeldSampleWithTheMissedPoints(t *testing.T) {
+	const k, n = 2*288 + 73, 2*288 + 103 // restart at k (near the daily peak), down for passes k to k+2
+	for name, step := range map[string]func(float64) float64{
+		"step up": func(x float64) float64 { return 3 * x },
+		"zeros":   func(float64) float64 { return 0 },
+	} {
+		t.Run(name, func(t *testing.T) {
+			fn := func(at time.Time) map[shadow.Metric]float64 {
+				m := daily(at)
+				if int(at.Sub(t0)/(5*time.Minute)) >= k-1 {
+					m[shadow.RequestRate] = step(m[shadow.RequestRate])
+				}
+				return m
+			}
+			down := func(i int) bool { return i >= k && i < k+3 }
+			series := &shadowtest.Series{Fn: fn, Start: t0}
+			var now time.Time
+			clock := func() time.Time { return now }
+			at := func(i int) time.Time { return t0.Add(time.Duration(i) * 5 * time.Minute) }
+			a := restartable(t, series, actuatortest.NewGroup(10, 10*time.Minute, clock))
+			want := make([]shadow.Report, n)
+			for i := range n {
+				if !down(i) {
+					now = at(i)
+					want[i], _ = a.Step(context.Background(), now)
+				}
+			}
+			require.NotEmpty(t, want[k-1].Suspect, "the pass before the restart holds its sample as suspect")
+			require.Positive(t, want[k+3].Backfilled, "a Controller that ran on reads the missed points back")
+			store := &memStore{}
+			grp := actuatortest.NewGroup(10, 10*time.Minute, clock)
+			b := restartable(t, series, grp, shadow.WithStateStore(store, "checkout"))
+			for i := range k {
+				now = at(i)
+				_, _ = b.Step(context.Background(), now)
+			}
+			c := restartable(t, series, grp, shadow.WithStateStore(store, "checkout"))
+			for i := k + 3; i < n; i++ {
+				now = at(i)
+				r, _ := c.Step(context.Background(), now)
+				w := want[i]
+				where := fmt.Sprintf("pass %d", i)
+				require.Equal(t, w.Decision, r.Decision, where)
+				if i > k+3 { // each reports what its own read-back left out
+					require.Equal(t, w.Alerts, r.Alerts, where)
+				}
+				requireSameForecast(t, where, w.Forecast, r.Forecast)
+				requireSamePeak(t, where, w.PeakUpper, r.PeakUpper)
+			}
+			require.Equal(t, a.History(), c.History())
+		})
+	}
+}

@@ -259,6 +259,37 @@ func TestConfirmedJumpBackfilled(t *testing.T) {
 	}
 }
 
+// A pass repeated at the same time is a glitch (held, not observed); the
+// next pass is back on the old timeline. When the process missed passes
+// in between, that pass reads the missed points back, as any pass after a
+// gap does (it used to leave them to the forecaster, where a Controller
+// restarted in the gap read them back: the two then decided otherwise).
+func TestGlitchThenGapBackfilled(t *testing.T) {
+	series := &shadowtest.Series{Fn: daily, Start: t0}
+	var now time.Time
+	grp := actuatortest.NewGroup(10, 0, func() time.Time { return now })
+	c := newDailyController(t, series, grp)
+	at := func(i int) time.Time { return t0.Add(time.Duration(i) * 5 * time.Minute) }
+	for i := range 20 {
+		now = at(i)
+		_, err := c.Step(context.Background(), now)
+		require.NoError(t, err)
+	}
+	r, err := c.Step(context.Background(), now) // the same time again
+	require.ErrorContains(t, err, "went back by 0s")
+	assert.True(t, r.Held)
+	now = at(23) // passes 20 to 22 missed
+	r, err = c.Step(context.Background(), now)
+	require.NoError(t, err)
+	assert.False(t, r.Held)
+	assert.Equal(t, 3, r.Backfilled, "the points of passes 20 to 22")
+	h := c.History()
+	require.Len(t, h, 24)
+	for i := 1; i < len(h); i++ {
+		require.Equal(t, 5*time.Minute, h[i].Time.Sub(h[i-1].Time), "index %d", i)
+	}
+}
+
 // A Controller restarted within the interval of its last pass does not
 // observe the same point twice: the first pass is held as a duplicate and
 // the next carries on with the restored model.
