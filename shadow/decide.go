@@ -489,9 +489,9 @@ func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
 	// Controller that ran on would have read back at this pass: none
 	// after a gap of at most two intervals (its forecasters fill it), as
 	// backfillSpan decides.
-	readNew := true
+	readNew, saved := true, time.Time{}
 	if refill {
-		last = time.Time{}
+		last, saved = time.Time{}, s.lastGrid
 		readNew = s.readsMissed(t)
 	}
 	for i, m := range s.metrics {
@@ -502,7 +502,9 @@ func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
 		// forecaster was fed are those the saved Controller had judged;
 		// those after it (passes that failed, were skipped or await
 		// confirmation) it had not, and are read back as a Controller that
-		// ran on would read them at this pass.
+		// ran on would read them at this pass: those after its last
+		// observation (one whose metric was missing or held there is not
+		// read again).
 		seen := m.last
 		keep := refill && m.restored
 		m.restored = false
@@ -512,7 +514,7 @@ func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
 				return false
 			}
 			if refill {
-				return readNew || !s.later(ob.Time, seen)
+				return readNew && (saved.IsZero() || s.later(ob.Time, saved)) || !s.later(ob.Time, seen)
 			}
 			// A value this metric's forecaster has taken (a pass that
 			// failed on another metric observed it) is not read again.

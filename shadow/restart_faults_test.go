@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shadowscale/shadowscale/actuator/actuatortest"
+	"github.com/shadowscale/shadowscale/forecast"
 	"github.com/shadowscale/shadowscale/shadow"
 	"github.com/shadowscale/shadowscale/shadow/shadowtest"
 )
@@ -395,19 +396,34 @@ func TestRefillRetriedFeedsTheSampleTheSavedControllerHeld(t *testing.T) {
 // Controller that ran on read the missed points back at its pass after
 // the gap and judged the held sample with them; the restarted one does
 // the same (it used to drop the sample as stale, and the first pass
-// confirmed a zero the other held as suspect). Same history, forecasts,
-// peak bounds, decisions and alerts.
+// confirmed a zero the other held as suspect). When the held sample is a
+// second metric's (CPU fell to zero, the request rate was observed), a
+// Controller that ran on reads back only what came after that pass, and
+// the restarted one does not read the held sample either. Same history,
+// forecasts, peak bounds, decisions and alerts.
 func TestRefillJudgesTheHeldSampleWithTheMissedPoints(t *testing.T) {
 	const k, n = 2*288 + 73, 2*288 + 103 // restart at k (near the daily peak), down for passes k to k+2
-	for name, step := range map[string]func(float64) float64{
-		"step up": func(x float64) float64 { return 3 * x },
-		"zeros":   func(float64) float64 { return 0 },
+	cpu := func(t *testing.T) []shadow.Option {
+		fc, err := forecast.NewAuto(forecast.AutoConfig{Step: 5 * time.Minute, Periods: []int{288}})
+		require.NoError(t, err)
+		return []shadow.Option{shadow.WithMetric(shadow.MetricTarget{Metric: shadow.CPU, PerReplica: 0.25, TargetUtilization: 0.6}, fc)}
+	}
+	for _, tc := range []struct {
+		name   string
+		metric shadow.Metric
+		step   func(float64) float64
+		opts   func(*testing.T) []shadow.Option
+	}{
+		{"step up", shadow.RequestRate, func(x float64) float64 { return 3 * x }, func(*testing.T) []shadow.Option { return nil }},
+		{"zeros", shadow.RequestRate, func(float64) float64 { return 0 }, func(*testing.T) []shadow.Option { return nil }},
+		{"second metric's zeros", shadow.CPU, func(float64) float64 { return 0 }, cpu},
 	} {
-		t.Run(name, func(t *testing.T) {
+		t.Run(tc.name, func(t *testing.T) {
 			fn := func(at time.Time) map[shadow.Metric]float64 {
 				m := daily(at)
+				m[shadow.CPU] = 0.02*m[shadow.RequestRate] + 0.3*math.Sin(at.Sub(t0).Minutes()/97)
 				if int(at.Sub(t0)/(5*time.Minute)) >= k-1 {
-					m[shadow.RequestRate] = step(m[shadow.RequestRate])
+					m[tc.metric] = tc.step(m[tc.metric])
 				}
 				return m
 			}
@@ -416,7 +432,7 @@ func TestRefillJudgesTheHeldSampleWithTheMissedPoints(t *testing.T) {
 			var now time.Time
 			clock := func() time.Time { return now }
 			at := func(i int) time.Time { return t0.Add(time.Duration(i) * 5 * time.Minute) }
-			a := restartable(t, series, actuatortest.NewGroup(10, 10*time.Minute, clock))
+			a := restartable(t, series, actuatortest.NewGroup(10, 10*time.Minute, clock), tc.opts(t)...)
 			want := make([]shadow.Report, n)
 			for i := range n {
 				if !down(i) {
@@ -424,16 +440,16 @@ func TestRefillJudgesTheHeldSampleWithTheMissedPoints(t *testing.T) {
 					want[i], _ = a.Step(context.Background(), now)
 				}
 			}
-			require.NotEmpty(t, want[k-1].Suspect, "the pass before the restart holds its sample as suspect")
+			require.Equal(t, []shadow.Metric{tc.metric}, want[k-1].Suspect, "the pass before the restart holds its sample as suspect")
 			require.Positive(t, want[k+3].Backfilled, "a Controller that ran on reads the missed points back")
 			store := &memStore{}
 			grp := actuatortest.NewGroup(10, 10*time.Minute, clock)
-			b := restartable(t, series, grp, shadow.WithStateStore(store, "checkout"))
+			b := restartable(t, series, grp, append(tc.opts(t), shadow.WithStateStore(store, "checkout"))...)
 			for i := range k {
 				now = at(i)
 				_, _ = b.Step(context.Background(), now)
 			}
-			c := restartable(t, series, grp, shadow.WithStateStore(store, "checkout"))
+			c := restartable(t, series, grp, append(tc.opts(t), shadow.WithStateStore(store, "checkout"))...)
 			for i := k + 3; i < n; i++ {
 				now = at(i)
 				r, _ := c.Step(context.Background(), now)

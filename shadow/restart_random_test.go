@@ -140,9 +140,12 @@ func TestRestartEquivalenceRetriedSchedules(t *testing.T) {
 // back after the gap; TestRefillJudgesTheHeldSampleWithTheMissedPoints),
 // 768 and 2274 (a pass repeated at the same time, then passes missed: the
 // pass back on the old timeline read nothing back, where a restarted
-// Controller read the missed points; TestGlitchThenGapBackfilled).
+// Controller read the missed points; TestGlitchThenGapBackfilled), and
+// 985 and 1899, found once the first was fixed (the second metric's
+// sample held at the last pass before the gap: a Controller that ran on
+// reads back only what came after that pass, the refill read it too).
 func TestRestartEquivalenceFoundSchedules(t *testing.T) {
-	restartRandomFaults(t, []int{768, 873, 1027, 1510, 2274}, false)
+	restartRandomFaults(t, []int{768, 873, 985, 1027, 1510, 1899, 2274}, false)
 }
 
 // restartRandomFaults runs TestRestartEquivalenceRandomFaults's
