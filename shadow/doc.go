@@ -37,8 +37,10 @@
 //     and alerted (AlertZeroRun) when it starts and when it ends;
 //   - a pass time that goes backwards or jumps forward by more than ten
 //     intervals is held; the next pass either returns to the old timeline
-//     or confirms the new one, which re-anchors the observation grid (a
-//     backward step) or leaves a gap (a forward one);
+//     (reading back what was missed since the last observation, as after
+//     any gap) or confirms the new one, which re-anchors the observation
+//     grid (a backward step) or leaves a gap (a forward one, read back
+//     from a HistorySource);
 //   - forecasts are validated (horizon length, finite values, Lower ≤ Mean
 //     ≤ Upper, Start on the grid, upper bound within 10 × a robust high
 //     load) and an invalid one holds the pass with a reason naming the
