@@ -441,9 +441,10 @@ func (s *state) backfillSpan(now time.Time) span {
 // window only), and raises no alert for them. A restored sample that was
 // waiting for confirmation is left out of the refill and confirmed (or
 // not) by the next pass, unless values after it are read back (points
-// missed while the process was down): then it is judged with them, as a
-// Controller that ran on judged it at its pass after the gap. Values up
-// to the saving pass are not judged again (see
+// missed while the process was down): then, as at the pass after the gap
+// of a Controller that ran on, it is judged with them when it came after
+// the saved last observation, and forgotten otherwise. Values up to the
+// saving pass are not judged again (see
 // isolated) when the snapshot kept the record of those the saved
 // Controller left out (metricState.dropped): exactly those are left out.
 // A start-up backfill (the
@@ -489,9 +490,8 @@ func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
 	// Controller that ran on would have read back at this pass: none
 	// after a gap of at most two intervals (its forecasters fill it), as
 	// backfillSpan decides.
-	readNew, saved := true, time.Time{}
+	readNew := true
 	if refill {
-		last, saved = time.Time{}, s.lastGrid
 		readNew = s.readsMissed(t)
 	}
 	for i, m := range s.metrics {
@@ -510,11 +510,17 @@ func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
 		m.restored = false
 		fed, fedNew := 0, 0
 		use := func(ob Observation) bool {
-			if !(last.IsZero() || s.later(ob.Time, last)) || !ob.Time.Before(t) || !mathx.Finite(ob.Value) || ob.Value < 0 {
+			if !ob.Time.Before(t) || !mathx.Finite(ob.Value) || ob.Value < 0 {
+				return false
+			}
+			if refill && !s.later(ob.Time, seen) {
+				return true
+			}
+			if !(last.IsZero() || s.later(ob.Time, last)) {
 				return false
 			}
 			if refill {
-				return readNew && (saved.IsZero() || s.later(ob.Time, saved)) || !s.later(ob.Time, seen)
+				return readNew
 			}
 			// A value this metric's forecaster has taken (a pass that
 			// failed on another metric observed it) is not read again.
@@ -531,9 +537,11 @@ func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
 		}
 		// A sample waiting for confirmation is the passes' to confirm,
 		// unless values after it are read back (points missed while the
-		// process was down or the passes were skipped): then it is judged
-		// with them, as a Controller that ran on judged it at its pass
-		// after the gap.
+		// process was down or the passes were skipped): then it is no
+		// longer awaited, as at the pass after the gap of a Controller
+		// that ran on: judged with them when it is read back too (it came
+		// after the last observation), forgotten otherwise (a second
+		// metric's sample held at a pass the first metric observed).
 		later := m.pending && slices.ContainsFunc(o.backfill[i], func(ob Observation) bool { return use(ob) && s.later(ob.Time, m.pendingT) })
 		pending := m.pending && !later
 		judge := func(ob Observation) bool {
