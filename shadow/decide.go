@@ -179,7 +179,7 @@ func (s *state) observe(t time.Time, sample Sample, rep *Report, v *verdict) {
 			}
 			m.pending, m.pendingV, m.pendingT, m.pendingDir = true, m.value, t, dir
 			rep.Suspect = append(rep.Suspect, m.Metric)
-			med, _, _ := m.rob.stats()
+			med := m.rob.center()
 			if dir < 0 {
 				msg := fmt.Sprintf("%s = %.4g lies far below its recent median %.4g: not acted on until the next pass or another metric confirms it", m.Metric, m.value, med)
 				v.alerts = append(v.alerts, Alert{Kind: AlertSuspectSample, Time: t, Message: msg})

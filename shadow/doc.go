@@ -26,9 +26,11 @@
 // production:
 //
 //   - a sample far outside its metric's recent distribution (beyond doubling
-//     or halving plus six robust deviations of the last 32 values) is
-//     suspect: alerted (AlertSuspectSample) and kept out of the history and
-//     the forecaster until the next pass or another metric confirms it;
+//     or halving plus six robust deviations of the last 32 values; in a
+//     young history of fewer than ten values, above ten times their
+//     median) is suspect: alerted (AlertSuspectSample) and kept out of the
+//     history and the forecaster until the next pass or another metric
+//     confirms it;
 //     meanwhile a sample far above lets the pass add at most half the
 //     capacity and remove none (a real surge gets a head start, a glitch
 //     costs little), a sample far below holds the pass;

@@ -117,6 +117,89 @@ func spikeNotActedOn(t *testing.T, s *steady, spike float64) {
 	}
 }
 
+// newYoung is a Controller on the default Predictive stack (planner rule
+// when planner) with no history: 15 replicas, PerReplica 10, at most 100.
+func newYoung(t *testing.T, planner bool) *steady {
+	t.Helper()
+	s := &steady{now: t0, src: shadowtest.NewSource(100)}
+	s.grp = actuatortest.NewGroup(15, 0, func() time.Time { return s.now })
+	fc, err := forecast.NewAuto(forecast.AutoConfig{Step: time.Minute})
+	require.NoError(t, err)
+	cfg := policy.DefaultPredictiveConfig()
+	if planner {
+		cfg.Rule = policy.RulePlanner
+	}
+	pol, err := policy.Predictive(cfg)
+	require.NoError(t, err)
+	s.c, err = shadow.New(shadow.Config{PerReplica: 10, MaxReplicas: 100},
+		shadow.Deps{Source: s.src, Forecaster: fc, Policy: pol, Production: s.grp},
+		shadow.WithLogger(testLogger(&syncBuffer{})), shadow.WithRetry(actuator.RetryConfig{After: instant}))
+	require.NoError(t, err)
+	return s
+}
+
+// A glitch of 40 times the load in a Controller's first passes (a new
+// service, or no history to read) is held as suspect as it is later on:
+// too few values to judge it by their spread, but ten times their median
+// is implausible. It took production from 15 replicas to MaxReplicas (100)
+// and held it there while the forecaster had learned it.
+func TestSpikeOnAYoungHistoryIsSuspect(t *testing.T) {
+	for _, planner := range []bool{false, true} {
+		for _, at := range []int{1, 2, 5, 9} {
+			t.Run(fmt.Sprintf("planner %t, pass %d", planner, at), func(t *testing.T) {
+				s := newYoung(t, planner)
+				for range at {
+					s.src.Set(shadow.RequestRate, s.noisy(100))
+					s.step(t, s.now)
+				}
+				before := s.desired(t)
+				s.src.Set(shadow.RequestRate, 4000)
+				r := s.step(t, s.now)
+				assert.Equal(t, []shadow.Metric{shadow.RequestRate}, r.Suspect)
+				require.NotEmpty(t, r.Alerts)
+				assert.Contains(t, r.Alerts[0].Message, "request_rate = 4000 lies far above its recent median 10")
+				assert.LessOrEqual(t, s.desired(t), before*3/2, "at most ×1.5 on an unconfirmed spike (was %d)", before)
+				for k := range 30 {
+					s.src.Set(shadow.RequestRate, s.noisy(100))
+					s.step(t, s.now)
+					require.LessOrEqual(t, s.desired(t), before*3/2, "pass %d after the spike", k+1)
+				}
+				for _, o := range s.c.History() {
+					require.Less(t, o.Value, 1000.0, "the unconfirmed spike never reaches the history")
+				}
+			})
+		}
+	}
+}
+
+// A young service's load that grows tenfold from one pass to the next
+// (traffic starting) is followed on the pass after, as a step change is
+// later on; growth by less is followed at once.
+func TestYoungLoadStartsFollowed(t *testing.T) {
+	s := newYoung(t, false)
+	for range 3 {
+		s.src.Set(shadow.RequestRate, 5)
+		r := s.step(t, s.now)
+		assert.Empty(t, r.Suspect)
+	}
+	s.src.Set(shadow.RequestRate, 400)
+	r := s.step(t, s.now)
+	assert.Equal(t, []shadow.Metric{shadow.RequestRate}, r.Suspect, "80 times the load so far")
+	r = s.step(t, s.now)
+	assert.Empty(t, r.Suspect)
+	assert.False(t, r.Held, r.Decision.Reason)
+	assert.GreaterOrEqual(t, s.desired(t), policy.Replicas(400, 10, 0.7), "followed on the confirming pass")
+	assert.Equal(t, 400.0, s.c.History()[len(s.c.History())-2].Value, "the first sample of the step is kept")
+
+	s = newYoung(t, false)
+	for _, v := range []float64{100, 100, 900} {
+		s.src.Set(shadow.RequestRate, v)
+		r := s.step(t, s.now)
+		assert.Empty(t, r.Suspect, "%v: less than ten times the median of the load so far", v)
+	}
+	assert.Equal(t, 30, s.desired(t), "followed at once, as far as the ×2 a pass of the scale-up limit allows")
+}
+
 func TestStepChangeFollowedWithinTwoPasses(t *testing.T) {
 	s := newSteady(t)
 	before := s.desired(t)

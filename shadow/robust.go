@@ -17,6 +17,12 @@ const (
 	// beyond the median, on top of doubling or halving, make a sample
 	// suspect.
 	suspectSigmas = 6
+	// youngFactor is how many times the median of fewer than robustMin
+	// accepted values make a sample suspect: too few to judge by their
+	// spread, enough to catch a glitch of an order of magnitude (the
+	// Controller's plausibility bound on a forecast is the same ten
+	// times the recent load).
+	youngFactor = 10
 	// blockLen and blocks size the plausibility reference: the maxima of
 	// the last blocks of blockLen accepted values.
 	blockLen = 60
@@ -94,6 +100,21 @@ func (r *robust) stats() (med, sigma float64, ok bool) {
 	return r.med, r.sigma, true
 }
 
+// center is the median of the values judged by: of the window, also when
+// it holds fewer than robustMin values; 0 when it holds none.
+func (r *robust) center() float64 {
+	if med, _, ok := r.stats(); ok {
+		return med
+	}
+	if r.n == 0 {
+		return 0
+	}
+	s := r.scratch[:r.n]
+	copy(s, r.win[:r.n])
+	slices.Sort(s)
+	return median(s)
+}
+
 // pushSorted updates the sorted copy of the window for v entering it (and,
 // when the window is full, the oldest value leaving it). A NaN on either
 // side leaves the copy to be rebuilt by sorting.
@@ -163,9 +184,20 @@ func median(sorted []float64) float64 {
 // distribution, or neither (0). slack is an absolute allowance (one
 // replica's capacity) so that small loads may move freely. Far means
 // beyond doubling (halving) plus suspectSigmas robust deviations.
+//
+// With fewer than robustMin values (a young history) the spread is not
+// judged, only the size: v lies far above when it exceeds youngFactor
+// times their median, plus slack; nothing lies far below (the first value
+// judges nothing). As every judgement by the accepted values, it takes a
+// load that alternates pass by pass between levels more than ten times
+// apart, the lower first, for glitches of the higher: each is held and the
+// next pass does not confirm it.
 func (r *robust) judge(v, slack float64) int {
 	med, sigma, ok := r.stats()
 	if !ok {
+		if r.n > 0 && v > youngFactor*r.center()+slack {
+			return 1
+		}
 		return 0
 	}
 	switch {
