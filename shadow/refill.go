@@ -96,8 +96,8 @@ type passLead struct {
 	steps int
 	refit bool
 	fed   []time.Time
-	// blind, per metric: the pass took its sample unjudged (fewer than
-	// robustMin values to judge by); nil when no metric did.
+	// blind, per metric: the pass judged its sample by its size alone
+	// (fewer than robustMin values to judge by); nil when no metric did.
 	blind []bool
 }
 
@@ -255,9 +255,10 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 	}
 	// afterMissed reports whether ob is metric i's sample of a pass since
 	// that came more than two intervals after the pass before it and had
-	// too few values to judge it by (robustMin): a Controller that ran on
-	// read the points in between back first and judged the sample with
-	// them, where this pass, its read failing, took it unjudged. (A pass
+	// too few values to judge it by their spread (robustMin): a
+	// Controller that ran on read the points in between back first and
+	// judged the sample with them, where this pass, its read failing,
+	// judged it by its size alone. (A pass
 	// that judged it, by fewer values than that Controller, is left to
 	// have judged it as that Controller did.)
 	afterMissed := func(i int, ob Observation) bool {

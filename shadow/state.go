@@ -70,7 +70,7 @@ type metricState struct {
 	// This pass.
 	value     float64
 	ok        bool // value accepted this pass
-	blind     bool // value judged with fewer than robustMin values (accepted unjudged)
+	blind     bool // value judged with fewer than robustMin values (by its size alone)
 	suspectUp bool // value far above the recent distribution, unconfirmed
 	fcst      forecast.Forecast
 	peak      float64 // the forecaster's bound on the lead window's peak; 0 when none
