@@ -26,3 +26,7 @@ stlf_holdout <- function(y, h, m, m2) {
   tr2 <- msts(y[1:(length(y) - h)], seasonal.periods = c(m, m2))
   stlf(tr2, h = h, level = 95)
 }
+
+# mase is the mean absolute scaled error of the forecast fc of test, scaled
+# by the in-sample seasonal naive error of train at period m.
+mase <- function(test, fc, train, m) mean(abs(test - fc)) / mean(abs(diff(train, lag = m)))

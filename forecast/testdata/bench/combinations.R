@@ -14,7 +14,6 @@
 suppressMessages(library(forecast))
 source("../holdout.R")
 man <- read.csv("series.csv")
-mase <- function(test, fc, train, m) mean(abs(test - fc)) / mean(abs(diff(train, lag = m)))
 res <- NULL
 for (i in seq_len(nrow(man))) {
   if (man$period2[i] != 0) next
