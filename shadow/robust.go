@@ -187,8 +187,8 @@ func median(sorted []float64) float64 {
 //
 // With fewer than robustMin values (a young history) the spread is not
 // judged, only the size: v lies far above when it exceeds youngFactor
-// times their median, plus slack; nothing lies far below (the first value
-// judges nothing). As every judgement by the accepted values, it takes a
+// times their median, plus slack; nothing lies far below, and the first
+// value is not judged. As every judgement by the accepted values, it takes a
 // load that alternates pass by pass between levels more than ten times
 // apart, the lower first, for glitches of the higher: each is held and the
 // next pass does not confirm it.
