@@ -76,12 +76,7 @@ func (r *robust) stats() (med, sigma float64, ok bool) {
 		return 0, 0, false
 	}
 	if !r.fresh {
-		if !r.sortedOK {
-			copy(r.sorted[:r.n], r.win[:r.n])
-			slices.Sort(r.sorted[:r.n])
-			r.sortedOK = true
-		}
-		s := r.sorted[:r.n]
+		s := r.sortedWindow()
 		r.med = median(s)
 		if mathx.Finite(s[0]) && mathx.Finite(s[len(s)-1]) {
 			r.sigma = 1.4826 * medianDeviation(s, r.med)
@@ -100,6 +95,17 @@ func (r *robust) stats() (med, sigma float64, ok bool) {
 	return r.med, r.sigma, true
 }
 
+// sortedWindow returns the window's values in ascending order: the sorted
+// copy pushSorted keeps, rebuilt by sorting when it is not kept.
+func (r *robust) sortedWindow() []float64 {
+	if !r.sortedOK {
+		copy(r.sorted[:r.n], r.win[:r.n])
+		slices.Sort(r.sorted[:r.n])
+		r.sortedOK = true
+	}
+	return r.sorted[:r.n]
+}
+
 // center is the median of the values judged by: of the window, also when
 // it holds fewer than robustMin values; 0 when it holds none.
 func (r *robust) center() float64 {
@@ -109,10 +115,7 @@ func (r *robust) center() float64 {
 	if r.n == 0 {
 		return 0
 	}
-	s := r.scratch[:r.n]
-	copy(s, r.win[:r.n])
-	slices.Sort(s)
-	return median(s)
+	return median(r.sortedWindow())
 }
 
 // pushSorted updates the sorted copy of the window for v entering it (and,
