@@ -45,16 +45,7 @@ func newSteady(t *testing.T, opts ...shadow.Option) *steady {
 // newSteadyWith is newSteady with the Predictive stack of cfg.
 func newSteadyWith(t *testing.T, cfg policy.PredictiveConfig, opts ...shadow.Option) *steady {
 	t.Helper()
-	s := &steady{now: t0, src: shadowtest.NewSource(100)}
-	s.grp = actuatortest.NewGroup(15, 0, func() time.Time { return s.now })
-	fc, err := forecast.NewAuto(forecast.AutoConfig{Step: time.Minute})
-	require.NoError(t, err)
-	pol, err := policy.Predictive(cfg)
-	require.NoError(t, err)
-	s.c, err = shadow.New(shadow.Config{PerReplica: 10, MaxReplicas: 100},
-		shadow.Deps{Source: s.src, Forecaster: fc, Policy: pol, Production: s.grp},
-		append([]shadow.Option{shadow.WithLogger(testLogger(&syncBuffer{})), shadow.WithRetry(actuator.RetryConfig{After: instant})}, opts...)...)
-	require.NoError(t, err)
+	s := newFresh(t, cfg, opts...)
 	for range 300 {
 		s.src.Set(shadow.RequestRate, s.noisy(100))
 		s.src.Set(shadow.CPU, s.noisy(10))
@@ -117,25 +108,32 @@ func spikeNotActedOn(t *testing.T, s *steady, spike float64) {
 	}
 }
 
-// newYoung is a Controller on the default Predictive stack (planner rule
-// when planner) with no history: 15 replicas, PerReplica 10, at most 100.
-func newYoung(t *testing.T, planner bool) *steady {
+// newFresh is newSteadyWith's Controller before any pass: no history,
+// 15 replicas, PerReplica 10, at most 100.
+func newFresh(t *testing.T, cfg policy.PredictiveConfig, opts ...shadow.Option) *steady {
 	t.Helper()
 	s := &steady{now: t0, src: shadowtest.NewSource(100)}
 	s.grp = actuatortest.NewGroup(15, 0, func() time.Time { return s.now })
 	fc, err := forecast.NewAuto(forecast.AutoConfig{Step: time.Minute})
 	require.NoError(t, err)
-	cfg := policy.DefaultPredictiveConfig()
-	if planner {
-		cfg.Rule = policy.RulePlanner
-	}
 	pol, err := policy.Predictive(cfg)
 	require.NoError(t, err)
 	s.c, err = shadow.New(shadow.Config{PerReplica: 10, MaxReplicas: 100},
 		shadow.Deps{Source: s.src, Forecaster: fc, Policy: pol, Production: s.grp},
-		shadow.WithLogger(testLogger(&syncBuffer{})), shadow.WithRetry(actuator.RetryConfig{After: instant}))
+		append([]shadow.Option{shadow.WithLogger(testLogger(&syncBuffer{})), shadow.WithRetry(actuator.RetryConfig{After: instant})}, opts...)...)
 	require.NoError(t, err)
 	return s
+}
+
+// newYoung is newFresh on the default Predictive stack, with the planner
+// rule when planner.
+func newYoung(t *testing.T, planner bool) *steady {
+	t.Helper()
+	cfg := policy.DefaultPredictiveConfig()
+	if planner {
+		cfg.Rule = policy.RulePlanner
+	}
+	return newFresh(t, cfg)
 }
 
 // A glitch of 40 times the load in a Controller's first passes (a new
