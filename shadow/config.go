@@ -72,6 +72,16 @@ type Config struct {
 	// once more when it stops, and Save saves on demand, so that a
 	// graceful restart loses nothing.
 	SaveEvery int
+	// SourceLookback is how long the MetricsSource may serve its last
+	// reading again when no newer one has come: Prometheus's lookback
+	// delta (5m by default) for a gauge whose scrapes are missing, or the
+	// scrape interval when passes come more often than scrapes. A sample
+	// far above the recent load is held until the next pass confirms it;
+	// a next sample equal to it bit for bit does not confirm it (nor add
+	// capacity) unless the value has lasted this long, so that one glitch
+	// served twice is not taken for a step change. Default 5m; a negative
+	// value selects none (any repeat confirms).
+	SourceLookback time.Duration
 	// ForecastOnly runs the whole Controller in forecast-only mode (AWS
 	// predictive scaling's ForecastOnly): every pass observes, forecasts
 	// and decides exactly as a live Controller would from the same
@@ -104,6 +114,7 @@ func (c Config) withDefaults() Config {
 	c.DrainTimeout = defaults.IfZero(c.DrainTimeout, c.Interval)
 	c.ActuationFailureAlert = defaults.IfZero(c.ActuationFailureAlert, 3)
 	c.SaveEvery = defaults.IfZero(c.SaveEvery, 1)
+	c.SourceLookback = defaults.Or(c.SourceLookback, 5*time.Minute)
 	return c
 }
 

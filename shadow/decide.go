@@ -172,7 +172,27 @@ func (s *state) observe(t time.Time, sample Sample, rep *Report, v *verdict) {
 			continue
 		}
 		dir := dirs[i]
-		confirmed := dir == 0 || (m.pending && m.pendingDir == dir) || crossConfirmed(dirs, i, dir)
+		// A far-above sample equal bit for bit to the one held is the
+		// source serving its last reading again (a gauge whose next
+		// scrape is missing, within Prometheus's lookback, or a source
+		// polled faster than it is scraped): it confirms nothing until
+		// the value has lasted Config.SourceLookback.
+		repeat := dir > 0 && m.copyOfPending(Observation{Time: t, Value: m.value}, s.cfg.SourceLookback)
+		confirmed := dir == 0 || (m.pending && m.pendingDir == dir && !repeat) || crossConfirmed(dirs, i, dir)
+		if !confirmed && repeat {
+			// The held sample stays held (from its own time); this copy of
+			// it is left out, and the pass adds no capacity.
+			m.drop(t, s.window())
+			rep.Suspect = append(rep.Suspect, m.Metric)
+			msg := fmt.Sprintf("%s = %.4g repeats bit for bit the unconfirmed sample of %s (the source serving its last reading again?): no scale-up until it lasts %s or a new reading confirms it",
+				m.Metric, m.value, m.pendingT.UTC().Format(time.RFC3339), s.cfg.SourceLookback)
+			v.alerts = append(v.alerts, Alert{Kind: AlertSuspectSample, Time: t, Message: msg})
+			m.suspectUp = true
+			if v.suspectUp == "" {
+				v.suspectUp = msg
+			}
+			continue
+		}
 		if !confirmed {
 			if m.pending {
 				m.drop(m.pendingT, s.window()) // never confirmed, now replaced
@@ -192,7 +212,7 @@ func (s *state) observe(t time.Time, sample Sample, rep *Report, v *verdict) {
 			// forecaster only once confirmed.
 			msg := fmt.Sprintf("%s = %.4g lies far above its recent median %.4g: unconfirmed, so at most ×1.5 this pass", m.Metric, m.value, med)
 			v.alerts = append(v.alerts, Alert{Kind: AlertSuspectSample, Time: t, Message: msg})
-			m.suspectUp = true
+			m.suspectUp, v.suspectNew = true, true
 			if v.suspectUp == "" {
 				v.suspectUp = msg
 			}
@@ -251,6 +271,12 @@ func (s *state) zeroRunAlert(m *metricState, zh forecast.ZeroHolder, since time.
 		return
 	}
 	v.alerts = append(v.alerts, Alert{Kind: AlertZeroRun, Time: t, Message: msg})
+}
+
+// copyOfPending reports whether ob is a copy of the sample held far above:
+// equal to it bit for bit, less than lookback after it.
+func (m *metricState) copyOfPending(ob Observation, lookback time.Duration) bool {
+	return m.pending && m.pendingDir > 0 && ob.Value == m.pendingV && ob.Time.Sub(m.pendingT) < lookback
 }
 
 func crossConfirmed(dirs []int, i, dir int) bool {
@@ -542,7 +568,11 @@ func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
 		// that ran on: judged with them when it is read back too (it came
 		// after the last observation), forgotten otherwise (a second
 		// metric's sample held at a pass the first metric observed).
-		later := m.pending && slices.ContainsFunc(o.backfill[i], func(ob Observation) bool { return use(ob) && s.later(ob.Time, m.pendingT) })
+		// Copies of a sample held far above (see Config.SourceLookback)
+		// leave it awaited: the pass judges its own sample against it.
+		later := m.pending && slices.ContainsFunc(o.backfill[i], func(ob Observation) bool {
+			return use(ob) && s.later(ob.Time, m.pendingT) && !m.copyOfPending(ob, s.cfg.SourceLookback)
+		})
 		pending := m.pending && !later
 		judge := func(ob Observation) bool {
 			known, _ := settled(ob)
@@ -611,7 +641,7 @@ func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
 // leaveOutIsolated judges a metric's backfilled values (see isolated;
 // settled may be nil) and raises one AlertSuspectSample for those it leaves out.
 func (s *state) leaveOutIsolated(t time.Time, m *metricState, obs []Observation, use, settled func(Observation) bool, v *verdict) []bool {
-	skip, n, first := isolated(m.rob, obs, use, settled, m.PerReplica)
+	skip, n, first := isolated(m.rob, obs, use, settled, m.PerReplica, s.cfg.SourceLookback)
 	if n > 0 {
 		msg := fmt.Sprintf("backfill: %d value(s) of %s far from the values around them left out as gaps, the first %.4g at %s",
 			n, m.Metric, first.Value, first.Time.UTC().Format(time.RFC3339))

@@ -45,7 +45,12 @@ func newSteady(t *testing.T, opts ...shadow.Option) *steady {
 // newSteadyWith is newSteady with the Predictive stack of cfg.
 func newSteadyWith(t *testing.T, cfg policy.PredictiveConfig, opts ...shadow.Option) *steady {
 	t.Helper()
-	s := newFresh(t, cfg, opts...)
+	return newFresh(t, cfg, opts...).warm(t)
+}
+
+// warm runs s for 300 passes at about 100 req/s (CPU 10).
+func (s *steady) warm(t *testing.T) *steady {
+	t.Helper()
 	for range 300 {
 		s.src.Set(shadow.RequestRate, s.noisy(100))
 		s.src.Set(shadow.CPU, s.noisy(10))
@@ -112,14 +117,29 @@ func spikeNotActedOn(t *testing.T, s *steady, spike float64) {
 // 15 replicas, PerReplica 10, at most 100.
 func newFresh(t *testing.T, cfg policy.PredictiveConfig, opts ...shadow.Option) *steady {
 	t.Helper()
-	s := &steady{now: t0, src: shadowtest.NewSource(100)}
+	return newFreshConfig(t, shadow.Config{PerReplica: 10, MaxReplicas: 100}, cfg, opts...)
+}
+
+// newFreshConfig is newFresh with the Controller's Config c.
+func newFreshConfig(t *testing.T, c shadow.Config, cfg policy.PredictiveConfig, opts ...shadow.Option) *steady {
+	t.Helper()
+	src := shadowtest.NewSource(100)
+	s := newFreshFrom(t, c, cfg, src, opts...)
+	s.src = src
+	return s
+}
+
+// newFreshFrom is newFreshConfig reading src (s.src is nil).
+func newFreshFrom(t *testing.T, c shadow.Config, cfg policy.PredictiveConfig, src shadow.MetricsSource, opts ...shadow.Option) *steady {
+	t.Helper()
+	s := &steady{now: t0}
 	s.grp = actuatortest.NewGroup(15, 0, func() time.Time { return s.now })
 	fc, err := forecast.NewAuto(forecast.AutoConfig{Step: time.Minute})
 	require.NoError(t, err)
 	pol, err := policy.Predictive(cfg)
 	require.NoError(t, err)
-	s.c, err = shadow.New(shadow.Config{PerReplica: 10, MaxReplicas: 100},
-		shadow.Deps{Source: s.src, Forecaster: fc, Policy: pol, Production: s.grp},
+	s.c, err = shadow.New(c,
+		shadow.Deps{Source: src, Forecaster: fc, Policy: pol, Production: s.grp},
 		append([]shadow.Option{shadow.WithLogger(testLogger(&syncBuffer{})), shadow.WithRetry(actuator.RetryConfig{After: instant})}, opts...)...)
 	require.NoError(t, err)
 	return s
@@ -183,6 +203,7 @@ func TestYoungLoadStartsFollowed(t *testing.T) {
 	s.src.Set(shadow.RequestRate, 400)
 	r := s.step(t, s.now)
 	assert.Equal(t, []shadow.Metric{shadow.RequestRate}, r.Suspect, "80 times the load so far")
+	s.src.Set(shadow.RequestRate, 410)
 	r = s.step(t, s.now)
 	assert.Empty(t, r.Suspect)
 	assert.False(t, r.Held, r.Decision.Reason)
@@ -201,14 +222,111 @@ func TestYoungLoadStartsFollowed(t *testing.T) {
 func TestStepChangeFollowedWithinTwoPasses(t *testing.T) {
 	s := newSteady(t)
 	before := s.desired(t)
-	s.src.Set(shadow.RequestRate, 400)
+	s.src.Set(shadow.RequestRate, s.noisy(400))
 	r1 := s.step(t, s.now)
 	assert.Equal(t, []shadow.Metric{shadow.RequestRate}, r1.Suspect, "the first sample of a ×4 step is suspect")
 	assert.Greater(t, s.desired(t), before, "a head start")
 	assert.LessOrEqual(t, s.desired(t), before*3/2)
+	s.src.Set(shadow.RequestRate, s.noisy(400))
 	r2 := s.step(t, s.now)
 	assert.False(t, r2.Held, r2.Decision.Reason)
 	assert.GreaterOrEqual(t, s.desired(t), policy.Replicas(400, 10, 0.7), "followed on the confirming pass (was %d)", before)
+}
+
+// A glitch the source serves again bit for bit (a gauge whose next
+// scrapes are missing: Prometheus's lookback repeats the last one) is not
+// a step change: the copies confirm nothing and add no capacity, and the
+// load after them finds production where the first copy left it. The same
+// value lasting Config.SourceLookback (5m) is a step, and followed.
+func TestRepeatedGlitchIsNotConfirmation(t *testing.T) {
+	for _, copies := range []int{1, 4} {
+		t.Run(fmt.Sprintf("%d copies", copies), func(t *testing.T) {
+			s := newSteady(t)
+			before := s.desired(t)
+			s.src.Set(shadow.RequestRate, 4000)
+			held := s.now
+			r := s.step(t, s.now)
+			require.Equal(t, []shadow.Metric{shadow.RequestRate}, r.Suspect)
+			limit := s.desired(t)
+			assert.LessOrEqual(t, limit, before*3/2)
+			for k := range copies {
+				r = s.step(t, s.now)
+				require.Equal(t, []shadow.Metric{shadow.RequestRate}, r.Suspect, "copy %d", k+1)
+				require.NotEmpty(t, r.Alerts)
+				assert.Contains(t, r.Alerts[0].Message, "request_rate = 4000 repeats bit for bit the unconfirmed sample of "+held.UTC().Format(time.RFC3339))
+				lim, _ := r.Condition(shadow.ScalingLimited)
+				assert.Equal(t, shadow.ReasonSuspectSample, lim.Reason, lim.Message)
+				require.Equal(t, limit, s.desired(t), "copy %d adds nothing: %s", k+1, r.Decision.Reason)
+			}
+			for k := range 30 {
+				s.src.Set(shadow.RequestRate, s.noisy(100))
+				r = s.step(t, s.now)
+				require.Empty(t, r.Suspect, "pass %d after", k+1)
+				require.LessOrEqual(t, s.desired(t), limit, "pass %d after: %s", k+1, r.Decision.Reason)
+			}
+			for _, o := range s.c.History() {
+				require.Less(t, o.Value, 1000.0, "neither the glitch nor its copies reach the history")
+			}
+		})
+	}
+	t.Run("read back after two held passes", func(t *testing.T) {
+		// A gauge whose scrapes stop for three minutes after a glitch, as
+		// Prometheus serves it: the third pass comes more than two
+		// intervals after the last observation and reads the minutes
+		// since back, the held glitch and its copy among them.
+		const glitch = 300
+		fn := func(at time.Time) map[shadow.Metric]float64 {
+			i := int(at.Sub(t0) / time.Minute)
+			v := 100 * (1 + 0.02*math.Sin(float64(i)*1.7))
+			if i >= glitch && i <= glitch+3 {
+				v = 4000
+			}
+			return map[shadow.Metric]float64{shadow.RequestRate: v}
+		}
+		s := newFreshFrom(t, shadow.Config{PerReplica: 10, MaxReplicas: 100}, policy.DefaultPredictiveConfig(), &shadowtest.Series{Fn: fn, Start: t0})
+		before, most := 0, 0
+		for i := range glitch + 60 {
+			r := s.step(t, s.now)
+			switch {
+			case i == glitch-1:
+				before = s.desired(t)
+			case i >= glitch:
+				most = max(most, s.desired(t))
+			}
+			if i >= glitch && i <= glitch+3 {
+				require.Equal(t, []shadow.Metric{shadow.RequestRate}, r.Suspect, "pass %d", i)
+			}
+		}
+		assert.LessOrEqual(t, most, before*3/2, "the glitch and its copies add at most half the capacity (was %d)", before)
+		for _, o := range s.c.History() {
+			require.Less(t, o.Value, 1000.0, "the glitch at %s reached the history", o.Time)
+		}
+	})
+	t.Run("lasting the lookback", func(t *testing.T) {
+		s := newSteady(t)
+		s.src.Set(shadow.RequestRate, 400)
+		for k := range 5 {
+			r := s.step(t, s.now)
+			require.Equal(t, []shadow.Metric{shadow.RequestRate}, r.Suspect, "pass %d, %d min after the first", k+1, k)
+		}
+		r := s.step(t, s.now)
+		assert.Empty(t, r.Suspect, "5 min after the first: a step")
+		assert.False(t, r.Held, r.Decision.Reason)
+		assert.Greater(t, s.desired(t), 24, "followed")
+		h := s.c.History()
+		assert.Equal(t, 400.0, h[len(h)-1].Value)
+		assert.Equal(t, 400.0, h[len(h)-2].Value, "the first sample kept")
+		assert.Equal(t, 5*time.Minute, h[len(h)-1].Time.Sub(h[len(h)-2].Time), "the copies in between left out")
+	})
+	t.Run("SourceLookback negative", func(t *testing.T) {
+		s := newFreshConfig(t, shadow.Config{PerReplica: 10, MaxReplicas: 100, SourceLookback: -1}, policy.DefaultPredictiveConfig()).warm(t)
+		s.src.Set(shadow.RequestRate, 400)
+		r := s.step(t, s.now)
+		require.Equal(t, []shadow.Metric{shadow.RequestRate}, r.Suspect)
+		r = s.step(t, s.now)
+		assert.Empty(t, r.Suspect, "any repeat confirms")
+		assert.GreaterOrEqual(t, s.desired(t), policy.Replicas(400, 10, 0.7))
+	})
 }
 
 func TestSecondMetricConfirmsAtOnce(t *testing.T) {
@@ -247,8 +365,9 @@ func TestClockJumps(t *testing.T) {
 			r = s.step(t, s.now.Add(shift))
 			assert.False(t, r.Held, "recovered on the next pass: %s", r.Decision.Reason)
 			// The load then quadruples for good: followed within 2 passes.
-			s.src.Set(shadow.RequestRate, 400)
+			s.src.Set(shadow.RequestRate, s.noisy(400))
 			s.step(t, s.now.Add(shift))
+			s.src.Set(shadow.RequestRate, s.noisy(400))
 			r = s.step(t, s.now.Add(shift))
 			assert.False(t, r.Held, r.Decision.Reason)
 			assert.GreaterOrEqual(t, s.desired(t), policy.Replicas(400, 10, 0.7))

@@ -72,7 +72,11 @@ func (s *state) bound(st actuator.State, dec policy.Decision, v *verdict) (polic
 		}
 	}
 	if v.suspectUp != "" {
-		if limit := max(st.Desired, int(1.5*float64(st.Desired))); t > limit {
+		limit := st.Desired // a repeat of a held sample adds nothing
+		if v.suspectNew {
+			limit = max(st.Desired, int(1.5*float64(st.Desired)))
+		}
+		if t > limit {
 			reason = fmt.Sprintf("%s; limited to %d: %s", reason, limit, v.suspectUp)
 			t = limit
 			cond = Condition{Type: ScalingLimited, Status: true, Reason: ReasonSuspectSample, Message: v.suspectUp}

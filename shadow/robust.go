@@ -273,8 +273,12 @@ func (r *robust) high() float64 {
 // the others, those for which settled is true (when it is not nil:
 // values already judged and kept, which the statistics held by then)
 // enter rob in their place. It returns which to skip (nil when none) and
-// how many, and the first one.
-func isolated(rob robust, obs []Observation, use, settled func(Observation) bool, slack float64) (skip []bool, n int, first Observation) {
+// how many, and the first one. A value far above is not confirmed by
+// copies of it equal bit for bit less than lookback after it (the source
+// serving its last reading again, which a pass does not take either; see
+// Config.SourceLookback): the next value that differs, or a copy lookback
+// or more later, confirms it or not.
+func isolated(rob robust, obs []Observation, use, settled func(Observation) bool, slack float64, lookback time.Duration) (skip []bool, n int, first Observation) {
 	if rob.n < robustMin {
 		// Too few values to judge by (a fresh start): the first values
 		// of the series are the reference, which one glitch among them
@@ -297,7 +301,7 @@ func isolated(rob robust, obs []Observation, use, settled func(Observation) bool
 		d := rob.judge(x, slack)
 		if d != 0 && d != prev {
 			next := k + 1
-			for next < len(obs) && !use(obs[next]) {
+			for next < len(obs) && (!use(obs[next]) || d > 0 && obs[next].Value == x && obs[next].Time.Sub(obs[k].Time) < lookback) {
 				next++
 			}
 			if next == len(obs) || rob.judge(obs[next].Value, slack) != d {

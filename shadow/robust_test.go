@@ -158,3 +158,47 @@ func TestDroppedRecord(t *testing.T) {
 	known, _ = c.judged(at(500), 30*time.Second)
 	require.False(t, known, "restored from a snapshot without a record")
 }
+
+// TestIsolatedRepeatedGlitch: a backfilled value far above that the source
+// serves again bit for bit (its next scrapes missing) is left out with its
+// copies, as passes leave them out; the same value lasting the lookback,
+// or followed by a different value far above, is a step and kept.
+func TestIsolatedRepeatedGlitch(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	series := func(tail ...float64) []Observation {
+		var obs []Observation
+		for i := range 40 {
+			obs = append(obs, Observation{Time: t0.Add(time.Duration(i) * time.Minute), Value: 100 + float64(i%5)})
+		}
+		for _, v := range tail {
+			obs = append(obs, Observation{Time: t0.Add(time.Duration(len(obs)) * time.Minute), Value: v})
+		}
+		return obs
+	}
+	all := func(Observation) bool { return true }
+	cases := []struct {
+		name     string
+		tail     []float64
+		lookback time.Duration
+		left     int
+	}{
+		{"served three times, then the load", []float64{4000, 4000, 4000, 101, 102}, 5 * time.Minute, 3},
+		{"served until the lookback", []float64{4000, 4000, 4000, 4000, 4000, 4000, 101}, 5 * time.Minute, 0},
+		{"a new reading far above", []float64{4000, 4100, 101}, 5 * time.Minute, 0},
+		{"no lookback: a copy confirms", []float64{4000, 4000, 101}, 0, 0},
+		{"far below, copied", []float64{1, 1, 101}, 5 * time.Minute, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			obs := series(tc.tail...)
+			skip, n, first := isolated(robust{}, obs, all, nil, 10, tc.lookback)
+			require.Equal(t, tc.left, n)
+			if n > 0 {
+				require.Equal(t, 4000.0, first.Value)
+				for k := range tc.left {
+					require.True(t, skip[40+k], "copy %d", k)
+				}
+			}
+		})
+	}
+}

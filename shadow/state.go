@@ -149,6 +149,7 @@ type verdict struct {
 	holdMsg    string
 	noScaleIn  string // why a scale-down is refused this pass; "" when allowed
 	suspectUp  string // an unconfirmed sample far above: at most ×1.5, no scale-down
+	suspectNew bool   // one of them is new, not a repeat of the one held: ×1.5, else ×1
 	zhPanicked bool   // the forecaster's HeldZeros panicked: not asked again this pass
 }
 

@@ -19,4 +19,12 @@
 // (/api/v1/query_range), read in chunks under the server's limit of 11,000
 // points per series, so that a Controller can fill its history window when
 // it starts.
+//
+// Where a scrape is missing, Prometheus serves the last sample of a series
+// again for up to its lookback delta (5 minutes unless the server's
+// --query.lookback-delta says otherwise), and a gauge queried more often
+// than it is scraped returns each scrape several times. The Controller does
+// not take such a copy of a sample it holds as suspect for a confirmation
+// (see shadow.Config.SourceLookback): set that field to the server's
+// lookback delta when it is not the default.
 package prometheus

@@ -7,12 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -25,7 +27,10 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/shadowscale/shadowscale/actuator/actuatortest"
 	"github.com/shadowscale/shadowscale/drivers/prometheus"
+	"github.com/shadowscale/shadowscale/forecast"
+	"github.com/shadowscale/shadowscale/policy"
 	"github.com/shadowscale/shadowscale/shadow"
 )
 
@@ -47,6 +52,10 @@ const (
 	holeFrom       = 600     // minutes [holeFrom, holeTo) have no sample
 	holeTo         = 620
 	lookback       = 5 * time.Minute // the server's default
+	glitchMetric   = "shadowscale_glitch_load"
+	glitchLen      = 400 // one sample a minute, from backfillT0
+	glitchAt       = 330 // a sample of 40 times the load, then no scrape
+	glitchGap      = 3   // for three minutes
 )
 
 var (
@@ -56,6 +65,18 @@ var (
 	skipReason  string
 	liveScrapes atomic.Int64
 )
+
+// glitchValue is the i-th sample of glitchMetric: about 100, 4000 at
+// glitchAt; ok is false in the scrape gap after it.
+func glitchValue(i int) (v float64, ok bool) {
+	switch {
+	case i == glitchAt:
+		return 4000, true
+	case i > glitchAt && i <= glitchAt+glitchGap:
+		return 0, false
+	}
+	return 100 + float64((i*37)%50)/8, true
+}
 
 // backfillValue is the value of the i-th backfilled sample: a multiple of
 // 1/8, exact in binary and in the text formats.
@@ -156,6 +177,12 @@ func startPrometheus(promBin, toolBin, dir, target string) (stop func(), logs fu
 	for _, pod := range []string{"a", "b"} {
 		for i := range 60 {
 			fmt.Fprintf(&om, "%s{pod=%q} 1 %d\n", podsMetric, pod, backfillT0.Add(time.Duration(i)*time.Minute).Unix())
+		}
+	}
+	fmt.Fprintf(&om, "# TYPE %s gauge\n", glitchMetric)
+	for i := range glitchLen {
+		if v, ok := glitchValue(i); ok {
+			fmt.Fprintf(&om, "%s %g %d\n", glitchMetric, v, backfillT0.Add(time.Duration(i)*time.Minute).Unix())
 		}
 	}
 	om.WriteString("# EOF\n")
@@ -388,5 +415,74 @@ func TestIntegrationSampleRefusesWhatCannotBeALoad(t *testing.T) {
 		_, err := src.Sample(context.Background(), time.Time{})
 		require.ErrorIs(t, err, want, q)
 		assert.NotContains(t, err.Error(), "0001-01-01")
+	}
+}
+
+// A glitch scraped once, then served again by the server's lookback while
+// the next scrapes are missing: a Controller that reads the real server
+// holds the glitch as suspect and does not take the copies for the
+// confirmation of a step change. With SourceLookback −1 (any copy
+// confirms) the same series scales production to MaxReplicas.
+func TestIntegrationControllerHoldsLookbackCopies(t *testing.T) {
+	requireServer(t)
+	src := newSource(t, prometheus.Config{Queries: map[shadow.Metric]string{shadow.RequestRate: glitchMetric}})
+	// Between the samples, so no pass sits on the lookback edge.
+	passAt := func(i int) time.Time { return backfillT0.Add(time.Duration(i)*time.Minute + 30*time.Second) }
+	for i := glitchAt; i <= glitchAt+glitchGap; i++ {
+		s, err := src.Sample(context.Background(), passAt(i))
+		require.NoError(t, err)
+		require.Equal(t, 4000.0, s.Values[shadow.RequestRate], "the server serves the glitch again %d min after it", i-glitchAt)
+	}
+
+	for _, tc := range []struct {
+		name     string
+		lookback time.Duration
+	}{{"default SourceLookback", 0}, {"SourceLookback -1", -1}} {
+		t.Run(tc.name, func(t *testing.T) {
+			now := passAt(0)
+			grp := actuatortest.NewGroup(15, 0, func() time.Time { return now })
+			fc, err := forecast.NewAuto(forecast.AutoConfig{Step: time.Minute})
+			require.NoError(t, err)
+			pol, err := policy.Predictive(policy.DefaultPredictiveConfig())
+			require.NoError(t, err)
+			c, err := shadow.New(shadow.Config{PerReplica: 10, MaxReplicas: 100, SourceLookback: tc.lookback},
+				shadow.Deps{Source: src, Forecaster: fc, Policy: pol, Production: grp},
+				shadow.WithLogger(slog.New(slog.DiscardHandler)))
+			require.NoError(t, err)
+			desired := func() int {
+				st, err := grp.Current(context.Background())
+				require.NoError(t, err)
+				return st.Desired
+			}
+			var before, most int
+			for i := range glitchLen {
+				now = passAt(i)
+				r, err := c.Step(context.Background(), now)
+				if tc.lookback == 0 {
+					require.NoError(t, err, "pass %d: %s", i, r.Decision.Reason)
+				}
+				switch {
+				case i == glitchAt-1:
+					before = desired()
+				case i >= glitchAt:
+					most = max(most, desired())
+				}
+				if tc.lookback == 0 && i > glitchAt && i <= glitchAt+glitchGap {
+					require.Equal(t, []shadow.Metric{shadow.RequestRate}, r.Suspect, "pass %d", i)
+					require.True(t, slices.ContainsFunc(r.Alerts, func(a shadow.Alert) bool {
+						return strings.HasPrefix(a.Message, "request_rate = 4000 repeats bit for bit the unconfirmed sample")
+					}), "pass %d: %v", i, r.Alerts)
+				}
+			}
+			t.Logf("%s: %d replicas before the glitch, at most %d after", tc.name, before, most)
+			if tc.lookback == 0 {
+				assert.LessOrEqual(t, most, before*3/2, "the glitch and its copies add at most half the capacity")
+				for _, o := range c.History() {
+					assert.Less(t, o.Value, 1000.0, "the glitch at %s reached the history", o.Time)
+				}
+				return
+			}
+			assert.Equal(t, 100, most, "a copy taken for a confirmation: MaxReplicas")
+		})
 	}
 }
