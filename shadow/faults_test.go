@@ -46,12 +46,13 @@ const (
 	scalePermanent
 	scaleHang
 	shadowStale
+	spikeServed // a spike the source serves again for three more passes (its scrapes missing)
 	numFaults
 )
 
 var faultNames = [...]string{"none", "spike 1e6", "spike 1e12", "spike MaxFloat64", "NaN", "zero", "negative", "source error",
 	"clock −10m", "clock +3h", "clock +1y", "forecaster error", "forecaster panic", "policy panic",
-	"scale transient", "scale permanent", "scale hang", "shadow stats stale"}
+	"scale transient", "scale permanent", "scale hang", "shadow stats stale", "spike served again"}
 
 func (f fault) String() string { return faultNames[f] }
 
@@ -82,6 +83,8 @@ func (r *rig) Sample(_ context.Context, now time.Time) (shadow.Sample, error) {
 		v = 1e12
 	case spikeMax:
 		v = math.MaxFloat64
+	case spikeServed:
+		v = 5e5
 	case sampleNaN:
 		v = math.NaN()
 	case sampleZero:
@@ -184,7 +187,7 @@ func TestFaultWeek(t *testing.T) {
 		w.pass(i, f, clockOffset, i > 2 && schedule[i-1] == noFault && schedule[i-2] != noFault)
 	}
 	assert.Zero(t, w.breaks, "invariant breaks")
-	for _, k := range []string{"spike suspect", "unconfirmed or missing sample", "drain then failed scale", "failed scale", "recovery"} {
+	for _, k := range []string{"spike suspect", "spike served again", "unconfirmed or missing sample", "drain then failed scale", "failed scale", "recovery"} {
 		assert.Positive(t, w.exercised[k], "invariant %q never exercised", k)
 	}
 	st, _ := w.grp.Current(context.Background())
@@ -201,8 +204,11 @@ func faultSchedule(passes int) []fault {
 	for i := 600; i < passes-30; i += 40 + frng.IntN(60) {
 		f := fault(1 + frng.IntN(int(numFaults)-1))
 		n := 1
-		if f >= scaleTransient && f <= scaleHang {
+		switch {
+		case f >= scaleTransient && f <= scaleHang:
 			n = 15
+		case f == spikeServed:
+			n = 4
 		}
 		for k := range n {
 			schedule[i+k] = f
@@ -225,7 +231,8 @@ type week struct {
 	logs      *syncBuffer
 	breaks    int
 	exercised map[string]int
-	lastFault fault
+	lastFault fault // the last fault injected
+	prevFault fault // the previous pass's
 }
 
 func newWeek(t *testing.T) *week {
@@ -289,7 +296,8 @@ func (w *week) pass(i int, f fault, offset time.Duration, cleared bool) {
 	after, err := w.grp.Current(ctx)
 	require.NoError(t, err)
 	w.check(after.Desired >= weekMin && after.Desired <= weekMax, i, f, "desired %d outside [%d, %d]", after.Desired, weekMin, weekMax)
-	w.checkSample(i, f, rep, before.Desired, after.Desired)
+	w.checkSample(i, f, f == spikeServed && w.prevFault == f, rep, before.Desired, after.Desired)
+	w.prevFault = f
 	if rep.Applied.Drained > 0 && !rep.Applied.Scaled {
 		w.exercised["drain then failed scale"]++
 		w.check(rep.Applied.Undrained == rep.Applied.Drained, i, f, "drained %d, scale failed, restored %d", rep.Applied.Drained, rep.Applied.Undrained)
@@ -318,10 +326,15 @@ func (w *week) pass(i int, f fault, offset time.Duration, cleared bool) {
 
 // checkSample checks the invariants of a pass whose sample was a spike,
 // unconfirmed or missing.
-func (w *week) checkSample(i int, f fault, rep shadow.Report, before, after int) {
-	if f >= spike1e6 && f <= spikeMax {
+// A copy of a spike (served again) adds no capacity at all.
+func (w *week) checkSample(i int, f fault, copied bool, rep shadow.Report, before, after int) {
+	if f >= spike1e6 && f <= spikeMax || f == spikeServed {
 		w.exercised["spike suspect"]++
 		w.check(len(rep.Suspect) > 0, i, f, "spike not taken as suspect")
+	}
+	if copied {
+		w.exercised["spike served again"]++
+		w.check(after <= before, i, f, "scaled %d → %d on a copy of a spike", before, after)
 	}
 	if len(rep.Suspect) > 0 || !rep.LoadValid {
 		w.exercised["unconfirmed or missing sample"]++

@@ -44,7 +44,7 @@ var restartWindow = flag.Int("restart-window", 0, "TestRestartEquivalenceRandomF
 // faults draws a fault schedule of n passes: for each pass, what happens
 // to a metric's sample (see TestRestartEquivalenceRandomFaults).
 type faults struct {
-	kind []int // 0 none, 1 missing, 2 NaN, 3 times mult, 4 zero
+	kind []int // 0 none, 1 missing, 2 NaN, 3 times mult, 4 zero, 5 the last scrape again
 	mult []float64
 }
 
@@ -97,7 +97,9 @@ func withoutBackfillAlerts(as []shadow.Alert) []shadow.Alert {
 // A Controller restarted at one or two random passes of a daily series
 // with bursts and random faults (missing samples, NaNs, samples 5, 40 or
 // 1e6 times too high or 100 times too low, zero runs of 1 to 30 passes,
-// each starting at 1 in 60 passes) decides, pass for pass, as the
+// each starting at 1 in 60 passes; after half the samples too high, 1 to
+// 3 missed scrapes that the store serves the glitch again for, within the
+// Controller's SourceLookback of 20 minutes) decides, pass for pass, as the
 // uninterrupted one: the same errors, plans, alerts (but each restart's
 // report of what its read-back left out), lead steps, decisions and
 // forecasts. Each seed draws its own schedules, length and restart passes,
@@ -295,6 +297,19 @@ func drawSchedule(seed int, retry bool) schedule {
 	r := rand.New(rand.NewPCG(uint64(seed), 5))
 	sc := schedule{n: 300 + r.IntN(500) + max(*restartWindow, 0)}
 	sc.rr, sc.cpu = drawFaults(r, sc.n), drawFaults(r, sc.n)
+	// After half the samples too high, the next 1 to 3 scrapes are
+	// missing and the store serves the glitch again (drawn apart, so the
+	// rest of the schedule is as it was without them).
+	cr := rand.New(rand.NewPCG(uint64(seed), 6))
+	for _, f := range []faults{sc.rr, sc.cpu} {
+		for i := range sc.n {
+			if f.kind[i] == 3 && f.mult[i] > 1 && cr.IntN(2) == 0 {
+				for j := i + 1; j < min(sc.n, i+2+cr.IntN(3)) && f.kind[j] == 0; j++ {
+					f.kind[j] = 5
+				}
+			}
+		}
+	}
 	sc.two, sc.planner, sc.late = r.IntN(2) == 0, r.IntN(3) == 0, r.IntN(3) == 0
 	sc.paused, sc.repeat, sc.jitter = make([]bool, sc.n), make([]bool, sc.n), make([]time.Duration, sc.n)
 	for i := 1; i < sc.n; i++ {
@@ -332,6 +347,19 @@ func (sc schedule) sample(at time.Time) map[shadow.Metric]float64 {
 		sc.cpu.apply(i, m, shadow.CPU)
 	}
 	sc.rr.apply(i, m, shadow.RequestRate)
+	// A missed scrape: the store serves the last one again.
+	for _, c := range []struct {
+		metric shadow.Metric
+		f      faults
+	}{{shadow.RequestRate, sc.rr}, {shadow.CPU, sc.cpu}} {
+		if _, ok := m[c.metric]; ok && i > 0 && i < len(c.f.kind) && c.f.kind[i] == 5 {
+			if v, ok := sc.sample(at.Add(-5 * time.Minute))[c.metric]; ok {
+				m[c.metric] = v
+			} else {
+				delete(m, c.metric)
+			}
+		}
+	}
 	return m
 }
 
@@ -365,7 +393,9 @@ func (sc schedule) controller(t *testing.T, fails int, grp *actuatortest.Group, 
 	pol, err := policy.Predictive(cfg)
 	require.NoError(t, err)
 	opts = append([]shadow.Option{shadow.WithAnomalyDetector(newDetector(t, 0)), shadow.WithLogger(testLogger(&syncBuffer{}))}, opts...)
-	c, err := shadow.New(shadow.Config{Interval: 5 * time.Minute, PerReplica: 10, MaxReplicas: 60},
+	// Scrapes come every 5 minutes: up to three missed serve the last one
+	// for less than 20 minutes after it, the store's lookback.
+	c, err := shadow.New(shadow.Config{Interval: 5 * time.Minute, PerReplica: 10, MaxReplicas: 60, SourceLookback: 20 * time.Minute},
 		shadow.Deps{Source: &flakyHistory{Series: scraped{&shadowtest.Series{Fn: sc.sample, Start: t0}}, fails: fails}, Forecaster: fc, Policy: pol, Production: grp}, opts...)
 	require.NoError(t, err)
 	return c, fcs
