@@ -574,14 +574,22 @@ func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
 			return use(ob) && s.later(ob.Time, m.pendingT) && !m.copyOfPending(ob, s.cfg.SourceLookback)
 		})
 		pending := m.pending && !later
+		// Its copies are left out, as the passes leave them out.
+		copied := func(ob Observation) bool { return pending && s.later(ob.Time, m.pendingT) }
 		judge := func(ob Observation) bool {
 			known, _ := settled(ob)
-			return use(ob) && !known && !(pending && s.same(ob.Time, m.pendingT))
+			return use(ob) && !known && !(pending && s.same(ob.Time, m.pendingT)) && !copied(ob)
 		}
 		skip := s.leaveOutIsolated(t, m, o.backfill[i], judge, nil, v)
 		for k, ob := range o.backfill[i] {
 			x := ob.Value
 			if !use(ob) || pending && s.same(ob.Time, m.pendingT) {
+				continue
+			}
+			if copied(ob) {
+				if known, _ := settled(ob); !known {
+					m.drop(ob.Time, s.window())
+				}
 				continue
 			}
 			if known, left := settled(ob); known {

@@ -150,9 +150,14 @@ func TestRestartEquivalenceRetriedSchedules(t *testing.T) {
 // back again by the eleventh as the source's stale repeat of it and fed
 // unjudged, with eight values to judge by: the restarted Controller's
 // forecaster had it at another step; such a glitch is now held as
-// suspect, TestSpikeOnAYoungHistoryIsSuspect).
+// suspect, TestSpikeOnAYoungHistoryIsSuspect), and 244, once glitches
+// were served again (a 40× glitch at the second pass, served again at
+// the next three: the fourth pass read the held glitch's copy back among
+// the young history's first values, took it for load and then the pass's
+// own copy, where a restarted Controller reading the whole history left
+// them out; TestRepeatedGlitchIsNotConfirmation).
 func TestRestartEquivalenceFoundSchedules(t *testing.T) {
-	restartRandomFaults(t, []int{768, 873, 985, 1027, 1510, 1899, 2274, 3964}, false)
+	restartRandomFaults(t, []int{244, 768, 873, 985, 1027, 1510, 1899, 2274, 3964}, false)
 }
 
 // restartRandomFaults runs TestRestartEquivalenceRandomFaults's
