@@ -28,7 +28,8 @@
 //   - a sample far outside its metric's recent distribution (beyond doubling
 //     or halving plus six robust deviations of the last 32 values; in a
 //     young history of fewer than ten values, above ten times their
-//     median) is suspect: alerted (AlertSuspectSample) and kept out of the
+//     median, or below a tenth of it and below one replica's capacity) is
+//     suspect: alerted (AlertSuspectSample) and kept out of the
 //     history and the forecaster until the next pass or another metric
 //     confirms it;
 //     meanwhile a sample far above lets the pass add at most half the

@@ -190,6 +190,40 @@ func TestSpikeOnAYoungHistoryIsSuspect(t *testing.T) {
 	}
 }
 
+// A dip to a hundredth of the load in a Controller's first passes (a
+// scrape that caught a restarting exporter) is held as suspect as it is
+// later on: before, it was taken, and the forecaster's interval, widened
+// by it, put production at up to 70 replicas (from 15) for minutes.
+func TestDipOnAYoungHistoryIsSuspect(t *testing.T) {
+	for _, planner := range []bool{false, true} {
+		for _, at := range []int{1, 2, 5, 9} {
+			t.Run(fmt.Sprintf("planner %t, pass %d", planner, at), func(t *testing.T) {
+				s := newYoung(t, planner)
+				for range at {
+					s.src.Set(shadow.RequestRate, s.noisy(100))
+					s.step(t, s.now)
+				}
+				s.src.Set(shadow.RequestRate, 1)
+				r := s.step(t, s.now)
+				assert.Equal(t, []shadow.Metric{shadow.RequestRate}, r.Suspect)
+				require.NotEmpty(t, r.Alerts)
+				assert.Contains(t, r.Alerts[0].Message, "request_rate = 1 lies far below its recent median 10")
+				assert.True(t, r.Held, r.Decision.Reason)
+				most := 0
+				for range 40 {
+					s.src.Set(shadow.RequestRate, s.noisy(100))
+					s.step(t, s.now)
+					most = max(most, s.desired(t))
+				}
+				assert.LessOrEqual(t, most, 18, "production stays near the 15 to 16 replicas the load needs")
+				for _, o := range s.c.History() {
+					require.Greater(t, o.Value, 50.0, "the dip never reaches the history")
+				}
+			})
+		}
+	}
+}
+
 // A young service's load that grows tenfold from one pass to the next
 // (traffic starting) is followed on the pass after, as a step change is
 // later on; growth by less is followed at once.

@@ -30,6 +30,7 @@ type flakyHistory struct {
 	mu     sync.Mutex
 	fails  int
 	asked  []time.Time
+	wide   int // reads that worked over a day or more (a window, not missed points)
 }
 
 func (f *flakyHistory) Sample(ctx context.Context, now time.Time) (shadow.Sample, error) {
@@ -40,11 +41,21 @@ func (f *flakyHistory) History(ctx context.Context, m shadow.Metric, from, to ti
 	f.mu.Lock()
 	f.asked = append(f.asked, to)
 	fail := len(f.asked) <= f.fails
+	if !fail && to.Sub(from) >= 24*time.Hour {
+		f.wide++
+	}
 	f.mu.Unlock()
 	if fail {
 		return nil, errors.New("query_range: 503")
 	}
 	return f.Series.History(ctx, m, from, to, step)
+}
+
+// windowRead reports whether a read over a day or more has worked.
+func (f *flakyHistory) windowRead() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.wide > 0
 }
 
 func (f *flakyHistory) calls() []time.Time {

@@ -181,7 +181,7 @@ func restartRandomFaults(t *testing.T, seeds []int, retry bool) {
 			}
 			return rep, ""
 		}
-		a, _ := sc.controller(t, 0, actuatortest.NewGroup(10, 10*time.Minute, clock))
+		a, _, _ := sc.controller(t, 0, actuatortest.NewGroup(10, 10*time.Minute, clock))
 		want := make([]shadow.Report, sc.n)
 		wantErr := make([]string, sc.n)
 		for i := range sc.n {
@@ -192,13 +192,13 @@ func restartRandomFaults(t *testing.T, seeds []int, retry bool) {
 		where := fmt.Sprintf("seed %d (two metrics %t, planner %t, late %t, failed reads %d, states without window %t), restarts at passes %v", seed, sc.two, sc.planner, sc.late, sc.fails, sc.noWindow, sc.restarts)
 		grp := actuatortest.NewGroup(10, 10*time.Minute, clock)
 		store := &memStore{}
-		c, _ := sc.controller(t, 0, grp, shadow.WithStateStore(store, "checkout"))
+		c, _, src := sc.controller(t, 0, grp, shadow.WithStateStore(store, "checkout"))
 		restarted, first, reading, leadsDiffered := false, false, false, false
 		for i := range sc.n {
 			if slices.Contains(sc.restarts, i) {
 				// The process restarts: a new Controller, forecaster and
 				// policy; the production group lives on.
-				c, _ = sc.controller(t, sc.fails, grp, shadow.WithStateStore(store, "checkout"))
+				c, _, src = sc.controller(t, sc.fails, grp, shadow.WithStateStore(store, "checkout"))
 				restarted, first, reading, leadsDiffered = true, true, sc.fails > 0, false
 			}
 			if sc.paused[i] {
@@ -211,7 +211,9 @@ func restartRandomFaults(t *testing.T, seeds []int, retry bool) {
 			if reading {
 				// The restart's read fails: compared from the pass that
 				// reads the history back.
-				if reading = rep.Backfilled == 0; reading {
+				// (A pass may read back points it missed before: a
+				// read of the window is what ends the retries.)
+				if reading = !src.windowRead(); reading {
 					continue
 				}
 			}
@@ -371,7 +373,7 @@ func (sc schedule) sample(at time.Time) map[shadow.Metric]float64 {
 // controller builds the schedule's Controller (restartable's, with the
 // planner rule and a CPU metric when drawn), whose first fails history
 // reads fail, and returns its forecasters.
-func (sc schedule) controller(t *testing.T, fails int, grp *actuatortest.Group, opts ...shadow.Option) (*shadow.Controller, []*forecast.Auto) {
+func (sc schedule) controller(t *testing.T, fails int, grp *actuatortest.Group, opts ...shadow.Option) (*shadow.Controller, []*forecast.Auto, *flakyHistory) {
 	var fcs []*forecast.Auto
 	keep := 0
 	if sc.noWindow {
@@ -400,10 +402,11 @@ func (sc schedule) controller(t *testing.T, fails int, grp *actuatortest.Group, 
 	opts = append([]shadow.Option{shadow.WithAnomalyDetector(newDetector(t, 0)), shadow.WithLogger(testLogger(&syncBuffer{}))}, opts...)
 	// Scrapes come every 5 minutes: up to three missed serve the last one
 	// for less than 20 minutes after it, the store's lookback.
+	src := &flakyHistory{Series: scraped{&shadowtest.Series{Fn: sc.sample, Start: t0}}, fails: fails}
 	c, err := shadow.New(shadow.Config{Interval: 5 * time.Minute, PerReplica: 10, MaxReplicas: 60, SourceLookback: 20 * time.Minute},
-		shadow.Deps{Source: &flakyHistory{Series: scraped{&shadowtest.Series{Fn: sc.sample, Start: t0}}, fails: fails}, Forecaster: fc, Policy: pol, Production: grp}, opts...)
+		shadow.Deps{Source: src, Forecaster: fc, Policy: pol, Production: grp}, opts...)
 	require.NoError(t, err)
-	return c, fcs
+	return c, fcs, src
 }
 
 // prefix is f's first n steps.

@@ -190,16 +190,25 @@ func median(sorted []float64) float64 {
 //
 // With fewer than robustMin values (a young history) the spread is not
 // judged, only the size: v lies far above when it exceeds youngFactor
-// times their median, plus slack; nothing lies far below, and the first
-// value is not judged. As every judgement by the accepted values, it takes a
-// load that alternates pass by pass between levels more than ten times
-// apart, the lower first, for glitches of the higher: each is held and the
-// next pass does not confirm it.
+// times their median, plus slack, and far below when it is under slack
+// and under a youngFactor-th of the median less slack (a load of one
+// replica's capacity or more is never far below, so that small loads and
+// loads that alternate between a level and a tenth of it are followed);
+// the first value is not judged. As every judgement by the accepted
+// values, it takes a load that alternates pass by pass between levels more
+// than ten times apart, the lower first, for glitches of the higher: each
+// is held and the next pass does not confirm it.
 func (r *robust) judge(v, slack float64) int {
 	med, sigma, ok := r.stats()
 	if !ok {
-		if r.n > 0 && v > youngFactor*r.center()+slack {
+		if r.n == 0 {
+			return 0
+		}
+		switch c := r.center(); {
+		case v > youngFactor*c+slack:
 			return 1
+		case v < slack && v < (c-slack)/youngFactor:
+			return -1
 		}
 		return 0
 	}
