@@ -24,6 +24,7 @@ type options struct {
 	prometheus   *url.URL
 	query        string
 	queryTimeout time.Duration
+	lookback     time.Duration
 	perReplica   float64
 	target       float64
 	interval     time.Duration
@@ -48,6 +49,7 @@ func parse(args []string, help io.Writer) (options, error) {
 	prom := fs.String("prometheus", "", "Prometheus base URL, http or https (required)")
 	fs.StringVar(&o.query, "query", defaultQuery, "PromQL query giving the production load (one series)")
 	fs.DurationVar(&o.queryTimeout, "query-timeout", 0, "server-side limit of each query (0: server default)")
+	fs.DurationVar(&o.lookback, "prometheus-lookback", 5*time.Minute, "the server's --query.lookback-delta: how long it serves a sample again when the next scrape is missing (a copy of a glitch within it confirms nothing)")
 	fs.Float64Var(&o.perReplica, "per-replica", 0, "load one replica serves at 100% utilization, in the query's unit (required)")
 	fs.Float64Var(&o.target, "target-utilization", 0.7, "utilization the policy aims for, in (0, 1]")
 	fs.DurationVar(&o.interval, "interval", time.Minute, "time between passes")
@@ -91,6 +93,9 @@ func parse(args []string, help io.Writer) (options, error) {
 	}
 	if o.queryTimeout < 0 {
 		return options{}, fmt.Errorf("-query-timeout %s: must not be negative", o.queryTimeout)
+	}
+	if o.lookback <= 0 {
+		return options{}, fmt.Errorf("-prometheus-lookback %s: must be positive", o.lookback)
 	}
 	if !(o.perReplica > 0) || math.IsInf(o.perReplica, 0) {
 		return options{}, fmt.Errorf("-per-replica %v: must be a positive number", o.perReplica)

@@ -49,16 +49,17 @@ func TestParseDefaults(t *testing.T) {
 	assert.Equal(t, 1, o.min)
 	assert.Equal(t, 100, o.max)
 	assert.False(t, o.dryRun)
+	assert.Equal(t, 5*time.Minute, o.lookback, "Prometheus's default lookback delta")
 }
 
 func TestParseAllFlags(t *testing.T) {
 	o, err := parse(with("-namespace", "shop", "-kind", "StatefulSet", "-query", "sum(up)", "-interval", "30s",
 		"-lead-time", "5m", "-min", "2", "-max", "20", "-dry-run", "-kubeconfig", "/tmp/kc", "-target-utilization", "0.6",
-		"-query-timeout", "3s"), io.Discard)
+		"-query-timeout", "3s", "-prometheus-lookback", "10m"), io.Discard)
 	require.NoError(t, err)
 	assert.Equal(t, options{
 		kubeconfig: "/tmp/kc", namespace: "shop", deployment: "web", kind: k8s.StatefulSet,
-		prometheus: o.prometheus, query: "sum(up)", queryTimeout: 3 * time.Second, perReplica: 50, target: 0.6,
+		prometheus: o.prometheus, query: "sum(up)", queryTimeout: 3 * time.Second, lookback: 10 * time.Minute, perReplica: 50, target: 0.6,
 		interval: 30 * time.Second, leadTime: 5 * time.Minute, min: 2, max: 20, dryRun: true,
 	}, o)
 }
@@ -85,6 +86,7 @@ func TestParseRejectsBadFlags(t *testing.T) {
 		{with("-kind", "DaemonSet"), `-kind "DaemonSet"`},
 		{with("-target-utilization", "1.5"), "-target-utilization 1.5: must be in (0, 1]"},
 		{with("-query-timeout", "-1s"), "-query-timeout -1s"},
+		{with("-prometheus-lookback", "0s"), "-prometheus-lookback 0s: must be positive"},
 		{with("-interval", "soon"), `invalid value "soon" for flag -interval`},
 		{with("-bogus"), "flag provided but not defined: -bogus"},
 		{with("extra"), `unexpected argument "extra"`},

@@ -91,6 +91,7 @@ func build(o options, client kubernetes.Interface, prom prometheus.QueryAPI, log
 		MinReplicas:       o.min,
 		MaxReplicas:       o.max,
 		ForecastOnly:      o.dryRun,
+		SourceLookback:    o.lookback,
 		// The interval whose upper bound is the quantile the stack
 		// provisions for: the forecaster's calibrated quantile, not one
 		// converted from another level.
