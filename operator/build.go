@@ -31,6 +31,7 @@ var ErrInvalidSpec = errors.New("invalid spec")
 const (
 	defaultInterval = time.Minute
 	defaultLeadTime = 10 * time.Minute
+	defaultLookback = 5 * time.Minute // Prometheus's --query.lookback-delta
 	defaultTarget   = 70
 	defaultPeriod   = time.Minute
 )
@@ -43,6 +44,7 @@ type settings struct {
 	metrics      []shadow.MetricTarget
 	queries      map[shadow.Metric]string
 	prometheus   string
+	lookback     time.Duration
 	interval     time.Duration
 	leadTime     time.Duration
 	periods      []int
@@ -121,6 +123,13 @@ func parseSpec(spec v1alpha1.PredictiveScalerSpec, defaultProm string) (settings
 	}
 	if err := checkURL(s.prometheus); err != nil {
 		return s, invalid("prometheus.address %q: %v", s.prometheus, err)
+	}
+	s.lookback = defaultLookback
+	if spec.Prometheus != nil {
+		s.lookback = durationOr(spec.Prometheus.LookbackDelta, defaultLookback)
+	}
+	if s.lookback <= 0 {
+		return s, invalid("prometheus.lookbackDelta %s: must be positive", s.lookback)
 	}
 	s.interval = durationOr(spec.Interval, defaultInterval)
 	if s.interval < time.Second {
@@ -345,6 +354,7 @@ func (b *builder) build(obj *v1alpha1.PredictiveScaler) (*built, error) {
 		MaxReplicas:       s.max,
 		ForecastOnly:      s.forecastOnly,
 		Level:             level,
+		SourceLookback:    s.lookback,
 	}, shadow.Deps{Source: src, Forecaster: fcs[0], Policy: pol, Production: w}, opts...)
 	if err != nil {
 		return nil, invalid("%v", err)

@@ -41,6 +41,7 @@ func TestParseSpecDefaults(t *testing.T) {
 	assert.Equal(t, forecast.SeasonalPeriods(time.Minute), s.periods)
 	assert.True(t, s.forecastOnly, "ForecastOnly is the default mode")
 	assert.Equal(t, "http://prom:9090", s.prometheus)
+	assert.Equal(t, 5*time.Minute, s.lookback, "Prometheus's lookback delta")
 	assert.Equal(t, []shadow.MetricTarget{{Metric: "request_rate", PerReplica: 50, TargetUtilization: 0.7}}, s.metrics)
 	assert.Equal(t, map[shadow.Metric]string{"request_rate": "sum(rate(http_requests_total[1m]))"}, s.queries)
 	assert.Zero(t, s.stabilize)
@@ -52,7 +53,7 @@ func TestParseSpecFull(t *testing.T) {
 	spec.ScaleTargetRef = v1alpha1.ScaleTargetRef{APIVersion: "apps/v1", Kind: "StatefulSet", Name: "db"}
 	spec.MinReplicas = ptr.To[int32](3)
 	spec.Metrics = append(spec.Metrics, v1alpha1.MetricSpec{Name: "cpu", Query: "sum(cpu)", PerReplica: resource.MustParse("500m"), TargetUtilization: 60})
-	spec.Prometheus = &v1alpha1.PrometheusSpec{Address: "https://thanos:10902"}
+	spec.Prometheus = &v1alpha1.PrometheusSpec{Address: "https://thanos:10902", LookbackDelta: &metav1.Duration{Duration: 10 * time.Minute}}
 	spec.Interval = &metav1.Duration{Duration: 2 * time.Second}
 	spec.LeadTime = &metav1.Duration{Duration: 30 * time.Second}
 	spec.SeasonalPeriods = []metav1.Duration{{Duration: 2 * time.Minute}, {Duration: 10 * time.Minute}}
@@ -66,6 +67,7 @@ func TestParseSpecFull(t *testing.T) {
 	assert.Equal(t, k8s.StatefulSet, s.kind)
 	assert.Equal(t, 3, s.min)
 	assert.Equal(t, "https://thanos:10902", s.prometheus)
+	assert.Equal(t, 10*time.Minute, s.lookback)
 	assert.Equal(t, []int{60, 300}, s.periods, "periods in steps of the 2s interval")
 	assert.False(t, s.forecastOnly)
 	assert.Equal(t, shadow.MetricTarget{Metric: "cpu", PerReplica: 0.5, TargetUtilization: 0.6}, s.metrics[1])
@@ -104,6 +106,9 @@ func TestParseSpecRefuses(t *testing.T) {
 		{"bad prometheus", func(s *v1alpha1.PredictiveScalerSpec) {
 			s.Prometheus = &v1alpha1.PrometheusSpec{Address: "prom:9090"}
 		}, `prometheus.address "prom:9090"`},
+		{"lookback", func(s *v1alpha1.PredictiveScalerSpec) {
+			s.Prometheus = &v1alpha1.PrometheusSpec{LookbackDelta: &metav1.Duration{Duration: 0}}
+		}, "prometheus.lookbackDelta 0s"},
 		{"interval", func(s *v1alpha1.PredictiveScalerSpec) {
 			s.Interval = &metav1.Duration{Duration: 500 * time.Millisecond}
 		}, "interval 500ms"},
