@@ -473,6 +473,8 @@ func (s *state) backfillSpan(now time.Time) span {
 // saving pass are not judged again (see
 // isolated) when the snapshot kept the record of those the saved
 // Controller left out (metricState.dropped): exactly those are left out.
+// A value a pass left out (a suspect never confirmed, a copy of one) is
+// not judged again when a later pass reads it back: it stays out.
 // A start-up backfill (the
 // first pass's, or the refill after a restore) that fails is retried on
 // later passes (see refillRetry); meanwhile a restored forecaster keeps
@@ -557,6 +559,14 @@ func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
 		// others are judged (see isolated), and those left out recorded.
 		settled := func(ob Observation) (known, left bool) {
 			if !refill || s.later(ob.Time, seen) {
+				// A value a pass left out (held and never confirmed, or
+				// a copy of one) stays out: read back, it is not judged
+				// again among the values around it (several copies of
+				// one glitch among a young history's first values are
+				// not a step change).
+				if _, left := m.judged(ob.Time, s.cfg.Interval/2); left {
+					return true, true
+				}
 				return false, false
 			}
 			return m.judged(ob.Time, s.cfg.Interval/2)

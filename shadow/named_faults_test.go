@@ -335,6 +335,33 @@ func TestRepeatedGlitchIsNotConfirmation(t *testing.T) {
 			}
 		})
 	}
+	t.Run("left out, then read back after a held pass", func(t *testing.T) {
+		// A young service's glitch served four times, then a zero held as
+		// suspect: the pass after it comes more than two intervals after
+		// the last observation and reads the passes since back. The
+		// glitch and its copies, each left out by its pass, stay out: as
+		// values among the history's first few they set its median.
+		fn := func(at time.Time) map[shadow.Metric]float64 {
+			v := 100.0
+			switch i := int(at.Sub(t0) / time.Minute); {
+			case i >= 1 && i <= 4:
+				v = 4000
+			case i == 5 || i == 6:
+				v = 0
+			}
+			return map[shadow.Metric]float64{shadow.RequestRate: v}
+		}
+		s := newFreshFrom(t, shadow.Config{PerReplica: 10, MaxReplicas: 100}, policy.DefaultPredictiveConfig(), &shadowtest.Series{Fn: fn, Start: t0})
+		for i := range 40 {
+			r := s.step(t, s.now)
+			// (Read back and judged again, they took production to
+			// MaxReplicas two passes later.)
+			require.LessOrEqual(t, s.desired(t), 23, "pass %d: %s", i, r.Decision.Reason)
+		}
+		for _, o := range s.c.History() {
+			require.Less(t, o.Value, 1000.0, "the glitch at %s reached the history", o.Time)
+		}
+	})
 	t.Run("lasting the lookback", func(t *testing.T) {
 		s := newSteady(t)
 		s.src.Set(shadow.RequestRate, 400)
