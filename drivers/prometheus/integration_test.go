@@ -486,3 +486,46 @@ func TestIntegrationControllerHoldsLookbackCopies(t *testing.T) {
 		})
 	}
 }
+
+// A Controller that starts after the glitch reads the series back with a
+// range query, which serves the glitch again for the missing scrapes: the
+// copies do not confirm it, and it is left out of the history. With
+// SourceLookback −1 the four values are kept as a step change.
+func TestIntegrationReadBackLeavesLookbackCopiesOut(t *testing.T) {
+	requireServer(t)
+	src := newSource(t, prometheus.Config{Queries: map[shadow.Metric]string{shadow.RequestRate: glitchMetric}})
+	start := backfillT0.Add(time.Duration(glitchAt+10)*time.Minute + 30*time.Second)
+	for _, tc := range []struct {
+		name     string
+		lookback time.Duration
+		kept     int
+	}{{"default SourceLookback", 0, 0}, {"SourceLookback -1", -1, 1 + glitchGap}} {
+		t.Run(tc.name, func(t *testing.T) {
+			grp := actuatortest.NewGroup(15, 0, func() time.Time { return start })
+			fc, err := forecast.NewAuto(forecast.AutoConfig{Step: time.Minute})
+			require.NoError(t, err)
+			pol, err := policy.Predictive(policy.DefaultPredictiveConfig())
+			require.NoError(t, err)
+			c, err := shadow.New(shadow.Config{PerReplica: 10, MaxReplicas: 100, SourceLookback: tc.lookback},
+				shadow.Deps{Source: src, Forecaster: fc, Policy: pol, Production: grp},
+				shadow.WithLogger(slog.New(slog.DiscardHandler)))
+			require.NoError(t, err)
+			r, err := c.Step(context.Background(), start)
+			if tc.lookback == 0 {
+				require.NoError(t, err)
+			} else {
+				// The glitch kept: the forecast it gives is held as
+				// implausible.
+				require.ErrorContains(t, err, "implausible forecast")
+			}
+			require.Equal(t, glitchAt+10, r.Backfilled+1+glitchGap-tc.kept, "every minute since the series began but the glitch and its copies")
+			kept := 0
+			for _, o := range c.History() {
+				if o.Value > 1000 {
+					kept++
+				}
+			}
+			assert.Equal(t, tc.kept, kept)
+		})
+	}
+}
