@@ -172,11 +172,11 @@ func (s *state) observe(t time.Time, sample Sample, rep *Report, v *verdict) {
 			continue
 		}
 		dir := dirs[i]
-		// A far-above sample equal bit for bit to the one held is the
-		// source serving its last reading again (a gauge whose next
-		// scrape is missing, within Prometheus's lookback, or a source
-		// polled faster than it is scraped): it confirms nothing until
-		// the value has lasted Config.SourceLookback.
+		// A sample equal bit for bit to one held implausibly far above
+		// is the source serving its last reading again (a gauge whose
+		// next scrape is missing, within Prometheus's lookback, or a
+		// source polled faster than it is scraped): it confirms nothing
+		// until the value has lasted Config.SourceLookback.
 		repeat := dir > 0 && m.copyOfPending(Observation{Time: t, Value: m.value}, s.cfg.SourceLookback)
 		confirmed := dir == 0 || (m.pending && m.pendingDir == dir && !repeat) || crossConfirmed(dirs, i, dir)
 		if !confirmed && repeat {
@@ -273,10 +273,12 @@ func (s *state) zeroRunAlert(m *metricState, zh forecast.ZeroHolder, since time.
 	v.alerts = append(v.alerts, Alert{Kind: AlertZeroRun, Time: t, Message: msg})
 }
 
-// copyOfPending reports whether ob is a copy of the sample held far above:
-// equal to it bit for bit, less than lookback after it.
+// copyOfPending reports whether ob is a copy of the sample held far above,
+// when that lies implausibly far (see implausiblyHigh): equal to it bit
+// for bit, less than lookback after it.
 func (m *metricState) copyOfPending(ob Observation, lookback time.Duration) bool {
-	return m.pending && m.pendingDir > 0 && ob.Value == m.pendingV && ob.Time.Sub(m.pendingT) < lookback
+	return m.pending && m.pendingDir > 0 && ob.Value == m.pendingV && ob.Time.Sub(m.pendingT) < lookback &&
+		m.rob.implausiblyHigh(m.pendingV, m.PerReplica)
 }
 
 func crossConfirmed(dirs []int, i, dir int) bool {

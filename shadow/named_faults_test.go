@@ -268,7 +268,9 @@ func TestStepChangeFollowedWithinTwoPasses(t *testing.T) {
 // scrapes are missing: Prometheus's lookback repeats the last one) is not
 // a step change: the copies confirm nothing and add no capacity, and the
 // load after them finds production where the first copy left it. The same
-// value lasting Config.SourceLookback (5m) is a step, and followed.
+// value lasting Config.SourceLookback (5m) is a step, and followed; so is
+// a step of less than ten times the load served bit for bit (a synthetic
+// load), at its second sample.
 func TestRepeatedGlitchIsNotConfirmation(t *testing.T) {
 	for _, copies := range []int{1, 4} {
 		t.Run(fmt.Sprintf("%d copies", copies), func(t *testing.T) {
@@ -364,7 +366,7 @@ func TestRepeatedGlitchIsNotConfirmation(t *testing.T) {
 	})
 	t.Run("lasting the lookback", func(t *testing.T) {
 		s := newSteady(t)
-		s.src.Set(shadow.RequestRate, 400)
+		s.src.Set(shadow.RequestRate, 4000)
 		for k := range 5 {
 			r := s.step(t, s.now)
 			require.Equal(t, []shadow.Metric{shadow.RequestRate}, r.Suspect, "pass %d, %d min after the first", k+1, k)
@@ -374,18 +376,30 @@ func TestRepeatedGlitchIsNotConfirmation(t *testing.T) {
 		assert.False(t, r.Held, r.Decision.Reason)
 		assert.Greater(t, s.desired(t), 24, "followed")
 		h := s.c.History()
-		assert.Equal(t, 400.0, h[len(h)-1].Value)
-		assert.Equal(t, 400.0, h[len(h)-2].Value, "the first sample kept")
+		assert.Equal(t, 4000.0, h[len(h)-1].Value)
+		assert.Equal(t, 4000.0, h[len(h)-2].Value, "the first sample kept")
 		assert.Equal(t, 5*time.Minute, h[len(h)-1].Time.Sub(h[len(h)-2].Time), "the copies in between left out")
 	})
-	t.Run("SourceLookback negative", func(t *testing.T) {
-		s := newFreshConfig(t, shadow.Config{PerReplica: 10, MaxReplicas: 100, SourceLookback: -1}, policy.DefaultPredictiveConfig()).warm(t)
+	t.Run("a step of four times, served bit for bit", func(t *testing.T) {
+		// Within ten times the load a copy confirms as any new reading
+		// does: a synthetic load that steps between exact levels is
+		// followed on its second sample.
+		s := newSteady(t)
 		s.src.Set(shadow.RequestRate, 400)
 		r := s.step(t, s.now)
 		require.Equal(t, []shadow.Metric{shadow.RequestRate}, r.Suspect)
 		r = s.step(t, s.now)
-		assert.Empty(t, r.Suspect, "any repeat confirms")
+		assert.Empty(t, r.Suspect)
 		assert.GreaterOrEqual(t, s.desired(t), policy.Replicas(400, 10, 0.7))
+	})
+	t.Run("SourceLookback negative", func(t *testing.T) {
+		s := newFreshConfig(t, shadow.Config{PerReplica: 10, MaxReplicas: 100, SourceLookback: -1}, policy.DefaultPredictiveConfig()).warm(t)
+		s.src.Set(shadow.RequestRate, 4000)
+		r := s.step(t, s.now)
+		require.Equal(t, []shadow.Metric{shadow.RequestRate}, r.Suspect)
+		r = s.step(t, s.now)
+		assert.Empty(t, r.Suspect, "any repeat confirms")
+		assert.Equal(t, 100, s.desired(t), "MaxReplicas, as before the rule")
 	})
 }
 

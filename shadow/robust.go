@@ -221,6 +221,15 @@ func (r *robust) judge(v, slack float64) int {
 	return 0
 }
 
+// implausiblyHigh reports whether v lies more than youngFactor times the
+// median of the values judged by above it, plus slack: beyond any load
+// change the Controller takes on one sample's word, and the size of a
+// glitch, not of a step (a load that steps by less, served bit for bit
+// the same, as synthetic loads are, is followed as it was).
+func (r *robust) implausiblyHigh(v, slack float64) bool {
+	return v > youngFactor*r.center()+slack
+}
+
 // high is the plausibility reference: the second largest of the recent
 // block maxima (so that no single old value sets it alone), the median, or
 // the largest of the last three accepted values (so that a confirmed surge
@@ -282,7 +291,8 @@ func (r *robust) high() float64 {
 // the others, those for which settled is true (when it is not nil:
 // values already judged and kept, which the statistics held by then)
 // enter rob in their place. It returns which to skip (nil when none) and
-// how many, and the first one. A value far above is not confirmed by
+// how many, and the first one. A value implausibly far above (see
+// implausiblyHigh) is not confirmed by
 // copies of it equal bit for bit less than lookback after it (the source
 // serving its last reading again, which a pass does not take either; see
 // Config.SourceLookback): the next value that differs, or a copy lookback
@@ -310,7 +320,8 @@ func isolated(rob robust, obs []Observation, use, settled func(Observation) bool
 		d := rob.judge(x, slack)
 		if d != 0 && d != prev {
 			next := k + 1
-			for next < len(obs) && (!use(obs[next]) || d > 0 && obs[next].Value == x && obs[next].Time.Sub(obs[k].Time) < lookback) {
+			copies := d > 0 && rob.implausiblyHigh(x, slack)
+			for next < len(obs) && (!use(obs[next]) || copies && obs[next].Value == x && obs[next].Time.Sub(obs[k].Time) < lookback) {
 				next++
 			}
 			if next == len(obs) || rob.judge(obs[next].Value, slack) != d {
