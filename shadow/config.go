@@ -77,9 +77,12 @@ type Config struct {
 	// delta (5m by default) for a gauge whose scrapes are missing, or the
 	// scrape interval when passes come more often than scrapes. A sample
 	// far above the recent load is held until the next pass confirms it;
-	// a next sample equal to it bit for bit does not confirm it (nor add
-	// capacity) unless the value has lasted this long, so that one glitch
-	// served twice is not taken for a step change. Default 5m; a negative
+	// when it lies more than ten times the recent median above it (a
+	// glitch's size), a next sample equal to it bit for bit does not
+	// confirm it (nor add capacity) unless the value has lasted this long,
+	// so that one glitch served twice is not taken for a step change (a
+	// smaller step served bit for bit, as synthetic loads are, is
+	// confirmed by its copy as by any reading). Default 5m; a negative
 	// value selects none (any repeat confirms).
 	SourceLookback time.Duration
 	// ForecastOnly runs the whole Controller in forecast-only mode (AWS

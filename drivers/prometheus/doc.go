@@ -24,7 +24,8 @@
 // again for up to its lookback delta (5 minutes unless the server's
 // --query.lookback-delta says otherwise), and a gauge queried more often
 // than it is scraped returns each scrape several times. The Controller does
-// not take such a copy of a sample it holds as suspect for a confirmation
+// not take such a copy of a sample it holds as suspect, more than ten
+// times the recent load, for a confirmation
 // (see shadow.Config.SourceLookback): set that field to the server's
 // lookback delta when it is not the default.
 package prometheus

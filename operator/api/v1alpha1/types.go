@@ -96,8 +96,9 @@ type PrometheusSpec struct {
 	Address string `json:"address,omitempty"`
 	// LookbackDelta is the server's --query.lookback-delta: how long it
 	// serves a sample again when the next scrapes are missing. A sample
-	// far above the recent load that the server serves again within it
-	// is not taken for a step change (shadow.Config.SourceLookback).
+	// more than ten times the recent load that the server serves again
+	// within it is not taken for a step change
+	// (shadow.Config.SourceLookback).
 	// Default 5m, Prometheus's default.
 	// +kubebuilder:default="5m"
 	// +optional
