@@ -441,14 +441,7 @@ func TestIntegrationControllerHoldsLookbackCopies(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			now := passAt(0)
 			grp := actuatortest.NewGroup(15, 0, func() time.Time { return now })
-			fc, err := forecast.NewAuto(forecast.AutoConfig{Step: time.Minute})
-			require.NoError(t, err)
-			pol, err := policy.Predictive(policy.DefaultPredictiveConfig())
-			require.NoError(t, err)
-			c, err := shadow.New(shadow.Config{PerReplica: 10, MaxReplicas: 100, SourceLookback: tc.lookback},
-				shadow.Deps{Source: src, Forecaster: fc, Policy: pol, Production: grp},
-				shadow.WithLogger(slog.New(slog.DiscardHandler)))
-			require.NoError(t, err)
+			c := glitchController(t, src, grp, tc.lookback)
 			desired := func() int {
 				st, err := grp.Current(context.Background())
 				require.NoError(t, err)
@@ -487,6 +480,22 @@ func TestIntegrationControllerHoldsLookbackCopies(t *testing.T) {
 	}
 }
 
+// glitchController is a Controller on the default Predictive stack (15
+// replicas, PerReplica 10, at most 100) reading src, with SourceLookback
+// lookback.
+func glitchController(t *testing.T, src *prometheus.Source, grp *actuatortest.Group, lookback time.Duration) *shadow.Controller {
+	t.Helper()
+	fc, err := forecast.NewAuto(forecast.AutoConfig{Step: time.Minute})
+	require.NoError(t, err)
+	pol, err := policy.Predictive(policy.DefaultPredictiveConfig())
+	require.NoError(t, err)
+	c, err := shadow.New(shadow.Config{PerReplica: 10, MaxReplicas: 100, SourceLookback: lookback},
+		shadow.Deps{Source: src, Forecaster: fc, Policy: pol, Production: grp},
+		shadow.WithLogger(slog.New(slog.DiscardHandler)))
+	require.NoError(t, err)
+	return c
+}
+
 // A Controller that starts after the glitch reads the series back with a
 // range query, which serves the glitch again for the missing scrapes: the
 // copies do not confirm it, and it is left out of the history. With
@@ -502,14 +511,7 @@ func TestIntegrationReadBackLeavesLookbackCopiesOut(t *testing.T) {
 	}{{"default SourceLookback", 0, 0}, {"SourceLookback -1", -1, 1 + glitchGap}} {
 		t.Run(tc.name, func(t *testing.T) {
 			grp := actuatortest.NewGroup(15, 0, func() time.Time { return start })
-			fc, err := forecast.NewAuto(forecast.AutoConfig{Step: time.Minute})
-			require.NoError(t, err)
-			pol, err := policy.Predictive(policy.DefaultPredictiveConfig())
-			require.NoError(t, err)
-			c, err := shadow.New(shadow.Config{PerReplica: 10, MaxReplicas: 100, SourceLookback: tc.lookback},
-				shadow.Deps{Source: src, Forecaster: fc, Policy: pol, Production: grp},
-				shadow.WithLogger(slog.New(slog.DiscardHandler)))
-			require.NoError(t, err)
+			c := glitchController(t, src, grp, tc.lookback)
 			r, err := c.Step(context.Background(), start)
 			if tc.lookback == 0 {
 				require.NoError(t, err)
