@@ -204,10 +204,10 @@ func (r *robust) judge(v, slack float64) int {
 		if r.n == 0 {
 			return 0
 		}
-		switch c := r.center(); {
-		case v > youngFactor*c+slack:
+		switch {
+		case r.implausiblyHigh(v, slack):
 			return 1
-		case v < slack && v < (c-slack)/youngFactor:
+		case v < slack && v < (r.center()-slack)/youngFactor:
 			return -1
 		}
 		return 0
