@@ -188,6 +188,7 @@ func TestDipOnAYoungHistoryIsSuspect(t *testing.T) {
 			s.step(t, s.now)
 			most = max(most, s.desired(t))
 		}
+		t.Logf("at most %d replicas in the 40 passes after the dip", most)
 		assert.LessOrEqual(t, most, 18, "production stays near the 15 to 16 replicas the load needs")
 		for _, o := range s.c.History() {
 			require.Greater(t, o.Value, 50.0, "the dip never reaches the history")
@@ -297,6 +298,7 @@ func TestRepeatedGlitchIsNotConfirmation(t *testing.T) {
 				require.Empty(t, r.Suspect, "pass %d after", k+1)
 				require.LessOrEqual(t, s.desired(t), limit, "pass %d after: %s", k+1, r.Decision.Reason)
 			}
+			t.Logf("%d replicas before the glitch, %d with it and its copies, %d 30 passes later", before, limit, s.desired(t))
 			for _, o := range s.c.History() {
 				require.Less(t, o.Value, 1000.0, "neither the glitch nor its copies reach the history")
 			}
@@ -399,6 +401,7 @@ func TestRepeatedGlitchIsNotConfirmation(t *testing.T) {
 		require.Equal(t, []shadow.Metric{shadow.RequestRate}, r.Suspect)
 		r = s.step(t, s.now)
 		assert.Empty(t, r.Suspect, "any repeat confirms")
+		t.Logf("%d replicas once a copy confirmed the glitch", s.desired(t))
 		assert.Equal(t, 100, s.desired(t), "MaxReplicas, as before the rule")
 	})
 }
