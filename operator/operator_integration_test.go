@@ -95,10 +95,17 @@ func operatorBinary(t *testing.T) string {
 			return
 		}
 		operatorBin = filepath.Join(dir, "shadowscale", "test-operator", "shadowscale-operator")
-		out, err := exec.Command("go", "build", "-o", operatorBin, "./cmd/shadowscale-operator").CombinedOutput()
+		// Built under a name of its own and renamed into place, so that
+		// another test run of the operator (another checkout) that starts
+		// the binary meanwhile never runs a half-written file; the ones
+		// already running keep the file they started.
+		tmp := fmt.Sprintf("%s.%d", operatorBin, os.Getpid())
+		out, err := exec.Command("go", "build", "-o", tmp, "./cmd/shadowscale-operator").CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build ./cmd/shadowscale-operator: %v: %s", err, out)
+			return
 		}
+		buildErr = os.Rename(tmp, operatorBin)
 	})
 	require.NoError(t, buildErr)
 	return operatorBin
