@@ -55,6 +55,7 @@ import (
 	"github.com/shadowscale/shadowscale/operator"
 	"github.com/shadowscale/shadowscale/operator/api/v1alpha1"
 	"github.com/shadowscale/shadowscale/operator/internal/kubetest"
+	"github.com/shadowscale/shadowscale/shadow"
 )
 
 // The load cycle and the scaler's settings. With perReplica 10 at 100%
@@ -84,31 +85,34 @@ var (
 )
 
 // operatorBinary builds cmd/shadowscale-operator once per test binary,
-// into the user's cache directory (go build's own cache makes a rebuild
-// of unchanged code quick).
+// into a directory of its own that TestMain removes (go build's own cache
+// makes a rebuild of unchanged code quick): another test run, of another
+// checkout, never runs this one's binary nor replaces it.
 func operatorBinary(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
-		dir, err := os.UserCacheDir()
+		dir, err := os.MkdirTemp("", "shadowscale-operator-")
 		if err != nil {
 			buildErr = err
 			return
 		}
-		operatorBin = filepath.Join(dir, "shadowscale", "test-operator", "shadowscale-operator")
-		// Built under a name of its own and renamed into place, so that
-		// another test run of the operator (another checkout) that starts
-		// the binary meanwhile never runs a half-written file; the ones
-		// already running keep the file they started.
-		tmp := fmt.Sprintf("%s.%d", operatorBin, os.Getpid())
-		out, err := exec.Command("go", "build", "-o", tmp, "./cmd/shadowscale-operator").CombinedOutput()
+		operatorBin = filepath.Join(dir, "shadowscale-operator")
+		out, err := exec.Command("go", "build", "-o", operatorBin, "./cmd/shadowscale-operator").CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build ./cmd/shadowscale-operator: %v: %s", err, out)
-			return
 		}
-		buildErr = os.Rename(tmp, operatorBin)
 	})
 	require.NoError(t, buildErr)
 	return operatorBin
+}
+
+// TestMain removes the operator binary the tests built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if operatorBin != "" {
+		_ = os.RemoveAll(filepath.Dir(operatorBin))
+	}
+	os.Exit(code)
 }
 
 // cycle is the load in wall-clock time: lowLoad for the first rampAt of
@@ -145,6 +149,7 @@ type fixture struct {
 	env     *kubetest.Env
 	crd     client.WithWatch // administrator, with the operator's API types
 	load    cycle
+	prom    *kubetest.Prometheus
 	promURL string
 }
 
@@ -186,7 +191,8 @@ func setup(t *testing.T, readyDelay time.Duration) *fixture {
 		fmt.Fprintf(&om, "%s{instance=%q,job=\"kubetest\"} %g %d\n", loadMetric, target, f.load.at(ts), ts.Unix())
 	}
 	om.WriteString("# EOF\n")
-	f.promURL = kubetest.StartPrometheus(t, kubetest.PrometheusOptions{Backfill: om.String(), Targets: []string{target}, ScrapeInterval: interval})
+	f.prom = kubetest.NewPrometheus(t, kubetest.PrometheusOptions{Backfill: om.String(), Targets: []string{target}, ScrapeInterval: interval})
+	f.promURL = f.prom.URL
 	// Until the first scrape, the last sample is the history's.
 	pc, err := promapi.NewClient(promapi.Config{Address: f.promURL})
 	require.NoError(t, err)
@@ -858,4 +864,82 @@ func TestIntegrationOperatorRestart(t *testing.T) {
 		time.Since(restarted).Round(time.Millisecond), ps.Status.Model, ps.Status.ForecastPeak, ps.Status.DesiredReplicas)
 	assert.Regexp(t, seasonalModel, ps.Status.Model)
 	assert.NotEmpty(t, ps.Status.ForecastPeak)
+}
+
+// TestIntegrationOperatorMetricsOutage: Prometheus, the operator's only
+// source of load, is killed (SIGKILL) after the scale-up ahead of a ramp
+// and started again (same storage) a period later, shortly before the
+// next ramp. While it is down the operator holds production (a missing
+// metric is not a low load) and says so in the scaler's status. Its range
+// queries then serve the last sample before the kill again for every
+// point of the outage (its lookback delta, 5m): the operator leaves those
+// copies out as gaps, which the forecaster fills, instead of laying a flat
+// low line over the high phase it did not see; so its forecast still has
+// the next ramp, and production is at what the high phase needs when it
+// comes. (Read as load, the copies hid the ramp: the first pass after the
+// restart scaled down to 2, and the ramp came with 2.)
+func TestIntegrationOperatorMetricsOutage(t *testing.T) {
+	f := setup(t, 0)
+	ns := f.env.Namespace(t, "outage")
+	scaled := watchReplicas(t, f.env.Client, ns, "web")
+	f.createWorkloadAndScaler(t, ns, "web", v1alpha1.ForecastAndScale)
+	ramp := f.load.nextRamp(time.Now())
+	if time.Until(ramp) <= leadTime+3*interval {
+		ramp = ramp.Add(period)
+	}
+	op := f.startOperator(t, "op-a", f.serviceAccount(t, "shadowscale-operator"))
+	f.requireEarly(t, ramp)
+	up := waitScaledTo(t, scaled, highNeed, ramp)
+	require.True(t, time.Now().Before(ramp), "scaled up at the ramp, too late to kill Prometheus before it")
+
+	f.prom.Kill()
+	killed := time.Now()
+	next := ramp.Add(period)
+	restartAt := next.Add(-5 * interval) // a lead time and more before the next ramp
+	t.Logf("prometheus killed %v after the scale-up to %d, %v before the ramp; to be started again %v before the next", killed.Sub(up.at).Round(time.Millisecond), up.replicas, ramp.Sub(killed).Round(time.Millisecond), next.Sub(restartAt))
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		ps := f.getScaler(c, ns, "web")
+		require.NotNil(c, ps.Status.LastPassTime)
+		active := meta.FindStatusCondition(ps.Status.Conditions, string(shadow.ScalingActive))
+		require.NotNil(c, active)
+		assert.Equal(c, metav1.ConditionFalse, active.Status, "ScalingActive while the metrics are down: %+v", active)
+		assert.Equal(c, shadow.ReasonMetricsUnavailable, active.Reason)
+		assert.False(c, ps.Status.LastPassTime.Time.Before(restartAt.Add(-interval)), "last pass %v", ps.Status.LastPassTime)
+	}, time.Until(restartAt)+waitFor, 100*time.Millisecond)
+	require.NoError(t, f.prom.Start())
+	restarted := time.Now()
+	require.True(t, restarted.Before(next.Add(-leadTime)), "Prometheus ready again %v before the next ramp: too late to forecast it", next.Sub(restarted))
+	t.Logf("prometheus ready again %v after the kill, %v before the next ramp; spec.replicas changes so far: %v",
+		restarted.Sub(killed).Round(time.Millisecond), next.Sub(restarted).Round(time.Millisecond), scaled())
+	for _, c := range scaled() {
+		if c.at.After(killed) {
+			assert.GreaterOrEqual(t, c.replicas, up.replicas, "scaled down while the metrics were down: %v", scaled())
+		}
+	}
+
+	// Through the next high phase: its need in force from its start.
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		ps := f.getScaler(c, ns, "web")
+		require.NotNil(c, ps.Status.LastPassTime)
+		assert.True(c, ps.Status.LastPassTime.After(next.Add(period-rampAt)), "last pass %v", ps.Status.LastPassTime)
+		active := meta.FindStatusCondition(ps.Status.Conditions, string(shadow.ScalingActive))
+		require.NotNil(c, active)
+		assert.Equal(c, metav1.ConditionTrue, active.Status, "ScalingActive after the restart: %+v", active)
+	}, time.Until(next)+waitFor, 100*time.Millisecond)
+	inForce := up.replicas
+	for _, c := range scaled() {
+		if !c.at.After(next) {
+			inForce = c.replicas
+		}
+	}
+	t.Logf("at the next ramp production was at %d; spec.replicas changes: %v", inForce, scaled())
+	assert.GreaterOrEqual(t, inForce, int32(highNeed), "production when the first ramp after the outage came")
+	for _, c := range scaled() {
+		if c.at.After(next) && c.at.Before(next.Add(period-rampAt)) {
+			assert.GreaterOrEqual(t, c.replicas, int32(highNeed), "scaled down in the high phase: %v", scaled())
+		}
+	}
+	log, err := os.ReadFile(op.LogFile)
+	require.NoError(t, err)
+	assert.Contains(t, string(log), "left out as gaps: the source's copies", "the operator's log names the copies it left out")
 }

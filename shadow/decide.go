@@ -586,11 +586,22 @@ func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
 			return use(ob) && s.later(ob.Time, m.pendingT) && !m.copyOfPending(ob, s.cfg.SourceLookback)
 		})
 		pending := m.pending && !later
-		// Its copies are left out, as the passes leave them out.
-		copied := func(ob Observation) bool { return pending && s.later(ob.Time, m.pendingT) }
+		// Its copies are left out, as the passes leave them out; so are
+		// the source's copies of the metric's last value (see
+		// lookbackCopies).
+		known := func(ob Observation) bool { k, _ := settled(ob); return k }
+		first, until, n := s.lookbackCopies(m, o.backfill[i], use, known)
+		if n > 0 {
+			v.alerts = append(v.alerts, Alert{Kind: AlertSuspectSample, Time: t, Message: fmt.Sprintf(
+				"backfill: %d value(s) of %s read back from %s equal bit for bit to its last observation %.4g, less than SourceLookback %s after it, left out as gaps: the source's copies while it had no newer sample",
+				n, m.Metric, first.Time.UTC().Format(time.RFC3339), first.Value, s.cfg.SourceLookback)})
+		}
+		copied := func(ob Observation) bool {
+			return pending && s.later(ob.Time, m.pendingT) ||
+				!until.IsZero() && s.later(ob.Time, m.last) && !s.later(ob.Time, until)
+		}
 		judge := func(ob Observation) bool {
-			known, _ := settled(ob)
-			return use(ob) && !known && !(pending && s.same(ob.Time, m.pendingT)) && !copied(ob)
+			return use(ob) && !known(ob) && !(pending && s.same(ob.Time, m.pendingT)) && !copied(ob)
 		}
 		skip := s.leaveOutIsolated(t, m, o.backfill[i], judge, nil, v)
 		for k, ob := range o.backfill[i] {
@@ -656,6 +667,46 @@ func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
 			s.refitAfterBackfill(m, v)
 		}
 	}
+}
+
+// lookbackCopies returns the time of the last value read back that
+// continues metric m's last observation bit for bit: from the first
+// value after it, every value equal to it less than Config.SourceLookback
+// after it, up to the first that differs. A source that serves its last
+// sample again when newer ones are missing (Prometheus's lookback delta,
+// for a gauge) returns such copies for the points it has no sample of
+// (its own outage, or the target's scrapes failing): not readings. Read
+// back as readings they would lay a flat line over whatever the load did
+// meanwhile (a seasonal forecast a period later would miss a ramp the
+// line covers); left out, they are gaps, which the forecaster fills with
+// its forecasts as it fills the points the source returns nothing for. A
+// load that truly stayed at that exact value loses nothing: its gap is
+// filled with forecasts of it. Zeros are readings (see the zero runs of
+// forecast.ZeroHolder), and values the saved Controller had judged (known)
+// are settled by its record. The time after the last observation is
+// counted in whole intervals (a pass runs late by up to half of one). It
+// also returns the first copy and how many there are; until is the zero
+// time when there is no copy, or no last value to continue.
+func (s *state) lookbackCopies(m *metricState, obs []Observation, use, known func(Observation) bool) (first Observation, until time.Time, n int) {
+	last, ok := m.rob.latest()
+	if !ok || last == 0 || s.cfg.SourceLookback < 0 || m.last.IsZero() {
+		return first, until, 0
+	}
+	iv := s.cfg.Interval
+	for _, ob := range obs {
+		if !use(ob) || !s.later(ob.Time, m.last) || known(ob) {
+			continue
+		}
+		if ob.Value != last || (ob.Time.Sub(m.last)+iv/2)/iv*iv >= s.cfg.SourceLookback {
+			break
+		}
+		if n == 0 {
+			first = ob
+		}
+		until = ob.Time
+		n++
+	}
+	return first, until, n
 }
 
 // leaveOutIsolated judges a metric's backfilled values (see isolated;

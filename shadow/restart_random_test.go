@@ -44,7 +44,7 @@ var restartWindow = flag.Int("restart-window", 0, "TestRestartEquivalenceRandomF
 // faults draws a fault schedule of n passes: for each pass, what happens
 // to a metric's sample (see TestRestartEquivalenceRandomFaults).
 type faults struct {
-	kind []int // 0 none, 1 missing, 2 NaN, 3 times mult, 4 zero, 5 the last scrape again
+	kind []int // 0 none, 1 missing, 2 NaN, 3 times mult, 4 zero, 5 the last scrape again, 6 the store down (see schedule.down)
 	mult []float64
 }
 
@@ -99,7 +99,9 @@ func withoutBackfillAlerts(as []shadow.Alert) []shadow.Alert {
 // 1e6 times too high or 100 times too low, zero runs of 1 to 30 passes,
 // each starting at 1 in 60 passes; after half the samples too high, 1 to
 // 3 missed scrapes that the store serves the glitch again for, within the
-// Controller's SourceLookback of 20 minutes) decides, pass for pass, as the
+// Controller's SourceLookback of 20 minutes; the store down for 1 to 3
+// passes, 1 in 100, its range queries then serving the last scrape before
+// for those points) decides, pass for pass, as the
 // uninterrupted one: the same errors, plans, alerts (but each restart's
 // report of what its read-back left out), lead steps, decisions and
 // forecasts. Each seed draws its own schedules, length and restart passes,
@@ -269,11 +271,20 @@ func restartRandomFaults(t *testing.T, seeds []int, retry bool) {
 // scraped is a series read as a scraping store serves it: an instant
 // query (a pass late by less than an interval) and each step of a range
 // query return the value of the last scrape.
-type scraped struct{ *shadowtest.Series }
+// down, when set, gives the metrics the instant query has no sample of.
+type scraped struct {
+	*shadowtest.Series
+	down func(time.Time) []shadow.Metric
+}
 
 func (s scraped) Sample(ctx context.Context, now time.Time) (shadow.Sample, error) {
 	sm, err := s.Series.Sample(ctx, scrapedAt(now))
 	sm.Time = now
+	if s.down != nil && sm.Values != nil {
+		for _, m := range s.down(now) {
+			delete(sm.Values, m)
+		}
+	}
 	return sm, err
 }
 
@@ -323,6 +334,20 @@ func drawSchedule(seed int, retry bool) schedule {
 			}
 		}
 	}
+	// The store down for 1 to 3 passes, 1 in 100 passes (drawn apart
+	// too): the live query has no sample, and a range query read
+	// afterwards serves the last scrape before for those points (its
+	// lookback; the pass after a run of two or more reads them back).
+	dr := rand.New(rand.NewPCG(uint64(seed), 7))
+	for _, f := range []faults{sc.rr, sc.cpu} {
+		for i := 1; i < sc.n; i++ {
+			if f.kind[i] == 0 && f.kind[i-1] == 0 && dr.IntN(100) == 0 {
+				for j := i; j < min(sc.n, i+1+dr.IntN(3)) && f.kind[j] == 0; j++ {
+					f.kind[j] = 6
+				}
+			}
+		}
+	}
 	sc.two, sc.planner, sc.late = r.IntN(2) == 0, r.IntN(3) == 0, r.IntN(3) == 0
 	sc.paused, sc.repeat, sc.jitter = make([]bool, sc.n), make([]bool, sc.n), make([]time.Duration, sc.n)
 	for i := 1; i < sc.n; i++ {
@@ -365,7 +390,7 @@ func (sc schedule) sample(at time.Time) map[shadow.Metric]float64 {
 		metric shadow.Metric
 		f      faults
 	}{{shadow.RequestRate, sc.rr}, {shadow.CPU, sc.cpu}} {
-		if _, ok := m[c.metric]; ok && i > 0 && i < len(c.f.kind) && c.f.kind[i] == 5 {
+		if _, ok := m[c.metric]; ok && i > 0 && i < len(c.f.kind) && (c.f.kind[i] == 5 || c.f.kind[i] == 6) {
 			if v, ok := sc.sample(at.Add(-5 * time.Minute))[c.metric]; ok {
 				m[c.metric] = v
 			} else {
@@ -374,6 +399,22 @@ func (sc schedule) sample(at time.Time) map[shadow.Metric]float64 {
 		}
 	}
 	return m
+}
+
+// down reports the metrics the store has no live sample of at pass time
+// at (its range queries serve the last scrape before, see sample).
+func (sc schedule) down(at time.Time) []shadow.Metric {
+	i := int(scrapedAt(at).Sub(t0) / (5 * time.Minute))
+	var out []shadow.Metric
+	for _, c := range []struct {
+		metric shadow.Metric
+		f      faults
+	}{{shadow.RequestRate, sc.rr}, {shadow.CPU, sc.cpu}} {
+		if i > 0 && i < len(c.f.kind) && c.f.kind[i] == 6 {
+			out = append(out, c.metric)
+		}
+	}
+	return out
 }
 
 // controller builds the schedule's Controller (restartable's, with the
@@ -408,7 +449,7 @@ func (sc schedule) controller(t *testing.T, fails int, grp *actuatortest.Group, 
 	opts = append([]shadow.Option{shadow.WithAnomalyDetector(newDetector(t, 0)), shadow.WithLogger(testLogger(&syncBuffer{}))}, opts...)
 	// Scrapes come every 5 minutes: up to three missed serve the last one
 	// for less than 20 minutes after it, the store's lookback.
-	src := &flakyHistory{Series: scraped{&shadowtest.Series{Fn: sc.sample, Start: t0}}, fails: fails}
+	src := &flakyHistory{Series: scraped{&shadowtest.Series{Fn: sc.sample, Start: t0}, sc.down}, fails: fails}
 	c, err := shadow.New(shadow.Config{Interval: 5 * time.Minute, PerReplica: 10, MaxReplicas: 60, SourceLookback: 20 * time.Minute},
 		shadow.Deps{Source: src, Forecaster: fc, Policy: pol, Production: grp}, opts...)
 	require.NoError(t, err)

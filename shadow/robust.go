@@ -51,6 +51,14 @@ type robust struct {
 	fresh      bool
 }
 
+// latest returns the value pushed last, if any.
+func (r *robust) latest() (float64, bool) {
+	if r.n == 0 {
+		return 0, false
+	}
+	return r.win[(r.next-1+robustWindow)%robustWindow], true
+}
+
 // push adds an accepted value.
 func (r *robust) push(v float64) {
 	r.fresh = false

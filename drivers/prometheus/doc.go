@@ -25,7 +25,9 @@
 // --query.lookback-delta says otherwise), and a gauge queried more often
 // than it is scraped returns each scrape several times. The Controller does
 // not take such a copy of a sample it holds as suspect, more than ten
-// times the recent load, for a confirmation
+// times the recent load, for a confirmation, and leaves the copies of its
+// last observation that a range query read after missed passes returns
+// (the server's own outage, or failed scrapes) out as gaps
 // (see shadow.Config.SourceLookback): set that field to the server's
 // lookback delta when it is not the default.
 package prometheus

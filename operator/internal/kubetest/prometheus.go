@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -56,6 +57,26 @@ func PrometheusBinaries() (prometheus, promtool string, err error) {
 // if t failed. Missing binaries fail t when CI=true and skip it otherwise.
 func StartPrometheus(t testing.TB, o PrometheusOptions) string {
 	t.Helper()
+	return NewPrometheus(t, o).URL
+}
+
+// Prometheus is a Prometheus server started by [NewPrometheus], which a
+// test can kill and start again on the same address and storage: a
+// metrics backend's outage and restart.
+type Prometheus struct {
+	// URL is the server's base URL; it stays the same across restarts.
+	URL string
+
+	bin  string
+	args []string
+	log  string
+	mu   sync.Mutex
+	proc *Process
+}
+
+// NewPrometheus is [StartPrometheus] returning the server.
+func NewPrometheus(t testing.TB, o PrometheusOptions) *Prometheus {
+	t.Helper()
 	promBin, toolBin, err := PrometheusBinaries()
 	Require(t, err)
 	if o.ScrapeInterval <= 0 {
@@ -87,24 +108,65 @@ func StartPrometheus(t testing.TB, o PrometheusOptions) string {
 		t.Fatal(err)
 	}
 	addr := "127.0.0.1:" + ports[0]
-	p, err := Exec(promBin, filepath.Join(dir, "prometheus.log"), nil,
-		"--config.file="+cfgFile,
-		"--storage.tsdb.path="+data,
-		"--storage.tsdb.retention.time=30d",
-		"--web.listen-address="+addr,
-	)
-	if err != nil {
-		t.Fatal(err)
+	p := &Prometheus{
+		URL: "http://" + addr,
+		bin: promBin,
+		args: []string{
+			"--config.file=" + cfgFile,
+			"--storage.tsdb.path=" + data,
+			"--storage.tsdb.retention.time=30d",
+			"--web.listen-address=" + addr,
+		},
+		log: filepath.Join(dir, "prometheus.log"),
 	}
 	t.Cleanup(func() {
-		p.Stop()
+		p.mu.Lock()
+		proc := p.proc
+		p.mu.Unlock()
+		if proc == nil {
+			return
+		}
+		proc.Stop()
 		if t.Failed() {
-			t.Logf("kubetest: prometheus (%s), last lines of its log:\n%s", p.ExitReport(), p.Tail(20))
+			t.Logf("kubetest: prometheus (%s), last lines of its log:\n%s", proc.ExitReport(), proc.Tail(20))
 		}
 	})
-	url := "http://" + addr
-	if err := waitReady(p, http.DefaultClient, url+"/-/ready", nil); err != nil {
-		t.Fatalf("kubetest: %v", err)
+	if err := p.Start(); err != nil {
+		t.Fatal(err)
 	}
-	return url
+	return p
+}
+
+// Start starts the server again after [Prometheus.Kill], on the same
+// address and storage, and waits until it is ready.
+func (p *Prometheus) Start() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.proc != nil {
+		select {
+		case <-p.proc.Done():
+		default:
+			return errors.New("kubetest: prometheus is running")
+		}
+	}
+	proc, err := Exec(p.bin, p.log, nil, p.args...)
+	if err != nil {
+		return err
+	}
+	p.proc = proc
+	if err := waitReady(proc, http.DefaultClient, p.URL+"/-/ready", nil); err != nil {
+		return fmt.Errorf("kubetest: %w", err)
+	}
+	return nil
+}
+
+// Kill stops the server with SIGKILL, as a crash or a lost node would:
+// no clean shutdown, no staleness markers; its storage keeps what it had
+// written (the write-ahead log).
+func (p *Prometheus) Kill() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.proc != nil {
+		p.proc.Kill()
+	}
 }
