@@ -943,3 +943,75 @@ func TestIntegrationOperatorMetricsOutage(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(log), "left out as gaps: the source's copies", "the operator's log names the copies it left out")
 }
+
+// TestIntegrationOperatorAPIServerRestart: kube-apiserver is killed
+// (SIGKILL) after the operator's scale-up ahead of a ramp, as a crash or a
+// control plane's upgrade would, and started again (etcd keeps the
+// cluster's state) once the operator has stopped its shards, their Leases
+// not renewed in time. The operator process survives it; once the API server is back its passes resume
+// (its shards' Leases taken again, the Controller's state read back), and
+// production is at what the high phase needs when the next ramp comes.
+func TestIntegrationOperatorAPIServerRestart(t *testing.T) {
+	f := setup(t, 0)
+	ns := f.env.Namespace(t, "apiserver")
+	scaled := watchReplicas(t, f.env.Client, ns, "web")
+	f.createWorkloadAndScaler(t, ns, "web", v1alpha1.ForecastAndScale)
+	ramp := f.load.nextRamp(time.Now())
+	if time.Until(ramp) <= leadTime+3*interval {
+		ramp = ramp.Add(period)
+	}
+	op := f.startOperator(t, "op-a", f.serviceAccount(t, "shadowscale-operator"))
+	f.requireEarly(t, ramp)
+	up := waitScaledTo(t, scaled, highNeed, ramp)
+
+	f.env.KillAPIServer()
+	killed := time.Now()
+	// The API server stays down until the operator has stopped its
+	// shards, their Leases not renewed in time.
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		log, err := os.ReadFile(op.LogFile)
+		require.NoError(c, err)
+		assert.Contains(c, string(log), "shard lost")
+	}, waitFor, 100*time.Millisecond)
+	require.NoError(t, f.env.StartAPIServer())
+	restarted := time.Now()
+	select {
+	case <-op.Done():
+		require.FailNow(t, "the operator exited while the API server was down", "%s: %s", op.ExitReport(), op.Tail(30))
+	default:
+	}
+	t.Logf("kube-apiserver killed %v after the scale-up to %d, started again %v later", killed.Sub(up.at).Round(time.Millisecond), up.replicas, restarted.Sub(killed).Round(time.Millisecond))
+
+	// The passes resume.
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		ps := f.getScaler(c, ns, "web")
+		require.NotNil(c, ps.Status.LastPassTime)
+		assert.True(c, ps.Status.LastPassTime.After(restarted), "last pass %v", ps.Status.LastPassTime)
+	}, waitFor, 100*time.Millisecond)
+	resumed := time.Now()
+	t.Logf("passes resumed %v after the restart", resumed.Sub(restarted).Round(time.Millisecond))
+
+	// The first ramp the operator can see coming after that.
+	scaledAfter := watchReplicas(t, f.env.Client, ns, "web")
+	d, err := f.env.Client.AppsV1().Deployments(ns).Get(t.Context(), "web", metav1.GetOptions{})
+	require.NoError(t, err)
+	next := f.load.nextRamp(time.Now().Add(leadTime + 2*interval))
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		ps := f.getScaler(c, ns, "web")
+		require.NotNil(c, ps.Status.LastPassTime)
+		assert.True(c, ps.Status.LastPassTime.After(next.Add(period-rampAt)), "last pass %v", ps.Status.LastPassTime)
+	}, time.Until(next)+waitFor, 100*time.Millisecond)
+	inForce := *d.Spec.Replicas
+	for _, c := range scaledAfter() {
+		if !c.at.After(next) {
+			inForce = c.replicas
+		}
+	}
+	t.Logf("replicas %d when the passes resumed; at the next ramp, %v later, %d; changes since: %v", *d.Spec.Replicas, next.Sub(resumed).Round(time.Millisecond), inForce, scaledAfter())
+	assert.GreaterOrEqual(t, inForce, int32(highNeed), "production when the first ramp after the restart came")
+	select {
+	case <-op.Done():
+		assert.Fail(t, "the operator exited", "%s: %s", op.ExitReport(), op.Tail(30))
+	default:
+	}
+}

@@ -340,14 +340,72 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 		}
 		return skips[i] == nil || !skips[i][k]
 	}
+	// copiesOf marks metric i's points read back (no pass's sample) that
+	// continue the last value kept before them bit for bit, less than
+	// Config.SourceLookback after it, as a pass after missed passes
+	// leaves them out (see lookbackCopies), and raises the same alert.
+	copiesOf := func(i int) []bool {
+		if s.cfg.SourceLookback < 0 {
+			return nil
+		}
+		iv := s.cfg.Interval
+		var out []bool
+		var prev, first Observation
+		run, n := false, 0
+		for k, ob := range o.backfill[i] {
+			if !read(i, ob) {
+				continue
+			}
+			switch known, left := settled(i, ob); {
+			case known && left:
+				continue
+			case known:
+				prev, run = ob, true
+				continue
+			case sincePasses(ob) && byPass(ob):
+				run = false // a pass's sample judged afresh
+				continue
+			}
+			if run && prev.Value != 0 && ob.Value == prev.Value && s.later(ob.Time, prev.Time) &&
+				(ob.Time.Sub(prev.Time)+iv/2)/iv*iv < s.cfg.SourceLookback {
+				if out == nil {
+					out = make([]bool, len(o.backfill[i]))
+					first = ob
+				}
+				out[k] = true
+				n++
+				continue
+			}
+			run = false
+		}
+		if n > 0 {
+			v.alerts = append(v.alerts, Alert{Kind: AlertSuspectSample, Time: t, Message: fmt.Sprintf(
+				"backfill: %d value(s) of %s read back from %s equal bit for bit to the observation before them %.4g, less than SourceLookback %s after it, left out as gaps: the source's copies while it had no newer sample",
+				n, s.metrics[i].Metric, first.Time.UTC().Format(time.RFC3339), first.Value, s.cfg.SourceLookback)})
+		}
+		return out
+	}
 	for i, m := range s.metrics {
 		if i >= len(o.backfill) {
 			break
 		}
 		m.rob = r.rob[i]
+		copies := copiesOf(i)
 		judge := func(ob Observation) bool {
 			known, _ := settled(i, ob)
 			return read(i, ob) && !known
+		}
+		if copies != nil {
+			at := map[int64]bool{}
+			for k, c := range copies {
+				if c {
+					at[o.backfill[i][k].Time.UnixNano()] = true
+				}
+			}
+			judge = func(ob Observation) bool {
+				known, _ := settled(i, ob)
+				return read(i, ob) && !known && !at[ob.Time.UnixNano()]
+			}
 		}
 		// The values the passes since kept enter the statistics in time
 		// order, as they entered those of the passes: a point missed
@@ -357,6 +415,14 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 			return known && !left && read(i, ob) && s.later(ob.Time, r.seen[i])
 		}
 		skips[i] = s.leaveOutIsolated(t, m, o.backfill[i], judge, keptSince, v)
+		for k := range copies {
+			if copies[k] {
+				if skips[i] == nil {
+					skips[i] = make([]bool, len(o.backfill[i]))
+				}
+				skips[i][k] = true
+			}
+		}
 		for k, ob := range o.backfill[i] {
 			switch {
 			case skips[i] != nil && skips[i][k]:

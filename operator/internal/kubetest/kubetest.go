@@ -64,6 +64,10 @@ type Env struct {
 	host   string
 	caFile string
 	procs  []*Process
+	// The API server's place in procs, and how it was started.
+	api     int
+	apiBin  string
+	apiArgs []string
 	// etcdReady and apiReady are how long etcd and then the API server
 	// took to become ready.
 	etcdReady, apiReady time.Duration
@@ -177,37 +181,29 @@ func (e *Env) start(bin string) error {
 	if err != nil {
 		return err
 	}
-	apiserver, err := e.run(bin, "kube-apiserver",
-		"--etcd-servers="+etcdURL,
-		"--secure-port="+ports[2],
+	e.apiBin, e.apiArgs = bin, []string{
+		"--etcd-servers=" + etcdURL,
+		"--secure-port=" + ports[2],
 		"--bind-address=127.0.0.1",
 		"--advertise-address=127.0.0.1",
 		"--endpoint-reconciler-type=none",
-		"--cert-dir="+filepath.Join(e.Dir, "certs"),
-		"--token-auth-file="+files.tokens,
+		"--cert-dir=" + filepath.Join(e.Dir, "certs"),
+		"--token-auth-file=" + files.tokens,
 		"--authorization-mode=RBAC",
-		"--service-account-key-file="+files.saKey,
-		"--service-account-signing-key-file="+files.saKey,
+		"--service-account-key-file=" + files.saKey,
+		"--service-account-signing-key-file=" + files.saKey,
 		"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
 		"--service-cluster-ip-range=10.0.0.0/24",
 		// Pods need no ServiceAccount object: no controller makes the
 		// default one.
 		"--disable-admission-plugins=ServiceAccount",
 		"--enable-priority-and-fairness=false",
-		"--audit-policy-file="+files.auditPolicy,
-		"--audit-log-path="+e.auditLog(),
+		"--audit-policy-file=" + files.auditPolicy,
+		"--audit-log-path=" + e.auditLog(),
 		"--audit-log-format=json",
-	)
-	if err != nil {
-		return err
 	}
-	probe := &http.Client{Transport: &http.Transport{
-		// Only the readiness probe skips verification: the serving
-		// certificate is written by the server as it starts.
-		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, //nolint:gosec // probe of a loopback test server
-	}}
-	defer probe.CloseIdleConnections()
-	if err := waitReady(apiserver, probe, e.host+"/readyz", map[string]string{"Authorization": "Bearer " + adminToken}); err != nil {
+	e.api = len(e.procs)
+	if err := e.startAPIServer(); err != nil {
 		return err
 	}
 	e.apiReady = time.Since(began)
@@ -239,6 +235,43 @@ func (e *Env) start(bin string) error {
 		return err
 	}
 	return nil
+}
+
+// startAPIServer starts kube-apiserver with the flags start chose and
+// waits until it is ready.
+func (e *Env) startAPIServer() error {
+	apiserver, err := Exec(filepath.Join(e.apiBin, "kube-apiserver"), filepath.Join(e.Dir, "kube-apiserver.log"), nil, e.apiArgs...)
+	if err != nil {
+		return err
+	}
+	if e.api < len(e.procs) {
+		e.procs[e.api] = apiserver
+	} else {
+		e.procs = append(e.procs, apiserver)
+	}
+	probe := &http.Client{Transport: &http.Transport{
+		// Only the readiness probe skips verification: the serving
+		// certificate is written by the server as it starts.
+		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, //nolint:gosec // probe of a loopback test server
+	}}
+	defer probe.CloseIdleConnections()
+	return waitReady(apiserver, probe, e.host+"/readyz", map[string]string{"Authorization": "Bearer " + adminToken})
+}
+
+// KillAPIServer stops kube-apiserver with SIGKILL, as a crash or the
+// restart of a control plane's upgrade would; etcd keeps the cluster's
+// state.
+func (e *Env) KillAPIServer() { e.procs[e.api].Kill() }
+
+// StartAPIServer starts kube-apiserver again after KillAPIServer, with the
+// same flags, port and certificates, and waits until it is ready.
+func (e *Env) StartAPIServer() error {
+	select {
+	case <-e.procs[e.api].Done():
+	default:
+		return errors.New("kubetest: kube-apiserver is running")
+	}
+	return e.startAPIServer()
 }
 
 type files struct{ tokens, saKey, auditPolicy string }
