@@ -866,6 +866,48 @@ func TestIntegrationOperatorRestart(t *testing.T) {
 	assert.NotEmpty(t, ps.Status.ForecastPeak)
 }
 
+// ahead is the start of the outage scenarios (see scaledAhead).
+type ahead struct {
+	f      *fixture
+	ns     string
+	scaled func() []replicaChange // the changes of web's replicas
+	ramp   time.Time
+	up     replicaChange // the scale-up ahead of ramp
+	op     *kubetest.Process
+}
+
+// scaledAhead starts the outage scenarios: a ForecastAndScale scaler of
+// the Deployment web in a new namespace named from prefix, and one
+// operator replica. It returns once the operator has scaled web up to the
+// high phase's need ahead of a ramp.
+func scaledAhead(t *testing.T, prefix string) ahead {
+	t.Helper()
+	f := setup(t, 0)
+	a := ahead{f: f, ns: f.env.Namespace(t, prefix)}
+	a.scaled = watchReplicas(t, f.env.Client, a.ns, "web")
+	f.createWorkloadAndScaler(t, a.ns, "web", v1alpha1.ForecastAndScale)
+	a.ramp = f.load.nextRamp(time.Now())
+	if time.Until(a.ramp) <= leadTime+3*interval {
+		a.ramp = a.ramp.Add(period)
+	}
+	a.op = f.startOperator(t, "op-a", f.serviceAccount(t, "shadowscale-operator"))
+	f.requireEarly(t, a.ramp)
+	a.up = waitScaledTo(t, a.scaled, highNeed, a.ramp)
+	return a
+}
+
+// inForceAt is the replica count in force at t: the last of changes at or
+// before t, or initial when none.
+func inForceAt(changes []replicaChange, t time.Time, initial int32) int32 {
+	n := initial
+	for _, c := range changes {
+		if !c.at.After(t) {
+			n = c.replicas
+		}
+	}
+	return n
+}
+
 // TestIntegrationOperatorMetricsOutage: Prometheus, the operator's only
 // source of load, is killed (SIGKILL) after the scale-up ahead of a ramp
 // and started again (same storage) a period later, shortly before the
@@ -879,17 +921,8 @@ func TestIntegrationOperatorRestart(t *testing.T) {
 // comes. (Read as load, the copies hid the ramp: the first pass after the
 // restart scaled down to 2, and the ramp came with 2.)
 func TestIntegrationOperatorMetricsOutage(t *testing.T) {
-	f := setup(t, 0)
-	ns := f.env.Namespace(t, "outage")
-	scaled := watchReplicas(t, f.env.Client, ns, "web")
-	f.createWorkloadAndScaler(t, ns, "web", v1alpha1.ForecastAndScale)
-	ramp := f.load.nextRamp(time.Now())
-	if time.Until(ramp) <= leadTime+3*interval {
-		ramp = ramp.Add(period)
-	}
-	op := f.startOperator(t, "op-a", f.serviceAccount(t, "shadowscale-operator"))
-	f.requireEarly(t, ramp)
-	up := waitScaledTo(t, scaled, highNeed, ramp)
+	a := scaledAhead(t, "outage")
+	f, ns, scaled, ramp, up, op := a.f, a.ns, a.scaled, a.ramp, a.up, a.op
 	require.True(t, time.Now().Before(ramp), "scaled up at the ramp, too late to kill Prometheus before it")
 
 	f.prom.Kill()
@@ -926,12 +959,7 @@ func TestIntegrationOperatorMetricsOutage(t *testing.T) {
 		require.NotNil(c, active)
 		assert.Equal(c, metav1.ConditionTrue, active.Status, "ScalingActive after the restart: %+v", active)
 	}, time.Until(next)+waitFor, 100*time.Millisecond)
-	inForce := up.replicas
-	for _, c := range scaled() {
-		if !c.at.After(next) {
-			inForce = c.replicas
-		}
-	}
+	inForce := inForceAt(scaled(), next, up.replicas)
 	t.Logf("at the next ramp production was at %d; spec.replicas changes: %v", inForce, scaled())
 	assert.GreaterOrEqual(t, inForce, int32(highNeed), "production when the first ramp after the outage came")
 	for _, c := range scaled() {
@@ -948,21 +976,13 @@ func TestIntegrationOperatorMetricsOutage(t *testing.T) {
 // (SIGKILL) after the operator's scale-up ahead of a ramp, as a crash or a
 // control plane's upgrade would, and started again (etcd keeps the
 // cluster's state) once the operator has stopped its shards, their Leases
-// not renewed in time. The operator process survives it; once the API server is back its passes resume
-// (its shards' Leases taken again, the Controller's state read back), and
-// production is at what the high phase needs when the next ramp comes.
+// not renewed in time. The operator process survives it; once the API
+// server is back its passes resume (its shards' Leases taken again, the
+// Controller's state read back), and production is at what the high phase
+// needs when the next ramp comes.
 func TestIntegrationOperatorAPIServerRestart(t *testing.T) {
-	f := setup(t, 0)
-	ns := f.env.Namespace(t, "apiserver")
-	scaled := watchReplicas(t, f.env.Client, ns, "web")
-	f.createWorkloadAndScaler(t, ns, "web", v1alpha1.ForecastAndScale)
-	ramp := f.load.nextRamp(time.Now())
-	if time.Until(ramp) <= leadTime+3*interval {
-		ramp = ramp.Add(period)
-	}
-	op := f.startOperator(t, "op-a", f.serviceAccount(t, "shadowscale-operator"))
-	f.requireEarly(t, ramp)
-	up := waitScaledTo(t, scaled, highNeed, ramp)
+	a := scaledAhead(t, "apiserver")
+	f, ns, up, op := a.f, a.ns, a.up, a.op
 
 	f.env.KillAPIServer()
 	killed := time.Now()
@@ -1001,12 +1021,7 @@ func TestIntegrationOperatorAPIServerRestart(t *testing.T) {
 		require.NotNil(c, ps.Status.LastPassTime)
 		assert.True(c, ps.Status.LastPassTime.After(next.Add(period-rampAt)), "last pass %v", ps.Status.LastPassTime)
 	}, time.Until(next)+waitFor, 100*time.Millisecond)
-	inForce := *d.Spec.Replicas
-	for _, c := range scaledAfter() {
-		if !c.at.After(next) {
-			inForce = c.replicas
-		}
-	}
+	inForce := inForceAt(scaledAfter(), next, *d.Spec.Replicas)
 	t.Logf("replicas %d when the passes resumed; at the next ramp, %v later, %d; changes since: %v", *d.Spec.Replicas, next.Sub(resumed).Round(time.Millisecond), inForce, scaledAfter())
 	assert.GreaterOrEqual(t, inForce, int32(highNeed), "production when the first ramp after the restart came")
 	select {

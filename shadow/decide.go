@@ -590,6 +590,7 @@ func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
 		// the source's copies of the metric's last value (see
 		// lookbackCopies).
 		known := func(ob Observation) bool { k, _ := settled(ob); return k }
+		lastObs := m.last // the loop below moves m.last on
 		first, until, n := s.lookbackCopies(m, o.backfill[i], use, known)
 		if n > 0 {
 			v.alerts = append(v.alerts, Alert{Kind: AlertSuspectSample, Time: t, Message: fmt.Sprintf(
@@ -598,7 +599,7 @@ func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
 		}
 		copied := func(ob Observation) bool {
 			return pending && s.later(ob.Time, m.pendingT) ||
-				!until.IsZero() && s.later(ob.Time, m.last) && !s.later(ob.Time, until)
+				!until.IsZero() && s.later(ob.Time, lastObs) && !s.later(ob.Time, until)
 		}
 		judge := func(ob Observation) bool {
 			return use(ob) && !known(ob) && !(pending && s.same(ob.Time, m.pendingT)) && !copied(ob)
