@@ -315,6 +315,43 @@ func TestIntegrationHistoryExactWithGaps(t *testing.T) {
 	assert.Len(t, got, backfillLen-(holeTo-holeFrom)+4+4)
 }
 
+// freshOnly is the recipe of the README for a gauge: each series kept only
+// while its newest sample is less than maxAge old, so that the server's
+// lookback serves no copy of a sample whose next scrapes failed.
+func freshOnly(selector string, maxAge time.Duration) string {
+	return fmt.Sprintf("%s and (time() - timestamp(%s) < %g)", selector, selector, maxAge.Seconds())
+}
+
+// The same range as TestIntegrationHistoryExactWithGaps read with the
+// staleness guard: the steps that the lookback fills with the sample
+// before the hole (and after the last sample) are gaps instead, and every
+// other value is exact; a live query in the hole has no data, where the
+// plain selector returns the sample before the hole again.
+func TestIntegrationFreshOnlyServesNoLookbackCopies(t *testing.T) {
+	requireServer(t)
+	plain := newSource(t, prometheus.Config{Queries: map[shadow.Metric]string{shadow.RequestRate: backfillMetric}})
+	src := newSource(t, prometheus.Config{Queries: map[shadow.Metric]string{shadow.RequestRate: freshOnly(backfillMetric, 90*time.Second)}})
+	from := backfillT0.Add(-10*time.Minute + 30*time.Second)
+	to := backfillT0.Add((backfillLen + 10) * time.Minute)
+	got, err := src.History(context.Background(), shadow.RequestRate, from, to, time.Minute)
+	require.NoError(t, err)
+	var want []shadow.Observation
+	for _, o := range expected(from, to, time.Minute) {
+		if i := int(o.Time.Sub(backfillT0) / time.Minute); i < backfillLen && (i < holeFrom || i >= holeTo) {
+			want = append(want, o) // 30 s after its own sample
+		}
+	}
+	require.Equal(t, want, got)
+	assert.Len(t, got, backfillLen-(holeTo-holeFrom), "the samples alone, no copy")
+
+	inHole := backfillT0.Add((holeFrom+2)*time.Minute + 30*time.Second)
+	s, err := plain.Sample(context.Background(), inHole)
+	require.NoError(t, err)
+	assert.Equal(t, backfillValue(holeFrom-1), s.Values[shadow.RequestRate], "the plain selector serves the sample before the hole again")
+	_, err = src.Sample(context.Background(), inHole)
+	require.ErrorIs(t, err, prometheus.ErrNoData)
+}
+
 func TestIntegrationHistoryChunksUnderTheServerLimit(t *testing.T) {
 	requireServer(t)
 	ctx := context.Background()
