@@ -99,6 +99,9 @@ type passLead struct {
 	// blind, per metric: the pass judged its sample by its size alone
 	// (fewer than robustMin values to judge by); nil when no metric did.
 	blind []bool
+	// held, per metric: the pass held its sample as suspect, waiting for
+	// a later pass to confirm it; nil when no metric did.
+	held []bool
 }
 
 // pass records, while a retry is pending, the pass at t forecasting steps
@@ -114,6 +117,14 @@ func (r *refillRetry) pass(s *state, t time.Time, steps int, refit bool) {
 				p.blind = make([]bool, len(s.metrics))
 			}
 			p.blind[i] = true
+		}
+	}
+	for i, m := range s.metrics {
+		if m.pending && s.same(m.pendingT, t) {
+			if p.held == nil {
+				p.held = make([]bool, len(s.metrics))
+			}
+			p.held[i] = true
 		}
 	}
 	for _, m := range s.metrics {
@@ -307,11 +318,53 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 	heldSaved := func(i int, ob Observation) bool {
 		return !r.held[i].IsZero() && s.same(ob.Time, r.held[i])
 	}
+	// noSample reports whether ob is at the time of a pass since that had
+	// no sample of metric i (missing, not a number, or the source failed):
+	// it neither took one nor held one as suspect. The store may still
+	// hold a value there (one the live query missed, or a copy of the one
+	// before).
+	noSample := func(i int, ob Observation) bool {
+		j := atOrAfter(ob.Time)
+		if !sincePasses(ob) || j >= len(passes) || !s.same(passes[j].t, ob.Time) {
+			return false
+		}
+		p := passes[j]
+		own := p.fed == nil || i < len(p.fed) && s.same(p.fed[i], p.t)
+		return !own && (p.held == nil || !p.held[i])
+	}
+	// readAfter reports whether a Controller that ran on read such a
+	// point back: the passes read back the points after the primary
+	// metric's last observation, once a pass comes more than two intervals
+	// after it (see backfillSpan); a pass that observed the primary metric
+	// has none to read before it.
+	readAfter := func(ob Observation) bool {
+		j := atOrAfter(ob.Time)
+		p := passes[j]
+		if p.fed == nil || s.same(p.fed[0], p.t) {
+			return false
+		}
+		last := p.fed[0]
+		for _, q := range passes[j+1:] {
+			if s.readsBetween(last, q.t) {
+				return true
+			}
+			if q.fed == nil || s.same(q.fed[0], q.t) {
+				return false
+			}
+		}
+		return s.readsBetween(last, t)
+	}
 	settled := func(i int, ob Observation) (bool, bool) {
 		if (r.seen[i].IsZero() || s.later(ob.Time, r.seen[i])) && !heldSaved(i, ob) && (!sincePasses(ob) || !byPass(ob) || afterMissed(i, ob) || heldAndMissed(i, ob)) {
 			return false, false
 		}
-		return s.metrics[i].judged(ob.Time, s.cfg.Interval/2)
+		known, left := s.metrics[i].judged(ob.Time, s.cfg.Interval/2)
+		if noSample(i, ob) && !left {
+			// No pass judged a sample there: a later pass that read it
+			// back judged it, unless its own read failed.
+			return false, false
+		}
+		return known, left
 	}
 	// read reports whether ob is read back at all: not a sample a pass is
 	// still waiting to confirm (unless points after it are read back), nor
@@ -325,6 +378,8 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 			return true
 		case sincePasses(ob) && !byPass(ob):
 			return missedRead(ob)
+		case noSample(i, ob):
+			return readAfter(ob)
 		case r.from.IsZero() || sincePasses(ob) || !s.later(ob.Time, r.seen[i]):
 			return true
 		}
@@ -362,7 +417,7 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 			case known:
 				prev, run = ob, true
 				continue
-			case sincePasses(ob) && byPass(ob):
+			case sincePasses(ob) && byPass(ob) && !noSample(i, ob):
 				run = false // a pass's sample judged afresh
 				continue
 			}
