@@ -118,8 +118,6 @@ func (r *refillRetry) pass(s *state, t time.Time, steps int, refit bool) {
 			}
 			p.blind[i] = true
 		}
-	}
-	for i, m := range s.metrics {
 		if m.pending && s.same(m.pendingT, t) {
 			if p.held == nil {
 				p.held = make([]bool, len(s.metrics))
