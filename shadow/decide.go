@@ -593,9 +593,7 @@ func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
 		lastObs := m.last // the loop below moves m.last on
 		first, until, n := s.lookbackCopies(m, o.backfill[i], use, known)
 		if n > 0 {
-			v.alerts = append(v.alerts, Alert{Kind: AlertSuspectSample, Time: t, Message: fmt.Sprintf(
-				"backfill: %d value(s) of %s read back from %s equal bit for bit to its last observation %.4g, less than SourceLookback %s after it, left out as gaps: the source's copies while it had no newer sample",
-				n, m.Metric, first.Time.UTC().Format(time.RFC3339), first.Value, s.cfg.SourceLookback)})
+			v.alerts = append(v.alerts, s.copiesAlert(t, m.Metric, first, n))
 		}
 		copied := func(ob Observation) bool {
 			return pending && s.later(ob.Time, m.pendingT) ||
@@ -689,16 +687,16 @@ func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
 // also returns the first copy and how many there are; until is the zero
 // time when there is no copy, or no last value to continue.
 func (s *state) lookbackCopies(m *metricState, obs []Observation, use, known func(Observation) bool) (first Observation, until time.Time, n int) {
-	last, ok := m.rob.latest()
-	if !ok || last == 0 || s.cfg.SourceLookback < 0 || m.last.IsZero() {
+	v, ok := m.rob.latest()
+	if !ok || m.last.IsZero() {
 		return first, until, 0
 	}
-	iv := s.cfg.Interval
+	last := Observation{Time: m.last, Value: v}
 	for _, ob := range obs {
 		if !use(ob) || !s.later(ob.Time, m.last) || known(ob) {
 			continue
 		}
-		if ob.Value != last || (ob.Time.Sub(m.last)+iv/2)/iv*iv >= s.cfg.SourceLookback {
+		if !s.lookbackCopy(last, ob) {
 			break
 		}
 		if n == 0 {
@@ -708,6 +706,24 @@ func (s *state) lookbackCopies(m *metricState, obs []Observation, use, known fun
 		n++
 	}
 	return first, until, n
+}
+
+// lookbackCopy reports whether ob, read back after last (the metric's
+// observation before it), is the source's copy of last: equal to it bit
+// for bit, not zero, in a later interval and less than
+// Config.SourceLookback after it, counted in whole intervals.
+func (s *state) lookbackCopy(last, ob Observation) bool {
+	iv := s.cfg.Interval
+	return s.cfg.SourceLookback >= 0 && last.Value != 0 && ob.Value == last.Value &&
+		s.later(ob.Time, last.Time) && (ob.Time.Sub(last.Time)+iv/2)/iv*iv < s.cfg.SourceLookback
+}
+
+// copiesAlert is the alert of a read-back that left out n of the source's
+// copies of a metric's last observation, the first of them first.
+func (s *state) copiesAlert(t time.Time, metric Metric, first Observation, n int) Alert {
+	return Alert{Kind: AlertSuspectSample, Time: t, Message: fmt.Sprintf(
+		"backfill: %d value(s) of %s read back from %s equal bit for bit to its last observation %.4g, less than SourceLookback %s after it, left out as gaps: the source's copies while it had no newer sample",
+		n, metric, first.Time.UTC().Format(time.RFC3339), first.Value, s.cfg.SourceLookback)}
 }
 
 // leaveOutIsolated judges a metric's backfilled values (see isolated;

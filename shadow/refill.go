@@ -398,10 +398,6 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 	// Config.SourceLookback after it, as a pass after missed passes
 	// leaves them out (see lookbackCopies), and raises the same alert.
 	copiesOf := func(i int) []bool {
-		if s.cfg.SourceLookback < 0 {
-			return nil
-		}
-		iv := s.cfg.Interval
 		var out []bool
 		var prev, first Observation
 		run, n := false, 0
@@ -419,8 +415,7 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 				run = false // a pass's sample judged afresh
 				continue
 			}
-			if run && prev.Value != 0 && ob.Value == prev.Value && s.later(ob.Time, prev.Time) &&
-				(ob.Time.Sub(prev.Time)+iv/2)/iv*iv < s.cfg.SourceLookback {
+			if run && s.lookbackCopy(prev, ob) {
 				if out == nil {
 					out = make([]bool, len(o.backfill[i]))
 					first = ob
@@ -432,9 +427,7 @@ func (s *state) retryBackfill(t time.Time, o observations, rep *Report, v *verdi
 			run = false
 		}
 		if n > 0 {
-			v.alerts = append(v.alerts, Alert{Kind: AlertSuspectSample, Time: t, Message: fmt.Sprintf(
-				"backfill: %d value(s) of %s read back from %s equal bit for bit to the observation before them %.4g, less than SourceLookback %s after it, left out as gaps: the source's copies while it had no newer sample",
-				n, s.metrics[i].Metric, first.Time.UTC().Format(time.RFC3339), first.Value, s.cfg.SourceLookback)})
+			v.alerts = append(v.alerts, s.copiesAlert(t, s.metrics[i].Metric, first, n))
 		}
 		return out
 	}
