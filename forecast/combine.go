@@ -1,8 +1,9 @@
 package forecast
 
 import (
-	"slices"
 	"strings"
+
+	"github.com/shadowscale/shadowscale/internal/mathx"
 )
 
 // combination forecasts the median, step by step, of the forecasts of its
@@ -72,20 +73,10 @@ func (c *combination) update(y float64) {
 func (c *combination) median() float64 {
 	if c.inner > 0 {
 		first, pick := c.vals[0], c.vals[c.pick]
-		m := medianOf(c.vals[:c.inner])
+		m := mathx.Median(c.vals[:c.inner])
 		return max(min(first, pick), min(max(first, pick), m))
 	}
-	return medianOf(c.vals)
-}
-
-// medianOf returns the median of v, reordered in place.
-func medianOf(v []float64) float64 {
-	slices.Sort(v)
-	k := len(v)
-	if k%2 == 1 {
-		return v[k/2]
-	}
-	return (v[k/2-1] + v[k/2]) / 2
+	return mathx.Median(c.vals)
 }
 
 func (c *combination) next() float64 {

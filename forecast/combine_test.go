@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/shadowscale/shadowscale/internal/mathx"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -97,7 +98,7 @@ func TestCombinedSelection(t *testing.T) {
 	}
 	for k := range 24 {
 		three := []float64{preds[0][k], preds[1][k], preds[2][k]}
-		m3 := medianOf(three)
+		m3 := mathx.Median(three)
 		first, pick := preds[0][k], preds[c.pick][k]
 		want := max(min(first, pick), min(max(first, pick), m3))
 		require.InDelta(t, want, fc.Mean[k], 1e-9*max(1, want), "step %d", k)

@@ -61,6 +61,51 @@ func TestRamp(t *testing.T) {
 	})
 }
 
+// TestRampStepIsNoClimb: a load that jumped once and stayed has risen, and
+// the forecast is lifted to the level it reached, not along the line
+// fitted through the jump (which rose 22 a pass with the jump on the
+// window's last pass and 61 with it in the middle, and carried 500 to
+// 740 and 1,167 ten passes ahead).
+func TestRampStepIsNoClimb(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	noisy := func(v float64) float64 { return v * (1 + 0.01*rng.NormFloat64()) }
+	for _, after := range []int{1, 2, 5, 8} {
+		loads := make([]float64, 10)
+		for i := range loads {
+			loads[i] = noisy(100)
+			if i >= len(loads)-after {
+				loads[i] = noisy(500)
+			}
+		}
+		in, d := rampRun(t, policy.RampConfig{}, 100, loads...)
+		last := loads[len(loads)-1]
+		for k, m := range in.Forecast.Mean {
+			assert.InDelta(t, last, m, 0.03*last, "%d passes after the step, step %d ahead: lifted to the level, %s", after, k+1, d.Reason)
+		}
+		assert.Greater(t, in.Forecast.Upper[2], in.Forecast.Mean[2], "the interval moves with the mean")
+		assert.Regexp(t, `^ramp \S+/step over 10 passes \(a step of [34]\d\d taken out\)`, d.Reason)
+	}
+	t.Run("noise-free", func(t *testing.T) {
+		in, d := rampRun(t, policy.RampConfig{Window: 5}, 100, 100, 100, 100, 100, 500)
+		assert.Equal(t, []float64{500, 500, 500}, in.Forecast.Mean)
+		assert.Contains(t, d.Reason, "ramp 0/step over 5 passes (a step of 400 taken out)")
+	})
+	t.Run("a climb with a jump in it keeps climbing", func(t *testing.T) {
+		in, d := rampRun(t, policy.RampConfig{Window: 6}, 100, 100, 110, 120, 330, 340, 350)
+		assert.InDelta(t, 360, in.Forecast.Mean[0], 1e-9, "the climb of 10 a pass around the jump")
+		assert.InDelta(t, 380, in.Forecast.Mean[2], 1e-9)
+		assert.Contains(t, d.Reason, "ramp 10/step over 6 passes (a step of 200 taken out)")
+	})
+	t.Run("a steady climb with noise is no step", func(t *testing.T) {
+		loads := make([]float64, 10)
+		for i := range loads {
+			loads[i] = 100 + 10*float64(i) + rng.NormFloat64()
+		}
+		_, d := rampRun(t, policy.RampConfig{}, 100, loads...)
+		assert.Regexp(t, `^ramp (9\.\d+|10\.\d+|10)/step over 10 passes lifts`, d.Reason)
+	})
+}
+
 func TestRampForgetsWhenTimeRewinds(t *testing.T) {
 	inner := policytest.NewFake()
 	p, err := policy.Ramp(inner, policy.RampConfig{Window: 3})

@@ -265,6 +265,44 @@ func TestStepChangeFollowedWithinTwoPasses(t *testing.T) {
 	assert.GreaterOrEqual(t, s.desired(t), policy.Replicas(400, 10, 0.7), "followed on the confirming pass (was %d)", before)
 }
 
+// TestHeldStepIsNotCarriedAhead: a load that steps up and stays is
+// followed in full on the confirming pass, and not carried further: the
+// ramp guard used to fit its line through the jump and lift the forecast
+// along it for the lead time's passes after, which asked for up to 1.6
+// times what the new load needs (×2: 47 replicas for 30 with Threshold, 45
+// with the planner; ×4: 91 for 59, and 84; ×5: MaxReplicas, 100, for 73).
+func TestHeldStepIsNotCarriedAhead(t *testing.T) {
+	planner := policy.DefaultPredictiveConfig()
+	planner.Rule = policy.RulePlanner
+	for _, rule := range []struct {
+		name  string
+		cfg   policy.PredictiveConfig
+		bound float64 // the most asked for, in needs
+	}{{"threshold", policy.DefaultPredictiveConfig(), 1.4}, {"planner", planner, 1.1}} {
+		for _, f := range []float64{2, 4} {
+			t.Run(fmt.Sprintf("%s ×%g", rule.name, f), func(t *testing.T) {
+				s := newSteadyWith(t, rule.cfg)
+				need, most := 0, 0
+				var got []int
+				for i := range 40 {
+					load := s.noisy(100 * f)
+					need = max(need, policy.Replicas(load, 10, 0.7))
+					s.src.Set(shadow.RequestRate, load)
+					s.src.Set(shadow.CPU, s.noisy(10*f))
+					r := s.step(t, s.now)
+					d := s.desired(t)
+					got, most = append(got, d), max(most, d)
+					if i == 1 {
+						assert.GreaterOrEqual(t, d, policy.Replicas(load, 10, 0.7), "followed on the confirming pass: %s", r.Decision.Reason)
+					}
+				}
+				t.Logf("needs up to %d, asked for up to %d: %v", need, most, got)
+				assert.LessOrEqual(t, float64(most), rule.bound*float64(need)+1)
+			})
+		}
+	}
+}
+
 // A glitch the source serves again bit for bit (a gauge whose next
 // scrapes are missing: Prometheus's lookback repeats the last one) is not
 // a step change: the copies confirm nothing and add no capacity, and the

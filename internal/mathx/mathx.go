@@ -1,9 +1,12 @@
 // Package mathx holds the numeric helpers several packages of the module
-// share: the standard normal quantile, a finiteness test and a rounding-safe
-// ceiling. No user imports it.
+// share: the standard normal quantile, a finiteness test, a rounding-safe
+// ceiling and the median. No user imports it.
 package mathx
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // MaxInt caps float-to-int conversions so that a huge or infinite value
 // cannot overflow an int: 2^30.
@@ -36,4 +39,22 @@ func CeilInt(x float64) int {
 		return MaxInt
 	}
 	return int(math.Ceil(x - 1e-9))
+}
+
+// MADScale turns a median absolute deviation into the standard deviation
+// of a normal distribution with that deviation.
+const MADScale = 1.4826
+
+// Median returns the median of v, which it sorts in place (NaN when v is
+// empty).
+func Median(v []float64) float64 {
+	k := len(v)
+	if k == 0 {
+		return math.NaN()
+	}
+	slices.Sort(v)
+	if k%2 == 1 {
+		return v[k/2]
+	}
+	return (v[k/2-1] + v[k/2]) / 2
 }
