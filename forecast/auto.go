@@ -73,11 +73,16 @@ type AutoConfig struct {
 	// error variance that scales the intervals, as in
 	// [Config.ResidualWindow].
 	ResidualWindow int
-	// BiasWindow, when positive, is the time constant, in steps, of the
-	// tracking signal that refits early when the forecasts run high, as
-	// in [Config.BiasWindow]; an early refit re-estimates the chosen
-	// model's parameters and keeps the selection and its schedule. 0 (the
-	// default): never.
+	// BiasWindow is the time constant, in steps, of the tracking signal
+	// that refits early when the forecasts run high, as in
+	// [Config.BiasWindow]; an early refit re-estimates the chosen model's
+	// parameters and keeps the selection and its schedule. 0 selects
+	// [DefaultBiasWindow] (an hour of steps, at least 12): without it a
+	// load that drops to a level the fit has not seen is forecast at the
+	// old level, with an error scale widened by its own misses, until the
+	// next scheduled refit (a Controller holding a load that fell to a
+	// tenth scaled production up from 16 replicas to 26, where 2 serve it,
+	// for five hours). Negative: never.
 	BiasWindow int
 	// Select is the selection method. Default [SelectDefault].
 	Select SelectMethod
@@ -243,6 +248,15 @@ type Auto struct {
 	a *autoModel
 }
 
+// DefaultBiasWindow is [AutoConfig.BiasWindow]'s default for step: an
+// hour of steps, at least 12 (60 when step is unknown).
+func DefaultBiasWindow(step time.Duration) int {
+	if step <= 0 {
+		return 60
+	}
+	return max(int((time.Hour+step-1)/step), 12)
+}
+
 // NewAuto returns an Auto forecaster.
 func NewAuto(cfg AutoConfig) (*Auto, error) {
 	if len(cfg.Periods) > 2 {
@@ -271,6 +285,12 @@ func NewAuto(cfg AutoConfig) (*Auto, error) {
 		cfg.Select = defaultSelect(cfg.Horizon, cfg.Periods)
 	}
 	cfg.MaxOrigins = defaults.IfZero(cfg.MaxOrigins, 200)
+	switch {
+	case cfg.BiasWindow == 0:
+		cfg.BiasWindow = DefaultBiasWindow(cfg.Step)
+	case cfg.BiasWindow < 0:
+		cfg.BiasWindow = 0
+	}
 	base := Config{
 		Step: cfg.Step, Window: cfg.Window, RefitEvery: cfg.RefitEvery, MaxGap: cfg.MaxGap, StateWindow: cfg.StateWindow,
 		Interval: cfg.Interval, ResidualWindow: cfg.ResidualWindow, BiasWindow: cfg.BiasWindow,
@@ -800,7 +820,10 @@ func (a *autoModel) fitEarly(y []float64) error {
 		return a.estimate(y)
 	}
 	if err := a.chosen.estimate(y); err != nil {
-		return err
+		// The chosen model cannot be fitted on this window (a
+		// multiplicative one on zeros a run fed as load): select again,
+		// as a scheduled refit does.
+		return a.estimate(y)
 	}
 	a.relabel()
 	return nil

@@ -3,6 +3,7 @@ package forecast
 import (
 	"math"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -11,7 +12,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// BiasWindow is off unless set, kept as given, and refused when negative.
+// A model's BiasWindow is off unless set, kept as given, and refused when
+// negative; Auto's is an hour of steps (at least 12) unless set, and off
+// when negative.
 func TestBiasWindowConfig(t *testing.T) {
 	for _, w := range []int{0, 7, 60} {
 		got, err := Config{BiasWindow: w}.validate(kindEWMA)
@@ -20,8 +23,14 @@ func TestBiasWindowConfig(t *testing.T) {
 	}
 	_, err := Config{BiasWindow: -1}.validate(kindEWMA)
 	assert.ErrorIs(t, err, ErrInvalidArgument)
-	_, err = NewAuto(AutoConfig{BiasWindow: -1})
-	assert.ErrorContains(t, err, "BiasWindow -1 is negative")
+	for _, c := range []struct {
+		step       time.Duration
+		set, model int
+	}{{time.Minute, 0, 60}, {5 * time.Minute, 0, 12}, {time.Hour, 0, 12}, {15 * time.Second, 0, 240}, {0, 0, 60}, {time.Minute, 7, 7}, {time.Minute, -1, 0}} {
+		a, err := NewAuto(AutoConfig{Step: c.step, BiasWindow: c.set})
+		require.NoError(t, err)
+		assert.Equal(t, c.model, a.cfg.BiasWindow, "step %s, BiasWindow %d", c.step, c.set)
+	}
 }
 
 // biasWindow is the window the tests turn early refits on with: an hour
@@ -59,8 +68,8 @@ func oneStepErrors(t *testing.T, f Forecaster, y []float64, from int) []float64 
 
 // A model fitted on a clean cycle smooths its level hardly at all; when
 // the load drops to a level it has not seen, the forecasts run high until
-// a refit. The tracking signal refits it within minutes; without it (the
-// default) the forecasts are still about 30% too high hours later.
+// a refit. The tracking signal (on by default) refits it within minutes;
+// without it the forecasts are still about 30% too high hours later.
 func TestBiasRefitFollowsALevelDrop(t *testing.T) {
 	y, drop := levelDrop()
 	run := func(bias int) (errs []float64, early int) {
@@ -69,8 +78,8 @@ func TestBiasRefitFollowsALevelDrop(t *testing.T) {
 		errs = oneStepErrors(t, f, y, drop)
 		return errs, f.earlyGap
 	}
-	off, _ := run(0)
-	on, gap := run(biasWindow)
+	off, _ := run(-1)
+	on, gap := run(0)
 	// From four windows (four hours) after the drop to the end.
 	late := func(e []float64) float64 { return mean(e[240:]) }
 	t.Logf("mean one-step error from four hours after the drop: %.2f with early refits, %.2f without", late(on), late(off))
@@ -217,4 +226,28 @@ func TestBiasRefitKeepsTheSelectionSchedule(t *testing.T) {
 			assert.Equal(t, c.fallback, strings.HasSuffix(f.Name(), "(fallback: short history)"), f.Name())
 		})
 	}
+}
+
+// An early refit whose chosen model cannot be fitted on the window (a
+// multiplicative one on a window with zeros: a run of them fed as load)
+// selects again, as a scheduled refit does, instead of failing the
+// Observe that triggered it.
+func TestBiasRefitOnZerosSelectsAgain(t *testing.T) {
+	y := seasonal(24*30, 24, 100, 0, 30, 3, 3)
+	for i := range y {
+		y[i] = y[i] * y[i] / 100
+	}
+	a, err := NewAuto(AutoConfig{Step: time.Hour, Periods: []int{24}, Select: SelectAICc})
+	require.NoError(t, err)
+	for i, v := range y {
+		require.NoError(t, a.Observe(t0.Add(time.Duration(i)*time.Hour), v))
+	}
+	require.True(t, a.a.chosen.multiplicative(), "chosen: %s", a.a.chosen.name())
+	w := slices.Clone(y)
+	for i := len(w) - 48; i < len(w); i++ {
+		w[i] = 0
+	}
+	require.Error(t, a.a.chosen.estimate(w), "the chosen model alone refuses the zeros")
+	require.NoError(t, a.a.fitEarly(w))
+	assert.False(t, a.a.chosen.multiplicative(), "selected again: %s", a.a.chosen.name())
 }

@@ -142,8 +142,9 @@ type Config struct {
 	// default. Each early refit doubles the wait for the next until a
 	// scheduled refit, and leaves the schedule of scheduled refits as it
 	// was. Only forecasts that run high refit early. 0 (the default):
-	// never. forecast/README.md ("Early refits") has what it changed, with
-	// an hour of steps (at least 12).
+	// never; [Auto] sets it to [DefaultBiasWindow] unless told otherwise.
+	// forecast/README.md ("Early refits") has what it changed, with an
+	// hour of steps (at least 12).
 	BiasWindow int
 }
 

@@ -303,6 +303,36 @@ func TestHeldStepIsNotCarriedAhead(t *testing.T) {
 	}
 }
 
+// TestLoadDropFollowed: a load that falls to a tenth and stays, after a
+// day and more of steady load. The forecaster's early refits (on by
+// default) follow it within minutes; without them its model, fitted with
+// next to no level smoothing, forecast the old level until its next
+// scheduled refit, its error scale widened by its own misses, and the
+// stack held more than before the drop (18 replicas fifteen passes after
+// it and 16 an hour after, where 2 serve the load; on a younger history,
+// refitted as it doubled, up to 26 for five hours).
+func TestLoadDropFollowed(t *testing.T) {
+	s := newSteady(t)
+	for range 5 {
+		s.warm(t)
+	}
+	before, most, at15 := s.desired(t), 0, 0
+	for i := range 60 {
+		s.src.Set(shadow.RequestRate, s.noisy(10))
+		s.src.Set(shadow.CPU, s.noisy(1))
+		s.step(t, s.now)
+		most = max(most, s.desired(t))
+		if i == 14 {
+			at15 = s.desired(t)
+		}
+	}
+	need := policy.Replicas(10*1.02, 10, 0.7)
+	t.Logf("%d replicas before the drop, at most %d after it, %d fifteen passes after, %d an hour after (%d needed)", before, most, at15, s.desired(t), need)
+	assert.LessOrEqual(t, most, before+1, "a drop adds no capacity beyond one replica")
+	assert.LessOrEqual(t, at15, need+1, "followed within fifteen passes")
+	assert.LessOrEqual(t, s.desired(t), need+1)
+}
+
 // A glitch the source serves again bit for bit (a gauge whose next
 // scrapes are missing: Prometheus's lookback repeats the last one) is not
 // a step change: the copies confirm nothing and add no capacity, and the

@@ -133,7 +133,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&c.stabilize, "scale-down-stabilization", 0, "predictive: a scale-down of the stack goes no lower than its highest ask within this window (policy.Stabilize; 0: off)")
 	fs.StringVar(&c.selectName, "forecast-select", "default", "predictive: how the forecaster chooses its model: default, backtest, combined (median of three selections) or aicc (forecast.AutoConfig.Select)")
 	fs.IntVar(&c.horizon, "forecast-horizon", 0, "predictive: steps ahead the forecaster's backtest scores its candidates (forecast.AutoConfig.Horizon; 0: the default, 15 steps and at most 75 minutes)")
-	fs.DurationVar(&c.biasWindow, "bias-window", 0, "predictive: time constant of the tracking signal that refits the forecaster early when its forecasts run high, at least 12 trace steps (forecast.AutoConfig.BiasWindow; 0: never)")
+	fs.DurationVar(&c.biasWindow, "bias-window", time.Hour, "predictive: time constant of the tracking signal that refits the forecaster early when its forecasts run high, at least 12 trace steps (forecast.AutoConfig.BiasWindow; 0: never)")
 	fs.IntVar(&c.residualWindow, "residual-window", 0, "predictive: time constant, in trace steps, of the forecaster's error scale (forecast.AutoConfig.ResidualWindow; 0: the default, two hours of steps and at least 24)")
 	fs.StringVar(&c.rule, "rule", "threshold", "predictive: forecast rule, threshold (follows the lead-window peak) or planner (plans over the lead window and beyond, as a bill counts)")
 	if err := fs.Parse(args); err != nil {
@@ -318,6 +318,9 @@ func (c *config) run(ctx context.Context, stdout, stderr io.Writer) error {
 		NoRamp: !c.ramp, RampWindow: c.rampWindow, Rule: c.rule, ScaleDownStabilization: c.stabilize,
 		Select: forecast.SelectMethod(slices.Index(selectNames, c.selectName)), ResidualWindow: c.residualWindow, Horizon: c.horizon,
 		BiasWindow: c.biasWindow}
+	if c.biasWindow == 0 {
+		base.BiasWindow = -1
+	}
 	switch {
 	case c.sweep:
 		return c.runSweep(ctx, tr, name, base, stdout)

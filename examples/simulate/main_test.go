@@ -461,8 +461,8 @@ func TestForecastSelect(t *testing.T) {
 // TestForecasterFlags: -residual-window and -forecast-horizon reach the
 // forecaster. At 5-minute steps their defaults are 24 steps (two hours)
 // and 15 steps, so naming them changes nothing; another value (the
-// residual window's former default, 120 steps; a 3-step backtest)
-// provisions differently.
+// residual window's former default, 120 steps; a 3-step backtest; no
+// early refits) provisions differently.
 func TestForecasterFlags(t *testing.T) {
 	tr := synthetic(t, 4, 9, 0)
 	args := []string{"-trace", tr, "-per-replica", "100", "-policy", "predictive"}
@@ -471,7 +471,7 @@ func TestForecasterFlags(t *testing.T) {
 	for _, tc := range []struct{ flag, same, other string }{
 		{"-residual-window", "24", "120"},
 		{"-forecast-horizon", "15", "3"},
-		{"-bias-window", "0", "1h"},
+		{"-bias-window", "1h", "0"},
 	} {
 		same := simulate(t, append(args, tc.flag, tc.same)...)
 		require.Zero(t, same.code, same.stderr)

@@ -55,7 +55,8 @@ type options struct {
 	Horizon int
 	// BiasWindow is the time constant of the tracking signal that refits
 	// the predictive stack's forecaster early, at least 12 steps
-	// (forecast.AutoConfig.BiasWindow; zero: never).
+	// (forecast.AutoConfig.BiasWindow; zero: the forecaster's default, an
+	// hour; negative: never).
 	BiasWindow time.Duration
 	// RestartAt, when positive, restarts the Controller before that trace
 	// step: it saves a snapshot after every pass, and a new Controller,
@@ -195,7 +196,10 @@ var shadowCatalog = []shadow.InstanceType{
 // the defaults; BiasWindow in steps of the grid, at least minBiasSteps).
 func newForecaster(step time.Duration, o options) (forecast.Forecaster, error) {
 	bias := 0
-	if o.BiasWindow > 0 && step > 0 {
+	switch {
+	case o.BiasWindow < 0:
+		bias = -1
+	case o.BiasWindow > 0 && step > 0:
 		bias = int(max((o.BiasWindow+step-1)/step, minBiasSteps))
 	}
 	return forecast.NewAuto(forecast.AutoConfig{Step: step, Periods: forecast.SeasonalPeriods(step), Select: o.Select,
