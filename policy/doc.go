@@ -60,7 +60,8 @@
 //   - Ramp lifts the forecast along the recent slope of the observed load
 //     when it climbs by more than MinRise over its window: flat and
 //     seasonal forecasters adapt one observation at a time, and a ramp
-//     that outruns them is seen too late to add capacity.
+//     that outruns them is seen too late to add capacity. A one-pass jump
+//     is taken for a step: the forecast is lifted to the level reached.
 //   - MaxCapacity honors Max, or lets the forecast's capacity plus a buffer
 //     exceed it (AWS's MaxCapacityBuffer).
 //

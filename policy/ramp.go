@@ -31,8 +31,13 @@ type RampConfig struct {
 // observed load rose over the last Window passes (or the lead time's
 // passes, when more) by more than MinRise, it
 // raises every step of the forecast (mean and bounds) to at least the
-// straight line through the recent observations, extended over the
-// horizon, and Input.PeakUpper by the largest lift over the lead window.
+// straight line from the last observation along the recent slope,
+// extended over the horizon, and Input.PeakUpper by the largest lift over
+// the lead window. A one-pass jump that exceeds the median one-pass change
+// of the window by more than six robust deviations of those changes is a
+// step, not a climb: it is taken out (as a level shift) before the slope
+// is fitted, so a load that jumped and stayed lifts the forecast to the
+// level it reached, not along a line through the jump.
 // Seasonal forecasters adapt their level one observation at a
 // time and flat ones (EWMA, naive) never extrapolate; a ramp that outruns
 // them would otherwise be seen only when it is too late to add capacity.
