@@ -78,6 +78,10 @@ func FuzzFit(f *testing.F) {
 			func() (Forecaster, error) {
 				return NewAuto(AutoConfig{Periods: []int{p}, Horizon: 3, ZeroRun: 5})
 			},
+			// Early refits within the few values a fuzz input holds.
+			func() (Forecaster, error) {
+				return NewAuto(AutoConfig{Periods: []int{p}, Horizon: 3, Select: SelectAICc, BiasWindow: 3})
+			},
 		}
 		for _, mk := range makers {
 			m, err := mk()
