@@ -582,7 +582,13 @@ func (f *Model) appendFills(v floats) floats {
 	}
 	for _, run := range f.fills {
 		for k := max(run.start, oldest); k < run.start+run.n; k++ {
-			if x, ok := f.windowValue(k); ok {
+			x, ok := f.windowValue(k)
+			if !ok && f.rs != nil {
+				// Restored, and the window not taken back (the
+				// history read failed): the fill is the saved one.
+				x, ok = f.rs.filled(k)
+			}
+			if ok {
 				v = append(v, float64(k), x)
 			}
 		}

@@ -638,3 +638,40 @@ func TestZeroRunJudgedBeforeTheWindowReturns(t *testing.T) {
 	require.Nil(t, c.tail)
 	require.Equal(t, n, c.recentLen())
 }
+
+// A forecaster restored from a state without its window and whose
+// history read fails (it observes new values, the window not taken back)
+// keeps the saved gap fills in the state it saves in turn: a second
+// restart whose history read works fills the gap as the first state did.
+// (It used to read them from the window, which did not hold them, and
+// saved none.)
+func TestGapFillsKeptWhileTheWindowIsNotTakenBack(t *testing.T) {
+	const p, n, more = 24, 400, 3
+	y := seasonal(n+more, p, 100, 0, 30, 3, 26)
+	mk := func() *Auto {
+		a, err := NewAuto(AutoConfig{Periods: []int{p}, Horizon: 6, MaxOrigins: 60, Window: 240, StateWindow: -1})
+		require.NoError(t, err)
+		return a
+	}
+	fills := func(data []byte) string {
+		var doc struct {
+			Fills json.RawMessage `json:"gap_fills"`
+		}
+		require.NoError(t, json.Unmarshal(data, &doc))
+		return string(doc.Fills)
+	}
+	orig := mk()
+	feedSkipping(t, orig, y[:n], 0, 330, 337)
+	require.EqualValues(t, 7, orig.fillCount())
+	data, err := orig.MarshalState()
+	require.NoError(t, err)
+	require.NotEmpty(t, fills(data))
+	require.NotContains(t, string(data), `"window"`, "the state holds no window")
+
+	b := mk()
+	require.NoError(t, b.UnmarshalState(data))
+	feed(t, b, y[n:], n) // the passes since; the history read failed
+	again, err := b.MarshalState()
+	require.NoError(t, err)
+	assert.Equal(t, fills(data), fills(again), "the saved fills are kept")
+}
