@@ -821,8 +821,8 @@ func (a *autoModel) fitEarly(y []float64) error {
 	}
 	if err := a.chosen.estimate(y); err != nil {
 		// The chosen model cannot be fitted on this window (a
-		// multiplicative one on zeros a run fed as load): select again,
-		// as a scheduled refit does.
+		// multiplicative one on a window holding a run of zeros fed as
+		// load): select again, as a scheduled refit does.
 		return a.estimate(y)
 	}
 	a.relabel()
