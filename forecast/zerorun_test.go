@@ -641,10 +641,9 @@ func TestZeroRunJudgedBeforeTheWindowReturns(t *testing.T) {
 
 // A forecaster restored from a state without its window and whose
 // history read fails (it observes new values, the window not taken back)
-// keeps the saved gap fills in the state it saves in turn: a second
-// restart whose history read works fills the gap as the first state did.
-// (It used to read them from the window, which did not hold them, and
-// saved none.)
+// keeps the saved gap fills in the state it saves in turn, for a second
+// restart whose history read works to fill the gap with. (It used to read
+// them from the window, which did not hold them, and saved none.)
 func TestGapFillsKeptWhileTheWindowIsNotTakenBack(t *testing.T) {
 	const p, n, more = 24, 400, 3
 	y := seasonal(n+more, p, 100, 0, 30, 3, 26)

@@ -87,7 +87,7 @@ func (r *robust) stats() (med, sigma float64, ok bool) {
 		s := r.sortedWindow()
 		r.med = median(s)
 		if mathx.Finite(s[0]) && mathx.Finite(s[len(s)-1]) {
-			r.sigma = 1.4826 * medianDeviation(s, r.med)
+			r.sigma = mathx.MADScale * medianDeviation(s, r.med)
 		} else {
 			// Not reached with the finite values accepted today; kept
 			// exact for any other: sort the deviations.
@@ -96,7 +96,7 @@ func (r *robust) stats() (med, sigma float64, ok bool) {
 				d[i] = math.Abs(v - r.med)
 			}
 			slices.Sort(d)
-			r.sigma = 1.4826 * median(d)
+			r.sigma = mathx.MADScale * median(d)
 		}
 		r.fresh = true
 	}
