@@ -279,7 +279,7 @@ func TestHeldStepIsNotCarriedAhead(t *testing.T) {
 		cfg   policy.PredictiveConfig
 		bound float64 // the most asked for, in needs
 	}{{"threshold", policy.DefaultPredictiveConfig(), 1.4}, {"planner", planner, 1.1}} {
-		for _, f := range []float64{2, 4} {
+		for _, f := range []float64{2, 4, 5} {
 			t.Run(fmt.Sprintf("%s ×%g", rule.name, f), func(t *testing.T) {
 				s := newSteadyWith(t, rule.cfg)
 				need, most := 0, 0
