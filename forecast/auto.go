@@ -819,6 +819,10 @@ func (a *autoModel) fitEarly(y []float64) error {
 	if a.chosen == nil {
 		return a.estimate(y)
 	}
+	// The load has left the fitted parameters behind (a level shift
+	// down): search from the usual starts, not from them, or the search
+	// stays at a level smoothing that cannot follow it.
+	coldStart(a.chosen)
 	if err := a.chosen.estimate(y); err != nil {
 		// The chosen model cannot be fitted on this window (a
 		// multiplicative one on a window holding a run of zeros fed as

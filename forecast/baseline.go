@@ -146,6 +146,7 @@ type ewma struct {
 	level  float64
 	fitted bool
 	label  string
+	cold   bool // the next estimate searches from the usual starts (coldStart)
 }
 
 func (e *ewma) name() string {
@@ -165,6 +166,8 @@ func (e *ewma) predict(_ int, mean []float64) {
 		mean[i] = e.level
 	}
 }
+func (e *ewma) coldStart() { e.cold = true }
+
 func (e *ewma) estimate(y []float64) error {
 	e.fitted = true
 	defer func() { e.label = fmt.Sprintf("ewma(alpha=%.3g)", e.alpha) }()
@@ -181,9 +184,10 @@ func (e *ewma) estimate(y []float64) error {
 		return sum
 	}
 	starts := [][]float64{{0.5}, {0.1}, {0.9}}
-	if e.fitted && e.label != "" {
+	if e.fitted && e.label != "" && !e.cold {
 		starts = [][]float64{{e.alpha}} // a refit starts from the last fit
 	}
+	e.cold = false
 	best, f := minimizeBoxed(obj, []bound{{1e-4, 1}}, starts, 200)
 	if !math.IsInf(f, 0) {
 		e.alpha = best[0]

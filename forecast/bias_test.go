@@ -2,6 +2,7 @@ package forecast
 
 import (
 	"math"
+	"math/rand/v2"
 	"regexp"
 	"slices"
 	"strings"
@@ -120,6 +121,38 @@ func TestBiasRefitQuiet(t *testing.T) {
 	}
 }
 
+// A young forecaster refits as its history doubles, so that the tracking
+// signal's wait of a BiasWindow after a fit can fall in the middle of a
+// drop; and a refit started from the fitted parameters (an EWMA smoothing
+// its level hardly at all, as a steady load makes it) keeps them. Five
+// misses in a row, each below three error scales, refit at once, searching
+// from the usual starts: the forecasts follow a drop to a tenth within
+// six values, where without early refits they stay at the old level.
+func TestShiftRefitFollowsAYoungDrop(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 5))
+	y := make([]float64, 360)
+	for i := range y {
+		y[i] = 100 + 2*rng.NormFloat64()
+		if i >= 300 {
+			y[i] /= 10
+		}
+	}
+	run := func(bias int) (next float64, gap int, name string) {
+		f, err := NewAuto(AutoConfig{Step: time.Minute, BiasWindow: bias})
+		require.NoError(t, err)
+		feed(t, f, y[:306], 0)
+		fc, err := f.Forecast(1, 0.8)
+		require.NoError(t, err)
+		return fc.Mean[0], f.earlyGap, f.Name()
+	}
+	on, gap, name := run(0)
+	off, _, offName := run(-1)
+	t.Logf("one step ahead after six values at a tenth: %.1f (%s) with early refits, %.1f (%s) without", on, name, off, offName)
+	assert.Less(t, on, 15.0, "followed")
+	assert.Greater(t, off, 90.0, "without early refits the old level stays")
+	assert.Positive(t, gap, "the refit was an early one")
+}
+
 // A model that cannot follow the load (an EWMA on a steady decline) refits
 // early at doubling intervals, not once a window: once its window is full
 // (no scheduled refit after the 1,000th value), over 2,000 steps with a
@@ -172,6 +205,8 @@ func TestBiasStateRestores(t *testing.T) {
 	feed(t, b, y[:k], 0)
 	assert.Equal(t, a.biasMean, b.biasMean)
 	assert.Equal(t, a.biasAbs, b.biasAbs)
+	require.Positive(t, a.shiftRun, "misses in a row")
+	assert.Equal(t, a.shiftRun, b.shiftRun)
 	for i := k; i < len(y); i++ {
 		at := t0.Add(time.Duration(i) * time.Minute)
 		require.NoError(t, a.Observe(at, y[i]))
@@ -190,7 +225,7 @@ func TestBiasStateRestores(t *testing.T) {
 	require.NoError(t, c.UnmarshalState([]byte(old)))
 	assert.Zero(t, c.biasMean)
 
-	for _, bad := range []floats{{1, 2, 0}, {1, -2, 0, 0}, {1, 2, -1, 0}, {1, 2, 0.5, 0}, {1, 2, 0, -3}, {math.NaN(), 2, 0, 0}} {
+	for _, bad := range []floats{{1, 2, 0}, {1, -2, 0, 0}, {1, 2, -1, 0}, {1, 2, 0.5, 0}, {1, 2, 0, -3}, {math.NaN(), 2, 0, 0}, {1, 2, 0, 0, -1}, {1, 2, 0, 0, 0.5}, {1, 2, 0, 0, 1, 1}} {
 		d := regexp.MustCompile(`"bias":"[^"]*"`).ReplaceAllString(string(data), `"bias":`+string(bad.appendJSON(nil)))
 		require.NotEqual(t, string(data), d)
 		err := newAuto().UnmarshalState([]byte(d))

@@ -57,6 +57,12 @@ func (c *combination) estimate(y []float64) error {
 	return nil
 }
 
+func (c *combination) coldStart() {
+	for _, p := range c.parts {
+		coldStart(p)
+	}
+}
+
 func (c *combination) reset(y []float64) {
 	for _, p := range c.parts {
 		p.reset(y)

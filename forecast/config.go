@@ -139,9 +139,12 @@ type Config struct {
 	// level the fit has not seen (the first weekend of a series fitted on
 	// weekdays, whose fitted level smoothing is near zero) is otherwise
 	// forecast at the old level until then, a day at the Controller's
-	// default. Each early refit doubles the wait for the next until a
-	// scheduled refit, and leaves the schedule of scheduled refits as it
-	// was. Only forecasts that run high refit early. 0 (the default):
+	// default. Five one-step errors in a row, each below three error
+	// scales (a level shift down), refit at once, however recent the last
+	// fit. An early refit searches the parameters from the model's usual
+	// starts, not from the fitted ones. Each early refit doubles the wait
+	// for the next until a scheduled refit, and leaves the schedule of
+	// scheduled refits as it was. Only forecasts that run high refit early. 0 (the default):
 	// never; [Auto] sets it to [DefaultBiasWindow] unless told otherwise.
 	// forecast/README.md ("Early refits") has what it changed, with an
 	// hour of steps (at least 12).

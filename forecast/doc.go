@@ -75,8 +75,10 @@
 // observations step after step (a tracking signal of the one-step errors):
 // a load that drops to a level the fit never saw, such as the first
 // weekend of a series fitted on weekdays, is otherwise forecast at the old
-// level until then. Auto re-estimates the model it has chosen and keeps
-// its schedule of selections. [Auto] sets it to [DefaultBiasWindow] (an
+// level until then; five one-step errors in a row far below their
+// forecasts (a level shift down) refit at once. Auto re-estimates the
+// model it has chosen, searching from its usual starts, and keeps its
+// schedule of selections. [Auto] sets it to [DefaultBiasWindow] (an
 // hour of steps, at least 12) unless AutoConfig.BiasWindow says otherwise
 // (negative: never).
 //

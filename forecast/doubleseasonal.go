@@ -217,6 +217,8 @@ func (m *dshw) sse(y []float64, p *[5]float64) float64 {
 	return sum
 }
 
+func (m *dshw) coldStart() { m.fitN = 0 }
+
 func (m *dshw) estimate(y []float64) error {
 	if err := checkFitInput(y, m.name(), m.minHistory(), m.mult, "multiplicative seasonality"); err != nil {
 		return err

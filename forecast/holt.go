@@ -146,6 +146,8 @@ func (h *holt) sse(y []float64, alpha, beta, phi float64) float64 {
 	return sum
 }
 
+func (h *holt) coldStart() { h.fitN = 0 }
+
 func (h *holt) estimate(y []float64) error {
 	if err := checkFitInput(y, h.name(), h.minHistory(), false, ""); err != nil {
 		return err

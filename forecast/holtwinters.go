@@ -149,6 +149,21 @@ func (h *hw) initial(y, s0 []float64) {
 // fitted on prev points: only when the windows have about the same length.
 func warm(prev, n int) bool { return 4*n <= 5*prev && 5*n >= 4*prev }
 
+// coldStarter is a model whose next estimate may start from the
+// parameters of its last fit (a warm start); coldStart makes it search
+// from its usual starts instead.
+type coldStarter interface{ coldStart() }
+
+// coldStart makes m's next estimate search from its usual starts, when m
+// warm-starts at all.
+func coldStart(m model) {
+	if c, ok := m.(coldStarter); ok {
+		c.coldStart()
+	}
+}
+
+func (h *hw) coldStart() { h.fitN = 0 }
+
 // smoothCircular replaces s by its centered moving average of half-width k
 // (wrapping around), to take the sampling noise out of long seasonal
 // profiles (k = m/96: ±15 steps for a daily cycle of 1-minute data).

@@ -90,6 +90,9 @@ type Model struct {
 	biasMean, biasAbs float64
 	earlyGap          int
 	sinceAnyFit       int
+	// shiftRun counts the latest one-step errors in a row below
+	// −shiftSigmas error scales (Config.BiasWindow): a level shift down.
+	shiftRun int
 
 	// One-step error scale: exponentially weighted mean of squared
 	// (relative, for multiplicative models) errors.
@@ -321,7 +324,7 @@ func (f *Model) restart(t time.Time) {
 	f.hist.Clear()
 	f.fitted, f.failed = false, false
 	f.sinceFit, f.sinceAnyFit = 0, 0
-	f.biasMean, f.biasAbs, f.earlyGap = 0, 0, 0
+	f.biasMean, f.biasAbs, f.earlyGap, f.shiftRun = 0, 0, 0, 0
 	f.rs = nil
 	f.tail = nil
 }
@@ -405,6 +408,11 @@ func (f *Model) trackError(v, p float64, zs *[]float64) {
 		l := 2 / (float64(w) + 1)
 		f.biasMean += l * (ec - f.biasMean)
 		f.biasAbs += l * (math.Abs(ec) - f.biasAbs)
+		if e < -shiftSigmas*math.Sqrt(f.s2) {
+			f.shiftRun++
+		} else {
+			f.shiftRun = 0
+		}
 	}
 	f.s2 += f.lambda * (sq(e) - f.s2)
 }
@@ -413,12 +421,21 @@ func (f *Model) trackError(v, p float64, zs *[]float64) {
 // since the last fit: the tracking signal (the weighted mean of the
 // one-step errors, each clipped at trackingClip error scales, over their
 // weighted mean absolute value) below −trackingLimit, at least a
-// Config.BiasWindow after the fit, and twice as long after each early
-// refit since the last scheduled one (a model that cannot follow the load
-// refits early a few times a day at most).
+// Config.BiasWindow after the fit, or the last shiftRunLen one-step errors
+// each below −shiftSigmas error scales (a load that has fallen far below
+// every forecast, at once: the tracking signal's wait would hold the old
+// level, and an error scale its misses widen, for a BiasWindow); and twice
+// as long after each early refit since the last scheduled one (a model
+// that cannot follow the load refits early a few times a day at most).
 func (f *Model) overForecast() bool {
 	w := f.cfg.BiasWindow
-	return w > 0 && f.sinceAnyFit >= max(w, f.earlyGap) && f.biasAbs > 0 && f.biasMean < -trackingLimit*f.biasAbs
+	if w <= 0 {
+		return false
+	}
+	if f.shiftRun >= shiftRunLen && f.sinceAnyFit >= max(shiftRunLen, f.earlyGap) {
+		return true
+	}
+	return f.sinceAnyFit >= max(w, f.earlyGap) && f.biasAbs > 0 && f.biasMean < -trackingLimit*f.biasAbs
 }
 
 // trackingLimit is the tracking signal beyond which the one-step errors
@@ -427,9 +444,16 @@ func (f *Model) overForecast() bool {
 // deviation of about 0.16 at a window of 60 steps. A bias far beyond the
 // noise crosses the limit within a few steps (the error scale, and the
 // clip with it, grows with the misses); one stray value does not.
+//
+// shiftSigmas and shiftRunLen make a level shift down: that many one-step
+// errors in a row, each below that many error scales (the scale before
+// the error widens it). Under errors without a bias, one in 740 falls
+// below −3 scales; five in a row, one in 10¹⁴.
 const (
 	trackingLimit = 0.8
 	trackingClip  = 3
+	shiftSigmas   = 3
+	shiftRunLen   = 5
 )
 
 // maybeFit fits when the history first allows it, when an upgrader asks
@@ -523,7 +547,7 @@ func (f *Model) refit(early bool) error {
 	f.scratch = nil // a copy of the history: freed between fits
 	f.fitted, f.failed = true, false
 	f.sinceFit, f.sinceAnyFit = 0, 0
-	f.biasMean, f.biasAbs, f.earlyGap = 0, 0, 0
+	f.biasMean, f.biasAbs, f.earlyGap, f.shiftRun = 0, 0, 0, 0
 	return nil
 }
 

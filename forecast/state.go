@@ -209,9 +209,10 @@ type modelDoc struct {
 	// and in states saved before it was kept.
 	Window floats `json:"window,omitempty"`
 	// Bias holds the tracking signal's weighted mean and mean absolute
-	// one-step error, the early-refit spacing and the observations since
-	// the last fit of either kind (Config.BiasWindow); absent in states
-	// saved before it, which restore with none.
+	// one-step error, the early-refit spacing, the observations since
+	// the last fit of either kind and, when not zero, the run of errors
+	// of a level shift down (Config.BiasWindow); absent in states saved
+	// before it, which restore with none.
 	Bias floats  `json:"bias,omitempty"`
 	M    mState  `json:"model"`
 	Auto *autoSt `json:"auto,omitempty"`
@@ -394,8 +395,11 @@ func (f *Model) stateDoc() (modelDoc, error) {
 		Fitted: f.fitted, Failed: f.failed, Total: f.total, SinceFit: f.sinceFit, HistLen: f.hist.Len(),
 		Vals: floats{f.lastV, f.s2}, Zs: f.zs, M: s.save(f.fitted),
 	}
-	if f.biasAbs != 0 || f.biasMean != 0 || f.earlyGap != 0 || f.sinceAnyFit != f.sinceFit {
+	if f.biasAbs != 0 || f.biasMean != 0 || f.earlyGap != 0 || f.sinceAnyFit != f.sinceFit || f.shiftRun != 0 {
 		doc.Bias = floats{f.biasMean, f.biasAbs, float64(f.earlyGap), float64(f.sinceAnyFit)}
+		if f.shiftRun != 0 {
+			doc.Bias = append(doc.Bias, float64(f.shiftRun))
+		}
 	}
 	doc.Fills = f.appendFills(doc.Fills)
 	if f.rs != nil && f.rs.n > doc.HistLen {
@@ -420,7 +424,7 @@ func validBias(b floats) bool {
 		return true
 	}
 	whole := func(x float64) bool { return x >= 0 && x <= math.MaxInt32 && x == math.Trunc(x) }
-	return len(b) == 4 && mathx.Finite(b[0]) && b[1] >= 0 && mathx.Finite(b[1]) && whole(b[2]) && whole(b[3])
+	return (len(b) == 4 || len(b) == 5 && whole(b[4])) && mathx.Finite(b[0]) && b[1] >= 0 && mathx.Finite(b[1]) && whole(b[2]) && whole(b[3])
 }
 
 // UnmarshalState implements [Stateful].
@@ -448,7 +452,7 @@ func (f *Model) UnmarshalState(data []byte) error {
 	case doc.Fitted && !doc.Started:
 		return badState("fitted, but never observed")
 	case !validBias(doc.Bias):
-		return badState("tracking signal %v: want a finite mean error, a mean absolute error, a spacing and a count of whole steps, none negative", []float64(doc.Bias))
+		return badState("tracking signal %v: want a finite mean error, a mean absolute error, a spacing, a count of whole steps and optionally a run of them, none negative", []float64(doc.Bias))
 	case len(doc.Window) > 0 && (len(doc.Window) != doc.HistLen || !doc.Started || slices.ContainsFunc(doc.Window, func(x float64) bool { return !(x >= 0) || math.IsInf(x, 0) })):
 		return badState("window of %d values for a window of %d (observed %t): want as many, finite and not negative", len(doc.Window), doc.HistLen, doc.Started)
 	case !validFills(doc.Fills, doc.Slot, f.cfg.Window):
@@ -480,9 +484,12 @@ func (f *Model) UnmarshalState(data []byte) error {
 	f.started, f.t0, f.slot = doc.Started, doc.T0, doc.Slot
 	f.fitted, f.failed, f.total, f.sinceFit = doc.Fitted, doc.Failed, doc.Total, doc.SinceFit
 	f.lastV, f.s2 = doc.Vals[0], doc.Vals[1]
-	f.biasMean, f.biasAbs, f.earlyGap, f.sinceAnyFit = 0, 0, 0, doc.SinceFit
-	if len(doc.Bias) == 4 {
+	f.biasMean, f.biasAbs, f.earlyGap, f.sinceAnyFit, f.shiftRun = 0, 0, 0, doc.SinceFit, 0
+	if len(doc.Bias) >= 4 {
 		f.biasMean, f.biasAbs, f.earlyGap, f.sinceAnyFit = doc.Bias[0], doc.Bias[1], int(doc.Bias[2]), int(doc.Bias[3])
+	}
+	if len(doc.Bias) == 5 {
+		f.shiftRun = int(doc.Bias[4])
 	}
 	f.zs = append(f.zs[:0], doc.Zs...)
 	f.fills = f.fills[:0]

@@ -333,6 +333,58 @@ func TestLoadDropFollowed(t *testing.T) {
 	assert.LessOrEqual(t, s.desired(t), need+1)
 }
 
+// TestYoungLoadDropFollowed: a load that falls to a half, a tenth or a
+// hundredth and stays, on a history of five and ten hours. The young
+// forecaster refits as its history doubles, so the tracking signal's wait
+// of a BiasWindow after the last fit held its old level, an EWMA fitted
+// with next to no smoothing on the steady load, for most of an hour, its
+// error scale widened by its own misses: Threshold asked for more and more
+// (16 replicas before the drop, up to 25 an hour after it, where 2 to 8
+// serve the load), and so did the planner on ten hours (15 → 18). Five
+// misses in a row, each below three error scales, are a level shift: the
+// forecaster refits at once, searching from its usual starts (a search
+// from the fitted smoothing stays there).
+func TestYoungLoadDropFollowed(t *testing.T) {
+	planner := policy.DefaultPredictiveConfig()
+	planner.Rule = policy.RulePlanner
+	for _, rule := range []struct {
+		name string
+		cfg  policy.PredictiveConfig
+	}{{"threshold", policy.DefaultPredictiveConfig()}, {"planner", planner}} {
+		for _, warms := range []int{1, 2} {
+			for _, f := range []float64{0.5, 0.1, 0.01} {
+				t.Run(fmt.Sprintf("%s %dh ×%g", rule.name, 5*warms, f), func(t *testing.T) {
+					s := newSteadyWith(t, rule.cfg)
+					for range warms - 1 {
+						s.warm(t)
+					}
+					before, most, late := s.desired(t), 0, 0
+					var got []int
+					for i := range 60 {
+						s.src.Set(shadow.RequestRate, s.noisy(100*f))
+						s.src.Set(shadow.CPU, s.noisy(10*f))
+						s.step(t, s.now)
+						d := s.desired(t)
+						got, most = append(got, d), max(most, d)
+						if i >= 10 {
+							late = max(late, d)
+						}
+					}
+					need := policy.Replicas(100*f*1.02, 10, 0.7)
+					t.Logf("%d before, %d needed after: %v", before, need, got)
+					if rule.name == "planner" {
+						assert.LessOrEqual(t, most, before, "a drop adds no capacity")
+						assert.Less(t, s.desired(t), before, "released within the hour")
+						return
+					}
+					assert.LessOrEqual(t, most, before+2, "a drop adds at most two replicas, before the refit")
+					assert.LessOrEqual(t, late, need+1, "followed from the tenth pass")
+				})
+			}
+		}
+	}
+}
+
 // A glitch the source serves again bit for bit (a gauge whose next
 // scrapes are missing: Prometheus's lookback repeats the last one) is not
 // a step change: the copies confirm nothing and add no capacity, and the
