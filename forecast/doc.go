@@ -152,7 +152,7 @@
 //
 // Online, one forecast every step for steps 1–15 ahead (TestOnlineReplay on
 // the 5-minute NASA series): Auto's mean absolute error is 0.89× that of the
-// naive forecast, and its 95% band covers 93.0% of the points, 3.2% lying
+// naive forecast, and its 95% band covers 92.9% of the points, 3.2% lying
 // above the upper bound.
 //
 // These series are the ones the package was developed on: read them as a
