@@ -32,6 +32,9 @@ func (s *state) decide(now time.Time, o observations) (Report, verdict) {
 		v.hold(ReasonMetricsUnavailable, "metrics source failed: "+o.sampleErr.Error())
 	case ok:
 		rep.Sample = o.sample
+		for _, m := range s.metrics {
+			m.readBack = false
+		}
 		s.backfill(t, o, &rep, &v)
 		s.observe(t, o.sample, &rep, &v)
 	default:
@@ -178,7 +181,12 @@ func (s *state) observe(t time.Time, sample Sample, rep *Report, v *verdict) {
 		// source polled faster than it is scraped): it confirms nothing
 		// until the value has lasted Config.SourceLookback.
 		repeat := dir > 0 && m.copyOfPending(Observation{Time: t, Value: m.value}, s.cfg.SourceLookback)
-		confirmed := dir == 0 || (m.pending && m.pendingDir == dir && !repeat) || crossConfirmed(dirs, i, dir)
+		// A sample far on the side of a step change the metric's last
+		// accepted sample confirmed continues it: the recent window judges
+		// the new level far from the old one until it has caught up, and a
+		// step is suspect (and alerted on, and held on when down) once.
+		cont := !m.pending && !m.readBack && dir != 0 && m.continues(dir)
+		confirmed := dir == 0 || (m.pending && m.pendingDir == dir && !repeat) || crossConfirmed(dirs, i, dir) || cont
 		if !confirmed && repeat {
 			// The held sample stays held (from its own time); this copy of
 			// it is left out, and the pass adds no capacity.
@@ -229,6 +237,17 @@ func (s *state) observe(t time.Time, sample Sample, rep *Report, v *verdict) {
 			v.hold(ReasonForecastFailed, "forecaster rejected the observation")
 		}
 	}
+}
+
+// continues reports whether the metric's last accepted value lies, as
+// judged now, far from the recent distribution on side dir: a step change
+// it confirmed, which a sample far on the same side continues. (Judged
+// from the window alone, as a restored Controller has it; not after
+// values read back this pass, which the read-back judged as a run of its
+// own, and a Controller whose read failed has not.)
+func (m *metricState) continues(dir int) bool {
+	last, ok := m.rob.latest()
+	return ok && m.rob.judge(last, m.PerReplica) == dir
 }
 
 // heldZeros asks the forecaster for the zero run it holds back; a panic is
@@ -628,6 +647,7 @@ func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
 			old := refill && !s.later(ob.Time, seen)
 			if !old {
 				m.rob.push(x)
+				m.readBack = true
 				fedNew++
 			}
 			fed++

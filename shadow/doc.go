@@ -31,7 +31,9 @@
 //     median, or below a tenth of it and below one replica's capacity) is
 //     suspect: alerted (AlertSuspectSample) and kept out of the
 //     history and the forecaster until the next pass or another metric
-//     confirms it;
+//     confirms it; once a step is confirmed, the samples after it that lie
+//     as far on the same side of the window (which has not caught up with
+//     the new level yet) continue it and are not suspect again;
 //     meanwhile a sample far above lets the pass add at most half the
 //     capacity and remove none (a real surge gets a head start, a glitch
 //     costs little), a sample far below holds the pass; a next sample

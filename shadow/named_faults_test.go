@@ -333,6 +333,41 @@ func TestLoadDropFollowed(t *testing.T) {
 	assert.LessOrEqual(t, s.desired(t), need+1)
 }
 
+// TestStepAlertedOnce: a load that steps (down to a tenth, up four times)
+// and stays is suspect at its first sample only. The recent window judges
+// the new level far from the old one until it has caught up (16 values):
+// every other pass held its sample as suspect again and the next
+// confirmed it, so one step raised eight alerts, and a step down held
+// eight passes. A sample far on the side of the step the last accepted
+// sample confirmed now continues it, as a read-back run does.
+func TestStepAlertedOnce(t *testing.T) {
+	for _, f := range []float64{0.1, 4} {
+		t.Run(fmt.Sprintf("×%g", f), func(t *testing.T) {
+			s := newSteady(t)
+			var alerts, held []int
+			for i := range 40 {
+				s.src.Set(shadow.RequestRate, s.noisy(100*f))
+				s.src.Set(shadow.CPU, s.noisy(10*f))
+				r := s.step(t, s.now)
+				for _, a := range r.Alerts {
+					if a.Kind == shadow.AlertSuspectSample {
+						alerts = append(alerts, i)
+					}
+				}
+				if r.Held {
+					held = append(held, i)
+				}
+			}
+			assert.Equal(t, []int{0}, alerts, "passes with a suspect-sample alert")
+			if f < 1 {
+				assert.Equal(t, []int{0}, held, "passes held")
+			} else {
+				assert.Empty(t, held, "passes held")
+			}
+		})
+	}
+}
+
 // TestYoungLoadDropFollowed: a load that falls to a half, a tenth or a
 // hundredth and stays, on a history of five and ten hours. The young
 // forecaster refits as its history doubles, so the tracking signal's wait
