@@ -145,6 +145,20 @@ func newFreshFrom(t *testing.T, c shadow.Config, cfg policy.PredictiveConfig, sr
 	return s
 }
 
+// namedRule is the default Predictive stack with one rule.
+type namedRule struct {
+	name string
+	cfg  policy.PredictiveConfig
+}
+
+// bothRules returns the default Predictive stack with Threshold and with
+// the planner.
+func bothRules() []namedRule {
+	planner := policy.DefaultPredictiveConfig()
+	planner.Rule = policy.RulePlanner
+	return []namedRule{{"threshold", policy.DefaultPredictiveConfig()}, {"planner", planner}}
+}
+
 // newYoung is newFresh on the default Predictive stack, with the planner
 // rule when planner.
 func newYoung(t *testing.T, planner bool) *steady {
@@ -272,13 +286,8 @@ func TestStepChangeFollowedWithinTwoPasses(t *testing.T) {
 // times what the new load needs (×2: 47 replicas for 30 with Threshold, 45
 // with the planner; ×4: 91 for 59, and 84; ×5: MaxReplicas, 100, for 73).
 func TestHeldStepIsNotCarriedAhead(t *testing.T) {
-	planner := policy.DefaultPredictiveConfig()
-	planner.Rule = policy.RulePlanner
-	for _, rule := range []struct {
-		name  string
-		cfg   policy.PredictiveConfig
-		bound float64 // the most asked for, in needs
-	}{{"threshold", policy.DefaultPredictiveConfig(), 1.4}, {"planner", planner, 1.1}} {
+	bounds := map[string]float64{"threshold": 1.4, "planner": 1.1} // the most asked for, in needs
+	for _, rule := range bothRules() {
 		for _, f := range []float64{2, 4, 5} {
 			t.Run(fmt.Sprintf("%s ×%g", rule.name, f), func(t *testing.T) {
 				s := newSteadyWith(t, rule.cfg)
@@ -297,7 +306,7 @@ func TestHeldStepIsNotCarriedAhead(t *testing.T) {
 					}
 				}
 				t.Logf("needs up to %d, asked for up to %d: %v", need, most, got)
-				assert.LessOrEqual(t, float64(most), rule.bound*float64(need)+1)
+				assert.LessOrEqual(t, float64(most), bounds[rule.name]*float64(need)+1)
 			})
 		}
 	}
@@ -380,12 +389,7 @@ func TestStepAlertedOnce(t *testing.T) {
 // forecaster refits at once, searching from its usual starts (a search
 // from the fitted smoothing stays there).
 func TestYoungLoadDropFollowed(t *testing.T) {
-	planner := policy.DefaultPredictiveConfig()
-	planner.Rule = policy.RulePlanner
-	for _, rule := range []struct {
-		name string
-		cfg  policy.PredictiveConfig
-	}{{"threshold", policy.DefaultPredictiveConfig()}, {"planner", planner}} {
+	for _, rule := range bothRules() {
 		for _, warms := range []int{1, 2} {
 			for _, f := range []float64{0.5, 0.1, 0.01} {
 				t.Run(fmt.Sprintf("%s %dh ×%g", rule.name, 5*warms, f), func(t *testing.T) {
