@@ -185,7 +185,10 @@ func (s *state) observe(t time.Time, sample Sample, rep *Report, v *verdict) {
 		// accepted sample confirmed continues it: the recent window judges
 		// the new level far from the old one until it has caught up, and a
 		// step is suspect (and alerted on, and held on when down) once.
-		cont := !m.pending && !m.readBack && dir != 0 && m.continues(dir)
+		// (Not a copy of an implausibly high last value, which confirms
+		// nothing, as a copy of a held one does not.)
+		cont := !m.pending && !m.readBack && dir != 0 && m.continues(dir) &&
+			!(dir > 0 && m.copyOfLast(Observation{Time: t, Value: m.value}, s.cfg.SourceLookback))
 		confirmed := dir == 0 || (m.pending && m.pendingDir == dir && !repeat) || crossConfirmed(dirs, i, dir) || cont
 		if !confirmed && repeat {
 			// The held sample stays held (from its own time); this copy of
@@ -298,6 +301,14 @@ func (s *state) zeroRunAlert(m *metricState, zh forecast.ZeroHolder, since time.
 func (m *metricState) copyOfPending(ob Observation, lookback time.Duration) bool {
 	return m.pending && m.pendingDir > 0 && ob.Value == m.pendingV && ob.Time.Sub(m.pendingT) < lookback &&
 		m.rob.implausiblyHigh(m.pendingV, m.PerReplica)
+}
+
+// copyOfLast reports whether ob is a copy of the last value accepted, when
+// that lies implausibly far above (see implausiblyHigh): equal to it bit
+// for bit, less than lookback after it.
+func (m *metricState) copyOfLast(ob Observation, lookback time.Duration) bool {
+	last, ok := m.rob.latest()
+	return ok && ob.Value == last && ob.Time.Sub(m.last) < lookback && m.rob.implausiblyHigh(last, m.PerReplica)
 }
 
 func crossConfirmed(dirs []int, i, dir int) bool {

@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -373,6 +374,29 @@ func TestStepAlertedOnce(t *testing.T) {
 			} else {
 				assert.Empty(t, held, "passes held")
 			}
+		})
+	}
+}
+
+// A step confirmed by a second reading is continued by the next one far
+// on the same side, but not by a copy bit for bit of an implausibly high
+// last reading (more than ten times the recent median, within
+// Config.SourceLookback): the source serving it again confirms nothing,
+// as it confirms nothing of a held sample.
+func TestCopyOfAHighStepContinuesNothing(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		third   float64
+		suspect bool
+	}{{"new reading", 2020, false}, {"copy", 2010, true}} {
+		t.Run(c.name, func(t *testing.T) {
+			s := newSteady(t)
+			var r shadow.Report
+			for _, v := range []float64{2000, 2010, c.third} {
+				s.src.Set(shadow.RequestRate, v)
+				r = s.step(t, s.now)
+			}
+			assert.Equal(t, c.suspect, slices.Contains(r.Suspect, shadow.RequestRate), "third reading %g suspect", c.third)
 		})
 	}
 }
