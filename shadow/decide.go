@@ -240,6 +240,17 @@ func (s *state) observe(t time.Time, sample Sample, rep *Report, v *verdict) {
 			v.hold(ReasonForecastFailed, "forecaster rejected the observation")
 		}
 	}
+	// Every metric far below its recent load, accepted (a step down,
+	// confirmed or continued): the load fell, and a scale-up could only
+	// come from the forecasters' intervals, which their own misses on the
+	// fall widen until they refit.
+	for i, m := range s.metrics {
+		if !m.ok || dirs[i] >= 0 {
+			return
+		}
+	}
+	m := s.metrics[0]
+	v.fell = fmt.Sprintf("%s = %.4g lies far below its recent median %.4g (every metric does)", m.Metric, m.value, m.rob.center())
 }
 
 // continues reports whether the metric's last accepted value lies, as

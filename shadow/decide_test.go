@@ -49,6 +49,7 @@ func TestDecideRules(t *testing.T) {
 		extra  bool // scale on CPU too
 		drain  bool
 		warm   bool // fill the robust window at 100 first
+		fallen bool // and accept a step down to 5 after it
 		target int
 		scale  bool
 		held   string
@@ -85,6 +86,10 @@ func TestDecideRules(t *testing.T) {
 			cond: ScalingLimited, reason: ReasonNoScaleDown},
 		{name: "suspect low sample holds", pol: wants(5, 0), warm: true, obs: sample(map[Metric]float64{RequestRate: 0}), target: 10,
 			held: ReasonSuspectSample, cond: ScalingActive, reason: ReasonSuspectSample},
+		{name: "a fall continued adds nothing", pol: wants(14, 0), warm: true, fallen: true, obs: sample(map[Metric]float64{RequestRate: 5}), target: 10,
+			cond: ScalingLimited, reason: ReasonLoadFell},
+		{name: "a fall continued scales down", pol: wants(3, 0), warm: true, fallen: true, obs: sample(map[Metric]float64{RequestRate: 5}), target: 3,
+			scale: true, cond: ScalingLimited, reason: ReasonDesiredWithinRange},
 		{name: "forecast-only plans nothing", cfg: func(c *Config) { c.ForecastOnly = true }, pol: wants(14, 0), obs: ok, target: 14,
 			cond: AbleToScale, reason: ReasonForecastOnly},
 	}
@@ -105,6 +110,9 @@ func TestDecideRules(t *testing.T) {
 				for range robustWindow {
 					s.metrics[0].rob.push(100)
 				}
+			}
+			if tc.fallen {
+				s.metrics[0].rob.push(5)
 			}
 			rep, v := s.decide(t0, tc.obs)
 			assert.Equal(t, tc.target, rep.Plan.Target, rep.Decision.Reason)

@@ -33,7 +33,10 @@
 //     history and the forecaster until the next pass or another metric
 //     confirms it; once a step is confirmed, the samples after it that lie
 //     as far on the same side of the window (which has not caught up with
-//     the new level yet) continue it and are not suspect again;
+//     the new level yet) continue it and are not suspect again; a pass on
+//     which every metric lies that far below adds no capacity but what the
+//     shadows ask for (the load fell: a forecaster's interval its misses on
+//     the fall widen is no reason to scale up; ReasonLoadFell);
 //     meanwhile a sample far above lets the pass add at most half the
 //     capacity and remove none (a real surge gets a head start, a glitch
 //     costs little), a sample far below holds the pass; a next sample

@@ -85,6 +85,11 @@ func (s *state) bound(st actuator.State, dec policy.Decision, v *verdict) (polic
 			v.noScaleIn = "an unconfirmed sample lies far above the recent load"
 		}
 	}
+	if v.fell != "" && t > st.Desired && !dec.ShadowTriggered {
+		reason = fmt.Sprintf("%s; holding %d instead of %d: no scale-up while %s", reason, st.Desired, t, v.fell)
+		t = st.Desired
+		cond = Condition{Type: ScalingLimited, Status: true, Reason: ReasonLoadFell, Message: v.fell}
+	}
 	if v.noScaleIn != "" && t < st.Desired {
 		reason = fmt.Sprintf("%s; holding %d instead of %d: no scale-down while %s", reason, st.Desired, t, v.noScaleIn)
 		t = st.Desired

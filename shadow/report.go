@@ -192,6 +192,7 @@ const (
 	ReasonTooManyReplicas    = "TooManyReplicas"
 	ReasonTooFewReplicas     = "TooFewReplicas"
 	ReasonNoScaleDown        = "ScaleDownWhileMetricMissing"
+	ReasonLoadFell           = "ScaleUpWhileLoadFell"
 	ReasonLimitedByActuator  = "LimitedByActuator"
 	ReasonForecastValid      = "ForecastValid"
 	ReasonWarmingUp          = "WarmingUp"

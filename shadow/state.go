@@ -151,6 +151,7 @@ type verdict struct {
 	noScaleIn  string // why a scale-down is refused this pass; "" when allowed
 	suspectUp  string // an unconfirmed sample far above: at most ×1.5, no scale-down
 	suspectNew bool   // one of them is new, not a repeat of the one held: ×1.5, else ×1
+	fell       string // every metric lies far below its recent load: no scale-up but the shadows'
 	zhPanicked bool   // the forecaster's HeldZeros panicked: not asked again this pass
 }
 
