@@ -166,6 +166,7 @@ func (e *ewma) predict(_ int, mean []float64) {
 		mean[i] = e.level
 	}
 }
+
 func (e *ewma) coldStart() { e.cold = true }
 
 func (e *ewma) estimate(y []float64) error {

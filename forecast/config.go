@@ -144,8 +144,9 @@ type Config struct {
 	// fit. An early refit searches the parameters from the model's usual
 	// starts, not from the fitted ones. Each early refit doubles the wait
 	// for the next until a scheduled refit, and leaves the schedule of
-	// scheduled refits as it was. Only forecasts that run high refit early. 0 (the default):
-	// never; [Auto] sets it to [DefaultBiasWindow] unless told otherwise.
+	// scheduled refits as it was. Only forecasts that run high refit
+	// early. 0 (the default): never; [Auto] sets it to [DefaultBiasWindow]
+	// unless told otherwise.
 	// forecast/README.md ("Early refits") has what it changed, with an
 	// hour of steps (at least 12).
 	BiasWindow int

@@ -310,8 +310,7 @@ func (s *state) zeroRunAlert(m *metricState, zh forecast.ZeroHolder, since time.
 // when that lies implausibly far (see implausiblyHigh): equal to it bit
 // for bit, less than lookback after it.
 func (m *metricState) copyOfPending(ob Observation, lookback time.Duration) bool {
-	return m.pending && m.pendingDir > 0 && ob.Value == m.pendingV && ob.Time.Sub(m.pendingT) < lookback &&
-		m.rob.implausiblyHigh(m.pendingV, m.PerReplica)
+	return m.pending && m.pendingDir > 0 && m.copyOf(ob, m.pendingV, m.pendingT, lookback)
 }
 
 // copyOfLast reports whether ob is a copy of the last value accepted, when
@@ -319,7 +318,13 @@ func (m *metricState) copyOfPending(ob Observation, lookback time.Duration) bool
 // for bit, less than lookback after it.
 func (m *metricState) copyOfLast(ob Observation, lookback time.Duration) bool {
 	last, ok := m.rob.latest()
-	return ok && ob.Value == last && ob.Time.Sub(m.last) < lookback && m.rob.implausiblyHigh(last, m.PerReplica)
+	return ok && m.copyOf(ob, last, m.last, lookback)
+}
+
+// copyOf reports whether ob equals v, seen at, bit for bit less than
+// lookback after it, v lying implausibly far above the recent load.
+func (m *metricState) copyOf(ob Observation, v float64, at time.Time, lookback time.Duration) bool {
+	return ob.Value == v && ob.Time.Sub(at) < lookback && m.rob.implausiblyHigh(v, m.PerReplica)
 }
 
 func crossConfirmed(dirs []int, i, dir int) bool {

@@ -68,7 +68,7 @@ type metricState struct {
 	pendingT   time.Time
 	pendingDir int
 	// This pass.
-	readBack  bool // values were read back into the robust window
+	readBack  bool // a backfill after missed passes pushed values into the robust window (a restart's replay does not set it)
 	value     float64
 	ok        bool // value accepted this pass
 	blind     bool // value judged with fewer than robustMin values (by its size alone)
