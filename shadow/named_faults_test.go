@@ -1073,3 +1073,42 @@ func TestPeakBoundProvisioned(t *testing.T) {
 		})
 	}
 }
+
+// A glitch of five times the load while the load falls steadily (a daily
+// cycle's evening) is held as suspect, as on a steady load: the spread of
+// the recent values around their median, which a ramp across the window
+// widens to several times the noise, no longer sets how far is far; the
+// changes from one value to the next do. Before, 2 × (median + 6 of those
+// deviations) lay above it: the glitch was taken as load and put
+// production at up to 60 replicas for 8 needed.
+func TestGlitchOnAFallingLoadIsSuspect(t *testing.T) {
+	for _, r := range bothRules() {
+		t.Run(r.name, func(t *testing.T) {
+			s := newFresh(t, r.cfg).warm(t)
+			load := 100.0
+			for range 40 {
+				load -= 1.5
+				s.src.Set(shadow.RequestRate, s.noisy(load))
+				s.src.Set(shadow.CPU, s.noisy(load/10))
+				s.step(t, s.now)
+			}
+			before := s.desired(t)
+			s.src.Set(shadow.RequestRate, 5*load)
+			s.src.Set(shadow.CPU, s.noisy(load/10))
+			rep := s.step(t, s.now)
+			assert.Equal(t, []shadow.Metric{shadow.RequestRate}, rep.Suspect, rep.Decision.Reason)
+			most := s.desired(t)
+			for range 30 {
+				s.src.Set(shadow.RequestRate, s.noisy(load))
+				s.src.Set(shadow.CPU, s.noisy(load/10))
+				s.step(t, s.now)
+				most = max(most, s.desired(t))
+			}
+			t.Logf("%d replicas before the glitch, at most %d after", before, most)
+			assert.LessOrEqual(t, most, before*3/2, "at most the head start of an unconfirmed sample")
+			for _, o := range s.c.History() {
+				require.Less(t, o.Value, 150.0, "the glitch never reaches the history")
+			}
+		})
+	}
+}

@@ -10,8 +10,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// referenceStats is the window's median and 1.4826 × MAD by sorting the
-// values and then their deviations.
+// referenceStats is the window's median (vals in the order pushed) and
+// the smaller of 1.4826 × MAD, by sorting the values and then their
+// deviations, and 1.4826 × the median absolute change from one value to
+// the next over √2.
 func referenceStats(vals []float64) (med, sigma float64) {
 	s := slices.Clone(vals)
 	slices.Sort(s)
@@ -20,11 +22,16 @@ func referenceStats(vals []float64) (med, sigma float64) {
 		s[i] = math.Abs(v - med)
 	}
 	slices.Sort(s)
-	return med, 1.4826 * median(s)
+	var d []float64
+	for i := 1; i < len(vals); i++ {
+		d = append(d, math.Abs(vals[i]-vals[i-1]))
+	}
+	slices.Sort(d)
+	return med, min(1.4826*median(s), 1.4826*median(d)/math.Sqrt2)
 }
 
 // TestRobustStatsMatchSorting checks that the sorted window kept across
-// pushes gives bit for bit the median and MAD of sorting the window on
+// pushes gives bit for bit the median and deviation of sorting the window on
 // every pass, with ties, zeros, odd and even counts, and a restore that
 // fills the window without pushes.
 func TestRobustStatsMatchSorting(t *testing.T) {
