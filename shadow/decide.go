@@ -306,25 +306,28 @@ func (s *state) zeroRunAlert(m *metricState, zh forecast.ZeroHolder, since time.
 	v.alerts = append(v.alerts, Alert{Kind: AlertZeroRun, Time: t, Message: msg})
 }
 
-// copyOfPending reports whether ob is a copy of the sample held far above,
-// when that lies implausibly far (see implausiblyHigh): equal to it bit
-// for bit, less than lookback after it.
+// copyOfPending reports whether ob is a copy of the sample held far above:
+// equal to it bit for bit, less than lookback after it. A source serves
+// its last reading again until a newer one comes (Prometheus's lookback
+// for a missed scrape, or passes more frequent than scrapes): the copy is
+// no new reading, and confirms nothing, whatever the size of the jump.
 func (m *metricState) copyOfPending(ob Observation, lookback time.Duration) bool {
-	return m.pending && m.pendingDir > 0 && m.copyOf(ob, m.pendingV, m.pendingT, lookback)
+	return m.pending && m.pendingDir > 0 && copyOf(ob, m.pendingV, m.pendingT, lookback)
 }
 
 // copyOfLast reports whether ob is a copy of the last value accepted, when
 // that lies implausibly far above (see implausiblyHigh): equal to it bit
-// for bit, less than lookback after it.
+// for bit, less than lookback after it. (A copy of a step a new reading
+// confirmed continues it, as long as the step is of a plausible size.)
 func (m *metricState) copyOfLast(ob Observation, lookback time.Duration) bool {
 	last, ok := m.rob.latest()
-	return ok && m.copyOf(ob, last, m.last, lookback)
+	return ok && copyOf(ob, last, m.last, lookback) && m.rob.implausiblyHigh(last, m.PerReplica)
 }
 
 // copyOf reports whether ob equals v, seen at, bit for bit less than
-// lookback after it, v lying implausibly far above the recent load.
-func (m *metricState) copyOf(ob Observation, v float64, at time.Time, lookback time.Duration) bool {
-	return ob.Value == v && ob.Time.Sub(at) < lookback && m.rob.implausiblyHigh(v, m.PerReplica)
+// lookback after it.
+func copyOf(ob Observation, v float64, at time.Time, lookback time.Duration) bool {
+	return ob.Value == v && ob.Time.Sub(at) < lookback
 }
 
 func crossConfirmed(dirs []int, i, dir int) bool {

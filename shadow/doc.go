@@ -26,7 +26,9 @@
 // production:
 //
 //   - a sample far outside its metric's recent distribution (beyond doubling
-//     or halving plus six robust deviations of the last 32 values; in a
+//     or halving plus six robust deviations of the last 32 values, the
+//     deviation the smaller of their spread and of the noise from one
+//     value to the next, which a ramp across them does not widen; in a
 //     young history of fewer than ten values, above ten times their
 //     median, or below a tenth of it and below one replica's capacity) is
 //     suspect: alerted (AlertSuspectSample) and kept out of the

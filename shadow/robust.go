@@ -9,13 +9,14 @@ import (
 )
 
 const (
-	// robustWindow is how many recent accepted values the median and MAD
-	// are taken over, and robustMin how many are needed to judge a sample.
+	// robustWindow is how many recent accepted values the median and the
+	// robust deviation are taken over, and robustMin how many are needed
+	// to judge a sample.
 	robustWindow = 32
 	robustMin    = 10
-	// suspectSigmas is how many robust standard deviations (1.4826 × MAD)
-	// beyond the median, on top of doubling or halving, make a sample
-	// suspect.
+	// suspectSigmas is how many robust standard deviations (see
+	// robust.stats) beyond the median, on top of doubling or halving,
+	// make a sample suspect.
 	suspectSigmas = 6
 	// youngFactor is how many times the median of fewer than robustMin
 	// accepted values make a sample suspect: too few to judge by their
@@ -77,8 +78,10 @@ func (r *robust) push(v float64) {
 	}
 }
 
-// stats returns the median and the robust standard deviation (1.4826 ×
-// MAD) of the window, and false while it holds fewer than robustMin values.
+// stats returns the median and the robust standard deviation of the
+// window: the smaller of 1.4826 × MAD and stepSigma (a load that moves
+// steadily across the window widens the first, not the second). It
+// returns false while the window holds fewer than robustMin values.
 func (r *robust) stats() (med, sigma float64, ok bool) {
 	if r.n < robustMin {
 		return 0, 0, false
@@ -323,8 +326,7 @@ func (r *robust) high() float64 {
 // the others, those for which settled is true (when it is not nil:
 // values already judged and kept, which the statistics held by then)
 // enter rob in their place. It returns which to skip (nil when none) and
-// how many, and the first one. A value implausibly far above (see
-// implausiblyHigh) is not confirmed by
+// how many, and the first one. A value far above is not confirmed by
 // copies of it equal bit for bit less than lookback after it (the source
 // serving its last reading again, which a pass does not take either; see
 // Config.SourceLookback): the next value that differs, or a copy lookback
@@ -352,7 +354,7 @@ func isolated(rob robust, obs []Observation, use, settled func(Observation) bool
 		d := rob.judge(x, slack)
 		if d != 0 && d != prev {
 			next := k + 1
-			copies := d > 0 && rob.implausiblyHigh(x, slack)
+			copies := d > 0
 			for next < len(obs) && (!use(obs[next]) || copies && obs[next].Value == x && obs[next].Time.Sub(obs[k].Time) < lookback) {
 				next++
 			}
