@@ -189,7 +189,12 @@ func (s *state) observe(t time.Time, sample Sample, rep *Report, v *verdict) {
 		// nothing, as a copy of a held one does not.)
 		cont := !m.pending && !m.readBack && dir != 0 && m.continues(dir) &&
 			!(dir > 0 && m.copyOfLast(Observation{Time: t, Value: m.value}, s.cfg.SourceLookback))
-		confirmed := dir == 0 || (m.pending && m.pendingDir == dir && !repeat) || crossConfirmed(dirs, i, dir) || cont
+		// A sample more than ten times above the one held far above (a
+		// glitch after a glitch: 5×, then 1e6×) confirms neither: no
+		// load climbs by that much from one pass to the next on top of a
+		// jump; the first is let go and this one is held in its place.
+		beyond := dir > 0 && m.pending && beyondPending(m.value, m.pendingV, m.PerReplica)
+		confirmed := dir == 0 || (m.pending && m.pendingDir == dir && !repeat && !beyond) || crossConfirmed(dirs, i, dir) || cont
 		if !confirmed && repeat {
 			// The held sample stays held (from its own time); this copy of
 			// it is left out, and the pass adds no capacity.
@@ -205,6 +210,7 @@ func (s *state) observe(t time.Time, sample Sample, rep *Report, v *verdict) {
 			continue
 		}
 		if !confirmed {
+			heldAt := m.pendingT
 			if m.pending {
 				m.drop(m.pendingT, s.window()) // never confirmed, now replaced
 			}
@@ -222,8 +228,13 @@ func (s *state) observe(t time.Time, sample Sample, rep *Report, v *verdict) {
 			// remove any; the sample reaches the history and the
 			// forecaster only once confirmed.
 			msg := fmt.Sprintf("%s = %.4g lies far above its recent median %.4g: unconfirmed, so at most ×1.5 this pass", m.Metric, m.value, med)
+			if beyond {
+				// In place of the one held, whose pass had the head start.
+				msg = fmt.Sprintf("%s = %.4g lies far above its recent median %.4g and more than ten times the unconfirmed sample of %s: neither is confirmed, and this pass adds no capacity",
+					m.Metric, m.value, med, heldAt.UTC().Format(time.RFC3339))
+			}
 			v.alerts = append(v.alerts, Alert{Kind: AlertSuspectSample, Time: t, Message: msg})
-			m.suspectUp, v.suspectNew = true, true
+			m.suspectUp, v.suspectNew = true, v.suspectNew || !beyond
 			if v.suspectUp == "" {
 				v.suspectUp = msg
 			}
@@ -328,6 +339,12 @@ func (m *metricState) copyOfLast(ob Observation, lookback time.Duration) bool {
 // lookback after it.
 func copyOf(ob Observation, v float64, at time.Time, lookback time.Duration) bool {
 	return ob.Value == v && ob.Time.Sub(at) < lookback
+}
+
+// beyondPending reports whether v lies more than youngFactor times the
+// sample held far above, plus slack: too far above it to confirm it.
+func beyondPending(v, held, slack float64) bool {
+	return v > youngFactor*held+slack
 }
 
 func crossConfirmed(dirs []int, i, dir int) bool {
