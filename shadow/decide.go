@@ -189,11 +189,12 @@ func (s *state) observe(t time.Time, sample Sample, rep *Report, v *verdict) {
 		// nothing, as a copy of a held one does not.)
 		cont := !m.pending && !m.readBack && dir != 0 && m.continues(dir) &&
 			!(dir > 0 && m.copyOfLast(Observation{Time: t, Value: m.value}, s.cfg.SourceLookback))
-		// A sample more than ten times above the one held far above (a
-		// glitch after a glitch: 5×, then 1e6×) confirms neither: no
-		// load climbs by that much from one pass to the next on top of a
-		// jump; the first is let go and this one is held in its place.
-		beyond := dir > 0 && m.pending && beyondPending(m.value, m.pendingV, m.PerReplica)
+		// A sample far above, more than ten times apart from the one held
+		// far above (a glitch after a glitch: 5×, then 1e6×, or 1e6×
+		// then 40×), confirms neither: no load moves by that much from
+		// one pass to the next on top of a jump; the first is let go and
+		// this one is held in its place.
+		beyond := dir > 0 && m.pending && apart(m.value, m.pendingV, m.PerReplica)
 		confirmed := dir == 0 || (m.pending && m.pendingDir == dir && !repeat && !beyond) || crossConfirmed(dirs, i, dir) || cont
 		if !confirmed && repeat {
 			// The held sample stays held (from its own time); this copy of
@@ -230,7 +231,7 @@ func (s *state) observe(t time.Time, sample Sample, rep *Report, v *verdict) {
 			msg := fmt.Sprintf("%s = %.4g lies far above its recent median %.4g: unconfirmed, so at most ×1.5 this pass", m.Metric, m.value, med)
 			if beyond {
 				// In place of the one held, whose pass had the head start.
-				msg = fmt.Sprintf("%s = %.4g lies far above its recent median %.4g and more than ten times the unconfirmed sample of %s: neither is confirmed, and this pass adds no capacity",
+				msg = fmt.Sprintf("%s = %.4g lies far above its recent median %.4g and more than ten times apart from the unconfirmed sample of %s: neither is confirmed, and this pass adds no capacity",
 					m.Metric, m.value, med, heldAt.UTC().Format(time.RFC3339))
 			}
 			v.alerts = append(v.alerts, Alert{Kind: AlertSuspectSample, Time: t, Message: msg})
@@ -341,10 +342,11 @@ func copyOf(ob Observation, v float64, at time.Time, lookback time.Duration) boo
 	return ob.Value == v && ob.Time.Sub(at) < lookback
 }
 
-// beyondPending reports whether v lies more than youngFactor times the
-// sample held far above, plus slack: too far above it to confirm it.
-func beyondPending(v, held, slack float64) bool {
-	return v > youngFactor*held+slack
+// apart reports whether v and the sample held far above lie more than
+// youngFactor times apart (plus slack): too far apart for either to
+// confirm the other as one step.
+func apart(v, held, slack float64) bool {
+	return v > youngFactor*held+slack || held > youngFactor*v+slack
 }
 
 func crossConfirmed(dirs []int, i, dir int) bool {

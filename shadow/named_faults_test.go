@@ -1156,35 +1156,37 @@ func TestGlitchOnAFallingLoadIsSuspect(t *testing.T) {
 	}
 }
 
-// A glitch right after a glitch, the second more than ten times the first
-// (5 times the load, then a million times): the second confirms neither.
-// The pass of the second adds no capacity: the first's had the head start.
-// Before, it confirmed the first as a step and was fed to the forecaster
-// itself, and production went to MaxReplicas (100) at once.
+// A glitch right after a glitch, more than ten times apart (5 times the
+// load, then a million times; or a million times, then 40): the second
+// confirms neither, and its pass adds no capacity (the first's had the
+// head start). Before, it confirmed the first as a step and both were fed
+// to the forecaster, and production went to MaxReplicas (100) at once.
 func TestGlitchAfterAGlitchConfirmsNeither(t *testing.T) {
 	for _, r := range bothRules() {
-		t.Run(r.name, func(t *testing.T) {
-			s := newFresh(t, r.cfg).warm(t)
-			before := s.desired(t)
-			s.src.Set(shadow.RequestRate, 500)
-			rep := s.step(t, s.now)
-			require.Equal(t, []shadow.Metric{shadow.RequestRate}, rep.Suspect)
-			s.src.Set(shadow.RequestRate, 1e8)
-			rep = s.step(t, s.now)
-			require.Equal(t, []shadow.Metric{shadow.RequestRate}, rep.Suspect, "the second is held: %s", rep.Decision.Reason)
-			require.NotEmpty(t, rep.Alerts)
-			assert.Contains(t, rep.Alerts[0].Message, "more than ten times the unconfirmed sample of")
-			most := s.desired(t)
-			for range 30 {
-				s.src.Set(shadow.RequestRate, s.noisy(100))
-				s.step(t, s.now)
-				most = max(most, s.desired(t))
-			}
-			t.Logf("%d replicas before the glitches, at most %d with them and after", before, most)
-			assert.LessOrEqual(t, most, before*3/2, "at most the head start of an unconfirmed sample")
-			for _, o := range s.c.History() {
-				require.Less(t, o.Value, 200.0, "a glitch at %s reached the history", o.Time)
-			}
-		})
+		for _, pair := range [][2]float64{{500, 1e8}, {1e8, 4000}} {
+			t.Run(fmt.Sprintf("%s, %g then %g", r.name, pair[0], pair[1]), func(t *testing.T) {
+				s := newFresh(t, r.cfg).warm(t)
+				before := s.desired(t)
+				s.src.Set(shadow.RequestRate, pair[0])
+				rep := s.step(t, s.now)
+				require.Equal(t, []shadow.Metric{shadow.RequestRate}, rep.Suspect)
+				s.src.Set(shadow.RequestRate, pair[1])
+				rep = s.step(t, s.now)
+				require.Equal(t, []shadow.Metric{shadow.RequestRate}, rep.Suspect, "the second is held: %s", rep.Decision.Reason)
+				require.NotEmpty(t, rep.Alerts)
+				assert.Contains(t, rep.Alerts[0].Message, "more than ten times apart from the unconfirmed sample of")
+				most := s.desired(t)
+				for range 30 {
+					s.src.Set(shadow.RequestRate, s.noisy(100))
+					s.step(t, s.now)
+					most = max(most, s.desired(t))
+				}
+				t.Logf("%d replicas before the glitches, at most %d with them and after", before, most)
+				assert.LessOrEqual(t, most, before*3/2, "at most the head start of an unconfirmed sample")
+				for _, o := range s.c.History() {
+					require.Less(t, o.Value, 200.0, "a glitch at %s reached the history", o.Time)
+				}
+			})
+		}
 	}
 }

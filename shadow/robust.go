@@ -327,7 +327,7 @@ func (r *robust) high() float64 {
 // values already judged and kept, which the statistics held by then)
 // enter rob in their place. It returns which to skip (nil when none) and
 // how many, and the first one. A value far above is not confirmed by a
-// next one more than ten times above it (see beyondPending), nor by
+// next one more than ten times apart from it (see apart), nor by
 // copies of it equal bit for bit less than lookback after it (the source
 // serving its last reading again, which a pass does not take either; see
 // Config.SourceLookback): the next value that differs, or a copy lookback
@@ -359,7 +359,7 @@ func isolated(rob robust, obs []Observation, use, settled func(Observation) bool
 			for next < len(obs) && (!use(obs[next]) || copies && obs[next].Value == x && obs[next].Time.Sub(obs[k].Time) < lookback) {
 				next++
 			}
-			if next == len(obs) || rob.judge(obs[next].Value, slack) != d || d > 0 && beyondPending(obs[next].Value, x, slack) {
+			if next == len(obs) || rob.judge(obs[next].Value, slack) != d || d > 0 && apart(obs[next].Value, x, slack) {
 				if skip == nil {
 					skip = make([]bool, len(obs))
 					first = obs[k]
