@@ -241,10 +241,13 @@ func (s *state) observe(t time.Time, sample Sample, rep *Report, v *verdict) {
 			}
 			continue
 		}
-		if m.pending && dir != 0 {
+		if m.pending && dir != 0 && dir == m.pendingDir && !beyond {
 			s.accept(i, m.pendingT, m.pendingV, rep, v) // the confirmed first sample of a step change
 		} else if m.pending {
-			m.drop(m.pendingT, s.window()) // not confirmed
+			// Not confirmed: a sample on the other side (a glitch above,
+			// then a fall another metric confirms) or too far from it
+			// confirms a step of its own, not the held sample.
+			m.drop(m.pendingT, s.window())
 		}
 		m.pending = false
 		m.ok = s.accept(i, t, m.value, rep, v)

@@ -1190,3 +1190,37 @@ func TestGlitchAfterAGlitchConfirmsNeither(t *testing.T) {
 		}
 	}
 }
+
+// A glitch far above held, then a fall both metrics show (a load moved
+// elsewhere as a scrape glitched, or both exporters restarting): the fall
+// is a step of its own, confirmed by the second metric, and the held
+// glitch is let go, not taken as the first sample of that step. Before,
+// it was fed to the forecaster as if confirmed, whose implausible
+// forecasts then held production at the glitch's head start (24 replicas
+// for a load that needs 1) for the 30 passes after; now it follows the
+// fall.
+func TestGlitchThenAFallIsNotFed(t *testing.T) {
+	cpu, err := forecast.NewNaive(forecast.Config{Step: time.Minute})
+	require.NoError(t, err)
+	s := newSteady(t, shadow.WithMetric(shadow.MetricTarget{Metric: shadow.CPU, PerReplica: 1}, cpu))
+	before := s.desired(t)
+	s.src.Set(shadow.RequestRate, 1e8)
+	rep := s.step(t, s.now)
+	require.Equal(t, []shadow.Metric{shadow.RequestRate}, rep.Suspect)
+	most := s.desired(t)
+	for k := range 30 {
+		s.src.Set(shadow.RequestRate, s.noisy(5))
+		s.src.Set(shadow.CPU, s.noisy(0.5))
+		rep = s.step(t, s.now)
+		if k == 0 {
+			assert.Empty(t, rep.Suspect, "the fall is confirmed by the second metric")
+		}
+		most = max(most, s.desired(t))
+	}
+	t.Logf("%d replicas before, at most %d with the glitch and the fall after it, %d at the end", before, most, s.desired(t))
+	assert.LessOrEqual(t, most, before*3/2, "at most the head start of the unconfirmed glitch")
+	assert.LessOrEqual(t, s.desired(t), before/4, "the fall followed")
+	for _, o := range s.c.History() {
+		require.Less(t, o.Value, 200.0, "the glitch at %s reached the history", o.Time)
+	}
+}
