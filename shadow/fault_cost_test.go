@@ -64,12 +64,14 @@ func withoutMetricFaults(f faults) faults {
 // replica-passes asked for beyond the clean run's, and the schedules that
 // put production at MaxReplicas (60) where the clean run needed under 30.
 // Measured on seeds 1–50: 77% more replica-passes and 44 schedules at
-// MaxReplicas before samples were judged by their one-pass noise and
-// copies of a glitch of any size stopped confirming it; 46% and 30 after
-// (seeds 1–200: 64% and 153 of 200 before, 41% and 100 after). Most of
-// what is left: glitches among a young history's first values, zero runs
-// and glitches a pass reads back after the process was down, and the
-// forecasters' fallbacks widened by a glitch a second sample confirmed.
+// MaxReplicas before samples were judged by their noise from one pass to
+// the next, copies of a held glitch of any size stopped confirming it, a
+// glitch more than ten times apart from the held one stopped confirming it
+// and a fall stopped confirming a glitch held above; 40% and 29 after
+// (seeds 1–200: 64% and 153 before, 33% and 91 after). Most of what is
+// left is by design: an unconfirmed sample's head start (×1.5) on top of
+// another's, held by the schedules' 30-minute scale-down stabilization,
+// and glitches among a young history's first values.
 func TestRandomFaultsCost(t *testing.T) {
 	extra, clean, atMax := 0, 0, 0
 	for seed := 1; seed <= *faultCostSeeds; seed++ {
@@ -91,7 +93,7 @@ func TestRandomFaultsCost(t *testing.T) {
 	t.Logf("seeds 1–%d: %.1f%% more replica-passes than without the metric faults; %d schedules at MaxReplicas where the clean run needed under 30",
 		*faultCostSeeds, 100*share, atMax)
 	if *faultCostSeeds == 50 {
-		assert.LessOrEqual(t, share, 0.5, "replica-passes beyond the clean run's")
-		assert.LessOrEqual(t, atMax, 33, "schedules at MaxReplicas")
+		assert.LessOrEqual(t, share, 0.45, "replica-passes beyond the clean run's")
+		assert.LessOrEqual(t, atMax, 32, "schedules at MaxReplicas")
 	}
 }
