@@ -190,11 +190,11 @@ func (s *state) observe(t time.Time, sample Sample, rep *Report, v *verdict) {
 		cont := !m.pending && !m.readBack && dir != 0 && m.continues(dir) &&
 			!(dir > 0 && m.copyOfLast(Observation{Time: t, Value: m.value}, s.cfg.SourceLookback))
 		// A sample far above, more than ten times apart from the one held
-		// far above (a glitch after a glitch: 5×, then 1e6×, or 1e6×
-		// then 40×), confirms neither: no load moves by that much from
-		// one pass to the next on top of a jump; the first is let go and
-		// this one is held in its place.
-		beyond := dir > 0 && m.pending && apart(m.value, m.pendingV, m.PerReplica)
+		// far above, the larger beyond ten times any load seen (a glitch
+		// after a glitch: 5×, then 1e6×, or 1e6× then 40×), confirms
+		// neither; the first is let go and this one is held in its
+		// place.
+		beyond := dir > 0 && m.pending && apart(m.value, m.pendingV, m.rob.peak(), m.PerReplica)
 		confirmed := dir == 0 || (m.pending && m.pendingDir == dir && !repeat && !beyond) || crossConfirmed(dirs, i, dir) || cont
 		if !confirmed && repeat {
 			// The held sample stays held (from its own time); this copy of
@@ -346,10 +346,14 @@ func copyOf(ob Observation, v float64, at time.Time, lookback time.Duration) boo
 }
 
 // apart reports whether v and the sample held far above lie more than
-// youngFactor times apart (plus slack): too far apart for either to
-// confirm the other as one step.
-func apart(v, held, slack float64) bool {
-	return v > youngFactor*held+slack || held > youngFactor*v+slack
+// youngFactor times apart (plus slack), the larger of them beyond
+// youngFactor times the highest load seen (robust.peak) plus slack: too
+// far apart for either to confirm the other as one step, and beyond any
+// load the metric has had. (A load that comes back after an outage may
+// climb more than tenfold from one pass to the next, to levels it had
+// before.)
+func apart(v, held, peak, slack float64) bool {
+	return (v > youngFactor*held+slack || held > youngFactor*v+slack) && max(v, held) > youngFactor*peak+slack
 }
 
 func crossConfirmed(dirs []int, i, dir int) bool {

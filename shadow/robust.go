@@ -283,6 +283,20 @@ func topTwo(first, second float64, vals []float64) [2]float64 {
 	return [2]float64{first, second}
 }
 
+// peak is the largest value the block maxima and the block being filled
+// hold: the highest load seen over the last blocks × blockLen values
+// (0 before any value).
+func (r *robust) peak() float64 {
+	p := 0.0
+	if r.curN > 0 {
+		p = r.cur
+	}
+	for _, m := range r.maxima[:r.nb] {
+		p = max(p, m)
+	}
+	return p
+}
+
 func (r *robust) high() float64 {
 	if !r.topOK {
 		// The two largest block maxima change only when a block
@@ -327,7 +341,8 @@ func (r *robust) high() float64 {
 // values already judged and kept, which the statistics held by then)
 // enter rob in their place. It returns which to skip (nil when none) and
 // how many, and the first one. A value far above is not confirmed by a
-// next one more than ten times apart from it (see apart), nor by
+// next one more than ten times apart from it, beyond ten times the highest
+// load seen (see apart), nor by
 // copies of it equal bit for bit less than lookback after it (the source
 // serving its last reading again, which a pass does not take either; see
 // Config.SourceLookback): the next value that differs, or a copy lookback
@@ -359,7 +374,7 @@ func isolated(rob robust, obs []Observation, use, settled func(Observation) bool
 			for next < len(obs) && (!use(obs[next]) || copies && obs[next].Value == x && obs[next].Time.Sub(obs[k].Time) < lookback) {
 				next++
 			}
-			if next == len(obs) || rob.judge(obs[next].Value, slack) != d || d > 0 && apart(obs[next].Value, x, slack) {
+			if next == len(obs) || rob.judge(obs[next].Value, slack) != d || d > 0 && apart(obs[next].Value, x, rob.peak(), slack) {
 				if skip == nil {
 					skip = make([]bool, len(obs))
 					first = obs[k]
