@@ -258,9 +258,9 @@ func (r *robust) judge(v, slack float64) int {
 
 // implausiblyHigh reports whether v lies more than youngFactor times the
 // median of the values judged by above it, plus slack: beyond any load
-// change the Controller takes on one sample's word, and the size of a
-// glitch, not of a step (a load that steps by less, served bit for bit
-// the same, as synthetic loads are, is followed as it was).
+// change the Controller takes on one sample's word (a young history's
+// suspect samples), and the size of a glitch, not of a step (copies of a
+// confirmed step this high continue nothing; see copyOfLast).
 func (r *robust) implausiblyHigh(v, slack float64) bool {
 	return v > youngFactor*r.center()+slack
 }
