@@ -194,7 +194,7 @@ func (s *state) observe(t time.Time, sample Sample, rep *Report, v *verdict) {
 		// after a glitch: 5×, then 1e6×, or 1e6× then 40×), confirms
 		// neither; the first is let go and this one is held in its
 		// place.
-		beyond := dir > 0 && m.pending && apart(m.value, m.pendingV, m.rob.peak(), m.PerReplica)
+		beyond := dir > 0 && m.pending && m.pendingDir > 0 && apart(m.value, m.pendingV, m.rob.peak(), m.PerReplica)
 		confirmed := dir == 0 || (m.pending && m.pendingDir == dir && !repeat && !beyond) || crossConfirmed(dirs, i, dir) || cont
 		if !confirmed && repeat {
 			// The held sample stays held (from its own time); this copy of
