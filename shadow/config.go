@@ -77,16 +77,12 @@ type Config struct {
 	// delta (5m by default) for a gauge whose scrapes are missing, or the
 	// scrape interval when passes come more often than scrapes. A sample
 	// far above the recent load is held until the next pass confirms it;
-	// a next sample equal to it bit for bit is no new reading and does
-	// not confirm it (nor add capacity) unless the value has lasted this
-	// long, so that one glitch served twice is not taken for a step
-	// change. A real step whose readings repeat bit for bit (a gauge of
-	// whole numbers pinned at its limit, or a synthetic load) is then
-	// followed once it has lasted this long, production held until then
-	// where the first sample's pass left it (at most half the capacity
-	// again): set it to the scrape interval for such a metric. Once a new reading has
-	// confirmed a step, copies of it continue the step, unless it lies
-	// more than ten times the recent median above it. Values a pass reads back
+	// when it lies more than ten times the recent median above it (a
+	// glitch's size), a next sample equal to it bit for bit does not
+	// confirm it (nor add capacity) unless the value has lasted this long,
+	// so that one glitch served twice is not taken for a step change (a
+	// smaller step served bit for bit, as synthetic loads are, is
+	// confirmed by its copy as by any reading). Values a pass reads back
 	// from a HistorySource after missed passes that continue the last
 	// observation bit for bit, less than SourceLookback after it (what
 	// Prometheus serves for the points of its own outage, or of failed

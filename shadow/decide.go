@@ -321,19 +321,17 @@ func (s *state) zeroRunAlert(m *metricState, zh forecast.ZeroHolder, since time.
 	v.alerts = append(v.alerts, Alert{Kind: AlertZeroRun, Time: t, Message: msg})
 }
 
-// copyOfPending reports whether ob is a copy of the sample held far above:
-// equal to it bit for bit, less than lookback after it. A source serves
-// its last reading again until a newer one comes (Prometheus's lookback
-// for a missed scrape, or passes more frequent than scrapes): the copy is
-// no new reading, and confirms nothing, whatever the size of the jump.
+// copyOfPending reports whether ob is a copy of the sample held far above,
+// when that lies implausibly far (see implausiblyHigh): equal to it bit
+// for bit, less than lookback after it. (A step of a plausible size served
+// bit for bit, as synthetic loads are, is confirmed by its copy.)
 func (m *metricState) copyOfPending(ob Observation, lookback time.Duration) bool {
-	return m.pending && m.pendingDir > 0 && copyOf(ob, m.pendingV, m.pendingT, lookback)
+	return m.pending && m.pendingDir > 0 && copyOf(ob, m.pendingV, m.pendingT, lookback) && m.rob.implausiblyHigh(m.pendingV, m.PerReplica)
 }
 
 // copyOfLast reports whether ob is a copy of the last value accepted, when
 // that lies implausibly far above (see implausiblyHigh): equal to it bit
-// for bit, less than lookback after it. (A copy of a step a new reading
-// confirmed continues it, as long as the step is of a plausible size.)
+// for bit, less than lookback after it.
 func (m *metricState) copyOfLast(ob Observation, lookback time.Duration) bool {
 	last, ok := m.rob.latest()
 	return ok && copyOf(ob, last, m.last, lookback) && m.rob.implausiblyHigh(last, m.PerReplica)

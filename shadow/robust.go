@@ -258,9 +258,9 @@ func (r *robust) judge(v, slack float64) int {
 
 // implausiblyHigh reports whether v lies more than youngFactor times the
 // median of the values judged by above it, plus slack: beyond any load
-// change the Controller takes on one sample's word (a young history's
-// suspect samples), and the size of a glitch, not of a step (copies of a
-// confirmed step this high continue nothing; see copyOfLast).
+// change the Controller takes on one sample's word, and the size of a
+// glitch, not of a step (a load that steps by less, served bit for bit
+// the same, as synthetic loads are, is followed as it was).
 func (r *robust) implausiblyHigh(v, slack float64) bool {
 	return v > youngFactor*r.center()+slack
 }
@@ -342,8 +342,9 @@ func (r *robust) high() float64 {
 // enter rob in their place. It returns which to skip (nil when none) and
 // how many, and the first one. A value far above is not confirmed by a
 // next one more than ten times apart from it, beyond ten times the highest
-// load seen (see apart), nor by
-// copies of it equal bit for bit less than lookback after it (the source
+// load seen (see apart); one implausibly far above (see implausiblyHigh)
+// is not confirmed by copies of it equal bit for bit less than lookback
+// after it either (the source
 // serving its last reading again, which a pass does not take either; see
 // Config.SourceLookback): the next value that differs, or a copy lookback
 // or more later, confirms it or not.
@@ -370,7 +371,7 @@ func isolated(rob robust, obs []Observation, use, settled func(Observation) bool
 		d := rob.judge(x, slack)
 		if d != 0 && d != prev {
 			next := k + 1
-			copies := d > 0
+			copies := d > 0 && rob.implausiblyHigh(x, slack)
 			for next < len(obs) && (!use(obs[next]) || copies && obs[next].Value == x && obs[next].Time.Sub(obs[k].Time) < lookback) {
 				next++
 			}
