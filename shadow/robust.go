@@ -287,17 +287,12 @@ func topTwo(first, second float64, vals []float64) [2]float64 {
 // hold: the highest load seen over the last blocks × blockLen values
 // (0 before any value).
 func (r *robust) peak() float64 {
-	p := 0.0
-	if r.curN > 0 {
-		p = r.cur
-	}
-	for _, m := range r.maxima[:r.nb] {
-		p = max(p, m)
-	}
-	return p
+	return r.topWithCurrent()[0]
 }
 
-func (r *robust) high() float64 {
+// topWithCurrent returns the two largest of the completed blocks' maxima
+// and the maximum of the block being filled (0 for none).
+func (r *robust) topWithCurrent() [2]float64 {
 	if !r.topOK {
 		// The two largest block maxima change only when a block
 		// completes: found again then, not on every pass.
@@ -308,7 +303,11 @@ func (r *robust) high() float64 {
 	if r.curN == 0 {
 		first = 0
 	}
-	top := topTwo(first, 0, r.top[:])
+	return topTwo(first, 0, r.top[:])
+}
+
+func (r *robust) high() float64 {
+	top := r.topWithCurrent()
 	first, second := top[0], top[1]
 	ref := second
 	if r.nb == 0 {
