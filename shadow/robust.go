@@ -47,6 +47,11 @@ type robust struct {
 	// kept up to date on each push, so that no pass sorts the window.
 	sorted   [robustWindow]float64
 	sortedOK bool
+	// diffs holds the absolute changes between successive values of the
+	// window (n − 1 of them) in ascending order while diffsOK, kept up to
+	// date on each push as sorted is.
+	diffs   [robustWindow]float64
+	diffsOK bool
 	// The window's median and robust deviation, computed once per push.
 	med, sigma float64
 	fresh      bool
@@ -64,6 +69,7 @@ func (r *robust) latest() (float64, bool) {
 func (r *robust) push(v float64) {
 	r.fresh = false
 	r.pushSorted(v)
+	r.pushDiff(v)
 	r.win[r.next] = v
 	r.next = (r.next + 1) % robustWindow
 	r.n = min(r.n+1, robustWindow)
@@ -115,19 +121,50 @@ func (r *robust) stats() (med, sigma float64, ok bool) {
 // is several times the noise, and a glitch of five times the load stayed
 // within six such deviations of twice the median.
 func (r *robust) stepSigma() float64 {
-	d := r.scratch[:r.n-1]
-	start := 0
-	if r.n == robustWindow {
-		start = r.next
+	d := r.diffs[:r.n-1]
+	if !r.diffsOK {
+		start := 0
+		if r.n == robustWindow {
+			start = r.next
+		}
+		prev := r.win[start]
+		for k := 1; k < r.n; k++ {
+			v := r.win[(start+k)%robustWindow]
+			d[k-1] = math.Abs(v - prev)
+			prev = v
+		}
+		slices.Sort(d)
+		r.diffsOK = true
 	}
-	prev := r.win[start]
-	for k := 1; k < r.n; k++ {
-		v := r.win[(start+k)%robustWindow]
-		d[k-1] = math.Abs(v - prev)
-		prev = v
-	}
-	slices.Sort(d)
 	return mathx.MADScale * median(d) / math.Sqrt2
+}
+
+// pushDiff updates the sorted changes for v entering the window (and,
+// when the window is full, the change between its two oldest values
+// leaving it). A NaN leaves them to be rebuilt by sorting.
+func (r *robust) pushDiff(v float64) {
+	if !r.diffsOK || r.n == 0 {
+		return
+	}
+	nd := r.n - 1
+	if r.n == robustWindow {
+		old := math.Abs(r.win[(r.next+1)%robustWindow] - r.win[r.next])
+		i := slices.Index(r.diffs[:nd], old)
+		if i < 0 {
+			r.diffsOK = false
+			return
+		}
+		copy(r.diffs[i:], r.diffs[i+1:nd])
+		nd--
+	}
+	d := math.Abs(v - r.win[(r.next-1+robustWindow)%robustWindow])
+	if math.IsNaN(d) {
+		r.diffsOK = false
+		return
+	}
+	j, _ := slices.BinarySearch(r.diffs[:nd], d)
+	copy(r.diffs[j+1:nd+1], r.diffs[j:nd])
+	r.diffs[j] = d
 }
 
 // sortedWindow returns the window's values in ascending order: the sorted
