@@ -155,6 +155,7 @@ func (s *state) observe(t time.Time, sample Sample, rep *Report, v *verdict) {
 	valid := make([]bool, len(s.metrics))
 	for i, m := range s.metrics {
 		m.ok, m.suspectUp, m.blind = false, false, m.rob.n < robustMin
+		m.scraped = sample.Scraped[m.Metric]
 		x, present := sample.Values[m.Metric]
 		switch {
 		case !present:
@@ -175,12 +176,15 @@ func (s *state) observe(t time.Time, sample Sample, rep *Report, v *verdict) {
 			continue
 		}
 		dir := dirs[i]
-		// A sample equal bit for bit to one held implausibly far above
-		// is the source serving its last reading again (a gauge whose
-		// next scrape is missing, within Prometheus's lookback, or a
-		// source polled faster than it is scraped): it confirms nothing
-		// until the value has lasted Config.SourceLookback.
-		repeat := dir > 0 && m.copyOfPending(Observation{Time: t, Value: m.value}, s.cfg.SourceLookback)
+		// A sample of the same scrape as the one held far above, or,
+		// when the source gives no scrape times, equal bit for bit to one
+		// held implausibly far above, is the source serving its last
+		// reading again (a gauge whose next scrape is missing, within
+		// Prometheus's lookback, or a source polled faster than it is
+		// scraped): it confirms nothing until a new reading does (or,
+		// without scrape times, until the value has lasted
+		// Config.SourceLookback).
+		repeat := dir > 0 && m.copyOfPending(Observation{Time: t, Value: m.value}, m.scraped, s.cfg.SourceLookback)
 		// A sample far on the side of a step change the metric's last
 		// accepted sample confirmed continues it: the recent window judges
 		// the new level far from the old one until it has caught up, and a
@@ -203,6 +207,10 @@ func (s *state) observe(t time.Time, sample Sample, rep *Report, v *verdict) {
 			rep.Suspect = append(rep.Suspect, m.Metric)
 			msg := fmt.Sprintf("%s = %.4g repeats bit for bit the unconfirmed sample of %s (the source serving its last reading again?): no scale-up until it lasts %s or a new reading confirms it",
 				m.Metric, m.value, m.pendingT.UTC().Format(time.RFC3339), s.cfg.SourceLookback)
+			if !m.scraped.IsZero() && m.scraped.Equal(m.pendingS) {
+				msg = fmt.Sprintf("%s = %.4g is the unconfirmed sample of %s served again (scraped at %s): no scale-up until a new reading confirms it",
+					m.Metric, m.value, m.pendingT.UTC().Format(time.RFC3339), m.scraped.UTC().Format(time.RFC3339))
+			}
 			v.alerts = append(v.alerts, Alert{Kind: AlertSuspectSample, Time: t, Message: msg})
 			m.suspectUp = true
 			if v.suspectUp == "" {
@@ -215,7 +223,7 @@ func (s *state) observe(t time.Time, sample Sample, rep *Report, v *verdict) {
 			if m.pending {
 				m.drop(m.pendingT, s.window()) // never confirmed, now replaced
 			}
-			m.pending, m.pendingV, m.pendingT, m.pendingDir = true, m.value, t, dir
+			m.pending, m.pendingV, m.pendingT, m.pendingDir, m.pendingS = true, m.value, t, dir, m.scraped
 			rep.Suspect = append(rep.Suspect, m.Metric)
 			med := m.rob.center()
 			if dir < 0 {
@@ -321,12 +329,21 @@ func (s *state) zeroRunAlert(m *metricState, zh forecast.ZeroHolder, since time.
 	v.alerts = append(v.alerts, Alert{Kind: AlertZeroRun, Time: t, Message: msg})
 }
 
-// copyOfPending reports whether ob is a copy of the sample held far above,
-// when that lies implausibly far (see implausiblyHigh): equal to it bit
-// for bit, less than lookback after it. (A step of a plausible size served
-// bit for bit, as synthetic loads are, is confirmed by its copy.)
-func (m *metricState) copyOfPending(ob Observation, lookback time.Duration) bool {
-	return m.pending && m.pendingDir > 0 && copyOf(ob, m.pendingV, m.pendingT, lookback) && m.rob.implausiblyHigh(m.pendingV, m.PerReplica)
+// copyOfPending reports whether ob, scraped at scraped (zero when
+// unknown), is a copy of the sample held far above: equal to it bit for
+// bit and of the same scrape, when both scrape times are known; else,
+// when the held sample lies implausibly far (see implausiblyHigh), equal
+// to it bit for bit less than lookback after it. (Without scrape times, a
+// step of a plausible size served bit for bit, as synthetic loads are, is
+// confirmed by its copy.)
+func (m *metricState) copyOfPending(ob Observation, scraped time.Time, lookback time.Duration) bool {
+	if !m.pending || m.pendingDir <= 0 || ob.Value != m.pendingV {
+		return false
+	}
+	if !scraped.IsZero() && scraped.Equal(m.pendingS) {
+		return true
+	}
+	return copyOf(ob, m.pendingV, m.pendingT, lookback) && m.rob.implausiblyHigh(m.pendingV, m.PerReplica)
 }
 
 // copyOfLast reports whether ob is a copy of the last value accepted, when
@@ -653,10 +670,15 @@ func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
 		// that ran on: judged with them when it is read back too (it came
 		// after the last observation), forgotten otherwise (a second
 		// metric's sample held at a pass the first metric observed).
-		// Copies of a sample held far above (see Config.SourceLookback)
-		// leave it awaited: the pass judges its own sample against it.
+		// Copies of a sample held far above (see Config.SourceLookback),
+		// and values the passes since left out (copies they told by
+		// their scrape times), leave it awaited: the pass judges its own
+		// sample against it.
 		later := m.pending && slices.ContainsFunc(o.backfill[i], func(ob Observation) bool {
-			return use(ob) && s.later(ob.Time, m.pendingT) && !m.copyOfPending(ob, s.cfg.SourceLookback)
+			if _, left := m.judged(ob.Time, s.cfg.Interval/2); left {
+				return false
+			}
+			return use(ob) && s.later(ob.Time, m.pendingT) && !m.copyOfPending(ob, time.Time{}, s.cfg.SourceLookback)
 		})
 		pending := m.pending && !later
 		// Its copies are left out, as the passes leave them out; so are

@@ -238,8 +238,10 @@ func eachYoungGlitch(t *testing.T, v float64, where string, check func(t *testin
 }
 
 // A young service's load that grows tenfold from one pass to the next
-// (traffic starting) is followed on the pass after, as a step change is
-// later on; growth by less is followed at once.
+// (traffic starting), or to more than three times the highest it has had,
+// is followed on the pass after (with the head start of ×1.5 on the
+// first), as a step change is later on; growth by less is followed at
+// once.
 func TestYoungLoadStartsFollowed(t *testing.T) {
 	s := newYoung(t, false)
 	for range 3 {
@@ -258,12 +260,28 @@ func TestYoungLoadStartsFollowed(t *testing.T) {
 	assert.Equal(t, 400.0, s.c.History()[len(s.c.History())-2].Value, "the first sample of the step is kept")
 
 	s = newYoung(t, false)
-	for _, v := range []float64{100, 100, 900} {
+	for _, v := range []float64{100, 100, 250} {
 		s.src.Set(shadow.RequestRate, v)
 		r := s.step(t, s.now)
-		assert.Empty(t, r.Suspect, "%v: less than ten times the median of the load so far", v)
+		assert.Empty(t, r.Suspect, "%v: less than three times the highest load so far", v)
 	}
 	assert.Equal(t, 30, s.desired(t), "followed at once, as far as the ×2 a pass of the scale-up limit allows")
+
+	s = newYoung(t, false)
+	for _, v := range []float64{100, 100} {
+		s.src.Set(shadow.RequestRate, v)
+		s.step(t, s.now)
+	}
+	before := s.desired(t)
+	s.src.Set(shadow.RequestRate, 900)
+	r = s.step(t, s.now)
+	assert.Equal(t, []shadow.Metric{shadow.RequestRate}, r.Suspect, "nine times the load so far")
+	assert.Equal(t, before*3/2, s.desired(t), "the head start")
+	s.src.Set(shadow.RequestRate, 910)
+	r = s.step(t, s.now)
+	assert.Empty(t, r.Suspect)
+	assert.GreaterOrEqual(t, s.desired(t), 2*before, "followed on the confirming pass")
+	assert.Equal(t, 900.0, s.c.History()[len(s.c.History())-2].Value, "the first sample of the step is kept")
 }
 
 func TestStepChangeFollowedWithinTwoPasses(t *testing.T) {

@@ -283,9 +283,12 @@ func restartRandomFaults(t *testing.T, seeds []int, retry bool) {
 // query (a pass late by less than an interval) and each step of a range
 // query return the value of the last scrape.
 // down, when set, gives the metrics the instant query has no sample of.
+// stamps, when set, gives the scrape time of each metric's value at a
+// pass (Sample.Scraped).
 type scraped struct {
 	*shadowtest.Series
-	down func(time.Time) []shadow.Metric
+	down   func(time.Time) []shadow.Metric
+	stamps func(time.Time) map[shadow.Metric]time.Time
 }
 
 func (s scraped) Sample(ctx context.Context, now time.Time) (shadow.Sample, error) {
@@ -295,6 +298,9 @@ func (s scraped) Sample(ctx context.Context, now time.Time) (shadow.Sample, erro
 		for _, m := range s.down(now) {
 			delete(sm.Values, m)
 		}
+	}
+	if s.stamps != nil && sm.Values != nil {
+		sm.Scraped = s.stamps(now)
 	}
 	return sm, err
 }
@@ -322,6 +328,8 @@ type schedule struct {
 	jitter             []time.Duration
 	restarts           []int
 	fails              int // failed history reads after each restart
+	// stamps: the source gives each value's scrape time.
+	stamps bool
 	// noWindow: the forecasters' states hold no history window
 	// (forecast.AutoConfig.StateWindow −1), which they take back from
 	// the history read.
@@ -383,7 +391,31 @@ func drawSchedule(seed int, retry bool) schedule {
 		sc.fails = 1 + r.IntN(3)
 	}
 	sc.noWindow = r.IntN(2) == 0 && *restartWindow <= 0
+	// Half the schedules' source gives scrape times (drawn apart too).
+	sc.stamps = rand.New(rand.NewPCG(uint64(seed), 8)).IntN(2) == 0
 	return sc
+}
+
+// scrapeTimes gives, at pass time at, the scrape each metric's value
+// comes from: the last scrape, or, where the store serves an earlier one
+// again, that one.
+func (sc schedule) scrapeTimes(at time.Time) map[shadow.Metric]time.Time {
+	i := int(scrapedAt(at).Sub(t0) / (5 * time.Minute))
+	out := make(map[shadow.Metric]time.Time, 2)
+	for _, c := range []struct {
+		metric shadow.Metric
+		f      faults
+	}{{shadow.RequestRate, sc.rr}, {shadow.CPU, sc.cpu}} {
+		if c.metric == shadow.CPU && !sc.two {
+			continue
+		}
+		j := i
+		for j > 0 && j < len(c.f.kind) && (c.f.kind[j] == 5 || c.f.kind[j] == 6) {
+			j--
+		}
+		out[c.metric] = t0.Add(time.Duration(j) * 5 * time.Minute)
+	}
+	return out
 }
 
 // sample is the schedule's series: daily with bursts, its faults, and
@@ -460,7 +492,11 @@ func (sc schedule) controller(t *testing.T, fails int, grp *actuatortest.Group, 
 	opts = append([]shadow.Option{shadow.WithAnomalyDetector(newDetector(t, 0)), shadow.WithLogger(testLogger(&syncBuffer{}))}, opts...)
 	// Scrapes come every 5 minutes: up to three missed serve the last one
 	// for less than 20 minutes after it, the store's lookback.
-	src := &flakyHistory{Series: scraped{&shadowtest.Series{Fn: sc.sample, Start: t0}, sc.down}, fails: fails}
+	sh := scraped{Series: &shadowtest.Series{Fn: sc.sample, Start: t0}, down: sc.down}
+	if sc.stamps {
+		sh.stamps = sc.scrapeTimes
+	}
+	src := &flakyHistory{Series: sh, fails: fails}
 	c, err := shadow.New(shadow.Config{Interval: 5 * time.Minute, PerReplica: 10, MaxReplicas: 60, SourceLookback: 20 * time.Minute},
 		shadow.Deps{Source: src, Forecaster: fc, Policy: pol, Production: grp}, opts...)
 	require.NoError(t, err)

@@ -24,6 +24,11 @@ const (
 	// Controller's plausibility bound on a forecast is the same ten
 	// times the recent load).
 	youngFactor = 10
+	// youngStep is how many times the largest of fewer than robustMin
+	// accepted values make a sample suspect too: a young history's spread
+	// is not known, but a load that more than triples at once from the
+	// highest it has had is held a pass, as any step is later.
+	youngStep = 3
 	// blockLen and blocks size the plausibility reference: the maxima of
 	// the last blocks of blockLen accepted values.
 	blockLen = 60
@@ -262,7 +267,8 @@ func median(sorted []float64) float64 {
 //
 // With fewer than robustMin values (a young history) the spread is not
 // judged, only the size: v lies far above when it exceeds youngFactor
-// times their median, plus slack, and far below when it is under slack
+// times their median or youngStep times their largest, plus slack, and
+// far below when it is under slack
 // and under a youngFactor-th of the median less slack (a load of one
 // replica's capacity or more is never far below, so that small loads and
 // loads that alternate between a level and a tenth of it are followed);
@@ -277,7 +283,7 @@ func (r *robust) judge(v, slack float64) int {
 			return 0
 		}
 		switch {
-		case r.implausiblyHigh(v, slack):
+		case r.implausiblyHigh(v, slack) || v > youngStep*r.youngMax()+slack:
 			return 1
 		case v < slack && v < (r.center()-slack)/youngFactor:
 			return -1
@@ -291,6 +297,15 @@ func (r *robust) judge(v, slack float64) int {
 		return -1
 	}
 	return 0
+}
+
+// youngMax returns the largest of the window's values (0 for none).
+func (r *robust) youngMax() float64 {
+	m := 0.0
+	for i := 1; i <= r.n; i++ {
+		m = math.Max(m, r.win[(r.next-i+robustWindow)%robustWindow])
+	}
+	return m
 }
 
 // implausiblyHigh reports whether v lies more than youngFactor times the

@@ -149,6 +149,9 @@ type robustSnapshot struct {
 	PendingV   float64   `json:"pending_value,omitempty"`
 	PendingT   time.Time `json:"pending_time,omitempty"`
 	PendingDir int       `json:"pending_direction,omitempty"`
+	// PendingScraped is its scrape time (Sample.Scraped), when the source
+	// gave one.
+	PendingScraped time.Time `json:"pending_scraped,omitzero"`
 	// The samples left out within the history window (absent from
 	// snapshots of builds that kept no such record).
 	Dropped *droppedSnapshot `json:"dropped,omitempty"`
@@ -393,7 +396,7 @@ func (s *state) snapshot(service string, now time.Time) (snapshot, error) {
 	for i, m := range s.metrics {
 		r := &m.rob
 		rs := robustSnapshot{Metric: m.Metric, Cur: r.cur, CurN: r.curN,
-			Pending: m.pending, PendingV: m.pendingV, PendingT: m.pendingT, PendingDir: m.pendingDir, Last: m.last}
+			Pending: m.pending, PendingV: m.pendingV, PendingT: m.pendingT, PendingDir: m.pendingDir, PendingScraped: m.pendingS, Last: m.last}
 		if !m.dropsUnknown {
 			rs.Dropped = &droppedSnapshot{From: m.dropFrom, Times: slices.Clone(m.dropped)}
 			if rs.Dropped.Times == nil {
@@ -576,7 +579,7 @@ func (s *state) restore(sn snapshot, service string, now time.Time) (parts []err
 		r.cur, r.curN = rs.Cur, rs.CurN
 		m := s.metrics[i]
 		m.rob = r
-		m.pending, m.pendingV, m.pendingT, m.pendingDir = rs.Pending, rs.PendingV, rs.PendingT, rs.PendingDir
+		m.pending, m.pendingV, m.pendingT, m.pendingDir, m.pendingS = rs.Pending, rs.PendingV, rs.PendingT, rs.PendingDir, rs.PendingScraped
 		m.last = rs.Last
 		if m.last.IsZero() {
 			m.last = sn.PassT

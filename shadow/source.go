@@ -26,6 +26,14 @@ type Sample struct {
 	Time time.Time
 	// Values holds one value per metric the source reports.
 	Values map[Metric]float64
+	// Scraped optionally holds, per metric, when its value was measured:
+	// the scrape (or rule evaluation) that produced it, for sources that
+	// know it (the Prometheus driver's Config.ScrapeTimes). A value whose
+	// scrape time equals that of a sample held back as suspect is that
+	// reading served again, not a new one, and confirms nothing, whatever
+	// its size; without scrape times only copies of a sample implausibly
+	// far above are told apart (see Config.SourceLookback).
+	Scraped map[Metric]time.Time
 }
 
 // MetricsSource reads production utilization.

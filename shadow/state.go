@@ -67,12 +67,14 @@ type metricState struct {
 	pendingV   float64
 	pendingT   time.Time
 	pendingDir int
+	pendingS   time.Time // its scrape time (Sample.Scraped), zero when unknown
 	// This pass.
 	readBack  bool // a backfill after missed passes pushed values into the robust window (a restart's replay does not set it)
 	value     float64
-	ok        bool // value accepted this pass
-	blind     bool // value judged with fewer than robustMin values (by its size alone)
-	suspectUp bool // value far above the recent distribution, unconfirmed
+	scraped   time.Time // value's scrape time (Sample.Scraped), zero when unknown
+	ok        bool      // value accepted this pass
+	blind     bool      // value judged with fewer than robustMin values (by its size alone)
+	suspectUp bool      // value far above the recent distribution, unconfirmed
 	fcst      forecast.Forecast
 	peak      float64 // the forecaster's bound on the lead window's peak; 0 when none
 }

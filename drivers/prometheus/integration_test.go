@@ -56,6 +56,9 @@ const (
 	glitchLen      = 400 // one sample a minute, from backfillT0
 	glitchAt       = 330 // a sample of 40 times the load, then no scrape
 	glitchGap      = 3   // for three minutes
+	// smallGlitchMetric is glitchMetric with a glitch of 5 times the load
+	// (500): below the size at which copies are told apart by value.
+	smallGlitchMetric = "shadowscale_small_glitch_load"
 )
 
 var (
@@ -183,6 +186,15 @@ func startPrometheus(promBin, toolBin, dir, target string) (stop func(), logs fu
 	for i := range glitchLen {
 		if v, ok := glitchValue(i); ok {
 			fmt.Fprintf(&om, "%s %g %d\n", glitchMetric, v, backfillT0.Add(time.Duration(i)*time.Minute).Unix())
+		}
+	}
+	fmt.Fprintf(&om, "# TYPE %s gauge\n", smallGlitchMetric)
+	for i := range glitchLen {
+		if v, ok := glitchValue(i); ok {
+			if i == glitchAt {
+				v = 500
+			}
+			fmt.Fprintf(&om, "%s %g %d\n", smallGlitchMetric, v, backfillT0.Add(time.Duration(i)*time.Minute).Unix())
 		}
 	}
 	om.WriteString("# EOF\n")
@@ -513,6 +525,71 @@ func TestIntegrationControllerHoldsLookbackCopies(t *testing.T) {
 				return
 			}
 			assert.Equal(t, 100, most, "a copy taken for a confirmation: MaxReplicas")
+		})
+	}
+}
+
+// A glitch of five times the load, served again by the server's lookback
+// while the next scrapes are missing: by value alone its copies are a step
+// served bit for bit and confirm it (the glitch reaches the history); with
+// ScrapeTimes the source reports the same scrape time for the copies, and
+// the Controller holds the glitch as it holds a larger one.
+func TestIntegrationScrapeTimesTellCopiesApart(t *testing.T) {
+	requireServer(t)
+	q := map[shadow.Metric]string{shadow.RequestRate: smallGlitchMetric}
+	passAt := func(i int) time.Time { return backfillT0.Add(time.Duration(i)*time.Minute + 30*time.Second) }
+	stamped := newSource(t, prometheus.Config{Queries: q, ScrapeTimes: true})
+	for i := glitchAt - 2; i <= glitchAt+glitchGap+1; i++ {
+		s, err := stamped.Sample(context.Background(), passAt(i))
+		require.NoError(t, err)
+		scrape := min(i, glitchAt)
+		if i > glitchAt+glitchGap {
+			scrape = i
+		}
+		assert.Equal(t, backfillT0.Add(time.Duration(scrape)*time.Minute), s.Scraped[shadow.RequestRate], "pass at minute %d", i)
+	}
+
+	for _, tc := range []struct {
+		name    string
+		stamped bool
+	}{{"ScrapeTimes", true}, {"values only", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := newSource(t, prometheus.Config{Queries: q, ScrapeTimes: tc.stamped})
+			now := passAt(0)
+			grp := actuatortest.NewGroup(15, 0, func() time.Time { return now })
+			c := glitchController(t, src, grp, 0)
+			var before, most int
+			for i := range glitchLen {
+				now = passAt(i)
+				r, err := c.Step(context.Background(), now)
+				require.NoError(t, err, "pass %d: %s", i, r.Decision.Reason)
+				st, err := grp.Current(context.Background())
+				require.NoError(t, err)
+				switch {
+				case i == glitchAt-1:
+					before = st.Desired
+				case i >= glitchAt:
+					most = max(most, st.Desired)
+				}
+				if tc.stamped && i > glitchAt && i <= glitchAt+glitchGap {
+					require.True(t, slices.ContainsFunc(r.Alerts, func(a shadow.Alert) bool {
+						return strings.HasPrefix(a.Message, "request_rate = 500 is the unconfirmed sample of") && strings.Contains(a.Message, "served again")
+					}), "pass %d: %v", i, r.Alerts)
+				}
+			}
+			kept := 0
+			for _, o := range c.History() {
+				if o.Value >= 500 {
+					kept++
+				}
+			}
+			t.Logf("%s: %d replicas before the glitch, at most %d after; %d glitch values in the history", tc.name, before, most, kept)
+			if tc.stamped {
+				assert.Zero(t, kept, "the glitch or its copies reached the history")
+				assert.LessOrEqual(t, most, before*3/2, "the glitch and its copies add at most half the capacity")
+			} else {
+				assert.Equal(t, 1+glitchGap, kept, "by value alone the copies confirm the glitch")
+			}
 		})
 	}
 }

@@ -67,6 +67,17 @@ type Config struct {
 	// OnWarnings, when set, receives the warnings the server returns with
 	// an otherwise successful query. Nil discards them.
 	OnWarnings func(Warnings)
+	// ScrapeTimes makes Sample also evaluate timestamp(query) for each
+	// metric and report it in shadow.Sample.Scraped: for a gauge or a
+	// recording rule, the time of the scrape (or rule evaluation) the
+	// value comes from, so that the Controller tells the last reading
+	// served again (missed scrapes, within the lookback delta) from a new
+	// reading of the same value. For a query that computes its value (a
+	// rate, a sum) it is the evaluation time, which tells nothing apart
+	// and is harmless. It costs a second query per metric and pass; a
+	// query whose timestamp cannot be had (a scalar result, an error)
+	// leaves the metric without one, reported to OnWarnings.
+	ScrapeTimes bool
 }
 
 // Warnings are the warnings the server returned for one query.
@@ -162,6 +173,10 @@ func (s *Source) Sample(ctx context.Context, now time.Time) (shadow.Sample, erro
 	}
 	opts := s.options()
 	values := make(map[shadow.Metric]float64, len(s.metrics))
+	var scraped map[shadow.Metric]time.Time
+	if s.cfg.ScrapeTimes {
+		scraped = make(map[shadow.Metric]time.Time, len(s.metrics))
+	}
 	for _, m := range s.metrics {
 		q := s.cfg.Queries[m]
 		v, err := s.query(ctx, m, q, now, opts)
@@ -169,8 +184,28 @@ func (s *Source) Sample(ctx context.Context, now time.Time) (shadow.Sample, erro
 			return shadow.Sample{}, fmt.Errorf("prometheus: metric %q: query %q at %s: %w", m, q, now.UTC().Format(time.RFC3339), err)
 		}
 		values[m] = v
+		if s.cfg.ScrapeTimes {
+			s.scrapeTime(ctx, m, q, now, opts, scraped)
+		}
 	}
-	return shadow.Sample{Time: now, Values: values}, nil
+	return shadow.Sample{Time: now, Values: values, Scraped: scraped}, nil
+}
+
+// scrapeTime evaluates timestamp(q) at now and records it in out; a
+// failure leaves m out and is reported to OnWarnings.
+func (s *Source) scrapeTime(ctx context.Context, m shadow.Metric, q string, now time.Time, opts []v1.Option, out map[shadow.Metric]time.Time) {
+	tq := "timestamp(" + q + ")"
+	ts, err := s.query(ctx, m, tq, now, opts)
+	if err == nil && ts == 0 {
+		err = errors.New("timestamp 0")
+	}
+	if err != nil {
+		if s.cfg.OnWarnings != nil {
+			s.cfg.OnWarnings(Warnings{Metric: m, Query: tq, Messages: []string{fmt.Sprintf("no scrape time: %v", err)}})
+		}
+		return
+	}
+	out[m] = time.UnixMilli(int64(math.Round(ts * 1000))).UTC()
 }
 
 func (s *Source) query(ctx context.Context, m shadow.Metric, q string, now time.Time, opts []v1.Option) (float64, error) {

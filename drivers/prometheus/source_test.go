@@ -240,3 +240,41 @@ func TestSampleZeroTimeUsesTheCurrentTime(t *testing.T) {
 	assert.Contains(t, err.Error(), "2026-03-02T10:30:00Z")
 	assert.NotContains(t, err.Error(), "0001-01-01")
 }
+
+// With ScrapeTimes, Sample also asks timestamp(query) and reports it per
+// metric; a metric whose timestamp cannot be had (here a scalar result,
+// which timestamp() refuses) is left without one, reported to OnWarnings,
+// and the sample still succeeds.
+func TestSampleScrapeTimes(t *testing.T) {
+	scrape := now.Add(-40 * time.Second)
+	s := &promServer{bodies: map[string]string{
+		rateQuery:                      vector("412.5"),
+		"timestamp(" + rateQuery + ")": vector(strconv.FormatInt(scrape.Unix(), 10) + ".25"),
+		cpuQuery:                       fmt.Sprintf(`{"status":"success","data":{"resultType":"scalar","result":[%d,"3.25"]}}`, now.Unix()),
+		"timestamp(" + cpuQuery + ")":  `!{"status":"error","errorType":"bad_data","error":"expected type instant vector in call to function \"timestamp\", got scalar"}`,
+	}}
+	var warned []Warnings
+	src := newSource(t, s, Config{
+		Queries:     map[shadow.Metric]string{shadow.RequestRate: rateQuery, shadow.CPU: cpuQuery},
+		ScrapeTimes: true,
+		OnWarnings:  func(w Warnings) { warned = append(warned, w) },
+	})
+	got, err := src.Sample(context.Background(), now)
+	require.NoError(t, err)
+	assert.Equal(t, map[shadow.Metric]float64{shadow.RequestRate: 412.5, shadow.CPU: 3.25}, got.Values)
+	assert.Equal(t, map[shadow.Metric]time.Time{shadow.RequestRate: scrape.Add(250 * time.Millisecond)}, got.Scraped)
+	require.Len(t, warned, 1)
+	assert.Equal(t, shadow.CPU, warned[0].Metric)
+	assert.Equal(t, "timestamp("+cpuQuery+")", warned[0].Query)
+	assert.Contains(t, warned[0].Messages[0], "no scrape time")
+	assert.Contains(t, warned[0].Messages[0], "expected type instant vector")
+
+	// Without it, one query per metric and no scrape times.
+	s2 := &promServer{bodies: map[string]string{rateQuery: vector("412.5")}}
+	got, err = newSource(t, s2, Config{Queries: map[shadow.Metric]string{shadow.RequestRate: rateQuery}}).Sample(context.Background(), now)
+	require.NoError(t, err)
+	assert.Nil(t, got.Scraped)
+	s2.mu.Lock()
+	defer s2.mu.Unlock()
+	assert.Equal(t, []string{rateQuery}, s2.queries)
+}
