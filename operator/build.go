@@ -45,6 +45,7 @@ type settings struct {
 	queries      map[shadow.Metric]string
 	prometheus   string
 	lookback     time.Duration
+	scrapeTimes  bool
 	interval     time.Duration
 	leadTime     time.Duration
 	periods      []int
@@ -124,9 +125,12 @@ func parseSpec(spec v1alpha1.PredictiveScalerSpec, defaultProm string) (settings
 	if err := checkURL(s.prometheus); err != nil {
 		return s, invalid("prometheus.address %q: %v", s.prometheus, err)
 	}
-	s.lookback = defaultLookback
+	s.lookback, s.scrapeTimes = defaultLookback, true
 	if spec.Prometheus != nil {
 		s.lookback = durationOr(spec.Prometheus.LookbackDelta, defaultLookback)
+		if spec.Prometheus.ScrapeTimes != nil {
+			s.scrapeTimes = *spec.Prometheus.ScrapeTimes
+		}
 	}
 	if s.lookback <= 0 {
 		return s, invalid("prometheus.lookbackDelta %s: must be positive", s.lookback)
@@ -311,7 +315,8 @@ func (b *builder) build(obj *v1alpha1.PredictiveScaler) (*built, error) {
 	pl := newPassLog(b.log.Handler())
 	log := slog.New(pl).With("predictivescaler", obj.Namespace+"/"+obj.Name)
 	src, err := prometheus.NewSource(q, prometheus.Config{
-		Queries: s.queries,
+		Queries:     s.queries,
+		ScrapeTimes: s.scrapeTimes,
 		OnWarnings: func(w prometheus.Warnings) {
 			log.Warn("prometheus warnings", "metric", string(w.Metric), "query", w.Query, "warnings", w.Messages)
 		},

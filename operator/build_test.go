@@ -42,6 +42,7 @@ func TestParseSpecDefaults(t *testing.T) {
 	assert.True(t, s.forecastOnly, "ForecastOnly is the default mode")
 	assert.Equal(t, "http://prom:9090", s.prometheus)
 	assert.Equal(t, 5*time.Minute, s.lookback, "Prometheus's lookback delta")
+	assert.True(t, s.scrapeTimes, "scrape times asked by default")
 	assert.Equal(t, []shadow.MetricTarget{{Metric: "request_rate", PerReplica: 50, TargetUtilization: 0.7}}, s.metrics)
 	assert.Equal(t, map[shadow.Metric]string{"request_rate": "sum(rate(http_requests_total[1m]))"}, s.queries)
 	assert.Zero(t, s.stabilize)
@@ -53,7 +54,7 @@ func TestParseSpecFull(t *testing.T) {
 	spec.ScaleTargetRef = v1alpha1.ScaleTargetRef{APIVersion: "apps/v1", Kind: "StatefulSet", Name: "db"}
 	spec.MinReplicas = ptr.To[int32](3)
 	spec.Metrics = append(spec.Metrics, v1alpha1.MetricSpec{Name: "cpu", Query: "sum(cpu)", PerReplica: resource.MustParse("500m"), TargetUtilization: 60})
-	spec.Prometheus = &v1alpha1.PrometheusSpec{Address: "https://thanos:10902", LookbackDelta: &metav1.Duration{Duration: 10 * time.Minute}}
+	spec.Prometheus = &v1alpha1.PrometheusSpec{Address: "https://thanos:10902", LookbackDelta: &metav1.Duration{Duration: 10 * time.Minute}, ScrapeTimes: ptr.To(false)}
 	spec.Interval = &metav1.Duration{Duration: 2 * time.Second}
 	spec.LeadTime = &metav1.Duration{Duration: 30 * time.Second}
 	spec.SeasonalPeriods = []metav1.Duration{{Duration: 2 * time.Minute}, {Duration: 10 * time.Minute}}
@@ -68,6 +69,7 @@ func TestParseSpecFull(t *testing.T) {
 	assert.Equal(t, 3, s.min)
 	assert.Equal(t, "https://thanos:10902", s.prometheus)
 	assert.Equal(t, 10*time.Minute, s.lookback)
+	assert.False(t, s.scrapeTimes)
 	assert.Equal(t, []int{60, 300}, s.periods, "periods in steps of the 2s interval")
 	assert.False(t, s.forecastOnly)
 	assert.Equal(t, shadow.MetricTarget{Metric: "cpu", PerReplica: 0.5, TargetUtilization: 0.6}, s.metrics[1])

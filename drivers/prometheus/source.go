@@ -7,6 +7,7 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"sync"
 	"time"
 
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
@@ -76,7 +77,8 @@ type Config struct {
 	// rate, a sum) it is the evaluation time, which tells nothing apart
 	// and is harmless. It costs a second query per metric and pass; a
 	// query whose timestamp cannot be had (a scalar result, an error)
-	// leaves the metric without one, reported to OnWarnings.
+	// leaves the metric without one, reported to OnWarnings once until a
+	// timestamp is had again.
 	ScrapeTimes bool
 }
 
@@ -131,6 +133,9 @@ type Source struct {
 	metrics []shadow.Metric // sorted, so errors and calls come in a stable order
 	cfg     Config
 	now     func() time.Time
+
+	mu        sync.Mutex
+	noScrapes map[shadow.Metric]bool // metrics whose scrape time failed, reported
 }
 
 var (
@@ -199,9 +204,20 @@ func (s *Source) scrapeTime(ctx context.Context, m shadow.Metric, q string, now 
 	if err == nil && ts == 0 {
 		err = errors.New("timestamp 0")
 	}
+	s.mu.Lock()
+	reported := s.noScrapes[m]
 	if err != nil {
-		if s.cfg.OnWarnings != nil {
-			s.cfg.OnWarnings(Warnings{Metric: m, Query: tq, Messages: []string{fmt.Sprintf("no scrape time: %v", err)}})
+		if s.noScrapes == nil {
+			s.noScrapes = make(map[shadow.Metric]bool)
+		}
+		s.noScrapes[m] = true
+	} else {
+		delete(s.noScrapes, m)
+	}
+	s.mu.Unlock()
+	if err != nil {
+		if !reported && s.cfg.OnWarnings != nil {
+			s.cfg.OnWarnings(Warnings{Metric: m, Query: tq, Messages: []string{fmt.Sprintf("no scrape time (reported once until one is had): %v", err)}})
 		}
 		return
 	}

@@ -268,6 +268,9 @@ func TestSampleScrapeTimes(t *testing.T) {
 	assert.Equal(t, "timestamp("+cpuQuery+")", warned[0].Query)
 	assert.Contains(t, warned[0].Messages[0], "no scrape time")
 	assert.Contains(t, warned[0].Messages[0], "expected type instant vector")
+	_, err = src.Sample(context.Background(), now)
+	require.NoError(t, err)
+	assert.Len(t, warned, 1, "reported once")
 
 	// Without it, one query per metric and no scrape times.
 	s2 := &promServer{bodies: map[string]string{rateQuery: vector("412.5")}}

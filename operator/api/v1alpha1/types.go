@@ -103,6 +103,16 @@ type PrometheusSpec struct {
 	// +kubebuilder:default="5m"
 	// +optional
 	LookbackDelta *metav1.Duration `json:"lookbackDelta,omitempty"`
+	// ScrapeTimes also asks timestamp(query) for each metric, so that a
+	// sample the server serves again (its scrape missing) is told from a
+	// new reading of the same value whatever its size, not only above
+	// ten times the load (prometheus.Config.ScrapeTimes): one more query
+	// per metric and pass. For a query that computes its value (a rate, a
+	// sum) the timestamp is the evaluation time, which tells nothing
+	// apart. Default true.
+	// +kubebuilder:default=true
+	// +optional
+	ScrapeTimes *bool `json:"scrapeTimes,omitempty"`
 }
 
 // ScalingRules bound the changes in one direction.
