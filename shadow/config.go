@@ -82,13 +82,16 @@ type Config struct {
 	// confirm it (nor add capacity) unless the value has lasted this long,
 	// so that one glitch served twice is not taken for a step change (a
 	// smaller step served bit for bit, as synthetic loads are, is
-	// confirmed by its copy as by any reading). Values a pass reads back
+	// confirmed by its copy as by any reading, unless the source reports
+	// scrape times, Sample.Scraped, which tell a copy of any size from a
+	// new reading). Values a pass reads back
 	// from a HistorySource after missed passes that continue the last
 	// observation bit for bit, less than SourceLookback after it (what
 	// Prometheus serves for the points of its own outage, or of failed
 	// scrapes), are left out as gaps, which the forecaster fills; zeros
 	// are read as load. Default 5m; a negative value selects none (any
-	// repeat confirms, every value read back is load).
+	// repeat confirms, every value read back is load; scrape times still
+	// tell copies).
 	SourceLookback time.Duration
 	// ForecastOnly runs the whole Controller in forecast-only mode (AWS
 	// predictive scaling's ForecastOnly): every pass observes, forecasts

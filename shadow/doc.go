@@ -30,7 +30,8 @@
 //     deviation the smaller of their spread and of the noise from one
 //     value to the next, which a ramp across them does not widen; in a
 //     young history of fewer than ten values, above ten times their
-//     median, or below a tenth of it and below one replica's capacity) is
+//     median or three times their largest, or below a tenth of the median
+//     and below one replica's capacity) is
 //     suspect: alerted (AlertSuspectSample) and kept out of the
 //     history and the forecaster until the next pass or another metric
 //     confirms it; once a step is confirmed, the samples after it that lie
@@ -46,7 +47,9 @@
 //     median (the source serving its last reading again: a gauge whose
 //     scrapes went missing, within Prometheus's lookback) confirms nothing
 //     and adds no capacity until the value has lasted
-//     Config.SourceLookback (5m); nor does a next sample more than ten
+//     Config.SourceLookback (5m); with scrape times (Sample.Scraped), a
+//     sample of the same scrape as the held one, whatever its size,
+//     confirms nothing until a new reading does; nor does a next sample more than ten
 //     times apart from the held one, the larger beyond ten times any load
 //     seen (a glitch after a glitch), nor a fall another metric confirms
 //     (which confirms a step of its own);

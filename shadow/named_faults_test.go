@@ -1199,3 +1199,81 @@ func TestGlitchThenAFallIsNotFed(t *testing.T) {
 		require.Less(t, o.Value, 200.0, "the glitch at %s reached the history", o.Time)
 	}
 }
+
+// A glitch of five times the load that the source serves again at the next
+// passes: by value alone a copy is a step served bit for bit and confirms
+// it; with scrape times (Sample.Scraped) a sample of the same scrape
+// confirms nothing, whatever its size, and adds no capacity, also across a
+// restart (the held sample's scrape time is saved), while a new reading of
+// the same value confirms it.
+func TestScrapeTimesTellCopiesApart(t *testing.T) {
+	type result struct {
+		limit, after int
+		kept         int // glitch values in the history
+	}
+	run := func(t *testing.T, stamped, restart, fresh bool) result {
+		store := &memStore{}
+		s := newSteady(t, shadow.WithStateStore(store, "svc"))
+		before := s.desired(t)
+		scrape := s.now.Add(-20 * time.Second)
+		s.src.Set(shadow.RequestRate, 500)
+		if stamped {
+			s.src.SetScraped(shadow.RequestRate, scrape)
+		}
+		r := s.step(t, s.now)
+		require.Equal(t, []shadow.Metric{shadow.RequestRate}, r.Suspect)
+		res := result{limit: s.desired(t)}
+		assert.LessOrEqual(t, res.limit, before*3/2)
+		if restart {
+			fc, err := forecast.NewAuto(forecast.AutoConfig{Step: time.Minute})
+			require.NoError(t, err)
+			pol, err := policy.Predictive(policy.DefaultPredictiveConfig())
+			require.NoError(t, err)
+			s.c, err = shadow.New(shadow.Config{PerReplica: 10, MaxReplicas: 100},
+				shadow.Deps{Source: s.src, Forecaster: fc, Policy: pol, Production: s.grp},
+				shadow.WithLogger(testLogger(&syncBuffer{})), shadow.WithStateStore(store, "svc"))
+			require.NoError(t, err)
+		}
+		for k := range 3 {
+			if fresh {
+				s.src.SetScraped(shadow.RequestRate, s.now.Add(-20*time.Second))
+			}
+			r = s.step(t, s.now)
+			if stamped && !fresh {
+				require.Equal(t, []shadow.Metric{shadow.RequestRate}, r.Suspect, "copy %d", k+1)
+				require.True(t, slices.ContainsFunc(r.Alerts, func(a shadow.Alert) bool {
+					return strings.HasPrefix(a.Message, "request_rate = 500 is the unconfirmed sample of") &&
+						strings.Contains(a.Message, "served again (scraped at "+scrape.UTC().Format(time.RFC3339)+")")
+				}), "copy %d: %v", k+1, r.Alerts)
+				require.Equal(t, res.limit, s.desired(t), "copy %d adds nothing: %s", k+1, r.Decision.Reason)
+			}
+		}
+		for range 5 {
+			s.src.Set(shadow.RequestRate, s.noisy(100))
+			if stamped {
+				s.src.SetScraped(shadow.RequestRate, s.now)
+			}
+			s.step(t, s.now)
+		}
+		res.after = s.desired(t)
+		for _, o := range s.c.History() {
+			if o.Value >= 500 {
+				res.kept++
+			}
+		}
+		return res
+	}
+	for _, restart := range []bool{false, true} {
+		t.Run(fmt.Sprintf("restart %v", restart), func(t *testing.T) {
+			stamped := run(t, true, restart, false)
+			valuesOnly := run(t, false, restart, false)
+			fresh := run(t, true, restart, true)
+			t.Logf("scrape times: at most %d, %d five passes after, %d glitch values kept; values only: %d, %d, %d; new readings: %d, %d, %d",
+				stamped.limit, stamped.after, stamped.kept, valuesOnly.limit, valuesOnly.after, valuesOnly.kept, fresh.limit, fresh.after, fresh.kept)
+			assert.Zero(t, stamped.kept, "the glitch or its copies reached the history")
+			assert.Equal(t, 4, valuesOnly.kept, "by value alone the copies confirm the glitch")
+			assert.Equal(t, 4, fresh.kept, "new readings of the same value confirm it")
+			assert.Greater(t, valuesOnly.after, stamped.after)
+		})
+	}
+}

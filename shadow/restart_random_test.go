@@ -107,7 +107,8 @@ func withoutBackfillAlerts(as []shadow.Alert) []shadow.Alert {
 // forecasts. Each seed draws its own schedules, length and restart passes,
 // and on some seeds: a second metric (CPU, faults of its own), the
 // planner rule instead of the threshold rule, passes up to two minutes
-// late, a pass repeated at the same time; on all: pauses of the process
+// late, a pass repeated at the same time, a source that reports scrape
+// times (Sample.Scraped); on all: pauses of the process
 // (1 to 8 passes skipped, read back by the next; a longer one is a
 // forward clock jump to a process that ran on, and not to one that
 // starts, so the two are not alike). With -restart-retry each restart's

@@ -29,5 +29,12 @@
 // last observation that a range query read after missed passes returns
 // (the server's own outage, or failed scrapes) out as gaps
 // (see shadow.Config.SourceLookback): set that field to the server's
-// lookback delta when it is not the default.
+// lookback delta when it is not the default. By value alone a copy of a
+// smaller sample cannot be told from a new reading of the same value (a
+// step served bit for bit, as synthetic loads are); with
+// [Config.ScrapeTimes] the source also asks timestamp(query) and reports
+// the scrape each value comes from (shadow.Sample.Scraped), and a copy of
+// a suspect sample, of any size, confirms nothing. That works for gauges
+// and recording rules; for a query that computes its value (a rate, a sum)
+// the timestamp is the evaluation time, which tells nothing apart.
 package prometheus

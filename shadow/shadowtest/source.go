@@ -2,6 +2,7 @@ package shadowtest
 
 import (
 	"context"
+	"maps"
 	"sync"
 	"time"
 
@@ -18,11 +19,12 @@ type Source struct {
 	// Script, if not nil, returns the values for the pass at now.
 	Script func(now time.Time) map[shadow.Metric]float64
 
-	mu     sync.Mutex
-	values map[shadow.Metric]float64
-	errs   []error
-	sticky error
-	calls  int
+	mu      sync.Mutex
+	values  map[shadow.Metric]float64
+	scraped map[shadow.Metric]time.Time
+	errs    []error
+	sticky  error
+	calls   int
 }
 
 // NewSource returns a Source reporting request rate v.
@@ -38,6 +40,21 @@ func (s *Source) Set(m shadow.Metric, v float64) {
 		s.values = map[shadow.Metric]float64{}
 	}
 	s.values[m] = v
+}
+
+// SetScraped sets the scrape time reported for m (shadow.Sample.Scraped);
+// a zero t reports none.
+func (s *Source) SetScraped(m shadow.Metric, t time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t.IsZero() {
+		delete(s.scraped, m)
+		return
+	}
+	if s.scraped == nil {
+		s.scraped = map[shadow.Metric]time.Time{}
+	}
+	s.scraped[m] = t
 }
 
 // Fail makes the next len(errs) calls return errs in order.
@@ -83,5 +100,9 @@ func (s *Source) Sample(_ context.Context, now time.Time) (shadow.Sample, error)
 			vals[k] = v
 		}
 	}
-	return shadow.Sample{Time: now, Values: vals}, nil
+	var scraped map[shadow.Metric]time.Time
+	if len(s.scraped) > 0 {
+		scraped = maps.Clone(s.scraped)
+	}
+	return shadow.Sample{Time: now, Values: vals, Scraped: scraped}, nil
 }
