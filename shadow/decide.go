@@ -251,6 +251,7 @@ func (s *state) observe(t time.Time, sample Sample, rep *Report, v *verdict) {
 		}
 		if m.pending && dir != 0 && dir == m.pendingDir && !beyond {
 			s.accept(i, m.pendingT, m.pendingV, rep, v) // the confirmed first sample of a step change
+			v.confirmed = true
 		} else if m.pending {
 			// Not confirmed: a sample on the other side (a glitch above,
 			// then a fall another metric confirms) or too far from it

@@ -1277,3 +1277,53 @@ func TestScrapeTimesTellCopiesApart(t *testing.T) {
 		})
 	}
 }
+
+// Glitches a few passes apart, each held as suspect with its head start,
+// while a scale-down stabilization window holds the first head start: the
+// second is measured from where production stood before the first (×1.5
+// of it), not stacked on it (16 → 24 → 36 → 54 before), also across a
+// restart; a step confirmed after them is followed as before.
+func TestHeadStartsDoNotStack(t *testing.T) {
+	for _, restart := range []bool{false, true} {
+		for _, r := range bothRules() {
+			t.Run(fmt.Sprintf("%s restart %v", r.name, restart), func(t *testing.T) {
+				cfg := r.cfg
+				cfg.ScaleDownStabilization = 30 * time.Minute
+				store := &memStore{}
+				s := newSteadyWith(t, cfg, shadow.WithStateStore(store, "svc"))
+				before := s.desired(t)
+				var got []int
+				for _, glitch := range []float64{4000, 3000, 5000} {
+					s.src.Set(shadow.RequestRate, glitch)
+					rep := s.step(t, s.now)
+					require.Equal(t, []shadow.Metric{shadow.RequestRate}, rep.Suspect)
+					got = append(got, s.desired(t))
+					if restart {
+						fc, err := forecast.NewAuto(forecast.AutoConfig{Step: time.Minute})
+						require.NoError(t, err)
+						pol, err := policy.Predictive(cfg)
+						require.NoError(t, err)
+						s.c, err = shadow.New(shadow.Config{PerReplica: 10, MaxReplicas: 100},
+							shadow.Deps{Source: s.src, Forecaster: fc, Policy: pol, Production: s.grp},
+							shadow.WithLogger(testLogger(&syncBuffer{})), shadow.WithStateStore(store, "svc"))
+						require.NoError(t, err)
+					}
+					for range 2 {
+						s.src.Set(shadow.RequestRate, s.noisy(100))
+						s.step(t, s.now)
+					}
+				}
+				t.Logf("%d replicas before, after each glitch %v", before, got)
+				for i, d := range got {
+					assert.Equal(t, before*3/2, d, "glitch %d: ×1.5 of the replicas before the first", i+1)
+				}
+				// A step confirmed while the head start stands is followed.
+				s.src.Set(shadow.RequestRate, 400)
+				s.step(t, s.now)
+				s.src.Set(shadow.RequestRate, s.noisy(400))
+				s.step(t, s.now)
+				assert.GreaterOrEqual(t, s.desired(t), policy.Replicas(400, 10, 1), "the confirmed step")
+			})
+		}
+	}
+}

@@ -71,15 +71,34 @@ func (s *state) bound(st actuator.State, dec policy.Decision, v *verdict) (polic
 			cond.Reason, cond.Message = ReasonTooFewReplicas, fmt.Sprintf("desired %d below the minimum %d", dec.Target, lo)
 		}
 	}
+	if s.headTo != st.Desired || v.confirmed {
+		// Production moved since the head start, or a step was confirmed:
+		// none stands.
+		s.headFrom, s.headTo = 0, 0
+	}
 	if v.suspectUp != "" {
 		limit := st.Desired // a repeat of a held sample adds nothing
 		if v.suspectNew {
-			limit = max(st.Desired, int(1.5*float64(st.Desired)))
+			// ×1.5 of what production stood at before the head start
+			// that still stands, if one does: unconfirmed samples one
+			// after the other (held by a scale-down stabilization) do not
+			// stack their head starts.
+			base := st.Desired
+			if s.headTo != 0 {
+				base = s.headFrom
+			}
+			limit = max(st.Desired, int(1.5*float64(base)))
 		}
 		if t > limit {
 			reason = fmt.Sprintf("%s; limited to %d: %s", reason, limit, v.suspectUp)
 			t = limit
 			cond = Condition{Type: ScalingLimited, Status: true, Reason: ReasonSuspectSample, Message: v.suspectUp}
+		}
+		if v.suspectNew && t > st.Desired {
+			if s.headTo == 0 {
+				s.headFrom = st.Desired
+			}
+			s.headTo = t
 		}
 		if v.noScaleIn == "" {
 			v.noScaleIn = "an unconfirmed sample lies far above the recent load"

@@ -86,6 +86,10 @@ type snapshot struct {
 	FcErrN   int              `json:"forecast_error_n"`
 	ActFails int              `json:"actuation_failures"`
 	Pool     *poolSnapshot    `json:"pool,omitempty"`
+	// HeadFrom, HeadTo: a head start on an unconfirmed sample that still
+	// stands (absent when none does).
+	HeadFrom int `json:"head_start_from,omitempty"`
+	HeadTo   int `json:"head_start_to,omitempty"`
 
 	// The pass that saved: its grid time, the last observation, the pass
 	// count (the refit cadence) and the production it saw.
@@ -378,7 +382,7 @@ func (s *state) snapshot(service string, now time.Time) (snapshot, error) {
 	out := snapshot{
 		Version: snapshotVersion, Service: service, SavedAt: now, Offset: s.offset, LeadTime: s.leadTime,
 		Lead:   s.leadSnapshot(),
-		FcErrN: s.fcErrN, ActFails: s.actFails,
+		FcErrN: s.fcErrN, ActFails: s.actFails, HeadFrom: s.headFrom, HeadTo: s.headTo,
 		PassT: s.passT, LastGrid: s.lastGrid, LastLoad: s.lastLoad, Passes: s.passes, HistTotal: s.hist.total,
 	}
 	if finite(s.fcErr) {
@@ -484,6 +488,8 @@ func (s *state) restore(sn snapshot, service string, now time.Time) (parts []err
 		return nil, badSnapshot("shadow pool present %t, configured %t", sn.Pool != nil, s.pool != nil)
 	case sn.Passes < 0 || sn.HistTotal < 0 || sn.ActFails < 0 || sn.FcErrN < 0 || !finite(sn.LastLoad) || sn.LastLoad < 0:
 		return nil, badSnapshot("%d passes, %d actuation failures, %d forecast errors, last load %v", sn.Passes, sn.ActFails, sn.FcErrN, sn.LastLoad)
+	case sn.HeadFrom < 0 || sn.HeadTo < 0 || sn.HeadTo != 0 && sn.HeadTo <= sn.HeadFrom:
+		return nil, badSnapshot("head start from %d to %d", sn.HeadFrom, sn.HeadTo)
 	case sn.LastGrid.After(sn.PassT) || sn.PassT.After(sn.SavedAt.Add(sn.Offset).Add(s.cfg.Interval)):
 		return nil, badSnapshot("last observation %s, pass %s, saved %s", sn.LastGrid.Format(time.RFC3339), sn.PassT.Format(time.RFC3339), sn.SavedAt.Format(time.RFC3339))
 	case len(sn.Mirrored) > windowSize:
@@ -596,6 +602,7 @@ func (s *state) restore(sn snapshot, service string, now time.Time) (parts []err
 	}
 	s.lead.restore(sn.Lead.Requested, sn.Lead.Window, sn.Lead.Next)
 	s.fcErrN, s.actFails = sn.FcErrN, sn.ActFails
+	s.headFrom, s.headTo = sn.HeadFrom, sn.HeadTo
 	if sn.FcErr != nil {
 		s.fcErr = *sn.FcErr
 	}

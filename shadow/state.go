@@ -124,6 +124,11 @@ type state struct {
 	servingKnown bool
 	move         *transition.Plan
 	actFails     int
+	// headFrom, headTo: the last pass's head start on an unconfirmed
+	// sample far above raised production from headFrom to headTo (0, 0
+	// when none stands): a next head start while production still stands
+	// at headTo is measured from headFrom, not stacked on the first.
+	headFrom, headTo int
 
 	// Forecast quality of the primary metric.
 	prevFc forecast.Forecast
@@ -154,6 +159,7 @@ type verdict struct {
 	suspectUp  string // an unconfirmed sample far above: at most ×1.5, no scale-down
 	suspectNew bool   // one of them is new, not a repeat of the one held: ×1.5, else ×1
 	fell       string // every metric lies far below its recent load: no scale-up but the shadows'
+	confirmed  bool   // a held sample was confirmed as a step's first this pass
 	zhPanicked bool   // the forecaster's HeldZeros panicked: not asked again this pass
 }
 
