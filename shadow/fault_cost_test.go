@@ -74,11 +74,13 @@ func withoutMetricFaults(f faults) faults {
 // the store serves again from a new reading (by value alone its copy
 // confirms it: a step served bit for bit, as synthetic loads are, is
 // followed at its second sample), 33.8% and 90 (34.4% and 97 without the
-// young-history bound). Seeds 1–50 (the default): 63.4% / 42 and 40.4% /
-// 24. Most of what is left: glitches within a few passes of each other,
-// each a new reading that confirms the other; an unconfirmed sample's
-// head start (×1.5) on top of another's, held by the schedules' 30-minute
-// scale-down stabilization; and a glitch as the very first value.
+// young-history bound); with head starts that no longer stack (an
+// unconfirmed sample's ×1.5 on top of another's, held by the schedules'
+// 30-minute scale-down stabilization), 53.5% / 147 and 33.0% / 81
+// (seeds 1–50, the default: 62.8% / 42 and 39.4% / 21).
+// Most of what is left: glitches within a few passes of each other, each
+// a new reading that confirms the other, and a glitch as the very first
+// value.
 func TestRandomFaultsCost(t *testing.T) {
 	for _, stamps := range []bool{false, true} {
 		extra, clean, atMax := 0, 0, 0
@@ -104,7 +106,7 @@ func TestRandomFaultsCost(t *testing.T) {
 		if *faultCostSeeds == 50 {
 			limit := 0.7
 			if stamps {
-				limit = 0.5
+				limit = 0.45
 			}
 			assert.LessOrEqual(t, share, limit, "replica-passes beyond the clean run's (scrape times %v)", stamps)
 		}
