@@ -6,6 +6,7 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/api"
@@ -79,4 +80,39 @@ func ExampleSource_History() {
 	// Output:
 	// 10:00 410
 	// 10:02 425.5
+}
+
+// With ScrapeTimes the source also asks timestamp(query) and reports the
+// scrape each value comes from: a gauge's value served again by the
+// server's lookback, its scrape missing, carries the old scrape's time, and
+// the Controller does not take it for a new reading.
+func ExampleConfig_scrapeTimes() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		v := "0.625"
+		if strings.HasPrefix(r.FormValue("query"), "timestamp(") {
+			v = "1772447370" // the scrape 30 s before the evaluation time
+		}
+		fmt.Fprintf(w, `{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1772447400,%q]}]}}`, v)
+	}))
+	defer srv.Close()
+
+	client, err := api.NewClient(api.Config{Address: srv.URL})
+	if err != nil {
+		log.Fatal(err)
+	}
+	src, err := prometheus.NewSource(v1.NewAPI(client), prometheus.Config{
+		Queries:     map[shadow.Metric]string{shadow.CPU: `avg(cpu_utilization{job="web"})`},
+		ScrapeTimes: true,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	s, err := src.Sample(context.Background(), time.Date(2026, 3, 2, 10, 30, 0, 0, time.UTC))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%s = %g, scraped at %s\n", shadow.CPU, s.Values[shadow.CPU], s.Scraped[shadow.CPU].Format(time.RFC3339))
+	// Output:
+	// cpu = 0.625, scraped at 2026-03-02T10:29:30Z
 }
