@@ -679,7 +679,7 @@ func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
 			if _, left := m.judged(ob.Time, s.cfg.Interval/2); left {
 				return false
 			}
-			return use(ob) && s.later(ob.Time, m.pendingT) && !m.copyOfPending(ob, time.Time{}, s.cfg.SourceLookback)
+			return use(ob) && s.later(ob.Time, m.pendingT) && !m.copyOfPending(ob, ob.Scraped, s.cfg.SourceLookback)
 		})
 		pending := m.pending && !later
 		// Its copies are left out, as the passes leave them out; so are

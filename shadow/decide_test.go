@@ -168,7 +168,7 @@ func TestHistoryKeepsTimesInRuns(t *testing.T) {
 		h.add(Observation{Time: t0.Add(d * time.Minute), Value: float64(i)})
 	}
 	got := h.snapshot()
-	want := []Observation{{t0.Add(2 * time.Minute), 2}, {t0.Add(10 * time.Minute), 3}, {t0.Add(11 * time.Minute), 4}, {t0.Add(30 * time.Minute), 5}}
+	want := []Observation{{Time: t0.Add(2 * time.Minute), Value: 2}, {Time: t0.Add(10 * time.Minute), Value: 3}, {Time: t0.Add(11 * time.Minute), Value: 4}, {Time: t0.Add(30 * time.Minute), Value: 5}}
 	assert.Equal(t, want, got)
 	assert.Len(t, h.runs, 3, "runs older than the oldest value are dropped")
 }

@@ -12,6 +12,12 @@ type Observation struct {
 	Time time.Time
 	// Value is the metric's value.
 	Value float64
+	// Scraped is when the value was measured (the scrape it comes from),
+	// for a HistorySource that knows it (see Sample.Scraped); zero when
+	// unknown. A value read back with the same scrape time as the one
+	// before it is that reading served again. The Controller's own
+	// History leaves it zero.
+	Scraped time.Time
 }
 
 // history is a bounded load history: the oldest value is overwritten.

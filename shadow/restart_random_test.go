@@ -312,6 +312,9 @@ func (s scraped) History(ctx context.Context, m shadow.Metric, from, to time.Tim
 	obs, err := s.Series.History(ctx, m, from, to, step)
 	for i := range obs {
 		obs[i].Value = s.Fn(scrapedAt(obs[i].Time))[m]
+		if s.stamps != nil {
+			obs[i].Scraped = s.stamps(obs[i].Time)[m]
+		}
 	}
 	return obs, err
 }

@@ -395,7 +395,8 @@ func (r *robust) high() float64 {
 // next one more than ten times apart from it, beyond ten times the highest
 // load seen (see apart); one implausibly far above (see implausiblyHigh)
 // is not confirmed by copies of it equal bit for bit less than lookback
-// after it either (the source
+// after it either, nor one of any size by values of the same scrape
+// (Observation.Scraped) (the source
 // serving its last reading again, which a pass does not take either; see
 // Config.SourceLookback): the next value that differs, or a copy lookback
 // or more later, confirms it or not.
@@ -423,7 +424,8 @@ func isolated(rob robust, obs []Observation, use, settled func(Observation) bool
 		if d != 0 && d != prev {
 			next := k + 1
 			copies := d > 0 && rob.implausiblyHigh(x, slack)
-			for next < len(obs) && (!use(obs[next]) || copies && obs[next].Value == x && obs[next].Time.Sub(obs[k].Time) < lookback) {
+			for next < len(obs) && (!use(obs[next]) || d > 0 && sameScrape(obs[next], obs[k]) ||
+				copies && obs[next].Value == x && obs[next].Time.Sub(obs[k].Time) < lookback) {
 				next++
 			}
 			if next == len(obs) || rob.judge(obs[next].Value, slack) != d || d > 0 && apart(obs[next].Value, x, rob.peak(), slack) {
@@ -441,6 +443,12 @@ func isolated(rob robust, obs []Observation, use, settled func(Observation) bool
 		rob.push(x)
 	}
 	return skip, n, first
+}
+
+// sameScrape reports whether a and b are one reading served twice: both
+// scrape times known and equal, and the values equal.
+func sameScrape(a, b Observation) bool {
+	return !a.Scraped.IsZero() && a.Scraped.Equal(b.Scraped) && a.Value == b.Value
 }
 
 // maxDropped bounds the times of left-out samples a metric keeps (see

@@ -27,6 +27,11 @@ import (
 //
 // from and step are used at millisecond precision, the server's. step must
 // be a positive whole number of milliseconds and from must not be after to.
+//
+// With Config.ScrapeTimes each chunk is also read as timestamp(query),
+// which sets each point's Observation.Scraped: the points the server
+// serves again for missing scrapes carry the scrape they repeat. A failure
+// of that query leaves them unset (reported as Sample reports it).
 func (s *Source) History(ctx context.Context, metric shadow.Metric, from, to time.Time, step time.Duration) ([]shadow.Observation, error) {
 	q, ok := s.cfg.Queries[metric]
 	if !ok {
@@ -56,9 +61,32 @@ func (s *Source) History(ctx context.Context, metric shadow.Metric, from, to tim
 			return nil, fmt.Errorf("prometheus: history of metric %q: query %q from %s to %s step %s: %w",
 				metric, q, r.Start.UTC().Format(time.RFC3339), r.End.UTC().Format(time.RFC3339), step, err)
 		}
+		if s.cfg.ScrapeTimes && len(obs) > 0 {
+			s.historyScrapes(ctx, metric, q, r, from, opts, obs)
+		}
 		out = append(out, obs...)
 	}
 	return out, nil
+}
+
+// historyScrapes sets the scrape time of each of one chunk's points obs
+// from the range query of timestamp(q); a failure leaves them zero and is
+// reported as Sample's are.
+func (s *Source) historyScrapes(ctx context.Context, m shadow.Metric, q string, r v1.Range, origin time.Time, opts []v1.Option, obs []shadow.Observation) {
+	tq := "timestamp(" + q + ")"
+	ts, err := s.historyChunk(ctx, m, tq, r, origin, opts)
+	if !s.scrapeResult(m, tq, err) {
+		return
+	}
+	j := 0
+	for i := range obs {
+		for j < len(ts) && ts[j].Time.Before(obs[i].Time) {
+			j++
+		}
+		if j < len(ts) && ts[j].Time.Equal(obs[i].Time) && ts[j].Value > 0 {
+			obs[i].Scraped = scrapeTime(ts[j].Value)
+		}
+	}
 }
 
 // historyChunk runs one range query and maps its points onto the grid that

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -36,7 +37,7 @@ func (f *rangeAPI) Query(context.Context, string, time.Time, ...v1.Option) (mode
 	return nil, nil, nil, errors.New("instant query not expected")
 }
 
-func (f *rangeAPI) QueryRange(_ context.Context, _ string, r v1.Range, _ ...v1.Option) (model.Value, v1.Warnings, v1.Infos, error) {
+func (f *rangeAPI) QueryRange(_ context.Context, q string, r v1.Range, _ ...v1.Option) (model.Value, v1.Warnings, v1.Infos, error) {
 	f.calls = append(f.calls, r)
 	if len(f.calls) == f.failAt {
 		return nil, nil, nil, &v1.Error{Type: v1.ErrServer, Msg: "query processing would load too many samples into memory"}
@@ -52,7 +53,11 @@ func (f *rangeAPI) QueryRange(_ context.Context, _ string, r v1.Range, _ ...v1.O
 	for ts := start; ts <= end; ts = ts.Add(r.Step) {
 		i := sort.Search(len(f.raw), func(i int) bool { return f.raw[i].Timestamp > ts }) - 1
 		if i >= 0 && ts.Sub(f.raw[i].Timestamp) < f.lookback {
-			s.Values = append(s.Values, model.SamplePair{Timestamp: ts, Value: f.raw[i].Value})
+			v := f.raw[i].Value
+			if strings.HasPrefix(q, "timestamp(") {
+				v = model.SampleValue(float64(f.raw[i].Timestamp) / 1000)
+			}
+			s.Values = append(s.Values, model.SamplePair{Timestamp: ts, Value: v})
 		}
 	}
 	res := model.Matrix{}
@@ -218,4 +223,44 @@ func TestHistoryRejectsBadArguments(t *testing.T) {
 		_, err := src.History(ctx, c.metric, c.from, c.to, c.step)
 		assert.ErrorContains(t, err, c.msg)
 	}
+}
+
+// With ScrapeTimes, History also reads timestamp(query) chunk by chunk and
+// stamps each point with the raw sample it comes from: the points the
+// lookback fills after the last sample before a hole carry that sample's
+// time. A failed timestamp query leaves the points unstamped, warned once.
+func TestHistoryScrapeTimes(t *testing.T) {
+	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	api := &rangeAPI{raw: rawSeries(t0, 20, 10, 11, 12), lookback: 5 * time.Minute, limit: 100}
+	var warned []Warnings
+	src, err := NewSource(api, Config{Queries: map[shadow.Metric]string{shadow.RequestRate: "load"}, MaxPoints: 7, ScrapeTimes: true,
+		OnWarnings: func(w Warnings) { warned = append(warned, w) }})
+	require.NoError(t, err)
+	got, err := src.History(context.Background(), shadow.RequestRate, t0, t0.Add(19*time.Minute), time.Minute)
+	require.NoError(t, err)
+	require.Len(t, got, 20)
+	for k, o := range got {
+		scrape := k
+		if k >= 10 && k <= 12 {
+			scrape = 9 // served again by the lookback
+		}
+		assert.Equal(t, t0.Add(time.Duration(scrape)*time.Minute), o.Scraped, "minute %d", k)
+		assert.Equal(t, float64(100+scrape), o.Value, "minute %d", k)
+	}
+	assert.Len(t, api.calls, 6, "three chunks of 7, each read twice")
+	assert.Empty(t, warned)
+
+	api = &rangeAPI{raw: rawSeries(t0, 20), lookback: 5 * time.Minute, limit: 100, failAt: 2}
+	src, err = NewSource(api, Config{Queries: map[shadow.Metric]string{shadow.RequestRate: "load"}, ScrapeTimes: true,
+		OnWarnings: func(w Warnings) { warned = append(warned, w) }})
+	require.NoError(t, err)
+	got, err = src.History(context.Background(), shadow.RequestRate, t0, t0.Add(19*time.Minute), time.Minute)
+	require.NoError(t, err, "the values are read; only their scrape times are missing")
+	require.Len(t, got, 20)
+	for _, o := range got {
+		assert.True(t, o.Scraped.IsZero())
+	}
+	require.Len(t, warned, 1)
+	assert.Equal(t, "timestamp(load)", warned[0].Query)
+	assert.Contains(t, warned[0].Messages[0], "no scrape time")
 }

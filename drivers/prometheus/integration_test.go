@@ -594,6 +594,58 @@ func TestIntegrationScrapeTimesTellCopiesApart(t *testing.T) {
 	}
 }
 
+// Read back with a range query by a Controller that starts after the
+// glitch of five times the load: with ScrapeTimes each point carries the
+// scrape it comes from, the copies the glitch's, and the glitch and its
+// copies are left out of the history; by value alone the copies confirm
+// it and the four values are kept as a step change (and the forecast they
+// give is held as implausible).
+func TestIntegrationScrapeTimesReadBack(t *testing.T) {
+	requireServer(t)
+	q := map[shadow.Metric]string{shadow.RequestRate: smallGlitchMetric}
+	from := backfillT0.Add(time.Duration(glitchAt-2)*time.Minute + 30*time.Second)
+	obs, err := newSource(t, prometheus.Config{Queries: q, ScrapeTimes: true}).History(context.Background(), shadow.RequestRate, from, from.Add(6*time.Minute), time.Minute)
+	require.NoError(t, err)
+	require.Len(t, obs, 7)
+	for k, o := range obs {
+		i := glitchAt - 2 + k
+		scrape := min(i, glitchAt)
+		if i > glitchAt+glitchGap {
+			scrape = i
+		}
+		assert.Equal(t, backfillT0.Add(time.Duration(scrape)*time.Minute), o.Scraped, "point at minute %d", i)
+	}
+
+	start := backfillT0.Add(time.Duration(glitchAt+10)*time.Minute + 30*time.Second)
+	for _, tc := range []struct {
+		name    string
+		stamped bool
+		kept    int
+	}{{"ScrapeTimes", true, 0}, {"values only", false, 1 + glitchGap}} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := newSource(t, prometheus.Config{Queries: q, ScrapeTimes: tc.stamped})
+			grp := actuatortest.NewGroup(15, 0, func() time.Time { return start })
+			c := glitchController(t, src, grp, 0)
+			r, err := c.Step(context.Background(), start)
+			if tc.stamped {
+				require.NoError(t, err)
+			} else {
+				// The glitch kept: the forecast it gives is held as
+				// implausible.
+				require.ErrorContains(t, err, "implausible forecast")
+			}
+			require.Equal(t, glitchAt+10, r.Backfilled+1+glitchGap-tc.kept, "every minute since the series began but the glitch and its copies")
+			kept := 0
+			for _, o := range c.History() {
+				if o.Value >= 500 {
+					kept++
+				}
+			}
+			assert.Equal(t, tc.kept, kept)
+		})
+	}
+}
+
 // glitchController is a Controller on the default Predictive stack (15
 // replicas, PerReplica 10, at most 100) reading src, with SourceLookback
 // lookback.

@@ -204,6 +204,15 @@ func (s *Source) scrapeTime(ctx context.Context, m shadow.Metric, q string, now 
 	if err == nil && ts == 0 {
 		err = errors.New("timestamp 0")
 	}
+	if s.scrapeResult(m, tq, err) {
+		out[m] = scrapeTime(ts)
+	}
+}
+
+// scrapeResult records whether metric m's scrape-time query tq worked
+// (err nil) and reports a failure to OnWarnings, once until one works
+// again; it returns err == nil.
+func (s *Source) scrapeResult(m shadow.Metric, tq string, err error) bool {
 	s.mu.Lock()
 	reported := s.noScrapes[m]
 	if err != nil {
@@ -215,14 +224,15 @@ func (s *Source) scrapeTime(ctx context.Context, m shadow.Metric, q string, now 
 		delete(s.noScrapes, m)
 	}
 	s.mu.Unlock()
-	if err != nil {
-		if !reported && s.cfg.OnWarnings != nil {
-			s.cfg.OnWarnings(Warnings{Metric: m, Query: tq, Messages: []string{fmt.Sprintf("no scrape time (reported once until one is had): %v", err)}})
-		}
-		return
+	if err != nil && !reported && s.cfg.OnWarnings != nil {
+		s.cfg.OnWarnings(Warnings{Metric: m, Query: tq, Messages: []string{fmt.Sprintf("no scrape time (reported once until one is had): %v", err)}})
 	}
-	out[m] = time.UnixMilli(int64(math.Round(ts * 1000))).UTC()
+	return err == nil
 }
+
+// scrapeTime converts timestamp()'s seconds to a time, at the server's
+// millisecond precision.
+func scrapeTime(ts float64) time.Time { return time.UnixMilli(int64(math.Round(ts * 1000))).UTC() }
 
 func (s *Source) query(ctx context.Context, m shadow.Metric, q string, now time.Time, opts []v1.Option) (float64, error) {
 	res, warnings, _, err := s.api.Query(ctx, q, now, opts...)
