@@ -697,3 +697,25 @@ func TestIntegrationReadBackLeavesLookbackCopiesOut(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkIntegrationSample measures one Sample against the real server,
+// one metric, with and without ScrapeTimes (which adds the query of its
+// timestamp): go test -tags integration -run '^$' -bench IntegrationSample .
+func BenchmarkIntegrationSample(b *testing.B) {
+	if skipReason != "" {
+		b.Skip(skipReason)
+	}
+	at := backfillT0.Add(time.Duration(glitchAt)*time.Minute + 30*time.Second)
+	for _, stamped := range []bool{false, true} {
+		b.Run(fmt.Sprintf("ScrapeTimes=%v", stamped), func(b *testing.B) {
+			src, err := prometheus.NewSource(promAPI, prometheus.Config{Queries: map[shadow.Metric]string{shadow.RequestRate: smallGlitchMetric}, ScrapeTimes: stamped})
+			require.NoError(b, err)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := src.Sample(context.Background(), at); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
