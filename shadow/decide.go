@@ -191,7 +191,7 @@ func (s *state) observe(t time.Time, sample Sample, rep *Report, v *verdict) {
 		// step is suspect (and alerted on, and held on when down) once.
 		// (Not a copy of an implausibly high last value, which confirms
 		// nothing, as a copy of a held one does not.)
-		cont := !m.pending && !m.readBack && dir != 0 && m.continues(dir) &&
+		cont := !m.pending && !m.readBack && dir != 0 && m.continues(dir, m.value) &&
 			!(dir > 0 && m.copyOfLast(Observation{Time: t, Value: m.value}, s.cfg.SourceLookback))
 		// A sample far above, more than ten times apart from the one held
 		// far above, the larger beyond ten times any load seen (a glitch
@@ -279,13 +279,15 @@ func (s *state) observe(t time.Time, sample Sample, rep *Report, v *verdict) {
 
 // continues reports whether the metric's last accepted value lies, as
 // judged now, far from the recent distribution on side dir: a step change
-// it confirmed, which a sample far on the same side continues. (Judged
-// from the window alone, as a restored Controller has it; not after
-// values read back this pass, which the read-back judged as a run of its
-// own, and a Controller whose read failed has not.)
-func (m *metricState) continues(dir int) bool {
+// it confirmed, which a sample x far on the same side continues, unless x
+// lies more than youngFactor times above it (plus slack): a glitch on top
+// of the step, judged as any sample far above. (Judged from the window
+// alone, as a restored Controller has it; not after values read back this
+// pass, which the read-back judged as a run of its own, and a Controller
+// whose read failed has not.)
+func (m *metricState) continues(dir int, x float64) bool {
 	last, ok := m.rob.latest()
-	return ok && m.rob.judge(last, m.PerReplica) == dir
+	return ok && m.rob.judge(last, m.PerReplica) == dir && !(dir > 0 && beyondLast(&m.rob, x, m.PerReplica))
 }
 
 // heldZeros asks the forecaster for the zero run it holds back; a panic is

@@ -1327,3 +1327,45 @@ func TestHeadStartsDoNotStack(t *testing.T) {
 		}
 	}
 }
+
+// A glitch on top of a step the metric confirmed a pass before (the
+// recent window has not caught up with the new level, so every sample far
+// above continued the step): more than ten times the step's level, it is
+// judged as any sample far above and held, where it was taken as the
+// step's continuation and fed to the forecaster. After a zero run (a
+// metric's exporter down) the window is all zeros and the load's return
+// is such a step; a glitch right after it took production to MaxReplicas
+// in about a fifth of the random fault schedules that reach it.
+func TestGlitchOnAConfirmedStepIsSuspect(t *testing.T) {
+	for _, r := range bothRules() {
+		t.Run(r.name, func(t *testing.T) {
+			s := newSteadyWith(t, r.cfg)
+			for range 2 {
+				s.src.Set(shadow.RequestRate, s.noisy(400))
+				s.step(t, s.now)
+			}
+			s.src.Set(shadow.RequestRate, s.noisy(400))
+			rep := s.step(t, s.now)
+			require.Empty(t, rep.Suspect, "the step continues")
+			before := s.desired(t)
+			s.src.Set(shadow.RequestRate, 1e6)
+			rep = s.step(t, s.now)
+			assert.Equal(t, []shadow.Metric{shadow.RequestRate}, rep.Suspect, "a glitch on top of the step")
+			assert.LessOrEqual(t, s.desired(t), before*3/2)
+			for k := range 5 {
+				s.src.Set(shadow.RequestRate, s.noisy(400))
+				rep = s.step(t, s.now)
+				if k > 0 {
+					// (The first, far from the window and more than ten
+					// times apart from the glitch, is held in its place.)
+					assert.Empty(t, rep.Suspect, "pass %d after", k+1)
+				}
+			}
+			t.Logf("%d replicas on the step, %d after the glitch and five passes", before, s.desired(t))
+			assert.LessOrEqual(t, s.desired(t), before*3/2)
+			for _, o := range s.c.History() {
+				require.Less(t, o.Value, 1e5, "the glitch reached the history")
+			}
+		})
+	}
+}

@@ -385,7 +385,9 @@ func (r *robust) high() float64 {
 // usable value not far in the same direction — a scrape glitch kept by
 // the source. They are left out, as gaps; a step change (the next value
 // far too, in the same direction) is kept from its first value. The last
-// value, with no next to confirm it, is left out when far: the passes
+// value, with no next to confirm it, is left out when far (a value far
+// above that lies more than ten times above the one kept before it is
+// judged so even within a kept step): the passes
 // that follow confirm a change as they confirm any. Only
 // values for which use is true are judged and count as neighbours; of
 // the others, those for which settled is true (when it is not nil:
@@ -421,7 +423,7 @@ func isolated(rob robust, obs []Observation, use, settled func(Observation) bool
 		}
 		x := obs[k].Value
 		d := rob.judge(x, slack)
-		if d != 0 && d != prev {
+		if d != 0 && (d != prev || d > 0 && beyondLast(&rob, x, slack)) {
 			next := k + 1
 			copies := d > 0 && rob.implausiblyHigh(x, slack)
 			for next < len(obs) && (!use(obs[next]) || d > 0 && sameScrape(obs[next], obs[k]) ||
@@ -443,6 +445,14 @@ func isolated(rob robust, obs []Observation, use, settled func(Observation) bool
 		rob.push(x)
 	}
 	return skip, n, first
+}
+
+// beyondLast reports whether x lies more than youngFactor times above the
+// last value rob took (plus slack): not the continuation of a step it
+// confirmed, but a glitch on top of it.
+func beyondLast(rob *robust, x, slack float64) bool {
+	last, ok := rob.latest()
+	return ok && x > youngFactor*last+slack
 }
 
 // sameScrape reports whether a and b are one reading served twice: both
