@@ -152,6 +152,11 @@ func (s *state) onGrid(t time.Time, v *verdict) (time.Time, bool) {
 // to the history and the forecasters.
 func (s *state) observe(t time.Time, sample Sample, rep *Report, v *verdict) {
 	dirs := make([]int, len(s.metrics))
+	// news: dirs, but 0 for a sample that only repeats the one held (the
+	// same scrape, or a copy of one implausibly high) or continues a step
+	// its metric confirmed before (far only because the window has not
+	// caught up): neither is news that confirms another metric's sample.
+	news := make([]int, len(s.metrics))
 	valid := make([]bool, len(s.metrics))
 	for i, m := range s.metrics {
 		m.ok, m.suspectUp, m.blind = false, false, m.rob.n < robustMin
@@ -164,6 +169,10 @@ func (s *state) observe(t time.Time, sample Sample, rep *Report, v *verdict) {
 			v.fail("metrics", fmt.Errorf("%w: %s = %v", ErrInvalidSample, m.Metric, x))
 		default:
 			valid[i], dirs[i], m.value = true, m.rob.judge(x, m.PerReplica), x
+			news[i] = dirs[i]
+			if d := dirs[i]; d != 0 && (m.continues(d, x) || d > 0 && m.copyOfPending(Observation{Time: t, Value: x}, m.scraped, s.cfg.SourceLookback)) {
+				news[i] = 0
+			}
 		}
 	}
 	for i, m := range s.metrics {
@@ -199,7 +208,7 @@ func (s *state) observe(t time.Time, sample Sample, rep *Report, v *verdict) {
 		// neither; the first is let go and this one is held in its
 		// place.
 		beyond := dir > 0 && m.pending && m.pendingDir > 0 && apart(m.value, m.pendingV, m.rob.peak(), m.PerReplica)
-		confirmed := dir == 0 || (m.pending && m.pendingDir == dir && !repeat && !beyond) || crossConfirmed(dirs, i, dir) || cont
+		confirmed := dir == 0 || (m.pending && m.pendingDir == dir && !repeat && !beyond) || !repeat && crossConfirmed(news, i, dir) || cont
 		if !confirmed && repeat {
 			// The held sample stays held (from its own time); this copy of
 			// it is left out, and the pass adds no capacity.

@@ -618,6 +618,54 @@ func TestSecondMetricConfirmsAtOnce(t *testing.T) {
 	assert.GreaterOrEqual(t, s.desired(t), policy.Replicas(400, 10, 0.7))
 }
 
+// A second metric confirms a sample far above only with news of its own:
+// not with a sample far above only because its window has not caught up
+// with a step it confirmed before (CPU back from an exporter outage, its
+// window all zeros), nor with a copy of its own held sample (the same
+// scrape served again). Either had confirmed a glitch of a million times
+// the load on the other metric and sent it to the forecaster.
+func TestSecondMetricConfirmsOnlyWithNews(t *testing.T) {
+	newTwo := func(t *testing.T) *steady {
+		cpu, err := forecast.NewNaive(forecast.Config{Step: time.Minute})
+		require.NoError(t, err)
+		return newSteady(t, shadow.WithMetric(shadow.MetricTarget{Metric: shadow.CPU, PerReplica: 1}, cpu))
+	}
+	check := func(t *testing.T, s *steady, before int) {
+		t.Helper()
+		assert.LessOrEqual(t, s.desired(t), before*3/2)
+		for _, o := range s.c.History() {
+			require.Less(t, o.Value, 1e5, "the glitch reached the history")
+		}
+	}
+	t.Run("a step continued", func(t *testing.T) {
+		s := newTwo(t)
+		for range 2 {
+			s.src.Set(shadow.RequestRate, s.noisy(100))
+			s.src.Set(shadow.CPU, s.noisy(40))
+			s.step(t, s.now)
+		}
+		before := s.desired(t)
+		s.src.Set(shadow.RequestRate, 1e8)
+		s.src.Set(shadow.CPU, s.noisy(40)) // far above its window, continuing its step
+		r := s.step(t, s.now)
+		assert.Equal(t, []shadow.Metric{shadow.RequestRate}, r.Suspect)
+		check(t, s, before)
+	})
+	t.Run("a copy of its held sample", func(t *testing.T) {
+		s := newTwo(t)
+		before := s.desired(t)
+		scrape := s.now
+		s.src.Set(shadow.CPU, 50)
+		s.src.SetScraped(shadow.CPU, scrape)
+		r := s.step(t, s.now)
+		require.Equal(t, []shadow.Metric{shadow.CPU}, r.Suspect)
+		s.src.Set(shadow.RequestRate, 1e8) // and CPU's held sample served again
+		r = s.step(t, s.now)
+		assert.ElementsMatch(t, []shadow.Metric{shadow.RequestRate, shadow.CPU}, r.Suspect)
+		check(t, s, before)
+	})
+}
+
 func TestClockJumps(t *testing.T) {
 	cases := []struct {
 		name  string
