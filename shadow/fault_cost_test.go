@@ -77,8 +77,10 @@ func withoutMetricFaults(f faults) faults {
 // young-history bound); with head starts that no longer stack (an
 // unconfirmed sample's ×1.5 on top of another's, held by the schedules'
 // 30-minute scale-down stabilization), 53.5% / 147 and 33.0% / 81; with
-// scrape times on read-backs too, 31.9% / 74 (seeds 1–50, the default:
-// 62.8% / 42 and 37.8% / 20).
+// scrape times on read-backs too, 31.9% / 74; with a glitch more than ten
+// times above a confirmed step's last value judged, not taken as the
+// step's continuation, 47.1% / 142 and 25.3% / 61; with another metric
+// confirming only with news of its own, 44.2% / 140 and 21.0% / 51.
 // Most of what is left: glitches within a few passes of each other, each
 // a new reading that confirms the other, and a glitch as the very first
 // value.
