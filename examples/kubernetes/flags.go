@@ -25,6 +25,7 @@ type options struct {
 	query        string
 	queryTimeout time.Duration
 	lookback     time.Duration
+	scrapeTimes  bool
 	perReplica   float64
 	target       float64
 	interval     time.Duration
@@ -50,6 +51,7 @@ func parse(args []string, help io.Writer) (options, error) {
 	fs.StringVar(&o.query, "query", defaultQuery, "PromQL query giving the production load (one series)")
 	fs.DurationVar(&o.queryTimeout, "query-timeout", 0, "server-side limit of each query (0: server default)")
 	fs.DurationVar(&o.lookback, "prometheus-lookback", 5*time.Minute, "the server's --query.lookback-delta: how long it serves a sample again when the next scrape is missing (a copy of a glitch within it confirms nothing)")
+	fs.BoolVar(&o.scrapeTimes, "scrape-times", true, "also ask timestamp(query), so that a sample the server serves again is told from a new reading whatever its size (one more query per pass)")
 	fs.Float64Var(&o.perReplica, "per-replica", 0, "load one replica serves at 100% utilization, in the query's unit (required)")
 	fs.Float64Var(&o.target, "target-utilization", 0.7, "utilization the policy aims for, in (0, 1]")
 	fs.DurationVar(&o.interval, "interval", time.Minute, "time between passes")

@@ -50,12 +50,13 @@ func TestParseDefaults(t *testing.T) {
 	assert.Equal(t, 100, o.max)
 	assert.False(t, o.dryRun)
 	assert.Equal(t, 5*time.Minute, o.lookback, "Prometheus's default lookback delta")
+	assert.True(t, o.scrapeTimes)
 }
 
 func TestParseAllFlags(t *testing.T) {
 	o, err := parse(with("-namespace", "shop", "-kind", "StatefulSet", "-query", "sum(up)", "-interval", "30s",
 		"-lead-time", "5m", "-min", "2", "-max", "20", "-dry-run", "-kubeconfig", "/tmp/kc", "-target-utilization", "0.6",
-		"-query-timeout", "3s", "-prometheus-lookback", "10m"), io.Discard)
+		"-query-timeout", "3s", "-prometheus-lookback", "10m", "-scrape-times=false"), io.Discard)
 	require.NoError(t, err)
 	assert.Equal(t, options{
 		kubeconfig: "/tmp/kc", namespace: "shop", deployment: "web", kind: k8s.StatefulSet,
@@ -127,7 +128,9 @@ func TestRunUnreachableClusterExits1(t *testing.T) {
 	assert.Contains(t, stderr.String(), "kubernetes: k8s: kubeconfig:")
 }
 
-// promAt serves a constant request rate for every instant query.
+// promAt serves a constant request rate for every instant query (and, for
+// its timestamp, the evaluation time, as Prometheus does for a computed
+// query).
 func promAt(t *testing.T, rate float64) promv1.API {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -135,18 +138,29 @@ func promAt(t *testing.T, rate float64) promv1.API {
 			w.WriteHeader(http.StatusBadRequest)
 			return
 		}
-		assert.Equal(t, defaultQuery, r.Form.Get("query"))
+		q := r.Form.Get("query")
+		stamp := q == "timestamp("+defaultQuery+")"
+		if !stamp {
+			assert.Equal(t, defaultQuery, q)
+		}
+		value := func(ts float64) string {
+			if stamp {
+				return fmt.Sprintf("%.3f", ts)
+			}
+			return fmt.Sprintf("%g", rate)
+		}
 		w.Header().Set("Content-Type", "application/json")
 		switch r.URL.Path {
 		case "/api/v1/query":
-			fmt.Fprintf(w, `{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[0,"%g"]}]}}`, rate)
+			at, _ := strconv.ParseFloat(r.Form.Get("time"), 64)
+			fmt.Fprintf(w, `{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[%.3f,%q]}]}}`, at, value(at))
 		case "/api/v1/query_range": // the backfill: the same rate all along
 			start, _ := strconv.ParseFloat(r.Form.Get("start"), 64)
 			end, _ := strconv.ParseFloat(r.Form.Get("end"), 64)
 			step, _ := strconv.ParseFloat(r.Form.Get("step"), 64)
 			var pts []string
 			for ts := start; step > 0 && ts <= end; ts += step {
-				pts = append(pts, fmt.Sprintf(`[%.3f,"%g"]`, ts, rate))
+				pts = append(pts, fmt.Sprintf(`[%.3f,%q]`, ts, value(ts)))
 			}
 			fmt.Fprintf(w, `{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[%s]}]}}`, strings.Join(pts, ","))
 		default:

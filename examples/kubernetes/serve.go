@@ -64,8 +64,9 @@ func build(o options, client kubernetes.Interface, prom prometheus.QueryAPI, log
 		return nil, err
 	}
 	src, err := prometheus.NewSource(prom, prometheus.Config{
-		Queries: map[shadow.Metric]string{shadow.RequestRate: o.query},
-		Timeout: o.queryTimeout,
+		Queries:     map[shadow.Metric]string{shadow.RequestRate: o.query},
+		Timeout:     o.queryTimeout,
+		ScrapeTimes: o.scrapeTimes,
 		OnWarnings: func(w prometheus.Warnings) {
 			log.Warn("prometheus warnings", "metric", string(w.Metric), "query", w.Query, "warnings", w.Messages)
 		},
