@@ -155,7 +155,9 @@ func (s *state) observe(t time.Time, sample Sample, rep *Report, v *verdict) {
 	// news: dirs, but 0 for a sample that only repeats the one held (the
 	// same scrape, or a copy of one implausibly high) or continues a step
 	// its metric confirmed before (far only because the window has not
-	// caught up): neither is news that confirms another metric's sample.
+	// caught up): neither is news that confirms another metric's sample;
+	// nor is a sample implausibly far above (a glitch's size), which needs
+	// its own metric's next reading and confirms no other.
 	news := make([]int, len(s.metrics))
 	valid := make([]bool, len(s.metrics))
 	for i, m := range s.metrics {
@@ -170,7 +172,8 @@ func (s *state) observe(t time.Time, sample Sample, rep *Report, v *verdict) {
 		default:
 			valid[i], dirs[i], m.value = true, m.rob.judge(x, m.PerReplica), x
 			news[i] = dirs[i]
-			if d := dirs[i]; d != 0 && (m.continues(d, x) || d > 0 && m.copyOfPending(Observation{Time: t, Value: x}, m.scraped, s.cfg.SourceLookback)) {
+			if d := dirs[i]; d != 0 && (m.continues(d, x) || d > 0 && m.copyOfPending(Observation{Time: t, Value: x}, m.scraped, s.cfg.SourceLookback) ||
+				d > 0 && m.rob.implausiblyHigh(x, m.PerReplica)) {
 				news[i] = 0
 			}
 		}
@@ -208,7 +211,12 @@ func (s *state) observe(t time.Time, sample Sample, rep *Report, v *verdict) {
 		// neither; the first is let go and this one is held in its
 		// place.
 		beyond := dir > 0 && m.pending && m.pendingDir > 0 && apart(m.value, m.pendingV, m.rob.peak(), m.PerReplica)
-		confirmed := dir == 0 || (m.pending && m.pendingDir == dir && !repeat && !beyond) || !repeat && crossConfirmed(news, i, dir) || cont
+		// A sample that continues the metric's confirmed step, after one
+		// held more than three times above the step (a glitch on it):
+		// the step goes on, the held sample is let go.
+		overStep := dir > 0 && m.pending && m.pendingDir > 0 && !repeat && !m.readBack && m.continues(dir, m.value) &&
+			beyondLast(&m.rob, m.pendingV, m.PerReplica)
+		confirmed := dir == 0 || (m.pending && m.pendingDir == dir && !repeat && !beyond) || !repeat && !(dir > 0 && m.rob.implausiblyHigh(m.value, m.PerReplica)) && crossConfirmed(news, i, dir) || cont || overStep
 		if !confirmed && repeat {
 			// The held sample stays held (from its own time); this copy of
 			// it is left out, and the pass adds no capacity.
@@ -258,7 +266,7 @@ func (s *state) observe(t time.Time, sample Sample, rep *Report, v *verdict) {
 			}
 			continue
 		}
-		if m.pending && dir != 0 && dir == m.pendingDir && !beyond {
+		if m.pending && dir != 0 && dir == m.pendingDir && !beyond && !overStep {
 			s.accept(i, m.pendingT, m.pendingV, rep, v) // the confirmed first sample of a step change
 			v.confirmed = true
 		} else if m.pending {
@@ -289,7 +297,7 @@ func (s *state) observe(t time.Time, sample Sample, rep *Report, v *verdict) {
 // continues reports whether the metric's last accepted value lies, as
 // judged now, far from the recent distribution on side dir: a step change
 // it confirmed, which a sample x far on the same side continues, unless x
-// lies more than youngFactor times above it (plus slack): a glitch on top
+// lies more than youngStep times above it (plus slack): a glitch on top
 // of the step, judged as any sample far above. (Judged from the window
 // alone, as a restored Controller has it; not after values read back this
 // pass, which the read-back judged as a run of its own, and a Controller

@@ -37,8 +37,9 @@
 //     with a new reading far on the same side confirms it; once a step is
 //     confirmed, the samples after it that lie as far on the same side of
 //     the window (which has not caught up with the new level yet) continue
-//     it and are not suspect again, unless more than ten times above its
-//     last value; a pass on
+//     it and are not suspect again, unless more than three times above
+//     its last value; a sample more than ten times the recent median is
+//     confirmed only by its own metric's next reading; a pass on
 //     which every metric lies that far below adds no capacity but what the
 //     shadows ask for (the load fell: a forecaster's interval its misses on
 //     the fall widen is no reason to scale up; ReasonLoadFell);

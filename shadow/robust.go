@@ -386,7 +386,7 @@ func (r *robust) high() float64 {
 // the source. They are left out, as gaps; a step change (the next value
 // far too, in the same direction) is kept from its first value. The last
 // value, with no next to confirm it, is left out when far (a value far
-// above that lies more than ten times above the one kept before it is
+// above that lies more than three times above the one kept before it is
 // judged so even within a kept step): the passes
 // that follow confirm a change as they confirm any. Only
 // values for which use is true are judged and count as neighbours; of
@@ -430,7 +430,10 @@ func isolated(rob robust, obs []Observation, use, settled func(Observation) bool
 				copies && obs[next].Value == x && obs[next].Time.Sub(obs[k].Time) < lookback) {
 				next++
 			}
-			if next == len(obs) || rob.judge(obs[next].Value, slack) != d || d > 0 && apart(obs[next].Value, x, rob.peak(), slack) {
+			// (Within a kept step, a value more than three times above
+			// it is confirmed by no next value that continues the step.)
+			onStep := d > 0 && d == prev && next < len(obs) && !beyondLast(&rob, obs[next].Value, slack)
+			if next == len(obs) || rob.judge(obs[next].Value, slack) != d || d > 0 && apart(obs[next].Value, x, rob.peak(), slack) || onStep {
 				if skip == nil {
 					skip = make([]bool, len(obs))
 					first = obs[k]
@@ -447,12 +450,13 @@ func isolated(rob robust, obs []Observation, use, settled func(Observation) bool
 	return skip, n, first
 }
 
-// beyondLast reports whether x lies more than youngFactor times above the
+// beyondLast reports whether x lies more than youngStep times above the
 // last value rob took (plus slack): not the continuation of a step it
-// confirmed, but a glitch on top of it.
+// confirmed, but a glitch on top of it (after a zero run, the window all
+// zeros, every value far above is such a step).
 func beyondLast(rob *robust, x, slack float64) bool {
 	last, ok := rob.latest()
-	return ok && x > youngFactor*last+slack
+	return ok && x > youngStep*last+slack
 }
 
 // sameScrape reports whether a and b are one reading served twice: both
