@@ -80,8 +80,10 @@ func withoutMetricFaults(f faults) faults {
 // scrape times on read-backs too, 31.9% / 74; with a glitch more than ten
 // times above a confirmed step's last value judged, not taken as the
 // step's continuation, 47.1% / 142 and 25.3% / 61; with another metric
-// confirming only with news of its own, 44.2% / 140 and 21.0% / 51
-// (seeds 1–50, the default: 50.6% / 41 and 22.7% / 16).
+// confirming only with news of its own, 44.2% / 140 and 21.0% / 51; with
+// a step continued only up to three times its last value and a glitch of
+// ten times the load confirming no other metric, 41.7% / 138 and 17.8% /
+// 41 (seeds 1–50, the default: 49.2% / 41 and 19.8% / 12).
 // Most of what is left: glitches within a few passes of each other, each
 // a new reading that confirms the other, and a glitch as the very first
 // value.
@@ -108,9 +110,9 @@ func TestRandomFaultsCost(t *testing.T) {
 		t.Logf("scrape times %v, seeds 1–%d: %.1f%% more replica-passes than without the metric faults; %d schedules at MaxReplicas where the clean run needed under 30",
 			stamps, *faultCostSeeds, 100*share, atMax)
 		if *faultCostSeeds == 50 {
-			limit := 0.6
+			limit := 0.55
 			if stamps {
-				limit = 0.3
+				limit = 0.25
 			}
 			assert.LessOrEqual(t, share, limit, "replica-passes beyond the clean run's (scrape times %v)", stamps)
 		}
