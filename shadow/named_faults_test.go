@@ -1428,3 +1428,37 @@ func TestGlitchOnAConfirmedStepIsSuspect(t *testing.T) {
 		}
 	}
 }
+
+// The same glitch on a step, read back after missed passes: the values of
+// the step are kept, the glitch on top of it (five times the step) is
+// left out, as a pass would have left it out.
+func TestGlitchOnAStepReadBackIsLeftOut(t *testing.T) {
+	const from, glitchAt = 300, 303 // minutes
+	fn := func(at time.Time) map[shadow.Metric]float64 {
+		i := int(at.Sub(t0) / time.Minute)
+		v := 100 * (1 + 0.02*math.Sin(float64(i)*1.7))
+		switch {
+		case i == glitchAt:
+			v = 2000
+		case i >= from:
+			v *= 4
+		}
+		return map[shadow.Metric]float64{shadow.RequestRate: v}
+	}
+	s := newFreshFrom(t, shadow.Config{PerReplica: 10, MaxReplicas: 100}, policy.DefaultPredictiveConfig(), &shadowtest.Series{Fn: fn, Start: t0})
+	for range from {
+		s.step(t, s.now)
+	}
+	// The process pauses for six minutes; the next pass reads them back.
+	s.now = s.now.Add(6 * time.Minute)
+	r := s.step(t, s.now)
+	assert.Equal(t, 5, r.Backfilled, "six points read back, the glitch left out: %v", r.Alerts)
+	step := 0
+	for _, o := range s.c.History() {
+		require.Less(t, o.Value, 1000.0, "the glitch at %s reached the history", o.Time)
+		if o.Value > 300 {
+			step++
+		}
+	}
+	assert.Equal(t, 5, step, "the step's values are kept")
+}
