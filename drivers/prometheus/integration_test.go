@@ -623,25 +623,7 @@ func TestIntegrationScrapeTimesReadBack(t *testing.T) {
 		kept    int
 	}{{"ScrapeTimes", true, 0}, {"values only", false, 1 + glitchGap}} {
 		t.Run(tc.name, func(t *testing.T) {
-			src := newSource(t, prometheus.Config{Queries: q, ScrapeTimes: tc.stamped})
-			grp := actuatortest.NewGroup(15, 0, func() time.Time { return start })
-			c := glitchController(t, src, grp, 0)
-			r, err := c.Step(context.Background(), start)
-			if tc.stamped {
-				require.NoError(t, err)
-			} else {
-				// The glitch kept: the forecast it gives is held as
-				// implausible.
-				require.ErrorContains(t, err, "implausible forecast")
-			}
-			require.Equal(t, glitchAt+10, r.Backfilled+1+glitchGap-tc.kept, "every minute since the series began but the glitch and its copies")
-			kept := 0
-			for _, o := range c.History() {
-				if o.Value >= 500 {
-					kept++
-				}
-			}
-			assert.Equal(t, tc.kept, kept)
+			readBackAfterGlitch(t, newSource(t, prometheus.Config{Queries: q, ScrapeTimes: tc.stamped}), 0, start, tc.kept, 500)
 		})
 	}
 }
@@ -675,27 +657,33 @@ func TestIntegrationReadBackLeavesLookbackCopiesOut(t *testing.T) {
 		lookback time.Duration
 		kept     int
 	}{{"default SourceLookback", 0, 0}, {"SourceLookback -1", -1, 1 + glitchGap}} {
-		t.Run(tc.name, func(t *testing.T) {
-			grp := actuatortest.NewGroup(15, 0, func() time.Time { return start })
-			c := glitchController(t, src, grp, tc.lookback)
-			r, err := c.Step(context.Background(), start)
-			if tc.lookback == 0 {
-				require.NoError(t, err)
-			} else {
-				// The glitch kept: the forecast it gives is held as
-				// implausible.
-				require.ErrorContains(t, err, "implausible forecast")
-			}
-			require.Equal(t, glitchAt+10, r.Backfilled+1+glitchGap-tc.kept, "every minute since the series began but the glitch and its copies")
-			kept := 0
-			for _, o := range c.History() {
-				if o.Value > 1000 {
-					kept++
-				}
-			}
-			assert.Equal(t, tc.kept, kept)
-		})
+		t.Run(tc.name, func(t *testing.T) { readBackAfterGlitch(t, src, tc.lookback, start, tc.kept, 1000) })
 	}
+}
+
+// readBackAfterGlitch starts a glitchController on src (SourceLookback
+// lookback) at start, after the glitch, and checks that its read-back kept
+// kept values of at least glitchMin: none, or the glitch and its copies,
+// whose forecast is then held as implausible.
+func readBackAfterGlitch(t *testing.T, src *prometheus.Source, lookback time.Duration, start time.Time, kept int, glitchMin float64) {
+	t.Helper()
+	grp := actuatortest.NewGroup(15, 0, func() time.Time { return start })
+	c := glitchController(t, src, grp, lookback)
+	r, err := c.Step(context.Background(), start)
+	if kept == 0 {
+		require.NoError(t, err)
+	} else {
+		// The glitch kept: the forecast it gives is held as implausible.
+		require.ErrorContains(t, err, "implausible forecast")
+	}
+	require.Equal(t, glitchAt+10, r.Backfilled+1+glitchGap-kept, "every minute since the series began but the glitch and its copies")
+	n := 0
+	for _, o := range c.History() {
+		if o.Value >= glitchMin {
+			n++
+		}
+	}
+	assert.Equal(t, kept, n)
 }
 
 // BenchmarkIntegrationSample measures one Sample against the real server,
