@@ -162,6 +162,7 @@ func (s *state) observe(t time.Time, sample Sample, rep *Report, v *verdict) {
 	valid := make([]bool, len(s.metrics))
 	for i, m := range s.metrics {
 		m.ok, m.suspectUp, m.blind = false, false, m.rob.n < robustMin
+		m.repeat, m.onStep, m.huge = false, false, false
 		m.scraped = sample.Scraped[m.Metric]
 		x, present := sample.Values[m.Metric]
 		switch {
@@ -171,9 +172,12 @@ func (s *state) observe(t time.Time, sample Sample, rep *Report, v *verdict) {
 			v.fail("metrics", fmt.Errorf("%w: %s = %v", ErrInvalidSample, m.Metric, x))
 		default:
 			valid[i], dirs[i], m.value = true, m.rob.judge(x, m.PerReplica), x
-			news[i] = dirs[i]
-			if d := dirs[i]; d != 0 && (m.continues(d, x) || d > 0 && m.copyOfPending(Observation{Time: t, Value: x}, m.scraped, s.cfg.SourceLookback) ||
-				d > 0 && m.rob.implausiblyHigh(x, m.PerReplica)) {
+			d := dirs[i]
+			m.repeat = d > 0 && m.copyOfPending(Observation{Time: t, Value: x, Scraped: m.scraped}, s.cfg.SourceLookback)
+			m.onStep = d != 0 && m.continues(d, x)
+			m.huge = d > 0 && m.rob.implausiblyHigh(x, m.PerReplica)
+			news[i] = d
+			if m.onStep || m.repeat || m.huge {
 				news[i] = 0
 			}
 		}
@@ -196,14 +200,14 @@ func (s *state) observe(t time.Time, sample Sample, rep *Report, v *verdict) {
 		// scraped): it confirms nothing until a new reading does (or,
 		// without scrape times, until the value has lasted
 		// Config.SourceLookback).
-		repeat := dir > 0 && m.copyOfPending(Observation{Time: t, Value: m.value}, m.scraped, s.cfg.SourceLookback)
+		repeat := m.repeat
 		// A sample far on the side of a step change the metric's last
 		// accepted sample confirmed continues it: the recent window judges
 		// the new level far from the old one until it has caught up, and a
 		// step is suspect (and alerted on, and held on when down) once.
 		// (Not a copy of an implausibly high last value, which confirms
 		// nothing, as a copy of a held one does not.)
-		cont := !m.pending && !m.readBack && dir != 0 && m.continues(dir, m.value) &&
+		cont := !m.pending && !m.readBack && m.onStep &&
 			!(dir > 0 && m.copyOfLast(Observation{Time: t, Value: m.value}, s.cfg.SourceLookback))
 		// A sample far above, more than ten times apart from the one held
 		// far above, the larger beyond ten times any load seen (a glitch
@@ -214,9 +218,9 @@ func (s *state) observe(t time.Time, sample Sample, rep *Report, v *verdict) {
 		// A sample that continues the metric's confirmed step, after one
 		// held more than three times above the step (a glitch on it):
 		// the step goes on, the held sample is let go.
-		overStep := dir > 0 && m.pending && m.pendingDir > 0 && !repeat && !m.readBack && m.continues(dir, m.value) &&
+		overStep := dir > 0 && m.pending && m.pendingDir > 0 && !repeat && !m.readBack && m.onStep &&
 			beyondLast(&m.rob, m.pendingV, m.PerReplica)
-		confirmed := dir == 0 || (m.pending && m.pendingDir == dir && !repeat && !beyond) || !repeat && !(dir > 0 && m.rob.implausiblyHigh(m.value, m.PerReplica)) && crossConfirmed(news, i, dir) || cont || overStep
+		confirmed := dir == 0 || (m.pending && m.pendingDir == dir && !repeat && !beyond) || !repeat && !m.huge && crossConfirmed(news, i, dir) || cont || overStep
 		if !confirmed && repeat {
 			// The held sample stays held (from its own time); this copy of
 			// it is left out, and the pass adds no capacity.
@@ -224,7 +228,7 @@ func (s *state) observe(t time.Time, sample Sample, rep *Report, v *verdict) {
 			rep.Suspect = append(rep.Suspect, m.Metric)
 			msg := fmt.Sprintf("%s = %.4g repeats bit for bit the unconfirmed sample of %s (the source serving its last reading again?): no scale-up until it lasts %s or a new reading confirms it",
 				m.Metric, m.value, m.pendingT.UTC().Format(time.RFC3339), s.cfg.SourceLookback)
-			if !m.scraped.IsZero() && m.scraped.Equal(m.pendingS) {
+			if sameScrape(Observation{Value: m.value, Scraped: m.scraped}, Observation{Value: m.pendingV, Scraped: m.pendingS}) {
 				msg = fmt.Sprintf("%s = %.4g is the unconfirmed sample of %s served again (scraped at %s): no scale-up until a new reading confirms it",
 					m.Metric, m.value, m.pendingT.UTC().Format(time.RFC3339), m.scraped.UTC().Format(time.RFC3339))
 			}
@@ -349,18 +353,17 @@ func (s *state) zeroRunAlert(m *metricState, zh forecast.ZeroHolder, since time.
 	v.alerts = append(v.alerts, Alert{Kind: AlertZeroRun, Time: t, Message: msg})
 }
 
-// copyOfPending reports whether ob, scraped at scraped (zero when
-// unknown), is a copy of the sample held far above: equal to it bit for
-// bit and of the same scrape, when both scrape times are known; else,
-// when the held sample lies implausibly far (see implausiblyHigh), equal
-// to it bit for bit less than lookback after it. (Without scrape times, a
-// step of a plausible size served bit for bit, as synthetic loads are, is
-// confirmed by its copy.)
-func (m *metricState) copyOfPending(ob Observation, scraped time.Time, lookback time.Duration) bool {
-	if !m.pending || m.pendingDir <= 0 || ob.Value != m.pendingV {
+// copyOfPending reports whether ob is a copy of the sample held far
+// above: of the same scrape (see sameScrape), when both scrape times are
+// known; else, when the held sample lies implausibly far (see
+// implausiblyHigh), equal to it bit for bit less than lookback after it.
+// (Without scrape times, a step of a plausible size served bit for bit, as
+// synthetic loads are, is confirmed by its copy.)
+func (m *metricState) copyOfPending(ob Observation, lookback time.Duration) bool {
+	if !m.pending || m.pendingDir <= 0 {
 		return false
 	}
-	if !scraped.IsZero() && scraped.Equal(m.pendingS) {
+	if sameScrape(ob, Observation{Value: m.pendingV, Scraped: m.pendingS}) {
 		return true
 	}
 	return copyOf(ob, m.pendingV, m.pendingT, lookback) && m.rob.implausiblyHigh(m.pendingV, m.PerReplica)
@@ -698,7 +701,7 @@ func (s *state) backfill(t time.Time, o observations, rep *Report, v *verdict) {
 			if _, left := m.judged(ob.Time, s.cfg.Interval/2); left {
 				return false
 			}
-			return use(ob) && s.later(ob.Time, m.pendingT) && !m.copyOfPending(ob, ob.Scraped, s.cfg.SourceLookback)
+			return use(ob) && s.later(ob.Time, m.pendingT) && !m.copyOfPending(ob, s.cfg.SourceLookback)
 		})
 		pending := m.pending && !later
 		// Its copies are left out, as the passes leave them out; so are

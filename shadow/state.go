@@ -72,6 +72,9 @@ type metricState struct {
 	readBack  bool // a backfill after missed passes pushed values into the robust window (a restart's replay does not set it)
 	value     float64
 	scraped   time.Time // value's scrape time (Sample.Scraped), zero when unknown
+	repeat    bool      // value is a copy of the held sample (copyOfPending)
+	onStep    bool      // value continues a step the metric confirmed (continues)
+	huge      bool      // value lies implausibly far above (implausiblyHigh)
 	ok        bool      // value accepted this pass
 	blind     bool      // value judged with fewer than robustMin values (by its size alone)
 	suspectUp bool      // value far above the recent distribution, unconfirmed
