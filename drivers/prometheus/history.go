@@ -73,7 +73,7 @@ func (s *Source) History(ctx context.Context, metric shadow.Metric, from, to tim
 // from the range query of timestamp(q); a failure leaves them zero and is
 // reported as Sample's are.
 func (s *Source) historyScrapes(ctx context.Context, m shadow.Metric, q string, r v1.Range, origin time.Time, opts []v1.Option, obs []shadow.Observation) {
-	tq := "timestamp(" + q + ")"
+	tq := timestampQuery(q)
 	ts, err := s.historyChunk(ctx, m, tq, r, origin, opts)
 	if !s.scrapeResult(m, tq, err) {
 		return

@@ -199,7 +199,7 @@ func (s *Source) Sample(ctx context.Context, now time.Time) (shadow.Sample, erro
 // scrapeTime evaluates timestamp(q) at now and records it in out; a
 // failure leaves m out and is reported to OnWarnings.
 func (s *Source) scrapeTime(ctx context.Context, m shadow.Metric, q string, now time.Time, opts []v1.Option, out map[shadow.Metric]time.Time) {
-	tq := "timestamp(" + q + ")"
+	tq := timestampQuery(q)
 	ts, err := s.query(ctx, m, tq, now, opts)
 	if err == nil && ts == 0 {
 		err = errors.New("timestamp 0")
@@ -229,6 +229,10 @@ func (s *Source) scrapeResult(m shadow.Metric, tq string, err error) bool {
 	}
 	return err == nil
 }
+
+// timestampQuery is the query for the time of the sample that q's value
+// comes from.
+func timestampQuery(q string) string { return "timestamp(" + q + ")" }
 
 // scrapeTime converts timestamp()'s seconds to a time, at the server's
 // millisecond precision.
