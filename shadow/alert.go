@@ -23,7 +23,9 @@ const (
 	// row failed.
 	AlertActuationFailures
 	// AlertSuspectSample: a metric sample lay far outside its recent
-	// distribution; it is not acted on until confirmed.
+	// distribution; it is not acted on until confirmed. Also raised once
+	// when such samples recur at one level (a load that comes and goes
+	// between passes) and are taken as load from then on.
 	AlertSuspectSample
 	// AlertZeroRun: the forecaster of a metric began to hold back a run of
 	// zeros as a possible monitoring outage (forecast.ZeroHolder), or such

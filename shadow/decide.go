@@ -162,7 +162,7 @@ func (s *state) observe(t time.Time, sample Sample, rep *Report, v *verdict) {
 	valid := make([]bool, len(s.metrics))
 	for i, m := range s.metrics {
 		m.ok, m.suspectUp, m.blind = false, false, m.rob.n < robustMin
-		m.repeat, m.onStep, m.huge = false, false, false
+		m.repeat, m.onStep, m.huge, m.recur = false, false, false, false
 		m.scraped = sample.Scraped[m.Metric]
 		x, present := sample.Values[m.Metric]
 		switch {
@@ -176,6 +176,7 @@ func (s *state) observe(t time.Time, sample Sample, rep *Report, v *verdict) {
 			m.repeat = d > 0 && m.copyOfPending(Observation{Time: t, Value: x, Scraped: m.scraped}, s.cfg.SourceLookback)
 			m.onStep = d != 0 && m.continues(d, x)
 			m.huge = d > 0 && m.rob.implausiblyHigh(x, m.PerReplica)
+			m.recur = d > 0 && !m.repeat && !m.huge && m.recurs(Observation{Time: t, Value: x, Scraped: m.scraped}, s.recurWindow())
 			news[i] = d
 			if m.onStep || m.repeat || m.huge {
 				news[i] = 0
@@ -221,6 +222,22 @@ func (s *state) observe(t time.Time, sample Sample, rep *Report, v *verdict) {
 		overStep := dir > 0 && m.pending && m.pendingDir > 0 && !repeat && !m.readBack && m.onStep &&
 			beyondLast(&m.rob, m.pendingV, m.PerReplica)
 		confirmed := dir == 0 || (m.pending && m.pendingDir == dir && !repeat && !beyond) || !repeat && !m.huge && crossConfirmed(news, i, dir) || cont || overStep
+		if dir > 0 && !repeat && !m.huge && !confirmed {
+			// A new reading far above that nothing else confirms: held,
+			// unless the metric's recent readings far above, left out or
+			// taken so, show the level recurring (a load that comes and
+			// goes between passes, not a glitch).
+			ob := Observation{Time: t, Value: m.value, Scraped: m.scraped}
+			m.addSpike(ob, m.recur, s.recurWindow())
+			if m.recur {
+				confirmed = true
+				if !m.recurredBefore(t) {
+					v.alerts = append(v.alerts, Alert{Kind: AlertSuspectSample, Time: t, Message: fmt.Sprintf(
+						"%s = %.4g lies far above its recent median %.4g, as %d readings within the last %s did at levels within a factor of %d of it: a load that comes and goes, taken as load",
+						m.Metric, m.value, m.rob.center(), m.recurrences(ob, s.recurWindow()), s.recurWindow(), recurRatio)})
+				}
+			}
+		}
 		if !confirmed && repeat {
 			// The held sample stays held (from its own time); this copy of
 			// it is left out, and the pass adds no capacity.

@@ -272,10 +272,12 @@ func median(sorted []float64) float64 {
 // and under a youngFactor-th of the median less slack (a load of one
 // replica's capacity or more is never far below, so that small loads and
 // loads that alternate between a level and a tenth of it are followed);
-// the first value is not judged. As every judgement by the accepted
-// values, it takes a load that alternates pass by pass between levels more
-// than ten times apart, the lower first, for glitches of the higher: each
-// is held and the next pass does not confirm it.
+// the first value is not judged. A load that alternates pass by pass
+// between levels far apart shows the higher as a sample far above at each
+// high phase, which the next pass does not confirm; from its third such
+// reading at one level it is taken as load (see recurs), unless the
+// readings lie ten times above the median or more (implausiblyHigh): a
+// load that alternates by that much is held at each high phase.
 func (r *robust) judge(v, slack float64) int {
 	med, sigma, ok := r.stats()
 	if !ok {
@@ -521,4 +523,72 @@ func (m *metricState) judged(t time.Time, half time.Duration) (known, left bool)
 		i++
 	}
 	return true, i < len(m.dropped) && within(m.dropped[i], t, half)
+}
+
+// A load that comes and goes between passes (a batch every other minute,
+// bursts at every few passes) shows readings far above its recent median
+// again and again, each followed by the lower level: each alone looks as a
+// glitch does, held and let go, and the load's high phases would never be
+// provisioned for. A new reading far above is taken as load when at least
+// recurCount earlier new readings far above, within recurWindow, lay within
+// a factor of recurRatio of it: glitches do not recur at one level.
+const (
+	recurCount = 2
+	recurRatio = 2
+	maxSpikes  = 8
+)
+
+// spike is a new reading far above that nothing but its recurrence
+// confirmed; taken: it recurred and was taken as load.
+type spike struct {
+	Observation
+	taken bool
+}
+
+// recurWindow is how far back readings far above recur: robustWindow
+// passes.
+func (s *state) recurWindow() time.Duration {
+	return robustWindow * s.cfg.Interval
+}
+
+// recurrences counts the metric's spikes within window before ob at a
+// level within a factor of recurRatio of it, each a new reading (not of
+// ob's scrape).
+func (m *metricState) recurrences(ob Observation, window time.Duration) int {
+	n := 0
+	for _, p := range m.spikes {
+		if p.Time.Before(ob.Time) && p.Time.After(ob.Time.Add(-window)) &&
+			max(p.Value, ob.Value) <= recurRatio*min(p.Value, ob.Value) && !sameScrape(p.Observation, ob) {
+			n++
+		}
+	}
+	return n
+}
+
+// recurs reports whether ob, a new reading far above, recurs: at least
+// recurCount spikes within window before it at its level.
+func (m *metricState) recurs(ob Observation, window time.Duration) bool {
+	return m.recurrences(ob, window) >= recurCount
+}
+
+// recurredBefore reports whether a spike before t was taken as recurring
+// (the alert is raised at the first of a run).
+func (m *metricState) recurredBefore(t time.Time) bool {
+	for _, p := range m.spikes {
+		if p.taken && p.Time.Before(t) {
+			return true
+		}
+	}
+	return false
+}
+
+// addSpike records ob, forgetting spikes older than window and the oldest
+// beyond maxSpikes.
+func (m *metricState) addSpike(ob Observation, taken bool, window time.Duration) {
+	cut := ob.Time.Add(-window)
+	m.spikes = slices.DeleteFunc(m.spikes, func(p spike) bool { return !p.Time.After(cut) || !p.Time.Before(ob.Time) })
+	m.spikes = append(m.spikes, spike{ob, taken})
+	if len(m.spikes) > maxSpikes {
+		m.spikes = slices.Delete(m.spikes, 0, len(m.spikes)-maxSpikes)
+	}
 }

@@ -163,6 +163,18 @@ type robustSnapshot struct {
 	// fed (absent from snapshots of builds that kept none: the saving
 	// pass's time stands for it).
 	Last time.Time `json:"last,omitzero"`
+	// Spikes are the recent new readings far above that nothing but
+	// their recurrence confirmed, oldest first (absent when none, and from
+	// snapshots of builds that kept none).
+	Spikes []spikeSnapshot `json:"spikes,omitempty"`
+}
+
+// spikeSnapshot is one of metricState.spikes.
+type spikeSnapshot struct {
+	Time    time.Time `json:"time"`
+	Value   float64   `json:"value"`
+	Scraped time.Time `json:"scraped,omitzero"`
+	Taken   bool      `json:"taken,omitempty"`
 }
 
 // droppedSnapshot is metricState.dropped and dropFrom.
@@ -401,6 +413,9 @@ func (s *state) snapshot(service string, now time.Time) (snapshot, error) {
 		r := &m.rob
 		rs := robustSnapshot{Metric: m.Metric, Cur: r.cur, CurN: r.curN,
 			Pending: m.pending, PendingV: m.pendingV, PendingT: m.pendingT, PendingDir: m.pendingDir, PendingScraped: m.pendingS, Last: m.last}
+		for _, p := range m.spikes {
+			rs.Spikes = append(rs.Spikes, spikeSnapshot{Time: p.Time, Value: p.Value, Scraped: p.Scraped, Taken: p.taken})
+		}
 		if !m.dropsUnknown {
 			rs.Dropped = &droppedSnapshot{From: m.dropFrom, Times: slices.Clone(m.dropped)}
 			if rs.Dropped.Times == nil {
@@ -520,6 +535,11 @@ func (s *state) restore(sn snapshot, service string, now time.Time) (parts []err
 			return nil, badSnapshot("metric %q: %d left-out sample times: want at most %d, rising, from %s to the saving pass %s",
 				rs.Metric, len(d.Times), maxDropped, d.From.Format(time.RFC3339), sn.PassT.Format(time.RFC3339))
 		}
+		if len(rs.Spikes) > maxSpikes || !slices.IsSortedFunc(rs.Spikes, func(a, b spikeSnapshot) int { return a.Time.Compare(b.Time) }) ||
+			slices.ContainsFunc(rs.Spikes, func(p spikeSnapshot) bool { return p.Time.After(sn.PassT) || !finite(p.Value) || p.Value < 0 }) {
+			return nil, badSnapshot("metric %q: %d recent readings far above: want at most %d, rising in time, finite and not negative, none after the saving pass %s",
+				rs.Metric, len(rs.Spikes), maxSpikes, sn.PassT.Format(time.RFC3339))
+		}
 	}
 
 	// The plug-ins, each as a whole or not at all.
@@ -586,6 +606,10 @@ func (s *state) restore(sn snapshot, service string, now time.Time) (parts []err
 		m := s.metrics[i]
 		m.rob = r
 		m.pending, m.pendingV, m.pendingT, m.pendingDir, m.pendingS = rs.Pending, rs.PendingV, rs.PendingT, rs.PendingDir, rs.PendingScraped
+		m.spikes = nil
+		for _, p := range rs.Spikes {
+			m.spikes = append(m.spikes, spike{Observation{Time: p.Time, Value: p.Value, Scraped: p.Scraped}, p.Taken})
+		}
 		m.last = rs.Last
 		if m.last.IsZero() {
 			m.last = sn.PassT

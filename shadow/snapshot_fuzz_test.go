@@ -3,10 +3,12 @@ package shadow
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"math"
 	"os"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/shadowscale/shadowscale/forecast"
@@ -119,6 +121,44 @@ func TestSnapshotDroppedRecord(t *testing.T) {
 			_, err := fuzzState(t).restore(sn, "checkout", at)
 			require.ErrorIs(t, err, ErrBadSnapshot)
 			require.ErrorContains(t, err, "left-out sample times")
+		})
+	}
+}
+
+// The recent readings far above (recurs) are restored as saved; a record
+// that does not fit is refused.
+func TestSnapshotSpikes(t *testing.T) {
+	v2, err := os.ReadFile("testdata/snapshot-v2")
+	require.NoError(t, err)
+	sn, err := decodeSnapshot(v2)
+	require.NoError(t, err)
+	at := sn.SavedAt.Add(5 * time.Minute)
+	pass := sn.PassT
+
+	spikes := []spikeSnapshot{{Time: pass.Add(-20 * time.Minute), Value: 240}, {Time: pass.Add(-10 * time.Minute), Value: 260, Scraped: pass.Add(-11 * time.Minute), Taken: true}}
+	sn.Metrics[0].Spikes = spikes
+	s := fuzzState(t)
+	_, err = s.restore(sn, "checkout", at)
+	require.NoError(t, err)
+	require.Len(t, s.metrics[0].spikes, 2)
+	assert.Equal(t, 2, s.metrics[0].recurrences(Observation{Time: pass, Value: 250}, time.Hour))
+	assert.True(t, s.metrics[0].recurredBefore(pass))
+	saved, err := s.snapshot("checkout", at)
+	require.NoError(t, err)
+	require.Equal(t, spikes, saved.Metrics[0].Spikes)
+
+	for name, sp := range map[string][]spikeSnapshot{
+		"unsorted":       {spikes[1], spikes[0]},
+		"after the pass": {{Time: pass.Add(time.Minute), Value: 1}},
+		"NaN":            {{Time: pass, Value: math.NaN()}},
+		"negative":       {{Time: pass, Value: -1}},
+		"too many":       make([]spikeSnapshot, maxSpikes+1),
+	} {
+		t.Run(name, func(t *testing.T) {
+			sn.Metrics[0].Spikes = sp
+			_, err := fuzzState(t).restore(sn, "checkout", at)
+			require.ErrorIs(t, err, ErrBadSnapshot)
+			require.ErrorContains(t, err, "recent readings far above")
 		})
 	}
 }

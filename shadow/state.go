@@ -68,6 +68,10 @@ type metricState struct {
 	pendingT   time.Time
 	pendingDir int
 	pendingS   time.Time // its scrape time (Sample.Scraped), zero when unknown
+	// spikes holds, oldest first, the metric's recent new readings far
+	// above that nothing but their recurrence confirmed (held, or taken
+	// as recurring): see recurs.
+	spikes []spike
 	// This pass.
 	readBack  bool // a backfill after missed passes pushed values into the robust window (a restart's replay does not set it)
 	value     float64
@@ -78,6 +82,7 @@ type metricState struct {
 	ok        bool      // value accepted this pass
 	blind     bool      // value judged with fewer than robustMin values (by its size alone)
 	suspectUp bool      // value far above the recent distribution, unconfirmed
+	recur     bool      // value recurs (recurs): a load that comes and goes, taken
 	fcst      forecast.Forecast
 	peak      float64 // the forecaster's bound on the lead window's peak; 0 when none
 }
