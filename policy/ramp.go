@@ -29,7 +29,9 @@ type RampConfig struct {
 
 // Ramp makes the inner policy see a load that is climbing: when the
 // observed load rose over the last Window passes (or the lead time's
-// passes, when more) by more than MinRise, it
+// passes, when more) by more than MinRise, along a slope at least two
+// standard errors above zero (a load that swings about its level, or
+// noise, fits a slope too: no climb), it
 // raises every step of the forecast (mean and bounds) to at least the
 // straight line from the last observation along the recent slope,
 // extended over the horizon, and Input.PeakUpper by the largest lift over
@@ -164,6 +166,9 @@ func (r *ramp) slope(window int) (slope, jump float64, ok bool) {
 	}
 	jump, at := r.excessJump()
 	if jump == 0 {
+		if b < rampT*slopeError(r.loads, b, mean) {
+			return 0, 0, false // no climb: the load swings about its mean
+		}
 		return b, 0, true
 	}
 	robust, _, _ := fitLine(r.loads, jump, at)
@@ -228,3 +233,27 @@ func (r *ramp) excessJump() (float64, int) {
 // jumpDeviations is how many robust deviations of the one-pass changes a
 // jump must exceed their median by to be taken for a step.
 const jumpDeviations = 6
+
+// rampT is how many standard errors the fitted slope must lie above zero
+// to count as a climb: a load that alternates between two levels (or is
+// as noisy) fits a slope of a few percent of its swing over a window that
+// ends high, which is no climb.
+const rampT = 2
+
+// slopeError returns the standard error of the least-squares slope b of y
+// (mean its mean): the residuals' standard deviation over the spread of
+// the pass indices.
+func slopeError(y []float64, b, mean float64) float64 {
+	n := float64(len(y))
+	if n < 3 {
+		return 0
+	}
+	xm := (n - 1) / 2
+	var rss, sxx float64
+	for i, v := range y {
+		x := float64(i) - xm
+		e := v - mean - b*x
+		rss, sxx = rss+e*e, sxx+x*x
+	}
+	return math.Sqrt(rss/(n-2)) / math.Sqrt(sxx)
+}

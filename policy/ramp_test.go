@@ -1,6 +1,7 @@
 package policy_test
 
 import (
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -220,4 +221,40 @@ func TestRampLeavesOutUnconfirmedLoads(t *testing.T) {
 	in, d := rampRun(t, policy.RampConfig{Window: 5}, 100, 100, 110, 120, 130, 140)
 	assert.InDelta(t, 150, in.Forecast.Mean[0], 1e-9)
 	assert.Contains(t, d.Reason, "ramp 10/step")
+}
+
+// TestRampNeedsASignificantSlope: a window's least-squares slope counts as
+// a climb only when it lies at least two standard errors above zero. A
+// load that swings pass by pass about its level fits a slope of a few
+// percent of its swing over a window that ends high (alternating 100 and
+// 250: 4.5 a pass, a rise of 40 over ten passes, beyond MinRise's 17.5:
+// every other pass lifted), and noise of 15% around a flat load passed
+// MinRise at 478 of 2,000 passes; each such slope was carried over the
+// lead time and lifted the forecast. Now none and 81 (the test's 5% false
+// positives). A climb of 3% a pass with noise of 5% still lifts it (91 of
+// 100 passes, as before).
+func TestRampNeedsASignificantSlope(t *testing.T) {
+	alternating := make([]float64, 200)
+	for i := range alternating {
+		alternating[i] = 100 + 150*float64(i%2)
+	}
+	n, why := rampLifts(t, time.Minute, 11, alternating)
+	assert.Zero(t, n, "an alternating load lifted the forecast: %s", why)
+
+	rng := rand.New(rand.NewPCG(7, 8))
+	noise := make([]float64, 2000)
+	for i := range noise {
+		noise[i] = 100 * (1 + 0.15*rng.NormFloat64())
+	}
+	n, why = rampLifts(t, time.Minute, 11, noise)
+	t.Logf("noise of 15%%: %d of %d passes lifted", n, len(noise))
+	assert.Less(t, n, len(noise)/20, "noise lifted the forecast: %s", why)
+
+	climb := make([]float64, 100)
+	for i := range climb {
+		climb[i] = 100 * math.Pow(1.03, float64(i)) * (1 + 0.05*rng.NormFloat64())
+	}
+	n, _ = rampLifts(t, time.Minute, 11, climb)
+	t.Logf("a climb of 3%% a pass with noise of 5%%: %d of %d passes lifted", n, len(climb))
+	assert.Greater(t, n, len(climb)*3/4)
 }
