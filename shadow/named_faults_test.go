@@ -71,6 +71,20 @@ func (s *steady) step(t *testing.T, at time.Time) shadow.Report {
 	return r
 }
 
+// restart replaces s's Controller by a new one on the same source and
+// group, with the Predictive stack of cfg, restored from store.
+func (s *steady) restart(t *testing.T, cfg policy.PredictiveConfig, store shadow.StateStore) {
+	t.Helper()
+	fc, err := forecast.NewAuto(forecast.AutoConfig{Step: time.Minute})
+	require.NoError(t, err)
+	pol, err := policy.Predictive(cfg)
+	require.NoError(t, err)
+	s.c, err = shadow.New(shadow.Config{PerReplica: 10, MaxReplicas: 100},
+		shadow.Deps{Source: s.src, Forecaster: fc, Policy: pol, Production: s.grp},
+		shadow.WithLogger(testLogger(&syncBuffer{})), shadow.WithStateStore(store, "svc"))
+	require.NoError(t, err)
+}
+
 func (s *steady) desired(t *testing.T) int {
 	st, err := s.grp.Current(context.Background())
 	require.NoError(t, err)
@@ -1290,14 +1304,7 @@ func TestScrapeTimesTellCopiesApart(t *testing.T) {
 		res := result{limit: s.desired(t)}
 		assert.LessOrEqual(t, res.limit, before*3/2)
 		if restart {
-			fc, err := forecast.NewAuto(forecast.AutoConfig{Step: time.Minute})
-			require.NoError(t, err)
-			pol, err := policy.Predictive(policy.DefaultPredictiveConfig())
-			require.NoError(t, err)
-			s.c, err = shadow.New(shadow.Config{PerReplica: 10, MaxReplicas: 100},
-				shadow.Deps{Source: s.src, Forecaster: fc, Policy: pol, Production: s.grp},
-				shadow.WithLogger(testLogger(&syncBuffer{})), shadow.WithStateStore(store, "svc"))
-			require.NoError(t, err)
+			s.restart(t, policy.DefaultPredictiveConfig(), store)
 		}
 		for k := range 3 {
 			if fresh {
@@ -1364,14 +1371,7 @@ func TestHeadStartsDoNotStack(t *testing.T) {
 					require.Equal(t, []shadow.Metric{shadow.RequestRate}, rep.Suspect)
 					got = append(got, s.desired(t))
 					if restart {
-						fc, err := forecast.NewAuto(forecast.AutoConfig{Step: time.Minute})
-						require.NoError(t, err)
-						pol, err := policy.Predictive(cfg)
-						require.NoError(t, err)
-						s.c, err = shadow.New(shadow.Config{PerReplica: 10, MaxReplicas: 100},
-							shadow.Deps{Source: s.src, Forecaster: fc, Policy: pol, Production: s.grp},
-							shadow.WithLogger(testLogger(&syncBuffer{})), shadow.WithStateStore(store, "svc"))
-						require.NoError(t, err)
+						s.restart(t, cfg, store)
 					}
 					for range 2 {
 						s.src.Set(shadow.RequestRate, s.noisy(100))

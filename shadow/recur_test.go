@@ -5,12 +5,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/shadowscale/shadowscale/forecast"
 	"github.com/shadowscale/shadowscale/policy"
 	"github.com/shadowscale/shadowscale/shadow"
 )
@@ -53,14 +51,7 @@ func TestRecurringLoadFollowed(t *testing.T) {
 					before := s.desired(t)
 					reps := s.alternate(t, 3, 250, phase)
 					if restart {
-						fc, err := forecast.NewAuto(forecast.AutoConfig{Step: time.Minute})
-						require.NoError(t, err)
-						pol, err := policy.Predictive(r.cfg)
-						require.NoError(t, err)
-						s.c, err = shadow.New(shadow.Config{PerReplica: 10, MaxReplicas: 100},
-							shadow.Deps{Source: s.src, Forecaster: fc, Policy: pol, Production: s.grp},
-							shadow.WithLogger(testLogger(&syncBuffer{})), shadow.WithStateStore(store, "svc"))
-						require.NoError(t, err)
+						s.restart(t, r.cfg, store)
 					}
 					reps = append(reps, s.alternate(t, 117, 250, phase)...)
 					held, alerts := 0, 0

@@ -80,19 +80,26 @@ func fuzzState(t testing.TB) *state {
 	return s
 }
 
-// The record of left-out samples is restored as saved; a snapshot without
-// one (an older build's) leaves the refill to judge the seen values again;
-// a record that does not fit is refused.
-func TestSnapshotDroppedRecord(t *testing.T) {
+// snapshotV2 decodes testdata/snapshot-v2 and returns it with a restore
+// time five minutes after it was saved.
+func snapshotV2(t *testing.T) (snapshot, time.Time) {
+	t.Helper()
 	v2, err := os.ReadFile("testdata/snapshot-v2")
 	require.NoError(t, err)
 	sn, err := decodeSnapshot(v2)
 	require.NoError(t, err)
-	at := sn.SavedAt.Add(5 * time.Minute)
+	return sn, sn.SavedAt.Add(5 * time.Minute)
+}
+
+// The record of left-out samples is restored as saved; a snapshot without
+// one (an older build's) leaves the refill to judge the seen values again;
+// a record that does not fit is refused.
+func TestSnapshotDroppedRecord(t *testing.T) {
+	sn, at := snapshotV2(t)
 	pass := sn.PassT
 
 	s := fuzzState(t)
-	_, err = s.restore(sn, "checkout", at)
+	_, err := s.restore(sn, "checkout", at)
 	require.NoError(t, err)
 	require.True(t, s.metrics[0].dropsUnknown, "version 2 kept no record")
 
@@ -128,17 +135,13 @@ func TestSnapshotDroppedRecord(t *testing.T) {
 // The recent readings far above (recurs) are restored as saved; a record
 // that does not fit is refused.
 func TestSnapshotSpikes(t *testing.T) {
-	v2, err := os.ReadFile("testdata/snapshot-v2")
-	require.NoError(t, err)
-	sn, err := decodeSnapshot(v2)
-	require.NoError(t, err)
-	at := sn.SavedAt.Add(5 * time.Minute)
+	sn, at := snapshotV2(t)
 	pass := sn.PassT
 
 	spikes := []spikeSnapshot{{Time: pass.Add(-20 * time.Minute), Value: 240}, {Time: pass.Add(-10 * time.Minute), Value: 260, Scraped: pass.Add(-11 * time.Minute), Taken: true}}
 	sn.Metrics[0].Spikes = spikes
 	s := fuzzState(t)
-	_, err = s.restore(sn, "checkout", at)
+	_, err := s.restore(sn, "checkout", at)
 	require.NoError(t, err)
 	require.Len(t, s.metrics[0].spikes, 2)
 	assert.Equal(t, 2, s.metrics[0].recurrences(Observation{Time: pass, Value: 250}, time.Hour))
