@@ -5,12 +5,14 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/shadowscale/shadowscale/policy"
 	"github.com/shadowscale/shadowscale/shadow"
+	"github.com/shadowscale/shadowscale/shadow/shadowtest"
 )
 
 // alternate runs s for n passes of a load that alternates pass by pass
@@ -133,4 +135,39 @@ func spaced(v float64, gap, n int) []float64 {
 		out[i] = v
 	}
 	return out
+}
+
+// A Controller that starts on a load that comes and goes reads its history
+// back as the passes judge it: the high phases are kept from the third on
+// (they were all left out as glitches, and the forecaster learned only the
+// low phases), and the passes provision for them once the forecast is
+// trusted.
+func TestRecurringLoadReadBack(t *testing.T) {
+	for _, r := range bothRules() {
+		t.Run(r.name, func(t *testing.T) {
+			from := t0.Add(-2 * time.Hour)
+			src := &shadowtest.Series{Start: t0.Add(-8 * time.Hour), Fn: func(at time.Time) map[shadow.Metric]float64 {
+				v := 100.0
+				if !at.Before(from) && at.Minute()%2 == 0 {
+					v = 250
+				}
+				return map[shadow.Metric]float64{shadow.RequestRate: v}
+			}}
+			s := newFreshFrom(t, shadow.Config{PerReplica: 10, MaxReplicas: 100}, r.cfg, src)
+			rep := s.step(t, s.now)
+			require.False(t, rep.Held, rep.Decision.Reason)
+			high := 0
+			for _, o := range s.c.History() {
+				if o.Value > 200 {
+					high++
+				}
+			}
+			assert.Equal(t, 60-2+1, high, "the high phases from the third on, and this pass's")
+			for range 5 { // until the forecast is trusted (three forecasts)
+				rep = s.step(t, s.now)
+			}
+			t.Logf("%d of 60 high phases read back kept; %d replicas after six passes: %s", high, s.desired(t), rep.Decision.Reason)
+			assert.GreaterOrEqual(t, s.desired(t), policy.Replicas(250, 10, 0.7))
+		})
+	}
 }

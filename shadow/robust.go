@@ -403,7 +403,10 @@ func (r *robust) high() float64 {
 // (Observation.Scraped) (the source
 // serving its last reading again, which a pass does not take either; see
 // Config.SourceLookback): the next value that differs, or a copy lookback
-// or more later, confirms it or not.
+// or more later, confirms it or not. A value far above that the next does
+// not confirm is kept when it recurs (two earlier ones left out or kept so
+// within robustWindow values, within a factor of two of it: a load that
+// comes and goes, as the passes judge it), unless implausibly far above.
 func isolated(rob robust, obs []Observation, use, settled func(Observation) bool, slack float64, lookback time.Duration) (skip []bool, n int, first Observation) {
 	if rob.n < robustMin {
 		// Too few values to judge by (a fresh start): the first values
@@ -416,6 +419,7 @@ func isolated(rob robust, obs []Observation, use, settled func(Observation) bool
 		}
 	}
 	prev := 0
+	var highs []int // values far above left out, or kept as recurring (see recurs)
 	for k := 0; k < len(obs); k++ {
 		if !use(obs[k]) {
 			if settled != nil && settled(obs[k]) {
@@ -436,6 +440,18 @@ func isolated(rob robust, obs []Observation, use, settled func(Observation) bool
 			// it is confirmed by no next value that continues the step.)
 			onStep := d > 0 && d == prev && next < len(obs) && !beyondLast(&rob, obs[next].Value, slack)
 			if next == len(obs) || rob.judge(obs[next].Value, slack) != d || d > 0 && apart(obs[next].Value, x, rob.peak(), slack) || onStep {
+				if d > 0 && !copies {
+					highs = slices.DeleteFunc(highs, func(j int) bool { return k-j > robustWindow })
+					recur := recursIn(obs, highs, k)
+					highs = append(highs, k)
+					if recur {
+						// A level that comes and goes, kept as the
+						// passes keep it.
+						prev = d
+						rob.push(x)
+						continue
+					}
+				}
 				if skip == nil {
 					skip = make([]bool, len(obs))
 					first = obs[k]
@@ -450,6 +466,21 @@ func isolated(rob robust, obs []Observation, use, settled func(Observation) bool
 		rob.push(x)
 	}
 	return skip, n, first
+}
+
+// recursIn reports whether obs[k], a value far above, recurs among the
+// values far above at indices highs (left out, or kept as recurring): at
+// least recurCount of them within robustWindow values before it, within a
+// factor of recurRatio of it, none of its scrape (see recurs: obs is on
+// the passes' grid, one value an interval).
+func recursIn(obs []Observation, highs []int, k int) bool {
+	n := 0
+	for _, j := range highs {
+		if k-j <= robustWindow && max(obs[j].Value, obs[k].Value) <= recurRatio*min(obs[j].Value, obs[k].Value) && !sameScrape(obs[j], obs[k]) {
+			n++
+		}
+	}
+	return n >= recurCount
 }
 
 // beyondLast reports whether x lies more than youngStep times above the

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -207,5 +208,30 @@ func TestIsolatedRepeatedGlitch(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A read-back of a load that comes and goes leaves out its first two high
+// phases, as the passes hold them, and keeps the rest (recursIn); glitches
+// of ten times the load or more are left out however often they come.
+func TestIsolatedRecurringLoad(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	all := func(Observation) bool { return true }
+	for _, tc := range []struct {
+		high float64
+		left int
+	}{{250, 2}, {400, 2}, {1500, 20}} {
+		var obs []Observation
+		for i := range 80 {
+			v := 100 + float64(i%5)
+			if i >= 40 && i%2 == 0 {
+				v = tc.high
+			}
+			obs = append(obs, Observation{Time: t0.Add(time.Duration(i) * time.Minute), Value: v})
+		}
+		skip, n, first := isolated(robust{}, obs, all, nil, 10, 5*time.Minute)
+		require.Equal(t, tc.left, n, "high phases of %g", tc.high)
+		assert.Equal(t, obs[40], first)
+		assert.True(t, skip[40] && skip[42])
 	}
 }
