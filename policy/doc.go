@@ -58,7 +58,9 @@
 //   - DryRun decides and reports but always returns NoChange; the would-be
 //     decision is in the reason and in DryRunPolicy.Last.
 //   - Ramp lifts the forecast along the recent slope of the observed load
-//     when it climbs by more than MinRise over its window: flat and
+//     when it climbs by more than MinRise over its window, along a slope
+//     two standard errors clear of zero (noise and a load that swings
+//     about its level fit slopes too): flat and
 //     seasonal forecasters adapt one observation at a time, and a ramp
 //     that outruns them is seen too late to add capacity. A one-pass jump
 //     is taken for a step: the forecast is lifted to the level reached.
