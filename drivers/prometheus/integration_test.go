@@ -59,6 +59,12 @@ const (
 	// smallGlitchMetric is glitchMetric with a glitch of 5 times the load
 	// (500): below the size at which copies are told apart by value.
 	smallGlitchMetric = "shadowscale_small_glitch_load"
+	// alternatingMetric is a load that comes and goes: about 100 a
+	// minute, and from minute alternateFrom on 250 at every even minute,
+	// for alternateLen minutes.
+	alternatingMetric = "shadowscale_alternating_load"
+	alternateFrom     = 300
+	alternateLen      = 60
 )
 
 var (
@@ -79,6 +85,14 @@ func glitchValue(i int) (v float64, ok bool) {
 		return 0, false
 	}
 	return 100 + float64((i*37)%50)/8, true
+}
+
+// alternatingValue is the i-th sample of alternatingMetric.
+func alternatingValue(i int) float64 {
+	if i >= alternateFrom && i%2 == 0 {
+		return 250
+	}
+	return 100 + float64((i*37)%50)/8
 }
 
 // backfillValue is the value of the i-th backfilled sample: a multiple of
@@ -196,6 +210,10 @@ func startPrometheus(promBin, toolBin, dir, target string) (stop func(), logs fu
 			}
 			fmt.Fprintf(&om, "%s %g %d\n", smallGlitchMetric, v, backfillT0.Add(time.Duration(i)*time.Minute).Unix())
 		}
+	}
+	fmt.Fprintf(&om, "# TYPE %s gauge\n", alternatingMetric)
+	for i := range alternateFrom + alternateLen {
+		fmt.Fprintf(&om, "%s %g %d\n", alternatingMetric, alternatingValue(i), backfillT0.Add(time.Duration(i)*time.Minute).Unix())
 	}
 	om.WriteString("# EOF\n")
 	omFile := filepath.Join(dir, "backfill.om")
@@ -684,6 +702,33 @@ func readBackAfterGlitch(t *testing.T, src *prometheus.Source, lookback time.Dur
 		}
 	}
 	assert.Equal(t, kept, n)
+}
+
+// A Controller that starts on a load that comes and goes reads it back
+// from the real server as its passes judge it: the first two high phases
+// are left out as glitches, the rest kept (before, all thirty were left
+// out, and the forecaster learned only the low phases); the same with
+// scrape times.
+func TestIntegrationRecurringLoadReadBack(t *testing.T) {
+	requireServer(t)
+	start := backfillT0.Add(time.Duration(alternateFrom+alternateLen)*time.Minute + 30*time.Second)
+	for _, stamped := range []bool{false, true} {
+		t.Run(fmt.Sprintf("ScrapeTimes %v", stamped), func(t *testing.T) {
+			src := newSource(t, prometheus.Config{Queries: map[shadow.Metric]string{shadow.RequestRate: alternatingMetric}, ScrapeTimes: stamped})
+			grp := actuatortest.NewGroup(15, 0, func() time.Time { return start })
+			c := glitchController(t, src, grp, 0)
+			r, err := c.Step(context.Background(), start)
+			require.NoError(t, err)
+			require.Equal(t, alternateFrom+alternateLen-2, r.Backfilled, "every minute since the series began but two high phases")
+			high := 0
+			for _, o := range c.History() {
+				if o.Value > 200 {
+					high++
+				}
+			}
+			assert.Equal(t, alternateLen/2-2, high, "the high phases from the third on")
+		})
+	}
 }
 
 // BenchmarkIntegrationSample measures one Sample against the real server,
