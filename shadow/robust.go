@@ -469,14 +469,14 @@ func isolated(rob robust, obs []Observation, use, settled func(Observation) bool
 }
 
 // recursIn reports whether obs[k], a value far above, recurs among the
-// values far above at indices highs (left out, or kept as recurring): at
-// least recurCount of them within robustWindow values before it, within a
-// factor of recurRatio of it, none of its scrape (see recurs: obs is on
-// the passes' grid, one value an interval).
+// values far above at indices highs (left out, or kept as recurring; the
+// caller keeps only those within robustWindow values before it): at least
+// recurCount of them at its level (see recurs: obs is on the passes' grid,
+// one value an interval).
 func recursIn(obs []Observation, highs []int, k int) bool {
 	n := 0
 	for _, j := range highs {
-		if k-j <= robustWindow && max(obs[j].Value, obs[k].Value) <= recurRatio*min(obs[j].Value, obs[k].Value) && !sameScrape(obs[j], obs[k]) {
+		if sameLevel(obs[j], obs[k]) {
 			n++
 		}
 	}
@@ -582,14 +582,19 @@ func (s *state) recurWindow() time.Duration {
 	return robustWindow * s.cfg.Interval
 }
 
-// recurrences counts the metric's spikes within window before ob at a
-// level within a factor of recurRatio of it, each a new reading (not of
-// ob's scrape).
+// sameLevel reports whether a and b, two readings far above, are the
+// recurrence of one level: within a factor of recurRatio of each other,
+// and two readings, not one served twice (sameScrape).
+func sameLevel(a, b Observation) bool {
+	return max(a.Value, b.Value) <= recurRatio*min(a.Value, b.Value) && !sameScrape(a, b)
+}
+
+// recurrences counts the metric's spikes within window before ob at its
+// level (sameLevel).
 func (m *metricState) recurrences(ob Observation, window time.Duration) int {
 	n := 0
 	for _, p := range m.spikes {
-		if p.Time.Before(ob.Time) && p.Time.After(ob.Time.Add(-window)) &&
-			max(p.Value, ob.Value) <= recurRatio*min(p.Value, ob.Value) && !sameScrape(p.Observation, ob) {
+		if p.Time.Before(ob.Time) && p.Time.After(ob.Time.Add(-window)) && sameLevel(p.Observation, ob) {
 			n++
 		}
 	}
