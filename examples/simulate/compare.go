@@ -95,7 +95,7 @@ func (c *config) runCompare(ctx context.Context, tr Trace, name string, base opt
 	}
 	fmt.Fprintf(stdout, "\nchart: %s\n", chart)
 	if c.out != "" {
-		if err := writeSteps(c.out, pred.Rows); err != nil {
+		if err := writeSteps(c.out, pred.Rows, c.reasons); err != nil {
 			return err
 		}
 	}

@@ -17,7 +17,10 @@
 // grid, or a single value column laid on -step (default one minute), with
 // or without a header. steps.csv has the header
 // timestamp,demand,forecast,desired,ready and one row per trace step; the
-// last line of stdout is a JSON summary. -help lists every flag; a flag out
+// last line of stdout is a JSON summary. With -reasons each row also gives
+// upper,action,reason: the upper bound made at the previous step (as the
+// forecast column is), and what the step's pass did and why, as the policy
+// and the Controller's safety rules worded it. -help lists every flag; a flag out
 // of range, an output path that cannot be written and a positional argument
 // are errors (exit status 2) found before any replay. -sweep runs
 // both policies over target utilizations and draws both trade-off
@@ -98,6 +101,7 @@ type config struct {
 	horizon        int
 	biasWindow     time.Duration
 	restartAt      int
+	reasons        bool
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -118,6 +122,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&c.min, "min", 1, "minimum replicas")
 	fs.IntVar(&c.max, "max", 10000, "maximum replicas")
 	fs.StringVar(&c.out, "out", "", "write per-step rows to this CSV `file`")
+	fs.BoolVar(&c.reasons, "reasons", false, "with -out: add three columns after the five the file always has: upper (the upper bound made at the previous step, as forecast is: the bound on the lead window's peak, else the step's own), and the action and reason of this step's pass")
 	fs.StringVar(&c.chart, "chart", "", "write a chart to this SVG or PNG `file` (default: simulate.svg comparing both policies, frontier.svg with -sweep, regression.svg with -scenario; none with -policy)")
 	fs.BoolVar(&c.sweep, "sweep", false, "run both policies over target utilizations 0.50..0.95 and draw both frontiers")
 	fs.StringVar(&c.scenario, "scenario", "", "regression: per-replica capacity drops 30% at 60% of the trace; compares with and without shadows")
@@ -230,6 +235,8 @@ func (c *config) validate() error {
 		return fmt.Errorf("-rule %q: want planner or threshold", c.rule)
 	case c.restartAt < 0:
 		return fmt.Errorf("-restart-at %d must not be negative", c.restartAt)
+	case c.reasons && (c.out == "" || c.sweep || c.scenario != ""):
+		return errors.New("-reasons adds columns to the rows -out writes: give -out FILE, with -policy or the side-by-side run")
 	case c.restartAt > 0 && (c.sweep || c.scenario != ""):
 		return errors.New("-restart-at compares one replay with its restarted twin: it takes neither -sweep nor -scenario")
 	}
@@ -317,7 +324,7 @@ func (c *config) run(ctx context.Context, stdout, stderr io.Writer) error {
 		Quantile: c.quantile, DownscaleThreshold: c.downscale, ForecastScaleIn: c.scaleIn,
 		NoRamp: !c.ramp, RampWindow: c.rampWindow, Rule: c.rule, ScaleDownStabilization: c.stabilize,
 		Select: forecast.SelectMethod(slices.Index(selectNames, c.selectName)), ResidualWindow: c.residualWindow, Horizon: c.horizon,
-		BiasWindow: c.biasWindow}
+		BiasWindow: c.biasWindow, Reasons: c.reasons}
 	if c.biasWindow == 0 {
 		base.BiasWindow = -1
 	}
@@ -336,7 +343,7 @@ func (c *config) run(ctx context.Context, stdout, stderr io.Writer) error {
 		return err
 	}
 	if c.out != "" {
-		if err := writeSteps(c.out, res.Rows); err != nil {
+		if err := writeSteps(c.out, res.Rows, c.reasons); err != nil {
 			return err
 		}
 	}
@@ -400,10 +407,15 @@ func writeJSON(w io.Writer, s summary) error {
 	return err
 }
 
-// writeSteps writes the per-step contract file.
-func writeSteps(path string, rows []row) error {
+// writeSteps writes the per-step contract file; with reasons, each row
+// also gives the bound provisioned for, the action and the reason.
+func writeSteps(path string, rows []row, reasons bool) error {
 	var b strings.Builder
-	b.WriteString("timestamp,demand,forecast,desired,ready\n")
+	b.WriteString("timestamp,demand,forecast,desired,ready")
+	if reasons {
+		b.WriteString(",upper,action,reason")
+	}
+	b.WriteByte('\n')
 	for _, r := range rows {
 		b.WriteString(r.Time.Format(time.RFC3339))
 		b.WriteByte(',')
@@ -414,6 +426,15 @@ func writeSteps(path string, rows []row) error {
 		b.WriteString(strconv.Itoa(r.Desired))
 		b.WriteByte(',')
 		b.WriteString(strconv.Itoa(r.Ready))
+		if reasons {
+			b.WriteByte(',')
+			b.WriteString(strconv.FormatFloat(r.Upper, 'f', 6, 64))
+			b.WriteByte(',')
+			b.WriteString(r.Action.String())
+			b.WriteString(",\"")
+			b.WriteString(strings.ReplaceAll(r.Reason, "\"", "\"\""))
+			b.WriteByte('"')
+		}
 		b.WriteByte('\n')
 	}
 	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {

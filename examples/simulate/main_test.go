@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -105,6 +106,59 @@ func TestContract(t *testing.T) {
 	}
 }
 
+// TestReasons: with -reasons, each row of -out gives, after the five
+// contract columns (unchanged), the upper bound, the action and the
+// pass's reason, quoted CSV that encoding/csv reads back; without -out the
+// flag is refused.
+func TestReasons(t *testing.T) {
+	tr := synthetic(t, 3, 1, 0)
+	for _, pol := range []string{"predictive", "reactive"} {
+		t.Run(pol, func(t *testing.T) {
+			args := []string{"-trace", tr, "-per-replica", "100", "-ready-delay", "10m", "-policy", pol}
+			plain := simulate(t, args...)
+			require.Zero(t, plain.code, plain.stderr)
+			out := filepath.Join(t.TempDir(), "steps.csv")
+			var so, se bytes.Buffer
+			require.Zero(t, run(context.Background(), append(args, "-out", out, "-reasons", "-quiet"), &so, &se), se.String())
+			assert.Equal(t, plain.stdout, so.String(), "the summary does not change")
+			f, err := os.Open(out)
+			require.NoError(t, err)
+			defer f.Close()
+			rows, err := csv.NewReader(f).ReadAll()
+			require.NoError(t, err)
+			require.Equal(t, []string{"timestamp", "demand", "forecast", "desired", "ready", "upper", "action", "reason"}, rows[0])
+			require.Len(t, rows, len(plain.steps))
+			actions := map[string]int{}
+			for i, r := range rows[1:] {
+				require.Equal(t, plain.steps[i+1], r[:5], "row %d: the contract columns are those of a run without -reasons", i+2)
+				require.NotEmpty(t, r[7], "row %d", i+2)
+				actions[r[6]]++
+				if i == 0 {
+					continue
+				}
+				prev := atof(t, rows[i][3])
+				switch d := atof(t, r[3]); r[6] {
+				case "scale_up":
+					assert.Greater(t, d, prev, "row %d", i+2)
+				case "scale_down":
+					assert.Less(t, d, prev, "row %d", i+2)
+				case "no_change":
+				default:
+					t.Fatalf("row %d: action %q", i+2, r[6])
+				}
+				if pol == "predictive" && i > 100 {
+					assert.GreaterOrEqual(t, atof(t, r[5]), atof(t, r[2]), "row %d: the upper bound below the mean", i+2)
+				}
+			}
+			assert.Positive(t, actions["scale_up"])
+			assert.Positive(t, actions["scale_down"])
+		})
+	}
+	var so, se bytes.Buffer
+	assert.Equal(t, 2, run(context.Background(), []string{"-trace", tr, "-policy", "reactive", "-reasons", "-quiet"}, &so, &se))
+	assert.Contains(t, se.String(), "-reasons adds columns to the rows -out writes: give -out FILE")
+}
+
 func atof(t *testing.T, s string) float64 {
 	t.Helper()
 	var v float64
@@ -185,6 +239,7 @@ func TestBadInput(t *testing.T) {
 		{"NaN target", []string{"-target-utilization", "NaN"}, "-target-utilization NaN"},
 		{"sweep and policy", []string{"-sweep", "-policy", "reactive"}, "-sweep runs both policies"},
 		{"scenario and policy", []string{"-scenario", "regression", "-policy", "reactive"}, "takes no -policy"},
+		{"reasons and sweep", []string{"-sweep", "-reasons"}, "-reasons adds columns to the rows -out writes"},
 		{"positional trace", []string{good}, `unexpected argument "` + good + `": give a trace with -trace FILE`},
 		{"unknown flag", []string{"-traec", good}, "flag provided but not defined: -traec (see -help)"},
 		{"missing file", []string{"-trace", filepath.Join(dir, "nope.csv")}, "no such file"},

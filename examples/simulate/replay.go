@@ -58,6 +58,8 @@ type options struct {
 	// (forecast.AutoConfig.BiasWindow; zero: the forecaster's default, an
 	// hour; negative: never).
 	BiasWindow time.Duration
+	// Reasons keeps each step's decision reason in its row.
+	Reasons bool
 	// RestartAt, when positive, restarts the Controller before that trace
 	// step: it saves a snapshot after every pass, and a new Controller,
 	// forecaster and policy restore it and read the history back from the
@@ -79,7 +81,8 @@ type row struct {
 	Shadows  int
 	Capacity float64 // effective per-replica capacity at this step
 	Action   policy.Action
-	ShadowUp bool // the shadow signal triggered this step's scale-up
+	ShadowUp bool   // the shadow signal triggered this step's scale-up
+	Reason   string // the pass's decision reason (options.Reasons only)
 }
 
 // result is a replay's rows and summary.
@@ -323,13 +326,13 @@ func replay(ctx context.Context, tr Trace, o options) (*result, error) {
 		if sm != nil {
 			sm.observe(now, tr.Values[i], c)
 		}
-		rep, err := ctrl.Step(ctx, now)
+		rep, stepErr := ctrl.Step(ctx, now)
 		if i == o.RestartAt && i > 0 {
 			res.restored = rep.Restored
 		}
-		if err != nil {
+		if stepErr != nil {
 			if ctx.Err() != nil {
-				return nil, fmt.Errorf("step %d (%s): %w", i, now.Format(time.RFC3339), err)
+				return nil, fmt.Errorf("step %d (%s): %w", i, now.Format(time.RFC3339), stepErr)
 			}
 			res.Summary.PassErrors++
 		}
@@ -339,6 +342,12 @@ func replay(ctx context.Context, tr Trace, o options) (*result, error) {
 		}
 		r := row{Time: now, Demand: tr.Values[i], Forecast: prevMean, Upper: prevUpper, Desired: st.Desired, Ready: st.Ready,
 			Capacity: c, Action: rep.Decision.Action, ShadowUp: rep.Decision.ShadowTriggered && rep.Actuated}
+		if o.Reasons {
+			r.Reason = rep.Decision.Reason
+			if stepErr != nil {
+				r.Reason = "pass failed: " + stepErr.Error()
+			}
+		}
 		if shadows != nil {
 			ss, _ := shadows.Current(ctx)
 			r.Shadows = ss.Desired
