@@ -183,8 +183,10 @@ func (h *HPA) decide(in Input) (decided, error) {
 	switch {
 	case in.Current > in.Max:
 		return h.commit(in, in.Max, text(fmt.Sprintf("HPA: current %d above max %d", in.Current, in.Max))), nil
-	case in.Current < in.Min || in.Current == 0:
+	case in.Current < in.Min:
 		return h.commit(in, max(in.Min, 1), text(fmt.Sprintf("HPA: current %d below min %d", in.Current, in.Min))), nil
+	case in.Current == 0:
+		return h.commit(in, 1, text("HPA: current 0, no replica to measure the load per replica on: scale to 1")), nil
 	case !in.loadOK():
 		return hold(in, text(fmt.Sprintf("HPA: metric missing (load %s, valid %t): holding %d", num(in.Load), in.LoadValid, in.Current))), nil
 	case in.Ready == 0:

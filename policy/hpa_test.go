@@ -43,7 +43,7 @@ func TestHPASingleSync(t *testing.T) {
 		{"no ready replica holds", hpaIn(0, 4, 0, 1000), 4, policy.NoChange, "no ready replica"},
 		{"above max goes to max", func() policy.Input { in := hpaIn(0, 12, 12, 0); in.Max = 8; return in }(), 8, policy.ScaleDown, "current 12 above max 8"},
 		{"below min goes to min", func() policy.Input { in := hpaIn(0, 1, 1, 0); in.Min = 3; return in }(), 3, policy.ScaleUp, "below min 3"},
-		{"zero replicas goes to max(min, 1)", func() policy.Input { in := hpaIn(0, 0, 0, 0); in.Min = 0; return in }(), 1, policy.ScaleUp, "current 0 below min 0"},
+		{"zero replicas goes to max(min, 1)", func() policy.Input { in := hpaIn(0, 0, 0, 0); in.Min = 0; return in }(), 1, policy.ScaleUp, "current 0, no replica to measure the load per replica on: scale to 1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -270,11 +270,11 @@ func (s *state) observe(t time.Time, sample Sample, rep *Report, v *verdict) {
 				v.hold(ReasonSuspectSample, msg)
 				continue
 			}
-			// Far above: the pass may add at most half the capacity (a real
-			// surge gets a head start, a glitch costs little) and may not
-			// remove any; the sample reaches the history and the
+			// Far above: the pass may add at most half the capacity, or one
+			// replica where half is none (a real surge gets a head start, a
+			// glitch costs little) and may not remove any; the sample reaches the history and the
 			// forecaster only once confirmed.
-			msg := fmt.Sprintf("%s = %.4g lies far above its recent median %.4g: unconfirmed, so at most ×1.5 this pass", m.Metric, m.value, med)
+			msg := fmt.Sprintf("%s = %.4g lies far above its recent median %.4g: unconfirmed, so at most ×1.5 (or one replica more) this pass", m.Metric, m.value, med)
 			if beyond {
 				// In place of the one held, whose pass had the head start.
 				msg = fmt.Sprintf("%s = %.4g lies far above its recent median %.4g and more than ten times apart from the unconfirmed sample of %s: neither is confirmed, and this pass adds no capacity",

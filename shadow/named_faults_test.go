@@ -1462,3 +1462,48 @@ func TestGlitchOnAStepReadBackIsLeftOut(t *testing.T) {
 	}
 	assert.Equal(t, 5, step, "the step's values are kept")
 }
+
+// A head start is at least one replica: at one replica, half of it is
+// none, and a service scaled to zero has nothing to take half of. A real
+// surge on a small deployment waited a whole pass for its first replica;
+// a glitch there costs one replica for a pass.
+func TestHeadStartAtLeastOneReplica(t *testing.T) {
+	cases := []struct {
+		name       string
+		min        int
+		calm, high float64
+		want       int // the replicas production stood at
+	}{
+		{"one replica", 1, 3, 60, 1},
+		{"scaled to zero", 0, 0, 20, 0},
+	}
+	for _, tc := range cases {
+		for _, r := range bothRules() {
+			t.Run(tc.name+" "+r.name, func(t *testing.T) {
+				s := newFreshConfig(t, shadow.Config{PerReplica: 10, MinReplicas: tc.min, MaxReplicas: 100}, r.cfg)
+				for range 120 {
+					s.src.Set(shadow.RequestRate, s.noisy(tc.calm))
+					s.step(t, s.now)
+				}
+				require.Equal(t, tc.want, s.desired(t), "production at the calm load")
+				s.src.Set(shadow.RequestRate, tc.high)
+				rep := s.step(t, s.now)
+				require.Equal(t, []shadow.Metric{shadow.RequestRate}, rep.Suspect)
+				assert.Equal(t, tc.want+1, s.desired(t), "one replica more on the unconfirmed sample: %s", rep.Decision.Reason)
+				// Confirmed at the next pass; from zero the HPA fallback
+				// sizes from one ready replica, a pass later.
+				var got []int
+				for range 3 {
+					s.src.Set(shadow.RequestRate, s.noisy(tc.high))
+					rep = s.step(t, s.now)
+					assert.Empty(t, rep.Suspect)
+					got = append(got, s.desired(t))
+				}
+				assert.GreaterOrEqual(t, got[len(got)-1], policy.Replicas(tc.high, 10, 0.7), "the confirmed step, passes after: %v", got)
+				if tc.want > 0 {
+					assert.GreaterOrEqual(t, got[0], policy.Replicas(tc.high, 10, 0.7), "the confirmed step, passes after: %v", got)
+				}
+			})
+		}
+	}
+}

@@ -82,12 +82,13 @@ func (s *state) bound(st actuator.State, dec policy.Decision, v *verdict) (polic
 			// ×1.5 of what production stood at before the head start
 			// that still stands, if one does: unconfirmed samples one
 			// after the other (held by a scale-down stabilization) do not
-			// stack their head starts.
+			// stack their head starts. At least one replica more: at one
+			// replica (or none, scaled to zero) half is none.
 			base := st.Desired
 			if s.headTo != 0 {
 				base = s.headFrom
 			}
-			limit = max(st.Desired, int(1.5*float64(base)))
+			limit = max(st.Desired, int(1.5*float64(base)), base+1)
 		}
 		if t > limit {
 			reason = fmt.Sprintf("%s; limited to %d: %s", reason, limit, v.suspectUp)
