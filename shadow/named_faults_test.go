@@ -1499,6 +1499,7 @@ func TestHeadStartAtLeastOneReplica(t *testing.T) {
 					assert.Empty(t, rep.Suspect)
 					got = append(got, s.desired(t))
 				}
+				t.Logf("%d, then %v: %s", tc.want+1, got, rep.Decision.Reason)
 				assert.GreaterOrEqual(t, got[len(got)-1], policy.Replicas(tc.high, 10, 0.7), "the confirmed step, passes after: %v", got)
 				if tc.want > 0 {
 					assert.GreaterOrEqual(t, got[0], policy.Replicas(tc.high, 10, 0.7), "the confirmed step, passes after: %v", got)
