@@ -272,8 +272,8 @@ func (s *state) observe(t time.Time, sample Sample, rep *Report, v *verdict) {
 			}
 			// Far above: the pass may add at most half the capacity, or one
 			// replica where half is none (a real surge gets a head start, a
-			// glitch costs little) and may not remove any; the sample reaches the history and the
-			// forecaster only once confirmed.
+			// glitch costs little), and may not remove any; the sample
+			// reaches the history and the forecaster only once confirmed.
 			msg := fmt.Sprintf("%s = %.4g lies far above its recent median %.4g: unconfirmed, so at most ×1.5 (or one replica more) this pass", m.Metric, m.value, med)
 			if beyond {
 				// In place of the one held, whose pass had the head start.

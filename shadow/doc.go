@@ -45,8 +45,8 @@
 //     the fall widen is no reason to scale up; ReasonLoadFell);
 //     meanwhile a sample far above lets the pass add at most half the
 //     capacity, or one replica where half is none (at one replica, or
-//     scaled to zero), and remove none (a real surge gets a head start, a glitch
-//     costs little; while an earlier head start still stands, half of
+//     scaled to zero), and remove none (a real surge gets a head start, a
+//     glitch costs little; while an earlier head start still stands, half of
 //     what production stood at before it, so that head starts do not
 //     stack), a sample far below holds the pass; a next sample
 //     equal bit for bit to a held one more than ten times the recent

@@ -164,7 +164,7 @@ type verdict struct {
 	holdReason string // first hold cause (a Reason* code); "" when not held
 	holdMsg    string
 	noScaleIn  string // why a scale-down is refused this pass; "" when allowed
-	suspectUp  string // an unconfirmed sample far above: at most ×1.5, no scale-down
+	suspectUp  string // an unconfirmed sample far above: at most ×1.5 (one replica at least), no scale-down
 	suspectNew bool   // one of them is new, not a repeat of the one held: ×1.5, else ×1
 	fell       string // every metric lies far below its recent load: no scale-up but the shadows'
 	confirmed  bool   // a held sample was confirmed as a step's first this pass

@@ -408,7 +408,8 @@ func writeJSON(w io.Writer, s summary) error {
 }
 
 // writeSteps writes the per-step contract file; with reasons, each row
-// also gives the bound provisioned for, the action and the reason.
+// also gives the upper bound made at the previous step, and the action and
+// reason of the step's pass.
 func writeSteps(path string, rows []row, reasons bool) error {
 	var b strings.Builder
 	b.WriteString("timestamp,demand,forecast,desired,ready")
