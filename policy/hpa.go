@@ -111,8 +111,12 @@ func (c HPAConfig) Validate() error {
 //     first down window.
 //  2. Current above Max goes to Max, below Min goes to Min, without
 //     looking at the metric. Kubernetes treats Current == 0 as "scaling
-//     disabled"; here it goes to max(Min, 1), since the Controller owns the
-//     replica count and a group with no replica reports no metric.
+//     disabled"; here the Controller owns the replica count and Min 0
+//     scales to zero: a group at zero stays there while the Load is zero,
+//     goes to ceil(Load / (PerReplica × TargetUtilization)) when there is
+//     load (as Kubernetes sizes from an external metric's value, which a
+//     group at zero still has; rate limited as in step 7), and to one
+//     replica without a valid Load.
 //  3. A missing metric (LoadValid false, or a Load that is NaN, infinite
 //     or negative) or no ready replica to report it holds the count: HPA
 //     returns an error from computeReplicasForMetrics and does not scale,
@@ -186,7 +190,7 @@ func (h *HPA) decide(in Input) (decided, error) {
 	case in.Current < in.Min:
 		return h.commit(in, max(in.Min, 1), text(fmt.Sprintf("HPA: current %d below min %d", in.Current, in.Min))), nil
 	case in.Current == 0:
-		return h.commit(in, 1, text("HPA: current 0, no replica to measure the load per replica on: scale to 1")), nil
+		return h.fromZero(in), nil
 	case !in.loadOK():
 		return hold(in, text(fmt.Sprintf("HPA: metric missing (load %s, valid %t): holding %d", num(in.Load), in.LoadValid, in.Current))), nil
 	case in.Ready == 0:
@@ -198,6 +202,27 @@ func (h *HPA) decide(in Input) (decided, error) {
 	target, limitWhy := h.rate.limit(in.Now, in.Current, target, in.Min, in.Max)
 	why.limit, why.limitTo = limitWhy, target
 	return h.commit(in, target, deferred(why)), nil
+}
+
+// fromZero is the sync of a group scaled to zero (Min 0, step 2): it
+// stays there while the load is zero; a load sizes it as the Kubernetes
+// HPA sizes from an external metric's value (ceil(Load / (PerReplica ×
+// TargetUtilization)), rate limited as any scale-up); without a load, one
+// replica.
+func (h *HPA) fromZero(in Input) decided {
+	if !in.loadOK() {
+		return h.commit(in, 1, text(fmt.Sprintf("HPA: current 0, metric missing (load %s, valid %t): scale to 1", num(in.Load), in.LoadValid)))
+	}
+	n := Replicas(in.Load, in.PerReplica, in.TargetUtilization)
+	if n == 0 {
+		return hold(in, text("HPA: current 0 and no load: holding 0"))
+	}
+	target, limitWhy := h.rate.limit(in.Now, 0, n, in.Min, in.Max)
+	why := fmt.Sprintf("HPA: current 0: load %s needs %d at target %s", num(in.Load), n, num(in.TargetUtilization))
+	if target != n {
+		why += fmt.Sprintf("; %s: %d", limitWhy, target)
+	}
+	return h.commit(in, target, text(why))
 }
 
 // proposal is the replica count the metric asks for (step 4 and 5).

@@ -43,7 +43,10 @@ func TestHPASingleSync(t *testing.T) {
 		{"no ready replica holds", hpaIn(0, 4, 0, 1000), 4, policy.NoChange, "no ready replica"},
 		{"above max goes to max", func() policy.Input { in := hpaIn(0, 12, 12, 0); in.Max = 8; return in }(), 8, policy.ScaleDown, "current 12 above max 8"},
 		{"below min goes to min", func() policy.Input { in := hpaIn(0, 1, 1, 0); in.Min = 3; return in }(), 3, policy.ScaleUp, "below min 3"},
-		{"zero replicas goes to max(min, 1)", func() policy.Input { in := hpaIn(0, 0, 0, 0); in.Min = 0; return in }(), 1, policy.ScaleUp, "current 0, no replica to measure the load per replica on: scale to 1"},
+		{"zero replicas and no load stay at zero", func() policy.Input { in := hpaIn(0, 0, 0, 0); in.Min = 0; return in }(), 0, policy.NoChange, "current 0 and no load: holding 0"},
+		{"zero replicas sized from the load", func() policy.Input { in := hpaIn(0, 0, 0, 150); in.Min = 0; return in }(), 3, policy.ScaleUp, "current 0: load 150 needs 3 at target 0.5"},
+		{"zero replicas, scale-up rate limited", func() policy.Input { in := hpaIn(0, 0, 0, 5000); in.Min = 0; return in }(), 4, policy.ScaleUp, "current 0: load 5000 needs 100 at target 0.5; ScaleUpLimit: 4"},
+		{"zero replicas, metric missing", func() policy.Input { in := hpaIn(0, 0, 0, 0); in.Min = 0; in.LoadValid = false; return in }(), 1, policy.ScaleUp, "current 0, metric missing"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -31,6 +31,10 @@ type Config struct {
 	// Default 0.7.
 	TargetUtilization float64
 	// MinReplicas and MaxReplicas bound production. Defaults 1 and 100.
+	// MinReplicas 0 (with a MaxReplicas) lets production scale to zero:
+	// with the default Predictive stack it stays there while the load is
+	// zero and is sized from the load when it comes back (the reactive
+	// floor, policy.HPA, sizes a group at zero from the load).
 	MinReplicas, MaxReplicas int
 	// HistorySize is how many observations the Controller keeps. Default
 	// 10080 (one week of minutes); at most 4,194,304 (eight years of

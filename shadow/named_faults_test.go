@@ -1508,3 +1508,36 @@ func TestHeadStartAtLeastOneReplica(t *testing.T) {
 		}
 	}
 }
+
+// A deployment that scales to zero (MinReplicas 0) stays there while the
+// load is zero, whether the forecast is trusted yet or not, and is sized
+// from the load when it comes back. The reactive floor took a group at
+// zero to one replica at every pass, and the next pass released it: one
+// start per two passes for as long as there was no load.
+func TestScaledToZeroStaysAtZero(t *testing.T) {
+	for _, r := range bothRules() {
+		t.Run(r.name, func(t *testing.T) {
+			s := newFreshConfig(t, shadow.Config{PerReplica: 10, MinReplicas: 0, MaxReplicas: 100}, r.cfg)
+			var got []int
+			for range 120 {
+				s.src.Set(shadow.RequestRate, 0)
+				s.step(t, s.now)
+				got = append(got, s.desired(t))
+			}
+			first := slices.Index(got, 0)
+			require.GreaterOrEqual(t, first, 0, "never reached zero: %v", got)
+			for i, d := range got[first:] {
+				require.Zero(t, d, "pass %d after reaching zero: %v", i+1, got[first:])
+			}
+			need := policy.Replicas(40, 10, 0.7)
+			var back []int
+			for range 3 {
+				s.src.Set(shadow.RequestRate, s.noisy(40))
+				s.step(t, s.now)
+				back = append(back, s.desired(t))
+			}
+			assert.Positive(t, back[0], "the first pass with load: %v", back)
+			assert.GreaterOrEqual(t, back[2], need, "the load followed: %v", back)
+		})
+	}
+}
