@@ -118,9 +118,13 @@ func (c HPAConfig) Validate() error {
 //     group at zero still has; rate limited as in step 7), and to one
 //     replica without a valid Load.
 //  3. A missing metric (LoadValid false, or a Load that is NaN, infinite
-//     or negative) or no ready replica to report it holds the count: HPA
-//     returns an error from computeReplicasForMetrics and does not scale,
-//     so in particular it never scales down on a missing metric.
+//     or negative) holds the count: HPA returns an error from
+//     computeReplicasForMetrics and does not scale, so in particular it
+//     never scales down on a missing metric. With no ready replica (all
+//     still starting) Kubernetes holds too, for a per-pod metric; the Load
+//     here is the service's, which a group still starting has, and it
+//     sizes the group up only, as from zero (a load the starting replicas
+//     will carry holds).
 //  4. usage ratio = utilization / target, utilization = Load / (Ready ×
 //     PerReplica) (GetResourceReplicas in replica_calculator.go). With no
 //     unready replicas, or a ratio ≤ 1: within the tolerance (|1 − ratio| ≤
@@ -194,7 +198,7 @@ func (h *HPA) decide(in Input) (decided, error) {
 	case !in.loadOK():
 		return hold(in, text(fmt.Sprintf("HPA: metric missing (load %s, valid %t): holding %d", num(in.Load), in.LoadValid, in.Current))), nil
 	case in.Ready == 0:
-		return hold(in, text(fmt.Sprintf("HPA: no ready replica reports the metric: holding %d", in.Current))), nil
+		return h.noneReady(in), nil
 	}
 	proposal, why := h.proposal(in)
 	target, stabWhy := h.stab.apply(in.Now, in.Current, proposal)
@@ -219,6 +223,23 @@ func (h *HPA) fromZero(in Input) decided {
 	}
 	target, limitWhy := h.rate.limit(in.Now, 0, n, in.Min, in.Max)
 	why := fmt.Sprintf("HPA: current 0: load %s needs %d at target %s", num(in.Load), n, num(in.TargetUtilization))
+	if target != n {
+		why += fmt.Sprintf("; %s: %d", limitWhy, target)
+	}
+	return h.commit(in, target, text(why))
+}
+
+// noneReady is the sync of a group whose replicas are all still starting
+// (step 3): no utilization to measure, so the load sizes the group as from
+// zero, up only; a load the starting replicas will carry holds.
+func (h *HPA) noneReady(in Input) decided {
+	n := Replicas(in.Load, in.PerReplica, in.TargetUtilization)
+	if n <= in.Current {
+		return hold(in, text(fmt.Sprintf("HPA: no ready replica reports the metric, and load %s needs %d at target %s: holding %d",
+			num(in.Load), n, num(in.TargetUtilization), in.Current)))
+	}
+	target, limitWhy := h.rate.limit(in.Now, in.Current, n, in.Min, in.Max)
+	why := fmt.Sprintf("HPA: no ready replica reports the metric, but load %s needs %d at target %s", num(in.Load), n, num(in.TargetUtilization))
 	if target != n {
 		why += fmt.Sprintf("; %s: %d", limitWhy, target)
 	}

@@ -1541,3 +1541,41 @@ func TestScaledToZeroStaysAtZero(t *testing.T) {
 		})
 	}
 }
+
+// A deployment scaled to zero whose load comes back, with replicas that
+// take ten minutes to start: while none is ready and the forecast is not
+// yet trusted, the reactive floor sizes the group from the load (it held
+// the first replica for as long as it took the forecast to be trusted,
+// then asked for the rest: 1, 1, 1, 7).
+func TestScaleFromZeroWhileReplicasStart(t *testing.T) {
+	for _, r := range bothRules() {
+		t.Run(r.name, func(t *testing.T) {
+			s := &steady{now: t0}
+			s.grp = actuatortest.NewGroup(5, 10*time.Minute, func() time.Time { return s.now })
+			s.src = shadowtest.NewSource(0)
+			fc, err := forecast.NewAuto(forecast.AutoConfig{Step: time.Minute})
+			require.NoError(t, err)
+			pol, err := policy.Predictive(r.cfg)
+			require.NoError(t, err)
+			s.c, err = shadow.New(shadow.Config{PerReplica: 10, MinReplicas: 0, MaxReplicas: 100},
+				shadow.Deps{Source: s.src, Forecaster: fc, Policy: pol, Production: s.grp},
+				shadow.WithLogger(testLogger(&syncBuffer{})), shadow.WithRetry(actuator.RetryConfig{After: instant}))
+			require.NoError(t, err)
+			for range 300 {
+				s.src.Set(shadow.RequestRate, 0)
+				s.step(t, s.now)
+			}
+			require.Zero(t, s.desired(t), "scaled to zero")
+			need := policy.Replicas(40, 10, 0.7)
+			var got []int
+			for range 4 {
+				s.src.Set(shadow.RequestRate, s.noisy(40))
+				s.step(t, s.now)
+				got = append(got, s.desired(t))
+			}
+			t.Logf("replicas asked at the passes after the load came back: %v (%d needed)", got, need)
+			assert.Equal(t, 1, got[0], "the unconfirmed first sample: one replica")
+			assert.GreaterOrEqual(t, got[2], need, "two passes later: %v", got)
+		})
+	}
+}
