@@ -85,6 +85,19 @@ func (s *steady) restart(t *testing.T, cfg policy.PredictiveConfig, store shadow
 	require.NoError(t, err)
 }
 
+// passes runs n passes at about load (the ±2% wobble) and returns the
+// replicas production was asked for after each.
+func (s *steady) passes(t *testing.T, load float64, n int) []int {
+	t.Helper()
+	var got []int
+	for range n {
+		s.src.Set(shadow.RequestRate, s.noisy(load))
+		s.step(t, s.now)
+		got = append(got, s.desired(t))
+	}
+	return got
+}
+
 func (s *steady) desired(t *testing.T) int {
 	st, err := s.grp.Current(context.Background())
 	require.NoError(t, err)
@@ -1518,24 +1531,14 @@ func TestScaledToZeroStaysAtZero(t *testing.T) {
 	for _, r := range bothRules() {
 		t.Run(r.name, func(t *testing.T) {
 			s := newFreshConfig(t, shadow.Config{PerReplica: 10, MinReplicas: 0, MaxReplicas: 100}, r.cfg)
-			var got []int
-			for range 120 {
-				s.src.Set(shadow.RequestRate, 0)
-				s.step(t, s.now)
-				got = append(got, s.desired(t))
-			}
+			got := s.passes(t, 0, 120)
 			first := slices.Index(got, 0)
 			require.GreaterOrEqual(t, first, 0, "never reached zero: %v", got)
 			for i, d := range got[first:] {
 				require.Zero(t, d, "pass %d after reaching zero: %v", i+1, got[first:])
 			}
 			need := policy.Replicas(40, 10, 0.7)
-			var back []int
-			for range 3 {
-				s.src.Set(shadow.RequestRate, s.noisy(40))
-				s.step(t, s.now)
-				back = append(back, s.desired(t))
-			}
+			back := s.passes(t, 40, 3)
 			assert.Positive(t, back[0], "the first pass with load: %v", back)
 			assert.GreaterOrEqual(t, back[2], need, "the load followed: %v", back)
 		})
@@ -1561,18 +1564,10 @@ func TestScaleFromZeroWhileReplicasStart(t *testing.T) {
 				shadow.Deps{Source: s.src, Forecaster: fc, Policy: pol, Production: s.grp},
 				shadow.WithLogger(testLogger(&syncBuffer{})), shadow.WithRetry(actuator.RetryConfig{After: instant}))
 			require.NoError(t, err)
-			for range 300 {
-				s.src.Set(shadow.RequestRate, 0)
-				s.step(t, s.now)
-			}
+			s.passes(t, 0, 300)
 			require.Zero(t, s.desired(t), "scaled to zero")
 			need := policy.Replicas(40, 10, 0.7)
-			var got []int
-			for range 4 {
-				s.src.Set(shadow.RequestRate, s.noisy(40))
-				s.step(t, s.now)
-				got = append(got, s.desired(t))
-			}
+			got := s.passes(t, 40, 4)
 			t.Logf("replicas asked at the passes after the load came back: %v (%d needed)", got, need)
 			assert.Equal(t, 1, got[0], "the unconfirmed first sample: one replica")
 			assert.GreaterOrEqual(t, got[2], need, "two passes later: %v", got)
