@@ -210,40 +210,47 @@ func (h *HPA) decide(in Input) (decided, error) {
 
 // fromZero is the sync of a group scaled to zero (Min 0, step 2): it
 // stays there while the load is zero; a load sizes it as the Kubernetes
-// HPA sizes from an external metric's value (ceil(Load / (PerReplica ×
-// TargetUtilization)), rate limited as any scale-up); without a load, one
-// replica.
+// HPA sizes from an external metric's value (see upFromLoad); without a
+// load, one replica.
 func (h *HPA) fromZero(in Input) decided {
 	if !in.loadOK() {
 		return h.commit(in, 1, text(fmt.Sprintf("HPA: current 0, metric missing (load %s, valid %t): scale to 1", num(in.Load), in.LoadValid)))
 	}
-	n := Replicas(in.Load, in.PerReplica, in.TargetUtilization)
+	n, target, limited := h.upFromLoad(in)
 	if n == 0 {
 		return hold(in, text("HPA: current 0 and no load: holding 0"))
 	}
-	target, limitWhy := h.rate.limit(in.Now, 0, n, in.Min, in.Max)
-	why := fmt.Sprintf("HPA: current 0: load %s needs %d at target %s", num(in.Load), n, num(in.TargetUtilization))
-	if target != n {
-		why += fmt.Sprintf("; %s: %d", limitWhy, target)
-	}
-	return h.commit(in, target, text(why))
+	return h.commit(in, target, text(fmt.Sprintf("HPA: current 0: load %s needs %d at target %s%s", num(in.Load), n, num(in.TargetUtilization), limited)))
 }
 
 // noneReady is the sync of a group whose replicas are all still starting
 // (step 3): no utilization to measure, so the load sizes the group as from
 // zero, up only; a load the starting replicas will carry holds.
 func (h *HPA) noneReady(in Input) decided {
-	n := Replicas(in.Load, in.PerReplica, in.TargetUtilization)
-	if n <= in.Current {
+	n, target, limited := h.upFromLoad(in)
+	if target == in.Current {
 		return hold(in, text(fmt.Sprintf("HPA: no ready replica reports the metric, and load %s needs %d at target %s: holding %d",
 			num(in.Load), n, num(in.TargetUtilization), in.Current)))
 	}
-	target, limitWhy := h.rate.limit(in.Now, in.Current, n, in.Min, in.Max)
-	why := fmt.Sprintf("HPA: no ready replica reports the metric, but load %s needs %d at target %s", num(in.Load), n, num(in.TargetUtilization))
-	if target != n {
-		why += fmt.Sprintf("; %s: %d", limitWhy, target)
+	return h.commit(in, target, text(fmt.Sprintf("HPA: no ready replica reports the metric, but load %s needs %d at target %s%s",
+		num(in.Load), n, num(in.TargetUtilization), limited)))
+}
+
+// upFromLoad returns the replicas the load needs at the target,
+// ceil(Load / (PerReplica × TargetUtilization)), as Kubernetes sizes from
+// an external metric's value, and the count to ask for: Current when that
+// is no more, else the need rate limited as any scale-up, with the limit's
+// note in limited ("" when not limited).
+func (h *HPA) upFromLoad(in Input) (n, target int, limited string) {
+	n = Replicas(in.Load, in.PerReplica, in.TargetUtilization)
+	if n <= in.Current {
+		return n, in.Current, ""
 	}
-	return h.commit(in, target, text(why))
+	target, why := h.rate.limit(in.Now, in.Current, n, in.Min, in.Max)
+	if target != n {
+		limited = fmt.Sprintf("; %s: %d", why, target)
+	}
+	return n, target, limited
 }
 
 // proposal is the replica count the metric asks for (step 4 and 5).
