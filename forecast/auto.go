@@ -218,7 +218,14 @@ var selectMethodNames = []string{SelectDefault: "default", SelectBacktest: "back
 // value. Zeros the models find plausible (a quiet night of a small
 // service), and every zero before the first fit, are load at once:
 // holding them back would bias the forecasts upward, a bias the 0.5%
-// threshold bounds to about half a percent of the mean.
+// threshold bounds to about half a percent of the mean. So is a zero at a
+// phase of the first seasonal period whose last value taken (fed, or
+// held back) a period or more before was a zero too, before the run it
+// would start or continue: a load idle at the same hours of every day (a
+// batch, a cron-driven load) is learned from its second idle phase on,
+// where an outage at that hour of one day is not (the next day's load
+// there clears the mark), and a run longer than a period is not taken for
+// its own recurrence. The marks are saved with the state.
 //
 // Zeros before the first positive value are not history at all: a load
 // that has never been positive says nothing of its level or its cycle
@@ -324,6 +331,9 @@ func NewAuto(cfg AutoConfig) (*Auto, error) {
 	a := &autoModel{horizon: cfg.Horizon, window: valid.Window, maxOrigins: cfg.MaxOrigins, periods: cfg.Periods,
 		lambda: 2 / (float64(valid.ResidualWindow) + 1), reselect: int64(cfg.ReselectEvery), method: cfg.Select,
 		zeroRun: int64(cfg.ZeroRun)}
+	if len(cfg.Periods) > 0 {
+		a.zr.newZeroPhases(cfg.Periods[0])
+	}
 	add := func(m *Model, err error) error {
 		if err != nil {
 			return err

@@ -267,6 +267,10 @@ type autoSt struct {
 	// (see zeroRun.save); absent when there is neither, and in states
 	// saved before zero runs were held back.
 	ZeroRun floats `json:"zero_run,omitempty"`
+	// ZeroPhases are the phases of the first seasonal period whose last
+	// value was a zero (see zeroRun.savePhases); absent when there is
+	// none, and in states saved before they were kept.
+	ZeroPhases floats `json:"zero_phases,omitempty"`
 	// Recent is the latest values fed (at most zeroRecent), oldest first:
 	// a restored Auto judges zeros by them until its window is observed
 	// again (a history source that fails at start-up). Absent in states
@@ -916,6 +920,7 @@ func (a *autoModel) saveAuto(fitted bool) *autoSt {
 		st.PeakACI = c.save()
 	}
 	st.ZeroRun = a.zr.save()
+	st.ZeroPhases = a.zr.savePhases()
 	for _, s := range a.sel.Scores {
 		st.Sel.Names = append(st.Sel.Names, s.Model)
 		st.Sel.MASE = append(st.Sel.MASE, s.MASE)
@@ -988,6 +993,10 @@ func (a *autoModel) loadAuto(st *autoSt, fitted bool, slot int64, maxGap int) (f
 	if err != nil {
 		return nil, err
 	}
+	applyPhases, err := a.zr.loadPhases(st.ZeroPhases)
+	if err != nil {
+		return nil, err
+	}
 	applies := make([]func(), len(a.cands))
 	for i, c := range a.cands {
 		s := c.(stater)
@@ -1019,6 +1028,7 @@ func (a *autoModel) loadAuto(st *autoSt, fitted bool, slot int64, maxGap int) (f
 		applyLong()
 		applyACI()
 		applyZero()
+		applyPhases()
 		if st.Combined {
 			parts := make([]model, len(st.Chosen))
 			for k, i := range st.Chosen {

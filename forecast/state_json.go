@@ -19,7 +19,7 @@ func b64(n int) int { return (n + 2) / 3 * 4 }
 func (d *modelDoc) size() int {
 	n := 512 + len(d.Config) + b64(8*len(d.Vals)) + b64(8*len(d.Zs)) + 16 + b64(8*len(d.Fills)) + 16 + b64(8*len(d.Window)) + 16 + b64(8*len(d.Bias)) + d.M.size()
 	if a := d.Auto; a != nil {
-		n += 256 + len(a.Label) + 16*len(a.Chosen) + b64(8*len(a.Vals)) + b64(8*len(a.Long)) + 32 + b64(8*len(a.PeakACI)) + 16 + b64(8*len(a.ZeroRun)) + 16 + b64(8*len(a.Recent))
+		n += 256 + len(a.Label) + 16*len(a.Chosen) + b64(8*len(a.Vals)) + b64(8*len(a.Long)) + 32 + b64(8*len(a.PeakACI)) + 16 + b64(8*len(a.ZeroRun)) + 16 + b64(8*len(a.ZeroPhases)) + 16 + b64(8*len(a.Recent))
 		for i := range a.Cands {
 			n += a.Cands[i].size()
 		}
@@ -184,6 +184,10 @@ func (a *autoSt) appendJSON(b []byte) []byte {
 	if a.ZeroRun != nil {
 		b = append(b, `,"zero_run":`...)
 		b = a.ZeroRun.appendJSON(b)
+	}
+	if a.ZeroPhases != nil {
+		b = append(b, `,"zero_phases":`...)
+		b = a.ZeroPhases.appendJSON(b)
 	}
 	if a.Recent != nil {
 		b = append(b, `,"recent":`...)

@@ -27,6 +27,68 @@ type zeroRun struct {
 	// restored is set by UnmarshalState with a run pending: values up to
 	// its last zero are history observed again, and are left out.
 	restored bool
+	// phases marks, for each phase of the first seasonal period (grid
+	// slots from the Unix epoch, modulo period), whether the last value
+	// taken at that phase was a zero (fed, or held back); nil without a
+	// period. A zero whose phase was a zero a period or more before its
+	// run began is the idle phase of a seasonal load, not an outage.
+	phases []uint64
+	period int64
+}
+
+// newZeroPhases sizes z's phase marks for period (none when 0).
+func (z *zeroRun) newZeroPhases(period int) {
+	z.period = int64(period)
+	z.phases = nil
+	if period > 0 {
+		z.phases = make([]uint64, (period+63)/64)
+	}
+}
+
+// phase is t's phase in the first seasonal period, on the grid of step.
+func (z *zeroRun) phase(t time.Time, step time.Duration) int64 {
+	k := int64(t.Sub(time.Unix(0, 0)) / step)
+	return ((k % z.period) + z.period) % z.period
+}
+
+// wasZero reports whether the last value taken at t's phase was a zero.
+func (z *zeroRun) wasZero(t time.Time, step time.Duration) bool {
+	if z.period == 0 {
+		return false
+	}
+	i := z.phase(t, step)
+	return z.phases[i/64]&(1<<(i%64)) != 0
+}
+
+// clearPhases forgets every zero phase.
+func (z *zeroRun) clearPhases() { clear(z.phases) }
+
+// mark records that a value, zero or not, was taken at t's phase.
+func (z *zeroRun) mark(t time.Time, step time.Duration, zero bool) {
+	if z.period == 0 {
+		return
+	}
+	i := z.phase(t, step)
+	if zero {
+		z.phases[i/64] |= 1 << (i % 64)
+	} else {
+		z.phases[i/64] &^= 1 << (i % 64)
+	}
+}
+
+// recurs reports whether a zero at t, k slots on the models' grid,
+// continues a zero phase: the value taken at its phase a period or more
+// before was a zero too, and the run held back (if any) began less than a
+// quarter of a period before it. An idle phase recurs from its start (or
+// within the few steps its start moves by from one period to the next);
+// a run held back longer is judged an outage, whatever zeros the day
+// before had at the phase it reaches (an outage begun just after a few
+// zeros reaches their phase a period later).
+func (z *zeroRun) recurs(t time.Time, k int64, step time.Duration) bool {
+	if z.pending && 4*(k-z.first) >= z.period {
+		return false
+	}
+	return z.wasZero(t, step)
 }
 
 // skip is the number of steps a forecast skips after the models' last
@@ -46,6 +108,16 @@ func (z *zeroRun) skip(slot int64) int {
 // against the values fed to the models. See [Model] for the grid and gap
 // handling.
 func (a *Auto) Observe(t time.Time, v float64) error {
+	z := &a.a.zr
+	total, pending, last := a.total, z.pending, z.last
+	err := a.observe(t, v)
+	if a.total != total || z.pending && (!pending || z.last != last) {
+		z.mark(t, a.cfg.Step, v == 0)
+	}
+	return err
+}
+
+func (a *Auto) observe(t time.Time, v float64) error {
 	z := &a.a.zr
 	if v == 0 && a.total == 0 && a.a.zeroRun >= 0 {
 		// Leading zeros are not history (see "Zero runs" in Auto).
@@ -81,17 +153,30 @@ func (a *Auto) Observe(t time.Time, v float64) error {
 		z.restored = false
 		if v != 0 {
 			z.pending = false
+			if z.last-z.first >= z.period {
+				// An outage a period long or longer: its zeros at every
+				// phase mark no idle phase.
+				z.clearPhases()
+			}
 			return a.feed(t, v)
 		}
-		if k-a.slot <= a.a.zeroRun {
+		if k-a.slot <= a.a.zeroRun && !z.recurs(t, k, a.cfg.Step) {
 			z.last = k
 			return nil
 		}
+		// Longer than an outage is filled, or at a phase that was zero
+		// a period before: the zeros are load.
 		err := a.feedRun()
 		z.zerosLoad = true
 		return errors.Join(err, a.feed(t, 0))
 	}
 	if k-a.slot > a.a.zeroRun || !a.zeroImplausible(int(k-a.slot)) {
+		return a.feed(t, 0)
+	}
+	if z.recurs(t, k, a.cfg.Step) {
+		// The idle phase of a seasonal load: it and the zeros after it
+		// are load.
+		z.zerosLoad = true
 		return a.feed(t, 0)
 	}
 	z.pending, z.first, z.last = true, k, k
@@ -215,7 +300,7 @@ func (z *zeroRun) save() floats {
 // without one (nil) has none.
 func (z *zeroRun) load(v floats, slot int64, fitted bool, maxGap int) (func(), error) {
 	if v == nil {
-		return func() { *z = zeroRun{} }, nil
+		return func() { *z = zeroRun{phases: z.phases, period: z.period} }, nil
 	}
 	bad := func() (func(), error) {
 		return nil, fmt.Errorf("zero run %v: want its first and last slots (−1 without one) after the last slot %d and within %d steps of it, and 0 or 1", []float64(v), slot, maxGap)
@@ -229,9 +314,67 @@ func (z *zeroRun) load(v floats, slot int64, fitted bool, maxGap int) (func(), e
 		return bad()
 	}
 	return func() {
-		*z = zeroRun{pending: pending, zerosLoad: v[2] == 1, restored: pending}
+		*z = zeroRun{pending: pending, zerosLoad: v[2] == 1, restored: pending, phases: z.phases, period: z.period}
 		if pending {
 			z.first, z.last = int64(first), int64(last)
+		}
+	}, nil
+}
+
+// savePhases returns the zero phases as numbers: the period, then the
+// first phase and the length of each run of zero phases; nil when there
+// is no period or no zero phase.
+func (z *zeroRun) savePhases() floats {
+	if z.period == 0 {
+		return nil
+	}
+	var v floats
+	for i := int64(0); i < z.period; {
+		if z.phases[i/64]&(1<<(i%64)) == 0 {
+			i++
+			continue
+		}
+		j := i
+		for j < z.period && z.phases[j/64]&(1<<(j%64)) != 0 {
+			j++
+		}
+		v = append(v, float64(i), float64(j-i))
+		i = j
+	}
+	if v == nil {
+		return nil
+	}
+	return append(floats{float64(z.period)}, v...)
+}
+
+// loadPhases checks saved zero phases against z's period and returns the
+// function that applies them; a state saved without any (nil) has none.
+func (z *zeroRun) loadPhases(v floats) (func(), error) {
+	if v == nil {
+		return func() {
+			if z.period > 0 {
+				z.newZeroPhases(int(z.period))
+			}
+		}, nil
+	}
+	bad := fmt.Errorf("zero phases %v: want the period %d, then the first phase and the length of each run of zero phases, in order, within the period", []float64(v), z.period)
+	if z.period == 0 || len(v)%2 != 1 || v[0] != float64(z.period) {
+		return nil, bad
+	}
+	end := 0.0
+	for i := 1; i < len(v); i += 2 {
+		first, n := v[i], v[i+1]
+		if !whole(first) || !whole(n) || first < end || n < 1 || first+n > float64(z.period) {
+			return nil, bad
+		}
+		end = first + n + 1 // runs are separated by a phase that is not zero
+	}
+	return func() {
+		z.newZeroPhases(int(z.period))
+		for i := 1; i < len(v); i += 2 {
+			for k := int64(v[i]); k < int64(v[i]+v[i+1]); k++ {
+				z.phases[k/64] |= 1 << (k % 64)
+			}
 		}
 	}, nil
 }

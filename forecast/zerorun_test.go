@@ -674,3 +674,138 @@ func TestGapFillsKeptWhileTheWindowIsNotTakenBack(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, fills(data), fills(again), "the saved fills are kept")
 }
+
+// onOff is a load idle (zero) for the first idle steps of every period p
+// and about level otherwise, over n steps.
+func onOff(n, p, idle int, level float64) []float64 {
+	y := make([]float64, n)
+	for i := range y {
+		if i%p >= idle {
+			y[i] = level * (1 + 0.05*math.Sin(float64(i)*1.7))
+		}
+	}
+	return y
+}
+
+// A steady load that becomes idle at the same phase of every period: the
+// first idle phase is held back as a possible outage, as any drop to zero
+// of a steady load; from the next one on, its zeros recur at their phase
+// and are load, and the forecasts at the idle phase learn them. Before,
+// every idle phase was filled as a gap, the models chosen on the busy
+// values alone took every zero for an outage, and the forecasts there
+// stayed at the busy level.
+func TestZeroRunRecurringIdlePhaseIsLoad(t *testing.T) {
+	const p, idle, cycles = 30, 20, 24
+	// Ten periods of steady load, then a load idle for idle steps of
+	// every period.
+	y := onOff(cycles*p, p, idle, 40)
+	for i := range 10 * p {
+		y[i] = 40 * (1 + 0.05*math.Sin(float64(i)*1.7))
+	}
+	a, err := NewAuto(AutoConfig{Periods: []int{p}, Horizon: 2})
+	require.NoError(t, err)
+	var heldCycles []int
+	for i, v := range y {
+		require.NoError(t, a.Observe(t0.Add(time.Duration(i)*time.Minute), v))
+		if _, err := a.Forecast(2, 0.8); err != nil { // as a scaler asks at every step
+			require.ErrorIs(t, err, ErrInsufficientHistory)
+		}
+		if _, n := a.HeldZeros(); n > 0 && (len(heldCycles) == 0 || heldCycles[len(heldCycles)-1] != i/p) {
+			heldCycles = append(heldCycles, i/p)
+		}
+	}
+	t.Logf("%s: zeros held back in cycles %v", a.Name(), heldCycles)
+	require.NotEmpty(t, heldCycles, "a steady load's first drop to zero is held back")
+	assert.Len(t, heldCycles, 1, "only the first idle phase after the fit is held back")
+	// At the end of a busy phase: the next idle phase is forecast near 0.
+	fc, err := a.Forecast(idle, 0.8)
+	require.NoError(t, err)
+	assert.Less(t, slices.Max(fc.Mean), 4.0, "idle phase forecast %v", fc.Mean)
+
+	// The same load with every idle phase filled (the marks switched off):
+	// the forecast there stays near the busy level.
+	b, err := NewAuto(AutoConfig{Periods: []int{p}, Horizon: 2})
+	require.NoError(t, err)
+	b.a.zr.period = 0
+	for i, v := range y {
+		require.NoError(t, b.Observe(t0.Add(time.Duration(i)*time.Minute), v))
+		if _, err := b.Forecast(2, 0.8); err != nil {
+			require.ErrorIs(t, err, ErrInsufficientHistory)
+		}
+	}
+	fb, err := b.Forecast(idle, 0.8)
+	require.NoError(t, err)
+	assert.Greater(t, slices.Min(fb.Mean), 20.0, "without the marks: %v", fb.Mean)
+}
+
+// An outage longer than a period is held back whole: its own zeros a
+// period earlier are no recurrence. One outage at a phase does not make
+// later zeros there load once the load came back there in between; zeros
+// at the phase of the last period's zeros are load.
+func TestZeroRunOutageDoesNotRecur(t *testing.T) {
+	const p = 48
+	y := seasonal(1600, p, 100, 0, 40, 3, 31)
+	long := withOutage(y, 1200, 1200+p+10)
+	a := newZeroAuto(t, 0, p)
+	feed(t, a, long[:1200+p+10], 0)
+	_, n := a.HeldZeros()
+	assert.Equal(t, p+10, n, "the whole outage is held back")
+
+	// Two outages two days apart at the same phase, the load back there
+	// on the day between.
+	twice := withOutage(withOutage(y, 1200, 1210), 1200+2*p, 1210+2*p)
+	b := newZeroAuto(t, 0, p)
+	feed(t, b, twice[:1200+2*p+5], 0)
+	_, n = b.HeldZeros()
+	assert.Equal(t, 5, n, "the second outage is held back too: the load came back at its phase in between")
+
+	// On two days in a row at the same phase, the second day's zeros
+	// recur there: load.
+	daily := withOutage(withOutage(y, 1200, 1210), 1200+p, 1210+p)
+	c := newZeroAuto(t, 0, p)
+	feed(t, c, daily[:1200+p+5], 0)
+	_, n = c.HeldZeros()
+	assert.Zero(t, n, "zeros at the phase of yesterday's zeros are load")
+}
+
+// The marks survive a restart: a restored Auto forecasts what the one
+// that ran on forecasts.
+func TestZeroRunPhasesStateRoundTrip(t *testing.T) {
+	const p, idle = 30, 20
+	y := onOff(16*p, p, idle, 40)
+	mk := func() *Auto {
+		a, err := NewAuto(AutoConfig{Periods: []int{p}})
+		require.NoError(t, err)
+		return a
+	}
+	const k = 12*p + 5 // saved in an idle phase
+	orig := mk()
+	feed(t, orig, y[:k], 0)
+	data, err := orig.MarshalState()
+	require.NoError(t, err)
+	assert.Contains(t, string(data), `"zero_phases"`)
+	want := forecasts(t, orig, y, k, len(y))
+	b := mk()
+	require.NoError(t, b.UnmarshalState(data))
+	feed(t, b, y[:k], 0)
+	got := forecasts(t, b, y, k, len(y))
+	require.Equal(t, want, got)
+
+	// The hand-written encoding matches encoding/json.
+	doc, err := b.stateDoc()
+	require.NoError(t, err)
+	enc, err := json.Marshal(doc)
+	require.NoError(t, err)
+	out, err := doc.appendJSON(nil)
+	require.NoError(t, err)
+	assert.Equal(t, string(enc), string(out))
+
+	// Marks that do not fit the period are refused.
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(data, &m))
+	for _, v := range []floats{{31, 0, 5}, {30, 0}, {30, 25, 6}, {30, 5, 3, 7, 2}, {30, 0.5, 2}, {30, 3, 0}} {
+		m["auto"].(map[string]any)["zero_phases"] = string(marshalBits(v))
+		c := requireBadAutoState(t, m, AutoConfig{Periods: []int{p}}, "zero phases", v)
+		assert.False(t, c.started, "%v: nothing changed", v)
+	}
+}
