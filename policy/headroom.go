@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"slices"
 	"sync/atomic"
 
 	"github.com/shadowscale/shadowscale/forecast"
@@ -66,7 +67,16 @@ func quantileForecast(f forecast.Forecast, q, peak float64, lead int) (out forec
 // Input.PeakUpper, the lead window's upper bounds are that bound on its peak
 // first (Input.PeakForecast): at Quantile (1 + Level) / 2, P90 of an 80%
 // forecast, the policy provisions for the bound itself. A forecast without
-// a usable interval passes unchanged, as the reason says.
+// a usable interval passes unchanged, as the reason says. For a group
+// allowed to scale to zero (Input.Min 0), a forecast that expects no load
+// (at every step a mean under a tenth of one replica's load at the
+// target, the HPA's default tolerance, and the lower bound of its
+// interval at 0) asks for nothing: the policy sees a forecast of 0. Its
+// upper bound there, the spread of errors made elsewhere, kept a replica
+// up at every pass of an idle phase, so that such a group never reached
+// zero once the forecast was trusted. The load present is the reactive
+// floor's to serve, as always, and a load that comes anyway its to
+// follow.
 // Stateless: it keeps no state of its own.
 func Headroom(p Policy, cfg HeadroomConfig) (Policy, error) {
 	if err := needPolicy("Headroom", "policy", p); err != nil {
@@ -86,6 +96,16 @@ func Headroom(p Policy, cfg HeadroomConfig) (Policy, error) {
 		if in.Forecast.Len() == 0 {
 			return decideInner(p, in)
 		}
+		if in.Min == 0 && noLoadExpected(in) {
+			peak := slices.Max(in.Forecast.Mean)
+			in.Forecast = zeroForecast(in.Forecast)
+			d, err := decideInner(p, in)
+			if err != nil {
+				return decided{}, err
+			}
+			d.r = prefixed(fmt.Sprintf("min 0: no replica for a forecast that expects no load (mean at most %s, under a tenth of a replica's, lower bound 0): ", num(peak)), d.r)
+			return d, nil
+		}
 		f, ok := quantileForecast(in.Forecast, q, in.PeakUpper, max(in.LeadSteps, 1))
 		prefix := levelPrefix(&last, label, in.Forecast.Level)
 		if !ok {
@@ -99,6 +119,44 @@ func Headroom(p Policy, cfg HeadroomConfig) (Policy, error) {
 		d.r = prefixed(prefix, d.r)
 		return d, nil
 	}, p), nil
+}
+
+// idleShare is the share of one replica's load at the target below which
+// a forecast's mean is no load (the HPA's default tolerance).
+const idleShare = 0.1
+
+// noLoadExpected reports whether in's forecast expects no load at any
+// step: a mean below idleShare of one replica's load at the target, with
+// the lower bound of its interval at 0 (where the forecast has one), as
+// at the idle phase of a seasonal load whose past values there were
+// zeros. Its upper bound there is the spread of errors made elsewhere (at
+// the ramps), not a chance of load at this phase. A forecast without a
+// finite step expects nothing.
+func noLoadExpected(in Input) bool {
+	f := in.Forecast
+	bounded := f.Level > 0 && f.Level < 1 && len(f.Lower) >= len(f.Mean)
+	idle := 0.0
+	if mathx.Finite(in.PerReplica) && in.PerReplica > 0 && in.TargetUtilization > 0 {
+		idle = idleShare * in.PerReplica * in.TargetUtilization
+	}
+	seen := false
+	for i, m := range f.Mean {
+		if !mathx.Finite(m) {
+			continue
+		}
+		seen = true
+		if m > idle || m > 0 && bounded && mathx.Finite(f.Lower[i]) && f.Lower[i] > 0 {
+			return false
+		}
+	}
+	return seen
+}
+
+// zeroForecast is f with a mean of 0 at every step, and no interval.
+func zeroForecast(f forecast.Forecast) forecast.Forecast {
+	f.Mean = make([]float64, len(f.Mean))
+	f.Lower, f.Upper = nil, nil
+	return f
 }
 
 // headroomPrefix is the reason prefix of one interval level.

@@ -1,7 +1,9 @@
 package policy_test
 
 import (
+	"fmt"
 	"math"
+	"slices"
 	"testing"
 	"time"
 
@@ -63,5 +65,102 @@ func TestQuantileForecastNeverNegative(t *testing.T) {
 	require.True(t, ok)
 	for _, v := range q.Mean {
 		assert.GreaterOrEqual(t, v, 0.0)
+	}
+}
+
+// TestHeadroomMinZero: for a group allowed to scale to zero, a forecast
+// that expects no load (a mean under a tenth of a replica's load and a
+// lower bound of 0 at every step) asks for no replica, so the predictive stack takes the group to
+// zero and keeps it there through an idle phase; its upper bound (errors
+// made at the ramps) kept a replica up at every pass. A forecast with load
+// at any step (a wide interval about a load reaches 0 too), or a group
+// whose minimum is one, gets the headroom.
+func TestHeadroomMinZero(t *testing.T) {
+	idle := forecast.Forecast{Start: at(60), Step: time.Minute, Level: 0.8, Model: "seasonal-naive",
+		Mean: []float64{0, 0, 0}, Lower: []float64{0, 0, 0}, Upper: []float64{3.6, 3.6, 3.6}}
+	ramp := idle
+	ramp.Mean, ramp.Lower, ramp.Upper = []float64{0, 0, 48}, []float64{0, 0, 44}, []float64{3.6, 3.6, 52}
+	// A smoothing model's idle phase: a mean a little above 0, a lower
+	// bound at 0.
+	low := idle
+	low.Mean, low.Upper = []float64{0.3, 0.3, 0.3}, []float64{0.9, 0.9, 0.9}
+	// A wide interval about a load: its lower bound is 0 too.
+	wide := idle
+	wide.Mean, wide.Upper = []float64{100, 100, 100}, []float64{300, 300, 300}
+	// A small load: a tenth of a replica's or more.
+	small := idle
+	small.Mean, small.Upper = []float64{2, 2, 2}, []float64{5, 5, 5}
+	for _, tc := range []struct {
+		name     string
+		current  int
+		f        forecast.Forecast
+		want     int
+		reason   string
+		seenPeak float64
+	}{
+		{"idle at zero: no wake", 0, idle, 0, "min 0: no replica for a forecast that expects no load (mean at most 0, under a tenth of a replica's, lower bound 0)", 0},
+		{"low mean at zero: no wake", 0, low, 0, "min 0: no replica for a forecast that expects no load (mean at most 0.3, under a tenth of a replica's, lower bound 0)", 0},
+		{"load ahead at zero: headroom", 0, ramp, 6, "headroom P90 of the 80% interval", 52},
+		{"wide interval about a load at zero: headroom", 0, wide, 30, "headroom P90 of the 80% interval", 300},
+		{"small load at zero: headroom", 0, small, 1, "headroom P90 of the 80% interval", 5},
+		{"idle with a replica: released", 1, idle, 0, "min 0: no replica for a forecast that expects no load", 0},
+		{"idle, min 1: headroom", -1, idle, 1, "headroom P90 of the 80% interval", 3.6},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			th, err := policy.NewThreshold(policy.DefaultPredictiveConfig().Threshold)
+			require.NoError(t, err)
+			fake := policytest.NewFake()
+			for _, inner := range []policy.Policy{th, fake} {
+				h, err := policy.Headroom(inner, policy.HeadroomConfig{})
+				require.NoError(t, err)
+				in := input(0, max(tc.current, 1), 0)
+				in.Min, in.PerReplica, in.TargetUtilization, in.LeadSteps = 0, 10, 1, 3
+				if tc.current < 0 { // a group with a floor of one replica
+					in.Min = 1
+				} else {
+					in.Current = tc.current
+				}
+				in.Forecast = tc.f
+				d, err := h.Decide(in)
+				require.NoError(t, err)
+				assert.Contains(t, d.Reason, tc.reason)
+				if inner == th {
+					assert.Equal(t, tc.want, d.Target, d.Reason)
+				}
+			}
+			assert.InDelta(t, tc.seenPeak, slices.Max(fake.Inputs()[0].Forecast.Mean), 1e-9)
+		})
+	}
+}
+
+// TestPredictiveStaysAtZeroWhenIdle: the whole predictive stack, with
+// either rule, keeps a group at zero replicas while its trusted forecast
+// expects no load, and wakes it when the forecast expects load within the
+// lead window.
+func TestPredictiveStaysAtZeroWhenIdle(t *testing.T) {
+	for _, rule := range []policy.Rule{policy.RuleThreshold, policy.RulePlanner} {
+		t.Run(fmt.Sprint(rule), func(t *testing.T) {
+			cfg := policy.DefaultPredictiveConfig()
+			cfg.Rule = rule
+			p, err := policy.Predictive(cfg)
+			require.NoError(t, err)
+			current := 0
+			for i := range 12 {
+				in := input(60*i, current, 0)
+				in.Ready, in.Min, in.PerReplica, in.TargetUtilization, in.LeadSteps = current, 0, 10, 1, 3
+				in.Forecast = forecast.Forecast{Start: at(60*i + 60), Step: time.Minute, Level: 0.8, Model: "seasonal-naive",
+					Mean: []float64{0, 0, 0}, Lower: []float64{0, 0, 0}, Upper: []float64{3.6, 3.6, 3.6}}
+				if i == 11 {
+					in.Forecast.Mean[2], in.Forecast.Lower[2], in.Forecast.Upper[2] = 48, 44, 52
+				}
+				d, err := p.Decide(in)
+				require.NoError(t, err)
+				current = d.Target
+				if i < 11 {
+					require.Zero(t, current, "pass %d: %s", i, d.Reason)
+				}
+			}
+			assert.GreaterOrEqual(t, current, 5, "the load ahead wakes the group")
+		})
 	}
 }

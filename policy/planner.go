@@ -132,7 +132,11 @@ func (c PlannerConfig) Validate() error {
 // (Input.PeakUpper, the bound on the lead window's peak, is not used: with
 // it the plan over the window is flat at the bound, and on the first
 // halves of the simulator's evaluation traces the planner then closed less
-// of the gap to perfect foresight and started more replicas). Then:
+// of the gap to perfect foresight and started more replicas). With
+// Input.Min 0, a forecast that expects no load (see Headroom) needs
+// nothing: the group goes to zero, as far as the reactive
+// floor allows, and stays there until the forecast expects load.
+// Then:
 //
 //   - scale up to the largest need within the lead window (Input.LeadSteps
 //     steps), as soon as it exceeds Input.Current;
@@ -255,6 +259,12 @@ func (pl *Planner) makePlan(in Input, factor float64, boot int) (plan, bool) {
 	lead := min(max(in.LeadSteps, 1), n)
 	horiz := min(n, lead+min(max(boot, 0), n))
 	p := plan{stepD: in.Forecast.Step, lead: lead, horiz: horiz, source: "forecast"}
+	idle := in.Min == 0 && noLoadExpected(in)
+	if idle {
+		// As Headroom: a forecast that expects no load asks for nothing
+		// (see Headroom).
+		p.source = "forecast, which expects no load (see Headroom), with min 0"
+	}
 	seen := false
 	for i := 0; i < horiz; i++ {
 		m := in.Forecast.Mean[i]
@@ -263,6 +273,10 @@ func (pl *Planner) makePlan(in Input, factor float64, boot int) (plan, bool) {
 			continue
 		}
 		seen = true
+		if idle {
+			p.want, p.load, p.what = append(p.want, 0), append(p.load, 0), append(p.what, "no load")
+			continue
+		}
 		m = max(m, 0) * factor
 		load, what, w := m, "mean", m/in.TargetUtilization
 		if usable && mathx.Finite(in.Forecast.Upper[i]) && zl > 0 {

@@ -1572,3 +1572,61 @@ func TestScaleFromZeroWhileReplicasStart(t *testing.T) {
 		})
 	}
 }
+
+// A deployment allowed to scale to zero whose load is zero for 20 minutes
+// of every 30 and about 40 req/s for the other 10 (a batch, a cron-driven
+// load): once the seasonal forecast has learned the cycle, production is
+// at zero through most of each idle phase and ready at every busy step,
+// with replicas that take two minutes to start. The forecast's upper
+// bound at the idle phase (the spread of its errors at the ramps) kept a
+// replica up at every idle pass.
+func TestOnOffLoadScalesToZeroBetweenBursts(t *testing.T) {
+	const period, busy, boot = 30, 10, 2
+	for _, r := range bothRules() {
+		t.Run(r.name, func(t *testing.T) {
+			s := &steady{now: t0}
+			s.grp = actuatortest.NewGroup(1, boot*time.Minute, func() time.Time { return s.now })
+			s.src = shadowtest.NewSource(0)
+			fc, err := forecast.NewAuto(forecast.AutoConfig{Step: time.Minute, Periods: []int{period}})
+			require.NoError(t, err)
+			pol, err := policy.Predictive(r.cfg)
+			require.NoError(t, err)
+			s.c, err = shadow.New(shadow.Config{PerReplica: 10, MinReplicas: 0, MaxReplicas: 100, LeadTime: boot * time.Minute},
+				shadow.Deps{Source: s.src, Forecaster: fc, Policy: pol, Production: s.grp},
+				shadow.WithLogger(testLogger(&syncBuffer{})), shadow.WithRetry(actuator.RetryConfig{After: instant}))
+			require.NoError(t, err)
+			load := func(i int) float64 {
+				if i%period < period-busy {
+					return 0
+				}
+				return 40 * (1 + 0.05*math.Sin(float64(i)*1.7))
+			}
+			const cycles, judged = 24, 6
+			var zero, idle, short int
+			var ready []int
+			for i := range cycles * period {
+				s.src.Set(shadow.RequestRate, load(i))
+				s.step(t, s.now)
+				if i < (cycles-judged)*period {
+					continue
+				}
+				st, err := s.grp.Current(context.Background())
+				require.NoError(t, err)
+				if l := load(i); l > 0 {
+					ready = append(ready, st.Ready)
+					if st.Ready < policy.Replicas(l, 10, 1) {
+						short++
+					}
+				} else {
+					idle++
+					if st.Desired == 0 {
+						zero++
+					}
+				}
+			}
+			t.Logf("last %d cycles: at zero at %d of %d idle passes; ready at the busy passes: %v", judged, zero, idle, ready)
+			assert.GreaterOrEqual(t, zero, idle/2, "at zero through most of the idle phase")
+			assert.LessOrEqual(t, short, judged, "at most one busy step short a cycle (its first)")
+		})
+	}
+}
