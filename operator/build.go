@@ -52,6 +52,8 @@ type settings struct {
 	forecastOnly bool
 	stabilize    policy.StabilizeConfig
 	rate         policy.RateLimitConfig
+	// floor is the reactive floor's HPA behavior (see floorRules).
+	floor policy.HPAConfig
 }
 
 func invalid(format string, args ...any) error {
@@ -80,8 +82,11 @@ func parseSpec(spec v1alpha1.PredictiveScalerSpec, defaultProm string) (settings
 		s.min = int(*spec.MinReplicas)
 	}
 	s.max = int(spec.MaxReplicas)
-	if s.min < 1 {
-		return s, invalid("minReplicas %d: must be at least 1", s.min)
+	if s.min < 0 {
+		return s, invalid("minReplicas %d: must not be negative", s.min)
+	}
+	if s.max < 1 {
+		return s, invalid("maxReplicas %d: must be at least 1", s.max)
 	}
 	if s.max < s.min {
 		return s, invalid("maxReplicas %d: must be at least minReplicas (%d)", s.max, s.min)
@@ -162,6 +167,8 @@ func parseSpec(spec v1alpha1.PredictiveScalerSpec, defaultProm string) (settings
 		if s.stabilize.Down, s.rate.Down, err = rules(b.ScaleDown, "behavior.scaleDown"); err != nil {
 			return s, err
 		}
+		s.floor.ScaleUp = floorRules(b.ScaleUp)
+		s.floor.ScaleDown = floorRules(b.ScaleDown)
 	}
 	return s, nil
 }
@@ -232,13 +239,41 @@ func rules(r *v1alpha1.ScalingRules, field string) (time.Duration, policy.RateRu
 	return window, rr, nil
 }
 
+// floorRules is one direction of the behavior, r (validated), as the
+// reactive floor's HPA rules. What r leaves unset (r nil, no window, no
+// limit) keeps the HPA's default there (a 5-minute window down, none up;
+// 4 replicas or 100% per 15s up, 100% per 15s down); what it sets, the
+// stabilization and rate limits around the whole stack apply, once, to
+// the floor's asks too, so the floor has none of its own.
+func floorRules(r *v1alpha1.ScalingRules) policy.HPARules {
+	var out policy.HPARules
+	if r == nil {
+		return out
+	}
+	if r.StabilizationWindow != nil {
+		out.StabilizationWindow = -1
+	}
+	if r.MaxChangePercent != nil || r.MaxChangeReplicas != nil {
+		out.RateRules = policy.RateRules{Select: policy.SelectMax, Policies: []policy.ScalingPolicy{unlimited}}
+	}
+	return out
+}
+
+// unlimited is a rate policy no sync reaches (see policy.HPARules).
+var unlimited = policy.ScalingPolicy{Kind: policy.Percent, Value: math.MaxInt32, Period: time.Second}
+
 // buildPolicy is the predictive stack of examples/kubernetes (the
-// reactive HPA rule as its floor and fallback), inside the behavior's
-// stabilization and rate limits. It returns the level the Controller
+// reactive HPA rule as its floor and fallback, see floorRules), inside
+// the behavior's stabilization and rate limits. It returns the level the Controller
 // reads forecast intervals at: the one whose upper bound is the quantile
 // the stack provisions for.
 func buildPolicy(s settings) (policy.Policy, float64, error) {
 	pcfg := policy.DefaultPredictiveConfig()
+	floor, err := policy.NewHPA(s.floor)
+	if err != nil {
+		return nil, 0, fmt.Errorf("behavior: %w", err)
+	}
+	pcfg.Reactive = floor
 	pol, err := policy.Predictive(pcfg)
 	if err != nil {
 		return nil, 0, fmt.Errorf("policy: %w", err)

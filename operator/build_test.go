@@ -1,6 +1,7 @@
 package operator
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -49,6 +50,16 @@ func TestParseSpecDefaults(t *testing.T) {
 	assert.Empty(t, s.rate.Up.Policies)
 }
 
+// TestParseSpecScaleToZero: minReplicas 0 is the Controller's MinReplicas 0.
+func TestParseSpecScaleToZero(t *testing.T) {
+	spec := minimalSpec()
+	spec.MinReplicas = ptr.To[int32](0)
+	s, err := parseSpec(spec, "http://prom:9090")
+	require.NoError(t, err)
+	assert.Equal(t, 0, s.min)
+	assert.Equal(t, 10, s.max)
+}
+
 func TestParseSpecFull(t *testing.T) {
 	spec := minimalSpec()
 	spec.ScaleTargetRef = v1alpha1.ScaleTargetRef{APIVersion: "apps/v1", Kind: "StatefulSet", Name: "db"}
@@ -80,10 +91,66 @@ func TestParseSpecFull(t *testing.T) {
 	}}, s.rate.Up)
 	assert.Equal(t, []policy.ScalingPolicy{{Kind: policy.Percent, Value: 10, Period: time.Minute}}, s.rate.Down.Policies,
 		"period defaults to 1m")
+	// What the behavior sets applies to the floor's asks from outside:
+	// the floor keeps its own defaults only where the behavior is silent
+	// (scaleUp's window).
+	unlimited := policy.RateRules{Select: policy.SelectMax, Policies: []policy.ScalingPolicy{{Kind: policy.Percent, Value: math.MaxInt32, Period: time.Second}}}
+	assert.Equal(t, policy.HPARules{RateRules: unlimited}, s.floor.ScaleUp)
+	assert.Equal(t, policy.HPARules{StabilizationWindow: -1, RateRules: unlimited}, s.floor.ScaleDown)
 	pol, level, err := buildPolicy(s)
 	require.NoError(t, err)
 	assert.NotNil(t, pol)
 	assert.InDelta(t, 2*policy.DefaultPredictiveConfig().Quantile-1, level, 1e-12)
+}
+
+// TestBuildPolicyFloorBehavior: the reactive floor, which decides while
+// the forecast is not trusted, scales down as behavior.scaleDown says,
+// once. By default (no behavior, or scaleDown without a window) it keeps
+// the HPA's 5-minute stabilization: a load gone to zero is followed after
+// five minutes; with stabilizationWindow 0s at the next pass, with 2m
+// after two minutes. Before, the floor kept its 5 minutes whatever the
+// behavior (and a window of 2m would have held for five).
+func TestBuildPolicyFloorBehavior(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name      string
+		scaleDown *v1alpha1.ScalingRules
+		zeroAfter time.Duration // first pass at zero replicas, from the load's drop
+	}{
+		{"no behavior", nil, 5 * time.Minute},
+		{"scaleDown without a window", &v1alpha1.ScalingRules{MaxChangePercent: ptr.To[int32](100)}, 5 * time.Minute},
+		{"window 0s", &v1alpha1.ScalingRules{StabilizationWindow: &metav1.Duration{}}, time.Minute},
+		{"window 2m", &v1alpha1.ScalingRules{StabilizationWindow: &metav1.Duration{Duration: 2 * time.Minute}}, 2 * time.Minute},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			spec := minimalSpec()
+			spec.MinReplicas = ptr.To[int32](0)
+			if tc.scaleDown != nil {
+				spec.Behavior = &v1alpha1.Behavior{ScaleDown: tc.scaleDown}
+			}
+			s, err := parseSpec(spec, "http://prom:9090")
+			require.NoError(t, err)
+			pol, _, err := buildPolicy(s)
+			require.NoError(t, err)
+			in := policy.Input{Min: 0, Max: s.max, PerReplica: 50, TargetUtilization: 0.7, LoadValid: true}
+			current := 6
+			// Ten minutes at 200 req/s (6 replicas at 70%), then none.
+			var at time.Duration
+			for i := 0; i <= 30; i++ {
+				in.Now, in.Current, in.Ready, in.Load = t0.Add(time.Duration(i)*time.Minute), current, current, 200
+				if i > 10 {
+					in.Load = 0
+				}
+				d, err := pol.Decide(in)
+				require.NoError(t, err)
+				current = d.Target
+				if i > 10 && current == 0 && at == 0 {
+					at = time.Duration(i-10) * time.Minute
+				}
+			}
+			assert.Equal(t, tc.zeroAfter, at, "zero replicas this long after the load dropped to zero")
+		})
+	}
 }
 
 func TestParseSpecRefuses(t *testing.T) {
@@ -96,7 +163,8 @@ func TestParseSpecRefuses(t *testing.T) {
 		{"lower-case kind", func(s *v1alpha1.PredictiveScalerSpec) { s.ScaleTargetRef.Kind = "deployment" }, `scaleTargetRef.kind "deployment"`},
 		{"apiVersion", func(s *v1alpha1.PredictiveScalerSpec) { s.ScaleTargetRef.APIVersion = "extensions/v1beta1" }, "scaleTargetRef.apiVersion"},
 		{"name", func(s *v1alpha1.PredictiveScalerSpec) { s.ScaleTargetRef.Name = "" }, "scaleTargetRef.name"},
-		{"min", func(s *v1alpha1.PredictiveScalerSpec) { s.MinReplicas = ptr.To[int32](0) }, "minReplicas 0"},
+		{"negative min", func(s *v1alpha1.PredictiveScalerSpec) { s.MinReplicas = ptr.To[int32](-1) }, "minReplicas -1: must not be negative"},
+		{"zero max", func(s *v1alpha1.PredictiveScalerSpec) { s.MinReplicas, s.MaxReplicas = ptr.To[int32](0), 0 }, "maxReplicas 0: must be at least 1"},
 		{"min above max", func(s *v1alpha1.PredictiveScalerSpec) { s.MinReplicas = ptr.To[int32](11) }, "maxReplicas 10: must be at least minReplicas (11)"},
 		{"no metrics", func(s *v1alpha1.PredictiveScalerSpec) { s.Metrics = nil }, "metrics: 0 given"},
 		{"metric twice", func(s *v1alpha1.PredictiveScalerSpec) { s.Metrics = append(s.Metrics, s.Metrics[0]) }, `metrics[1].name "request_rate": given twice`},

@@ -70,6 +70,12 @@ const (
 	leadTime   = 6 * time.Second
 	history    = 20 * period // backfilled
 	loadMetric = "shadowscale_test_load"
+	// burstMetric is cycle.burst: zero, then burstLoad (burstNeed
+	// replicas of 10) in the high phase.
+	burstMetric = "shadowscale_test_burst"
+	burstLoad   = 48.0
+	burstJitter = 1.0
+	burstNeed   = 5
 	// operatorNS holds the operator's ServiceAccount and its Leases.
 	operatorNS = "shadowscale-system"
 	// leaseDuration is the operator's -lease-duration in these tests.
@@ -134,6 +140,16 @@ func (c cycle) at(t time.Time) float64 {
 	return lowLoad
 }
 
+// burst is the load of a service that has none in the low phase:
+// zero, then burstLoad with a jitter of up to burstJitter (a request rate
+// is seldom served twice bit for bit).
+func (c cycle) burst(t time.Time) float64 {
+	if c.phase(t) < rampAt {
+		return 0
+	}
+	return burstLoad + burstJitter*float64(t.Unix()%5)/4
+}
+
 // nextRamp is the first start of a high phase after t.
 func (c cycle) nextRamp(t time.Time) time.Time {
 	start := t.Add(rampAt - c.phase(t))
@@ -179,16 +195,23 @@ func setup(t *testing.T, readyDelay time.Duration) *fixture {
 	f := &fixture{env: env, crd: c, load: cycle{t0: time.Now().Truncate(interval)}}
 	exporter := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
-		fmt.Fprintf(w, "# TYPE %s gauge\n%s %g\n", loadMetric, loadMetric, f.load.at(time.Now()))
+		now := time.Now()
+		fmt.Fprintf(w, "# TYPE %s gauge\n%s %g\n", loadMetric, loadMetric, f.load.at(now))
+		fmt.Fprintf(w, "# TYPE %s gauge\n%s %g\n", burstMetric, burstMetric, f.load.burst(now))
 	}))
 	t.Cleanup(exporter.Close)
 	target := strings.TrimPrefix(exporter.URL, "http://")
 	// The history carries the labels the scrape adds, so it is the same
 	// series as the live samples.
 	var om strings.Builder
-	fmt.Fprintf(&om, "# TYPE %s gauge\n", loadMetric)
-	for ts := f.load.t0.Add(-history); ts.Before(f.load.t0); ts = ts.Add(interval) {
-		fmt.Fprintf(&om, "%s{instance=%q,job=\"kubetest\"} %g %d\n", loadMetric, target, f.load.at(ts), ts.Unix())
+	for _, m := range []struct {
+		name string
+		at   func(time.Time) float64
+	}{{loadMetric, f.load.at}, {burstMetric, f.load.burst}} {
+		fmt.Fprintf(&om, "# TYPE %s gauge\n", m.name)
+		for ts := f.load.t0.Add(-history); ts.Before(f.load.t0); ts = ts.Add(interval) {
+			fmt.Fprintf(&om, "%s{instance=%q,job=\"kubetest\"} %g %d\n", m.name, target, m.at(ts), ts.Unix())
+		}
 	}
 	om.WriteString("# EOF\n")
 	f.prom = kubetest.NewPrometheus(t, kubetest.PrometheusOptions{Backfill: om.String(), Targets: []string{target}, ScrapeInterval: interval})
@@ -521,6 +544,66 @@ func TestIntegrationOperatorScalesAhead(t *testing.T) {
 		assert.NotEqual(t, "observed", w.Name, "ForecastOnly wrote the scale: %+v", w)
 	}
 	assert.Empty(t, f.events(t, ns, "observed", operator.EventSuccessfulRescale))
+}
+
+// TestIntegrationOperatorScaleToZero: with minReplicas 0 and a load that
+// is zero in the low phase (cycle.burst), ForecastAndScale
+// takes the Deployment to zero replicas while the load is zero and back to
+// what the high phase needs before the ramp, sized from the forecast.
+func TestIntegrationOperatorScaleToZero(t *testing.T) {
+	f := setup(t, 500*time.Millisecond)
+	ns := f.env.Namespace(t, "zero")
+	scaled := watchReplicas(t, f.env.Client, ns, "idle")
+	_, err := f.env.Client.AppsV1().Deployments(ns).Create(t.Context(), kubetest.Deployment(ns, "idle", 1), metav1.CreateOptions{})
+	require.NoError(t, err)
+	const need = burstNeed
+	ps := scaler(ns, "idle", v1alpha1.ForecastAndScale)
+	ps.Spec.MinReplicas = ptr.To[int32](0)
+	ps.Spec.Metrics[0].Query = "max(" + burstMetric + ")"
+	ps.Spec.Metrics[0].PerReplica = resource.MustParse("10")
+	// Released as soon as the forecast allows: the reactive floor's
+	// default 5-minute stabilization would hold through the 30s low phase.
+	ps.Spec.Behavior = &v1alpha1.Behavior{ScaleDown: &v1alpha1.ScalingRules{StabilizationWindow: &metav1.Duration{}}}
+	require.NoError(t, f.crd.Create(t.Context(), ps))
+	f.startOperator(t, "op-a", f.serviceAccount(t, "shadowscale-operator"))
+
+	// Down to zero in a low phase, with the status saying so.
+	var zero replicaChange
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		i := slices.IndexFunc(scaled(), func(r replicaChange) bool { return r.replicas == 0 })
+		require.GreaterOrEqual(c, i, 0, "spec.replicas changes: %v; status: %+v", scaled(), f.getScaler(c, ns, "idle").Status)
+		zero = scaled()[i]
+	}, 2*period, 50*time.Millisecond)
+	assert.Less(t, f.load.phase(zero.at), rampAt, "scaled to zero at %v into the period, in the high phase", f.load.phase(zero.at))
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		st := f.getScaler(c, ns, "idle").Status
+		assert.Zero(c, st.CurrentReplicas)
+		assert.Zero(c, st.ReadyReplicas)
+		assert.Zero(c, st.DesiredReplicas)
+	}, waitFor, 100*time.Millisecond)
+
+	// Back up before the next ramp, to what it needs.
+	ramp := f.load.nextRamp(zero.at)
+	var up replicaChange
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		changes := scaled()
+		i := slices.IndexFunc(changes, func(r replicaChange) bool { return r.at.After(zero.at) && r.replicas >= need })
+		require.GreaterOrEqual(c, i, 0, "spec.replicas changes: %v", changes)
+		up = changes[i]
+	}, time.Until(ramp)+10*time.Second, 50*time.Millisecond)
+	t.Logf("ramp at %s; zero at %v into the period; back to %d %v before the ramp; changes: %v",
+		ramp.Format(time.StampMilli), f.load.phase(zero.at).Round(time.Millisecond), up.replicas, ramp.Sub(up.at).Round(time.Millisecond), scaled())
+	assert.True(t, up.at.Before(ramp), "back from zero %v after the ramp", up.at.Sub(ramp))
+	// At zero through the idle phase, once the forecast is trusted too:
+	// the next change after zero is the scale-up ahead of the ramp (the
+	// forecast's upper bound at the idle phase kept a replica up).
+	changes := scaled()
+	i := slices.Index(changes, zero)
+	require.Less(t, i+1, len(changes))
+	assert.Equal(t, up, changes[i+1], "changes between zero and the scale-up ahead of the ramp: %v", changes)
+	assert.Greater(t, up.at.Sub(zero.at), 3*interval, "scaled back up too soon after zero to show the trusted forecast holding zero")
+	assert.LessOrEqual(t, ramp.Sub(up.at), leadTime+3*interval, "back from zero earlier than one lead time before the ramp")
+	assert.LessOrEqual(t, up.replicas, int32(need+2), "back from zero to %d, %d needed", up.replicas, need)
 }
 
 // TestIntegrationOperatorHPAConflict: a ForecastAndScale scaler of a

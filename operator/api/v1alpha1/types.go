@@ -119,7 +119,8 @@ type PrometheusSpec struct {
 type ScalingRules struct {
 	// StabilizationWindow: a scale-up goes no higher than the lowest
 	// target asked for within the window (scaleUp), a scale-down no lower
-	// than the highest (scaleDown). Zero or unset disables it.
+	// than the highest (scaleDown). Zero or unset disables it for the
+	// decisions; unset keeps the reactive floor's default (see Behavior).
 	// +optional
 	StabilizationWindow *metav1.Duration `json:"stabilizationWindow,omitempty"`
 	// MaxChangePercent limits the change within Period to this percentage
@@ -140,7 +141,12 @@ type ScalingRules struct {
 }
 
 // Behavior configures stabilization and rate limits of scaling, like the
-// HorizontalPodAutoscaler's behavior.
+// HorizontalPodAutoscaler's behavior. The rules bound every decision,
+// those of the reactive floor (the HPA rule the decisions never go below,
+// and the fallback while the forecast is not trusted) among them, once.
+// What they leave unset keeps the floor's HPA defaults, a 5-minute
+// scale-down stabilization among them; scaleDown stabilizationWindow 0s
+// releases replicas as soon as the forecast and the load allow.
 type Behavior struct {
 	// ScaleUp bounds scale-ups.
 	// +optional
@@ -158,8 +164,12 @@ type Behavior struct {
 type PredictiveScalerSpec struct {
 	// ScaleTargetRef names the workload to scale.
 	ScaleTargetRef ScaleTargetRef `json:"scaleTargetRef"`
-	// MinReplicas is the fewest replicas. Default 1.
-	// +kubebuilder:validation:Minimum=1
+	// MinReplicas is the fewest replicas. Default 1. 0 lets the workload
+	// scale to zero while the load is zero; the queries must then give
+	// the load without any replica of the workload running (measured at
+	// an ingress, a load balancer or a queue), since a query that returns
+	// no data is a missing sample and wakes one replica.
+	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:default=1
 	// +optional
 	MinReplicas *int32 `json:"minReplicas,omitempty"`
