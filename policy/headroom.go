@@ -2,7 +2,6 @@ package policy
 
 import (
 	"fmt"
-	"slices"
 	"sync/atomic"
 
 	"github.com/shadowscale/shadowscale/forecast"
@@ -97,7 +96,12 @@ func Headroom(p Policy, cfg HeadroomConfig) (Policy, error) {
 			return decideInner(p, in)
 		}
 		if in.Min == 0 && noLoadExpected(in) {
-			peak := slices.Max(in.Forecast.Mean)
+			peak := 0.0
+			for _, m := range in.Forecast.Mean {
+				if mathx.Finite(m) {
+					peak = max(peak, m)
+				}
+			}
 			in.Forecast = zeroForecast(in.Forecast)
 			d, err := decideInner(p, in)
 			if err != nil {

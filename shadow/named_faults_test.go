@@ -1602,14 +1602,15 @@ func TestOnOffLoadScalesToZeroBetweenBursts(t *testing.T) {
 				return 40 * (1 + 0.05*math.Sin(float64(i)*1.7))
 			}
 			const cycles, judged = 24, 6
-			var zero, idle, short int
+			var zero, idle, short, held int
 			var ready []int
 			for i := range cycles * period {
 				s.src.Set(shadow.RequestRate, load(i))
-				s.step(t, s.now)
+				rep := s.step(t, s.now)
 				if i < (cycles-judged)*period {
 					continue
 				}
+				held = max(held, rep.HeldZeros)
 				st, err := s.grp.Current(context.Background())
 				require.NoError(t, err)
 				if l := load(i); l > 0 {
@@ -1626,6 +1627,7 @@ func TestOnOffLoadScalesToZeroBetweenBursts(t *testing.T) {
 			}
 			t.Logf("last %d cycles: at zero at %d of %d idle passes; ready at the busy passes: %v", judged, zero, idle, ready)
 			assert.GreaterOrEqual(t, zero, idle/2, "at zero through most of the idle phase")
+			assert.Zero(t, held, "the idle phases' zeros are load, none held back as an outage")
 			assert.LessOrEqual(t, short, judged, "at most one busy step short a cycle (its first)")
 		})
 	}
