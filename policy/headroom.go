@@ -68,14 +68,13 @@ func quantileForecast(f forecast.Forecast, q, peak float64, lead int) (out forec
 // forecast, the policy provisions for the bound itself. A forecast without
 // a usable interval passes unchanged, as the reason says. For a group
 // allowed to scale to zero (Input.Min 0), a forecast that expects no load
-// (at every step a mean under a tenth of one replica's load at the
-// target, the HPA's default tolerance, and the lower bound of its
-// interval at 0) asks for nothing: the policy sees a forecast of 0. Its
-// upper bound there, the spread of errors made elsewhere, kept a replica
-// up at every pass of an idle phase, so that such a group never reached
-// zero once the forecast was trusted. The load present is the reactive
-// floor's to serve, as always, and a load that comes anyway its to
-// follow.
+// (a mean of 0 at every step, and an upper bound under one replica's load
+// at the target) asks for nothing: the policy sees no upper bound. That
+// bound, the spread of errors made elsewhere, kept a replica up at every
+// pass of an idle phase, so that such a group never reached zero once the
+// forecast was trusted. The load present is the reactive floor's to
+// serve, as always (its scale-down stabilization is the cool-down before
+// zero), and a load that comes anyway its to follow.
 // Stateless: it keeps no state of its own.
 func Headroom(p Policy, cfg HeadroomConfig) (Policy, error) {
 	if err := needPolicy("Headroom", "policy", p); err != nil {
@@ -96,18 +95,13 @@ func Headroom(p Policy, cfg HeadroomConfig) (Policy, error) {
 			return decideInner(p, in)
 		}
 		if in.Min == 0 && noLoadExpected(in) {
-			peak := 0.0
-			for _, m := range in.Forecast.Mean {
-				if mathx.Finite(m) {
-					peak = max(peak, m)
-				}
-			}
+			_, upper := in.Forecast.Peak(0)
 			in.Forecast = zeroForecast(in.Forecast)
 			d, err := decideInner(p, in)
 			if err != nil {
 				return decided{}, err
 			}
-			d.r = prefixed(fmt.Sprintf("min 0: no replica for a forecast that expects no load (mean at most %s, under a tenth of a replica's, lower bound 0): ", num(peak)), d.r)
+			d.r = prefixed(fmt.Sprintf("min 0: no replica for a forecast that expects no load (mean 0 at every step, upper bound at most %s): ", num(upper)), d.r)
 			return d, nil
 		}
 		f, ok := quantileForecast(in.Forecast, q, in.PeakUpper, max(in.LeadSteps, 1))
@@ -125,23 +119,19 @@ func Headroom(p Policy, cfg HeadroomConfig) (Policy, error) {
 	}, p), nil
 }
 
-// idleShare is the share of one replica's load at the target below which
-// a forecast's mean is no load (the HPA's default tolerance).
-const idleShare = 0.1
-
-// noLoadExpected reports whether in's forecast expects no load at any
-// step: a mean below idleShare of one replica's load at the target, with
-// the lower bound of its interval at 0 (where the forecast has one), as
-// at the idle phase of a seasonal load whose past values there were
-// zeros. Its upper bound there is the spread of errors made elsewhere (at
-// the ramps), not a chance of load at this phase. A forecast without a
-// finite step expects nothing.
+// noLoadExpected reports whether in's forecast expects no load: a mean
+// of 0 at every step (as a seasonal model's at the idle phase of a load
+// whose past values there were zeros), and an upper bound under one
+// replica's load at the target at every step, where the forecast has an
+// interval. Its upper bound there is the spread of errors made elsewhere
+// (at the ramps), not a chance of load at this phase. A forecast without
+// a finite step expects nothing.
 func noLoadExpected(in Input) bool {
 	f := in.Forecast
-	bounded := f.Level > 0 && f.Level < 1 && len(f.Lower) >= len(f.Mean)
-	idle := 0.0
+	bounded := f.Level > 0 && f.Level < 1 && len(f.Upper) >= len(f.Mean)
+	one := 0.0 // one replica's load at the target
 	if mathx.Finite(in.PerReplica) && in.PerReplica > 0 && in.TargetUtilization > 0 {
-		idle = idleShare * in.PerReplica * in.TargetUtilization
+		one = in.PerReplica * in.TargetUtilization
 	}
 	seen := false
 	for i, m := range f.Mean {
@@ -149,7 +139,7 @@ func noLoadExpected(in Input) bool {
 			continue
 		}
 		seen = true
-		if m > idle || m > 0 && bounded && mathx.Finite(f.Lower[i]) && f.Lower[i] > 0 {
+		if m > 0 || bounded && mathx.Finite(f.Upper[i]) && !(f.Upper[i] < one) {
 			return false
 		}
 	}

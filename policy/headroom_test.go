@@ -69,27 +69,29 @@ func TestQuantileForecastNeverNegative(t *testing.T) {
 }
 
 // TestHeadroomMinZero: for a group allowed to scale to zero, a forecast
-// that expects no load (a mean under a tenth of a replica's load and a
-// lower bound of 0 at every step) asks for no replica, so the predictive stack takes the group to
-// zero and keeps it there through an idle phase; its upper bound (errors
-// made at the ramps) kept a replica up at every pass. A forecast with load
-// at any step (a wide interval about a load reaches 0 too), or a group
-// whose minimum is one, gets the headroom.
+// that expects no load (a mean of 0 at every step, an upper bound under
+// one replica's load) asks for no replica, so the predictive stack takes
+// the group to zero and keeps it there through an idle phase; its upper
+// bound (errors made at the ramps) kept a replica up at every pass. A
+// forecast with load at any step (a small mean is load: sparse requests
+// look the same as a smoothing model's idle phase), an upper bound of a
+// replica's load or more, or a group whose minimum is one, gets the
+// headroom.
 func TestHeadroomMinZero(t *testing.T) {
 	idle := forecast.Forecast{Start: at(60), Step: time.Minute, Level: 0.8, Model: "seasonal-naive",
 		Mean: []float64{0, 0, 0}, Lower: []float64{0, 0, 0}, Upper: []float64{3.6, 3.6, 3.6}}
 	ramp := idle
 	ramp.Mean, ramp.Lower, ramp.Upper = []float64{0, 0, 48}, []float64{0, 0, 44}, []float64{3.6, 3.6, 52}
-	// A smoothing model's idle phase: a mean a little above 0, a lower
-	// bound at 0.
+	// A mean a little above 0: a smoothing model's idle phase, or sparse
+	// requests.
 	low := idle
 	low.Mean, low.Upper = []float64{0.3, 0.3, 0.3}, []float64{0.9, 0.9, 0.9}
-	// A wide interval about a load: its lower bound is 0 too.
+	// A mean of 0 with an upper bound of a replica's load.
 	wide := idle
-	wide.Mean, wide.Upper = []float64{100, 100, 100}, []float64{300, 300, 300}
-	// A small load: a tenth of a replica's or more.
-	small := idle
-	small.Mean, small.Upper = []float64{2, 2, 2}, []float64{5, 5, 5}
+	wide.Upper = []float64{3.6, 12, 3.6}
+	// No interval: the mean alone.
+	bare := idle
+	bare.Level, bare.Lower, bare.Upper = 0, nil, nil
 	for _, tc := range []struct {
 		name     string
 		current  int
@@ -98,11 +100,11 @@ func TestHeadroomMinZero(t *testing.T) {
 		reason   string
 		seenPeak float64
 	}{
-		{"idle at zero: no wake", 0, idle, 0, "min 0: no replica for a forecast that expects no load (mean at most 0, under a tenth of a replica's, lower bound 0)", 0},
-		{"low mean at zero: no wake", 0, low, 0, "min 0: no replica for a forecast that expects no load (mean at most 0.3, under a tenth of a replica's, lower bound 0)", 0},
+		{"idle at zero: no wake", 0, idle, 0, "min 0: no replica for a forecast that expects no load (mean 0 at every step, upper bound at most 3.6)", 0},
+		{"no interval, mean 0: no wake", 0, bare, 0, "min 0: no replica for a forecast that expects no load (mean 0 at every step, upper bound at most 0)", 0},
+		{"small mean at zero: headroom", 0, low, 1, "headroom P90 of the 80% interval", 0.9},
+		{"upper bound of a replica's load: headroom", 0, wide, 2, "headroom P90 of the 80% interval", 12},
 		{"load ahead at zero: headroom", 0, ramp, 6, "headroom P90 of the 80% interval", 52},
-		{"wide interval about a load at zero: headroom", 0, wide, 30, "headroom P90 of the 80% interval", 300},
-		{"small load at zero: headroom", 0, small, 1, "headroom P90 of the 80% interval", 5},
 		{"idle with a replica: released", 1, idle, 0, "min 0: no replica for a forecast that expects no load", 0},
 		{"idle, min 1: headroom", -1, idle, 1, "headroom P90 of the 80% interval", 3.6},
 	} {
