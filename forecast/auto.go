@@ -219,13 +219,14 @@ var selectMethodNames = []string{SelectDefault: "default", SelectBacktest: "back
 // service), and every zero before the first fit, are load at once:
 // holding them back would bias the forecasts upward, a bias the 0.5%
 // threshold bounds to about half a percent of the mean. So is a zero at a
-// phase of the first seasonal period whose last value taken (fed, or
-// held back) a period or more before was a zero too, before the run it
-// would start or continue: a load idle at the same hours of every day (a
-// batch, a cron-driven load) is learned from its second idle phase on,
-// where an outage at that hour of one day is not (the next day's load
-// there clears the mark), and a run longer than a period is not taken for
-// its own recurrence. The marks are saved with the state.
+// phase of the first seasonal period whose last two values taken (fed,
+// or held back), in the periods before, were zeros too, less than a
+// quarter of a period into the run it would start or continue: a load
+// idle at the same hours of every day (a batch, a cron-driven load) is
+// learned from its third idle phase on, where an outage at that hour of
+// one day, or of two days running, is not (a day's load there clears the
+// mark), and a run longer than a period is not taken for its own
+// recurrence. The marks are saved with the state.
 //
 // Zeros before the first positive value are not history at all: a load
 // that has never been positive says nothing of its level or its cycle

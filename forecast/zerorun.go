@@ -27,21 +27,22 @@ type zeroRun struct {
 	// restored is set by UnmarshalState with a run pending: values up to
 	// its last zero are history observed again, and are left out.
 	restored bool
-	// phases marks, for each phase of the first seasonal period (grid
-	// slots from the Unix epoch, modulo period), whether the last value
-	// taken at that phase was a zero (fed, or held back); nil without a
-	// period. A zero whose phase was a zero a period or more before its
-	// run began is the idle phase of a seasonal load, not an outage.
-	phases []uint64
-	period int64
+	// now and before mark, for each phase of the first seasonal period
+	// (grid slots from the Unix epoch, modulo period), whether the last
+	// value taken at that phase (fed, or held back) was a zero, and the
+	// one before it there; nil without a period. A zero whose phase had
+	// zeros in the last two periods, before its run began, is the idle
+	// phase of a seasonal load, not an outage.
+	now, before []uint64
+	period      int64
 }
 
 // newZeroPhases sizes z's phase marks for period (none when 0).
 func (z *zeroRun) newZeroPhases(period int) {
 	z.period = int64(period)
-	z.phases = nil
+	z.now, z.before = nil, nil
 	if period > 0 {
-		z.phases = make([]uint64, (period+63)/64)
+		z.now, z.before = make([]uint64, (period+63)/64), make([]uint64, (period+63)/64)
 	}
 }
 
@@ -51,17 +52,31 @@ func (z *zeroRun) phase(t time.Time, step time.Duration) int64 {
 	return ((k % z.period) + z.period) % z.period
 }
 
-// wasZero reports whether the last value taken at t's phase was a zero.
+func bit(b []uint64, i int64) bool { return b[i/64]&(1<<(i%64)) != 0 }
+
+func setBit(b []uint64, i int64, on bool) {
+	if on {
+		b[i/64] |= 1 << (i % 64)
+	} else {
+		b[i/64] &^= 1 << (i % 64)
+	}
+}
+
+// wasZero reports whether the last two values taken at t's phase were
+// zeros.
 func (z *zeroRun) wasZero(t time.Time, step time.Duration) bool {
 	if z.period == 0 {
 		return false
 	}
 	i := z.phase(t, step)
-	return z.phases[i/64]&(1<<(i%64)) != 0
+	return bit(z.now, i) && bit(z.before, i)
 }
 
 // clearPhases forgets every zero phase.
-func (z *zeroRun) clearPhases() { clear(z.phases) }
+func (z *zeroRun) clearPhases() {
+	clear(z.now)
+	clear(z.before)
+}
 
 // mark records that a value, zero or not, was taken at t's phase.
 func (z *zeroRun) mark(t time.Time, step time.Duration, zero bool) {
@@ -69,21 +84,19 @@ func (z *zeroRun) mark(t time.Time, step time.Duration, zero bool) {
 		return
 	}
 	i := z.phase(t, step)
-	if zero {
-		z.phases[i/64] |= 1 << (i % 64)
-	} else {
-		z.phases[i/64] &^= 1 << (i % 64)
-	}
+	setBit(z.before, i, bit(z.now, i))
+	setBit(z.now, i, zero)
 }
 
 // recurs reports whether a zero at t, k slots on the models' grid,
-// continues a zero phase: the value taken at its phase a period or more
-// before was a zero too, and the run held back (if any) began less than a
-// quarter of a period before it. An idle phase recurs from its start (or
-// within the few steps its start moves by from one period to the next);
-// a run held back longer is judged an outage, whatever zeros the day
-// before had at the phase it reaches (an outage begun just after a few
-// zeros reaches their phase a period later).
+// continues a zero phase: the last two values taken at its phase, in the
+// periods before, were zeros too, and the run held back (if any) began
+// less than a quarter of a period before it. An idle phase recurs from
+// its start (or within the few steps its start moves by from one period
+// to the next), every period; outages at the same hours two periods
+// running are rare. A run held back longer is judged an outage, whatever
+// zeros the periods before had at the phase it reaches (an outage begun
+// just after a few zeros reaches their phase a period later).
 func (z *zeroRun) recurs(t time.Time, k int64, step time.Duration) bool {
 	if z.pending && 4*(k-z.first) >= z.period {
 		return false
@@ -300,7 +313,7 @@ func (z *zeroRun) save() floats {
 // without one (nil) has none.
 func (z *zeroRun) load(v floats, slot int64, fitted bool, maxGap int) (func(), error) {
 	if v == nil {
-		return func() { *z = zeroRun{phases: z.phases, period: z.period} }, nil
+		return func() { *z = zeroRun{now: z.now, before: z.before, period: z.period} }, nil
 	}
 	bad := func() (func(), error) {
 		return nil, fmt.Errorf("zero run %v: want its first and last slots (−1 without one) after the last slot %d and within %d steps of it, and 0 or 1", []float64(v), slot, maxGap)
@@ -314,7 +327,7 @@ func (z *zeroRun) load(v floats, slot int64, fitted bool, maxGap int) (func(), e
 		return bad()
 	}
 	return func() {
-		*z = zeroRun{pending: pending, zerosLoad: v[2] == 1, restored: pending, phases: z.phases, period: z.period}
+		*z = zeroRun{pending: pending, zerosLoad: v[2] == 1, restored: pending, now: z.now, before: z.before, period: z.period}
 		if pending {
 			z.first, z.last = int64(first), int64(last)
 		}
@@ -322,29 +335,41 @@ func (z *zeroRun) load(v floats, slot int64, fitted bool, maxGap int) (func(), e
 }
 
 // savePhases returns the zero phases as numbers: the period, then the
-// first phase and the length of each run of zero phases; nil when there
-// is no period or no zero phase.
+// first phase, the length and the code of each run of phases with one
+// code, 1 for a zero last, 2 for a zero before it, 3 for both; nil when
+// there is no period or no zero phase.
 func (z *zeroRun) savePhases() floats {
 	if z.period == 0 {
 		return nil
 	}
+	code := func(i int64) int {
+		return btoi(bit(z.now, i)) + 2*btoi(bit(z.before, i))
+	}
 	var v floats
 	for i := int64(0); i < z.period; {
-		if z.phases[i/64]&(1<<(i%64)) == 0 {
+		c := code(i)
+		if c == 0 {
 			i++
 			continue
 		}
 		j := i
-		for j < z.period && z.phases[j/64]&(1<<(j%64)) != 0 {
+		for j < z.period && code(j) == c {
 			j++
 		}
-		v = append(v, float64(i), float64(j-i))
+		v = append(v, float64(i), float64(j-i), float64(c))
 		i = j
 	}
 	if v == nil {
 		return nil
 	}
 	return append(floats{float64(z.period)}, v...)
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // loadPhases checks saved zero phases against z's period and returns the
@@ -357,23 +382,25 @@ func (z *zeroRun) loadPhases(v floats) (func(), error) {
 			}
 		}, nil
 	}
-	bad := fmt.Errorf("zero phases %v: want the period %d, then the first phase and the length of each run of zero phases, in order, within the period", []float64(v), z.period)
-	if z.period == 0 || len(v)%2 != 1 || v[0] != float64(z.period) {
+	bad := fmt.Errorf("zero phases %v: want the period %d, then the first phase, the length and the code (1, 2 or 3) of each run of marked phases, in order, within the period", []float64(v), z.period)
+	if z.period == 0 || len(v)%3 != 1 || v[0] != float64(z.period) {
 		return nil, bad
 	}
 	end := 0.0
-	for i := 1; i < len(v); i += 2 {
-		first, n := v[i], v[i+1]
-		if !whole(first) || !whole(n) || first < end || n < 1 || first+n > float64(z.period) {
+	for i := 1; i < len(v); i += 3 {
+		first, n, c := v[i], v[i+1], v[i+2]
+		if !whole(first) || !whole(n) || first < end || n < 1 || first+n > float64(z.period) || !(c == 1 || c == 2 || c == 3) {
 			return nil, bad
 		}
-		end = first + n + 1 // runs are separated by a phase that is not zero
+		end = first + n
 	}
 	return func() {
 		z.newZeroPhases(int(z.period))
-		for i := 1; i < len(v); i += 2 {
+		for i := 1; i < len(v); i += 3 {
+			c := int(v[i+2])
 			for k := int64(v[i]); k < int64(v[i]+v[i+1]); k++ {
-				z.phases[k/64] |= 1 << (k % 64)
+				setBit(z.now, k, c&1 != 0)
+				setBit(z.before, k, c&2 != 0)
 			}
 		}
 	}, nil

@@ -688,9 +688,9 @@ func onOff(n, p, idle int, level float64) []float64 {
 }
 
 // A steady load that becomes idle at the same phase of every period: the
-// first idle phase is held back as a possible outage, as any drop to zero
-// of a steady load; from the next one on, its zeros recur at their phase
-// and are load, and the forecasts at the idle phase learn them. Before,
+// first two idle phases are held back as possible outages, as any drop to
+// zero of a steady load; from the third on, its zeros recur at their
+// phase and are load, and the forecasts at the idle phase learn them. Before,
 // every idle phase was filled as a gap, the models chosen on the busy
 // values alone took every zero for an outage, and the forecasts there
 // stayed at the busy level.
@@ -716,7 +716,7 @@ func TestZeroRunRecurringIdlePhaseIsLoad(t *testing.T) {
 	}
 	t.Logf("%s: zeros held back in cycles %v", a.Name(), heldCycles)
 	require.NotEmpty(t, heldCycles, "a steady load's first drop to zero is held back")
-	assert.Len(t, heldCycles, 1, "only the first idle phase after the fit is held back")
+	assert.Len(t, heldCycles, 2, "only the first two idle phases after the steady load are held back")
 	// At the end of a busy phase: the next idle phase is forecast near 0.
 	fc, err := a.Forecast(idle, 0.8)
 	require.NoError(t, err)
@@ -740,8 +740,9 @@ func TestZeroRunRecurringIdlePhaseIsLoad(t *testing.T) {
 
 // An outage longer than a period is held back whole: its own zeros a
 // period earlier are no recurrence. One outage at a phase does not make
-// later zeros there load once the load came back there in between; zeros
-// at the phase of the last period's zeros are load.
+// later zeros there load once the load came back there in between, nor
+// does an outage at the same hours the next day; zeros at the phase of
+// the last two periods' zeros are load.
 func TestZeroRunOutageDoesNotRecur(t *testing.T) {
 	const p = 48
 	y := seasonal(1600, p, 100, 0, 40, 3, 31)
@@ -759,13 +760,16 @@ func TestZeroRunOutageDoesNotRecur(t *testing.T) {
 	_, n = b.HeldZeros()
 	assert.Equal(t, 5, n, "the second outage is held back too: the load came back at its phase in between")
 
-	// On two days in a row at the same phase, the second day's zeros
-	// recur there: load.
-	daily := withOutage(withOutage(y, 1200, 1210), 1200+p, 1210+p)
+	// On two days in a row at the same phase, the second day's zeros are
+	// held back still; on the third they recur there: load.
+	daily := withOutage(withOutage(withOutage(y, 1200, 1210), 1200+p, 1210+p), 1200+2*p, 1210+2*p)
 	c := newZeroAuto(t, 0, p)
 	feed(t, c, daily[:1200+p+5], 0)
 	_, n = c.HeldZeros()
-	assert.Zero(t, n, "zeros at the phase of yesterday's zeros are load")
+	assert.Equal(t, 5, n, "zeros at the phase of one day's zeros are held back")
+	feed(t, c, daily[1200+p+5:1200+2*p+5], 1200+p+5)
+	_, n = c.HeldZeros()
+	assert.Zero(t, n, "zeros at the phase of the last two days' zeros are load")
 }
 
 // The marks survive a restart: a restored Auto forecasts what the one
@@ -803,7 +807,7 @@ func TestZeroRunPhasesStateRoundTrip(t *testing.T) {
 	// Marks that do not fit the period are refused.
 	var m map[string]any
 	require.NoError(t, json.Unmarshal(data, &m))
-	for _, v := range []floats{{31, 0, 5}, {30, 0}, {30, 25, 6}, {30, 5, 3, 7, 2}, {30, 0.5, 2}, {30, 3, 0}} {
+	for _, v := range []floats{{31, 0, 5, 1}, {30, 0, 1}, {30, 25, 6, 1}, {30, 5, 3, 1, 7, 2, 4}, {30, 5, 3, 1, 6, 2, 2}, {30, 0.5, 2, 3}, {30, 3, 0, 1}, {30, 3, 2, 0}} {
 		m["auto"].(map[string]any)["zero_phases"] = string(marshalBits(v))
 		c := requireBadAutoState(t, m, AutoConfig{Periods: []int{p}}, "zero phases", v)
 		assert.False(t, c.started, "%v: nothing changed", v)

@@ -362,7 +362,7 @@ func (s *state) zeroRunAlert(m *metricState, zh forecast.ZeroHolder, since time.
 		msg = fmt.Sprintf("%s = %.4g at %s ends %d steps of zeros from %s: forecaster %s took them for a monitoring outage, not load",
 			m.Metric, x, t.Format(time.RFC3339), before, since.Format(time.RFC3339), name(m.fc))
 	case before > 0 && after == 0:
-		msg = fmt.Sprintf("%s stayed 0 for more than %d steps from %s: forecaster %s now takes the zeros for load (longer than an outage it fills, or at the phase of the last cycle's zeros)",
+		msg = fmt.Sprintf("%s stayed 0 for more than %d steps from %s: forecaster %s now takes the zeros for load (longer than an outage it fills, or at the phase of the last two cycles' zeros)",
 			m.Metric, before, since.Format(time.RFC3339), name(m.fc))
 	default:
 		return
