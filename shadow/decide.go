@@ -372,7 +372,8 @@ func (s *state) zeroRunAlert(m *metricState, zh forecast.ZeroHolder, since time.
 
 // copyOfPending reports whether ob is a copy of the sample held far
 // above: of the same scrape (see sameScrape), when both scrape times are
-// known; else, when the held sample lies implausibly far (see
+// known (a new scrape of the same value is a new reading, whatever its
+// size); else, when the held sample lies implausibly far (see
 // implausiblyHigh), equal to it bit for bit less than lookback after it.
 // (Without scrape times, a step of a plausible size served bit for bit, as
 // synthetic loads are, is confirmed by its copy.)
@@ -380,8 +381,9 @@ func (m *metricState) copyOfPending(ob Observation, lookback time.Duration) bool
 	if !m.pending || m.pendingDir <= 0 {
 		return false
 	}
-	if sameScrape(ob, Observation{Value: m.pendingV, Scraped: m.pendingS}) {
-		return true
+	held := Observation{Value: m.pendingV, Scraped: m.pendingS}
+	if !ob.Scraped.IsZero() && !held.Scraped.IsZero() {
+		return sameScrape(ob, held)
 	}
 	return copyOf(ob, m.pendingV, m.pendingT, lookback) && m.rob.implausiblyHigh(m.pendingV, m.PerReplica)
 }

@@ -55,7 +55,8 @@
 //     and adds no capacity until the value has lasted
 //     Config.SourceLookback (5m); with scrape times (Sample.Scraped), a
 //     sample of the same scrape as the held one, whatever its size,
-//     confirms nothing until a new reading does; nor does a next sample more than ten
+//     confirms nothing until a new reading (a new scrape, of the same
+//     value too) does; nor does a next sample more than ten
 //     times apart from the held one, the larger beyond ten times any load
 //     seen (a glitch after a glitch), nor a fall another metric confirms
 //     (which confirms a step of its own);

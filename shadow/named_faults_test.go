@@ -1363,6 +1363,54 @@ func TestScrapeTimesTellCopiesApart(t *testing.T) {
 	}
 }
 
+// A surge of twenty times the load served bit for bit at the next pass: by
+// value alone (or of the same scrape) the repeat is a copy of a held
+// value of a glitch's size and confirms nothing; from a new scrape it is
+// a new reading and confirms it, whatever its size, as Config.
+// SourceLookback says. It was held as a copy until it had lasted
+// SourceLookback, scrape times or not: a gauge that jumps to a level ten
+// times its median and stays there exactly (a queue's depth with no
+// consumer yet, a deployment scaled to zero) got its head start and
+// nothing more for five minutes.
+func TestNewScrapeConfirmsAnySize(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		scrapes   func(s *steady, first time.Time) time.Time // the repeat's scrape time; zero: none
+		confirmed bool
+	}{
+		{"values only", func(*steady, time.Time) time.Time { return time.Time{} }, false},
+		{"same scrape", func(_ *steady, first time.Time) time.Time { return first }, false},
+		{"new scrape", func(s *steady, _ time.Time) time.Time { return s.now.Add(-10 * time.Second) }, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSteady(t)
+			before := s.desired(t)
+			first := s.now.Add(-10 * time.Second)
+			s.src.Set(shadow.RequestRate, 2000)
+			if !tc.scrapes(s, first).IsZero() {
+				s.src.SetScraped(shadow.RequestRate, first)
+			}
+			r := s.step(t, s.now)
+			require.Equal(t, []shadow.Metric{shadow.RequestRate}, r.Suspect)
+			head := s.desired(t)
+			assert.LessOrEqual(t, head, before*3/2, "the unconfirmed surge: at most the head start")
+			if at := tc.scrapes(s, first); !at.IsZero() {
+				s.src.SetScraped(shadow.RequestRate, at)
+			}
+			r = s.step(t, s.now)
+			need := min(policy.Replicas(2000, 10, 0.7), 100) // MaxReplicas
+			t.Logf("%d replicas before, %d with the head start, %d after the repeat (%d needed): %s", before, head, s.desired(t), need, r.Decision.Reason)
+			if tc.confirmed {
+				assert.Empty(t, r.Suspect, "a new reading confirms the surge")
+				assert.GreaterOrEqual(t, s.desired(t), need)
+			} else {
+				assert.Equal(t, []shadow.Metric{shadow.RequestRate}, r.Suspect, "the copy confirms nothing")
+				assert.Equal(t, head, s.desired(t), "and adds nothing")
+			}
+		})
+	}
+}
+
 // Glitches a few passes apart, each held as suspect with its head start,
 // while a scale-down stabilization window holds the first head start: the
 // second is measured from where production stood before the first (×1.5

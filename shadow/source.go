@@ -31,8 +31,11 @@ type Sample struct {
 	// know it (the Prometheus driver's Config.ScrapeTimes). A value whose
 	// scrape time equals that of a sample held back as suspect is that
 	// reading served again, not a new one, and confirms nothing, whatever
-	// its size; without scrape times only copies of a sample implausibly
-	// far above are told apart (see Config.SourceLookback).
+	// its size, while a value of another scrape is a new reading, equal
+	// or not; without scrape times only copies of a sample implausibly
+	// far above are told apart (see Config.SourceLookback). A source
+	// leaves out what is no scrape time (the Prometheus driver leaves
+	// out the evaluation time a computed query's timestamp() gives).
 	Scraped map[Metric]time.Time
 }
 

@@ -34,7 +34,8 @@
 // step served bit for bit, as synthetic loads are); with
 // [Config.ScrapeTimes] the source also asks timestamp(query) and reports
 // the scrape each value comes from (shadow.Sample.Scraped), and a copy of
-// a suspect sample, of any size, confirms nothing. That works for gauges
-// and recording rules; for a query that computes its value (a rate, a sum)
-// the timestamp is the evaluation time, which tells nothing apart.
+// a suspect sample, of any size, confirms nothing, while a new scrape of
+// the same value does. That works for gauges and recording rules; for a
+// query that computes its value (a rate, a sum) the timestamp is the
+// evaluation time, which tells nothing apart, and Sample leaves it out.
 package prometheus

@@ -752,3 +752,28 @@ func BenchmarkIntegrationSample(b *testing.B) {
 		})
 	}
 }
+
+// A computed query's timestamp() is the evaluation time, not a scrape's:
+// the source leaves it out (reported once), and keeps a selector's.
+func TestIntegrationScrapeTimesOfAComputedQuery(t *testing.T) {
+	requireServer(t)
+	at := backfillT0.Add(5*time.Minute + 30*time.Second)
+	var warned []prometheus.Warnings
+	src := newSource(t, prometheus.Config{
+		Queries: map[shadow.Metric]string{
+			shadow.RequestRate: smallGlitchMetric,
+			shadow.CPU:         "max(" + smallGlitchMetric + ") * 2",
+		},
+		ScrapeTimes: true,
+		OnWarnings:  func(w prometheus.Warnings) { warned = append(warned, w) },
+	})
+	s, err := src.Sample(context.Background(), at)
+	require.NoError(t, err)
+	assert.Equal(t, backfillT0.Add(5*time.Minute), s.Scraped[shadow.RequestRate], "a selector's scrape time")
+	_, ok := s.Scraped[shadow.CPU]
+	assert.False(t, ok, "a computed query has none: %v", s.Scraped)
+	assert.Equal(t, 2*s.Values[shadow.RequestRate], s.Values[shadow.CPU])
+	require.Len(t, warned, 1, "%v", warned)
+	assert.Equal(t, shadow.CPU, warned[0].Metric)
+	assert.Contains(t, warned[0].Messages[0], "timestamp is the evaluation time")
+}

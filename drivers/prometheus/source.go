@@ -73,12 +73,14 @@ type Config struct {
 	// recording rule, the time of the scrape (or rule evaluation) the
 	// value comes from, so that the Controller tells the last reading
 	// served again (missed scrapes, within the lookback delta) from a new
-	// reading of the same value. For a query that computes its value (a
-	// rate, a sum) it is the evaluation time, which tells nothing apart
-	// and is harmless. It costs a second query per metric and pass; a
-	// query whose timestamp cannot be had (a scalar result, an error)
-	// leaves the metric without one, reported to OnWarnings once until a
-	// timestamp is had again.
+	// reading of the same value. A query that computes its value (a rate,
+	// a sum, arithmetic) has none: Prometheus stamps its samples with the
+	// evaluation time, which tells nothing apart, and Sample leaves the
+	// metric without one, as it does a query whose timestamp cannot be
+	// had (a scalar result, an error), reported to OnWarnings once until
+	// a timestamp is had again (History, whose points lie on the query's
+	// grid, where a scrape can too, keeps every timestamp). It costs a
+	// second query per metric and pass.
 	ScrapeTimes bool
 }
 
@@ -204,9 +206,21 @@ func (s *Source) scrapeTime(ctx context.Context, m shadow.Metric, q string, now 
 	if err == nil && ts == 0 {
 		err = errors.New("timestamp 0")
 	}
+	if err == nil && evaluationTime(scrapeTime(ts), now) {
+		err = errors.New("timestamp is the evaluation time: the query computes its value (an aggregation, a rate, arithmetic), whose samples carry no scrape time")
+	}
 	if s.scrapeResult(m, tq, err) {
 		out[m] = scrapeTime(ts)
 	}
+}
+
+// evaluationTime reports whether a timestamp() result at is the
+// evaluation time now (within the millisecond the server rounds it to),
+// not a scrape's: Prometheus stamps the samples of a computed expression
+// with the time it evaluates them at.
+func evaluationTime(at, now time.Time) bool {
+	d := at.Sub(now.Truncate(time.Millisecond))
+	return d > -2*time.Millisecond && d < 2*time.Millisecond
 }
 
 // scrapeResult records whether metric m's scrape-time query tq worked

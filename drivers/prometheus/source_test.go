@@ -281,3 +281,40 @@ func TestSampleScrapeTimes(t *testing.T) {
 	defer s2.mu.Unlock()
 	assert.Equal(t, []string{rateQuery}, s2.queries)
 }
+
+// A query that computes its value (an aggregation, a rate, arithmetic)
+// has no scrape time: Prometheus stamps its samples with the evaluation
+// time, which Sample leaves out, reported once. Taken for a scrape time,
+// it made every pass's value a new reading, so that a value served again
+// (its scrape missing) was never told from one.
+func TestSampleScrapeTimesOfAComputedQuery(t *testing.T) {
+	at := now // the fake server checks the evaluation time
+	s := &promServer{bodies: map[string]string{
+		rateQuery: vector("412.5"),
+		// The evaluation time, within the millisecond of rounding.
+		"timestamp(" + rateQuery + ")": vector(fmt.Sprintf("%d.001", now.Unix())),
+	}}
+	var warned []Warnings
+	src := newSource(t, s, Config{
+		Queries:     map[shadow.Metric]string{shadow.RequestRate: rateQuery},
+		ScrapeTimes: true,
+		OnWarnings:  func(w Warnings) { warned = append(warned, w) },
+	})
+	got, err := src.Sample(context.Background(), at)
+	require.NoError(t, err)
+	assert.Equal(t, 412.5, got.Values[shadow.RequestRate])
+	assert.Empty(t, got.Scraped, "the evaluation time is no scrape time")
+	require.Len(t, warned, 1)
+	assert.Contains(t, warned[0].Messages[0], "timestamp is the evaluation time")
+	_, err = src.Sample(context.Background(), at)
+	require.NoError(t, err)
+	assert.Len(t, warned, 1, "reported once")
+
+	// A scrape 39 ms before the evaluation is one.
+	s.mu.Lock()
+	s.bodies["timestamp("+rateQuery+")"] = vector(fmt.Sprintf("%d.961", now.Unix()-1))
+	s.mu.Unlock()
+	got, err = src.Sample(context.Background(), at)
+	require.NoError(t, err)
+	assert.Equal(t, time.UnixMilli(now.UnixMilli()-39).UTC(), got.Scraped[shadow.RequestRate])
+}

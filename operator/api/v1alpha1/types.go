@@ -109,7 +109,8 @@ type PrometheusSpec struct {
 	// ten times the load (prometheus.Config.ScrapeTimes): one more query
 	// per metric and pass. For a query that computes its value (a rate, a
 	// sum) the timestamp is the evaluation time, which tells nothing
-	// apart. Default true.
+	// apart: the metric is read without one (a warning in the log, once).
+	// Default true.
 	// +kubebuilder:default=true
 	// +optional
 	ScrapeTimes *bool `json:"scrapeTimes,omitempty"`
