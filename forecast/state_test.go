@@ -248,6 +248,14 @@ func FuzzUnmarshalState(f *testing.F) {
 	data, err := a.MarshalState()
 	require.NoError(f, err)
 	f.Add("auto", data)
+	// With zero phases marked (a load idle 16 steps of every 24).
+	a, err = restartCases["auto"]()
+	require.NoError(f, err)
+	feed(f, a, onOff(300, 24, 16, 40), 0)
+	data, err = a.MarshalState()
+	require.NoError(f, err)
+	require.Contains(f, string(data), `"zero_phases"`)
+	f.Add("auto", data)
 	f.Fuzz(func(t *testing.T, name string, data []byte) {
 		mk, ok := restartCases[name]
 		if !ok {
