@@ -168,8 +168,10 @@ type PredictiveScalerSpec struct {
 	// MinReplicas is the fewest replicas. Default 1. 0 lets the workload
 	// scale to zero while the load is zero; the queries must then give
 	// the load without any replica of the workload running (measured at
-	// an ingress, a load balancer or a queue), since a query that returns
-	// no data is a missing sample and wakes one replica.
+	// an ingress, a load balancer or a queue): a query whose series go
+	// with the replicas returns no data at zero, a missing sample, and
+	// the passes hold the workload there (ScalingActive=False,
+	// MetricsUnavailable).
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:default=1
 	// +optional
