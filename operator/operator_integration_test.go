@@ -565,6 +565,14 @@ func TestIntegrationOperatorScaleToZero(t *testing.T) {
 	// default 5-minute stabilization would hold through the 30s low phase.
 	ps.Spec.Behavior = &v1alpha1.Behavior{ScaleDown: &v1alpha1.ScalingRules{StabilizationWindow: &metav1.Duration{}}}
 	require.NoError(t, f.crd.Create(t.Context(), ps))
+	// A Deployment at zero whose query has no data (its series would go
+	// with the pods): held there, and the status says why.
+	_, err = f.env.Client.AppsV1().Deployments(ns).Create(t.Context(), kubetest.Deployment(ns, "dark", 0), metav1.CreateOptions{})
+	require.NoError(t, err)
+	dark := scaler(ns, "dark", v1alpha1.ForecastAndScale)
+	dark.Spec.MinReplicas = ptr.To[int32](0)
+	dark.Spec.Metrics[0].Query = "max(shadowscale_test_absent)"
+	require.NoError(t, f.crd.Create(t.Context(), dark))
 	f.startOperator(t, "op-a", f.serviceAccount(t, "shadowscale-operator"))
 
 	// Down to zero in a low phase, with the status saying so.
@@ -604,6 +612,17 @@ func TestIntegrationOperatorScaleToZero(t *testing.T) {
 	assert.Greater(t, up.at.Sub(zero.at), 3*interval, "scaled back up too soon after zero to show the trusted forecast holding zero")
 	assert.LessOrEqual(t, ramp.Sub(up.at), leadTime+3*interval, "back from zero earlier than one lead time before the ramp")
 	assert.LessOrEqual(t, up.replicas, int32(need+2), "back from zero to %d, %d needed", up.replicas, need)
+
+	st := f.getScaler(t, ns, "dark").Status
+	c := meta.FindStatusCondition(st.Conditions, string(shadow.ScalingActive))
+	require.NotNil(t, c, "conditions: %+v", st.Conditions)
+	assert.Equal(t, metav1.ConditionFalse, c.Status)
+	assert.Equal(t, shadow.ReasonMetricsUnavailable, c.Reason)
+	assert.Contains(t, c.Message, "no data")
+	assert.Contains(t, c.Message, "at zero replicas: a query whose series go with the workload's pods has no data")
+	d, err := f.env.Client.AppsV1().Deployments(ns).Get(t.Context(), "dark", metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.EqualValues(t, 0, *d.Spec.Replicas, "held at zero")
 }
 
 // TestIntegrationOperatorHPAConflict: a ForecastAndScale scaler of a

@@ -44,7 +44,11 @@ func applyOutcome(st *v1alpha1.PredictiveScalerStatus, o passOutcome) {
 	st.ObservedGeneration = o.gen
 	// A pass that could not read the workload leaves the replicas as the
 	// last one that could saw them, rather than zeros.
-	if able, ok := r.Condition(shadow.AbleToScale); !ok || able.Reason != shadow.ReasonFailedGetState {
+	read := true
+	if able, ok := r.Condition(shadow.AbleToScale); ok && able.Reason == shadow.ReasonFailedGetState {
+		read = false
+	}
+	if read {
 		st.CurrentReplicas = int32(r.State.Desired)
 		st.ReadyReplicas = int32(r.State.Ready)
 		st.DesiredReplicas = int32(r.Plan.Target)
@@ -83,7 +87,11 @@ func applyOutcome(st *v1alpha1.PredictiveScalerStatus, o passOutcome) {
 		}
 	}
 	for _, c := range r.Conditions {
-		setCondition(st, o.gen, string(c.Type), c.Status, c.Reason, c.Message)
+		msg := c.Message
+		if c.Type == shadow.ScalingActive && !c.Status && c.Reason == shadow.ReasonMetricsUnavailable && read && r.State.Desired == 0 {
+			msg += zeroNoData
+		}
+		setCondition(st, o.gen, string(c.Type), c.Status, c.Reason, msg)
 	}
 	switch {
 	case o.conflict != "" && o.forecastOnly:
@@ -102,6 +110,10 @@ func applyOutcome(st *v1alpha1.PredictiveScalerStatus, o passOutcome) {
 	}
 	setCondition(st, o.gen, v1alpha1.ConditionReady, true, v1alpha1.ReasonRunning, msg)
 }
+
+// zeroNoData ends the message of metrics unavailable at zero replicas,
+// where a query whose series go with the pods has no data until one runs.
+const zeroNoData = "; at zero replicas: a query whose series go with the workload's pods has no data until one runs, and the workload stays at zero (see minReplicas)"
 
 // applyFailure records that the object's Controller could not be built.
 func applyFailure(st *v1alpha1.PredictiveScalerStatus, gen int64, err error) {

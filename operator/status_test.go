@@ -3,6 +3,7 @@ package operator
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -103,6 +104,26 @@ func TestApplyOutcomeLimitedAndUndecided(t *testing.T) {
 	c := meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionReady)
 	require.NotNil(t, c)
 	assert.Contains(t, c.Message, "metrics: no data")
+}
+
+// Metrics unavailable at zero replicas say what a query whose series go
+// with the pods does there; with replicas running they say nothing more.
+func TestApplyOutcomeNoDataAtZero(t *testing.T) {
+	for _, tc := range []struct {
+		desired int
+		hint    bool
+	}{{0, true}, {3, false}} {
+		var st v1alpha1.PredictiveScalerStatus
+		r := shadow.Report{Time: t0, State: actuator.State{Desired: tc.desired, Ready: tc.desired}, Conditions: []shadow.Condition{
+			{Type: shadow.ScalingActive, Status: false, Reason: shadow.ReasonMetricsUnavailable, Message: "metrics source failed: prometheus: query returned no data"},
+		}}
+		applyOutcome(&st, passOutcome{report: r})
+		c := meta.FindStatusCondition(st.Conditions, string(shadow.ScalingActive))
+		require.NotNil(t, c)
+		assert.Equal(t, metav1.ConditionFalse, c.Status)
+		assert.True(t, strings.HasPrefix(c.Message, "metrics source failed: prometheus: query returned no data"), c.Message)
+		assert.Equal(t, tc.hint, strings.Contains(c.Message, "at zero replicas: a query whose series go with the workload's pods has no data"), "%d replicas: %s", tc.desired, c.Message)
+	}
 }
 
 func TestApplyOutcomeHPAConflict(t *testing.T) {
