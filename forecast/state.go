@@ -268,8 +268,9 @@ type autoSt struct {
 	// saved before zero runs were held back.
 	ZeroRun floats `json:"zero_run,omitempty"`
 	// ZeroPhases are the phases of the first seasonal period whose last
-	// value was a zero (see zeroRun.savePhases); absent when there is
-	// none, and in states saved before they were kept.
+	// value or the one before it was a zero (see zeroRun.savePhases);
+	// absent when there is none, and in states saved before they were
+	// kept.
 	ZeroPhases floats `json:"zero_phases,omitempty"`
 	// Recent is the latest values fed (at most zeroRecent), oldest first:
 	// a restored Auto judges zeros by them until its window is observed

@@ -264,9 +264,9 @@ var unlimited = policy.ScalingPolicy{Kind: policy.Percent, Value: math.MaxInt32,
 
 // buildPolicy is the predictive stack of examples/kubernetes (the
 // reactive HPA rule as its floor and fallback, see floorRules), inside
-// the behavior's stabilization and rate limits. It returns the level the Controller
-// reads forecast intervals at: the one whose upper bound is the quantile
-// the stack provisions for.
+// the behavior's stabilization and rate limits. It returns the level the
+// Controller reads forecast intervals at: the one whose upper bound is
+// the quantile the stack provisions for.
 func buildPolicy(s settings) (policy.Policy, float64, error) {
 	pcfg := policy.DefaultPredictiveConfig()
 	floor, err := policy.NewHPA(s.floor)

@@ -44,10 +44,8 @@ func applyOutcome(st *v1alpha1.PredictiveScalerStatus, o passOutcome) {
 	st.ObservedGeneration = o.gen
 	// A pass that could not read the workload leaves the replicas as the
 	// last one that could saw them, rather than zeros.
-	read := true
-	if able, ok := r.Condition(shadow.AbleToScale); ok && able.Reason == shadow.ReasonFailedGetState {
-		read = false
-	}
+	able, ok := r.Condition(shadow.AbleToScale)
+	read := !ok || able.Reason != shadow.ReasonFailedGetState
 	if read {
 		st.CurrentReplicas = int32(r.State.Desired)
 		st.ReadyReplicas = int32(r.State.Ready)

@@ -206,11 +206,12 @@ func (s *Source) scrapeTime(ctx context.Context, m shadow.Metric, q string, now 
 	if err == nil && ts == 0 {
 		err = errors.New("timestamp 0")
 	}
-	if err == nil && evaluationTime(scrapeTime(ts), now) {
+	at := scrapeTime(ts)
+	if err == nil && evaluationTime(at, now) {
 		err = errors.New("timestamp is the evaluation time: the query computes its value (an aggregation, a rate, arithmetic), whose samples carry no scrape time")
 	}
 	if s.scrapeResult(m, tq, err) {
-		out[m] = scrapeTime(ts)
+		out[m] = at
 	}
 }
 
